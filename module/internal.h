@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kmsgq internals shared by the module's files and its KUnit tests.
+ *
+ * store.c - the message store of a copy queue: fixed slots, a free stack and
+ *           one FIFO per priority, all allocated at creation.  No locking
+ *           inside; the queue's lock covers it.
+ * ring.c  - the mappable ring of a ring queue: shared pages holding Vyukov's
+ *           MPMC protocol (see uapi struct kmsgq_ring_info).  Every value read
+ *           from it is untrusted; the kernel masks and bounds them.
+ * queue.c - the queue object: registry of names, accounting, permissions,
+ *           blocking send/receive over either storage.
+ * main.c  - /dev/kmsgq: file operations, ioctls, mmap, poll, debugfs.
+ */
+#ifndef _KMSGQ_INTERNAL_H
+#define _KMSGQ_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/hrtimer.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/kmsgq.h>
+
+#define KMSGQ_SLOT_NONE		U32_MAX
+/* Messages one kmsgq_queue_send() or kmsgq_queue_recv() call handles. */
+#define KMSGQ_CHUNK		16
+
+/**
+ * struct kmsgq_store - slots and priority FIFOs of a copy queue
+ * @nr_slots: slots, i.e. the queue's depth
+ * @slot_size: bytes of payload per slot
+ * @nr_free: slots on @free
+ * @count: messages linked on the FIFOs
+ * @prio_map: bit p set iff FIFO p is not empty
+ * @free: stack of free slot numbers, @nr_free deep
+ * @next: per slot, the next slot of the same FIFO or KMSGQ_SLOT_NONE
+ * @len: per slot, payload length
+ * @prio: per slot, priority
+ * @fifo: per priority, first and last slot or KMSGQ_SLOT_NONE
+ * @data: @nr_slots * @slot_size bytes of payload
+ *
+ * A slot is free (on @free), in flight (taken by a sender copying into it or
+ * a receiver copying out of it, on no list), or queued (on one FIFO).
+ * @nr_free + @count + slots in flight == @nr_slots.
+ */
+struct kmsgq_store {
+	u32 nr_slots;
+	u32 slot_size;
+	u32 nr_free;
+	u32 count;
+	u32 prio_map;
+	u32 *free;
+	u32 *next;
+	u32 *len;
+	u8 *prio;
+	struct {
+		u32 head;
+		u32 tail;
+	} fifo[KMSGQ_PRIO_MAX];
+	u8 *data;
+};
+
+int kmsgq_store_init(struct kmsgq_store *s, u32 nr_slots, u32 slot_size);
+void kmsgq_store_destroy(struct kmsgq_store *s);
+size_t kmsgq_store_bytes(u32 nr_slots, u32 slot_size);
+u32 kmsgq_store_get(struct kmsgq_store *s);
+void kmsgq_store_put(struct kmsgq_store *s, u32 slot);
+void kmsgq_store_push(struct kmsgq_store *s, u32 slot, u32 len, u32 prio);
+void kmsgq_store_push_head(struct kmsgq_store *s, u32 slot);
+u32 kmsgq_store_peek(const struct kmsgq_store *s);
+u32 kmsgq_store_pop(struct kmsgq_store *s);
+
+static inline void *kmsgq_store_payload(const struct kmsgq_store *s, u32 slot)
+{
+	return s->data + (size_t)slot * s->slot_size;
+}
+
+/**
+ * struct kmsgq_ring - kernel view of a ring queue's shared pages
+ * @pages: the pages user space maps, @nr_pages of them
+ * @nr_pages: pages in @pages
+ * @vaddr: the same pages mapped contiguously in the kernel
+ * @nr_slots: slots, a power of two
+ * @mask: @nr_slots - 1
+ * @slot_size: bytes of payload per slot
+ * @prod: shared producer position (untrusted)
+ * @cons: shared consumer position (untrusted)
+ * @wakeup: shared KMSGQ_RING_WAKE_* word (untrusted)
+ * @desc: shared descriptors (untrusted)
+ * @data: shared payload area
+ * @desc_off: offset of @desc in the mapping
+ * @data_off: offset of @data in the mapping
+ *
+ * Only the fields above are kernel state, and user space cannot reach them;
+ * what the pointers point at, any mapper may scribble on at any time.
+ */
+struct kmsgq_ring {
+	struct page **pages;
+	u32 nr_pages;
+	void *vaddr;
+	u32 nr_slots;
+	u32 mask;
+	u32 slot_size;
+	u32 *prod;
+	u32 *cons;
+	u32 *wakeup;
+	struct kmsgq_ring_desc *desc;
+	u8 *data;
+	u32 desc_off;
+	u32 data_off;
+};
+
+int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size);
+void kmsgq_ring_destroy(struct kmsgq_ring *r);
+size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size);
+u32 kmsgq_ring_slot_size(u32 max_msgsize);
+bool kmsgq_ring_readable(const struct kmsgq_ring *r);
+bool kmsgq_ring_writable(const struct kmsgq_ring *r);
+u32 kmsgq_ring_count(const struct kmsgq_ring *r);
+int kmsgq_ring_claim_prod(struct kmsgq_ring *r, u32 *pos);
+void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len);
+int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
+			  u32 *len);
+void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos);
+
+static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
+{
+	return r->data + (size_t)(pos & r->mask) * r->slot_size;
+}
+
+struct kmsgq_user;
+
+/**
+ * struct kmsgq_queue - a named message queue
+ * @ref: one for the name while linked, one per bound file
+ * @lock: protects @store and the waiter counts' meaning; never held across a
+ *	user copy or a sleep
+ * @store: messages of a copy queue
+ * @ring: messages of a ring queue
+ * @is_ring: which of the two this queue uses; fixed at creation
+ * @recv_wq: receivers (exclusive) and pollers waiting for a message
+ * @send_wq: senders (exclusive) and pollers waiting for room
+ * @max_msgs: depth
+ * @max_msgsize: largest message
+ * @mode: permission bits
+ * @uid: owner
+ * @gid: group
+ * @ns: user namespace whose name table holds the queue (counted reference)
+ * @user: account charged for the storage
+ * @charge: bytes charged to @user
+ * @msgs_sent: messages queued through the kernel
+ * @msgs_recv: messages taken through the kernel
+ * @bytes_sent: payload bytes queued through the kernel
+ * @bytes_recv: payload bytes taken through the kernel
+ * @send_waiters: tasks sleeping in a send
+ * @recv_waiters: tasks sleeping in a receive
+ * @mappings: live mappings of the ring
+ * @node: link in the name table; protected by the registry mutex
+ * @linked: @node is in the table; protected by the registry mutex
+ * @name: NUL-terminated name
+ */
+struct kmsgq_queue {
+	struct kref ref;
+	spinlock_t lock;
+	struct kmsgq_store store;
+	struct kmsgq_ring ring;
+	bool is_ring;
+	wait_queue_head_t recv_wq;
+	wait_queue_head_t send_wq;
+	u32 max_msgs;
+	u32 max_msgsize;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	struct user_namespace *ns;
+	struct kmsgq_user *user;
+	size_t charge;
+	atomic64_t msgs_sent;
+	atomic64_t msgs_recv;
+	atomic64_t bytes_sent;
+	atomic64_t bytes_recv;
+	atomic_t send_waiters;
+	atomic_t recv_waiters;
+	atomic_t mappings;
+	struct hlist_node node;
+	bool linked;
+	char name[KMSGQ_NAME_MAX];
+};
+
+/**
+ * struct kmsgq_kmsg - one message of a send or receive, as the kernel sees it
+ * @buf: user payload address
+ * @len: payload length (send) or buffer size (receive)
+ * @prio: priority (send)
+ * @umsg: the caller's struct kmsgq_msg to update on receive, or NULL
+ */
+struct kmsgq_kmsg {
+	void __user *buf;
+	u32 len;
+	u32 prio;
+	struct kmsgq_msg __user *umsg;
+};
+
+/**
+ * struct kmsgq_deadline - how long a send or receive may sleep
+ * @nonblock: never sleep
+ * @timed: sleep at most until @expires on @clockid
+ * @restart: a signal may restart the call (no relative timeout)
+ * @clockid: CLOCK_MONOTONIC or CLOCK_REALTIME
+ * @expires: absolute deadline
+ */
+struct kmsgq_deadline {
+	bool nonblock;
+	bool timed;
+	bool restart;
+	clockid_t clockid;
+	ktime_t expires;
+};
+
+/* Module parameters (main.c). */
+extern unsigned int kmsgq_max_queues;
+extern unsigned int kmsgq_max_msgs;
+extern unsigned int kmsgq_max_msgsize;
+extern unsigned int kmsgq_default_msgs;
+extern unsigned int kmsgq_default_msgsize;
+extern unsigned long kmsgq_user_bytes_max;
+
+#define KMSGQ_MSGSIZE_HARD_MAX	(4U << 20)
+#define KMSGQ_MSGS_HARD_MAX	(1U << 16)
+
+int kmsgq_name_check(const char *name, size_t size);
+struct kmsgq_queue *kmsgq_queue_open(const struct kmsgq_open *op,
+				     fmode_t fmode);
+int kmsgq_queue_unlink(const char *name);
+void kmsgq_queue_put(struct kmsgq_queue *q);
+void kmsgq_queue_unlink_all(void);
+int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+		     unsigned int nr, struct kmsgq_deadline *dl);
+int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+		     unsigned int nr, struct kmsgq_deadline *dl);
+u32 kmsgq_queue_count(struct kmsgq_queue *q);
+__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted);
+void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
+int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
+			  struct kmsgq_deadline *dl);
+void kmsgq_queue_show_all(struct seq_file *m);
+
+#endif /* _KMSGQ_INTERNAL_H */

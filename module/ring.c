@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmsgq ring: the mappable storage of a ring queue, and the kernel's side of
+ * the shared protocol documented at struct kmsgq_ring_info in the uapi.
+ *
+ * The kernel takes part as one more producer or consumer (copy-mode calls on
+ * a ring queue) and as the sleeper/waker.  Every word it reads from the ring
+ * may have been written by a hostile mapper at any moment, so each is read
+ * once, positions are masked to a slot and lengths bounded by the slot size
+ * before use.  The worst a mapper can do is make the ring look full, empty
+ * or busy, or garble the payloads of this queue; the kernel's own state
+ * (struct kmsgq_ring and everything outside the shared pages) is not
+ * reachable from user space.
+ *
+ * Memory layout (offsets from the start of the mapping):
+ *
+ *	0		producer position (u32), own cache line
+ *	64		consumer position (u32), own cache line
+ *	128		wakeup word (u32)
+ *	PAGE_SIZE	struct kmsgq_ring_desc[nr_slots]
+ *	data_off	nr_slots payload slots of slot_size bytes, page aligned
+ */
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "internal.h"
+
+#define KMSGQ_RING_PROD_OFF	0
+#define KMSGQ_RING_CONS_OFF	64
+#define KMSGQ_RING_WAKEUP_OFF	128
+/* Compare-and-swap attempts lost to other claimants before giving up. */
+#define KMSGQ_RING_CLAIM_TRIES	64
+
+/**
+ * kmsgq_ring_slot_size() - bytes per slot for a largest message
+ * @max_msgsize: largest message the queue takes
+ *
+ * Slots are whole cache lines, so two producers never share one.
+ */
+u32 kmsgq_ring_slot_size(u32 max_msgsize)
+{
+	return ALIGN(max_msgsize, SMP_CACHE_BYTES);
+}
+
+static size_t kmsgq_ring_data_off(u32 nr_slots)
+{
+	return PAGE_ALIGN(size_add(PAGE_SIZE,
+				   size_mul(nr_slots,
+					    sizeof(struct kmsgq_ring_desc))));
+}
+
+/**
+ * kmsgq_ring_bytes() - bytes a ring of this shape maps
+ * @nr_slots: slots, a power of two
+ * @slot_size: bytes per slot, from kmsgq_ring_slot_size()
+ *
+ * Return: bytes, or SIZE_MAX on overflow.
+ */
+size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size)
+{
+	return size_add(kmsgq_ring_data_off(nr_slots),
+			PAGE_ALIGN(size_mul(nr_slots, slot_size)));
+}
+
+/**
+ * kmsgq_ring_init() - allocate an empty ring
+ * @r: ring to set up
+ * @nr_slots: slots, a power of two
+ * @slot_size: bytes per slot
+ *
+ * Return: 0, -EINVAL for a bad shape, or -ENOMEM.
+ */
+int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size)
+{
+	size_t bytes = kmsgq_ring_bytes(nr_slots, slot_size);
+	u32 i;
+
+	memset(r, 0, sizeof(*r));
+	if (!is_power_of_2(nr_slots) || bytes > U32_MAX)
+		return -EINVAL;
+
+	r->nr_pages = bytes >> PAGE_SHIFT;
+	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages), GFP_KERNEL_ACCOUNT);
+	if (!r->pages)
+		goto err;
+	for (i = 0; i < r->nr_pages; i++) {
+		r->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!r->pages[i])
+			goto err;
+	}
+	r->vaddr = vmap(r->pages, r->nr_pages, VM_MAP, PAGE_KERNEL);
+	if (!r->vaddr)
+		goto err;
+
+	r->nr_slots = nr_slots;
+	r->mask = nr_slots - 1;
+	r->slot_size = slot_size;
+	r->desc_off = PAGE_SIZE;
+	r->data_off = kmsgq_ring_data_off(nr_slots);
+	r->prod = r->vaddr + KMSGQ_RING_PROD_OFF;
+	r->cons = r->vaddr + KMSGQ_RING_CONS_OFF;
+	r->wakeup = r->vaddr + KMSGQ_RING_WAKEUP_OFF;
+	r->desc = r->vaddr + r->desc_off;
+	r->data = r->vaddr + r->data_off;
+	for (i = 0; i < nr_slots; i++)
+		r->desc[i].seq = i;
+	return 0;
+
+err:
+	kmsgq_ring_destroy(r);
+	return -ENOMEM;
+}
+
+/**
+ * kmsgq_ring_destroy() - free a ring's memory
+ * @r: ring, initialised or partly initialised; no mapping may remain
+ */
+void kmsgq_ring_destroy(struct kmsgq_ring *r)
+{
+	u32 i;
+
+	if (r->vaddr)
+		vunmap(r->vaddr);
+	if (r->pages) {
+		for (i = 0; i < r->nr_pages; i++)
+			if (r->pages[i])
+				__free_page(r->pages[i]);
+		kvfree(r->pages);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+/* The sequence word of the slot @pos maps to, with acquire ordering. */
+static u32 kmsgq_ring_seq(const struct kmsgq_ring *r, u32 pos)
+{
+	return smp_load_acquire(&r->desc[pos & r->mask].seq);
+}
+
+/**
+ * kmsgq_ring_readable() - does the next consumer position hold a message?
+ * @r: ring
+ */
+bool kmsgq_ring_readable(const struct kmsgq_ring *r)
+{
+	u32 pos = READ_ONCE(*r->cons);
+
+	return kmsgq_ring_seq(r, pos) == pos + 1;
+}
+
+/**
+ * kmsgq_ring_writable() - is the next producer position free?
+ * @r: ring
+ */
+bool kmsgq_ring_writable(const struct kmsgq_ring *r)
+{
+	u32 pos = READ_ONCE(*r->prod);
+
+	return kmsgq_ring_seq(r, pos) == pos;
+}
+
+/**
+ * kmsgq_ring_count() - slots between the positions, claimed or committed
+ * @r: ring
+ *
+ * Return: a number between 0 and @r->nr_slots, whatever the positions say.
+ */
+u32 kmsgq_ring_count(const struct kmsgq_ring *r)
+{
+	u32 n = READ_ONCE(*r->prod) - READ_ONCE(*r->cons);
+
+	return min(n, r->nr_slots);
+}
+
+/**
+ * kmsgq_ring_claim_prod() - claim the next free slot as a producer
+ * @r: ring
+ * @pos: out: the claimed position
+ *
+ * The caller must fill the slot and kmsgq_ring_publish() it.
+ *
+ * Return: 0, or -EAGAIN if the ring is full or the claim kept losing races.
+ */
+int kmsgq_ring_claim_prod(struct kmsgq_ring *r, u32 *pos)
+{
+	u32 p = READ_ONCE(*r->prod);
+	int tries;
+
+	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
+		s32 diff = (s32)(kmsgq_ring_seq(r, p) - p);
+
+		if (diff < 0)
+			return -EAGAIN;		/* full */
+		if (diff == 0) {
+			u32 old = cmpxchg(r->prod, p, p + 1);
+
+			if (old == p) {
+				*pos = p;
+				return 0;
+			}
+			p = old;
+		} else {
+			p = READ_ONCE(*r->prod);
+		}
+	}
+	return -EAGAIN;
+}
+
+/**
+ * kmsgq_ring_publish() - commit a claimed producer slot
+ * @r: ring
+ * @pos: position from kmsgq_ring_claim_prod()
+ * @len: payload length; above @r->slot_size marks a slot without a message
+ *
+ * Release ordering makes the payload and @len visible before the slot is.
+ */
+void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
+{
+	struct kmsgq_ring_desc *d = &r->desc[pos & r->mask];
+
+	WRITE_ONCE(d->len, len);
+	smp_store_release(&d->seq, pos + 1);
+}
+
+/**
+ * kmsgq_ring_claim_cons() - claim the next committed slot as a consumer
+ * @r: ring
+ * @maxlen: largest payload the caller can take
+ * @pos: out: the claimed position
+ * @len: out: payload length; with -EMSGSIZE the length needed
+ *
+ * A slot whose length exceeds the slot size carries no message (a producer
+ * failed, or a mapper scribbled): it is released here and skipped.  The
+ * caller copies out kmsgq_ring_payload() and then kmsgq_ring_release()s.
+ *
+ * Return: 0, -EAGAIN if the ring is empty or busy, or -EMSGSIZE if the next
+ * message is longer than @maxlen (it stays queued).
+ */
+int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
+			  u32 *len)
+{
+	u32 c = READ_ONCE(*r->cons);
+	int tries;
+
+	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
+		s32 diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
+		u32 l, old;
+
+		if (diff < 0)
+			return -EAGAIN;		/* empty */
+		if (diff > 0) {
+			c = READ_ONCE(*r->cons);
+			continue;
+		}
+		l = READ_ONCE(r->desc[c & r->mask].len);
+		if (l <= r->slot_size && l > maxlen) {
+			*len = l;
+			return -EMSGSIZE;
+		}
+		old = cmpxchg(r->cons, c, c + 1);
+		if (old != c) {
+			c = old;
+			continue;
+		}
+		if (l > r->slot_size) {
+			kmsgq_ring_release(r, c);
+			c++;
+			continue;
+		}
+		*pos = c;
+		*len = l;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/**
+ * kmsgq_ring_release() - hand a consumed slot back to producers
+ * @r: ring
+ * @pos: position from kmsgq_ring_claim_cons()
+ */
+void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
+{
+	smp_store_release(&r->desc[pos & r->mask].seq, pos + r->nr_slots);
+}

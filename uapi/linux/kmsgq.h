@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kmsgq - kernel message queues behind /dev/kmsgq: the user/kernel ABI.
+ *
+ * A file opened on /dev/kmsgq is bound to one named queue with
+ * KMSGQ_IOC_OPEN.  From then on read() and write() move exactly one message
+ * each, KMSGQ_IOC_SEND and KMSGQ_IOC_RECV move one or a batch with priority,
+ * timeout and per-call flags, and poll() reports EPOLLIN when a message waits
+ * and EPOLLOUT when there is room for one.
+ *
+ * Queues created with KMSGQ_OPEN_RING keep their messages in a ring that a
+ * process may mmap(): producers reserve a slot, write the payload in place and
+ * commit it; consumers claim a slot, read it in place and release it, with a
+ * system call only to sleep or to wake a sleeper.  The layout and the
+ * ordering protocol are described with struct kmsgq_ring_info.
+ *
+ * Every ioctl argument starts with a __u32 @size, which the caller sets to
+ * sizeof() the structure it was compiled with.  Newer kernels accept older,
+ * smaller structures; older kernels accept newer, larger ones as long as the
+ * bytes they do not know are zero (E2BIG otherwise).  Flags words and fields
+ * named reserved must be zero on input (EINVAL otherwise) and are zeroed on
+ * output.  No structure has implicit padding, and none carries a pointer
+ * type: user addresses travel as __u64, so 32-bit processes share the layout.
+ */
+#ifndef _UAPI_LINUX_KMSGQ_H
+#define _UAPI_LINUX_KMSGQ_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define KMSGQ_DEVICE_PATH	"/dev/kmsgq"
+
+/* Bumped only if the meaning of an existing field ever changes: never, we hope. */
+#define KMSGQ_ABI_VERSION	1
+
+/* Queue names: 1..KMSGQ_NAME_MAX - 1 bytes of [A-Za-z0-9._-], not "." or "..". */
+#define KMSGQ_NAME_MAX		64
+/* Priorities are 0 (lowest) .. KMSGQ_PRIO_MAX - 1 (highest). */
+#define KMSGQ_PRIO_MAX		32
+/* Most messages one KMSGQ_IOC_SEND or KMSGQ_IOC_RECV may name. */
+#define KMSGQ_BATCH_MAX		1024
+
+/* Feature bits reported in kmsgq_info.features. */
+#define KMSGQ_FEAT_PRIO		(1ULL << 0)	/* priorities on copy queues */
+#define KMSGQ_FEAT_BATCH	(1ULL << 1)	/* nr > 1 in SEND/RECV */
+#define KMSGQ_FEAT_TIMEOUT	(1ULL << 2)	/* KMSGQ_XFER_TIMEOUT, both clocks */
+#define KMSGQ_FEAT_STATS	(1ULL << 3)	/* KMSGQ_IOC_STATS */
+#define KMSGQ_FEAT_RING		(1ULL << 4)	/* KMSGQ_OPEN_RING and mmap */
+
+/**
+ * struct kmsgq_timespec - a point in time on the clock named by the caller
+ * @tv_sec: seconds, >= 0
+ * @tv_nsec: nanoseconds, 0 .. 999999999
+ */
+struct kmsgq_timespec {
+	__s64 tv_sec;
+	__s64 tv_nsec;
+};
+
+/**
+ * struct kmsgq_info - what this module is and what it allows (KMSGQ_IOC_INFO)
+ * @size: in: sizeof(struct kmsgq_info)
+ * @abi_version: out: KMSGQ_ABI_VERSION
+ * @features: out: KMSGQ_FEAT_* bits
+ * @max_queues: out: most queues that may exist at once (module parameter)
+ * @max_msgs: out: largest queue depth a queue may be created with
+ * @max_msgsize: out: largest message size a queue may be created with
+ * @name_max: out: KMSGQ_NAME_MAX
+ * @prio_max: out: KMSGQ_PRIO_MAX
+ * @batch_max: out: KMSGQ_BATCH_MAX
+ *
+ * Works on any /dev/kmsgq file, bound or not.
+ */
+struct kmsgq_info {
+	__u32 size;
+	__u32 abi_version;
+	__u64 features;
+	__u32 max_queues;
+	__u32 max_msgs;
+	__u32 max_msgsize;
+	__u32 name_max;
+	__u32 prio_max;
+	__u32 batch_max;
+};
+
+/* kmsgq_open.flags */
+#define KMSGQ_OPEN_CREATE	(1U << 0)	/* create the queue if it does not exist */
+#define KMSGQ_OPEN_EXCL		(1U << 1)	/* with CREATE: EEXIST if it exists */
+#define KMSGQ_OPEN_RING		(1U << 2)	/* with CREATE: mappable FIFO ring storage */
+
+/**
+ * struct kmsgq_open - bind this file to a named queue (KMSGQ_IOC_OPEN)
+ * @size: in: sizeof(struct kmsgq_open)
+ * @flags: in: KMSGQ_OPEN_* bits
+ * @mode: in: permission bits (0777 mask) for a queue this call creates,
+ *	masked by the caller's umask, like mq_open()
+ * @max_msgs: in: depth of a queue this call creates; 0 = module default.
+ *	A ring queue rounds it up to a power of two.
+ * @max_msgsize: in: largest message of a queue this call creates; 0 = default
+ * @reserved: must be zero
+ * @name: in: NUL-terminated queue name
+ *
+ * Access is the file's open mode: O_RDONLY needs read permission on the
+ * queue, O_WRONLY write, O_RDWR both (EACCES).  A file binds once (EBUSY).
+ * Attributes are ignored when an existing queue is opened.
+ */
+struct kmsgq_open {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 max_msgs;
+	__u32 max_msgsize;
+	__u32 reserved;
+	char name[KMSGQ_NAME_MAX];
+};
+
+/**
+ * struct kmsgq_unlink - remove a queue's name (KMSGQ_IOC_UNLINK)
+ * @size: in: sizeof(struct kmsgq_unlink)
+ * @flags: must be zero
+ * @name: in: NUL-terminated queue name
+ *
+ * Works on any /dev/kmsgq file.  Only the queue's owner or a holder of
+ * CAP_IPC_OWNER may unlink it (EPERM).  Files bound to the queue keep using
+ * it; it is freed when the last of them closes.
+ */
+struct kmsgq_unlink {
+	__u32 size;
+	__u32 flags;
+	char name[KMSGQ_NAME_MAX];
+};
+
+/**
+ * struct kmsgq_msg - one message of a send or receive
+ * @buf: user address of the payload
+ * @len: send: payload length; receive: in: size of @buf, out: message length
+ *	(on EMSGSIZE for the first message: the length it needs)
+ * @prio: send: in: priority; receive: out: priority
+ */
+struct kmsgq_msg {
+	__u64 buf;
+	__u32 len;
+	__u32 prio;
+};
+
+/* kmsgq_xfer.flags */
+#define KMSGQ_XFER_NONBLOCK	(1U << 0)	/* EAGAIN instead of sleeping */
+#define KMSGQ_XFER_TIMEOUT	(1U << 1)	/* sleep at most until @timeout */
+#define KMSGQ_XFER_RELATIVE	(1U << 2)	/* with TIMEOUT: @timeout is an interval */
+
+/**
+ * struct kmsgq_xfer - send or receive one or more messages
+ *	(KMSGQ_IOC_SEND, KMSGQ_IOC_RECV)
+ * @size: in: sizeof(struct kmsgq_xfer)
+ * @flags: in: KMSGQ_XFER_* bits
+ * @msgs: in: user address of an array of @nr struct kmsgq_msg
+ * @nr: in: 1 .. KMSGQ_BATCH_MAX
+ * @clockid: in, with KMSGQ_XFER_TIMEOUT: CLOCK_MONOTONIC or CLOCK_REALTIME
+ * @timeout: in, with KMSGQ_XFER_TIMEOUT: absolute deadline on @clockid, or
+ *	an interval with KMSGQ_XFER_RELATIVE
+ *
+ * Returns the number of messages moved, 1 .. @nr.  The call sleeps (unless
+ * KMSGQ_XFER_NONBLOCK or O_NONBLOCK) only until the first message can move,
+ * then moves as many of the rest as it can without sleeping, in array order,
+ * like recvmmsg() with MSG_WAITFORONE.  An error met after the first message
+ * ends the batch early and is reported by the next call instead; an error
+ * on the first message is returned: EAGAIN, ETIMEDOUT, EINTR, EMSGSIZE (the
+ * message stays queued), EFAULT, EINVAL (bad priority or timespec).
+ */
+struct kmsgq_xfer {
+	__u32 size;
+	__u32 flags;
+	__u64 msgs;
+	__u32 nr;
+	__s32 clockid;
+	struct kmsgq_timespec timeout;
+};
+
+/* kmsgq_attr.flags */
+#define KMSGQ_ATTR_NONBLOCK	(1U << 0)	/* the file has O_NONBLOCK */
+
+/**
+ * struct kmsgq_attr - attributes of the bound queue and this file
+ *	(KMSGQ_IOC_GETATTR, KMSGQ_IOC_SETATTR)
+ * @size: in: sizeof(struct kmsgq_attr)
+ * @flags: KMSGQ_ATTR_* bits; the only bits SETATTR changes
+ * @qflags: out: KMSGQ_OPEN_RING if the queue is a ring queue
+ * @max_msgs: out: queue depth
+ * @max_msgsize: out: largest message
+ * @cur_msgs: out: messages queued now
+ * @mode: out: permission bits
+ * @uid: out: owner, in the caller's user namespace
+ * @gid: out: group, in the caller's user namespace
+ * @reserved: zero
+ *
+ * SETATTR takes only @size and @flags; the other fields must be zero.
+ */
+struct kmsgq_attr {
+	__u32 size;
+	__u32 flags;
+	__u32 qflags;
+	__u32 max_msgs;
+	__u32 max_msgsize;
+	__u32 cur_msgs;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved;
+};
+
+/**
+ * struct kmsgq_stats - counters of the bound queue (KMSGQ_IOC_STATS)
+ * @size: in: sizeof(struct kmsgq_stats)
+ * @flags: must be zero
+ * @msgs_sent: out: messages queued since creation
+ * @msgs_recv: out: messages taken since creation
+ * @bytes_sent: out: payload bytes queued since creation
+ * @bytes_recv: out: payload bytes taken since creation
+ * @cur_msgs: out: messages queued now
+ * @send_waiters: out: tasks sleeping for room now
+ * @recv_waiters: out: tasks sleeping for a message now
+ * @mappings: out: live mmap()s of the ring
+ *
+ * Ring producers and consumers that work in place are counted when they
+ * commit or release through the kernel; @cur_msgs is exact for all.
+ */
+struct kmsgq_stats {
+	__u32 size;
+	__u32 flags;
+	__u64 msgs_sent;
+	__u64 msgs_recv;
+	__u64 bytes_sent;
+	__u64 bytes_recv;
+	__u32 cur_msgs;
+	__u32 send_waiters;
+	__u32 recv_waiters;
+	__u32 mappings;
+};
+
+/**
+ * struct kmsgq_ring_desc - one slot's descriptor in a ring's shared memory
+ * @seq: sequence word of the protocol below
+ * @len: payload length, written by the producer before it publishes @seq
+ */
+struct kmsgq_ring_desc {
+	__u32 seq;
+	__u32 len;
+};
+
+/* Bits of the ring's shared wakeup word (at kmsgq_ring_info.wakeup_off). */
+#define KMSGQ_RING_WAKE_CONSUMER	(1U << 0)	/* a consumer sleeps */
+#define KMSGQ_RING_WAKE_PRODUCER	(1U << 1)	/* a producer sleeps */
+
+/**
+ * struct kmsgq_ring_info - layout of a ring queue's mapping (KMSGQ_IOC_RING_INFO)
+ * @size: in: sizeof(struct kmsgq_ring_info)
+ * @flags: must be zero
+ * @map_size: out: bytes to mmap() at offset 0, the only offset accepted
+ * @nr_slots: out: slots in the ring, a power of two
+ * @slot_size: out: bytes of payload space per slot
+ * @prod_off: out: offset of the __u32 producer position
+ * @cons_off: out: offset of the __u32 consumer position
+ * @wakeup_off: out: offset of the __u32 KMSGQ_RING_WAKE_* word
+ * @reserved: zero
+ * @desc_off: out: offset of struct kmsgq_ring_desc[@nr_slots]
+ * @data_off: out: offset of the payload of slot 0; slot i's at
+ *	@data_off + i * @slot_size
+ *
+ * The ring is Vyukov's bounded MPMC queue.  Positions count messages and
+ * wrap at 2^32; slot = position & (@nr_slots - 1).  Initially every
+ * desc[i].seq == i and both positions are 0.
+ *
+ * Producer at position p: the slot is free when desc.seq == p (acquire).
+ * Claim it by compare-and-swap of prod from p to p + 1 (or to p + n after
+ * checking n free slots), write the payload and desc.len, then store
+ * desc.seq = p + 1 with release ordering.
+ *
+ * Consumer at position c: the slot is ready when desc.seq == c + 1
+ * (acquire).  Claim it by compare-and-swap of cons from c to c + 1, read
+ * desc.len and the payload, then store desc.seq = c + @nr_slots with
+ * release ordering.
+ *
+ * Wakeups: a sleeper (KMSGQ_IOC_RING_WAIT, poll, or a blocking copy-mode
+ * call) has the kernel set its bit in the wakeup word, then rechecks the
+ * ring, then sleeps.  After publishing, a producer issues a full barrier and
+ * reads the word; if KMSGQ_RING_WAKE_CONSUMER is set it calls
+ * KMSGQ_IOC_RING_WAKE.  A consumer does the same after releasing, for
+ * KMSGQ_RING_WAKE_PRODUCER.  The kernel clears a bit when its last sleeper
+ * of that kind leaves.
+ *
+ * The kernel reads every value here once, masks positions and bounds
+ * lengths by @slot_size: whatever a process writes into its mapping can
+ * spoil only the messages of this queue, never the kernel's own state.  A
+ * file opened O_RDONLY may map the ring only read-only, and so can observe
+ * it but not claim slots; it receives with read() or KMSGQ_IOC_RECV.
+ */
+struct kmsgq_ring_info {
+	__u32 size;
+	__u32 flags;
+	__u64 map_size;
+	__u32 nr_slots;
+	__u32 slot_size;
+	__u32 prod_off;
+	__u32 cons_off;
+	__u32 wakeup_off;
+	__u32 reserved;
+	__u64 desc_off;
+	__u64 data_off;
+};
+
+/* kmsgq_ring_wait.events: poll bits, as in <poll.h> */
+#define KMSGQ_RING_READABLE	0x001	/* POLLIN: a committed message waits */
+#define KMSGQ_RING_WRITABLE	0x004	/* POLLOUT: a free slot waits */
+
+/**
+ * struct kmsgq_ring_wait - sleep until a ring is readable or writable, or
+ *	wake such sleepers (KMSGQ_IOC_RING_WAIT, KMSGQ_IOC_RING_WAKE)
+ * @size: in: sizeof(struct kmsgq_ring_wait)
+ * @flags: in: KMSGQ_XFER_TIMEOUT and KMSGQ_XFER_RELATIVE for WAIT; zero
+ *	for WAKE
+ * @events: in: KMSGQ_RING_READABLE and/or KMSGQ_RING_WRITABLE: what to wait
+ *	for, or which sleepers to wake
+ * @clockid: in: as in struct kmsgq_xfer
+ * @timeout: in: as in struct kmsgq_xfer
+ *
+ * WAIT returns the events that hold (at least one of those asked for), or
+ * ETIMEDOUT, EINTR.  WAKE returns 0; @events' sleepers are woken and
+ * recheck the ring.
+ */
+struct kmsgq_ring_wait {
+	__u32 size;
+	__u32 flags;
+	__u32 events;
+	__s32 clockid;
+	struct kmsgq_timespec timeout;
+};
+
+#define KMSGQ_IOC_MAGIC		0xB9
+
+/*
+ * The size encoded in each number is that of the first version of its
+ * structure; the kernel matches numbers without the size bits and trusts
+ * only the @size field, so later, larger structures keep the same numbers.
+ */
+#define KMSGQ_IOC_INFO		_IOWR(KMSGQ_IOC_MAGIC, 0x00, struct kmsgq_info)
+#define KMSGQ_IOC_OPEN		_IOW(KMSGQ_IOC_MAGIC, 0x01, struct kmsgq_open)
+#define KMSGQ_IOC_UNLINK	_IOW(KMSGQ_IOC_MAGIC, 0x02, struct kmsgq_unlink)
+#define KMSGQ_IOC_SEND		_IOW(KMSGQ_IOC_MAGIC, 0x03, struct kmsgq_xfer)
+#define KMSGQ_IOC_RECV		_IOW(KMSGQ_IOC_MAGIC, 0x04, struct kmsgq_xfer)
+#define KMSGQ_IOC_GETATTR	_IOWR(KMSGQ_IOC_MAGIC, 0x05, struct kmsgq_attr)
+#define KMSGQ_IOC_SETATTR	_IOW(KMSGQ_IOC_MAGIC, 0x06, struct kmsgq_attr)
+#define KMSGQ_IOC_STATS		_IOWR(KMSGQ_IOC_MAGIC, 0x07, struct kmsgq_stats)
+#define KMSGQ_IOC_RING_INFO	_IOWR(KMSGQ_IOC_MAGIC, 0x08, struct kmsgq_ring_info)
+#define KMSGQ_IOC_RING_WAIT	_IOW(KMSGQ_IOC_MAGIC, 0x09, struct kmsgq_ring_wait)
+#define KMSGQ_IOC_RING_WAKE	_IOW(KMSGQ_IOC_MAGIC, 0x0a, struct kmsgq_ring_wait)
+
+#endif /* _UAPI_LINUX_KMSGQ_H */

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkmsgq - named message queues over /dev/kmsgq.
+ *
+ * Each call is one ioctl of <linux/kmsgq.h> (two for kmsgq_open() and
+ * kmsgq_setattr()), with the argument zero-initialised and its @size set,
+ * and the result turned into the library's convention: -errno on failure,
+ * errno as the caller left it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include <kmsgq.h>
+
+/* The open(2) flags kmsgq_open() understands. */
+#define KMSGQ_OFLAGS	(O_ACCMODE | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC)
+
+/* ioctl() that returns -errno on failure and leaves errno alone. */
+static int kmsgq_ioctl(int fd, unsigned long req, void *arg)
+{
+	int saved = errno;
+	int ret;
+
+	ret = ioctl(fd, req, arg);
+	if (ret < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
+}
+
+/* Copy @name into a fixed-size name field; the kernel checks its charset. */
+static int kmsgq_copy_name(char dst[KMSGQ_NAME_MAX], const char *name)
+{
+	size_t len = strnlen(name, KMSGQ_NAME_MAX);
+
+	if (len == KMSGQ_NAME_MAX)
+		return -ENAMETOOLONG;
+	memcpy(dst, name, len + 1);
+	return 0;
+}
+
+int kmsgq_open(const char *name, int oflag, mode_t mode,
+	       const struct kmsgq_attr *attr)
+{
+	struct kmsgq_open op = { .size = sizeof(op) };
+	int saved = errno;
+	int fd, ret;
+
+	if ((oflag & ~KMSGQ_OFLAGS) || (oflag & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	ret = kmsgq_copy_name(op.name, name);
+	if (ret)
+		return ret;
+
+	/* As with mq_open(), O_EXCL and the attributes need O_CREAT. */
+	if (oflag & O_CREAT) {
+		op.flags = KMSGQ_OPEN_CREATE;
+		if (oflag & O_EXCL)
+			op.flags |= KMSGQ_OPEN_EXCL;
+		op.mode = mode & 0777;
+		if (attr) {
+			op.flags |= attr->qflags & KMSGQ_OPEN_RING;
+			op.max_msgs = attr->max_msgs;
+			op.max_msgsize = attr->max_msgsize;
+		}
+	}
+
+	fd = open(KMSGQ_DEVICE_PATH,
+		  oflag & (O_ACCMODE | O_NONBLOCK | O_CLOEXEC));
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (ioctl(fd, KMSGQ_IOC_OPEN, &op) < 0) {
+		ret = -errno;
+		close(fd);
+		goto out;
+	}
+	ret = fd;
+out:
+	errno = saved;
+	return ret;
+}
+
+int kmsgq_close(int fd)
+{
+	int saved = errno;
+	int ret;
+
+	ret = close(fd) < 0 ? -errno : 0;
+	errno = saved;
+	return ret;
+}
+
+int kmsgq_unlink(const char *name)
+{
+	struct kmsgq_unlink un = { .size = sizeof(un) };
+	int saved = errno;
+	int fd, ret;
+
+	ret = kmsgq_copy_name(un.name, name);
+	if (ret)
+		return ret;
+
+	fd = open(KMSGQ_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	ret = kmsgq_ioctl(fd, KMSGQ_IOC_UNLINK, &un);
+	close(fd);
+out:
+	errno = saved;
+	return ret;
+}
+
+/*
+ * One KMSGQ_IOC_SEND or KMSGQ_IOC_RECV.  A deadline, if any, sets
+ * KMSGQ_XFER_TIMEOUT: callers may not set it themselves.
+ */
+static int kmsgq_xfer(int fd, unsigned long req, const struct kmsgq_msg *msgs,
+		      unsigned int nr, unsigned int flags, clockid_t clock,
+		      const struct timespec *deadline)
+{
+	struct kmsgq_xfer xfer = {
+		.size = sizeof(xfer),
+		.flags = flags,
+		.msgs = (uintptr_t)msgs,
+		.nr = nr,
+	};
+
+	if (flags & KMSGQ_XFER_TIMEOUT)
+		return -EINVAL;
+	if (deadline) {
+		xfer.flags |= KMSGQ_XFER_TIMEOUT;
+		xfer.clockid = clock;
+		xfer.timeout.tv_sec = deadline->tv_sec;
+		xfer.timeout.tv_nsec = deadline->tv_nsec;
+	}
+	return kmsgq_ioctl(fd, req, &xfer);
+}
+
+int kmsgq_send(int fd, const void *buf, size_t len, unsigned int prio)
+{
+	return kmsgq_timedsend(fd, buf, len, prio, CLOCK_MONOTONIC, NULL);
+}
+
+int kmsgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
+		    clockid_t clock, const struct timespec *deadline)
+{
+	struct kmsgq_msg msg = {
+		.buf = (uintptr_t)buf,
+		.len = len,
+		.prio = prio,
+	};
+	int ret;
+
+	if (len > UINT32_MAX)
+		return -EMSGSIZE;
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_SEND, &msg, 1, 0, clock, deadline);
+	return ret < 0 ? ret : 0;
+}
+
+ssize_t kmsgq_receive(int fd, void *buf, size_t len, unsigned int *prio)
+{
+	return kmsgq_timedreceive(fd, buf, len, prio, CLOCK_MONOTONIC, NULL);
+}
+
+ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
+			   clockid_t clock, const struct timespec *deadline)
+{
+	/* A buffer larger than any message can be is as good as 4 GiB. */
+	struct kmsgq_msg msg = {
+		.buf = (uintptr_t)buf,
+		.len = len > UINT32_MAX ? UINT32_MAX : len,
+	};
+	int ret;
+
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, 0, clock, deadline);
+	if (ret < 0)
+		return ret;
+	if (prio)
+		*prio = msg.prio;
+	return msg.len;
+}
+
+int kmsgq_send_batch(int fd, const struct kmsgq_msg *msgs, unsigned int nr,
+		     unsigned int flags, clockid_t clock,
+		     const struct timespec *deadline)
+{
+	return kmsgq_xfer(fd, KMSGQ_IOC_SEND, msgs, nr, flags, clock, deadline);
+}
+
+int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
+			unsigned int flags, clockid_t clock,
+			const struct timespec *deadline)
+{
+	return kmsgq_xfer(fd, KMSGQ_IOC_RECV, msgs, nr, flags, clock, deadline);
+}
+
+int kmsgq_getattr(int fd, struct kmsgq_attr *attr)
+{
+	struct kmsgq_attr cur = { .size = sizeof(cur) };
+	int ret;
+
+	ret = kmsgq_ioctl(fd, KMSGQ_IOC_GETATTR, &cur);
+	if (!ret)
+		*attr = cur;
+	return ret;
+}
+
+/* Not atomic, unlike mq_setattr(): SETATTR does not report the old value. */
+int kmsgq_setattr(int fd, unsigned int flags, struct kmsgq_attr *old)
+{
+	struct kmsgq_attr new = { .size = sizeof(new), .flags = flags };
+	struct kmsgq_attr cur;
+	int ret;
+
+	if (old) {
+		ret = kmsgq_getattr(fd, &cur);
+		if (ret)
+			return ret;
+	}
+	ret = kmsgq_ioctl(fd, KMSGQ_IOC_SETATTR, &new);
+	if (!ret && old)
+		*old = cur;
+	return ret;
+}
+
+int kmsgq_stats(int fd, struct kmsgq_stats *stats)
+{
+	struct kmsgq_stats cur = { .size = sizeof(cur) };
+	int ret;
+
+	ret = kmsgq_ioctl(fd, KMSGQ_IOC_STATS, &cur);
+	if (!ret)
+		*stats = cur;
+	return ret;
+}
+
+int kmsgq_info(int fd, struct kmsgq_info *info)
+{
+	struct kmsgq_info cur = { .size = sizeof(cur) };
+	int saved = errno;
+	int dev = fd;
+	int ret;
+
+	if (fd == -1) {
+		dev = open(KMSGQ_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		if (dev < 0) {
+			/* No node, or a stale node with no driver behind it. */
+			ret = errno == ENODEV || errno == ENXIO ? -ENOENT : -errno;
+			goto out;
+		}
+	}
+	ret = kmsgq_ioctl(dev, KMSGQ_IOC_INFO, &cur);
+	if (dev != fd)
+		close(dev);
+	if (!ret)
+		*info = cur;
+out:
+	errno = saved;
+	return ret;
+}
