@@ -165,7 +165,7 @@ struct kmsgq_user;
  */
 struct kmsgq_queue {
 	struct kref ref;
-	spinlock_t lock;
+	spinlock_t lock;	/* protects store */
 	struct kmsgq_store store;
 	struct kmsgq_ring ring;
 	bool is_ring;
@@ -229,8 +229,8 @@ extern unsigned int kmsgq_default_msgs;
 extern unsigned int kmsgq_default_msgsize;
 extern unsigned long kmsgq_user_bytes_max;
 
-#define KMSGQ_MSGSIZE_HARD_MAX	(4U << 20)
-#define KMSGQ_MSGS_HARD_MAX	(1U << 16)
+#define KMSGQ_MSGSIZE_HARD_MAX	(4U * 1024 * 1024)
+#define KMSGQ_MSGS_HARD_MAX	65536U
 
 int kmsgq_name_check(const char *name, size_t size);
 struct kmsgq_queue *kmsgq_queue_open(const struct kmsgq_open *op,

@@ -57,6 +57,7 @@ static struct dentry *kmsgq_debugfs;
 /* The queue this file is bound to, or NULL. */
 static struct kmsgq_queue *kmsgq_file_queue(struct file *file)
 {
+	/* Pairs with cmpxchg_release() in kmsgq_ioctl_open(). */
 	return smp_load_acquire((struct kmsgq_queue **)&file->private_data);
 }
 

@@ -379,6 +379,7 @@ static bool kmsgq_writable(struct kmsgq_queue *q)
 static void kmsgq_ring_arm(struct kmsgq_queue *q, u32 bits)
 {
 	atomic_or(bits, (atomic_t *)q->ring.wakeup);
+	/* Bit visible before the caller rechecks the ring. */
 	smp_mb__after_atomic();
 }
 
@@ -397,6 +398,7 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events)
 {
 	atomic_t *word = (atomic_t *)q->ring.wakeup;
 
+	/* Order the waker's publish/release before the clear below. */
 	smp_mb__before_atomic();
 	if (events & KMSGQ_RING_READABLE) {
 		atomic_andnot(KMSGQ_RING_WAKE_CONSUMER, word);
@@ -411,6 +413,7 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events)
 /* After the kernel published or released ring slots: wake sleepers if armed. */
 static void kmsgq_ring_notify(struct kmsgq_queue *q, u32 bit, u32 events)
 {
+	/* Our publish/release before reading the word; pairs with kmsgq_ring_arm(). */
 	smp_mb();
 	if (READ_ONCE(*q->ring.wakeup) & bit)
 		kmsgq_queue_ring_wake(q, events);

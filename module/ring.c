@@ -136,6 +136,7 @@ void kmsgq_ring_destroy(struct kmsgq_ring *r)
 /* The sequence word of the slot @pos maps to, with acquire ordering. */
 static u32 kmsgq_ring_seq(const struct kmsgq_ring *r, u32 pos)
 {
+	/* Pairs with the producer's or consumer's release of the slot. */
 	return smp_load_acquire(&r->desc[pos & r->mask].seq);
 }
 
@@ -221,6 +222,7 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
 	struct kmsgq_ring_desc *d = &r->desc[pos & r->mask];
 
 	WRITE_ONCE(d->len, len);
+	/* Payload and len before seq; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&d->seq, pos + 1);
 }
 
@@ -283,5 +285,6 @@ int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
  */
 void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
 {
+	/* Done reading the payload before the slot is free; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&r->desc[pos & r->mask].seq, pos + r->nr_slots);
 }

@@ -41,11 +41,11 @@
 #define KMSGQ_BATCH_MAX		1024
 
 /* Feature bits reported in kmsgq_info.features. */
-#define KMSGQ_FEAT_PRIO		(1ULL << 0)	/* priorities on copy queues */
-#define KMSGQ_FEAT_BATCH	(1ULL << 1)	/* nr > 1 in SEND/RECV */
-#define KMSGQ_FEAT_TIMEOUT	(1ULL << 2)	/* KMSGQ_XFER_TIMEOUT, both clocks */
-#define KMSGQ_FEAT_STATS	(1ULL << 3)	/* KMSGQ_IOC_STATS */
-#define KMSGQ_FEAT_RING		(1ULL << 4)	/* KMSGQ_OPEN_RING and mmap */
+#define KMSGQ_FEAT_PRIO		0x1ULL	/* priorities on copy queues */
+#define KMSGQ_FEAT_BATCH	0x2ULL	/* nr > 1 in SEND/RECV */
+#define KMSGQ_FEAT_TIMEOUT	0x4ULL	/* KMSGQ_XFER_TIMEOUT, both clocks */
+#define KMSGQ_FEAT_STATS	0x8ULL	/* KMSGQ_IOC_STATS */
+#define KMSGQ_FEAT_RING		0x10ULL	/* KMSGQ_OPEN_RING and mmap */
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -84,9 +84,9 @@ struct kmsgq_info {
 };
 
 /* kmsgq_open.flags */
-#define KMSGQ_OPEN_CREATE	(1U << 0)	/* create the queue if it does not exist */
-#define KMSGQ_OPEN_EXCL		(1U << 1)	/* with CREATE: EEXIST if it exists */
-#define KMSGQ_OPEN_RING		(1U << 2)	/* with CREATE: mappable FIFO ring storage */
+#define KMSGQ_OPEN_CREATE	0x1U	/* create the queue if it does not exist */
+#define KMSGQ_OPEN_EXCL		0x2U	/* with CREATE: EEXIST if it exists */
+#define KMSGQ_OPEN_RING		0x4U	/* with CREATE: mappable FIFO ring storage */
 
 /**
  * struct kmsgq_open - bind this file to a named queue (KMSGQ_IOC_OPEN)
@@ -144,9 +144,9 @@ struct kmsgq_msg {
 };
 
 /* kmsgq_xfer.flags */
-#define KMSGQ_XFER_NONBLOCK	(1U << 0)	/* EAGAIN instead of sleeping */
-#define KMSGQ_XFER_TIMEOUT	(1U << 1)	/* sleep at most until @timeout */
-#define KMSGQ_XFER_RELATIVE	(1U << 2)	/* with TIMEOUT: @timeout is an interval */
+#define KMSGQ_XFER_NONBLOCK	0x1U	/* EAGAIN instead of sleeping */
+#define KMSGQ_XFER_TIMEOUT	0x2U	/* sleep at most until @timeout */
+#define KMSGQ_XFER_RELATIVE	0x4U	/* with TIMEOUT: @timeout is an interval */
 
 /**
  * struct kmsgq_xfer - send or receive one or more messages
@@ -177,7 +177,7 @@ struct kmsgq_xfer {
 };
 
 /* kmsgq_attr.flags */
-#define KMSGQ_ATTR_NONBLOCK	(1U << 0)	/* the file has O_NONBLOCK */
+#define KMSGQ_ATTR_NONBLOCK	0x1U	/* the file has O_NONBLOCK */
 
 /**
  * struct kmsgq_attr - attributes of the bound queue and this file
@@ -221,8 +221,10 @@ struct kmsgq_attr {
  * @recv_waiters: out: tasks sleeping for a message now
  * @mappings: out: live mmap()s of the ring
  *
- * Ring producers and consumers that work in place are counted when they
- * commit or release through the kernel; @cur_msgs is exact for all.
+ * The counters cover messages that pass through the kernel (read, write,
+ * SEND, RECV).  Ring producers and consumers that work in place bypass the
+ * kernel and are not counted there; on a ring @cur_msgs counts the slots
+ * between the consumer and producer positions, claimed or committed.
  */
 struct kmsgq_stats {
 	__u32 size;
@@ -248,8 +250,8 @@ struct kmsgq_ring_desc {
 };
 
 /* Bits of the ring's shared wakeup word (at kmsgq_ring_info.wakeup_off). */
-#define KMSGQ_RING_WAKE_CONSUMER	(1U << 0)	/* a consumer sleeps */
-#define KMSGQ_RING_WAKE_PRODUCER	(1U << 1)	/* a producer sleeps */
+#define KMSGQ_RING_WAKE_CONSUMER	0x1U	/* a consumer sleeps */
+#define KMSGQ_RING_WAKE_PRODUCER	0x2U	/* a producer sleeps */
 
 /**
  * struct kmsgq_ring_info - layout of a ring queue's mapping (KMSGQ_IOC_RING_INFO)
@@ -278,7 +280,9 @@ struct kmsgq_ring_desc {
  * Consumer at position c: the slot is ready when desc.seq == c + 1
  * (acquire).  Claim it by compare-and-swap of cons from c to c + 1, read
  * desc.len and the payload, then store desc.seq = c + @nr_slots with
- * release ordering.
+ * release ordering.  A slot whose desc.len exceeds @slot_size carries no
+ * message (the kernel publishes such a slot when its copy from a sender
+ * faults): consumers release it and go on.
  *
  * Wakeups: a sleeper (KMSGQ_IOC_RING_WAIT, poll, or a blocking copy-mode
  * call) has the kernel set its bit in the wakeup word, then rechecks the
