@@ -145,7 +145,6 @@ static int kmsgq_permission(struct kmsgq_queue *q, fmode_t fmode)
 
 /* Final put: called with kmsgq_registry_lock held, releases it. */
 static void kmsgq_queue_release(struct kref *ref)
-	__releases(&kmsgq_registry_lock)
 {
 	struct kmsgq_queue *q = container_of(ref, struct kmsgq_queue, ref);
 
