@@ -132,6 +132,236 @@ int kmsgq_stats(int fd, struct kmsgq_stats *stats);
  */
 int kmsgq_info(int fd, struct kmsgq_info *info);
 
+/*
+ * Zero-copy rings.
+ *
+ * A queue created with qflags KMSGQ_OPEN_RING can be mapped.  Producers
+ * reserve slots, write payloads in place and commit them; consumers claim
+ * committed slots, read them in place and release them.  None of that is a
+ * system call: the inline helpers below run the shared protocol described at
+ * struct kmsgq_ring_info in <linux/kmsgq.h>.  A system call is made only by
+ * kmsgq_ring_wait() to sleep, and by kmsgq_ring_commit_done() or
+ * kmsgq_ring_release_done() when the kernel has flagged a sleeper to wake.
+ *
+ * Any number of producers and consumers, in any processes, may work on one
+ * ring at once, and copy-mode calls (kmsgq_send(), read(), ...) on the same
+ * queue interoperate with them.  A ring queue is FIFO: priorities other
+ * than 0 are refused.  A slot claimed and never committed or released (its
+ * process died in between) stalls the ring at that slot.
+ *
+ * Typical producer:
+ *	n = kmsgq_ring_reserve(&r, want, &pos);	// 0: full, kmsgq_ring_wait()
+ *	for (i = 0; i < n; i++) {
+ *		fill(kmsgq_ring_slot(&r, pos + i), len[i]);
+ *		kmsgq_ring_commit(&r, pos + i, len[i]);
+ *	}
+ *	kmsgq_ring_commit_done(&r);
+ * Typical consumer:
+ *	n = kmsgq_ring_peek(&r, want, &pos);	// 0: empty, kmsgq_ring_wait()
+ *	for (i = 0; i < n; i++)
+ *		if ((p = kmsgq_ring_msg(&r, pos + i, &len)))
+ *			use(p, len);
+ *	kmsgq_ring_release(&r, pos, n);
+ *	kmsgq_ring_release_done(&r);
+ */
+
+/**
+ * struct kmsgq_ring - a mapped ring; set up by kmsgq_ring_map(), read-only
+ *	for the caller
+ */
+struct kmsgq_ring {
+	int fd;
+	uint32_t nr_slots;
+	uint32_t mask;
+	uint32_t slot_size;
+	uint32_t *prod;
+	uint32_t *cons;
+	uint32_t *wakeup;
+	struct kmsgq_ring_desc *desc;
+	unsigned char *data;
+	void *map;
+	size_t map_size;
+};
+
+/**
+ * kmsgq_ring_map() - map the ring of the queue @fd is bound to
+ * @ring: filled in
+ *
+ * Maps read-write if @fd was opened O_RDWR, else read-only (a read-only
+ * mapping can be looked at but not used to claim slots).
+ * Return: 0, or -EOPNOTSUPP (not a ring queue), -errno.
+ */
+int kmsgq_ring_map(int fd, struct kmsgq_ring *ring);
+
+/** kmsgq_ring_unmap() - undo kmsgq_ring_map(). Return: 0 or -errno. */
+int kmsgq_ring_unmap(struct kmsgq_ring *ring);
+
+/**
+ * kmsgq_ring_wait() - sleep until the ring is readable and/or writable
+ * @events: KMSGQ_RING_READABLE and/or KMSGQ_RING_WRITABLE
+ * @clock, @deadline: as kmsgq_timedsend(); @deadline may be NULL
+ *
+ * Return: the events that hold, or -ETIMEDOUT, -EINTR, -errno.
+ */
+int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
+		    clockid_t clock, const struct timespec *deadline);
+
+/**
+ * kmsgq_ring_wake() - wake sleepers of @events (normally called for you by
+ *	kmsgq_ring_commit_done() and kmsgq_ring_release_done())
+ *
+ * Return: 0 or -errno.
+ */
+int kmsgq_ring_wake(struct kmsgq_ring *ring, unsigned int events);
+
+static inline uint32_t kmsgq_ring__seq(const struct kmsgq_ring *r,
+				       uint32_t pos)
+{
+	return __atomic_load_n(&r->desc[pos & r->mask].seq, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * kmsgq_ring_reserve() - claim up to @n free slots for writing
+ * @pos: out: position of the first; the others follow it
+ *
+ * Return: slots claimed, 0 if the ring is full.
+ */
+static inline unsigned int kmsgq_ring_reserve(struct kmsgq_ring *r,
+					      unsigned int n, uint32_t *pos)
+{
+	uint32_t p = __atomic_load_n(r->prod, __ATOMIC_RELAXED);
+
+	if (n > r->nr_slots)
+		n = r->nr_slots;
+	for (;;) {
+		unsigned int k = 0;
+
+		while (k < n && kmsgq_ring__seq(r, p + k) == p + k)
+			k++;
+		if (!k) {
+			int32_t diff = (int32_t)(kmsgq_ring__seq(r, p) - p);
+
+			if (diff < 0)
+				return 0;
+			p = __atomic_load_n(r->prod, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (__atomic_compare_exchange_n(r->prod, &p, p + k, 0,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			*pos = p;
+			return k;
+		}
+	}
+}
+
+/** kmsgq_ring_slot() - payload space of a reserved slot (slot_size bytes) */
+static inline void *kmsgq_ring_slot(const struct kmsgq_ring *r, uint32_t pos)
+{
+	return r->data + (size_t)(pos & r->mask) * r->slot_size;
+}
+
+/** kmsgq_ring_commit() - publish a reserved slot holding @len bytes */
+static inline void kmsgq_ring_commit(struct kmsgq_ring *r, uint32_t pos,
+				     uint32_t len)
+{
+	struct kmsgq_ring_desc *d = &r->desc[pos & r->mask];
+
+	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->seq, pos + 1, __ATOMIC_RELEASE);
+}
+
+/**
+ * kmsgq_ring_commit_done() - after commits: wake a sleeping consumer if the
+ *	kernel flagged one.  Return: 0 or -errno.
+ */
+static inline int kmsgq_ring_commit_done(struct kmsgq_ring *r)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(r->wakeup, __ATOMIC_RELAXED) &
+	    KMSGQ_RING_WAKE_CONSUMER)
+		return kmsgq_ring_wake(r, KMSGQ_RING_READABLE);
+	return 0;
+}
+
+/**
+ * kmsgq_ring_peek() - claim up to @n committed slots for reading, in order
+ * @pos: out: position of the first; the others follow it
+ *
+ * Return: slots claimed, 0 if none is ready.
+ */
+static inline unsigned int kmsgq_ring_peek(struct kmsgq_ring *r,
+					   unsigned int n, uint32_t *pos)
+{
+	uint32_t c = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+
+	if (n > r->nr_slots)
+		n = r->nr_slots;
+	for (;;) {
+		unsigned int k = 0;
+
+		while (k < n && kmsgq_ring__seq(r, c + k) == c + k + 1)
+			k++;
+		if (!k) {
+			int32_t diff = (int32_t)(kmsgq_ring__seq(r, c) - (c + 1));
+
+			if (diff < 0)
+				return 0;
+			c = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (__atomic_compare_exchange_n(r->cons, &c, c + k, 0,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			*pos = c;
+			return k;
+		}
+	}
+}
+
+/**
+ * kmsgq_ring_msg() - the message in a claimed slot
+ * @len: out: its length
+ *
+ * Return: its payload, or NULL if the slot carries no message (a sender's
+ * copy faulted, or the length is out of bounds): release it all the same.
+ */
+static inline const void *kmsgq_ring_msg(const struct kmsgq_ring *r,
+					 uint32_t pos, uint32_t *len)
+{
+	uint32_t l = __atomic_load_n(&r->desc[pos & r->mask].len,
+				     __ATOMIC_RELAXED);
+
+	if (l > r->slot_size)
+		return NULL;
+	*len = l;
+	return kmsgq_ring_slot(r, pos);
+}
+
+/** kmsgq_ring_release() - hand @n claimed slots from @pos back to producers */
+static inline void kmsgq_ring_release(struct kmsgq_ring *r, uint32_t pos,
+				      unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&r->desc[(pos + i) & r->mask].seq,
+				 pos + i + r->nr_slots, __ATOMIC_RELEASE);
+}
+
+/**
+ * kmsgq_ring_release_done() - after releases: wake a sleeping producer if
+ *	the kernel flagged one.  Return: 0 or -errno.
+ */
+static inline int kmsgq_ring_release_done(struct kmsgq_ring *r)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(r->wakeup, __ATOMIC_RELAXED) &
+	    KMSGQ_RING_WAKE_PRODUCER)
+		return kmsgq_ring_wake(r, KMSGQ_RING_WRITABLE);
+	return 0;
+}
+
 #ifdef __cplusplus
 }
 #endif

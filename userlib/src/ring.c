@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkmsgq zero-copy rings: mapping, sleeping and waking.  The per-message
+ * protocol is inline in <kmsgq.h>.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <kmsgq.h>
+
+int kmsgq_ring_map(int fd, struct kmsgq_ring *ring)
+{
+	struct kmsgq_ring_info ri = { .size = sizeof(ri) };
+	int saved = errno;
+	int prot = PROT_READ;
+	unsigned char *map;
+	int fl, ret = 0;
+
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || ioctl(fd, KMSGQ_IOC_RING_INFO, &ri) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if ((fl & O_ACCMODE) == O_RDWR)
+		prot |= PROT_WRITE;
+	map = mmap(NULL, ri.map_size, prot, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+
+	memset(ring, 0, sizeof(*ring));
+	ring->fd = fd;
+	ring->nr_slots = ri.nr_slots;
+	ring->mask = ri.nr_slots - 1;
+	ring->slot_size = ri.slot_size;
+	ring->prod = (uint32_t *)(map + ri.prod_off);
+	ring->cons = (uint32_t *)(map + ri.cons_off);
+	ring->wakeup = (uint32_t *)(map + ri.wakeup_off);
+	ring->desc = (struct kmsgq_ring_desc *)(map + ri.desc_off);
+	ring->data = map + ri.data_off;
+	ring->map = map;
+	ring->map_size = ri.map_size;
+out:
+	errno = saved;
+	return ret;
+}
+
+int kmsgq_ring_unmap(struct kmsgq_ring *ring)
+{
+	int saved = errno;
+	int ret = 0;
+
+	if (munmap(ring->map, ring->map_size) < 0)
+		ret = -errno;
+	errno = saved;
+	memset(ring, 0, sizeof(*ring));
+	ring->fd = -1;
+	return ret;
+}
+
+static int kmsgq_ring_ioctl(struct kmsgq_ring *ring, unsigned long req,
+			    struct kmsgq_ring_wait *w)
+{
+	int saved = errno;
+	int ret;
+
+	ret = ioctl(ring->fd, req, w);
+	if (ret < 0)
+		ret = -errno;
+	errno = saved;
+	return ret;
+}
+
+int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
+		    clockid_t clock, const struct timespec *deadline)
+{
+	struct kmsgq_ring_wait w = {
+		.size = sizeof(w),
+		.events = events,
+	};
+
+	if (deadline) {
+		w.flags = KMSGQ_XFER_TIMEOUT;
+		w.clockid = clock;
+		w.timeout.tv_sec = deadline->tv_sec;
+		w.timeout.tv_nsec = deadline->tv_nsec;
+	}
+	return kmsgq_ring_ioctl(ring, KMSGQ_IOC_RING_WAIT, &w);
+}
+
+int kmsgq_ring_wake(struct kmsgq_ring *ring, unsigned int events)
+{
+	struct kmsgq_ring_wait w = {
+		.size = sizeof(w),
+		.events = events,
+	};
+
+	return kmsgq_ring_ioctl(ring, KMSGQ_IOC_RING_WAKE, &w);
+}
