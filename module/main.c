@@ -18,6 +18,7 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "internal.h"
 
 unsigned int kmsgq_max_queues = 256;
