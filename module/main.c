@@ -436,7 +436,7 @@ static ssize_t kmsgq_read(struct file *file, char __user *buf, size_t count,
 	if (!q)
 		return -ENOTCONN;
 	ret = kmsgq_queue_recv(q, &m, 1, &dl);
-	return ret < 0 ? ret : m.len;
+	return ret < 0 ? ret : (ssize_t)m.len;
 }
 
 static ssize_t kmsgq_write(struct file *file, const char __user *buf,
