@@ -516,8 +516,9 @@ static int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 		return -ENOTCONN;
 	if (!q->is_ring)
 		return -ENODEV;
+	/* VM_MAYSHARE: the VFS clears VM_SHARED for read-only files. */
 	if (vma->vm_pgoff || vma_pages(vma) != q->ring.nr_pages ||
-	    !(vma->vm_flags & VM_SHARED))
+	    !(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 
 	vm_flags_set(vma, VM_DONTEXPAND);

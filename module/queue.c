@@ -382,30 +382,43 @@ static void kmsgq_ring_arm(struct kmsgq_queue *q, u32 bits)
 	smp_mb__after_atomic();
 }
 
+/*
+ * Clear @bit unless something still waits on @wq: a sleeper, or an epoll
+ * entry, which stays queued between epoll_wait() calls and must stay armed.
+ * Under the wait queue's lock: a sleeper queues itself there before it
+ * arms, so either this sees it queued, or its arm comes after the clear.
+ */
+static void kmsgq_ring_disarm(struct kmsgq_queue *q,
+			      struct wait_queue_head *wq, u32 bit)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&wq->lock, flags);
+	if (list_empty(&wq->head))
+		atomic_andnot(bit, (atomic_t *)q->ring.wakeup);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
 /**
  * kmsgq_queue_ring_wake() - wake a ring's sleepers of the given kinds
  * @q: ring queue
  * @events: KMSGQ_RING_READABLE wakes consumers, KMSGQ_RING_WRITABLE producers
  *
- * Clears the kinds' bits in the wakeup word, then wakes every sleeper of
- * them; each rechecks the ring and re-arms its bit before sleeping again.
- * A sleeper that armed after the clear is already on the wait queue (it
- * queues itself before arming), so it is woken too; one that arms after the
- * wake sees the message because of the barriers around the word.
+ * Wakes every sleeper of the kinds, then clears their bits in the wakeup
+ * word if nothing is left waiting.  A woken sleeper rechecks the ring and
+ * re-arms before sleeping again; one that queued itself after the wake
+ * either keeps the bit set or arms after the clear, and then sees the
+ * message because of the barriers around the word.
  */
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events)
 {
-	atomic_t *word = (atomic_t *)q->ring.wakeup;
-
-	/* Order the waker's publish/release before the clear below. */
-	smp_mb__before_atomic();
 	if (events & KMSGQ_RING_READABLE) {
-		atomic_andnot(KMSGQ_RING_WAKE_CONSUMER, word);
 		wake_up_all(&q->recv_wq);
+		kmsgq_ring_disarm(q, &q->recv_wq, KMSGQ_RING_WAKE_CONSUMER);
 	}
 	if (events & KMSGQ_RING_WRITABLE) {
-		atomic_andnot(KMSGQ_RING_WAKE_PRODUCER, word);
 		wake_up_all(&q->send_wq);
+		kmsgq_ring_disarm(q, &q->send_wq, KMSGQ_RING_WAKE_PRODUCER);
 	}
 }
 
@@ -457,11 +470,34 @@ static int kmsgq_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 	}
 	finish_wait(wq, &wait);
 	atomic_dec(waiters);
+	if (q->is_ring)
+		kmsgq_ring_disarm(q, wq, ring_bit);
 
 	/* Pass on an exclusive wakeup this task took but will not use. */
 	if (ret && ready(q))
 		wake_up(wq);
 	return ret;
+}
+
+/*
+ * A ring looked ready but the claim failed: another claimant won, or a
+ * mapper keeps the shared words inconsistent.  Retry, but never past a
+ * signal or the deadline, however long that goes on.
+ */
+static int kmsgq_ring_retry(struct kmsgq_deadline *dl)
+{
+	ktime_t now;
+
+	if (signal_pending(current))
+		return dl->restart ? -ERESTARTSYS : -EINTR;
+	if (dl->timed) {
+		now = dl->clockid == CLOCK_REALTIME ? ktime_get_real() :
+						      ktime_get();
+		if (ktime_after(now, dl->expires))
+			return -ETIMEDOUT;
+	}
+	cond_resched();
+	return 0;
 }
 
 static bool kmsgq_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m)
@@ -621,14 +657,10 @@ static int kmsgq_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			err = kmsgq_wait(q, &q->send_wq, kmsgq_writable,
 					 &q->send_waiters,
 					 KMSGQ_RING_WAKE_PRODUCER, dl);
+			if (!err)
+				err = kmsgq_ring_retry(dl);
 			if (err)
 				break;
-			/* Ready but lost the race, or a mapper is meddling. */
-			if (signal_pending(current)) {
-				err = -ERESTARTSYS;
-				break;
-			}
-			cond_resched();
 			continue;
 		}
 		published = true;
@@ -680,13 +712,10 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			err = kmsgq_wait(q, &q->recv_wq, kmsgq_readable,
 					 &q->recv_waiters,
 					 KMSGQ_RING_WAKE_CONSUMER, dl);
+			if (!err)
+				err = kmsgq_ring_retry(dl);
 			if (err)
 				break;
-			if (signal_pending(current)) {
-				err = -ERESTARTSYS;
-				break;
-			}
-			cond_resched();
 			continue;
 		}
 
@@ -846,10 +875,12 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 	if (events & KMSGQ_RING_READABLE) {
 		finish_wait(&q->recv_wq, &rwait);
 		atomic_dec(&q->recv_waiters);
+		kmsgq_ring_disarm(q, &q->recv_wq, KMSGQ_RING_WAKE_CONSUMER);
 	}
 	if (events & KMSGQ_RING_WRITABLE) {
 		finish_wait(&q->send_wq, &swait);
 		atomic_dec(&q->send_waiters);
+		kmsgq_ring_disarm(q, &q->send_wq, KMSGQ_RING_WAKE_PRODUCER);
 	}
 	return ret;
 }

@@ -214,6 +214,9 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
  */
 int kmsgq_ring_wake(struct kmsgq_ring *ring, unsigned int events);
 
+/* Lost races before reserve/peek report "nothing now" rather than spin. */
+#define KMSGQ_RING_TRIES	64
+
 static inline uint32_t kmsgq_ring__seq(const struct kmsgq_ring *r,
 				       uint32_t pos)
 {
@@ -224,16 +227,18 @@ static inline uint32_t kmsgq_ring__seq(const struct kmsgq_ring *r,
  * kmsgq_ring_reserve() - claim up to @n free slots for writing
  * @pos: out: position of the first; the others follow it
  *
- * Return: slots claimed, 0 if the ring is full.
+ * Return: slots claimed; 0 if the ring is full (or, after many lost races
+ * to other producers, busy: try again or wait).
  */
 static inline unsigned int kmsgq_ring_reserve(struct kmsgq_ring *r,
 					      unsigned int n, uint32_t *pos)
 {
 	uint32_t p = __atomic_load_n(r->prod, __ATOMIC_RELAXED);
+	unsigned int tries;
 
 	if (n > r->nr_slots)
 		n = r->nr_slots;
-	for (;;) {
+	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
 		unsigned int k = 0;
 
 		while (k < n && kmsgq_ring__seq(r, p + k) == p + k)
@@ -253,6 +258,7 @@ static inline unsigned int kmsgq_ring_reserve(struct kmsgq_ring *r,
 			return k;
 		}
 	}
+	return 0;
 }
 
 /** kmsgq_ring_slot() - payload space of a reserved slot (slot_size bytes) */
@@ -288,16 +294,18 @@ static inline int kmsgq_ring_commit_done(struct kmsgq_ring *r)
  * kmsgq_ring_peek() - claim up to @n committed slots for reading, in order
  * @pos: out: position of the first; the others follow it
  *
- * Return: slots claimed, 0 if none is ready.
+ * Return: slots claimed; 0 if none is ready (or, after many lost races to
+ * other consumers, busy: try again or wait).
  */
 static inline unsigned int kmsgq_ring_peek(struct kmsgq_ring *r,
 					   unsigned int n, uint32_t *pos)
 {
 	uint32_t c = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+	unsigned int tries;
 
 	if (n > r->nr_slots)
 		n = r->nr_slots;
-	for (;;) {
+	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
 		unsigned int k = 0;
 
 		while (k < n && kmsgq_ring__seq(r, c + k) == c + k + 1)
@@ -317,6 +325,7 @@ static inline unsigned int kmsgq_ring_peek(struct kmsgq_ring *r,
 			return k;
 		}
 	}
+	return 0;
 }
 
 /**
