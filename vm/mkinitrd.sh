@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Pack the test guest's initramfs: busybox, vm/guest/init, the suites and
+# setup hooks, and the built module, selftests and tools (static binaries).
+# Usage: vm/mkinitrd.sh OUTPUT.gz
+set -euo pipefail
+out=$(realpath "$1")
+cd "$(dirname "$0")/.."
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+chmod 755 "$root"	# tests that drop privileges must still reach /kmsgq, /dev
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp} \
+	"$root"/kmsgq/{bin,selftests,setup.d}
+cp /bin/busybox "$root/bin/"
+cp vm/guest/init "$root/init"
+cp -r vm/suites "$root/kmsgq/"
+cp vm/guest/setup.d/*.sh "$root/kmsgq/setup.d/"
+cp module/kmsgq.ko "$root/kmsgq/"
+# Built programs: selftests/**/*_test in /kmsgq/selftests, the rest in /kmsgq/bin.
+find selftests -type f -perm -u+x -name '*_test' -exec cp -t "$root/kmsgq/selftests" {} +
+find selftests tools -type f -perm -u+x ! -name '*_test' -exec cp -t "$root/kmsgq/bin" {} +
+(cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"
