@@ -393,6 +393,8 @@ static void kmsgq_ring_disarm(struct kmsgq_queue *q,
 {
 	unsigned long flags;
 
+	if (!(READ_ONCE(*q->ring.wakeup) & bit))
+		return;
 	spin_lock_irqsave(&wq->lock, flags);
 	if (list_empty(&wq->head))
 		atomic_andnot(bit, (atomic_t *)q->ring.wakeup);
@@ -432,16 +434,46 @@ static void kmsgq_ring_notify(struct kmsgq_queue *q, u32 bit, u32 events)
 }
 
 /*
+ * Wake function of kmsgq's sleepers: unlink the entry, then wake its task.
+ * autoremove_wake_function() does it the other way round, so a sleeper
+ * woken on another CPU can find itself still queued and take the wait
+ * queue's lock in finish_wait() while the waker holds it.  Unlinked first,
+ * the woken task leaves without touching the lock.  The entry lives on the
+ * sleeper's stack and may be gone once unlinked, so the task is read first;
+ * the task itself cannot be freed while the waker holds the wait queue's
+ * spinlock (an RCU read-side section).
+ */
+static int kmsgq_wake_function(struct wait_queue_entry *entry,
+			       unsigned int mode, int sync, void *key)
+{
+	struct task_struct *task = entry->private;
+
+	list_del_init_careful(&entry->entry);
+	/* Every kmsgq wake is TASK_NORMAL, which is what this wakes. */
+	return wake_up_process(task);
+}
+
+static void kmsgq_init_wait(struct wait_queue_entry *entry)
+{
+	init_wait_entry(entry, 0);
+	entry->func = kmsgq_wake_function;
+}
+
+/*
  * Sleep on @wq until @ready, a signal, or the deadline.  Exclusive: a waker
  * that wakes one sleeper per message wakes this one or another, never both.
+ * After a wakeup @ready is checked before requeueing, so the common path
+ * takes the wait queue's lock once per sleep.
  */
 static int kmsgq_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 		      bool (*ready)(struct kmsgq_queue *q), atomic_t *waiters,
 		      u32 ring_bit, struct kmsgq_deadline *dl)
 {
-	DEFINE_WAIT(wait);
+	struct wait_queue_entry wait;
 	bool expired = false;
 	int ret = 0;
+
+	kmsgq_init_wait(&wait);
 
 	if (dl->nonblock)
 		return -EAGAIN;
@@ -467,6 +499,8 @@ static int kmsgq_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 						dl->clockid);
 		else
 			schedule();
+		if (ready(q))
+			break;
 	}
 	finish_wait(wq, &wait);
 	atomic_dec(waiters);
@@ -842,8 +876,8 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 	if (ret || dl->nonblock)
 		return ret ?: -EAGAIN;
 
-	init_wait(&rwait);
-	init_wait(&swait);
+	kmsgq_init_wait(&rwait);
+	kmsgq_init_wait(&swait);
 	if (events & KMSGQ_RING_READABLE)
 		atomic_inc(&q->recv_waiters);
 	if (events & KMSGQ_RING_WRITABLE)
@@ -871,6 +905,9 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 						dl->clockid);
 		else
 			schedule();
+		ret = kmsgq_ring_events(q, events);
+		if (ret)
+			break;
 	}
 	if (events & KMSGQ_RING_READABLE) {
 		finish_wait(&q->recv_wq, &rwait);
