@@ -534,6 +534,18 @@ static int kmsgq_ring_retry(struct kmsgq_deadline *dl)
 	return 0;
 }
 
+/*
+ * Wake @nr exclusive sleepers and every poller of @wq, for @events.  The
+ * common case, nobody waiting, costs a barrier and no lock: the barrier in
+ * wq_has_sleeper() pairs with the one in set_current_state() that a sleeper
+ * issues after queueing itself and before checking the store.
+ */
+static void kmsgq_wake(struct wait_queue_head *wq, int nr, __poll_t events)
+{
+	if (wq_has_sleeper(wq))
+		__wake_up(wq, TASK_NORMAL, nr, poll_to_key(events));
+}
+
 static bool kmsgq_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m)
 {
 	return m->len <= q->max_msgsize &&
@@ -592,10 +604,9 @@ static int kmsgq_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 
 	kmsgq_count(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	if (done)
-		__wake_up(&q->recv_wq, TASK_NORMAL, done,
-			  poll_to_key(EPOLLIN | EPOLLRDNORM));
+		kmsgq_wake(&q->recv_wq, done, EPOLLIN | EPOLLRDNORM);
 	if (taken > done)
-		wake_up(&q->send_wq);
+		kmsgq_wake(&q->send_wq, 1, EPOLLOUT | EPOLLWRNORM);
 	return done ?: err;
 }
 
@@ -667,10 +678,9 @@ static int kmsgq_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 
 	kmsgq_count(&q->msgs_recv, &q->bytes_recv, done, bytes);
 	if (done)
-		__wake_up(&q->send_wq, TASK_NORMAL, done,
-			  poll_to_key(EPOLLOUT | EPOLLWRNORM));
+		kmsgq_wake(&q->send_wq, done, EPOLLOUT | EPOLLWRNORM);
 	if (taken > done)
-		wake_up(&q->recv_wq);
+		kmsgq_wake(&q->recv_wq, 1, EPOLLIN | EPOLLRDNORM);
 	return done ?: err;
 }
 

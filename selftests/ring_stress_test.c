@@ -938,11 +938,29 @@ hostile_copy_consumer(struct hostile_shared *sh, int fd, int nbfd)
 	_exit(0);
 }
 
+/*
+ * KMSGQ_IOC_RING_WAIT itself: kmsgq_ring_wait() would first poll the
+ * (scribbled) mapping, and this worker is here to drive the kernel's sleep.
+ */
+static int raw_ring_wait(int fd, unsigned int events,
+			 const struct timespec *dl)
+{
+	struct kmsgq_ring_wait w = {
+		.size = sizeof(w),
+		.flags = KMSGQ_XFER_TIMEOUT,
+		.events = events,
+		.clockid = CLOCK_MONOTONIC,
+		.timeout = { .tv_sec = dl->tv_sec, .tv_nsec = dl->tv_nsec },
+	};
+	int ret = ioctl(fd, KMSGQ_IOC_RING_WAIT, &w);
+
+	return ret < 0 ? -errno : ret;
+}
+
 /* Sleeps with short deadlines in ring_wait and poll: events or ETIMEDOUT. */
 static void __attribute__((noreturn))
 hostile_waiter(struct hostile_shared *sh, int fd)
 {
-	struct kmsgq_ring r = { .fd = fd };	/* only the fd is used */
 	uint64_t s = 0x3333;
 	struct pollfd pfd = { .fd = fd };
 	struct timespec dl;
@@ -955,7 +973,7 @@ hostile_waiter(struct hostile_shared *sh, int fd)
 		     (ev & 2 ? KMSGQ_RING_WRITABLE : 0);
 		if (rnd(&s) & 1) {
 			dl = deadline_in(HOSTILE_SHORT_NS);
-			ret = kmsgq_ring_wait(&r, ev, CLOCK_MONOTONIC, &dl);
+			ret = raw_ring_wait(fd, ev, &dl);
 			if (ret > 0 && (ret & ~ev))
 				ret = -EPROTO;
 		} else {

@@ -201,6 +201,9 @@ int kmsgq_ring_unmap(struct kmsgq_ring *ring);
  * @events: KMSGQ_RING_READABLE and/or KMSGQ_RING_WRITABLE
  * @clock, @deadline: as kmsgq_timedsend(); @deadline may be NULL
  *
+ * Polls the ring briefly (a few thousand checks) before it asks the kernel
+ * to sleep, since a running peer usually gets there first.
+ *
  * Return: the events that hold, or -ETIMEDOUT, -EINTR, -errno.
  */
 int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,

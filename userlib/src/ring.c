@@ -76,6 +76,27 @@ static int kmsgq_ring_ioctl(struct kmsgq_ring *ring, unsigned long req,
 	return ret;
 }
 
+/*
+ * Checks of the ring kmsgq_ring_wait() makes before it sleeps.  A peer that
+ * is running usually commits or releases within that; a sleep costs two
+ * system calls and a wakeup across CPUs.
+ */
+#define KMSGQ_RING_SPIN	4096
+
+static unsigned int kmsgq_ring_ready(const struct kmsgq_ring *r,
+				     unsigned int events)
+{
+	uint32_t c = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+	uint32_t p = __atomic_load_n(r->prod, __ATOMIC_RELAXED);
+	unsigned int ready = 0;
+
+	if ((events & KMSGQ_RING_READABLE) && kmsgq_ring__seq(r, c) == c + 1)
+		ready |= KMSGQ_RING_READABLE;
+	if ((events & KMSGQ_RING_WRITABLE) && kmsgq_ring__seq(r, p) == p)
+		ready |= KMSGQ_RING_WRITABLE;
+	return ready;
+}
+
 int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 		    clockid_t clock, const struct timespec *deadline)
 {
@@ -83,6 +104,13 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 		.size = sizeof(w),
 		.events = events,
 	};
+	unsigned int i, ready;
+
+	for (i = 0; i < KMSGQ_RING_SPIN; i++) {
+		ready = kmsgq_ring_ready(ring, events);
+		if (ready)
+			return ready;
+	}
 
 	if (deadline) {
 		w.flags = KMSGQ_XFER_TIMEOUT;
