@@ -73,7 +73,9 @@ int kmsgq_name_check(const char *name, size_t size)
 	for (i = 0; i < len; i++) {
 		char c = name[i];
 
-		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+		/* isalnum() takes Latin-1 letters too: ASCII only. */
+		if (!isascii(c) ||
+		    (!isalnum(c) && c != '.' && c != '_' && c != '-'))
 			return -EINVAL;
 	}
 	return 0;
@@ -192,7 +194,7 @@ static struct kmsgq_queue *kmsgq_queue_create(const struct kmsgq_open *op,
 		return ERR_PTR(-ENOSPC);
 
 	if (ring) {
-		msgs = roundup_pow_of_two(msgs);
+		msgs = roundup_pow_of_two(max(msgs, 2U));
 		charge = kmsgq_ring_bytes(msgs, kmsgq_ring_slot_size(msgsize));
 	} else {
 		charge = kmsgq_store_bytes(msgs, msgsize);

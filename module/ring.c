@@ -68,7 +68,7 @@ size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size)
 /**
  * kmsgq_ring_init() - allocate an empty ring
  * @r: ring to set up
- * @nr_slots: slots, a power of two
+ * @nr_slots: slots, a power of two, at least 2
  * @slot_size: bytes per slot
  *
  * Return: 0, -EINVAL for a bad shape, or -ENOMEM.
@@ -79,7 +79,8 @@ int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size)
 	u32 i;
 
 	memset(r, 0, sizeof(*r));
-	if (!is_power_of_2(nr_slots) || bytes > U32_MAX)
+	/* One slot cannot tell full from free: seq == pos + 1 means both. */
+	if (nr_slots < 2 || !is_power_of_2(nr_slots) || bytes > U32_MAX)
 		return -EINVAL;
 
 	r->nr_pages = bytes >> PAGE_SHIFT;

@@ -659,8 +659,8 @@ FIXTURE_VARIANT(layout) {
 	__u32 nr_slots;		/* expected */
 };
 
-FIXTURE_VARIANT_ADD(layout, depth_1) {
-	.max_msgs = 1, .max_msgsize = 64, .nr_slots = 1,
+FIXTURE_VARIANT_ADD(layout, depth_1_rounds_to_2) {
+	.max_msgs = 1, .max_msgsize = 64, .nr_slots = 2,
 };
 
 FIXTURE_VARIANT_ADD(layout, depth_10_rounds_to_16) {
@@ -2596,6 +2596,36 @@ TEST_F(lifetime, mapping_outlives_close_of_its_file)
 
 	ASSERT_EQ(0, rctx_ring_unmap(&self->q, &r2));
 	EXPECT_EQ(1, mappings(self->q.fd));
+}
+
+/*
+ * A ring asked for one slot gets two: with one, a committed slot's sequence
+ * (pos + 1) reads as free to the next producer, which would overwrite it.
+ */
+TEST(ring_asked_for_one_slot_never_overwrites_an_unread_message)
+{
+	struct kmsgq_attr attr = {
+		.qflags = KMSGQ_OPEN_RING, .max_msgs = 1, .max_msgsize = 8,
+	};
+	unsigned int i, v;
+	char name[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "ring-one-%d", getpid());
+	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, 0600,
+			&attr);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_unlink(name));
+	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+	for (i = 0; i < attr.max_msgs; i++)
+		ASSERT_EQ(0, kmsgq_send(fd, &i, sizeof(i), 0));
+	EXPECT_EQ(-EAGAIN, kmsgq_send(fd, &i, sizeof(i), 0));
+	for (i = 0; i < attr.max_msgs; i++) {
+		EXPECT_EQ(sizeof(v), kmsgq_receive(fd, &v, sizeof(v), NULL));
+		EXPECT_EQ(i, v);
+	}
+	EXPECT_EQ(-EAGAIN, kmsgq_receive(fd, &v, sizeof(v), NULL));
+	close(fd);
 }
 
 /* Create and remove a throwaway queue: 0, or -errno of the create. */

@@ -95,7 +95,7 @@ struct kmsgq_info {
  * @mode: in: permission bits (0777 mask) for a queue this call creates,
  *	masked by the caller's umask, like mq_open()
  * @max_msgs: in: depth of a queue this call creates; 0 = module default.
- *	A ring queue rounds it up to a power of two.
+ *	A ring queue rounds it up to a power of two, at least 2.
  * @max_msgsize: in: largest message of a queue this call creates; 0 = default
  * @reserved: must be zero
  * @name: in: NUL-terminated queue name
