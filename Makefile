@@ -2,11 +2,13 @@
 # kmsgq: the module (via Kbuild), libkmsgq, the selftests and the tools.
 #
 #   make [KDIR=...]    build all against KDIR (default: the running kernel)
-#   make check         libkmsgq's own checks, then build against the guest
-#                      kernel and run the suites (vm/suites/) in a QEMU guest;
-#                      SUITE=... and TEST=... narrow it down, e.g.
-#                      make check SUITE=selftests TEST=info_test
-#   make demo          the demo alone, in the guest
+#   make check         every test (vm/check.sh): libkmsgq's own checks, the
+#                      selftests and demo on the stock kernel, KUnit and the
+#                      selftests on the debug kernel, all in QEMU guests;
+#                      SUITE=... and TEST=... run one part on the stock
+#                      kernel, e.g. make check SUITE=selftests TEST=info_test
+#   make demo          the demo and the short benchmark, in the guest
+#   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
 
@@ -17,7 +19,6 @@ else
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CFLAGS ?= -O2 -Wall -Wextra
 TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
-SUITE ?= selftests demo
 
 all: module userlib selftests tools
 
@@ -39,12 +40,25 @@ $(TOOLS): %: %.c userlib/libkmsgq.a uapi/linux/kmsgq.h userlib/include/kmsgq.h
 	$(CC) $(CFLAGS) -static -pthread -Iuapi -Iuserlib/include -o $@ $< \
 		userlib/libkmsgq.a -lrt
 
+# Everything (vm/check.sh), or with SUITE= and/or TEST= one part of it on
+# the stock kernel.
 check: deps
+ifeq ($(SUITE)$(TEST),)
+	vm/check.sh
+else
 	$(MAKE) -C userlib check
-	vm/run-tests.sh $(if $(TEST),--test $(TEST) )$(SUITE)
+	vm/run-tests.sh $(if $(TEST),--test $(TEST) )$(or $(SUITE),selftests)
+endif
 
+# The main job: the demo, then the short benchmark against mqueue, pipes
+# and unix sockets, in one boot.
 demo:
-	vm/run-tests.sh demo
+	vm/run-tests.sh demo bench-short
+
+# The full benchmark; its table, CSV and (rendered on the host) PNG.
+bench:
+	vm/run-tests.sh --timeout 1800 bench
+	vm/bench-plot.sh
 
 vm-shell:
 	vm/shell.sh
@@ -60,5 +74,5 @@ clean:
 		-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
 		-name Module.symvers \) -delete
 
-.PHONY: all module userlib selftests tools check demo vm-shell deps clean
+.PHONY: all module userlib selftests tools check demo bench vm-shell deps clean
 endif

@@ -7,7 +7,8 @@
 #   CONSOLE.log  the guest's ttyS0: the kernel console
 #   SUITE...     suites that must each have run a program
 #
-# A failure is: a failed test case; a program without "# Totals:" (ksft),
+# A failure is: a failed test case; a program without "# Totals:" (ksft, and
+# kunit: KUnit's debugfs results end with the same line),
 # with a non-zero exit, or without its END marker; insmod or rmmod failing;
 # a run or a SUITE that ran no program; a guest that did not finish; a
 # kernel splat.
@@ -46,7 +47,7 @@ prog != "" && /^# Planned tests != run tests/ { planned = 0 }
 	rc = substr($4, 4)
 	if (kind == "run") {
 		if (rc == 0) passed++; else fail(prog " exited " rc)
-	} else if (kind != "ksft") {
+	} else if (kind != "ksft" && kind != "kunit") {
 		fail(prog ": unknown kind " kind " in vm/suites/" $2)
 	} else if (!totals) {
 		fail(prog " printed no Totals line (exit " rc ")")

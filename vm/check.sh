@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# make check: every test, with one verdict.
+#   1. libkmsgq's own checks (header as C11/C++, exported symbols);
+#   2. the selftests and the demo on Debian's stock kernel (vm/config.sh);
+#   3. the KUnit suites and the selftests again on the debug kernel
+#      (vm/debug.config: KASAN, lockdep, UBSAN, kmemleak, ...), built once
+#      and cached by vm/debug-kernel.sh.
+# The last line sums the guest runs: "N passed, N failed[, N skipped]".
+# Exit 1 if anything failed.
+set -euo pipefail
+vm_dir=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$vm_dir")
+# shellcheck source-path=SCRIPTDIR
+. "$vm_dir/config.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+status=0
+
+make -C "$repo/userlib" --no-print-directory check >/dev/null || {
+	echo "FAIL: make -C userlib check"
+	status=1
+}
+
+echo "== stock kernel $KVER: selftests, demo"
+"$vm_dir/run-tests.sh" selftests demo | tee "$tmp/stock" || status=1
+
+echo "== debug kernel: KUnit, selftests"
+if debug_kdir=$("$vm_dir/debug-kernel.sh" | tail -n 1) && [ -d "$debug_kdir" ]; then
+	KDIR=$debug_kdir KMSGQ_VMLINUZ=$debug_kdir/arch/x86/boot/bzImage \
+		"$vm_dir/run-tests.sh" kunit selftests | tee "$tmp/debug" || status=1
+else
+	echo "FAIL: the debug kernel did not build (vm/debug-kernel.sh)"
+	status=1
+fi
+
+# Rebuild the module for the stock kernel, as a plain make would leave it.
+make -C "$repo" --no-print-directory KDIR="$KDIR" module >/dev/null
+
+tail -q -n 1 "$tmp"/stock "$tmp"/debug 2>/dev/null | awk -v status=$status '
+{ for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(passed|failed|skipped)/) n[$(i + 1)] += $i }
+END {
+	p = n["passed,"] + n["passed"]; f = n["failed,"] + n["failed"]
+	s = n["skipped"] + n["skipped,"]
+	if (status && !f) f = 1
+	line = p " passed, " f " failed"
+	if (s) line = line ", " s " skipped"
+	print line
+}'
+exit $status
