@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Render the benchmark's figures on the host: take the CSV that kmsgq_bench
+# printed in the guest (between KMSGQ-CSV-BEGIN and KMSGQ-CSV-END), write it
+# next to the plot, and draw a PNG with gnuplot (installs gnuplot-nox if it
+# is missing).
+#
+# Usage: vm/bench-plot.sh [INPUT] [OUTPUT.png]
+#   INPUT   a guest log (vm/run-tests.sh keeps them in $KMSGQ_LOGS), or a CSV
+#           file; default: the newest *bench*.out.log in $KMSGQ_LOGS
+#   OUTPUT  default: beside INPUT, named like it with .png (the log's
+#           .out.log or the CSV's .csv replaced); the CSV is written beside
+#           OUTPUT with .csv instead of .png
+set -euo pipefail
+vm_dir=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=vm/config.sh
+. "$vm_dir/config.sh"
+
+in=${1:-}
+out=${2:-}
+if [ -z "$in" ]; then
+	# shellcheck disable=SC2012 # names are ours: date-pid, no odd characters
+	in=$(ls -t "$KMSGQ_LOGS"/*bench*.out.log 2>/dev/null | head -n 1 || true)
+	[ -n "$in" ] || { echo "no $KMSGQ_LOGS/*bench*.out.log: run make bench first" >&2; exit 1; }
+fi
+[ -r "$in" ] || { echo "cannot read $in" >&2; exit 1; }
+if [ -z "$out" ]; then
+	out=${in%.out.log}
+	out=${out%.csv}.png
+fi
+case $out in *.png) ;; *) echo "OUTPUT must end in .png" >&2; exit 2 ;; esac
+csv=${out%.png}.csv
+
+# The CSV: from a log between the markers, or the file as it is.
+if grep -q '^KMSGQ-CSV-BEGIN' "$in"; then
+	tr -d '\r' <"$in" | sed -n '/^KMSGQ-CSV-BEGIN/,/^KMSGQ-CSV-END/p' |
+		sed '1d;$d' >"$csv"
+else
+	tr -d '\r' <"$in" >"$csv"
+fi
+grep -q '^env,kernel,cpus,workload,transport,size' "$csv" ||
+	{ echo "$in: no benchmark CSV in it" >&2; exit 1; }
+echo "csv:  $csv"
+
+if ! command -v gnuplot >/dev/null; then
+	echo "installing gnuplot-nox"
+	if ! apt-get install -y gnuplot-nox >/dev/null 2>&1; then
+		apt-get update >/dev/null
+		apt-get install -y gnuplot-nox >/dev/null
+	fi
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# One data file per workload and transport: size and the columns we plot.
+# Columns of the CSV: 4 workload, 5 transport, 6 size, 9 msgs_per_s,
+# 12 cpu_ns_per_msg, 13 lat_median_ns, 14 lat_p99_ns, 15 ratio_vs_mqueue.
+awk -F, -v dir="$work" '
+/^#/ || /^env,/ || NF < 15 { next }
+{
+	f = dir "/" $4 "." $5 ".dat"
+	print $6, $9, $12, $13 / 1000, $14 / 1000, $15 >> f
+	seen[$4 " " $5] = 1
+}
+END { for (k in seen) print k > (dir "/index") }' "$csv"
+
+title=$(awk -F, '!/^#/ && !/^env,/ && NF >= 15 {
+	env = ($1 == "qemu-tcg-guest") ? "QEMU TCG guest" : $1
+	printf "kmsgq benchmark, %s, kernel %s, %s CPUs (ratios within one run; absolute figures mean little under TCG)", env, $2, $3
+	exit }' "$csv")
+idle=$(sed -n 's/^# guest idle: \([^;]*\);.*/\1/p' "$csv" | head -n 1)
+
+transports="mqueue pipe seqpacket kmsgq-copy kmsgq-batch kmsgq-zc"
+# plot_lines WORKLOAD COLUMN [EXTRA]: a "plot" command with a line per
+# transport present, or, if the run had no such workload, an empty panel.
+plot_lines() {
+	local wl=$1 col=$2 extra=${3:-} t sep='' s=''
+	for t in $transports; do
+		[ -f "$work/$wl.$t.dat" ] || continue
+		s+="$sep'$work/$wl.$t.dat' using 1:$col with linespoints title '$t'"
+		sep=', '
+	done
+	if [ -n "$s" ]; then
+		echo "plot $s${extra:+, $extra}"
+	else
+		echo "set multiplot next"
+	fi
+}
+
+# Ping-pong and 4:4: one row per transport, a column per workload/size.
+awk -F, '!/^#/ && !/^env,/ && NF >= 15 && $4 ~ /^pingpong/ {
+	key = $4 " " $6; v[$5, key] = $13 / 1000
+	if (!(key in k)) { k[key] = 1; keys[++nk] = key }
+	if (!($5 in tt)) { tt[$5] = 1; ts[++nt] = $5 }
+}
+END {
+	printf "transport"; for (i = 1; i <= nk; i++) { s = keys[i]; gsub(/ /, "_", s); printf " %s", s }; print ""
+	for (j = 1; j <= nt; j++) {
+		printf "%s", ts[j]
+		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
+		print ""
+	}
+}' "$csv" >"$work/pingpong.hist"
+awk -F, '!/^#/ && !/^env,/ && NF >= 15 && $4 ~ /^stream_4to4/ {
+	v[$5, $4] = $9
+	if (!($4 in k)) { k[$4] = 1; keys[++nk] = $4 }
+	if (!($5 in tt)) { tt[$5] = 1; ts[++nt] = $5 }
+}
+END {
+	printf "transport"; for (i = 1; i <= nk; i++) printf " %s", keys[i]; print ""
+	for (j = 1; j <= nt; j++) {
+		printf "%s", ts[j]
+		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
+		print ""
+	}
+}' "$csv" >"$work/mpmc.hist"
+ppcols=$(head -n 1 "$work/pingpong.hist" | wc -w)
+mpcols=$(head -n 1 "$work/mpmc.hist" | wc -w)
+
+cat >"$work/plot.gp" <<EOF
+set terminal pngcairo size 1800,1500 font ",10" noenhanced
+set output '$out'
+set datafile missing 'NaN'
+set multiplot layout 3,2 title "$title\nguest idle: ${idle:-?}; depth and max message size equal for all transports; median of interleaved rounds"
+set key top right font ",9"
+set grid
+set logscale x 2
+set xlabel 'message size (bytes)'
+
+set title '1:1 throughput, producer CPU 0 -> consumer CPU 1'
+set logscale y
+set ylabel 'msgs/s'
+$(plot_lines stream_1to1 2)
+
+set title '1:1 throughput, both processes on CPU 0'
+$(plot_lines stream_1to1_1cpu 2)
+
+set title '1:1 throughput relative to mqueue (CPU 0 -> CPU 1)'
+set ylabel 'x mqueue (msgs/s ratio)'
+$(plot_lines stream_1to1 6 "1 with lines dashtype 2 lc 'black' notitle")
+
+set title '1:1 throughput relative to mqueue (both on CPU 0)'
+$(plot_lines stream_1to1_1cpu 6 "1 with lines dashtype 2 lc 'black' notitle")
+
+unset logscale x
+set xlabel ''
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set xtics rotate by -20
+set boxwidth 0.9
+set key above horizontal
+
+set title 'ping-pong median round trip (log scale; lower is better)'
+set ylabel 'microseconds'
+set logscale y
+plot for [i=2:$ppcols] '$work/pingpong.hist' using i:xtic(1) title columnheader(i)
+
+set title '4 producers : 4 consumers, 64 B, aggregate throughput'
+set ylabel 'msgs/s'
+unset logscale y
+set yrange [0:*]
+plot for [i=2:$mpcols] '$work/mpmc.hist' using i:xtic(1) title columnheader(i)
+unset multiplot
+EOF
+gnuplot "$work/plot.gp"
+echo "plot: $out"
