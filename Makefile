@@ -3,7 +3,8 @@
 #
 #   make [KDIR=...]    build all against KDIR (default: the running kernel)
 #   make check         every test (vm/check.sh): libkmsgq's own checks, the
-#                      selftests and demo on the stock kernel, KUnit and the
+#                      selftests and demo on the stock kernel, the selftests
+#                      on bookworm's 6.1, KUnit and the
 #                      selftests on the debug kernel, all in QEMU guests;
 #                      SUITE=... and TEST=... run one part on the stock
 #                      kernel, e.g. make check SUITE=selftests TEST=info_test

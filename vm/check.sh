@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make check: every test, with one verdict.
 #   1. libkmsgq's own checks (header as C11/C++, exported symbols);
-#   2. the selftests and the demo on Debian's stock kernel (vm/config.sh);
+#   2. the selftests and the demo on Debian's stock kernel (vm/config.sh),
+#      and the selftests on bookworm's default 6.1 kernel;
 #   3. the KUnit suites and the selftests again on the debug kernel
 #      (vm/debug.config: KASAN, lockdep, UBSAN, kmemleak, ...), built once
 #      and cached by vm/debug-kernel.sh.
@@ -25,6 +26,11 @@ make -C "$repo/userlib" --no-print-directory check >/dev/null || {
 echo "== stock kernel $KVER: selftests, demo"
 "$vm_dir/run-tests.sh" selftests demo | tee "$tmp/stock" || status=1
 
+echo "== stock kernel $KVER_OLD: selftests"
+KVER=$KVER_OLD KDIR=/usr/src/linux-headers-$KVER_OLD \
+	KMSGQ_VMLINUZ=$KMSGQ_CACHE/kernel/$KVER_OLD/vmlinuz \
+	"$vm_dir/run-tests.sh" selftests | tee "$tmp/old" || status=1
+
 echo "== debug kernel: KUnit, selftests"
 if debug_kdir=$("$vm_dir/debug-kernel.sh" | tail -n 1) && [ -d "$debug_kdir" ]; then
 	KDIR=$debug_kdir KMSGQ_VMLINUZ=$debug_kdir/arch/x86/boot/bzImage \
@@ -37,7 +43,7 @@ fi
 # Rebuild the module for the stock kernel, as a plain make would leave it.
 make -C "$repo" --no-print-directory KDIR="$KDIR" module >/dev/null
 
-tail -q -n 1 "$tmp"/stock "$tmp"/debug 2>/dev/null | awk -v status=$status '
+tail -q -n 1 "$tmp"/stock "$tmp"/old "$tmp"/debug 2>/dev/null | awk -v status=$status '
 { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(passed|failed|skipped)/) n[$(i + 1)] += $i }
 END {
 	p = n["passed,"] + n["passed"]; f = n["failed,"] + n["failed"]

@@ -5,6 +5,8 @@
 
 # Debian kernel the guest boots and the module is built against.
 KVER=${KVER:-6.12.117+deb12-amd64}
+# Bookworm's default series, the second kernel make check tests on.
+KVER_OLD=${KVER_OLD:-6.1.0-56-amd64}
 # Debian source package carrying the same kernel (kselftest headers, debug builds).
 KSRC_PKG=${KSRC_PKG:-linux-source-6.12}
 
