@@ -20,6 +20,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/spinlock.h>
+#include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -220,6 +221,12 @@ struct kmsgq_deadline {
 	clockid_t clockid;
 	ktime_t expires;
 };
+
+/* Now, on a deadline's clock (CLOCK_MONOTONIC or CLOCK_REALTIME). */
+static inline ktime_t kmsgq_clock_now(clockid_t clockid)
+{
+	return clockid == CLOCK_REALTIME ? ktime_get_real() : ktime_get();
+}
 
 /* Module parameters (main.c). */
 extern unsigned int kmsgq_max_queues;

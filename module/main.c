@@ -115,8 +115,7 @@ static int kmsgq_deadline_init(struct kmsgq_deadline *dl, struct file *file,
 	dl->clockid = clockid;
 	dl->expires = timespec64_to_ktime(t);
 	if (flags & KMSGQ_XFER_RELATIVE)
-		dl->expires = ktime_add_safe(clockid == CLOCK_REALTIME ?
-					     ktime_get_real() : ktime_get(),
+		dl->expires = ktime_add_safe(kmsgq_clock_now(clockid),
 					     dl->expires);
 	return 0;
 }

@@ -462,6 +462,26 @@ static void kmsgq_init_wait(struct wait_queue_entry *entry)
 }
 
 /*
+ * One sleep of a task that has queued itself, set its state and found
+ * nothing ready: 0 once it wakes, or why the wait ends instead: a signal,
+ * or the deadline, which passed during an earlier sleep.
+ */
+static int kmsgq_sleep(struct kmsgq_deadline *dl, bool *expired)
+{
+	if (signal_pending(current))
+		return dl->restart ? -ERESTARTSYS : -EINTR;
+	if (*expired)
+		return -ETIMEDOUT;
+	if (dl->timed)
+		*expired = !schedule_hrtimeout_range_clock(&dl->expires, 0,
+							   HRTIMER_MODE_ABS,
+							   dl->clockid);
+	else
+		schedule();
+	return 0;
+}
+
+/*
  * Sleep on @wq until @ready, a signal, or the deadline.  Exclusive: a waker
  * that wakes one sleeper per message wakes this one or another, never both.
  * After a wakeup @ready is checked before requeueing, so the common path
@@ -487,20 +507,9 @@ static int kmsgq_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 			kmsgq_ring_arm(q, ring_bit);
 		if (ready(q))
 			break;
-		if (signal_pending(current)) {
-			ret = dl->restart ? -ERESTARTSYS : -EINTR;
+		ret = kmsgq_sleep(dl, &expired);
+		if (ret)
 			break;
-		}
-		if (expired) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		if (dl->timed)
-			expired = !schedule_hrtimeout_range_clock(&dl->expires,
-						0, HRTIMER_MODE_ABS,
-						dl->clockid);
-		else
-			schedule();
 		if (ready(q))
 			break;
 	}
@@ -522,16 +531,10 @@ static int kmsgq_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
  */
 static int kmsgq_ring_retry(struct kmsgq_deadline *dl)
 {
-	ktime_t now;
-
 	if (signal_pending(current))
 		return dl->restart ? -ERESTARTSYS : -EINTR;
-	if (dl->timed) {
-		now = dl->clockid == CLOCK_REALTIME ? ktime_get_real() :
-						      ktime_get();
-		if (ktime_after(now, dl->expires))
-			return -ETIMEDOUT;
-	}
+	if (dl->timed && ktime_after(kmsgq_clock_now(dl->clockid), dl->expires))
+		return -ETIMEDOUT;
 	cond_resched();
 	return 0;
 }
@@ -903,20 +906,9 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 		ret = kmsgq_ring_events(q, events);
 		if (ret)
 			break;
-		if (signal_pending(current)) {
-			ret = dl->restart ? -ERESTARTSYS : -EINTR;
+		ret = kmsgq_sleep(dl, &expired);
+		if (ret)
 			break;
-		}
-		if (expired) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		if (dl->timed)
-			expired = !schedule_hrtimeout_range_clock(&dl->expires,
-						0, HRTIMER_MODE_ABS,
-						dl->clockid);
-		else
-			schedule();
 		ret = kmsgq_ring_events(q, events);
 		if (ret)
 			break;
