@@ -25,8 +25,10 @@ apt_update_once() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-packages=(gcc g++ make libc6-dev cpio gzip xz-utils busybox-static qemu-system-x86
-	"linux-headers-$KVER" "$KSRC_PKG")
+# gcc-multilib: the -m32 selftests; mandoc: man page lint; dkms: the dkms
+# build test.
+packages=(gcc g++ make libc6-dev gcc-multilib cpio gzip xz-utils busybox-static
+	qemu-system-x86 mandoc dkms "linux-headers-$KVER" "$KSRC_PKG")
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
