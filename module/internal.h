@@ -27,6 +27,7 @@
 #include <linux/kmsgq.h>
 
 #define KMSGQ_SLOT_NONE		U32_MAX
+#define KMSGQ_RING_EVENTS	(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)
 /* Messages one kmsgq_queue_send() or kmsgq_queue_recv() call handles. */
 #define KMSGQ_CHUNK		16
 
@@ -161,7 +162,10 @@ struct kmsgq_user;
  * @recv_waiters: tasks sleeping in a receive
  * @mappings: live mappings of the ring
  * @node: link in the name table; protected by the registry mutex
- * @linked: @node is in the table; protected by the registry mutex
+ * @all: link in the list of named queues, in @id order; protected by the
+ *	registry mutex
+ * @linked: @node and @all are linked; protected by the registry mutex
+ * @id: creation number, for KMSGQ_IOC_LIST and tracing
  * @name: NUL-terminated name
  */
 struct kmsgq_queue {
@@ -188,7 +192,9 @@ struct kmsgq_queue {
 	atomic_t recv_waiters;
 	atomic_t mappings;
 	struct hlist_node node;
+	struct list_head all;
 	bool linked;
+	u64 id;
 	char name[KMSGQ_NAME_MAX];
 };
 
@@ -255,5 +261,7 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
 void kmsgq_queue_show_all(struct seq_file *m);
+unsigned int kmsgq_queue_list(u64 *cursor, struct kmsgq_queue_entry *ents,
+			      unsigned int nr);
 
 #endif /* _KMSGQ_INTERNAL_H */

@@ -53,7 +53,6 @@ static struct dentry *kmsgq_debugfs;
 
 #define KMSGQ_XFER_FLAGS \
 	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE)
-#define KMSGQ_RING_EVENTS	(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)
 
 /* The queue this file is bound to, or NULL. */
 static struct kmsgq_queue *kmsgq_file_queue(struct file *file)
@@ -135,7 +134,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 
 	info.abi_version = KMSGQ_ABI_VERSION;
 	info.features = KMSGQ_FEAT_PRIO | KMSGQ_FEAT_BATCH |
-			KMSGQ_FEAT_TIMEOUT | KMSGQ_FEAT_STATS | KMSGQ_FEAT_RING;
+			KMSGQ_FEAT_TIMEOUT | KMSGQ_FEAT_STATS | KMSGQ_FEAT_RING |
+			KMSGQ_FEAT_LIST;
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
@@ -364,6 +364,58 @@ static long kmsgq_ioctl_ring_wait(struct file *file, struct kmsgq_queue *q,
 	return kmsgq_queue_ring_wait(q, w.events, &dl);
 }
 
+/* Entries KMSGQ_IOC_LIST gathers under the registry lock at a time. */
+#define KMSGQ_LIST_CHUNK	16
+
+static long kmsgq_ioctl_list(void __user *uarg)
+{
+	struct kmsgq_queue_entry *ents;
+	struct kmsgq_list l;
+	unsigned int done = 0, n, i;
+	size_t len;
+	u64 cursor;
+	long err;
+
+	err = kmsgq_copy_in(&l, sizeof(l), uarg);
+	if (err)
+		return err;
+	if (l.flags || !l.nr || l.nr > KMSGQ_BATCH_MAX ||
+	    l.entry_size < KMSGQ_QUEUE_ENTRY_SIZE_VER0)
+		return -EINVAL;
+	if (l.entry_size > PAGE_SIZE)
+		return -E2BIG;
+	/* Entries newer than ours get a zero tail. */
+	len = min_t(size_t, l.entry_size, sizeof(*ents));
+
+	ents = kmalloc_array(KMSGQ_LIST_CHUNK, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	cursor = l.cursor;
+	while (done < l.nr) {
+		n = kmsgq_queue_list(&cursor, ents,
+				     min(l.nr - done, KMSGQ_LIST_CHUNK));
+		for (i = 0; i < n; i++, done++) {
+			void __user *dst = u64_to_user_ptr(l.entries +
+					(u64)done * l.entry_size);
+
+			if (copy_to_user(dst, &ents[i], len) ||
+			    (l.entry_size > len &&
+			     clear_user(dst + len, l.entry_size - len))) {
+				err = -EFAULT;
+				goto out;
+			}
+		}
+		if (n < KMSGQ_LIST_CHUNK)
+			break;
+	}
+	l.cursor = cursor;
+	l.nr = done;
+	err = kmsgq_copy_out(uarg, &l, sizeof(l)) ?: done;
+out:
+	kfree(ents);
+	return err;
+}
+
 static long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
@@ -379,6 +431,8 @@ static long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kmsgq_ioctl_open(file, uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_UNLINK):
 		return kmsgq_ioctl_unlink(uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_LIST):
+		return kmsgq_ioctl_list(uarg);
 	}
 
 	q = kmsgq_file_queue(file);

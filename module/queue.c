@@ -34,6 +34,9 @@
 
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 /**
  * struct kmsgq_user - queue storage charged to one user
  * @node: link in kmsgq_users
@@ -51,7 +54,9 @@ struct kmsgq_user {
 static DEFINE_MUTEX(kmsgq_registry_lock);
 static DEFINE_HASHTABLE(kmsgq_names, 6);	/* by kmsgq_registry_lock */
 static DEFINE_HASHTABLE(kmsgq_users, 4);	/* by kmsgq_registry_lock */
+static LIST_HEAD(kmsgq_all);			/* by kmsgq_registry_lock */
 static unsigned int kmsgq_nr_queues;		/* by kmsgq_registry_lock */
+static u64 kmsgq_last_id;			/* by kmsgq_registry_lock */
 
 /**
  * kmsgq_name_check() - validate a queue name
@@ -96,6 +101,14 @@ static struct kmsgq_queue *kmsgq_lookup(const char *name,
 		if (q->ns == ns && !strcmp(q->name, name))
 			return q;
 	return NULL;
+}
+
+/* Remove @q's name.  Caller holds kmsgq_registry_lock. */
+static void kmsgq_name_del(struct kmsgq_queue *q)
+{
+	hash_del(&q->node);
+	list_del(&q->all);
+	q->linked = false;
 }
 
 /* Caller holds kmsgq_registry_lock. */
@@ -240,7 +253,9 @@ static struct kmsgq_queue *kmsgq_queue_create(const struct kmsgq_open *op,
 	u->queues++;
 	u->bytes += charge;
 	kmsgq_nr_queues++;
+	q->id = ++kmsgq_last_id;
 	hash_add(kmsgq_names, &q->node, kmsgq_name_hash(q->name, ns));
+	list_add_tail(&q->all, &kmsgq_all);
 	q->linked = true;
 	return q;
 
@@ -313,8 +328,7 @@ int kmsgq_queue_unlink(const char *name)
 		   !ns_capable(q->ns, CAP_IPC_OWNER)) {
 		err = -EPERM;
 	} else {
-		hash_del(&q->node);
-		q->linked = false;
+		kmsgq_name_del(q);
 	}
 	mutex_unlock(&kmsgq_registry_lock);
 
@@ -336,8 +350,7 @@ void kmsgq_queue_unlink_all(void)
 
 	mutex_lock(&kmsgq_registry_lock);
 	hash_for_each_safe(kmsgq_names, bkt, tmp, q, node) {
-		hash_del(&q->node);
-		q->linked = false;
+		kmsgq_name_del(q);
 		mutex_unlock(&kmsgq_registry_lock);
 		kmsgq_queue_put(q);
 		mutex_lock(&kmsgq_registry_lock);
@@ -416,6 +429,7 @@ static void kmsgq_ring_disarm(struct kmsgq_queue *q,
  */
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events)
 {
+	trace_kmsgq_wake(q, events & KMSGQ_RING_EVENTS);
 	if (events & KMSGQ_RING_READABLE) {
 		wake_up_all(&q->recv_wq);
 		kmsgq_ring_disarm(q, &q->recv_wq, KMSGQ_RING_WAKE_CONSUMER);
@@ -466,12 +480,14 @@ static void kmsgq_init_wait(struct wait_queue_entry *entry)
  * nothing ready: 0 once it wakes, or why the wait ends instead: a signal,
  * or the deadline, which passed during an earlier sleep.
  */
-static int kmsgq_sleep(struct kmsgq_deadline *dl, bool *expired)
+static int kmsgq_sleep(struct kmsgq_queue *q, u32 events,
+		       struct kmsgq_deadline *dl, bool *expired)
 {
 	if (signal_pending(current))
 		return dl->restart ? -ERESTARTSYS : -EINTR;
 	if (*expired)
 		return -ETIMEDOUT;
+	trace_kmsgq_block(q, events);
 	if (dl->timed)
 		*expired = !schedule_hrtimeout_range_clock(&dl->expires, 0,
 							   HRTIMER_MODE_ABS,
@@ -507,7 +523,8 @@ static int kmsgq_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 			kmsgq_ring_arm(q, ring_bit);
 		if (ready(q))
 			break;
-		ret = kmsgq_sleep(dl, &expired);
+		ret = kmsgq_sleep(q, wq == &q->recv_wq ? KMSGQ_RING_READABLE :
+					 KMSGQ_RING_WRITABLE, dl, &expired);
 		if (ret)
 			break;
 		if (ready(q))
@@ -540,15 +557,22 @@ static int kmsgq_ring_retry(struct kmsgq_deadline *dl)
 }
 
 /*
- * Wake @nr exclusive sleepers and every poller of @wq, for @events.  The
- * common case, nobody waiting, costs a barrier and no lock: the barrier in
- * wq_has_sleeper() pairs with the one in set_current_state() that a sleeper
- * issues after queueing itself and before checking the store.
+ * Wake @nr exclusive receivers (@recv) or senders, and every poller waiting
+ * for the same.  The common case, nobody waiting, costs a barrier and no
+ * lock: the barrier in wq_has_sleeper() pairs with the one in
+ * set_current_state() that a sleeper issues after queueing itself and
+ * before checking the store.
  */
-static void kmsgq_wake(struct wait_queue_head *wq, int nr, __poll_t events)
+static void kmsgq_wake(struct kmsgq_queue *q, bool recv, int nr)
 {
-	if (wq_has_sleeper(wq))
+	struct wait_queue_head *wq = recv ? &q->recv_wq : &q->send_wq;
+	__poll_t events = recv ? EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM;
+
+	if (wq_has_sleeper(wq)) {
+		trace_kmsgq_wake(q, recv ? KMSGQ_RING_READABLE :
+				 KMSGQ_RING_WRITABLE);
 		__wake_up(wq, TASK_NORMAL, nr, poll_to_key(events));
+	}
 }
 
 static bool kmsgq_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m)
@@ -609,9 +633,9 @@ static int kmsgq_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 
 	kmsgq_count(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	if (done)
-		kmsgq_wake(&q->recv_wq, done, EPOLLIN | EPOLLRDNORM);
+		kmsgq_wake(q, true, done);
 	if (taken > done)
-		kmsgq_wake(&q->send_wq, 1, EPOLLOUT | EPOLLWRNORM);
+		kmsgq_wake(q, false, 1);
 	return done ?: err;
 }
 
@@ -683,9 +707,9 @@ static int kmsgq_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 
 	kmsgq_count(&q->msgs_recv, &q->bytes_recv, done, bytes);
 	if (done)
-		kmsgq_wake(&q->send_wq, done, EPOLLOUT | EPOLLWRNORM);
+		kmsgq_wake(q, false, done);
 	if (taken > done)
-		kmsgq_wake(&q->recv_wq, 1, EPOLLIN | EPOLLRDNORM);
+		kmsgq_wake(q, true, 1);
 	return done ?: err;
 }
 
@@ -802,13 +826,20 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl)
 {
+	int i, ret;
+
 	if (msgs[0].len > q->max_msgsize)
 		return -EMSGSIZE;
 	if (!kmsgq_msg_ok(q, &msgs[0]))
 		return -EINVAL;
 	if (q->is_ring)
-		return kmsgq_ring_send(q, msgs, nr, dl);
-	return kmsgq_store_send(q, msgs, nr, dl);
+		ret = kmsgq_ring_send(q, msgs, nr, dl);
+	else
+		ret = kmsgq_store_send(q, msgs, nr, dl);
+	if (trace_kmsgq_send_enabled())
+		for (i = 0; i < ret; i++)
+			trace_kmsgq_send(q, msgs[i].len, msgs[i].prio);
+	return ret;
 }
 
 /**
@@ -823,9 +854,16 @@ int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl)
 {
+	int i, ret;
+
 	if (q->is_ring)
-		return kmsgq_ring_recv(q, msgs, nr, dl);
-	return kmsgq_store_recv(q, msgs, nr, dl);
+		ret = kmsgq_ring_recv(q, msgs, nr, dl);
+	else
+		ret = kmsgq_store_recv(q, msgs, nr, dl);
+	if (trace_kmsgq_recv_enabled())
+		for (i = 0; i < ret; i++)
+			trace_kmsgq_recv(q, msgs[i].len, msgs[i].prio);
+	return ret;
 }
 
 /**
@@ -906,7 +944,7 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 		ret = kmsgq_ring_events(q, events);
 		if (ret)
 			break;
-		ret = kmsgq_sleep(dl, &expired);
+		ret = kmsgq_sleep(q, events, dl, &expired);
 		if (ret)
 			break;
 		ret = kmsgq_ring_events(q, events);
@@ -950,4 +988,52 @@ void kmsgq_queue_show_all(struct seq_file *m)
 			   from_kgid_munged(&init_user_ns, q->gid),
 			   q->is_ring ? "ring" : "copy");
 	mutex_unlock(&kmsgq_registry_lock);
+}
+
+/**
+ * kmsgq_queue_list() - describe named queues of the caller's user namespace
+ * @cursor: in: report queues with a greater id; out: id of the last reported
+ * @ents: room for @nr entries, filled in
+ * @nr: entries wanted
+ *
+ * Return: entries filled, fewer than @nr only at the end of the list.
+ */
+unsigned int kmsgq_queue_list(u64 *cursor, struct kmsgq_queue_entry *ents,
+			      unsigned int nr)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kmsgq_queue *q;
+	unsigned int n = 0;
+
+	mutex_lock(&kmsgq_registry_lock);
+	list_for_each_entry(q, &kmsgq_all, all) {
+		struct kmsgq_queue_entry *e = &ents[n];
+
+		if (q->id <= *cursor || q->ns != ns)
+			continue;
+		memset(e, 0, sizeof(*e));
+		strscpy(e->name, q->name, sizeof(e->name));
+		e->id = q->id;
+		e->qflags = q->is_ring ? KMSGQ_OPEN_RING : 0;
+		e->mode = q->mode;
+		e->uid = from_kuid_munged(ns, q->uid);
+		e->gid = from_kgid_munged(ns, q->gid);
+		e->max_msgs = q->max_msgs;
+		e->max_msgsize = q->max_msgsize;
+		e->cur_msgs = kmsgq_queue_count(q);
+		/* The name holds one reference, each bound file one. */
+		e->files = kref_read(&q->ref) - 1;
+		e->send_waiters = atomic_read(&q->send_waiters);
+		e->recv_waiters = atomic_read(&q->recv_waiters);
+		e->mappings = atomic_read(&q->mappings);
+		e->msgs_sent = atomic64_read(&q->msgs_sent);
+		e->msgs_recv = atomic64_read(&q->msgs_recv);
+		e->bytes_sent = atomic64_read(&q->bytes_sent);
+		e->bytes_recv = atomic64_read(&q->bytes_recv);
+		*cursor = q->id;
+		if (++n == nr)
+			break;
+	}
+	mutex_unlock(&kmsgq_registry_lock);
+	return n;
 }

@@ -46,6 +46,7 @@
 #define KMSGQ_FEAT_TIMEOUT	0x4ULL	/* KMSGQ_XFER_TIMEOUT, both clocks */
 #define KMSGQ_FEAT_STATS	0x8ULL	/* KMSGQ_IOC_STATS */
 #define KMSGQ_FEAT_RING		0x10ULL	/* KMSGQ_OPEN_RING and mmap */
+#define KMSGQ_FEAT_LIST		0x20ULL	/* KMSGQ_IOC_LIST */
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -339,6 +340,82 @@ struct kmsgq_ring_wait {
 	struct kmsgq_timespec timeout;
 };
 
+/**
+ * struct kmsgq_queue_entry - one named queue, as KMSGQ_IOC_LIST reports it
+ * @name: NUL-terminated name
+ * @id: creation number, unique while the module is loaded; the list is in
+ *	@id order
+ * @qflags: KMSGQ_OPEN_RING if the queue is a ring queue
+ * @mode: permission bits
+ * @uid: owner, in the caller's user namespace
+ * @gid: group, in the caller's user namespace
+ * @max_msgs: queue depth
+ * @max_msgsize: largest message
+ * @cur_msgs: messages queued now (as struct kmsgq_stats counts them)
+ * @files: files bound to the queue now
+ * @send_waiters: tasks sleeping for room now
+ * @recv_waiters: tasks sleeping for a message now
+ * @mappings: live mmap()s of the ring
+ * @reserved: zero
+ * @msgs_sent: messages queued through the kernel since creation
+ * @msgs_recv: messages taken through the kernel since creation
+ * @bytes_sent: payload bytes queued through the kernel since creation
+ * @bytes_recv: payload bytes taken through the kernel since creation
+ *
+ * Later versions may append fields; see struct kmsgq_list.@entry_size.
+ */
+struct kmsgq_queue_entry {
+	char name[KMSGQ_NAME_MAX];
+	__u64 id;
+	__u32 qflags;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 max_msgs;
+	__u32 max_msgsize;
+	__u32 cur_msgs;
+	__u32 files;
+	__u32 send_waiters;
+	__u32 recv_waiters;
+	__u32 mappings;
+	__u32 reserved;
+	__u64 msgs_sent;
+	__u64 msgs_recv;
+	__u64 bytes_sent;
+	__u64 bytes_recv;
+};
+
+/* sizeof(struct kmsgq_queue_entry) of ABI version 1: the least @entry_size. */
+#define KMSGQ_QUEUE_ENTRY_SIZE_VER0	152
+
+/**
+ * struct kmsgq_list - enumerate the named queues (KMSGQ_IOC_LIST)
+ * @size: in: sizeof(struct kmsgq_list)
+ * @flags: must be zero
+ * @cursor: in: report queues whose id is greater (0 to start); out: id of
+ *	the last queue reported, to pass back for the next batch
+ * @entries: in: user address of an array of @nr entries, @entry_size bytes
+ *	apart
+ * @entry_size: in: sizeof(struct kmsgq_queue_entry) as the caller knows it,
+ *	at least KMSGQ_QUEUE_ENTRY_SIZE_VER0; the kernel fills what it knows of
+ *	each entry and zeroes the rest
+ * @nr: in: room in @entries, 1 .. KMSGQ_BATCH_MAX; out: entries filled,
+ *	0 at the end of the list
+ *
+ * Works on any /dev/kmsgq file, bound or not, and lists every queue that
+ * has a name in the caller's user namespace, whatever its permissions (as
+ * ipcs(1) does): attributes and counters, never contents.  Queues created
+ * or unlinked between calls may or may not appear.  Returns @nr.
+ */
+struct kmsgq_list {
+	__u32 size;
+	__u32 flags;
+	__u64 cursor;
+	__u64 entries;
+	__u32 entry_size;
+	__u32 nr;
+};
+
 #define KMSGQ_IOC_MAGIC		0xB9
 
 /*
@@ -357,5 +434,6 @@ struct kmsgq_ring_wait {
 #define KMSGQ_IOC_RING_INFO	_IOWR(KMSGQ_IOC_MAGIC, 0x08, struct kmsgq_ring_info)
 #define KMSGQ_IOC_RING_WAIT	_IOW(KMSGQ_IOC_MAGIC, 0x09, struct kmsgq_ring_wait)
 #define KMSGQ_IOC_RING_WAKE	_IOW(KMSGQ_IOC_MAGIC, 0x0a, struct kmsgq_ring_wait)
+#define KMSGQ_IOC_LIST		_IOWR(KMSGQ_IOC_MAGIC, 0x0b, struct kmsgq_list)
 
 #endif /* _UAPI_LINUX_KMSGQ_H */

@@ -132,6 +132,21 @@ int kmsgq_stats(int fd, struct kmsgq_stats *stats);
  */
 int kmsgq_info(int fd, struct kmsgq_info *info);
 
+/**
+ * kmsgq_list() - the named queues of the caller's user namespace, a batch
+ *	at a time, in creation order
+ * @fd: any /dev/kmsgq descriptor, or -1 to open one for the call
+ * @cursor: 0 to start; updated to continue after the last entry returned
+ * @entries: room for @nr entries
+ * @nr: 1..KMSGQ_BATCH_MAX
+ *
+ * Lists attributes and counters of every queue, whatever its permissions.
+ *
+ * Return: entries filled (0 at the end), or -errno.
+ */
+int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
+	       unsigned int nr);
+
 /*
  * Zero-copy rings.
  *

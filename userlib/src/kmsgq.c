@@ -266,3 +266,36 @@ out:
 	errno = saved;
 	return ret;
 }
+
+int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
+	       unsigned int nr)
+{
+	struct kmsgq_list list = {
+		.size = sizeof(list),
+		.cursor = *cursor,
+		.entries = (uintptr_t)entries,
+		.entry_size = sizeof(*entries),
+		.nr = nr,
+	};
+	int saved = errno;
+	int dev = fd;
+	int ret;
+
+	if (fd == -1) {
+		dev = open(KMSGQ_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		if (dev < 0) {
+			ret = errno == ENODEV || errno == ENXIO ? -ENOENT : -errno;
+			goto out;
+		}
+	}
+	ret = kmsgq_ioctl(dev, KMSGQ_IOC_LIST, &list);
+	if (dev != fd)
+		close(dev);
+	if (ret >= 0) {
+		ret = list.nr;
+		*cursor = list.cursor;
+	}
+out:
+	errno = saved;
+	return ret;
+}
