@@ -12,6 +12,10 @@
 #   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
+#   make install       the module, libkmsgq, kmsgqctl, man pages, udev rule
+#   make uninstall     remove what make install put there (same variables)
+#   make dkms-install  register the module with DKMS (/usr/src/kmsgq-VERSION)
+#   make dkms-uninstall
 
 ifneq ($(KERNELRELEASE),)
 include $(src)/Kbuild
@@ -20,6 +24,48 @@ else
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CFLAGS ?= -O2 -Wall -Wextra
 TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
+
+# make install: every path below is overridable and prefixed with DESTDIR.
+# The module goes to INSTALL_MOD_PATH/lib/modules/<release of KDIR>/
+# INSTALL_MOD_DIR/ (kbuild's modules_install); depmod and ldconfig run only
+# when installing into the live system (no DESTDIR, no INSTALL_MOD_PATH).
+# systemd's udev reads rules from /usr/lib and /usr/local/lib; /etc/udev/rules.d
+# is left to the administrator (see udev/60-kmsgq.rules).  For another udev,
+# set UDEVRULESDIR to a directory it reads.
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR	?= updates
+
+# What the kernel in KDIR calls itself (the module's vermagic).
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+KREL_CHECK = @test -n "$(KREL)" || { echo "no kernel release in $(KDIR)" \
+	"(include/generated/utsrelease.h): set KDIR" >&2; exit 1; }
+MOD_DEST = $(INSTALL_MOD_PATH)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)/module
+# kbuild signs modules on install if the kernel says so (MODULE_SIG_ALL);
+# distribution headers lack the key, so skip the signing attempt there.
+MOD_SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"/\1/p' \
+	$(KDIR)/.config 2>/dev/null)
+MOD_NOSIGN = $(if $(filter pkcs11:%,$(MOD_SIG_KEY))$(wildcard \
+	$(filter /%,$(MOD_SIG_KEY)) \
+	$(addprefix $(KDIR)/,$(filter-out /%,$(MOD_SIG_KEY)))),,CONFIG_MODULE_SIG_ALL=)
+# kmsgq-demo is the guest demo's driver, not a tool for users.
+BIN_TOOLS := tools/kmsgqctl
+MANPAGES = $(wildcard man/*.1 man/*.3 man/*.7)
+LIB_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
+	INCLUDEDIR=$(INCLUDEDIR)
+
+# DKMS builds the module from a copy of these files in /usr/src/kmsgq-VERSION
+# (dkms.conf); VERSION is the module's MODULE_VERSION.
+DKMS_VERSION := $(shell sed -n 's/^MODULE_VERSION("\(.*\)");$$/\1/p' module/main.c)
+DKMS_SRC ?= $(DESTDIR)/usr/src/kmsgq-$(DKMS_VERSION)
+DKMS_FILES = Kbuild Makefile dkms.conf uapi/linux/kmsgq.h module/Kbuild \
+	$(filter-out %.mod.c,$(wildcard module/*.[ch] module/tests/*.[ch]))
 
 all: module userlib selftests tools
 
@@ -67,6 +113,53 @@ vm-shell:
 deps:
 	vm/setup.sh
 
+install: module userlib tools
+	$(KREL_CHECK)
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) DEPMOD=true $(MOD_NOSIGN) \
+		modules_install
+	$(if $(INSTALL_MOD_PATH),,depmod -a $(KREL))
+	$(MAKE) -C userlib install $(LIB_VARS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 755 $(BIN_TOOLS) $(DESTDIR)$(BINDIR)/
+	for p in $(MANPAGES); do \
+		install -D -m 644 $$p \
+			$(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; \
+	done
+	install -D -m 644 udev/60-kmsgq.rules \
+		$(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
+
+# Files only: directories may hold other packages' files.
+uninstall:
+	$(KREL_CHECK)
+	$(RM) $(foreach s,.ko .ko.gz .ko.xz .ko.zst,$(MOD_DEST)/kmsgq$(s))
+	$(if $(INSTALL_MOD_PATH),,depmod -a $(KREL))
+	$(MAKE) -C userlib uninstall $(LIB_VARS)
+	$(RM) $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BIN_TOOLS)))
+	for p in $(MANPAGES); do \
+		$(RM) $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; \
+	done
+	$(RM) $(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
+
+# The module's sources where DKMS looks for them.
+dkms-src:
+	@test -n "$(DKMS_VERSION)" || { echo "no MODULE_VERSION in" \
+		"module/main.c" >&2; exit 1; }
+	for f in $(DKMS_FILES); do \
+		install -D -m 644 $$f $(DKMS_SRC)/$$f || exit; \
+	done
+
+# Built for KDIR's kernel (the running one by default) now, and by DKMS for
+# every kernel installed later.
+dkms-install: dkms-src
+	$(KREL_CHECK)
+	dkms add kmsgq/$(DKMS_VERSION)
+	dkms install kmsgq/$(DKMS_VERSION) -k $(KREL) --kernelsourcedir $(KDIR)
+
+dkms-uninstall:
+	dkms remove kmsgq/$(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
 clean:
 	$(MAKE) -C userlib clean
 	$(MAKE) -C selftests clean
@@ -75,5 +168,6 @@ clean:
 		-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
 		-name Module.symvers \) -delete
 
-.PHONY: all module userlib selftests tools check demo bench vm-shell deps clean
+.PHONY: all module userlib selftests tools check demo bench vm-shell deps clean \
+	install uninstall dkms-src dkms-install dkms-uninstall
 endif
