@@ -25,6 +25,7 @@
 #include <linux/jhash.h>
 #include <linux/log2.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/seq_file.h>
@@ -188,6 +189,13 @@ void kmsgq_queue_put(struct kmsgq_queue *q)
 	kref_put_mutex(&q->ref, kmsgq_queue_release, &kmsgq_registry_lock);
 }
 
+static bool kmsgq_attr_ok(u32 msgs, u32 msgsize)
+{
+	return msgs && msgs <= min(kmsgq_max_msgs, KMSGQ_MSGS_HARD_MAX) &&
+	       msgsize &&
+	       msgsize <= min(kmsgq_max_msgsize, KMSGQ_MSGSIZE_HARD_MAX);
+}
+
 /* Caller holds kmsgq_registry_lock. */
 static struct kmsgq_queue *kmsgq_queue_create(const struct kmsgq_open *op,
 					      struct user_namespace *ns)
@@ -200,18 +208,23 @@ static struct kmsgq_queue *kmsgq_queue_create(const struct kmsgq_open *op,
 	size_t charge;
 	int err;
 
-	if (!msgs || msgs > min(kmsgq_max_msgs, KMSGQ_MSGS_HARD_MAX) ||
-	    !msgsize || msgsize > min(kmsgq_max_msgsize, KMSGQ_MSGSIZE_HARD_MAX))
+	if (!kmsgq_attr_ok(msgs, msgsize))
 		return ERR_PTR(-EINVAL);
-	if (kmsgq_nr_queues >= kmsgq_max_queues)
-		return ERR_PTR(-ENOSPC);
-
 	if (ring) {
+		/*
+		 * Whole slots: a power of two of them, each whole cache
+		 * lines.  What GETATTR reports and the limits apply to.
+		 */
 		msgs = roundup_pow_of_two(max(msgs, 2U));
-		charge = kmsgq_ring_bytes(msgs, kmsgq_ring_slot_size(msgsize));
+		msgsize = kmsgq_ring_slot_size(msgsize);
+		if (!kmsgq_attr_ok(msgs, msgsize))
+			return ERR_PTR(-EINVAL);
+		charge = kmsgq_ring_bytes(msgs, msgsize);
 	} else {
 		charge = kmsgq_store_bytes(msgs, msgsize);
 	}
+	if (kmsgq_nr_queues >= kmsgq_max_queues)
+		return ERR_PTR(-ENOSPC);
 
 	u = kmsgq_user_get(current_uid());
 	if (!u)
@@ -228,8 +241,7 @@ static struct kmsgq_queue *kmsgq_queue_create(const struct kmsgq_open *op,
 		goto out_put_user;
 	}
 	if (ring)
-		err = kmsgq_ring_init(&q->ring, msgs,
-				      kmsgq_ring_slot_size(msgsize));
+		err = kmsgq_ring_init(&q->ring, msgs, msgsize);
 	else
 		err = kmsgq_store_init(&q->store, msgs, msgsize);
 	if (err)
@@ -724,6 +736,14 @@ static int kmsgq_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	u32 pos;
 
 	while (done < nr && kmsgq_msg_ok(q, &msgs[done])) {
+		/*
+		 * A claimed slot must be published: fault the payload in
+		 * first, so that a bad buffer fails here without using one.
+		 */
+		if (fault_in_readable(msgs[done].buf, msgs[done].len)) {
+			err = -EFAULT;
+			break;
+		}
 		if (kmsgq_ring_claim_prod(r, &pos)) {
 			if (done)
 				break;
@@ -770,7 +790,7 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	while (done < nr) {
 		struct kmsgq_kmsg *m = &msgs[done];
 
-		ret = kmsgq_ring_claim_cons(r, m->len, &pos, &len);
+		ret = kmsgq_ring_peek_cons(r, m->len, &pos, &len);
 		if (ret == -EMSGSIZE) {
 			if (!done) {
 				err = ret;
@@ -792,15 +812,28 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			continue;
 		}
 
-		ret = copy_to_user(m->buf, kmsgq_ring_payload(r, pos), len);
-		kmsgq_ring_release(r, pos);
-		released = true;
-		/* A ring slot cannot be put back: this message is lost. */
-		if (ret || (m->umsg && (put_user(len, &m->umsg->len) ||
-					put_user(0, &m->umsg->prio)))) {
+		/*
+		 * Copy out before claiming: a ring slot cannot be put back,
+		 * so a fault must leave the message queued.  Another consumer
+		 * may take the slot meanwhile; then the claim fails and the
+		 * copy is redone with the next message.
+		 */
+		if (copy_to_user(m->buf, kmsgq_ring_payload(r, pos), len) ||
+		    (m->umsg && (put_user(len, &m->umsg->len) ||
+				 put_user(0, &m->umsg->prio)))) {
 			err = -EFAULT;
 			break;
 		}
+		if (!kmsgq_ring_claim_at(r, pos)) {
+			if (done)
+				break;
+			err = kmsgq_ring_retry(dl);
+			if (err)
+				break;
+			continue;
+		}
+		kmsgq_ring_release(r, pos);
+		released = true;
 		m->len = len;
 		m->prio = 0;
 		bytes += len;

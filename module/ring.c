@@ -228,21 +228,22 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
 }
 
 /**
- * kmsgq_ring_claim_cons() - claim the next committed slot as a consumer
+ * kmsgq_ring_peek_cons() - find the next committed slot without claiming it
  * @r: ring
  * @maxlen: largest payload the caller can take
- * @pos: out: the claimed position
+ * @pos: out: its position, for kmsgq_ring_payload() and kmsgq_ring_claim_at()
  * @len: out: payload length; with -EMSGSIZE the length needed
  *
  * A slot whose length exceeds the slot size carries no message (a producer
- * failed, or a mapper scribbled): it is released here and skipped.  The
- * caller copies out kmsgq_ring_payload() and then kmsgq_ring_release()s.
+ * failed, or a mapper scribbled): it is claimed, released and skipped here.
+ * The payload at @pos stays put until some consumer claims the slot, so a
+ * caller may copy it out first and claim it after (a failed claim means
+ * another consumer took it: the copy is void).
  *
  * Return: 0, -EAGAIN if the ring is empty or busy, or -EMSGSIZE if the next
- * message is longer than @maxlen (it stays queued).
+ * message is longer than @maxlen.
  */
-int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
-			  u32 *len)
+int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len)
 {
 	u32 c = READ_ONCE(*r->cons);
 	int tries;
@@ -258,23 +259,61 @@ int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
 			continue;
 		}
 		l = READ_ONCE(r->desc[c & r->mask].len);
-		if (l <= r->slot_size && l > maxlen) {
-			*len = l;
-			return -EMSGSIZE;
-		}
-		old = cmpxchg(r->cons, c, c + 1);
-		if (old != c) {
-			c = old;
-			continue;
-		}
 		if (l > r->slot_size) {
-			kmsgq_ring_release(r, c);
-			c++;
+			old = cmpxchg(r->cons, c, c + 1);
+			if (old == c) {
+				kmsgq_ring_release(r, c);
+				c++;
+			} else {
+				c = old;
+			}
 			continue;
 		}
-		*pos = c;
 		*len = l;
+		if (l > maxlen)
+			return -EMSGSIZE;
+		*pos = c;
 		return 0;
+	}
+	return -EAGAIN;
+}
+
+/**
+ * kmsgq_ring_claim_at() - claim the slot kmsgq_ring_peek_cons() found
+ * @r: ring
+ * @pos: its position
+ *
+ * Return: true if the slot is now the caller's, to kmsgq_ring_release().
+ */
+bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos)
+{
+	return cmpxchg(r->cons, pos, pos + 1) == pos;
+}
+
+/**
+ * kmsgq_ring_claim_cons() - claim the next committed slot as a consumer
+ * @r: ring
+ * @maxlen: largest payload the caller can take
+ * @pos: out: the claimed position
+ * @len: out: payload length; with -EMSGSIZE the length needed
+ *
+ * kmsgq_ring_peek_cons() and kmsgq_ring_claim_at() in one.  The caller
+ * copies out kmsgq_ring_payload() and then kmsgq_ring_release()s.
+ *
+ * Return: 0, -EAGAIN if the ring is empty or busy, or -EMSGSIZE if the next
+ * message is longer than @maxlen (it stays queued).
+ */
+int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
+			  u32 *len)
+{
+	int tries, err;
+
+	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
+		err = kmsgq_ring_peek_cons(r, maxlen, pos, len);
+		if (err)
+			return err;
+		if (kmsgq_ring_claim_at(r, *pos))
+			return 0;
 	}
 	return -EAGAIN;
 }

@@ -702,12 +702,15 @@ TEST_F(layout, depth_is_rounded_up_to_a_power_of_two)
 	ASSERT_EQ(0, kmsgq_getattr(self->q.fd, &attr));
 	EXPECT_EQ(KMSGQ_OPEN_RING, attr.qflags);
 	EXPECT_EQ(variant->nr_slots, attr.max_msgs);
-	EXPECT_EQ(variant->max_msgsize, attr.max_msgsize);
+	/* The message size is rounded up to the slot size, whole lines. */
+	EXPECT_EQ(self->q.ri.slot_size, attr.max_msgsize);
 }
 
 TEST_F(layout, slot_holds_a_largest_message)
 {
 	EXPECT_LE(variant->max_msgsize, self->q.ri.slot_size);
+	EXPECT_GT(variant->max_msgsize + 64, self->q.ri.slot_size);
+	EXPECT_EQ(0, self->q.ri.slot_size % 64);
 }
 
 TEST_F(layout, regions_are_aligned_disjoint_and_inside_the_mapping)
@@ -878,6 +881,32 @@ FIXTURE_TEARDOWN(ring)
 }
 
 /* -- ring: what mmap() accepts -- */
+
+TEST_F(ring, library_wait_refuses_bad_arguments_even_when_ready)
+{
+	struct timespec bad_ns = { .tv_sec = 0, .tv_nsec = 1000000000L };
+	struct timespec neg = { .tv_sec = -1 };
+	struct timespec ok = { 0 };
+	struct kmsgq_ring *r = &self->q.r;
+
+	ASSERT_EQ(0, put_in_place(r, "x", 1));
+	EXPECT_EQ(-EINVAL, kmsgq_ring_wait(r, 0, CLOCK_MONOTONIC, NULL));
+	EXPECT_EQ(-EINVAL, kmsgq_ring_wait(r, KMSGQ_RING_READABLE | 0x100,
+					   CLOCK_MONOTONIC, NULL));
+	EXPECT_EQ(-EINVAL, kmsgq_ring_wait(r, KMSGQ_RING_READABLE,
+					   CLOCK_MONOTONIC, &bad_ns));
+	EXPECT_EQ(-EINVAL, kmsgq_ring_wait(r, KMSGQ_RING_READABLE,
+					   CLOCK_MONOTONIC, &neg));
+	EXPECT_EQ(-EINVAL, kmsgq_ring_wait(r, KMSGQ_RING_READABLE,
+					   CLOCK_PROCESS_CPUTIME_ID, &ok));
+	/* The same calls, well formed, see the message without sleeping. */
+	EXPECT_EQ(KMSGQ_RING_READABLE,
+		  kmsgq_ring_wait(r, KMSGQ_RING_READABLE, CLOCK_MONOTONIC,
+				  &ok));
+	EXPECT_EQ(KMSGQ_RING_READABLE,
+		  kmsgq_ring_wait(r, KMSGQ_RING_READABLE, CLOCK_REALTIME,
+				  NULL));
+}
 
 TEST_F(ring, mmap_at_nonzero_offset_fails_with_einval)
 {
@@ -1671,7 +1700,7 @@ TEST_F(ring, send_longer_than_max_msgsize_fails_with_emsgsize)
 	EXPECT_FALSE(ring_readable(&self->q.r));
 }
 
-TEST_F(ring, send_from_bad_address_leaves_an_empty_slot_that_peek_skips)
+TEST_F(ring, send_from_bad_address_fails_before_taking_a_slot)
 {
 	struct kmsgq_ring *r = &self->q.r;
 	void *bad = fault_page();
@@ -1680,13 +1709,10 @@ TEST_F(ring, send_from_bad_address_leaves_an_empty_slot_that_peek_skips)
 	ASSERT_NE(MAP_FAILED, bad);
 	EXPECT_EQ(-EFAULT, kmsgq_send(self->q.fd, bad, 16, 0));
 	EXPECT_EQ(0, stats(self->q.fd).msgs_sent);
+	EXPECT_FALSE(ring_readable(r));
 	ASSERT_EQ(0, kmsgq_send(self->q.fd, "good", 4, 0));
-	/* The failed send may leave a slot that carries no message. */
+	/* The payload was faulted in first: no empty slot precedes "good". */
 	ASSERT_EQ(1, kmsgq_ring_peek(r, 1, &pos));
-	if (!kmsgq_ring_msg(r, pos, &len)) {
-		kmsgq_ring_release(r, pos, 1);
-		ASSERT_EQ(1, kmsgq_ring_peek(r, 1, &pos));
-	}
 	ASSERT_NE(NULL, kmsgq_ring_msg(r, pos, &len));
 	EXPECT_EQ(4, len);
 	EXPECT_EQ(0, memcmp(kmsgq_ring_slot(r, pos), "good", 4));
@@ -1708,26 +1734,54 @@ TEST_F(ring, send_from_bad_address_leaves_nothing_read_returns)
 	munmap(bad, getpagesize());
 }
 
-TEST_F(ring, receive_into_bad_address_fails_with_efault_and_ring_stays_usable)
+TEST_F(ring, receive_into_bad_address_fails_with_efault_and_keeps_message)
 {
 	void *bad = fault_page();
 	char buf[RING_MSGSIZE];
 
 	ASSERT_NE(MAP_FAILED, bad);
-	ASSERT_EQ(0, put_in_place(&self->q.r, "lost?", 5));
+	ASSERT_EQ(0, put_in_place(&self->q.r, "kept", 4));
 	EXPECT_EQ(-1, read(self->q.fd, bad, RING_MSGSIZE));
 	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, stats(self->q.fd).msgs_recv);
 	ASSERT_EQ(0, put_in_place(&self->q.r, "next", 4));
-	/*
-	 * The faulted message may be kept (semantics.md) or dropped (the
-	 * ring cannot put a claimed slot back); "next" must follow either
-	 * way, intact.
-	 */
-	if (read(self->q.fd, buf, sizeof(buf)) == 5 &&
-	    !memcmp(buf, "lost?", 5)) {
-		EXPECT_EQ(4, read(self->q.fd, buf, sizeof(buf)));
-	}
+	/* The kernel copies out before it claims: nothing was lost. */
+	ASSERT_EQ(4, read(self->q.fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "kept", 4));
+	ASSERT_EQ(4, read(self->q.fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "next", 4));
+	EXPECT_FALSE(ring_readable(&self->q.r));
+	munmap(bad, getpagesize());
+}
+
+TEST_F(ring, batch_receive_stops_at_a_bad_buffer_and_keeps_the_rest)
+{
+	char b0[RING_MSGSIZE], b2[RING_MSGSIZE];
+	void *bad = fault_page();
+	struct kmsgq_msg msgs[3] = {
+		{ .buf = (uintptr_t)b0, .len = sizeof(b0) },
+		{ .buf = (uintptr_t)bad, .len = RING_MSGSIZE },
+		{ .buf = (uintptr_t)b2, .len = sizeof(b2) },
+	};
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, put_in_place(&self->q.r, "one", 3));
+	ASSERT_EQ(0, put_in_place(&self->q.r, "two", 3));
+	ASSERT_EQ(0, put_in_place(&self->q.r, "three", 5));
+	EXPECT_EQ(1, kmsgq_receive_batch(self->q.fd, msgs, 3, 0,
+					 CLOCK_MONOTONIC, NULL));
+	EXPECT_EQ(0, memcmp(b0, "one", 3));
+	/* The next call meets the bad buffer first and reports it. */
+	EXPECT_EQ(-EFAULT, kmsgq_receive_batch(self->q.fd, &msgs[1], 2, 0,
+					       CLOCK_MONOTONIC, NULL));
+	msgs[1].buf = (uintptr_t)b0;
+	msgs[1].len = sizeof(b0);
+	EXPECT_EQ(2, kmsgq_receive_batch(self->q.fd, &msgs[1], 2, 0,
+					 CLOCK_MONOTONIC, NULL));
+	EXPECT_EQ(3, msgs[1].len);
+	EXPECT_EQ(0, memcmp(b0, "two", 3));
+	EXPECT_EQ(5, msgs[2].len);
+	EXPECT_EQ(0, memcmp(b2, "three", 5));
 	EXPECT_FALSE(ring_readable(&self->q.r));
 	munmap(bad, getpagesize());
 }

@@ -307,6 +307,53 @@ static void kmsgq_ring_oversized_len_is_no_message(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, kmsgq_ring_writable(r));
 }
 
+static void kmsgq_ring_peek_does_not_claim(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_ring(test, 4, 64);
+	u32 pos, len, again;
+
+	kmsgq_test_produce(test, r, 1, 5);
+	kmsgq_test_produce(test, r, 2, 6);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	KUNIT_EXPECT_EQ(test, len, 5);
+	KUNIT_EXPECT_EQ(test, *r->cons, 0);
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_count(r), 2);
+
+	/* Another consumer takes it first: the peeker's claim fails. */
+	KUNIT_EXPECT_EQ(test, kmsgq_test_consume(test, r, 5), 1);
+	KUNIT_EXPECT_FALSE(test, kmsgq_ring_claim_at(r, pos));
+	KUNIT_EXPECT_EQ(test, *r->cons, 1);
+
+	/* Peek again, claim, and the claim holds once only. */
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &again, &len), 0);
+	KUNIT_EXPECT_EQ(test, again, 1);
+	KUNIT_EXPECT_EQ(test, len, 6);
+	KUNIT_EXPECT_TRUE(test, kmsgq_ring_claim_at(r, again));
+	KUNIT_EXPECT_FALSE(test, kmsgq_ring_claim_at(r, again));
+	kmsgq_ring_release(r, again);
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_count(r), 0);
+}
+
+static void kmsgq_ring_peek_skips_slots_without_a_message(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_ring(test, 4, 64);
+	u32 pos, len;
+
+	kmsgq_test_produce(test, r, 1, 65);
+	kmsgq_test_produce(test, r, 2, 40);
+	/* The empty slot is consumed and released; the message is not. */
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 8, &pos, &len),
+			-EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, len, 40);
+	KUNIT_EXPECT_EQ(test, *r->cons, 1);
+	KUNIT_EXPECT_EQ(test, r->desc[0].seq, 4);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, pos, 1);
+	KUNIT_EXPECT_EQ(test, *r->cons, 1);
+}
+
 /*
  * Run the kernel's side of the protocol once against whatever the shared
  * words hold, and check what it may promise however hostile they are: a
@@ -529,6 +576,8 @@ static struct kunit_case kmsgq_ring_cases[] = {
 			 kmsgq_ring_start_gen_params),
 	KUNIT_CASE(kmsgq_ring_emsgsize_keeps_message),
 	KUNIT_CASE(kmsgq_ring_oversized_len_is_no_message),
+	KUNIT_CASE(kmsgq_ring_peek_does_not_claim),
+	KUNIT_CASE(kmsgq_ring_peek_skips_slots_without_a_message),
 	KUNIT_CASE_PARAM(kmsgq_ring_hostile_values,
 			 kmsgq_ring_hostile_gen_params),
 	KUNIT_CASE(kmsgq_ring_hostile_random),

@@ -97,7 +97,9 @@ struct kmsgq_info {
  *	masked by the caller's umask, like mq_open()
  * @max_msgs: in: depth of a queue this call creates; 0 = module default.
  *	A ring queue rounds it up to a power of two, at least 2.
- * @max_msgsize: in: largest message of a queue this call creates; 0 = default
+ * @max_msgsize: in: largest message of a queue this call creates; 0 = default.
+ *	A ring queue rounds it up to whole cache lines (its slot size).
+ *	Limits apply after rounding (EINVAL).
  * @reserved: must be zero
  * @name: in: NUL-terminated queue name
  *
