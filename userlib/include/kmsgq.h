@@ -88,7 +88,8 @@ ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
  * kmsgq_send_batch() - queue up to @nr messages in one call
  * @msgs: buf, len and prio of each message
  * @nr: 1..KMSGQ_BATCH_MAX
- * @flags: KMSGQ_XFER_NONBLOCK or 0
+ * @flags: KMSGQ_XFER_NONBLOCK, KMSGQ_XFER_RELATIVE (@deadline is an
+ *	interval), or 0; KMSGQ_XFER_TIMEOUT is implied by @deadline (-EINVAL)
  * @clock, @deadline: as kmsgq_timedsend(); @deadline may be NULL
  *
  * Sleeps only until the first message fits, then queues as many as fit.
@@ -101,6 +102,7 @@ int kmsgq_send_batch(int fd, const struct kmsgq_msg *msgs, unsigned int nr,
 /**
  * kmsgq_receive_batch() - take up to @nr messages in one call
  * @msgs: in: buf and len (buffer size) of each slot; out: len and prio
+ * @flags, @clock, @deadline: as kmsgq_send_batch()
  *
  * Sleeps only until one message waits, then takes as many as wait.
  * Return: messages taken (1..@nr), or -errno for the first one (with

@@ -32,6 +32,19 @@ static int kmsgq_ioctl(int fd, unsigned long req, void *arg)
 	return ret;
 }
 
+/*
+ * open() of the device, with -errno; a missing node, or a stale one with
+ * no driver behind it, is -ENOENT: the module is not loaded.
+ */
+static int kmsgq_open_dev(int flags)
+{
+	int fd = open(KMSGQ_DEVICE_PATH, flags);
+
+	if (fd >= 0)
+		return fd;
+	return errno == ENODEV || errno == ENXIO ? -ENOENT : -errno;
+}
+
 /* Copy @name into a fixed-size name field; the kernel checks its charset. */
 static int kmsgq_copy_name(char dst[KMSGQ_NAME_MAX], const char *name)
 {
@@ -69,10 +82,9 @@ int kmsgq_open(const char *name, int oflag, mode_t mode,
 		}
 	}
 
-	fd = open(KMSGQ_DEVICE_PATH,
-		  oflag & (O_ACCMODE | O_NONBLOCK | O_CLOEXEC));
+	fd = kmsgq_open_dev(oflag & (O_ACCMODE | O_NONBLOCK | O_CLOEXEC));
 	if (fd < 0) {
-		ret = -errno;
+		ret = fd;
 		goto out;
 	}
 	if (ioctl(fd, KMSGQ_IOC_OPEN, &op) < 0) {
@@ -106,9 +118,9 @@ int kmsgq_unlink(const char *name)
 	if (ret)
 		return ret;
 
-	fd = open(KMSGQ_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	fd = kmsgq_open_dev(O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		ret = -errno;
+		ret = fd;
 		goto out;
 	}
 	ret = kmsgq_ioctl(fd, KMSGQ_IOC_UNLINK, &un);
@@ -250,10 +262,9 @@ int kmsgq_info(int fd, struct kmsgq_info *info)
 	int ret;
 
 	if (fd == -1) {
-		dev = open(KMSGQ_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		dev = kmsgq_open_dev(O_RDONLY | O_CLOEXEC);
 		if (dev < 0) {
-			/* No node, or a stale node with no driver behind it. */
-			ret = errno == ENODEV || errno == ENXIO ? -ENOENT : -errno;
+			ret = dev;
 			goto out;
 		}
 	}
@@ -282,9 +293,9 @@ int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
 	int ret;
 
 	if (fd == -1) {
-		dev = open(KMSGQ_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+		dev = kmsgq_open_dev(O_RDONLY | O_CLOEXEC);
 		if (dev < 0) {
-			ret = errno == ENODEV || errno == ENXIO ? -ENOENT : -errno;
+			ret = dev;
 			goto out;
 		}
 	}

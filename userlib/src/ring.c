@@ -106,6 +106,14 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 	};
 	unsigned int i, ready;
 
+	/* What the kernel would refuse, refused before the spin too. */
+	if (!events || (events & ~(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)))
+		return -EINVAL;
+	if (deadline && ((clock != CLOCK_MONOTONIC && clock != CLOCK_REALTIME) ||
+			 deadline->tv_sec < 0 || deadline->tv_nsec < 0 ||
+			 deadline->tv_nsec >= 1000000000L))
+		return -EINVAL;
+
 	for (i = 0; i < KMSGQ_RING_SPIN; i++) {
 		ready = kmsgq_ring_ready(ring, events);
 		if (ready)
