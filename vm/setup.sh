@@ -25,10 +25,12 @@ apt_update_once() {
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# gcc-multilib: the -m32 selftests; mandoc: man page lint; dkms: the dkms
-# build test.
+# gcc-multilib: the -m32 selftests; mandoc, groff-base: man page lint;
+# dkms, pkg-config, kmod: vm/install-check.sh, which also builds the module
+# with dkms for bookworm's default kernel (KVER_OLD).
 packages=(gcc g++ make libc6-dev gcc-multilib cpio gzip xz-utils busybox-static
-	qemu-system-x86 mandoc dkms "linux-headers-$KVER" "$KSRC_PKG")
+	qemu-system-x86 mandoc groff-base dkms pkg-config kmod
+	"linux-headers-$KVER" "linux-headers-$KVER_OLD" "$KSRC_PKG")
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
