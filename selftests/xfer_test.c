@@ -459,7 +459,7 @@ static int send_msgs(int fd, enum xfer_mode mode, struct kmsgq_msg *msgs,
 				    msgs[i].len);
 			if (ret < 0)
 				ret = -errno;
-			else if (ret != msgs[i].len)
+			else if ((size_t)ret != msgs[i].len)
 				ret = -EIO;
 		} else {
 			ret = xfer_ioctl(fd, KMSGQ_IOC_SEND, &msgs[i], 1, 0, 0,

@@ -25,6 +25,11 @@ int kmsgq_ring_map(int fd, struct kmsgq_ring *ring)
 		ret = -errno;
 		goto out;
 	}
+	/* A ring too large for this (32-bit) address space. */
+	if (ri.map_size > SIZE_MAX) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	if ((fl & O_ACCMODE) == O_RDWR)
 		prot |= PROT_WRITE;
 	map = mmap(NULL, ri.map_size, prot, MAP_SHARED, fd, 0);

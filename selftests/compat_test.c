@@ -1,0 +1,417 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: the ABI is one for 32-bit and 64-bit processes.  Every uapi
+ * structure has its fixed size and field offsets and every ioctl the number
+ * of ABI version 1, whatever width this program is built for; and the
+ * 64-bit fields a 32-bit caller fills (user addresses, deadlines) reach the
+ * module whole, not cut to 32 bits.
+ *
+ * Built twice: compat_test (x86_64) and compat_m32_test (i386, with
+ * -DKMSGQ_TEST_BITS=32), which a 64-bit kernel serves through compat_ioctl.
+ * The plain TEST()s need no module: "compat_test -f global" runs them
+ * anywhere.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <kmsgq.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+/* The width the Makefile built this program for. */
+#ifndef KMSGQ_TEST_BITS
+#define KMSGQ_TEST_BITS		64
+#endif
+
+/* Looks at the queue's counters before giving up on a sleeper, 1 ms apart. */
+#define SLEEPER_POLL_TRIES	5000
+
+/*
+ * A size or an offset as compiled, and as the ABI fixes it.  A structure
+ * that grows appends fields: add them here with its new size; no other line
+ * may change.
+ */
+struct layout {
+	const char *what;
+	size_t got;
+	size_t want;
+};
+
+#define SIZE(type, n)		{ #type, sizeof(struct type), n }
+#define FIELD(type, member, n) \
+	{ #type "." #member, offsetof(struct type, member), n }
+
+static const struct layout layouts[] = {
+	SIZE(kmsgq_timespec, 16),
+	FIELD(kmsgq_timespec, tv_sec, 0),
+	FIELD(kmsgq_timespec, tv_nsec, 8),
+
+	SIZE(kmsgq_info, 40),
+	FIELD(kmsgq_info, size, 0),
+	FIELD(kmsgq_info, abi_version, 4),
+	FIELD(kmsgq_info, features, 8),
+	FIELD(kmsgq_info, max_queues, 16),
+	FIELD(kmsgq_info, max_msgs, 20),
+	FIELD(kmsgq_info, max_msgsize, 24),
+	FIELD(kmsgq_info, name_max, 28),
+	FIELD(kmsgq_info, prio_max, 32),
+	FIELD(kmsgq_info, batch_max, 36),
+
+	SIZE(kmsgq_open, 88),
+	FIELD(kmsgq_open, size, 0),
+	FIELD(kmsgq_open, flags, 4),
+	FIELD(kmsgq_open, mode, 8),
+	FIELD(kmsgq_open, max_msgs, 12),
+	FIELD(kmsgq_open, max_msgsize, 16),
+	FIELD(kmsgq_open, reserved, 20),
+	FIELD(kmsgq_open, name, 24),
+
+	SIZE(kmsgq_unlink, 72),
+	FIELD(kmsgq_unlink, size, 0),
+	FIELD(kmsgq_unlink, flags, 4),
+	FIELD(kmsgq_unlink, name, 8),
+
+	SIZE(kmsgq_msg, 16),
+	FIELD(kmsgq_msg, buf, 0),
+	FIELD(kmsgq_msg, len, 8),
+	FIELD(kmsgq_msg, prio, 12),
+
+	SIZE(kmsgq_xfer, 40),
+	FIELD(kmsgq_xfer, size, 0),
+	FIELD(kmsgq_xfer, flags, 4),
+	FIELD(kmsgq_xfer, msgs, 8),
+	FIELD(kmsgq_xfer, nr, 16),
+	FIELD(kmsgq_xfer, clockid, 20),
+	FIELD(kmsgq_xfer, timeout, 24),
+
+	SIZE(kmsgq_attr, 40),
+	FIELD(kmsgq_attr, size, 0),
+	FIELD(kmsgq_attr, flags, 4),
+	FIELD(kmsgq_attr, qflags, 8),
+	FIELD(kmsgq_attr, max_msgs, 12),
+	FIELD(kmsgq_attr, max_msgsize, 16),
+	FIELD(kmsgq_attr, cur_msgs, 20),
+	FIELD(kmsgq_attr, mode, 24),
+	FIELD(kmsgq_attr, uid, 28),
+	FIELD(kmsgq_attr, gid, 32),
+	FIELD(kmsgq_attr, reserved, 36),
+
+	SIZE(kmsgq_stats, 56),
+	FIELD(kmsgq_stats, size, 0),
+	FIELD(kmsgq_stats, flags, 4),
+	FIELD(kmsgq_stats, msgs_sent, 8),
+	FIELD(kmsgq_stats, msgs_recv, 16),
+	FIELD(kmsgq_stats, bytes_sent, 24),
+	FIELD(kmsgq_stats, bytes_recv, 32),
+	FIELD(kmsgq_stats, cur_msgs, 40),
+	FIELD(kmsgq_stats, send_waiters, 44),
+	FIELD(kmsgq_stats, recv_waiters, 48),
+	FIELD(kmsgq_stats, mappings, 52),
+
+	SIZE(kmsgq_ring_desc, 8),
+	FIELD(kmsgq_ring_desc, seq, 0),
+	FIELD(kmsgq_ring_desc, len, 4),
+
+	SIZE(kmsgq_ring_info, 56),
+	FIELD(kmsgq_ring_info, size, 0),
+	FIELD(kmsgq_ring_info, flags, 4),
+	FIELD(kmsgq_ring_info, map_size, 8),
+	FIELD(kmsgq_ring_info, nr_slots, 16),
+	FIELD(kmsgq_ring_info, slot_size, 20),
+	FIELD(kmsgq_ring_info, prod_off, 24),
+	FIELD(kmsgq_ring_info, cons_off, 28),
+	FIELD(kmsgq_ring_info, wakeup_off, 32),
+	FIELD(kmsgq_ring_info, reserved, 36),
+	FIELD(kmsgq_ring_info, desc_off, 40),
+	FIELD(kmsgq_ring_info, data_off, 48),
+
+	SIZE(kmsgq_ring_wait, 32),
+	FIELD(kmsgq_ring_wait, size, 0),
+	FIELD(kmsgq_ring_wait, flags, 4),
+	FIELD(kmsgq_ring_wait, events, 8),
+	FIELD(kmsgq_ring_wait, clockid, 12),
+	FIELD(kmsgq_ring_wait, timeout, 16),
+
+	{ "KMSGQ_QUEUE_ENTRY_SIZE_VER0", KMSGQ_QUEUE_ENTRY_SIZE_VER0, 152 },
+	SIZE(kmsgq_queue_entry, 152),
+	FIELD(kmsgq_queue_entry, name, 0),
+	FIELD(kmsgq_queue_entry, id, 64),
+	FIELD(kmsgq_queue_entry, qflags, 72),
+	FIELD(kmsgq_queue_entry, mode, 76),
+	FIELD(kmsgq_queue_entry, uid, 80),
+	FIELD(kmsgq_queue_entry, gid, 84),
+	FIELD(kmsgq_queue_entry, max_msgs, 88),
+	FIELD(kmsgq_queue_entry, max_msgsize, 92),
+	FIELD(kmsgq_queue_entry, cur_msgs, 96),
+	FIELD(kmsgq_queue_entry, files, 100),
+	FIELD(kmsgq_queue_entry, send_waiters, 104),
+	FIELD(kmsgq_queue_entry, recv_waiters, 108),
+	FIELD(kmsgq_queue_entry, mappings, 112),
+	FIELD(kmsgq_queue_entry, reserved, 116),
+	FIELD(kmsgq_queue_entry, msgs_sent, 120),
+	FIELD(kmsgq_queue_entry, msgs_recv, 128),
+	FIELD(kmsgq_queue_entry, bytes_sent, 136),
+	FIELD(kmsgq_queue_entry, bytes_recv, 144),
+
+	SIZE(kmsgq_list, 32),
+	FIELD(kmsgq_list, size, 0),
+	FIELD(kmsgq_list, flags, 4),
+	FIELD(kmsgq_list, cursor, 8),
+	FIELD(kmsgq_list, entries, 16),
+	FIELD(kmsgq_list, entry_size, 24),
+	FIELD(kmsgq_list, nr, 28),
+};
+
+/* An ioctl number as compiled, and as ABI version 1 fixes it. */
+struct ioc {
+	const char *what;
+	unsigned long got;
+	unsigned long want;
+};
+
+#define IOC(name, n)		{ #name, name, n }
+
+static const struct ioc iocs[] = {
+	IOC(KMSGQ_IOC_INFO,	 0xc028b900),
+	IOC(KMSGQ_IOC_OPEN,	 0x4058b901),
+	IOC(KMSGQ_IOC_UNLINK,	 0x4048b902),
+	IOC(KMSGQ_IOC_SEND,	 0x4028b903),
+	IOC(KMSGQ_IOC_RECV,	 0x4028b904),
+	IOC(KMSGQ_IOC_GETATTR,	 0xc028b905),
+	IOC(KMSGQ_IOC_SETATTR,	 0x4028b906),
+	IOC(KMSGQ_IOC_STATS,	 0xc038b907),
+	IOC(KMSGQ_IOC_RING_INFO, 0xc038b908),
+	IOC(KMSGQ_IOC_RING_WAIT, 0x4020b909),
+	IOC(KMSGQ_IOC_RING_WAKE, 0x4020b90a),
+	IOC(KMSGQ_IOC_LIST,	 0xc020b90b),
+};
+
+TEST(program_is_built_for_the_width_in_its_name)
+{
+	Elf32_Ehdr eh;	/* e_ident and e_machine sit alike in both classes */
+	int fd;
+
+	EXPECT_EQ(KMSGQ_TEST_BITS / 8, sizeof(long));
+	EXPECT_EQ(KMSGQ_TEST_BITS / 8, sizeof(void *));
+
+	fd = open("/proc/self/exe", O_RDONLY);
+	ASSERT_LE(0, fd) TH_LOG("/proc/self/exe: %s", strerror(errno));
+	ASSERT_EQ(sizeof(eh), read(fd, &eh, sizeof(eh)));
+	close(fd);
+	ASSERT_EQ(0, memcmp(eh.e_ident, ELFMAG, SELFMAG));
+	EXPECT_EQ(KMSGQ_TEST_BITS == 32 ? ELFCLASS32 : ELFCLASS64,
+		  eh.e_ident[EI_CLASS]);
+	EXPECT_EQ(KMSGQ_TEST_BITS == 32 ? EM_386 : EM_X86_64, eh.e_machine);
+}
+
+TEST(uapi_structures_have_their_fixed_layout)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(layouts); i++) {
+		EXPECT_EQ(layouts[i].want, layouts[i].got)
+			TH_LOG("%s", layouts[i].what);
+	}
+}
+
+TEST(ioctl_numbers_are_those_of_abi_version_1)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(iocs); i++) {
+		EXPECT_EQ(iocs[i].want, iocs[i].got)
+			TH_LOG("%s", iocs[i].what);
+	}
+}
+
+/*
+ * The user address @p with a bit set above those a pointer of this program
+ * holds: bit 32 for a 32-bit program (no compat task can map memory there),
+ * bit 63 for a 64-bit one.  A kernel that dropped the high half of a __u64
+ * address would reach @p's memory.
+ */
+static __u64 high_bit_set(const void *p)
+{
+	return (uintptr_t)p | (sizeof(p) == 4 ? 1ULL << 32 : 1ULL << 63);
+}
+
+/* One raw KMSGQ_IOC_SEND or KMSGQ_IOC_RECV of @nr messages at @msgs. */
+static int xfer(int fd, unsigned long cmd, __u64 msgs, __u32 nr, __u32 flags,
+		__s32 clockid, const struct kmsgq_timespec *timeout)
+{
+	struct kmsgq_xfer x = {
+		.size = sizeof(x),
+		.flags = flags,
+		.msgs = msgs,
+		.nr = nr,
+		.clockid = clockid,
+	};
+	int ret;
+
+	if (timeout)
+		x.timeout = *timeout;
+	ret = ioctl(fd, cmd, &x);
+	return ret < 0 ? -errno : ret;
+}
+
+/* Messages queued now, or -errno. */
+static int queued(int fd)
+{
+	struct kmsgq_stats st;
+	int ret;
+
+	ret = kmsgq_stats(fd, &st);
+	return ret < 0 ? ret : (int)st.cur_msgs;
+}
+
+FIXTURE(compat) {
+	char name[KMSGQ_NAME_MAX];
+	int fd;
+};
+
+FIXTURE_SETUP(compat)
+{
+	snprintf(self->name, sizeof(self->name), "compat-%d", getpid());
+	self->fd = kmsgq_open(self->name, O_RDWR | O_CREAT | O_EXCL, 0600,
+			      NULL);
+	ASSERT_LE(0, self->fd) TH_LOG("creating %s: %s", self->name,
+				      strerror(-self->fd));
+}
+
+FIXTURE_TEARDOWN(compat)
+{
+	if (self->fd >= 0) {
+		kmsgq_close(self->fd);
+		kmsgq_unlink(self->name);
+	}
+}
+
+TEST_F(compat, send_with_high_bits_in_the_message_array_address_fails_with_efault)
+{
+	struct kmsgq_msg m = { .buf = (uintptr_t)"hi", .len = 3 };
+
+	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_SEND, high_bit_set(&m), 1,
+				0, 0, NULL));
+	EXPECT_EQ(0, queued(self->fd));
+	/* The same array without the high bit is good. */
+	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1, 0, 0,
+			  NULL));
+	EXPECT_EQ(1, queued(self->fd));
+}
+
+TEST_F(compat, send_with_high_bits_in_the_payload_address_fails_with_efault)
+{
+	struct kmsgq_msg m = { .buf = high_bit_set("hi"), .len = 3 };
+
+	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1,
+				0, 0, NULL));
+	EXPECT_EQ(0, queued(self->fd));
+	m.buf = (uintptr_t)"hi";
+	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1, 0, 0,
+			  NULL));
+	EXPECT_EQ(1, queued(self->fd));
+}
+
+TEST_F(compat, receive_with_high_bits_in_the_message_array_address_fails_with_efault)
+{
+	char in[16] = "";
+	struct kmsgq_msg m = { .buf = (uintptr_t)in, .len = sizeof(in) };
+
+	ASSERT_EQ(0, kmsgq_send(self->fd, "kept", 5, 0));
+	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_RECV, high_bit_set(&m), 1,
+				0, 0, NULL));
+	EXPECT_EQ(1, queued(self->fd));
+	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1, 0, 0,
+			  NULL));
+	EXPECT_EQ(5, m.len);
+	EXPECT_STREQ("kept", in);
+}
+
+TEST_F(compat, receive_with_high_bits_in_the_payload_address_fails_with_efault)
+{
+	char in[16] = "";
+	struct kmsgq_msg m = { .buf = high_bit_set(in), .len = sizeof(in) };
+
+	ASSERT_EQ(0, kmsgq_send(self->fd, "kept", 5, 0));
+	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1,
+				0, 0, NULL));
+	EXPECT_EQ(1, queued(self->fd));
+	EXPECT_STREQ("", in);
+	m.buf = (uintptr_t)in;
+	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1, 0, 0,
+			  NULL));
+	EXPECT_EQ(5, m.len);
+	EXPECT_STREQ("kept", in);
+}
+
+/* A receive with an absolute deadline, run on its own thread. */
+struct timed_recv {
+	int fd;
+	struct kmsgq_timespec deadline;
+	char buf[16];
+	int ret;	/* message length, or -errno */
+	int done;	/* set (release) once @ret is */
+};
+
+static void *timed_recv_thread(void *arg)
+{
+	struct timed_recv *t = arg;
+	struct kmsgq_msg m = { .buf = (uintptr_t)t->buf, .len = sizeof(t->buf) };
+	int ret;
+
+	ret = xfer(t->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1, KMSGQ_XFER_TIMEOUT,
+		   CLOCK_REALTIME, &t->deadline);
+	t->ret = ret < 0 ? ret : (int)m.len;
+	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * A deadline 2^32 s (136 years) from a minute ago: past the 32-bit time_t
+ * of an i386 libc, and in the past if its seconds were cut to 32 bits
+ * (signed or not), so that the receive would fail at once with ETIMEDOUT.
+ * Whole, it lets the receive sleep until a message comes.
+ */
+TEST_F(compat, deadline_beyond_32_bit_seconds_is_not_truncated)
+{
+	struct timed_recv t = { .fd = self->fd };
+	struct kmsgq_stats st = { 0 };
+	struct timespec now;
+	pthread_t thread;
+	int i;
+
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &now));
+	ASSERT_LT(60, now.tv_sec) TH_LOG("the realtime clock is not set");
+	t.deadline.tv_sec = (1LL << 32) + now.tv_sec - 60;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, timed_recv_thread, &t));
+
+	for (i = 0; i < SLEEPER_POLL_TRIES; i++) {
+		if (__atomic_load_n(&t.done, __ATOMIC_ACQUIRE))
+			break;
+		ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
+		if (st.recv_waiters == 1)
+			break;
+		usleep(1000);
+	}
+	EXPECT_EQ(1, st.recv_waiters);
+	if (__atomic_load_n(&t.done, __ATOMIC_ACQUIRE))
+		TH_LOG("the receive returned %d (%s) before any message came",
+		       t.ret, strerror(-t.ret));
+
+	/* Wakes the sleeper; after an early return, just stays queued. */
+	EXPECT_EQ(0, kmsgq_send(self->fd, "late", 5, 0));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(5, t.ret);
+	EXPECT_STREQ("late", t.buf);
+}
+
+TEST_HARNESS_MAIN
