@@ -125,7 +125,8 @@ bool kmsgq_ring_writable(const struct kmsgq_ring *r);
 u32 kmsgq_ring_count(const struct kmsgq_ring *r);
 int kmsgq_ring_claim_prod(struct kmsgq_ring *r, u32 *pos);
 void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len);
-int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len);
+int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
+			 bool *freed);
 bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos);
 int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
 			  u32 *len);

@@ -560,10 +560,12 @@ static int kmsgq_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
  */
 static int kmsgq_ring_retry(struct kmsgq_deadline *dl)
 {
+	/* A call that may not sleep says EAGAIN, as for a busy ring. */
 	if (signal_pending(current))
-		return dl->restart ? -ERESTARTSYS : -EINTR;
+		return dl->nonblock ? -EAGAIN :
+		       dl->restart ? -ERESTARTSYS : -EINTR;
 	if (dl->timed && ktime_after(kmsgq_clock_now(dl->clockid), dl->expires))
-		return -ETIMEDOUT;
+		return dl->nonblock ? -EAGAIN : -ETIMEDOUT;
 	cond_resched();
 	return 0;
 }
@@ -687,6 +689,11 @@ static int kmsgq_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	spin_unlock(&q->lock);
 
 	if (err == -EMSGSIZE) {
+		/*
+		 * The message stays queued for a receiver with room, and this
+		 * task may have taken the exclusive wakeup meant for one.
+		 */
+		kmsgq_wake(q, true, 1);
 		if (msgs[0].umsg && put_user(needed, &msgs[0].umsg->len))
 			return -EFAULT;
 		return err;
@@ -790,7 +797,7 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	while (done < nr) {
 		struct kmsgq_kmsg *m = &msgs[done];
 
-		ret = kmsgq_ring_peek_cons(r, m->len, &pos, &len);
+		ret = kmsgq_ring_peek_cons(r, m->len, &pos, &len, &released);
 		if (ret == -EMSGSIZE) {
 			if (!done) {
 				err = ret;
@@ -802,6 +809,12 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		if (ret) {
 			if (done)
 				break;
+			/* Slots skipped as empty are free: wake producers first. */
+			if (released) {
+				kmsgq_ring_notify(q, KMSGQ_RING_WAKE_PRODUCER,
+						  KMSGQ_RING_WRITABLE);
+				released = false;
+			}
 			err = kmsgq_wait(q, &q->recv_wq, kmsgq_readable,
 					 &q->recv_waiters,
 					 KMSGQ_RING_WAKE_CONSUMER, dl);

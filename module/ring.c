@@ -233,6 +233,8 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
  * @maxlen: largest payload the caller can take
  * @pos: out: its position, for kmsgq_ring_payload() and kmsgq_ring_claim_at()
  * @len: out: payload length; with -EMSGSIZE the length needed
+ * @freed: set if empty slots were skipped (released): producers may need
+ *	a wakeup
  *
  * A slot whose length exceeds the slot size carries no message (a producer
  * failed, or a mapper scribbled): it is claimed, released and skipped here.
@@ -243,7 +245,8 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
  * Return: 0, -EAGAIN if the ring is empty or busy, or -EMSGSIZE if the next
  * message is longer than @maxlen.
  */
-int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len)
+int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
+			 bool *freed)
 {
 	u32 c = READ_ONCE(*r->cons);
 	int tries;
@@ -263,6 +266,7 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len)
 			old = cmpxchg(r->cons, c, c + 1);
 			if (old == c) {
 				kmsgq_ring_release(r, c);
+				*freed = true;
 				c++;
 			} else {
 				c = old;
@@ -306,10 +310,11 @@ bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos)
 int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
 			  u32 *len)
 {
+	bool freed = false;
 	int tries, err;
 
 	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
-		err = kmsgq_ring_peek_cons(r, maxlen, pos, len);
+		err = kmsgq_ring_peek_cons(r, maxlen, pos, len, &freed);
 		if (err)
 			return err;
 		if (kmsgq_ring_claim_at(r, *pos))

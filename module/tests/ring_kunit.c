@@ -310,11 +310,13 @@ static void kmsgq_ring_oversized_len_is_no_message(struct kunit *test)
 static void kmsgq_ring_peek_does_not_claim(struct kunit *test)
 {
 	struct kmsgq_ring *r = kmsgq_test_ring(test, 4, 64);
+	bool freed = false;
 	u32 pos, len, again;
 
 	kmsgq_test_produce(test, r, 1, 5);
 	kmsgq_test_produce(test, r, 2, 6);
-	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len), 0);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len, &freed),
+			0);
 	KUNIT_EXPECT_EQ(test, pos, 0);
 	KUNIT_EXPECT_EQ(test, len, 5);
 	KUNIT_EXPECT_EQ(test, *r->cons, 0);
@@ -326,32 +328,40 @@ static void kmsgq_ring_peek_does_not_claim(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, *r->cons, 1);
 
 	/* Peek again, claim, and the claim holds once only. */
-	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &again, &len), 0);
+	KUNIT_ASSERT_EQ(test,
+			kmsgq_ring_peek_cons(r, 64, &again, &len, &freed), 0);
 	KUNIT_EXPECT_EQ(test, again, 1);
 	KUNIT_EXPECT_EQ(test, len, 6);
 	KUNIT_EXPECT_TRUE(test, kmsgq_ring_claim_at(r, again));
 	KUNIT_EXPECT_FALSE(test, kmsgq_ring_claim_at(r, again));
 	kmsgq_ring_release(r, again);
-	KUNIT_EXPECT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len, &freed),
+			-EAGAIN);
 	KUNIT_EXPECT_EQ(test, kmsgq_ring_count(r), 0);
+	KUNIT_EXPECT_FALSE(test, freed);
 }
 
 static void kmsgq_ring_peek_skips_slots_without_a_message(struct kunit *test)
 {
 	struct kmsgq_ring *r = kmsgq_test_ring(test, 4, 64);
+	bool freed = false;
 	u32 pos, len;
 
 	kmsgq_test_produce(test, r, 1, 65);
 	kmsgq_test_produce(test, r, 2, 40);
 	/* The empty slot is consumed and released; the message is not. */
-	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 8, &pos, &len),
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 8, &pos, &len, &freed),
 			-EMSGSIZE);
 	KUNIT_EXPECT_EQ(test, len, 40);
+	KUNIT_EXPECT_TRUE(test, freed);
 	KUNIT_EXPECT_EQ(test, *r->cons, 1);
 	KUNIT_EXPECT_EQ(test, r->desc[0].seq, 4);
-	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len), 0);
+	freed = false;
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_cons(r, 64, &pos, &len, &freed),
+			0);
 	KUNIT_EXPECT_EQ(test, pos, 1);
 	KUNIT_EXPECT_EQ(test, *r->cons, 1);
+	KUNIT_EXPECT_FALSE(test, freed);
 }
 
 /*
