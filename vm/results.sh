@@ -20,10 +20,54 @@ shift 2
 splat_re='Oops|BUG:|kernel BUG|WARNING:|INFO:|KASAN|UBSAN|possible circular locking'
 splat_re+='|unreferenced object|Call Trace|Kernel panic|general protection fault'
 
+# Stacks that fault injection dumps on purpose (selftests/fault_test.c) are
+# not reports. Such a dump is "FAULT_INJECTION: forcing a failure.", then
+# in this order: its "name" line, "CPU:", "Tainted:"/"Hardware name:",
+# "Call Trace:", "<TASK>", frames and registers, "</TASK>"; those lines are
+# dropped. A line out of that order (another CPU's, a second "Call Trace:")
+# ends the dump and is judged like any other. The dmesg copy may begin
+# inside a dump whose head was overwritten: it may start anywhere in that
+# order (the console log has the dump whole).
+drop_fault_dumps() {
+	awk '
+	function kind(l) {
+		if (l ~ /^name [a-z_]+, interval [0-9]+, /) return 1
+		if (l ~ /^CPU: [0-9]+ UID: [0-9]+ PID: [0-9]+ /) return 2
+		if (l ~ /^(Tainted|Hardware name): /) return 3
+		if (l == "Call Trace:") return 4
+		if (l == " <TASK>") return 5
+		if (l ~ /^(RIP|Code|RSP|RAX|RDX|RBP|R10|R13): /) return 6
+		if (l ~ /^ (\? )?([A-Za-z0-9_.]+\+0x[0-9a-f]+\/0x[0-9a-f]+|0x[0-9a-f]+)( \[[^]]+\])?$/) return 6
+		if (l == " </TASK>") return 7
+		return 0
+	}
+	BEGIN {
+		# next_ok[s]: the kinds that may follow kind s (0: the header,
+		# 9: the start of the dmesg copy)
+		next_ok[0] = " 1 "; next_ok[1] = " 2 "; next_ok[2] = " 3 4 "
+		next_ok[3] = " 3 4 "; next_ok[4] = " 5 "; next_ok[5] = " 6 7 "
+		next_ok[6] = " 6 7 "; next_ok[9] = " 1 2 3 4 5 6 7 "
+		state = -1
+	}
+	{ line = $0; sub(/^\[ *[0-9]+\.[0-9]+\] /, "", line) }
+	line == "FAULT_INJECTION: forcing a failure." { state = 0; next }
+	/^KMSGQ-DMESG-BEGIN/ { state = 9; next }
+	state >= 0 {
+		k = kind(line)
+		if (k && index(next_ok[state], " " k " ")) {
+			state = k == 7 ? -1 : k
+			next
+		}
+		state = -1
+	}
+	{ print }'
+}
+
 mapfile -t splats < <({
 	cat "$console"
 	sed -n '/^KMSGQ-DMESG-BEGIN/,/^KMSGQ-DMESG-END/p' "$out"
-} | tr -d '\r' | grep -E "$splat_re" | awk '!seen[$0]++' | head -n 20)
+} | tr -d '\r' | drop_fault_dumps | grep -E "$splat_re" |
+	awk '!seen[$0]++' | head -n 20)
 if [ ${#splats[@]} -gt 0 ]; then
 	echo "Kernel reports (see $console):"
 	printf '  %s\n' "${splats[@]}"
