@@ -10,6 +10,7 @@
 #                      kernel, e.g. make check SUITE=selftests TEST=info_test
 #   make demo          the demo and the short benchmark, in the guest
 #   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
+#   make soak          the timed soak: SOAK_SECONDS=300, KERNEL=debug, SEED=S
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
 #   make install       the module, libkmsgq, kmsgqctl, man pages, udev rule
@@ -107,6 +108,22 @@ bench:
 	vm/run-tests.sh --timeout 1800 bench
 	vm/bench-plot.sh
 
+# The soak (vm/suites/soak): soak_test for SOAK_SECONDS (300) on the stock
+# kernel, or with KERNEL=debug on the debug kernel; SEED=S repeats a run.
+SOAK_SECONDS ?= 300
+SOAK_ARGS = --timeout $$(($(SOAK_SECONDS) + 900)) \
+	--append KMSGQ_SOAK_SECONDS=$(SOAK_SECONDS) \
+	$(if $(SEED),--append KMSGQ_SOAK_SEED=$(SEED))
+soak: deps
+ifeq ($(KERNEL),debug)
+	d=$$(vm/debug-kernel.sh | tail -n 1) && KDIR=$$d \
+		KMSGQ_VMLINUZ=$$d/arch/x86/boot/bzImage \
+		vm/run-tests.sh $(SOAK_ARGS) soak
+	$(MAKE) module KDIR=$$(. vm/config.sh && echo $$KDIR)
+else
+	vm/run-tests.sh $(SOAK_ARGS) soak
+endif
+
 vm-shell:
 	vm/shell.sh
 
@@ -168,6 +185,6 @@ clean:
 		-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
 		-name Module.symvers \) -delete
 
-.PHONY: all module userlib selftests tools check demo bench vm-shell deps clean \
+.PHONY: all module userlib selftests tools check demo bench soak vm-shell deps clean \
 	install uninstall dkms-src dkms-install dkms-uninstall
 endif

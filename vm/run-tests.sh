@@ -2,24 +2,28 @@
 # Build everything, boot a fresh guest, run the named suites (vm/suites/*)
 # with the module loaded, and judge the run (vm/results.sh).
 #
-# Usage: vm/run-tests.sh [--test NAME] [--timeout SECONDS] SUITE...
+# Usage: vm/run-tests.sh [--test NAME] [--timeout SECONDS] [--append ARGS] SUITE...
 #   --test NAME   run only the programs named NAME (e.g. info_test)
 #   --timeout S   wall-clock limit of the guest (default $KMSGQ_TIMEOUT)
+#   --append ARGS more guest kernel command line; NAME=VALUE words without a
+#                 dot reach /init, and so the tests, as environment variables
 # Both logs of every run are kept in $KMSGQ_LOGS.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "usage: vm/run-tests.sh [--test NAME] [--timeout SECONDS] SUITE..." >&2
+	echo "usage: vm/run-tests.sh [--test NAME] [--timeout SECONDS] [--append ARGS] SUITE..." >&2
 	exit 2
 }
 
 test=
+append=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--test) test=$2 && shift 2 ;;
 	--timeout) KMSGQ_TIMEOUT=$2 && shift 2 ;;
+	--append) append="$append $2" && shift 2 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
@@ -35,7 +39,7 @@ prepare_guest "$work/initrd.gz"
 
 mkdir -p "$KMSGQ_LOGS"
 set_qemu_args "$work/initrd.gz" \
-	"kmsgq.suite=$(IFS=, && echo "$*")${test:+ kmsgq.test=$test}"
+	"kmsgq.suite=$(IFS=, && echo "$*")${test:+ kmsgq.test=$test}$append"
 echo "guest: suites $*${test:+, test $test}; timeout ${KMSGQ_TIMEOUT}s"
 
 # boot: one guest run, logs under $log; its QEMU status in $rc.
