@@ -45,6 +45,28 @@ static int kmsgq_open_dev(int flags)
 	return errno == ENODEV || errno == ENXIO ? -ENOENT : -errno;
 }
 
+/*
+ * kmsgq_ioctl() on @fd, or with @fd -1 on a descriptor of the device
+ * opened for the call.
+ */
+static int kmsgq_dev_ioctl(int fd, unsigned long req, void *arg)
+{
+	int saved = errno;
+	int dev = fd;
+	int ret;
+
+	if (fd == -1) {
+		dev = kmsgq_open_dev(O_RDONLY | O_CLOEXEC);
+		if (dev < 0)
+			return dev;
+	}
+	ret = kmsgq_ioctl(dev, req, arg);
+	if (dev != fd)
+		close(dev);
+	errno = saved;
+	return ret;
+}
+
 /* Copy @name into a fixed-size name field; the kernel checks its charset. */
 static int kmsgq_copy_name(char dst[KMSGQ_NAME_MAX], const char *name)
 {
@@ -111,23 +133,12 @@ int kmsgq_close(int fd)
 int kmsgq_unlink(const char *name)
 {
 	struct kmsgq_unlink un = { .size = sizeof(un) };
-	int saved = errno;
-	int fd, ret;
+	int ret;
 
 	ret = kmsgq_copy_name(un.name, name);
 	if (ret)
 		return ret;
-
-	fd = kmsgq_open_dev(O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
-	ret = kmsgq_ioctl(fd, KMSGQ_IOC_UNLINK, &un);
-	close(fd);
-out:
-	errno = saved;
-	return ret;
+	return kmsgq_dev_ioctl(-1, KMSGQ_IOC_UNLINK, &un);
 }
 
 /*
@@ -257,24 +268,11 @@ int kmsgq_stats(int fd, struct kmsgq_stats *stats)
 int kmsgq_info(int fd, struct kmsgq_info *info)
 {
 	struct kmsgq_info cur = { .size = sizeof(cur) };
-	int saved = errno;
-	int dev = fd;
 	int ret;
 
-	if (fd == -1) {
-		dev = kmsgq_open_dev(O_RDONLY | O_CLOEXEC);
-		if (dev < 0) {
-			ret = dev;
-			goto out;
-		}
-	}
-	ret = kmsgq_ioctl(dev, KMSGQ_IOC_INFO, &cur);
-	if (dev != fd)
-		close(dev);
+	ret = kmsgq_dev_ioctl(fd, KMSGQ_IOC_INFO, &cur);
 	if (!ret)
 		*info = cur;
-out:
-	errno = saved;
 	return ret;
 }
 
@@ -288,25 +286,11 @@ int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
 		.entry_size = sizeof(*entries),
 		.nr = nr,
 	};
-	int saved = errno;
-	int dev = fd;
 	int ret;
 
-	if (fd == -1) {
-		dev = kmsgq_open_dev(O_RDONLY | O_CLOEXEC);
-		if (dev < 0) {
-			ret = dev;
-			goto out;
-		}
-	}
-	ret = kmsgq_ioctl(dev, KMSGQ_IOC_LIST, &list);
-	if (dev != fd)
-		close(dev);
-	if (ret >= 0) {
-		ret = list.nr;
-		*cursor = list.cursor;
-	}
-out:
-	errno = saved;
-	return ret;
+	ret = kmsgq_dev_ioctl(fd, KMSGQ_IOC_LIST, &list);
+	if (ret < 0)
+		return ret;
+	*cursor = list.cursor;
+	return list.nr;
 }
