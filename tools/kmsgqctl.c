@@ -56,6 +56,12 @@ fail(const char *context, const char *fmt, ...)
 	return EXIT_FAILURE;
 }
 
+/* fail() with the text of errno value @err. */
+static int fail_errno(const char *context, int err)
+{
+	return fail(context, "%s", strerror(err));
+}
+
 /* A usage error: the message, the command's synopsis, exit status 2. */
 static void __attribute__((format(printf, 1, 2), noreturn))
 usage_error(const char *fmt, ...)
@@ -195,6 +201,33 @@ static int next_opt(int argc, char **argv, const char *shortopts,
 	}
 }
 
+/* Options every command takes (next_opt() handles them); a table's end. */
+#define OPT_JSON	{ "json", no_argument, NULL, 'j' }
+#define OPT_HELP	{ "help", no_argument, NULL, 'h' }
+#define OPT_END		{ NULL, 0, NULL, 0 }
+
+/* The arguments left after the options: none, at least one name, one name. */
+static void no_args(int argc, char **argv)
+{
+	if (optind < argc)
+		usage_error("%s: unexpected argument '%s'", cur_cmd->name,
+			    argv[optind]);
+}
+
+static void need_name(int argc)
+{
+	if (optind == argc)
+		usage_error("%s: missing queue name", cur_cmd->name);
+}
+
+static const char *one_name(int argc, char **argv)
+{
+	need_name(argc);
+	if (argc - optind > 1)
+		usage_error("%s: one queue name at a time", cur_cmd->name);
+	return argv[optind];
+}
+
 /* JSON output: strings escaped, bytes that are not UTF-8 as \u00XX. */
 
 /* Length of the valid UTF-8 sequence at @p (of @n bytes), or 0. */
@@ -239,56 +272,43 @@ static bool utf8_valid(const unsigned char *p, size_t n)
 
 static void json_string(const void *buf, size_t n)
 {
+	/* Characters with a short escape; the letter after the backslash. */
+	static const char esc[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
 	const unsigned char *p = buf;
+	const char *e;
 	size_t k;
 
 	putchar('"');
 	for (; n; p += k, n -= k) {
 		k = 1;
-		switch (*p) {
-		case '"':
-			fputs("\\\"", stdout);
-			break;
-		case '\\':
-			fputs("\\\\", stdout);
-			break;
-		case '\b':
-			fputs("\\b", stdout);
-			break;
-		case '\f':
-			fputs("\\f", stdout);
-			break;
-		case '\n':
-			fputs("\\n", stdout);
-			break;
-		case '\r':
-			fputs("\\r", stdout);
-			break;
-		case '\t':
-			fputs("\\t", stdout);
-			break;
-		default:
-			if (*p < 0x20) {
-				printf("\\u%04x", *p);
-			} else if (*p < 0x80) {
-				putchar(*p);
+		e = memchr(esc, *p, sizeof(esc) - 1);	/* not its NUL */
+		if (e) {
+			putchar('\\');
+			putchar(letter[e - esc]);
+		} else if (*p < 0x20) {
+			printf("\\u%04x", *p);
+		} else if (*p < 0x80) {
+			putchar(*p);
+		} else {
+			k = utf8_len(p, n);
+			if (k) {
+				fwrite(p, 1, k, stdout);
 			} else {
-				k = utf8_len(p, n);
-				if (k) {
-					fwrite(p, 1, k, stdout);
-				} else {
-					printf("\\u%04x", *p);
-					k = 1;
-				}
+				printf("\\u%04x", *p);
+				k = 1;
 			}
 		}
 	}
 	putchar('"');
 }
 
-static void json_cstring(const char *s)
+/* @s as a JSON string, or null for none. */
+static void json_cstring_or_null(const char *s)
 {
-	json_string(s, strlen(s));
+	if (s)
+		json_string(s, strlen(s));
+	else
+		fputs("null", stdout);
 }
 
 static void json_base64(const void *buf, size_t n)
@@ -341,7 +361,18 @@ static int dev_open(void)
 	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
 		return fail(KMSGQ_DEVICE_PATH, "module not loaded (%s)",
 			    strerror(errno));
-	return fail(KMSGQ_DEVICE_PATH, "%s", strerror(errno));
+	return fail_errno(KMSGQ_DEVICE_PATH, errno);
+}
+
+/* The module's limits and features: 0, or the exit status. */
+static int dev_info(struct kmsgq_info *info)
+{
+	int ret;
+
+	if (dev_open())
+		return EXIT_FAILURE;
+	ret = kmsgq_info(dev_fd, info);
+	return ret < 0 ? fail_errno(KMSGQ_DEVICE_PATH, -ret) : 0;
 }
 
 /* Report @err (-errno) of opening or unlinking the queue @name. */
@@ -357,7 +388,7 @@ static int queue_fail(const char *name, int err)
 		return fail(name, "queue name too long (at most %d bytes)",
 			    KMSGQ_NAME_MAX - 1);
 	default:
-		return fail(name, "%s", strerror(-err));
+		return fail_errno(name, -err);
 	}
 }
 
@@ -384,7 +415,7 @@ static int list_fetch(struct qlist *l)
 			cap += LIST_BATCH;
 			e = realloc(l->e, cap * sizeof(*e));
 			if (!e)
-				return fail("list", "%s", strerror(ENOMEM));
+				return fail_errno("list", ENOMEM);
 			l->e = e;
 		}
 		n = kmsgq_list(dev_fd, &cursor, l->e + l->nr, LIST_BATCH);
@@ -474,35 +505,52 @@ static void owner_names(const struct kmsgq_queue_entry *e, bool numeric,
 		snprintf(o->group, sizeof(o->group), "%u", e->gid);
 }
 
+/* A queue's limits and counters, in the order show and JSON print them. */
+#define NR_COUNTERS	11
+
+struct counter {
+	const char *name;
+	unsigned long long v;
+};
+
+static void entry_counters(const struct kmsgq_queue_entry *e,
+			   struct counter c[NR_COUNTERS])
+{
+	const struct counter all[NR_COUNTERS] = {
+		{ "max_msgs", e->max_msgs },
+		{ "max_msgsize", e->max_msgsize },
+		{ "cur_msgs", e->cur_msgs },
+		{ "files", e->files },
+		{ "send_waiters", e->send_waiters },
+		{ "recv_waiters", e->recv_waiters },
+		{ "mappings", e->mappings },
+		{ "msgs_sent", e->msgs_sent },
+		{ "msgs_recv", e->msgs_recv },
+		{ "bytes_sent", e->bytes_sent },
+		{ "bytes_recv", e->bytes_recv },
+	};
+
+	memcpy(c, all, sizeof(all));
+}
+
 /* One queue as a JSON object, left open for callers to add fields. */
 static void json_entry_open(const struct kmsgq_queue_entry *e, bool numeric)
 {
+	struct counter c[NR_COUNTERS];
 	struct owner o;
+	size_t i;
 
 	owner_names(e, numeric, &o);
 	fputs("{\"name\":", stdout);
 	json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
 	printf(",\"id\":%llu,\"type\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
 	       (unsigned long long)e->id, queue_type(e), e->mode, e->uid);
-	if (o.has_user)
-		json_cstring(o.user);
-	else
-		fputs("null", stdout);
+	json_cstring_or_null(o.has_user ? o.user : NULL);
 	printf(",\"gid\":%u,\"group\":", e->gid);
-	if (o.has_group)
-		json_cstring(o.group);
-	else
-		fputs("null", stdout);
-	printf(",\"max_msgs\":%u,\"max_msgsize\":%u,\"cur_msgs\":%u,\"files\":%u,"
-	       "\"send_waiters\":%u,\"recv_waiters\":%u,\"mappings\":%u,"
-	       "\"msgs_sent\":%llu,\"msgs_recv\":%llu,"
-	       "\"bytes_sent\":%llu,\"bytes_recv\":%llu",
-	       e->max_msgs, e->max_msgsize, e->cur_msgs, e->files,
-	       e->send_waiters, e->recv_waiters, e->mappings,
-	       (unsigned long long)e->msgs_sent,
-	       (unsigned long long)e->msgs_recv,
-	       (unsigned long long)e->bytes_sent,
-	       (unsigned long long)e->bytes_recv);
+	json_cstring_or_null(o.has_group ? o.group : NULL);
+	entry_counters(e, c);
+	for (i = 0; i < NR_COUNTERS; i++)
+		printf(",\"%s\":%llu", c[i].name, c[i].v);
 }
 
 /* Human tables: columns as wide as their widest cell, two spaces apart. */
@@ -513,6 +561,17 @@ static void json_entry_open(const struct kmsgq_queue_entry *e, bool numeric)
 struct row {
 	char cell[TABLE_COLS][TABLE_CELL];
 };
+
+/* snprintf() into one table cell. */
+static void __attribute__((format(printf, 2, 3)))
+cellf(char *cell, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cell, TABLE_CELL, fmt, ap);
+	va_end(ap);
+}
 
 /* @align: one 'l' or 'r' per column. */
 static void table_print(const char *const *heads, const char *align,
@@ -540,30 +599,35 @@ static void table_print(const char *const *heads, const char *align,
 	}
 }
 
-/* list */
+/* list and show */
 
-static int cmd_list(int argc, char **argv)
+/* The options of list and show: whether --numeric was given. */
+static bool numeric_opt(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "numeric", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		OPT_JSON, OPT_HELP, OPT_END
 	};
+	bool numeric = false;
+
+	while (next_opt(argc, argv, ":njh", longopts) != -1)
+		numeric = true;		/* 'n', the only other option */
+	return numeric;
+}
+
+static int cmd_list(int argc, char **argv)
+{
 	static const char *const heads[] = {
 		"NAME", "TYPE", "MODE", "OWNER", "GROUP", "DEPTH", "MSGSIZE",
 		"FILES", "SENT", "RECV"
 	};
-	bool numeric = false;
 	struct row *rows;
 	struct qlist l;
+	bool numeric;
 	size_t i;
-	int c;
 
-	while ((c = next_opt(argc, argv, ":njh", longopts)) != -1)
-		numeric = true;		/* 'n', the only other option */
-	if (optind < argc)
-		usage_error("list: unexpected argument '%s'", argv[optind]);
+	numeric = numeric_opt(argc, argv);
+	no_args(argc, argv);
 	if (list_fetch(&l))
 		return EXIT_FAILURE;
 
@@ -581,26 +645,23 @@ static int cmd_list(int argc, char **argv)
 
 	rows = calloc(l.nr ? l.nr : 1, sizeof(*rows));
 	if (!rows)
-		return fail("list", "%s", strerror(ENOMEM));
+		return fail_errno("list", ENOMEM);
 	for (i = 0; i < l.nr; i++) {
 		const struct kmsgq_queue_entry *e = &l.e[i];
 		char (*cell)[TABLE_CELL] = rows[i].cell;
 		struct owner o;
 
 		owner_names(e, numeric, &o);
-		snprintf(cell[0], TABLE_CELL, "%.*s", KMSGQ_NAME_MAX, e->name);
-		snprintf(cell[1], TABLE_CELL, "%s", queue_type(e));
-		snprintf(cell[2], TABLE_CELL, "%04o", e->mode);
-		snprintf(cell[3], TABLE_CELL, "%s", o.user);
-		snprintf(cell[4], TABLE_CELL, "%s", o.group);
-		snprintf(cell[5], TABLE_CELL, "%u/%u", e->cur_msgs,
-			 e->max_msgs);
-		snprintf(cell[6], TABLE_CELL, "%u", e->max_msgsize);
-		snprintf(cell[7], TABLE_CELL, "%u", e->files);
-		snprintf(cell[8], TABLE_CELL, "%llu",
-			 (unsigned long long)e->msgs_sent);
-		snprintf(cell[9], TABLE_CELL, "%llu",
-			 (unsigned long long)e->msgs_recv);
+		cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
+		cellf(cell[1], "%s", queue_type(e));
+		cellf(cell[2], "%04o", e->mode);
+		cellf(cell[3], "%s", o.user);
+		cellf(cell[4], "%s", o.group);
+		cellf(cell[5], "%u/%u", e->cur_msgs, e->max_msgs);
+		cellf(cell[6], "%u", e->max_msgsize);
+		cellf(cell[7], "%u", e->files);
+		cellf(cell[8], "%llu", (unsigned long long)e->msgs_sent);
+		cellf(cell[9], "%llu", (unsigned long long)e->msgs_recv);
 	}
 	table_print(heads, "lllllrrrrr", rows, l.nr);
 	free(rows);
@@ -608,29 +669,18 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* show */
-
 static int cmd_show(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "numeric", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const struct kmsgq_queue_entry *e;
-	bool numeric = false;
+	struct counter c[NR_COUNTERS];
 	const char *name;
 	struct owner o;
 	struct qlist l;
-	int c;
+	bool numeric;
+	size_t i;
 
-	while ((c = next_opt(argc, argv, ":njh", longopts)) != -1)
-		numeric = true;
-	if (argc - optind != 1)
-		usage_error(optind < argc ? "show: one queue name at a time" :
-			    "show: missing queue name");
-	name = argv[optind];
+	numeric = numeric_opt(argc, argv);
+	name = one_name(argc, argv);
 	if (list_fetch(&l))
 		return EXIT_FAILURE;
 	e = list_find(&l, name);
@@ -652,17 +702,9 @@ static int cmd_show(int argc, char **argv)
 	printf("mode          %04o\n", e->mode);
 	printf("owner         %s\n", o.user);
 	printf("group         %s\n", o.group);
-	printf("max_msgs      %u\n", e->max_msgs);
-	printf("max_msgsize   %u\n", e->max_msgsize);
-	printf("cur_msgs      %u\n", e->cur_msgs);
-	printf("files         %u\n", e->files);
-	printf("send_waiters  %u\n", e->send_waiters);
-	printf("recv_waiters  %u\n", e->recv_waiters);
-	printf("mappings      %u\n", e->mappings);
-	printf("msgs_sent     %llu\n", (unsigned long long)e->msgs_sent);
-	printf("msgs_recv     %llu\n", (unsigned long long)e->msgs_recv);
-	printf("bytes_sent    %llu\n", (unsigned long long)e->bytes_sent);
-	printf("bytes_recv    %llu\n", (unsigned long long)e->bytes_recv);
+	entry_counters(e, c);
+	for (i = 0; i < NR_COUNTERS; i++)
+		printf("%-14s%llu\n", c[i].name, c[i].v);
 	free(l.e);
 	return 0;
 }
@@ -716,9 +758,7 @@ static int cmd_create(int argc, char **argv)
 		{ "msgsize", required_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "excl", no_argument, NULL, 'x' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		OPT_JSON, OPT_HELP, OPT_END
 	};
 	struct kmsgq_attr attr = { 0 };
 	struct kmsgq_info info;
@@ -749,17 +789,11 @@ static int cmd_create(int argc, char **argv)
 			break;
 		}
 	}
-	if (argc - optind != 1)
-		usage_error(optind < argc ? "create: one queue name at a time" :
-			    "create: missing queue name");
-	name = argv[optind];
-	if (dev_open())
-		return EXIT_FAILURE;
+	name = one_name(argc, argv);
 
 	/* The kernel says EINVAL for both; tell a bad limit from a bad name. */
-	ret = kmsgq_info(dev_fd, &info);
-	if (ret < 0)
-		return fail(KMSGQ_DEVICE_PATH, "%s", strerror(-ret));
+	if (dev_info(&info))
+		return EXIT_FAILURE;
 	if (attr.max_msgs > info.max_msgs)
 		return fail(name, "--depth %u is above the module's limit max_msgs %u",
 			    attr.max_msgs, info.max_msgs);
@@ -776,7 +810,7 @@ static int cmd_create(int argc, char **argv)
 	umask(umask_was);
 	if (fd >= 0) {
 		ret = kmsgq_close(fd);
-		return ret ? fail(name, "%s", strerror(-ret)) : 0;
+		return ret ? fail_errno(name, -ret) : 0;
 	}
 
 	switch (-fd) {
@@ -801,17 +835,14 @@ static int cmd_unlink(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		OPT_JSON, OPT_HELP, OPT_END
 	};
 	bool force = false;
 	int c, err, ret = 0;
 
 	while ((c = next_opt(argc, argv, ":fjh", longopts)) != -1)
 		force = true;
-	if (optind == argc)
-		usage_error("unlink: missing queue name");
+	need_name(argc);
 	if (dev_open())
 		return EXIT_FAILURE;
 	for (; optind < argc; optind++) {
@@ -829,11 +860,26 @@ static int cmd_unlink(int argc, char **argv)
 
 /* send and recv */
 
+/* --timeout and --nonblock, which send and recv share. */
 struct xfer_opts {
 	bool nonblock;
 	bool has_timeout;
 	struct timespec timeout;
 };
+
+/* Take option @c into @x if it is --timeout ('t') or --nonblock ('n'). */
+static void xfer_opt(struct xfer_opts *x, int c)
+{
+	switch (c) {
+	case 't':
+		x->timeout = parse_seconds("--timeout", optarg);
+		x->has_timeout = true;
+		break;
+	case 'n':
+		x->nonblock = true;
+		break;
+	}
+}
 
 /* The deadline of one message: now + --timeout, or NULL for none. */
 static const struct timespec *xfer_deadline(const struct xfer_opts *x,
@@ -861,9 +907,29 @@ static int xfer_open(const char *name, int oflag, const struct xfer_opts *x,
 	ret = kmsgq_getattr(*fd, attr);
 	if (ret < 0) {
 		kmsgq_close(*fd);
-		return fail(name, "%s", strerror(-ret));
+		return fail_errno(name, -ret);
 	}
 	return 0;
+}
+
+/*
+ * Report @err (-errno) of a send or receive on @name, @after appended.  A
+ * queue @state ("full", "empty") or a timed-out wait for @what is
+ * EXIT_AGAIN; anything else EXIT_FAILURE.
+ */
+static int xfer_fail(const char *name, int err, const char *state,
+		     const char *what, const char *after)
+{
+	switch (-err) {
+	case EAGAIN:
+		fail(name, "queue %s%s", state, after);
+		return EXIT_AGAIN;
+	case ETIMEDOUT:
+		fail(name, "timed out waiting for %s%s", what, after);
+		return EXIT_AGAIN;
+	default:
+		return fail(name, "%s%s", strerror(-err), after);
+	}
 }
 
 struct sender {
@@ -895,19 +961,10 @@ static int send_one(struct sender *s, const void *buf, size_t len)
 	}
 	if (s->sent)
 		snprintf(after, sizeof(after), " (after %llu sent)", s->sent);
-	switch (-ret) {
-	case EAGAIN:
-		fail(s->name, "queue full%s", after);
-		return EXIT_AGAIN;
-	case ETIMEDOUT:
-		fail(s->name, "timed out waiting for room%s", after);
-		return EXIT_AGAIN;
-	case EMSGSIZE:
+	if (ret == -EMSGSIZE)
 		return fail(s->name, "message of %zu bytes is larger than the queue's max_msgsize %u%s",
 			    len, s->max_msgsize, after);
-	default:
-		return fail(s->name, "%s%s", strerror(-ret), after);
-	}
+	return xfer_fail(s->name, ret, "full", "room", after);
 }
 
 /* All of stdin, one message; at most max_msgsize bytes. */
@@ -919,14 +976,14 @@ static int send_stdin(struct sender *s)
 	int ret;
 
 	if (!buf)
-		return fail("stdin", "%s", strerror(ENOMEM));
+		return fail_errno("stdin", ENOMEM);
 	while (len < cap) {
 		n = read(STDIN_FILENO, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			free(buf);
-			return fail("stdin", "%s", strerror(errno));
+			return fail_errno("stdin", errno);
 		}
 		if (!n)
 			break;
@@ -957,7 +1014,7 @@ static int send_lines(struct sender *s)
 		ret = send_one(s, line, n);
 	}
 	if (!ret && ferror(stdin))
-		ret = fail("stdin", "%s", strerror(errno));
+		ret = fail_errno("stdin", errno);
 	free(line);
 	return ret;
 }
@@ -969,9 +1026,7 @@ static int cmd_send(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "nonblock", no_argument, NULL, 'n' },
 		{ "lines", no_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		OPT_JSON, OPT_HELP, OPT_END
 	};
 	struct xfer_opts x = { 0 };
 	struct sender s = { 0 };
@@ -985,20 +1040,14 @@ static int cmd_send(int argc, char **argv)
 			s.prio = parse_uint("--prio", optarg, 0,
 					    KMSGQ_PRIO_MAX - 1, false);
 			break;
-		case 't':
-			x.timeout = parse_seconds("--timeout", optarg);
-			x.has_timeout = true;
-			break;
-		case 'n':
-			x.nonblock = true;
-			break;
 		case 'l':
 			lines = true;
 			break;
+		default:
+			xfer_opt(&x, c);
 		}
 	}
-	if (optind == argc)
-		usage_error("send: missing queue name");
+	need_name(argc);
 	if (lines && argc - optind > 1)
 		usage_error("send: --lines reads standard input: give no MESSAGE");
 	s.name = argv[optind++];
@@ -1056,9 +1105,7 @@ static int cmd_recv(int argc, char **argv)
 		{ "nonblock", no_argument, NULL, 'n' },
 		{ "prio", no_argument, NULL, 'p' },
 		{ "raw", no_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		OPT_JSON, OPT_HELP, OPT_END
 	};
 	bool all = false, has_count = false, show_prio = false, raw = false;
 	unsigned long long count = 1, i;
@@ -1078,29 +1125,21 @@ static int cmd_recv(int argc, char **argv)
 		case 'a':
 			all = true;
 			break;
-		case 't':
-			x.timeout = parse_seconds("--timeout", optarg);
-			x.has_timeout = true;
-			break;
-		case 'n':
-			x.nonblock = true;
-			break;
 		case 'p':
 			show_prio = true;
 			break;
 		case 'r':
 			raw = true;
 			break;
+		default:
+			xfer_opt(&x, c);
 		}
 	}
-	if (argc - optind != 1)
-		usage_error(optind < argc ? "recv: one queue name at a time" :
-			    "recv: missing queue name");
+	name = one_name(argc, argv);
 	if (all && (has_count || x.has_timeout))
 		usage_error("recv: --all takes what is queued and waits for nothing: no --count or --timeout with it");
 	if (raw && (show_prio || opt_json))
 		usage_error("recv: --raw goes with neither --prio nor --json");
-	name = argv[optind];
 	if (all)
 		x.nonblock = true;
 
@@ -1110,7 +1149,7 @@ static int cmd_recv(int argc, char **argv)
 	buf = malloc(attr.max_msgsize ? attr.max_msgsize : 1);
 	if (!buf) {
 		kmsgq_close(fd);
-		return fail(name, "%s", strerror(ENOMEM));
+		return fail_errno(name, ENOMEM);
 	}
 
 	if (opt_json)
@@ -1125,22 +1164,15 @@ static int cmd_recv(int argc, char **argv)
 				       CLOCK_MONOTONIC, deadline);
 		if (n == -EAGAIN && all)
 			break;
-		if (n == -EAGAIN || n == -ETIMEDOUT) {
-			fflush(stdout);
-			fail(name, n == -EAGAIN ? "queue empty" :
-			     "timed out waiting for a message");
-			ret = EXIT_AGAIN;
-			break;
-		}
 		if (n < 0) {
-			fflush(stdout);
-			ret = fail(name, "%s", strerror(-n));
+			fflush(stdout);	/* what was received comes first */
+			ret = xfer_fail(name, n, "empty", "a message", "");
 			break;
 		}
 		recv_print(buf, n, prio, i, show_prio, raw);
 		/* The message has left the queue: make sure it is seen. */
 		if (fflush(stdout)) {
-			ret = fail("stdout", "%s", strerror(errno));
+			ret = fail_errno("stdout", errno);
 			break;
 		}
 	}
@@ -1179,14 +1211,22 @@ struct rates {
 	double sent, recv, bytes_sent, bytes_recv;
 };
 
-static void watch_rates(const struct kmsgq_queue_entry *e,
-			const struct kmsgq_queue_entry *p, double dt,
-			struct rates *r)
+/*
+ * @e's rates over the @dt seconds since the sample @prev (NULL: none);
+ * false if @e was not in it.
+ */
+static bool watch_rates(const struct kmsgq_queue_entry *e,
+			const struct qlist *prev, double dt, struct rates *r)
 {
+	const struct kmsgq_queue_entry *p = prev ? watch_prev(prev, e) : NULL;
+
+	if (!p)
+		return false;
 	r->sent = (double)(e->msgs_sent - p->msgs_sent) / dt;
 	r->recv = (double)(e->msgs_recv - p->msgs_recv) / dt;
 	r->bytes_sent = (double)(e->bytes_sent - p->bytes_sent) / dt;
 	r->bytes_recv = (double)(e->bytes_recv - p->bytes_recv) / dt;
+	return true;
 }
 
 static void watch_json(const struct qlist *cur, const struct qlist *prev,
@@ -1200,7 +1240,7 @@ static void watch_json(const struct qlist *cur, const struct qlist *prev,
 	printf("{\"time\":%lld.%03ld,\"queues\":[", (long long)now.tv_sec,
 	       now.tv_nsec / 1000000);
 	for (i = 0; i < cur->nr; i++) {
-		const struct kmsgq_queue_entry *e = &cur->e[i], *p;
+		const struct kmsgq_queue_entry *e = &cur->e[i];
 		struct rates r;
 
 		if (!watch_wanted(names, nr_names, e->name))
@@ -1208,9 +1248,7 @@ static void watch_json(const struct qlist *cur, const struct qlist *prev,
 		if (n++)
 			putchar(',');
 		json_entry_open(e, false);
-		p = prev ? watch_prev(prev, e) : NULL;
-		if (p) {
-			watch_rates(e, p, dt, &r);
+		if (watch_rates(e, prev, dt, &r)) {
 			printf(",\"sent_per_s\":%.3f,\"recv_per_s\":%.3f,"
 			       "\"bytes_sent_per_s\":%.3f,\"bytes_recv_per_s\":%.3f}",
 			       r.sent, r.recv, r.bytes_sent, r.bytes_recv);
@@ -1239,33 +1277,28 @@ static int watch_human(const struct qlist *cur, const struct qlist *prev,
 
 	rows = calloc(cur->nr ? cur->nr : 1, sizeof(*rows));
 	if (!rows)
-		return fail("watch", "%s", strerror(ENOMEM));
+		return fail_errno("watch", ENOMEM);
 	for (i = 0; i < cur->nr; i++) {
-		const struct kmsgq_queue_entry *e = &cur->e[i], *p;
+		const struct kmsgq_queue_entry *e = &cur->e[i];
 		char (*cell)[TABLE_CELL] = rows[n].cell;
 		struct rates r;
 
 		if (!watch_wanted(names, nr_names, e->name))
 			continue;
 		n++;
-		snprintf(cell[0], TABLE_CELL, "%.*s", KMSGQ_NAME_MAX, e->name);
-		snprintf(cell[1], TABLE_CELL, "%u/%u", e->cur_msgs,
-			 e->max_msgs);
-		snprintf(cell[2], TABLE_CELL, "%llu",
-			 (unsigned long long)e->msgs_sent);
-		snprintf(cell[3], TABLE_CELL, "%llu",
-			 (unsigned long long)e->msgs_recv);
-		p = prev ? watch_prev(prev, e) : NULL;
-		if (p) {
-			watch_rates(e, p, dt, &r);
-			snprintf(cell[4], TABLE_CELL, "%.1f", r.sent);
-			snprintf(cell[5], TABLE_CELL, "%.1f", r.recv);
+		cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
+		cellf(cell[1], "%u/%u", e->cur_msgs, e->max_msgs);
+		cellf(cell[2], "%llu", (unsigned long long)e->msgs_sent);
+		cellf(cell[3], "%llu", (unsigned long long)e->msgs_recv);
+		if (watch_rates(e, prev, dt, &r)) {
+			cellf(cell[4], "%.1f", r.sent);
+			cellf(cell[5], "%.1f", r.recv);
 		} else {
 			strcpy(cell[4], "-");
 			strcpy(cell[5], "-");
 		}
-		snprintf(cell[6], TABLE_CELL, "%u", e->send_waiters);
-		snprintf(cell[7], TABLE_CELL, "%u", e->recv_waiters);
+		cellf(cell[6], "%u", e->send_waiters);
+		cellf(cell[7], "%u", e->recv_waiters);
 	}
 	now = time(NULL);
 	localtime_r(&now, &tm);
@@ -1281,9 +1314,7 @@ static int cmd_watch(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		OPT_JSON, OPT_HELP, OPT_END
 	};
 	struct timespec interval = { 1, 0 }, next, t_prev = { 0, 0 }, t;
 	struct qlist cur, prev = { NULL, 0 };
@@ -1350,7 +1381,7 @@ static int cmd_watch(int argc, char **argv)
 		prev = cur;
 		t_prev = t;
 		if (ret || fflush(stdout)) {
-			ret = ret ? ret : fail("stdout", "%s", strerror(errno));
+			ret = ret ? ret : fail_errno("stdout", errno);
 			break;
 		}
 	}
@@ -1401,9 +1432,7 @@ static const char *const params[] = {
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
+		OPT_JSON, OPT_HELP, OPT_END
 	};
 	char version[64], param[NR_PARAMS][32], path[64], unknown[32];
 	bool has_version, has_param[NR_PARAMS], has_queues = false;
@@ -1415,13 +1444,9 @@ static int cmd_info(int argc, char **argv)
 
 	while (next_opt(argc, argv, ":jh", longopts) != -1)
 		;
-	if (optind < argc)
-		usage_error("info: unexpected argument '%s'", argv[optind]);
-	if (dev_open())
+	no_args(argc, argv);
+	if (dev_info(&info))
 		return EXIT_FAILURE;
-	n = kmsgq_info(dev_fd, &info);
-	if (n < 0)
-		return fail(KMSGQ_DEVICE_PATH, "%s", strerror(-n));
 	if (info.features & KMSGQ_FEAT_LIST) {
 		if (list_fetch(&l))
 			return EXIT_FAILURE;
@@ -1441,10 +1466,7 @@ static int cmd_info(int argc, char **argv)
 
 	if (opt_json) {
 		fputs("{\"module_version\":", stdout);
-		if (has_version)
-			json_cstring(version);
-		else
-			fputs("null", stdout);
+		json_cstring_or_null(has_version ? version : NULL);
 		printf(",\"abi_version\":%u,\"features\":[", info.abi_version);
 		for (i = 0, n = 0; i < NR_FEATURES; i++)
 			if (info.features & features[i].bit)
@@ -1564,10 +1586,9 @@ static void help(void)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
+		OPT_JSON, OPT_HELP,
 		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+		OPT_END
 	};
 	static char *list_argv[] = { "list", NULL };
 	const char *name;
@@ -1609,7 +1630,7 @@ int main(int argc, char **argv)
 	optind = 0;	/* restart getopt on the command's arguments */
 	ret = cur_cmd->run(argc, argv);
 	if (fflush(stdout) && !ret)
-		ret = fail("stdout", "%s", strerror(errno));
+		ret = fail_errno("stdout", errno);
 	if (dev_fd >= 0)
 		close(dev_fd);
 	return ret;
