@@ -11,33 +11,15 @@
  * The plain TEST()s need no module: "compat_test -f global" runs them
  * anywhere.
  */
-#define _GNU_SOURCE
+#include "kmsgq_test.h"
+
 #include <elf.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <kmsgq.h>
-
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
 
 /* The width the Makefile built this program for. */
 #ifndef KMSGQ_TEST_BITS
 #define KMSGQ_TEST_BITS		64
 #endif
-
-/* Looks at the queue's counters before giving up on a sleeper, 1 ms apart. */
-#define SLEEPER_POLL_TRIES	5000
 
 /*
  * A size or an offset as compiled, and as the ABI fixes it.  A structure
@@ -244,35 +226,6 @@ static __u64 high_bit_set(const void *p)
 	return (uintptr_t)p | (sizeof(p) == 4 ? 1ULL << 32 : 1ULL << 63);
 }
 
-/* One raw KMSGQ_IOC_SEND or KMSGQ_IOC_RECV of @nr messages at @msgs. */
-static int xfer(int fd, unsigned long cmd, __u64 msgs, __u32 nr, __u32 flags,
-		__s32 clockid, const struct kmsgq_timespec *timeout)
-{
-	struct kmsgq_xfer x = {
-		.size = sizeof(x),
-		.flags = flags,
-		.msgs = msgs,
-		.nr = nr,
-		.clockid = clockid,
-	};
-	int ret;
-
-	if (timeout)
-		x.timeout = *timeout;
-	ret = ioctl(fd, cmd, &x);
-	return ret < 0 ? -errno : ret;
-}
-
-/* Messages queued now, or -errno. */
-static int queued(int fd)
-{
-	struct kmsgq_stats st;
-	int ret;
-
-	ret = kmsgq_stats(fd, &st);
-	return ret < 0 ? ret : (int)st.cur_msgs;
-}
-
 FIXTURE(compat) {
 	char name[KMSGQ_NAME_MAX];
 	int fd;
@@ -280,9 +233,7 @@ FIXTURE(compat) {
 
 FIXTURE_SETUP(compat)
 {
-	snprintf(self->name, sizeof(self->name), "compat-%d", getpid());
-	self->fd = kmsgq_open(self->name, O_RDWR | O_CREAT | O_EXCL, 0600,
-			      NULL);
+	self->fd = create_own_queue(self->name, "compat", 0, NULL);
 	ASSERT_LE(0, self->fd) TH_LOG("creating %s: %s", self->name,
 				      strerror(-self->fd));
 }
@@ -299,12 +250,12 @@ TEST_F(compat, send_with_high_bits_in_the_message_array_address_fails_with_efaul
 {
 	struct kmsgq_msg m = { .buf = (uintptr_t)"hi", .len = 3 };
 
-	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_SEND, high_bit_set(&m), 1,
-				0, 0, NULL));
+	EXPECT_EQ(-EFAULT, xfer_ioctl(self->fd, KMSGQ_IOC_SEND,
+				      high_bit_set(&m), 1, 0, 0, NULL));
 	EXPECT_EQ(0, queued(self->fd));
 	/* The same array without the high bit is good. */
-	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1, 0, 0,
-			  NULL));
+	EXPECT_EQ(1, xfer_ioctl(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1,
+				0, 0, NULL));
 	EXPECT_EQ(1, queued(self->fd));
 }
 
@@ -312,12 +263,12 @@ TEST_F(compat, send_with_high_bits_in_the_payload_address_fails_with_efault)
 {
 	struct kmsgq_msg m = { .buf = high_bit_set("hi"), .len = 3 };
 
-	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1,
-				0, 0, NULL));
+	EXPECT_EQ(-EFAULT, xfer_ioctl(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m,
+				      1, 0, 0, NULL));
 	EXPECT_EQ(0, queued(self->fd));
 	m.buf = (uintptr_t)"hi";
-	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1, 0, 0,
-			  NULL));
+	EXPECT_EQ(1, xfer_ioctl(self->fd, KMSGQ_IOC_SEND, (uintptr_t)&m, 1,
+				0, 0, NULL));
 	EXPECT_EQ(1, queued(self->fd));
 }
 
@@ -327,11 +278,11 @@ TEST_F(compat, receive_with_high_bits_in_the_message_array_address_fails_with_ef
 	struct kmsgq_msg m = { .buf = (uintptr_t)in, .len = sizeof(in) };
 
 	ASSERT_EQ(0, kmsgq_send(self->fd, "kept", 5, 0));
-	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_RECV, high_bit_set(&m), 1,
-				0, 0, NULL));
+	EXPECT_EQ(-EFAULT, xfer_ioctl(self->fd, KMSGQ_IOC_RECV,
+				      high_bit_set(&m), 1, 0, 0, NULL));
 	EXPECT_EQ(1, queued(self->fd));
-	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1, 0, 0,
-			  NULL));
+	EXPECT_EQ(1, xfer_ioctl(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1,
+				0, 0, NULL));
 	EXPECT_EQ(5, m.len);
 	EXPECT_STREQ("kept", in);
 }
@@ -342,13 +293,13 @@ TEST_F(compat, receive_with_high_bits_in_the_payload_address_fails_with_efault)
 	struct kmsgq_msg m = { .buf = high_bit_set(in), .len = sizeof(in) };
 
 	ASSERT_EQ(0, kmsgq_send(self->fd, "kept", 5, 0));
-	EXPECT_EQ(-EFAULT, xfer(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1,
-				0, 0, NULL));
+	EXPECT_EQ(-EFAULT, xfer_ioctl(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m,
+				      1, 0, 0, NULL));
 	EXPECT_EQ(1, queued(self->fd));
 	EXPECT_STREQ("", in);
 	m.buf = (uintptr_t)in;
-	EXPECT_EQ(1, xfer(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1, 0, 0,
-			  NULL));
+	EXPECT_EQ(1, xfer_ioctl(self->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1,
+				0, 0, NULL));
 	EXPECT_EQ(5, m.len);
 	EXPECT_STREQ("kept", in);
 }
@@ -368,8 +319,8 @@ static void *timed_recv_thread(void *arg)
 	struct kmsgq_msg m = { .buf = (uintptr_t)t->buf, .len = sizeof(t->buf) };
 	int ret;
 
-	ret = xfer(t->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1, KMSGQ_XFER_TIMEOUT,
-		   CLOCK_REALTIME, &t->deadline);
+	ret = xfer_ioctl(t->fd, KMSGQ_IOC_RECV, (uintptr_t)&m, 1,
+			 KMSGQ_XFER_TIMEOUT, CLOCK_REALTIME, &t->deadline);
 	t->ret = ret < 0 ? ret : (int)m.len;
 	__atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -384,25 +335,15 @@ static void *timed_recv_thread(void *arg)
 TEST_F(compat, deadline_beyond_32_bit_seconds_is_not_truncated)
 {
 	struct timed_recv t = { .fd = self->fd };
-	struct kmsgq_stats st = { 0 };
 	struct timespec now;
 	pthread_t thread;
-	int i;
 
 	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &now));
 	ASSERT_LT(60, now.tv_sec) TH_LOG("the realtime clock is not set");
 	t.deadline.tv_sec = (1LL << 32) + now.tv_sec - 60;
 	ASSERT_EQ(0, pthread_create(&thread, NULL, timed_recv_thread, &t));
 
-	for (i = 0; i < SLEEPER_POLL_TRIES; i++) {
-		if (__atomic_load_n(&t.done, __ATOMIC_ACQUIRE))
-			break;
-		ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
-		if (st.recv_waiters == 1)
-			break;
-		usleep(1000);
-	}
-	EXPECT_EQ(1, st.recv_waiters);
+	EXPECT_EQ(0, wait_sleepers(self->fd, false, 1));
 	if (__atomic_load_n(&t.done, __ATOMIC_ACQUIRE))
 		TH_LOG("the receive returned %d (%s) before any message came",
 		       t.ret, strerror(-t.ret));

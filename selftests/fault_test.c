@@ -29,31 +29,12 @@
  * which the small queue shapes cover.  kvmalloc()'s kmalloc() attempt is
  * still failed, so the large shapes get vmalloc'd storage.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "kmsgq_test.h"
+
 #include <glob.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include <linux/kmsgq.h>
-#include <kmsgq.h>
-
-/* The 6.12 harness's SIGALRM handler ignores its ucontext argument. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#define DEBUGFS		"/sys/kernel/debug"
 #define FAIL_NTH	"/proc/thread-self/fail-nth"
-#define PARAM_DIR	"/sys/module/kmsgq/parameters/"
 /* kvmalloc()'s fallback; every vmalloc() allocation is made under it. */
 #define VMALLOC_FN	"__vmalloc_node_range_noprof"
 
@@ -172,40 +153,6 @@ struct range {
 	unsigned long long start, end;
 };
 
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(val), n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, len);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	if (n < 0)
-		return n;
-	return n == len ? 0 : -EIO;
-}
-
 /* Remember @path's value for the teardown, then write @val (if any). */
 static int knob_set(FIXTURE_DATA(fault) *self, const char *path,
 		    const char *val)
@@ -248,11 +195,6 @@ static const char *track_name(FIXTURE_DATA(fault) *self, const char *tag)
 	name = self->names[self->nr_names++];
 	snprintf(name, KMSGQ_NAME_MAX, "fault-%d-%s", getpid(), tag);
 	return name;
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) < 0 ? -errno : 0;
 }
 
 /*
@@ -331,7 +273,7 @@ static int aim_faults(FIXTURE_DATA(fault) *self, const struct range *text,
 	size_t i, j;
 	int err = 0;
 
-	if (glob(DEBUGFS "/*/require-start", 0, NULL, &g))
+	if (glob(DEBUGFS_DIR "/*/require-start", 0, NULL, &g))
 		return -ENOENT;
 	for (i = 0; i < g.gl_pathc && !err; i++) {
 		char *dir = g.gl_pathv[i], path[160];
@@ -386,8 +328,10 @@ static void restore_knobs(FIXTURE_DATA(fault) *self)
 FIXTURE_SETUP(fault)
 {
 	static const char *const needed[] = {
-		DEBUGFS "/failslab", DEBUGFS "/fail_page_alloc",
-		DEBUGFS "/fail_usercopy", DEBUGFS "/failslab/require-start",
+		DEBUGFS_DIR "/failslab",
+		DEBUGFS_DIR "/fail_page_alloc",
+		DEBUGFS_DIR "/fail_usercopy",
+		DEBUGFS_DIR "/failslab/require-start",
 	};
 	struct range text, vm;
 	const char *why;
@@ -415,7 +359,7 @@ FIXTURE_SETUP(fault)
 	      knob_set(self, PARAM_DIR "user_bytes_max", NULL);
 	if (err)
 		restore_knobs(self);
-	ASSERT_EQ(0, err) TH_LOG("setting up %s/fail*: %s", DEBUGFS,
+	ASSERT_EQ(0, err) TH_LOG("setting up %s/fail*: %s", DEBUGFS_DIR,
 				 strerror(-err));
 }
 
@@ -832,15 +776,8 @@ static void drain_check(struct __test_metadata *_metadata, struct run *r)
 
 static long xfer(struct run *r, unsigned long req, unsigned int nr)
 {
-	struct kmsgq_xfer x = {
-		.size = sizeof(x),
-		.flags = KMSGQ_XFER_NONBLOCK,
-		.msgs = (__u64)(uintptr_t)r->xmsgs,
-		.nr = nr,
-	};
-	long ret = ioctl(r->fd, req, &x);
-
-	return ret < 0 ? -errno : ret;
+	return xfer_ioctl(r->fd, req, (uintptr_t)r->xmsgs, nr,
+			  KMSGQ_XFER_NONBLOCK, 0, NULL);
 }
 
 /* Send */
@@ -1036,13 +973,11 @@ static int exists(const char *name)
 static void cap_to_one(struct __test_metadata *_metadata, struct run *r)
 {
 	unsigned long lo = 1, hi = 16UL << 20, mid;	/* the shapes need far less */
-	char val[32];
 	int ret;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		snprintf(val, sizeof(val), "%lu", mid);
-		ASSERT_EQ(0, write_file(PARAM_DIR "user_bytes_max", val));
+		ASSERT_EQ(0, write_param("user_bytes_max", mid));
 		ret = create(r, r->name);
 		if (ret) {
 			ASSERT_EQ(-EMFILE, ret);
@@ -1052,8 +987,7 @@ static void cap_to_one(struct __test_metadata *_metadata, struct run *r)
 			hi = mid;
 		}
 	}
-	snprintf(val, sizeof(val), "%lu", lo);
-	ASSERT_EQ(0, write_file(PARAM_DIR "user_bytes_max", val));
+	ASSERT_EQ(0, write_param("user_bytes_max", lo));
 }
 
 static void prepare_create(struct __test_metadata *_metadata, struct run *r)
@@ -1422,26 +1356,20 @@ static long call_ring_info(struct run *r)
 
 static long call_ring_wait(struct run *r)
 {
-	struct kmsgq_ring_wait w = {
-		.size = sizeof(w),
-		.events = KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE,
-	};
-	long ret = ioctl(r->fd, KMSGQ_IOC_RING_WAIT, &w);
+	long ret = ring_ioctl(r->fd, KMSGQ_IOC_RING_WAIT, 0,
+			      KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE,
+			      0, 0, 0);
 
 	if (ret < 0)
-		return -errno;
+		return ret;
 	/* A queue holding some messages and room for more: both hold. */
 	return ret == (KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE) ? 0 : -EPROTO;
 }
 
 static long call_ring_wake(struct run *r)
 {
-	struct kmsgq_ring_wait w = {
-		.size = sizeof(w),
-		.events = KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE,
-	};
-
-	return xioctl(r->fd, KMSGQ_IOC_RING_WAKE, &w);
+	return ring_ioctl(r->fd, KMSGQ_IOC_RING_WAKE, 0,
+			  KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE, 0, 0, 0);
 }
 
 static void prepare_unlink(struct __test_metadata *_metadata, struct run *r)

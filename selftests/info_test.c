@@ -3,16 +3,7 @@
  * Description: /dev/kmsgq opens, KMSGQ_IOC_INFO reports the uapi constants
  * and versions its argument by size, unknown ioctls fail with ENOTTY.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-
-#include <linux/kmsgq.h>
-
-#include "kselftest_harness.h"
+#include "kmsgq_test.h"
 
 /* struct kmsgq_info as a later, larger ABI version might send it. */
 struct info_v2 {

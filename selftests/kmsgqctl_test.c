@@ -8,35 +8,11 @@
  * The binary is $KMSGQCTL, or /kmsgq/bin/kmsgqctl (the guest's copy); the
  * tests skip if it is missing.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
+#include "kmsgq_test.h"
+
 #include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <linux/kmsgq.h>
-#include <kmsgq.h>
-
-/* The 6.12 harness's SIGALRM handler ignores its ucontext argument. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
 
 #define CTL_DEFAULT	"/kmsgq/bin/kmsgqctl"
-#define NOBODY		65534
 #define OUT_MAX		(64 * 1024)
 #define ERR_MAX		4096
 #define MAX_ARGS	16
@@ -78,8 +54,7 @@ static int spawn(const char *path, enum who who, char *const argv[],
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err[1], 2) < 0)
 			_exit(126);
-		if (who == AS_NOBODY &&
-		    (setgroups(0, NULL) || setgid(NOBODY) || setuid(NOBODY))) {
+		if (who == AS_NOBODY && become(NOBODY, NOBODY)) {
 			dprintf(2, "test: cannot become nobody: %m\n");
 			_exit(126);
 		}

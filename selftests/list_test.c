@@ -5,22 +5,9 @@
  * cursor, with their attributes and counters, whatever their permissions;
  * bad arguments fail with EINVAL, E2BIG or EFAULT.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "kmsgq_test.h"
+
 #include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
-#include <kmsgq.h>
-
-#include "kselftest_harness.h"
 
 #define NR_QUEUES	5
 
@@ -195,10 +182,7 @@ TEST_F(list, ring_queue_reports_its_type_and_mappings)
 	char name[KMSGQ_NAME_MAX];
 	int fd, n;
 
-	snprintf(name, sizeof(name), "list-%d-ring", getpid());
-	kmsgq_unlink(name);
-	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600,
-			&attr);
+	fd = create_own_queue(name, "list-ring", 0, &attr);
 	ASSERT_LE(0, fd) TH_LOG("%s", strerror(-fd));
 	ASSERT_EQ(0, kmsgq_ring_map(fd, &ring));
 
@@ -259,9 +243,7 @@ TEST_F(list, lists_queues_the_caller_may_not_open)
 	pid_t pid;
 	int fd, status;
 
-	snprintf(name, sizeof(name), "list-%d-private", getpid());
-	kmsgq_unlink(name);
-	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, NULL);
+	fd = create_own_queue(name, "list-private", 0, NULL);
 	ASSERT_LE(0, fd);
 
 	pid = fork();
@@ -270,7 +252,7 @@ TEST_F(list, lists_queues_the_caller_may_not_open)
 		struct kmsgq_queue_entry e[512];
 		int n, other;
 
-		if (setgid(65534) || setuid(65534))
+		if (setgid(NOBODY) || setuid(NOBODY))
 			_exit(10);
 		other = kmsgq_open(name, O_RDONLY, 0, NULL);
 		if (other != -EACCES)

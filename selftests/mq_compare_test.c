@@ -9,25 +9,9 @@
  * comment in FIXTURE_VARIANT_ADD(), so every divergence is visible in one
  * place and checked rather than papered over.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "kmsgq_test.h"
+
 #include <mqueue.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <linux/kmsgq.h>
-#include <kmsgq.h>
-
-/* The 6.12 harness's SIGALRM handler ignores its ucontext argument. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
 
 /* ipc/mqueue.c: limits for CAP_SYS_RESOURCE, and the sysctls' ceilings. */
 #define POSIX_HARD_MSGMAX	65536

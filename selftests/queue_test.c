@@ -8,39 +8,10 @@
  * the input (struct sizes, reserved fields, names without a NUL, unbound
  * files); everything else goes through libkmsgq.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <poll.h>
+#include "kmsgq_test.h"
+
 #include <sched.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <linux/kmsgq.h>
-#include <kmsgq.h>
-
-/* The 6.12 harness's SIGALRM handler ignores its ucontext argument. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#define PARAM_DIR	"/sys/module/kmsgq/parameters/"
-#define DEBUGFS_DIR	"/sys/kernel/debug"
-#define DEBUGFS_QUEUES	DEBUGFS_DIR "/kmsgq/queues"
-
-#define NOBODY		65534
 #define NR_MANY		64	/* queues of many_queues_... */
 #define MAX_FDS		(NR_MANY + 16)
 #define MAX_NAMES	(NR_MANY + 16)
@@ -138,13 +109,6 @@ static int dev_open(struct cleanup *c, int oflag)
 	return track_fd(c, fd < 0 ? -errno : fd);
 }
 
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int ret = ioctl(fd, req, arg);
-
-	return ret < 0 ? -errno : ret;
-}
-
 static void fill_name(char dst[KMSGQ_NAME_MAX], const char *name)
 {
 	memset(dst, 0, KMSGQ_NAME_MAX);
@@ -185,95 +149,15 @@ static int probe(const char *name)
  */
 static int recv_relative(int fd, void *buf, __u32 len, long ms)
 {
-	struct kmsgq_msg msg = { .buf = (__u64)(unsigned long)buf, .len = len };
-	struct kmsgq_xfer x = {
-		.size = sizeof(x),
-		.flags = KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE,
-		.msgs = (__u64)(unsigned long)&msg,
-		.nr = 1,
-		.clockid = CLOCK_MONOTONIC,
-		.timeout = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000 },
+	struct kmsgq_msg msg = { .buf = (uintptr_t)buf, .len = len };
+	struct kmsgq_timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = ms % 1000 * NSEC_PER_MSEC,
 	};
 
-	return xioctl(fd, KMSGQ_IOC_RECV, &x);
-}
-
-static int read_param(const char *param, unsigned long *val)
-{
-	char path[128], buf[64];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", param);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = '\0';
-	*val = strtoul(buf, NULL, 0);
-	return 0;
-}
-
-static int write_file(const char *path, const char *text)
-{
-	ssize_t len = strlen(text), n;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, len);
-	if (n != len) {
-		n = n < 0 ? -errno : -EIO;
-		close(fd);
-		return n;
-	}
-	return close(fd) ? -errno : 0;
-}
-
-static int write_param(const char *param, unsigned long val)
-{
-	char path[128], buf[32];
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", param);
-	snprintf(buf, sizeof(buf), "%lu", val);
-	return write_file(path, buf);
-}
-
-/* Make the debugfs queue list readable: mount debugfs if nobody has. */
-static bool debugfs_queues_available(void)
-{
-	if (access(DEBUGFS_QUEUES, R_OK) == 0)
-		return true;
-	mount("debugfs", DEBUGFS_DIR, "debugfs", 0, NULL);
-	return access(DEBUGFS_QUEUES, R_OK) == 0;
-}
-
-/* Queues listed in debugfs (lines after the header), or -errno. */
-static int debugfs_count_queues(void)
-{
-	char line[512];
-	int lines = 0;
-	FILE *f;
-
-	f = fopen(DEBUGFS_QUEUES, "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f))
-		lines++;
-	fclose(f);
-	return lines > 0 ? lines - 1 : 0;
-}
-
-/* Drop root for @uid/@gid with no supplementary groups. */
-static int become(uid_t uid, gid_t gid)
-{
-	if (setgroups(0, NULL) || setgid(gid) || setuid(uid))
-		return -errno;
-	return 0;
+	return xfer_ioctl(fd, KMSGQ_IOC_RECV, (uintptr_t)&msg, 1,
+			  KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE,
+			  CLOCK_MONOTONIC, &ts);
 }
 
 /*
@@ -310,7 +194,7 @@ static int run_child(struct report *r, uid_t uid, gid_t gid,
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		return -errno;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+	return exited_ok(status) ? 0 : -ECHILD;
 }
 
 static struct report *report_map(void)
@@ -812,19 +696,16 @@ TEST_F(queue, unlink_with_nonzero_flags_fails_with_einval)
 TEST_F(queue, unbound_file_send_receive_read_and_write_fail_with_enotconn)
 {
 	char buf[16] = "x";
-	struct kmsgq_msg msg = { .buf = (__u64)(unsigned long)buf, .len = 1 };
-	struct kmsgq_xfer x = {
-		.size = sizeof(x),
-		.msgs = (__u64)(unsigned long)&msg,
-		.nr = 1,
-	};
+	struct kmsgq_msg msg = { .buf = (uintptr_t)buf, .len = 1 };
 	/* O_NONBLOCK: a module that wrongly waits must not hang the test. */
 	int fd = dev_open(&self->c, O_RDWR | O_NONBLOCK);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-ENOTCONN, xioctl(fd, KMSGQ_IOC_SEND, &x));
+	EXPECT_EQ(-ENOTCONN, xfer_ioctl(fd, KMSGQ_IOC_SEND, (uintptr_t)&msg, 1,
+					0, 0, NULL));
 	msg.len = sizeof(buf);
-	EXPECT_EQ(-ENOTCONN, xioctl(fd, KMSGQ_IOC_RECV, &x));
+	EXPECT_EQ(-ENOTCONN, xfer_ioctl(fd, KMSGQ_IOC_RECV, (uintptr_t)&msg, 1,
+					0, 0, NULL));
 	EXPECT_EQ(-1, write(fd, buf, 1));
 	EXPECT_EQ(ENOTCONN, errno);
 	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
@@ -1419,7 +1300,7 @@ TEST_F(queue, debugfs_lists_the_queue_with_its_depth_and_counters)
 	int fd, found = 0, fields = 0;
 	FILE *f;
 
-	if (geteuid() != 0 || !debugfs_queues_available())
+	if (geteuid() != 0 || debugfs_count_queues(NULL, NULL) < 0)
 		SKIP(return, "%s not readable", DEBUGFS_QUEUES);
 	umask(0);
 	fd = qopen(&self->c, self->name, O_RDWR | O_CREAT | O_EXCL, 0640, 16, 256);
@@ -1466,7 +1347,7 @@ TEST_F(queue, debugfs_drops_the_queue_once_unlinked_and_closed)
 	int fd, found = 0;
 	FILE *f;
 
-	if (geteuid() != 0 || !debugfs_queues_available())
+	if (geteuid() != 0 || debugfs_count_queues(NULL, NULL) < 0)
 		SKIP(return, "%s not readable", DEBUGFS_QUEUES);
 	fd = qopen(&self->c, self->name, O_RDWR | O_CREAT | O_EXCL, 0600, 4, 16);
 	ASSERT_LE(0, fd);
@@ -1680,7 +1561,7 @@ TEST_F(limits, create_beyond_max_queues_fails_with_enospc)
 	EXPECT_EQ(-ENOSPC, create_nth(self, 1));
 
 	/* Exactly max_queues - existing more fit. */
-	existing = debugfs_queues_available() ? debugfs_count_queues() : -1;
+	existing = debugfs_count_queues(NULL, NULL);
 	if (existing < 0)
 		SKIP(return, "cannot count queues without %s", DEBUGFS_QUEUES);
 	ASSERT_EQ(0, write_param("max_queues", existing + 3));
@@ -1699,7 +1580,7 @@ TEST_F(limits, unlinked_and_closed_queue_frees_its_slot_under_max_queues)
 	ASSERT_LE(0, fd);
 	first = self->c.names[self->c.nr_names - 1];
 	/* Room for ours and two more, or 4 in all if we cannot count. */
-	existing = debugfs_queues_available() ? debugfs_count_queues() : -1;
+	existing = debugfs_count_queues(NULL, NULL);
 	limit = existing > 0 ? existing + 2 : 4;
 	ASSERT_EQ(0, write_param("max_queues", limit));
 	for (i = 1; i <= 5 && ret >= 0; i++)

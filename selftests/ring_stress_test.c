@@ -13,121 +13,15 @@
  * wait, so a lost wakeup fails the test instead of hanging it.  Teardown
  * kills and reaps any worker left over.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <kmsgq.h>
-
-/*
- * The harness does not build clean with -Wextra: its SIGALRM handler leaves
- * a parameter unused, and each TEST_F() wrapper keeps a local across
- * setjmp().  No code of this file calls setjmp().
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#define NSEC_PER_SEC		1000000000LL
-#define NSEC_PER_MSEC		1000000LL
+#include "kmsgq_test.h"
 
 /* A worker that waits this long for its ring has lost a wakeup. */
 #define STALL_NS		(30 * NSEC_PER_SEC)
 #define STALL_MS		30000
 
-#define MAX_WORKERS		16
-
-/* ---- shared helpers ---- */
-
-static struct timespec deadline_in(long long ns)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ns += ts.tv_nsec;
-	ts.tv_sec += ns / NSEC_PER_SEC;
-	ts.tv_nsec = ns % NSEC_PER_SEC;
-	return ts;
-}
-
-/* xorshift64*: cheap and good enough to choose sizes and scribble. */
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-/* Workers of the current test, killed and reaped by teardown if left. */
-struct workers {
-	pid_t pid[MAX_WORKERS];
-	unsigned int nr;
-};
-
-static pid_t workers_fork(struct workers *w)
-{
-	pid_t pid;
-
-	if (w->nr == MAX_WORKERS)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid > 0)
-		w->pid[w->nr++] = pid;
-	return pid;
-}
-
-/* Reap @pid (or any worker if -1): true if it exited with status 0. */
-static bool workers_reap(struct workers *w, pid_t pid, pid_t *who)
-{
-	unsigned int i;
-	int status;
-
-	pid = waitpid(pid, &status, 0);
-	if (who)
-		*who = pid;
-	if (pid < 0)
-		return false;
-	for (i = 0; i < w->nr; i++)
-		if (w->pid[i] == pid)
-			w->pid[i] = 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-static void workers_kill(struct workers *w)
-{
-	unsigned int i;
-
-	for (i = 0; i < w->nr; i++) {
-		if (w->pid[i] <= 0)
-			continue;
-		kill(w->pid[i], SIGKILL);
-		waitpid(w->pid[i], NULL, 0);
-		w->pid[i] = 0;
-	}
-	w->nr = 0;
-}
-
-/* A queue unique to this process; -errno or its descriptor. */
-static int create_ring(char *name, size_t size, const char *what,
-		       __u32 depth, __u32 msgsize)
+/* A ring queue unique to this process (create_own_queue()). */
+static int create_ring(char *name, const char *tag, __u32 depth,
+		       __u32 msgsize)
 {
 	struct kmsgq_attr attr = {
 		.qflags = KMSGQ_OPEN_RING,
@@ -135,9 +29,7 @@ static int create_ring(char *name, size_t size, const char *what,
 		.max_msgsize = msgsize,
 	};
 
-	snprintf(name, size, "kmsgq-%s-%d", what, getpid());
-	kmsgq_unlink(name);
-	return kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	return create_own_queue(name, tag, 0, &attr);
 }
 
 /* ==== mpmc: checksummed messages through in-place and copy workers ==== */
@@ -277,7 +169,7 @@ static bool mpmc_check(struct mpmc_ctx *c, unsigned int cons,
 /* In a worker: sleep until the ring is @events, or count a stall. */
 static bool mpmc_sleep(struct mpmc_ctx *c, unsigned int events)
 {
-	struct timespec dl = deadline_in(STALL_NS);
+	struct timespec dl = deadline_in(CLOCK_MONOTONIC, STALL_NS);
 	struct pollfd pfd = { .fd = c->fd };
 	int ret;
 
@@ -395,7 +287,7 @@ mpmc_producer_copy(struct mpmc_ctx *c, unsigned int id)
 				.buf = (uintptr_t)bufs[i],
 				.len = mpmc_build(bufs[i], id, seq + i),
 			};
-		dl = deadline_in(STALL_NS);
+		dl = deadline_in(CLOCK_MONOTONIC, STALL_NS);
 		if (n == 1)
 			ret = kmsgq_timedsend(c->fd, bufs[0], m[0].len, 0,
 					      CLOCK_MONOTONIC, &dl) ?: 1;
@@ -436,7 +328,7 @@ mpmc_consumer_copy(struct mpmc_ctx *c, unsigned int id)
 				.buf = (uintptr_t)bufs[i],
 				.len = MPMC_MSGSIZE,
 			};
-		dl = deadline_in(STALL_NS);
+		dl = deadline_in(CLOCK_MONOTONIC, STALL_NS);
 		if (n == 1) {
 			ret = kmsgq_timedreceive(c->fd, bufs[0], MPMC_MSGSIZE,
 						 NULL, CLOCK_MONOTONIC, &dl);
@@ -465,7 +357,7 @@ mpmc_consumer_copy(struct mpmc_ctx *c, unsigned int id)
 FIXTURE(mpmc) {
 	char name[KMSGQ_NAME_MAX];
 	struct mpmc_ctx c;
-	struct workers w;
+	struct kids w;
 };
 
 FIXTURE_VARIANT(mpmc) {
@@ -497,8 +389,8 @@ FIXTURE_SETUP(mpmc)
 	if (access(KMSGQ_DEVICE_PATH, F_OK))
 		SKIP(return, "%s is missing: kmsgq.ko is not loaded",
 		     KMSGQ_DEVICE_PATH);
-	c->fd = create_ring(self->name, sizeof(self->name), "mpmc",
-			    MPMC_DEPTH, MPMC_MSGSIZE);
+	c->fd = create_ring(self->name, "kmsgq-mpmc", MPMC_DEPTH,
+			    MPMC_MSGSIZE);
 	ASSERT_LE(0, c->fd) TH_LOG("creating the ring: %s", strerror(-c->fd));
 	ret = kmsgq_ring_map(c->fd, &c->r);
 	ASSERT_EQ(0, ret) TH_LOG("kmsgq_ring_map: %s", strerror(-ret));
@@ -514,7 +406,7 @@ FIXTURE_SETUP(mpmc)
 
 FIXTURE_TEARDOWN(mpmc)
 {
-	workers_kill(&self->w);
+	kids_kill(&self->w);
 	if (self->c.sh != MAP_FAILED)
 		munmap(self->c.sh, sizeof(*self->c.sh));
 	if (self->c.r.map)
@@ -537,10 +429,11 @@ TEST_F_TIMEOUT(mpmc, every_message_arrives_once_intact_and_in_producer_order,
 	unsigned int i, p, missing = 0;
 	__u32 seq, len;
 	pid_t pid, who;
+	int status;
 
 	/* Consumers first, then producers: ids are fixed by their roles. */
 	for (i = 0; i <= c->nr_cons; i++) {
-		pid = workers_fork(&self->w);
+		pid = kids_fork(&self->w);
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			if (i < c->nr_cons)
@@ -549,7 +442,7 @@ TEST_F_TIMEOUT(mpmc, every_message_arrives_once_intact_and_in_producer_order,
 		}
 	}
 	for (i = 0; i <= c->nr_prod; i++) {
-		pid = workers_fork(&self->w);
+		pid = kids_fork(&self->w);
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			if (i < c->nr_prod)
@@ -558,9 +451,8 @@ TEST_F_TIMEOUT(mpmc, every_message_arrives_once_intact_and_in_producer_order,
 		}
 	}
 	for (i = 0; i <= c->nr_prod; i++) {
-		EXPECT_TRUE(workers_reap(&self->w,
-					 self->w.pid[c->nr_cons + 1 + i],
-					 NULL))
+		pid = self->w.pid[c->nr_cons + 1 + i];
+		EXPECT_TRUE(exited_ok(kids_reap(&self->w, pid)))
 			TH_LOG("producer %u failed: %s", i, sh->first_error);
 	}
 
@@ -570,10 +462,11 @@ TEST_F_TIMEOUT(mpmc, every_message_arrives_once_intact_and_in_producer_order,
 	 */
 	len = mpmc_build(stop, MPMC_STOP, 0);
 	for (i = 0; i <= c->nr_cons; i++) {
-		dl = deadline_in(STALL_NS);
+		dl = deadline_in(CLOCK_MONOTONIC, STALL_NS);
 		ASSERT_EQ(0, kmsgq_timedsend(c->fd, stop, len, 0,
 					     CLOCK_MONOTONIC, &dl));
-		EXPECT_TRUE(workers_reap(&self->w, -1, &who))
+		who = kids_wait(&self->w, -1, &status);
+		EXPECT_TRUE(who > 0 && exited_ok(status))
 			TH_LOG("consumer %d failed: %s", who, sh->first_error);
 		ASSERT_LT(0, who);
 	}
@@ -618,7 +511,7 @@ static void fresh_ring_works(struct __test_metadata *_metadata)
 	struct kmsgq_ring r;
 	int fd, i;
 
-	fd = create_ring(name, sizeof(name), "fresh", 8, 64);
+	fd = create_ring(name, "kmsgq-fresh", 8, 64);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, kmsgq_ring_map(fd, &r));
 	EXPECT_EQ(0, *r.prod);
@@ -681,7 +574,7 @@ FIXTURE(hostile) {
 	char name[KMSGQ_NAME_MAX];
 	int fd;
 	struct hostile_shared *sh;
-	struct workers w;
+	struct kids w;
 };
 
 FIXTURE_SETUP(hostile)
@@ -691,8 +584,8 @@ FIXTURE_SETUP(hostile)
 	if (access(KMSGQ_DEVICE_PATH, F_OK))
 		SKIP(return, "%s is missing: kmsgq.ko is not loaded",
 		     KMSGQ_DEVICE_PATH);
-	self->fd = create_ring(self->name, sizeof(self->name), "hostile",
-			       HOSTILE_DEPTH, HOSTILE_MSGSIZE);
+	self->fd = create_ring(self->name, "kmsgq-hostile", HOSTILE_DEPTH,
+			       HOSTILE_MSGSIZE);
 	ASSERT_LE(0, self->fd) TH_LOG("creating the ring: %s",
 				      strerror(-self->fd));
 	self->sh = mmap(NULL, sizeof(*self->sh), PROT_READ | PROT_WRITE,
@@ -702,7 +595,7 @@ FIXTURE_SETUP(hostile)
 
 FIXTURE_TEARDOWN(hostile)
 {
-	workers_kill(&self->w);
+	kids_kill(&self->w);
 	if (self->sh != MAP_FAILED)
 		munmap(self->sh, sizeof(*self->sh));
 	if (self->fd >= 0) {
@@ -809,7 +702,7 @@ hostile_scribbler(struct hostile_shared *sh, const char *name,
 		if (sh->passes % 64 == 0) {
 			kmsgq_ring_wake(&r, KMSGQ_RING_READABLE |
 					    KMSGQ_RING_WRITABLE);
-			dl = deadline_in(NSEC_PER_MSEC);
+			dl = deadline_in(CLOCK_MONOTONIC, NSEC_PER_MSEC);
 			kmsgq_ring_wait(&r, rnd(&s) & 1 ? KMSGQ_RING_READABLE :
 					    KMSGQ_RING_WRITABLE,
 					CLOCK_MONOTONIC, &dl);
@@ -845,7 +738,7 @@ hostile_copy_producer(struct hostile_shared *sh, int fd, int nbfd)
 	memset(buf, 'p', sizeof(buf));
 	while (!scribbler_done(sh)) {
 		len = rnd(&s) % (HOSTILE_MSGSIZE + 1);
-		dl = deadline_in(HOSTILE_SHORT_NS);
+		dl = deadline_in(CLOCK_MONOTONIC, HOSTILE_SHORT_NS);
 		switch (rnd(&s) % 3) {
 		case 0:
 			ret = kmsgq_timedsend(fd, buf, len, 0,
@@ -897,7 +790,7 @@ hostile_copy_consumer(struct hostile_shared *sh, int fd, int nbfd)
 	while (!scribbler_done(sh)) {
 		size = rnd(&s) & 1 ? HOSTILE_MSGSIZE : 128;
 		memset(buf, HOSTILE_CANARY, sizeof(buf));
-		dl = deadline_in(HOSTILE_SHORT_NS);
+		dl = deadline_in(CLOCK_MONOTONIC, HOSTILE_SHORT_NS);
 		switch (rnd(&s) % 3) {
 		case 0:
 			ret = kmsgq_timedreceive(fd, buf, size, NULL,
@@ -947,16 +840,8 @@ hostile_copy_consumer(struct hostile_shared *sh, int fd, int nbfd)
 static int raw_ring_wait(int fd, unsigned int events,
 			 const struct timespec *dl)
 {
-	struct kmsgq_ring_wait w = {
-		.size = sizeof(w),
-		.flags = KMSGQ_XFER_TIMEOUT,
-		.events = events,
-		.clockid = CLOCK_MONOTONIC,
-		.timeout = { .tv_sec = dl->tv_sec, .tv_nsec = dl->tv_nsec },
-	};
-	int ret = ioctl(fd, KMSGQ_IOC_RING_WAIT, &w);
-
-	return ret < 0 ? -errno : ret;
+	return ring_ioctl(fd, KMSGQ_IOC_RING_WAIT, KMSGQ_XFER_TIMEOUT, events,
+			  CLOCK_MONOTONIC, dl->tv_sec, dl->tv_nsec);
 }
 
 /* Sleeps with short deadlines in ring_wait and poll: events or ETIMEDOUT. */
@@ -974,7 +859,7 @@ hostile_waiter(struct hostile_shared *sh, int fd)
 		ev = (ev & 1 ? KMSGQ_RING_READABLE : 0) |
 		     (ev & 2 ? KMSGQ_RING_WRITABLE : 0);
 		if (rnd(&s) & 1) {
-			dl = deadline_in(HOSTILE_SHORT_NS);
+			dl = deadline_in(CLOCK_MONOTONIC, HOSTILE_SHORT_NS);
 			ret = raw_ring_wait(fd, ev, &dl);
 			if (ret > 0 && (ret & ~ev))
 				ret = -EPROTO;
@@ -1074,25 +959,22 @@ static void log_proc(struct __test_metadata *_metadata, pid_t pid,
  * Reap a worker that should exit by itself within @ms: true if it exited
  * with status 0.  If it does not, say where it is stuck (teardown kills it).
  */
-static bool reap_within(struct __test_metadata *_metadata,
-			struct workers *w, pid_t pid, int ms, const char *who)
+static bool reap_worker_within(struct __test_metadata *_metadata,
+			       struct kids *w, pid_t pid, int ms,
+			       const char *who)
 {
-	int pidfd = syscall(SYS_pidfd_open, pid, 0);
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+	int status = reap_within(pid, ms);
 
-	if (pidfd >= 0) {
-		if (poll(&pfd, 1, ms) == 0) {
-			TH_LOG("%s (pid %d) still running after %d ms", who,
-			       pid, ms);
-			log_proc(_metadata, pid, "stat");
-			log_proc(_metadata, pid, "syscall");
-			log_proc(_metadata, pid, "stack");
-			close(pidfd);
-			return false;
-		}
-		close(pidfd);
+	if (status == -ETIMEDOUT) {
+		TH_LOG("%s (pid %d) still running after %d ms", who, pid, ms);
+		log_proc(_metadata, pid, "stat");
+		log_proc(_metadata, pid, "syscall");
+		log_proc(_metadata, pid, "stack");
+		return false;
 	}
-	return workers_reap(w, pid, NULL);
+	if (status >= 0)
+		kids_forget(w, pid);
+	return exited_ok(status);
 }
 
 TEST_F_TIMEOUT(hostile, honest_users_and_kernel_survive_a_scribbling_mapper,
@@ -1109,7 +991,7 @@ TEST_F_TIMEOUT(hostile, honest_users_and_kernel_survive_a_scribbling_mapper,
 	int fd, nbfd;
 
 	for (i = 0; i < nr; i++) {
-		pid[i] = workers_fork(&self->w);
+		pid[i] = kids_fork(&self->w);
 		ASSERT_LE(0, pid[i]);
 		if (pid[i])
 			continue;
@@ -1136,9 +1018,10 @@ TEST_F_TIMEOUT(hostile, honest_users_and_kernel_survive_a_scribbling_mapper,
 	}
 	/* The scribbler first: it ends the others' work. */
 	for (i = 0; i < nr; i++) {
-		EXPECT_TRUE(reap_within(_metadata, &self->w, pid[i],
-					i ? HOSTILE_REAP_MS : 2 * HOSTILE_REAP_MS,
-					role_name[roles[i]]));
+		EXPECT_TRUE(reap_worker_within(_metadata, &self->w, pid[i],
+					       i ? HOSTILE_REAP_MS :
+					       2 * HOSTILE_REAP_MS,
+					       role_name[roles[i]]));
 	}
 	EXPECT_EQ(0, sh->bad) TH_LOG("%s", sh->first_error);
 	EXPECT_LE(HOSTILE_PASSES, sh->passes);
@@ -1200,17 +1083,17 @@ TEST_F_TIMEOUT(hostile, scribbled_ring_leaves_kernel_calls_bounded_and_sane,
 			EXPECT_GE(128, m.len);
 			EXPECT_EQ(HOSTILE_CANARY, buf[128]);
 		}
-		dl = deadline_in(NSEC_PER_MSEC);
+		dl = deadline_in(CLOCK_MONOTONIC, NSEC_PER_MSEC);
 		ret = kmsgq_timedreceive(self->fd, buf, 128, NULL,
 					 CLOCK_MONOTONIC, &dl);
 		EXPECT_TRUE((ret >= 0 && ret <= 128) || ret == -ETIMEDOUT ||
 			    ret == -EMSGSIZE) TH_LOG("timed receive %lld", ret);
-		dl = deadline_in(NSEC_PER_MSEC);
+		dl = deadline_in(CLOCK_MONOTONIC, NSEC_PER_MSEC);
 		ret = kmsgq_timedsend(self->fd, "abc", 3, 0, CLOCK_MONOTONIC,
 				      &dl);
 		EXPECT_TRUE(ret == 0 || ret == -ETIMEDOUT)
 			TH_LOG("timed send %lld", ret);
-		dl = deadline_in(NSEC_PER_MSEC);
+		dl = deadline_in(CLOCK_MONOTONIC, NSEC_PER_MSEC);
 		ret = kmsgq_ring_wait(&r, KMSGQ_RING_READABLE |
 					  KMSGQ_RING_WRITABLE,
 				      CLOCK_MONOTONIC, &dl);
@@ -1237,7 +1120,7 @@ TEST(fresh_ring_works_after_a_scribbled_one_is_gone)
 	if (access(KMSGQ_DEVICE_PATH, F_OK))
 		SKIP(return, "%s is missing: kmsgq.ko is not loaded",
 		     KMSGQ_DEVICE_PATH);
-	fd = create_ring(name, sizeof(name), "scribbled", 8, 64);
+	fd = create_ring(name, "kmsgq-scribbled", 8, 64);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, kmsgq_ring_map(fd, &r));
 	w = r.map;

@@ -22,42 +22,12 @@
  * a loop that reports), so every if, else and loop whose body is one of
  * them has braces.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
+#include "kmsgq_test.h"
+
 #include <linux/seccomp.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <kmsgq.h>
-
-/*
- * The harness does not build clean with -Wextra: its SIGALRM handler leaves
- * a parameter unused, and each TEST_F() wrapper keeps a local across
- * setjmp().  No code of this file calls setjmp().
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#define NSEC_PER_SEC		1000000000LL
-#define NSEC_PER_MSEC		1000000LL
 
 /*
  * Deadline of every call that is expected to be woken: far beyond any
@@ -70,10 +40,6 @@
 /* Seconds a library call may take on a scribbled ring before it "spins". */
 #define SPIN_LIMIT_S		5
 
-/* Looks at /proc before giving up on a task going to sleep, 1 ms apart. */
-#define PROC_POLL_TRIES		5000
-
-#define MAX_KIDS		4
 #define MAX_FDS			8
 #define MAX_MAPS		8
 #define REPORT_DATA		64
@@ -82,13 +48,7 @@
 #define RING_DEPTH		8
 #define RING_MSGSIZE		256
 
-#define PARAM_MAX_QUEUES	"/sys/module/kmsgq/parameters/max_queues"
-
-/* Children of the current test, killed and reaped by teardown if left. */
-struct kids {
-	pid_t pid[MAX_KIDS];
-	unsigned int nr;
-};
+#define PARAM_MAX_QUEUES	PARAM_DIR "max_queues"
 
 /* What a child saw, written whole (it is smaller than PIPE_BUF). */
 struct report {
@@ -112,145 +72,21 @@ struct rctx {
 		void *addr;
 		size_t len;
 	} maps[MAX_MAPS];
-	int ready[2];	/* child -> test: about to block */
-	int result[2];	/* child -> test: struct report */
-	int note[2];	/* child's signal handler -> test: it ran */
+	struct kid_pipes p;		/* result: struct report */
 	struct kids kids;
-	long saved_max_queues;	/* >= 0: restore the parameter */
+	bool restore_max_queues;	/* to saved_max_queues */
+	unsigned long saved_max_queues;
 };
 
-/* ---- helpers: time ---- */
+/* ---- helpers: children ---- */
 
-static struct timespec deadline_in(clockid_t clock, long long ns)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	ns += ts.tv_nsec;
-	ts.tv_sec += ns / NSEC_PER_SEC;
-	ts.tv_nsec = ns % NSEC_PER_SEC;
-	return ts;
-}
-
-/* ---- helpers: children and /proc ---- */
-
-static pid_t kids_fork(struct kids *k)
-{
-	pid_t pid;
-
-	if (k->nr == MAX_KIDS)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid > 0)
-		k->pid[k->nr++] = pid;
-	return pid;
-}
-
-/* Reap @pid; its wait status, or -1. */
-static int kids_reap(struct kids *k, pid_t pid)
-{
-	unsigned int i;
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	for (i = 0; i < k->nr; i++)
-		if (k->pid[i] == pid)
-			k->pid[i] = 0;
-	return status;
-}
-
-static void kids_kill(struct kids *k)
-{
-	unsigned int i;
-
-	for (i = 0; i < k->nr; i++) {
-		if (k->pid[i] <= 0)
-			continue;
-		kill(k->pid[i], SIGKILL);
-		waitpid(k->pid[i], NULL, 0);
-		k->pid[i] = 0;
-	}
-	k->nr = 0;
-}
-
-/* The state letter of /proc/<path>/stat; 'S' is asleep. */
-static char task_state(const char *path)
-{
-	char buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
-static bool path_sleeping(const char *path)
-{
-	int i;
-
-	for (i = 0; i < PROC_POLL_TRIES; i++) {
-		if (task_state(path) == 'S')
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
-/* Whether process @pid is seen asleep within PROC_POLL_TRIES looks. */
-static bool wait_until_sleeping(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	return path_sleeping(path);
-}
-
-/* The same for thread @tid of this process. */
+/* Whether thread @tid of this process is seen asleep within the looks. */
 static bool wait_until_thread_sleeping(pid_t tid)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	return path_sleeping(path);
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
-static void child_write(int fd, const void *buf, size_t len)
-{
-	if (write(fd, buf, len) != (ssize_t)len)
-		_exit(2);
-}
-
-/* In a child: say the next call is the one that blocks. */
-static void child_ready(struct rctx *q)
-{
-	child_write(q->ready[1], "r", 1);
+	return wait_until_asleep_at(path);
 }
 
 /* In a child: report a result and exit. */
@@ -261,73 +97,13 @@ child_report(struct rctx *q, int ret, __u32 len, const void *data)
 
 	if (data)
 		memcpy(rep.data, data, len < REPORT_DATA ? len : REPORT_DATA);
-	child_write(q->result[1], &rep, sizeof(rep));
+	child_write(q->p.result[1], &rep, sizeof(rep));
 	_exit(0);
-}
-
-/* In the test, once every child is forked: EOF now means a child died. */
-static void close_child_ends(struct rctx *q)
-{
-	close(q->ready[1]);
-	close(q->result[1]);
-	close(q->note[1]);
-	q->ready[1] = q->result[1] = q->note[1] = -1;
-}
-
-/* Wait for a child's "about to block" byte, then for it to sleep. */
-static bool wait_until_blocked(struct rctx *q, pid_t pid)
-{
-	char c;
-
-	return read_all(q->ready[0], &c, 1) && wait_until_sleeping(pid);
 }
 
 static bool read_report(struct rctx *q, struct report *rep)
 {
-	return read_all(q->result[0], rep, sizeof(*rep));
-}
-
-/* Whether @fd reports @events right now. */
-static bool ready_now(int fd, short events)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & events);
-}
-
-static bool report_pending(struct rctx *q)
-{
-	return ready_now(q->result[0], POLLIN);
-}
-
-/* ---- helpers: payloads ---- */
-
-/* Fill @buf with bytes that depend on @seed and on each byte's offset. */
-static void pattern(void *buf, size_t len, unsigned int seed)
-{
-	unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (unsigned char)(seed * 131 + i * 7 + 1);
-}
-
-static bool pattern_ok(const void *buf, size_t len, unsigned int seed)
-{
-	const unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != (unsigned char)(seed * 131 + i * 7 + 1))
-			return false;
-	return true;
-}
-
-/* A page no access is allowed to: any copy to or from it faults. */
-static void *fault_page(void)
-{
-	return mmap(NULL, getpagesize(), PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return read_all(q->p.result[0], rep, sizeof(*rep));
 }
 
 /* ---- helpers: the queue ---- */
@@ -337,23 +113,6 @@ static int ring_info(int fd, struct kmsgq_ring_info *ri)
 	memset(ri, 0, sizeof(*ri));
 	ri->size = sizeof(*ri);
 	return ioctl(fd, KMSGQ_IOC_RING_INFO, ri) < 0 ? -errno : 0;
-}
-
-/* A raw KMSGQ_IOC_RING_WAIT or KMSGQ_IOC_RING_WAKE: its result or -errno. */
-static int ring_ioctl(int fd, unsigned long cmd, __u32 flags, __u32 events,
-		      __s32 clockid, __s64 sec, __s64 nsec)
-{
-	struct kmsgq_ring_wait w = {
-		.size = sizeof(w),
-		.flags = flags,
-		.events = events,
-		.clockid = clockid,
-		.timeout = { .tv_sec = sec, .tv_nsec = nsec },
-	};
-	int ret;
-
-	ret = ioctl(fd, cmd, &w);
-	return ret < 0 ? -errno : ret;
 }
 
 static struct kmsgq_stats stats(int fd)
@@ -468,23 +227,18 @@ static void rctx_setup(struct __test_metadata *_metadata, struct rctx *q,
 
 	q->fd = -1;
 	q->r.map = NULL;
-	q->saved_max_queues = -1;
+	q->restore_max_queues = false;
 	for (i = 0; i < MAX_FDS; i++)
 		q->fds[i] = -1;
-	for (i = 0; i < 2; i++)
-		q->ready[i] = q->result[i] = q->note[i] = -1;
+	kid_pipes_init(&q->p);
 	if (access(KMSGQ_DEVICE_PATH, F_OK))
 		SKIP(return, "%s is missing: kmsgq.ko is not loaded",
 		     KMSGQ_DEVICE_PATH);
 
-	snprintf(q->name, sizeof(q->name), "kmsgq-ring-%d", getpid());
-	kmsgq_unlink(q->name);
-	q->fd = kmsgq_open(q->name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	q->fd = create_own_queue(q->name, "kmsgq-ring", 0, &attr);
 	ASSERT_LE(0, q->fd) TH_LOG("creating %s: %s", q->name,
 				   strerror(-q->fd));
-	ASSERT_EQ(0, pipe2(q->ready, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(q->result, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(q->note, O_CLOEXEC));
+	ASSERT_EQ(0, kid_pipes_open(&q->p));
 	if (!qflags)
 		return;
 	ASSERT_EQ(0, ring_info(q->fd, &q->ri));
@@ -494,46 +248,12 @@ static void rctx_setup(struct __test_metadata *_metadata, struct rctx *q,
 	}
 }
 
-static int param_read(const char *path, long *val)
-{
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%ld", val) == 1;
-	fclose(f);
-	return ok ? 0 : -EIO;
-}
-
-static int param_write(const char *path, long val)
-{
-	char buf[32];
-	int fd, n, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = snprintf(buf, sizeof(buf), "%ld\n", val);
-	if (write(fd, buf, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static void rctx_teardown(struct rctx *q)
 {
 	int i;
 
 	kids_kill(&q->kids);
-	for (i = 0; i < 2; i++) {
-		if (q->ready[i] >= 0)
-			close(q->ready[i]);
-		if (q->result[i] >= 0)
-			close(q->result[i]);
-		if (q->note[i] >= 0)
-			close(q->note[i]);
-	}
+	kid_pipes_close(&q->p);
 	if (q->r.map)
 		kmsgq_ring_unmap(&q->r);
 	for (i = 0; i < MAX_MAPS; i++)
@@ -545,8 +265,8 @@ static void rctx_teardown(struct rctx *q)
 	if (q->fd >= 0)
 		close(q->fd);
 	kmsgq_unlink(q->name);
-	if (q->saved_max_queues >= 0)
-		param_write(PARAM_MAX_QUEUES, q->saved_max_queues);
+	if (q->restore_max_queues)
+		write_param("max_queues", q->saved_max_queues);
 }
 
 /* ---- helpers: in place ---- */
@@ -1180,7 +900,7 @@ static void child_catch_sigusr1(struct rctx *q, bool restart)
 {
 	struct sigaction sa = { .sa_handler = note_signal };
 
-	note_fd = q->note[1];
+	note_fd = q->p.note[1];
 	sa.sa_flags = restart ? SA_RESTART : 0;
 	if (sigaction(SIGUSR1, &sa, NULL))
 		_exit(2);
@@ -1197,13 +917,13 @@ TEST_F(ring, signal_without_sa_restart_interrupts_ring_wait_with_eintr)
 		struct timespec dl = deadline_in(CLOCK_MONOTONIC, SAFETY_NS);
 
 		child_catch_sigusr1(&self->q, false);
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		child_report(&self->q,
 			     kmsgq_ring_wait(&self->q.r, KMSGQ_RING_READABLE,
 					     CLOCK_MONOTONIC, &dl), 0, NULL);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(-EINTR, rep.ret);
@@ -1221,17 +941,17 @@ TEST_F(ring, signal_with_sa_restart_restarts_ring_wait_transparently)
 		struct timespec dl = deadline_in(CLOCK_MONOTONIC, SAFETY_NS);
 
 		child_catch_sigusr1(&self->q, true);
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		child_report(&self->q,
 			     kmsgq_ring_wait(&self->q.r, KMSGQ_RING_READABLE,
 					     CLOCK_MONOTONIC, &dl), 0, NULL);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
-	ASSERT_TRUE(read_all(self->q.note[0], &c, 1));
+	ASSERT_TRUE(read_all(self->q.p.note[0], &c, 1));
 	ASSERT_TRUE(wait_until_sleeping(pid));
-	EXPECT_FALSE(report_pending(&self->q));
+	EXPECT_FALSE(report_pending(&self->q.p));
 	ASSERT_EQ(0, put_seq(&self->q.r, 7));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(KMSGQ_RING_READABLE, rep.ret);
@@ -1281,7 +1001,7 @@ static void __attribute__((noreturn)) child_no_syscalls(struct rctx *q)
 	}
 	if (next != seq)
 		bad++;
-	child_write(q->result[1], &bad, sizeof(bad));
+	child_write(q->p.result[1], &bad, sizeof(bad));
 	syscall(SYS_exit, 0);
 	_exit(4);	/* not reached */
 }
@@ -1296,13 +1016,13 @@ TEST_F(ring, in_place_traffic_without_sleepers_makes_no_system_call)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		child_no_syscalls(&self->q);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	status = kids_reap(&self->q.kids, pid);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status %#x: %s", status,
 		       WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ?
 		       "killed by seccomp: a helper made a system call" : "");
-	ASSERT_TRUE(read_all(self->q.result[0], &bad, sizeof(bad)));
+	ASSERT_TRUE(read_all(self->q.p.result[0], &bad, sizeof(bad)));
 	EXPECT_EQ(0, bad);
 	EXPECT_FALSE(ring_readable(&self->q.r));
 }
@@ -1446,13 +1166,13 @@ TEST_F(ring, blocking_read_is_woken_by_in_place_commit)
 	if (pid == 0) {
 		ssize_t n;
 
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		n = read(self->q.fd, buf, sizeof(buf));
 		child_report(&self->q, n < 0 ? -errno : (int)n,
 			     n < 0 ? 0 : (__u32)n, buf);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 	EXPECT_NE(0, wakeup_bits(&self->q.r) & KMSGQ_RING_WAKE_CONSUMER);
 	EXPECT_EQ(1, stats(self->q.fd).recv_waiters);
 	pattern(msg, sizeof(msg), 5);
@@ -1476,12 +1196,12 @@ TEST_F(ring, blocking_write_on_full_ring_is_woken_by_in_place_release)
 		__u32 seq = RING_DEPTH;
 		ssize_t n;
 
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		n = write(self->q.fd, &seq, sizeof(seq));
 		child_report(&self->q, n < 0 ? -errno : (int)n, 0, NULL);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 	EXPECT_NE(0, wakeup_bits(&self->q.r) & KMSGQ_RING_WAKE_PRODUCER);
 	EXPECT_EQ(1, stats(self->q.fd).send_waiters);
 	ASSERT_EQ(0, get_seq(&self->q.r));
@@ -2266,7 +1986,7 @@ child_sleeper(struct rctx *q, enum sleep_how how, unsigned int events)
 			child_report(q, -errno, 0, NULL);
 	}
 	for (round = 0; round < SLEEP_ROUNDS; round++) {
-		child_ready(q);
+		child_ready(&q->p);
 		ret = sleep_until(q, how, epfd, events, 1000 + round);
 		if (ret)
 			break;
@@ -2295,15 +2015,15 @@ TEST_F(sleep, consumer_on_empty_ring_is_woken_by_commit_done_each_time)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		child_sleeper(&self->q, variant->how, KMSGQ_RING_READABLE);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	for (round = 0; round < SLEEP_ROUNDS; round++) {
-		ASSERT_TRUE(wait_until_blocked(&self->q, pid))
+		ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1))
 			TH_LOG("round %u", round);
 		EXPECT_NE(0, wakeup_bits(&self->q.r) &
 			     KMSGQ_RING_WAKE_CONSUMER)
 			TH_LOG("round %u: the sleeper did not arm the wakeup word",
 			       round);
-		ASSERT_FALSE(report_pending(&self->q));
+		ASSERT_FALSE(report_pending(&self->q.p));
 		ASSERT_EQ(0, put_seq(&self->q.r, round));
 	}
 	ASSERT_TRUE(read_report(&self->q, &rep));
@@ -2324,15 +2044,15 @@ TEST_F(sleep, producer_on_full_ring_is_woken_by_release_done_each_time)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		child_sleeper(&self->q, variant->how, KMSGQ_RING_WRITABLE);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	for (round = 0; round < SLEEP_ROUNDS; round++) {
-		ASSERT_TRUE(wait_until_blocked(&self->q, pid))
+		ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1))
 			TH_LOG("round %u", round);
 		EXPECT_NE(0, wakeup_bits(&self->q.r) &
 			     KMSGQ_RING_WAKE_PRODUCER)
 			TH_LOG("round %u: the sleeper did not arm the wakeup word",
 			       round);
-		ASSERT_FALSE(report_pending(&self->q));
+		ASSERT_FALSE(report_pending(&self->q.p));
 		ASSERT_EQ(round, get_seq(&self->q.r));
 	}
 	ASSERT_TRUE(read_report(&self->q, &rep));
@@ -2357,10 +2077,10 @@ TEST_F(sleep, consumer_is_woken_by_copy_mode_send)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		child_sleeper(&self->q, variant->how, KMSGQ_RING_READABLE);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	for (round = 0; round < SLEEP_ROUNDS; round++) {
-		ASSERT_TRUE(wait_until_blocked(&self->q, pid));
-		ASSERT_FALSE(report_pending(&self->q));
+		ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
+		ASSERT_FALSE(report_pending(&self->q.p));
 		ASSERT_EQ(0, kmsgq_send(self->q.fd, &round, sizeof(round),
 					0));
 	}
@@ -2400,7 +2120,7 @@ TEST_F(wake, one_commit_done_wakes_every_ring_waiter)
 			struct timespec dl = deadline_in(CLOCK_MONOTONIC,
 							 SAFETY_NS);
 
-			child_ready(&self->q);
+			child_ready(&self->q.p);
 			child_report(&self->q,
 				     kmsgq_ring_wait(&self->q.r,
 						     KMSGQ_RING_READABLE,
@@ -2408,9 +2128,9 @@ TEST_F(wake, one_commit_done_wakes_every_ring_waiter)
 				     0, NULL);
 		}
 	}
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	for (i = 0; i < 3; i++) {
-		ASSERT_TRUE(wait_until_blocked(&self->q, pid[i]));
+		ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid[i], 1));
 	}
 	EXPECT_EQ(3, stats(self->q.fd).recv_waiters);
 	ASSERT_EQ(0, put_seq(&self->q.r, 1));
@@ -2435,15 +2155,15 @@ TEST_F(wake, ring_wait_for_both_events_returns_the_one_that_came)
 	if (pid == 0) {
 		struct timespec dl = deadline_in(CLOCK_MONOTONIC, SAFETY_NS);
 
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		child_report(&self->q,
 			     kmsgq_ring_wait(&self->q.r,
 					     KMSGQ_RING_READABLE |
 					     KMSGQ_RING_WRITABLE,
 					     CLOCK_MONOTONIC, &dl), 0, NULL);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 	EXPECT_EQ(KMSGQ_RING_WAKE_CONSUMER | KMSGQ_RING_WAKE_PRODUCER,
 		  wakeup_bits(&self->q.r));
 	kmsgq_ring_release(&self->q.r, pos, 1);
@@ -2462,13 +2182,13 @@ TEST_F(wake, woken_sleeper_leaves_the_wakeup_word_clear)
 	if (pid == 0) {
 		struct timespec dl = deadline_in(CLOCK_MONOTONIC, SAFETY_NS);
 
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		child_report(&self->q,
 			     kmsgq_ring_wait(&self->q.r, KMSGQ_RING_READABLE,
 					     CLOCK_MONOTONIC, &dl), 0, NULL);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 	ASSERT_NE(0, wakeup_bits(&self->q.r) & KMSGQ_RING_WAKE_CONSUMER);
 	ASSERT_EQ(0, put_seq(&self->q.r, 1));
 	ASSERT_TRUE(read_report(&self->q, &rep));
@@ -2522,7 +2242,7 @@ TEST_F(wake, munmap_under_a_thread_in_ring_wait_leaves_it_to_be_woken)
 {
 	struct waiter_thread w = {
 		.ring = self->q.r,
-		.ready = self->q.ready[1],
+		.ready = self->q.p.ready[1],
 	};
 	struct kmsgq_ring r2;
 	pthread_t th;
@@ -2530,7 +2250,7 @@ TEST_F(wake, munmap_under_a_thread_in_ring_wait_leaves_it_to_be_woken)
 	int fd2;
 
 	ASSERT_EQ(0, pthread_create(&th, NULL, waiter_thread_fn, &w));
-	ASSERT_TRUE(read_all(self->q.ready[0], &tid, sizeof(tid)));
+	ASSERT_TRUE(read_all(self->q.p.ready[0], &tid, sizeof(tid)));
 	ASSERT_TRUE(wait_until_thread_sleeping(tid));
 	ASSERT_EQ(0, kmsgq_ring_unmap(&self->q.r));
 	EXPECT_EQ(0, mappings(self->q.fd));
@@ -2583,7 +2303,7 @@ TEST_F(lifetime, forked_child_produces_into_the_inherited_mapping)
 		/* Same ring: the parent's message is here. */
 		if (get_seq(r) != 0xfeed)
 			_exit(10);
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		for (seq = 0; seq < FORK_MSGS && !ret; seq++) {
 			dl = deadline_in(CLOCK_MONOTONIC, SAFETY_NS);
 			while ((ret = put_seq(r, seq)) == -EAGAIN) {
@@ -2595,16 +2315,16 @@ TEST_F(lifetime, forked_child_produces_into_the_inherited_mapping)
 		}
 		if (ret)
 			_exit(11);
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		/* Stay mapped until the parent has counted. */
-		if (read(self->q.note[0], &c, 1) != 1)
+		if (read(self->q.p.note[0], &c, 1) != 1)
 			_exit(12);
 		_exit(0);
 	}
-	close(self->q.ready[1]);
-	self->q.ready[1] = -1;
+	close(self->q.p.ready[1]);
+	self->q.p.ready[1] = -1;
 	/* The child has taken the message sent before the fork. */
-	ASSERT_TRUE(read_all(self->q.ready[0], &c, 1));
+	ASSERT_TRUE(read_all(self->q.p.ready[0], &c, 1));
 	for (seq = 0; seq < FORK_MSGS; seq++) {
 		dl = deadline_in(CLOCK_MONOTONIC, SAFETY_NS);
 		while ((got = get_seq(r)) == -EAGAIN) {
@@ -2614,9 +2334,9 @@ TEST_F(lifetime, forked_child_produces_into_the_inherited_mapping)
 		}
 		ASSERT_EQ(seq, got);
 	}
-	ASSERT_TRUE(read_all(self->q.ready[0], &c, 1));
+	ASSERT_TRUE(read_all(self->q.p.ready[0], &c, 1));
 	EXPECT_EQ(2, mappings(self->q.fd));
-	ASSERT_EQ(1, write(self->q.note[1], "x", 1));
+	ASSERT_EQ(1, write(self->q.p.note[1], "x", 1));
 	status = kids_reap(&self->q.kids, pid);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		TH_LOG("child status %#x", status);
@@ -2662,12 +2382,10 @@ TEST(ring_asked_for_one_slot_never_overwrites_an_unread_message)
 		.qflags = KMSGQ_OPEN_RING, .max_msgs = 1, .max_msgsize = 8,
 	};
 	unsigned int i, v;
-	char name[64];
+	char name[KMSGQ_NAME_MAX];
 	int fd;
 
-	snprintf(name, sizeof(name), "ring-one-%d", getpid());
-	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, 0600,
-			&attr);
+	fd = create_own_queue(name, "ring-one", O_NONBLOCK, &attr);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, kmsgq_unlink(name));
 	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
@@ -2701,10 +2419,11 @@ TEST_F(lifetime, unlinked_queue_lives_while_mapped_and_dies_with_last_munmap)
 {
 	struct kmsgq_ring r2;
 	char probe[KMSGQ_NAME_MAX];
-	long nr, saved;
+	unsigned long saved;
 	int fd2, ret;
+	long nr;
 
-	if (param_read(PARAM_MAX_QUEUES, &saved) ||
+	if (read_param("max_queues", &saved) ||
 	    access(PARAM_MAX_QUEUES, W_OK))
 		SKIP(return, "cannot change %s", PARAM_MAX_QUEUES);
 	snprintf(probe, sizeof(probe), "kmsgq-ring-probe-%d", getpid());
@@ -2722,8 +2441,9 @@ TEST_F(lifetime, unlinked_queue_lives_while_mapped_and_dies_with_last_munmap)
 
 	/* Count the queues alive: the lowest max_queues that admits one more. */
 	self->q.saved_max_queues = saved;
+	self->q.restore_max_queues = true;
 	for (nr = 0; nr < 4096; nr++) {
-		ASSERT_EQ(0, param_write(PARAM_MAX_QUEUES, nr + 1));
+		ASSERT_EQ(0, write_param("max_queues", nr + 1));
 		ret = probe_create(probe);
 		if (!ret)
 			break;
@@ -2733,7 +2453,7 @@ TEST_F(lifetime, unlinked_queue_lives_while_mapped_and_dies_with_last_munmap)
 	ASSERT_LT(0, nr) TH_LOG("the mapped queue is not counted");
 
 	/* With exactly that many allowed, the mapping pins one of them ... */
-	ASSERT_EQ(0, param_write(PARAM_MAX_QUEUES, nr));
+	ASSERT_EQ(0, write_param("max_queues", nr));
 	EXPECT_EQ(-ENOSPC, probe_create(probe));
 	/* ... until it goes. */
 	ASSERT_EQ(0, rctx_ring_unmap(&self->q, &r2));
@@ -2848,13 +2568,13 @@ TEST_F(rdonly, read_only_file_sleeps_in_ring_wait_until_a_commit)
 	if (pid == 0) {
 		struct timespec dl = deadline_in(CLOCK_MONOTONIC, SAFETY_NS);
 
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		child_report(&self->q,
 			     kmsgq_ring_wait(&ro, KMSGQ_RING_READABLE,
 					     CLOCK_MONOTONIC, &dl), 0, NULL);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 	ASSERT_EQ(0, put_seq(&self->q.r, 3));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(KMSGQ_RING_READABLE, rep.ret);

@@ -51,44 +51,12 @@
  * sees no operation finish for SOAK_STALL_S seconds reports a hang, with
  * the kernel stacks of the workers.
  */
-#define _GNU_SOURCE
+#include "kmsgq_test.h"
+
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <kmsgq.h>
-
-/*
- * The harness does not build clean with -Wextra: its SIGALRM handler leaves
- * a parameter unused, and each TEST_F() wrapper keeps a local across
- * setjmp().  No code of this file calls setjmp().
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#define NSEC_PER_SEC		1000000000LL
-#define NSEC_PER_MSEC		1000000LL
 
 #define SOAK_WORKERS		6
 #define SOAK_OPS		3000	/* per worker, in the fixed-size run */
@@ -122,8 +90,6 @@
 #define SOAK_NO_PRIO		(~0U)
 
 #define SOAK_MAGIC		0x6b6d7167U
-#define PARAM_DIR		"/sys/module/kmsgq/parameters/"
-#define DEBUGFS_QUEUES		"/sys/kernel/debug/kmsgq/queues"
 
 /* Set by main() from the command line and the environment. */
 static unsigned long soak_seconds;
@@ -236,32 +202,6 @@ static __u64 mix64(__u64 x)
 	x ^= x >> 27;
 	x *= 0x94d049bb133111ebULL;
 	return x ^ (x >> 31);
-}
-
-static __u32 mix32(__u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352d;
-	x ^= x >> 15;
-	x *= 0x846ca68b;
-	return x ^ (x >> 16);
-}
-
-/* xorshift64* */
-static __u64 rnd(__u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545f4914f6cdd1dULL;
-}
-
-static __s64 now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 static struct timespec ts_from_ns(__s64 ns)
@@ -403,7 +343,7 @@ struct worker {
 	__u32 sender;
 	__u32 seq;		/* next sequence number to send */
 	__u64 seed;
-	__u64 rnd;
+	uint64_t rnd;
 	bool sa_restart;	/* SIGUSR1's handler has SA_RESTART */
 	bool alarm_armed;	/* an interval timer's SIGALRM may come */
 	int epfd;
@@ -1180,8 +1120,12 @@ static void op_poll(struct worker *w, struct handle *h)
 	int timeout = below(w, 3) ? 0 : (int)below(w, SOAK_WAIT_MS);
 	long ret;
 
+	/*
+	 * poll() says EINTR when a handled signal is pending and nothing is
+	 * ready, even with a zero timeout (fs/select.c, do_poll()).
+	 */
 	ret = sys_ret(poll(&pfd, 1, timeout));
-	check_err(w, h, "poll", ret, timeout ? A_EINTR : 0);
+	check_err(w, h, "poll", ret, A_EINTR);
 	if (ret > 0 && (pfd.revents & ~pfd.events))
 		worker_fail(w, "poll of %s for %#x: revents %#x", handle_desc(w, h),
 			    pfd.events, pfd.revents);
@@ -1264,16 +1208,11 @@ static void op_unmap(struct worker *w)
 static long ring_wait(struct kmsgq_ring *r, __u32 events,
 		      const struct call *c)
 {
-	struct kmsgq_ring_wait rw = {
-		.size = sizeof(rw),
-		.flags = KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE,
-		.events = events,
-		.clockid = c->clock,
-		.timeout = { c->ts.tv_sec, c->ts.tv_nsec },
-	};
-
 	if (c->flags & KMSGQ_XFER_RELATIVE)
-		return sys_ret(ioctl(r->fd, KMSGQ_IOC_RING_WAIT, &rw));
+		return ring_ioctl(r->fd, KMSGQ_IOC_RING_WAIT,
+				  KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE,
+				  events, c->clock, c->ts.tv_sec,
+				  c->ts.tv_nsec);
 	return kmsgq_ring_wait(r, events, c->clock, c->dl);
 }
 
@@ -1419,12 +1358,10 @@ static void op_stats(struct worker *w, struct handle *h)
 static long xfer_raw(int fd, bool send, struct kmsgq_msg *m, __u32 nr,
 		     __u32 flags, __s32 clockid, __s64 sec, __s64 nsec)
 {
-	struct kmsgq_xfer x = {
-		.size = sizeof(x), .flags = flags, .msgs = (uintptr_t)m,
-		.nr = nr, .clockid = clockid, .timeout = { sec, nsec },
-	};
+	struct kmsgq_timespec ts = { sec, nsec };
 
-	return sys_ret(ioctl(fd, send ? KMSGQ_IOC_SEND : KMSGQ_IOC_RECV, &x));
+	return xfer_ioctl(fd, send ? KMSGQ_IOC_SEND : KMSGQ_IOC_RECV,
+			  (uintptr_t)m, nr, flags, clockid, &ts);
 }
 
 /* Calls that must fail, each with one errno (or a few, when it may sleep). */
@@ -1913,48 +1850,14 @@ FIXTURE(soak) {
 	bool killed[SOAK_WORKERS];
 	bool done[SOAK_WORKERS];
 	char prefix[32];	/* of every name the run uses */
-	char saved_queues[32];
-	char saved_bytes[32];
+	unsigned long saved_queues;
+	unsigned long saved_bytes;
 	bool limits_set;
 	int probe_small, probe_small_err;
 	int probe_big, probe_big_err;
-	int listed_before;	/* queues debugfs lists; -1: no debugfs */
+	int listed_before;	/* queues debugfs lists; < 0: no debugfs */
 	unsigned long long signals, kills, exits;
 };
-
-static int param_read(const char *name, char *buf, size_t size)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return n ? -errno : -EIO;
-	buf[n] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
-static int param_write(const char *name, const char *val)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), PARAM_DIR "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
 
 /*
  * Create queues of one shape until a create fails, then remove them:
@@ -1986,41 +1889,17 @@ static int count_fitting(const char *prefix, __u32 depth, __u32 msgsize,
 	return n;
 }
 
-/* Queues debugfs lists, and in *ours those named @prefix...; -1 if none. */
-static int debugfs_queues(const char *prefix, int *ours)
-{
-	FILE *f = fopen(DEBUGFS_QUEUES, "r");
-	char line[512];
-	int n = 0;
-
-	*ours = 0;
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f)) {
-		n++;
-		if (!strncmp(line, prefix, strlen(prefix)))
-			(*ours)++;
-	}
-	fclose(f);
-	return n;
-}
-
 static void restore_limits(FIXTURE_DATA(soak) *self)
 {
 	if (!self->limits_set)
 		return;
-	param_write("max_queues", self->saved_queues);
-	param_write("user_bytes_max", self->saved_bytes);
+	write_param("max_queues", self->saved_queues);
+	write_param("user_bytes_max", self->saved_bytes);
 	self->limits_set = false;
 }
 
 FIXTURE_SETUP(soak)
 {
-	char val[32];
 	unsigned int i;
 	int ours;
 
@@ -2047,19 +1926,16 @@ FIXTURE_SETUP(soak)
 	}
 	self->sh->seed = soak_seed;
 	self->sh->timed = soak_seconds > 0;
-	self->listed_before = debugfs_queues(self->prefix, &ours);
+	self->listed_before = debugfs_count_queues(self->prefix, &ours);
 
 	/* Low limits, so that ENOSPC and EMFILE come up; root only. */
-	if (!param_read("max_queues", self->saved_queues,
-			sizeof(self->saved_queues)) &&
-	    !param_read("user_bytes_max", self->saved_bytes,
-			sizeof(self->saved_bytes))) {
+	if (!read_param("max_queues", &self->saved_queues) &&
+	    !read_param("user_bytes_max", &self->saved_bytes)) {
 		self->limits_set = true;
-		snprintf(val, sizeof(val), "%u", SOAK_MAX_QUEUES);
-		if (param_write("max_queues", val))
+		if (write_param("max_queues", SOAK_MAX_QUEUES))
 			restore_limits(self);
-		snprintf(val, sizeof(val), "%lu", SOAK_USER_BYTES);
-		if (self->limits_set && param_write("user_bytes_max", val))
+		if (self->limits_set &&
+		    write_param("user_bytes_max", SOAK_USER_BYTES))
 			restore_limits(self);
 	}
 	if (self->limits_set) {
@@ -2234,7 +2110,7 @@ static void supervise(FIXTURE_DATA(soak) *self, __u64 seed)
 	struct soak_shared *sh = self->sh;
 	__s64 start = now_ns(CLOCK_MONOTONIC), last_change = start, t;
 	unsigned long long ops, last_ops = 0, next_kill = SOAK_KILL_EVERY;
-	__u64 r = mix64(seed ^ 0x5eed) | 1;
+	uint64_t r = mix64(seed ^ 0x5eed) | 1;
 	unsigned int slot, i, live;
 
 	for (;;) {
@@ -2368,7 +2244,7 @@ TEST_F_TIMEOUT(soak, random_operations_under_signals_and_kills,
 			TH_LOG("unlink %s: %s", sh->names[i], strerror(-ret));
 	}
 	/* Every queue goes once its name and the last descriptor are gone. */
-	listed = debugfs_queues(self->prefix, &ours);
+	listed = debugfs_count_queues(self->prefix, &ours);
 	probed = self->limits_set;
 	if (probed) {
 		small = count_fitting(self->prefix, 1, 1, &small_err);

@@ -22,33 +22,7 @@
  *
  * Messages go through libkmsgq, as an application would send them.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <kmsgq.h>
-
-/*
- * The harness does not build clean with -Wextra: its SIGALRM handler leaves
- * a parameter unused, and each TEST_F() wrapper keeps a local across
- * setjmp().  No code of this file calls setjmp().
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
+#include "kmsgq_test.h"
 
 #define NR_PRODUCERS		4
 #define NR_CONSUMERS		4
@@ -149,10 +123,7 @@ FIXTURE_SETUP(stress)
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->shm);
 
-	snprintf(self->name, sizeof(self->name), "kmsgq-stress-%d", getpid());
-	kmsgq_unlink(self->name);
-	self->fd = kmsgq_open(self->name, O_RDWR | O_CREAT | O_EXCL, 0600,
-			      &attr);
+	self->fd = create_own_queue(self->name, "kmsgq-stress", 0, &attr);
 	ASSERT_LE(0, self->fd) TH_LOG("creating %s: %s", self->name,
 				      strerror(-self->fd));
 }
@@ -176,16 +147,6 @@ FIXTURE_TEARDOWN(stress)
 }
 
 /* ---- what a message is ---- */
-
-static __u32 mix32(__u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352d;
-	x ^= x >> 15;
-	x *= 0x846ca68b;
-	x ^= x >> 16;
-	return x;
-}
 
 static __u32 fnv1a(__u32 hash, const void *buf, size_t len)
 {
@@ -498,11 +459,6 @@ static int stress_reap(FIXTURE_DATA(stress) *self, int *status)
 		}
 	}
 	return -1;
-}
-
-static bool exited_ok(int status)
-{
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 TEST_F_TIMEOUT(stress, every_message_arrives_once_intact_and_in_order,

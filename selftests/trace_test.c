@@ -5,35 +5,10 @@
  * when a receiver or a ring waiter sleeps and kmsgq_wake when a sender
  * wakes it.  Skips where the kernel has no tracing (the debug kernel).
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
-#include <kmsgq.h>
-
-#include "kselftest_harness.h"
+#include "kmsgq_test.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define EVENTS		TRACEFS "/events/kmsgq"
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
 
 /* The trace buffer as text, NUL-terminated, in a malloc()ed buffer. */
 static char *read_trace(void)
@@ -104,11 +79,8 @@ FIXTURE_SETUP(trace)
 	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
 	ASSERT_EQ(0, write_file(EVENTS "/enable", "1"));
 
-	snprintf(self->name, sizeof(self->name), "trace-%d", getpid());
+	self->fd = create_own_queue(self->name, "trace", 0, NULL);
 	snprintf(self->tag, sizeof(self->tag), "q=%s ", self->name);
-	kmsgq_unlink(self->name);
-	self->fd = kmsgq_open(self->name, O_RDWR | O_CREAT | O_EXCL, 0600,
-			      NULL);
 	ASSERT_LE(0, self->fd) TH_LOG("%s", strerror(-self->fd));
 }
 
@@ -184,14 +156,7 @@ TEST_F(trace, sleeping_receiver_blocks_and_is_woken)
 		      0 : 1);
 	}
 	/* Wait until the child sleeps in the kernel, then wake it. */
-	for (int i = 0; i < 2000; i++) {
-		struct kmsgq_stats st;
-
-		ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
-		if (st.recv_waiters)
-			break;
-		usleep(5000);
-	}
+	ASSERT_EQ(0, wait_sleepers(self->fd, false, 1));
 	ASSERT_EQ(0, kmsgq_send(self->fd, "hi", 2, 0));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));
@@ -222,10 +187,8 @@ TEST_F(trace, ring_waiter_blocks_and_in_place_commit_wakes_it)
 	int fd, status;
 	char *trace;
 
-	snprintf(name, sizeof(name), "trace-%d-ring", getpid());
+	fd = create_own_queue(name, "trace-ring", 0, &attr);
 	snprintf(tag, sizeof(tag), "q=%s ", name);
-	kmsgq_unlink(name);
-	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
 	ASSERT_LE(0, fd) TH_LOG("%s", strerror(-fd));
 	ASSERT_EQ(0, kmsgq_ring_map(fd, &ring));
 
@@ -235,14 +198,7 @@ TEST_F(trace, ring_waiter_blocks_and_in_place_commit_wakes_it)
 		_exit(kmsgq_ring_wait(&ring, KMSGQ_RING_READABLE,
 				      CLOCK_MONOTONIC, NULL) ==
 		      KMSGQ_RING_READABLE ? 0 : 1);
-	for (int i = 0; i < 2000; i++) {
-		struct kmsgq_stats st;
-
-		ASSERT_EQ(0, kmsgq_stats(fd, &st));
-		if (st.recv_waiters)
-			break;
-		usleep(5000);
-	}
+	ASSERT_EQ(0, wait_sleepers(fd, false, 1));
 	ASSERT_EQ(1, kmsgq_ring_reserve(&ring, 1, &pos));
 	memcpy(kmsgq_ring_slot(&ring, pos), "zc", 2);
 	kmsgq_ring_commit(&ring, pos, 2);

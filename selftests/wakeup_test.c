@@ -6,69 +6,30 @@
  * producers it made room for; a non-blocking ring receive that loses a
  * claim race says EAGAIN, never ETIMEDOUT or EINTR.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdio.h>
-#include <string.h>
-#include <stdint.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "kmsgq_test.h"
 
-#include <kmsgq.h>
-
-#pragma GCC diagnostic ignored "-Wclobbered"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-/* Wait until the queue has @n sleepers of a kind (send or receive). */
-static int wait_sleepers(int fd, bool send, unsigned int n)
+/* Reap @pid within 5 s: its exit status, 128 if killed, -1 if stuck. */
+static int reap_exit_status(pid_t pid)
 {
-	struct kmsgq_stats st;
-	int i;
+	int status = reap_within(pid, 5000);
 
-	for (i = 0; i < 500; i++) {
-		if (kmsgq_stats(fd, &st))
-			return -1;
-		if ((send ? st.send_waiters : st.recv_waiters) == n) {
-			usleep(100000);	/* queued, not just counted */
-			return 0;
-		}
-		usleep(10000);
+	if (status == -ETIMEDOUT) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
 	}
-	return -1;
-}
-
-/* Reap @pid within @secs seconds: its exit status, or -1 (then killed). */
-static int reap_within(pid_t pid, int secs)
-{
-	int status, i;
-
-	for (i = 0; i < secs * 100; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-		usleep(10000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
+	if (status < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 TEST(a_small_buffer_receiver_passes_on_its_wakeup)
 {
 	struct kmsgq_attr attr = { .max_msgs = 4, .max_msgsize = 100 };
-	char name[64], buf[100] = "x";
+	char name[KMSGQ_NAME_MAX], buf[100] = "x";
 	pid_t a, b;
 	int fd, r;
 
-	snprintf(name, sizeof(name), "wake-small-%d", getpid());
-	kmsgq_unlink(name);
-	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	fd = create_own_queue(name, "wake-small", 0, &attr);
 	ASSERT_LE(0, fd);
 
 	a = fork();
@@ -84,9 +45,10 @@ TEST(a_small_buffer_receiver_passes_on_its_wakeup)
 	}
 	ASSERT_EQ(0, wait_sleepers(fd, false, 2));
 	ASSERT_EQ(0, kmsgq_send(fd, buf, 50, 0));
-	EXPECT_EQ(0, reap_within(a, 5));
+	EXPECT_EQ(0, reap_exit_status(a));
 	/* B must get the message A could not take. */
-	EXPECT_EQ(0, reap_within(b, 5)) TH_LOG("the receiver that fits sleeps on");
+	EXPECT_EQ(0, reap_exit_status(b))
+		TH_LOG("the receiver that fits sleeps on");
 	kmsgq_close(fd);
 	kmsgq_unlink(name);
 }
@@ -97,15 +59,13 @@ TEST(skipping_empty_ring_slots_wakes_a_producer)
 		.qflags = KMSGQ_OPEN_RING, .max_msgs = 2, .max_msgsize = 64,
 	};
 	struct kmsgq_msg m = { 0, 64, 0 };
-	char name[64], buf[64] = "y";
+	char name[KMSGQ_NAME_MAX], buf[64] = "y";
 	struct kmsgq_ring r;
 	__u32 pos;
 	pid_t p;
 	int fd;
 
-	snprintf(name, sizeof(name), "wake-ring-%d", getpid());
-	kmsgq_unlink(name);
-	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	fd = create_own_queue(name, "wake-ring", 0, &attr);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, kmsgq_ring_map(fd, &r));
 	/* Fill the ring with two slots that carry no message. */
@@ -122,7 +82,8 @@ TEST(skipping_empty_ring_slots_wakes_a_producer)
 	ASSERT_EQ(0, wait_sleepers(fd, true, 1));
 	/* Frees both slots, receives nothing. */
 	EXPECT_EQ(-EAGAIN, kmsgq_receive_batch(fd, &m, 1, KMSGQ_XFER_NONBLOCK, 0, NULL));
-	EXPECT_EQ(0, reap_within(p, 5)) TH_LOG("the producer sleeps on a free ring");
+	EXPECT_EQ(0, reap_exit_status(p))
+		TH_LOG("the producer sleeps on a free ring");
 	kmsgq_ring_unmap(&r);
 	kmsgq_close(fd);
 	kmsgq_unlink(name);
@@ -136,14 +97,11 @@ TEST(nonblocking_ring_receive_never_times_out)
 	};
 	struct kmsgq_msg m = { 0, 0, 0 };
 	struct timespec past, end;
-	char name[64], buf[64] = "z";
+	char name[KMSGQ_NAME_MAX], buf[64] = "z";
 	int fd, i, r, status, bad = 0;
 	pid_t kids[3];
 
-	snprintf(name, sizeof(name), "wake-nb-%d", getpid());
-	kmsgq_unlink(name);
-	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, 0600,
-			&attr);
+	fd = create_own_queue(name, "wake-nb", O_NONBLOCK, &attr);
 	ASSERT_LE(0, fd);
 	for (i = 0; i < 3; i++) {
 		kids[i] = fork();

@@ -18,61 +18,22 @@
  * only acts on a blocked child once /proc shows it sleeping, polled a
  * bounded number of times.  Teardown kills and reaps any child left over.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "kmsgq_test.h"
+
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/select.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <kmsgq.h>
-
-/*
- * The harness does not build clean with -Wextra: its SIGALRM handler leaves
- * a parameter unused, and each TEST_F() wrapper keeps a local across
- * setjmp().  No code of this file calls setjmp().
- */
-#pragma GCC diagnostic ignored "-Wclobbered"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#include "kselftest_harness.h"
-#pragma GCC diagnostic pop
-
-#define NSEC_PER_SEC		1000000000LL
-#define NSEC_PER_MSEC		1000000LL
 
 /* How far ahead a timed call's deadline lies: long enough to have to sleep. */
 #define TIMEOUT_NS		(50 * NSEC_PER_MSEC)
 
-/* Looks at /proc before giving up on a child going to sleep, 1 ms apart. */
-#define PROC_POLL_TRIES		5000
 /* Looks at /proc confirming that sleepers stayed asleep, 1 ms apart. */
 #define STILL_ASLEEP_TRIES	100
 
-/* Children one test may run at once. */
-#define MAX_KIDS		8
 /* Blocked tasks in the exclusive-wakeup tests. */
 #define NR_WAITERS		4
 
 /* Payload bytes a child reports back. */
 #define REPORT_DATA		64
-
-/* Children of the current test, killed and reaped by teardown if left. */
-struct kids {
-	pid_t pid[MAX_KIDS];
-	unsigned int nr;
-};
 
 /* What a child saw, written whole (it is smaller than PIPE_BUF). */
 struct report {
@@ -87,13 +48,20 @@ struct report {
 struct qctx {
 	char name[KMSGQ_NAME_MAX];
 	int fd;
-	int ready[2];	/* child -> test: about to block */
-	int result[2];	/* child -> test: struct report */
-	int note[2];	/* child's signal handler -> test: it ran */
+	struct kid_pipes p;	/* result: struct report */
 	struct kids kids;
 };
 
 /* ---- helpers: queues and messages ---- */
+
+/* xfer_ioctl() of the @nr messages at @msgs. */
+static int xfer_array(int fd, unsigned long cmd, struct kmsgq_msg *msgs,
+		      __u32 nr, __u32 flags, __s32 clockid,
+		      const struct kmsgq_timespec *timeout)
+{
+	return xfer_ioctl(fd, cmd, (uintptr_t)msgs, nr, flags, clockid,
+			  timeout);
+}
 
 static struct kmsgq_msg msg(const void *buf, __u32 len, __u32 prio)
 {
@@ -104,31 +72,11 @@ static struct kmsgq_msg msg(const void *buf, __u32 len, __u32 prio)
 	};
 }
 
-/* One raw KMSGQ_IOC_SEND or KMSGQ_IOC_RECV: its result, or -errno. */
-static int xfer_ioctl(int fd, unsigned long cmd, struct kmsgq_msg *msgs,
-		      __u32 nr, __u32 flags, __s32 clockid,
-		      const struct kmsgq_timespec *timeout)
-{
-	struct kmsgq_xfer x = {
-		.size = sizeof(x),
-		.flags = flags,
-		.msgs = (uintptr_t)msgs,
-		.nr = nr,
-		.clockid = clockid,
-	};
-	int ret;
-
-	if (timeout)
-		x.timeout = *timeout;
-	ret = ioctl(fd, cmd, &x);
-	return ret < 0 ? -errno : ret;
-}
-
 static int send_one(int fd, const void *buf, __u32 len, __u32 prio)
 {
 	struct kmsgq_msg m = msg(buf, len, prio);
 
-	return xfer_ioctl(fd, KMSGQ_IOC_SEND, &m, 1, 0, 0, NULL);
+	return xfer_array(fd, KMSGQ_IOC_SEND, &m, 1, 0, 0, NULL);
 }
 
 /* Receive one message into @buf of @size bytes: its length, or -errno. */
@@ -137,64 +85,11 @@ static int recv_one(int fd, void *buf, __u32 size, __u32 flags)
 	struct kmsgq_msg m = msg(buf, size, 0);
 	int ret;
 
-	ret = xfer_ioctl(fd, KMSGQ_IOC_RECV, &m, 1, flags, 0, NULL);
+	ret = xfer_array(fd, KMSGQ_IOC_RECV, &m, 1, flags, 0, NULL);
 	return ret < 0 ? ret : (int)m.len;
 }
 
-/* Messages queued now, or -errno. */
-static int queued(int fd)
-{
-	struct kmsgq_attr attr;
-	int ret;
-
-	ret = kmsgq_getattr(fd, &attr);
-	return ret < 0 ? ret : (int)attr.cur_msgs;
-}
-
-/* Fill @buf with bytes that depend on @seed and on each byte's offset. */
-static void pattern(void *buf, size_t len, unsigned int seed)
-{
-	unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (unsigned char)(seed * 131 + i * 7 + 1);
-}
-
-static bool pattern_ok(const void *buf, size_t len, unsigned int seed)
-{
-	const unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (p[i] != (unsigned char)(seed * 131 + i * 7 + 1))
-			return false;
-	return true;
-}
-
-/* A page no access is allowed to: any copy to or from it faults. */
-static void *fault_page(void)
-{
-	return mmap(NULL, getpagesize(), PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-}
-
-/* Whether @fd reports @events right now. */
-static bool ready_now(int fd, short events)
-{
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & events);
-}
-
-static __s64 now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
+/* @ns as a struct kmsgq_timespec. */
 static struct kmsgq_timespec kts(__s64 ns)
 {
 	return (struct kmsgq_timespec){
@@ -204,67 +99,6 @@ static struct kmsgq_timespec kts(__s64 ns)
 }
 
 /* ---- helpers: child processes ---- */
-
-static pid_t kids_fork(struct kids *k)
-{
-	pid_t pid;
-
-	if (k->nr == MAX_KIDS)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid > 0)
-		k->pid[k->nr++] = pid;
-	return pid;
-}
-
-/* Reap @pid: true if it exited with status 0. */
-static bool kids_reap(struct kids *k, pid_t pid)
-{
-	unsigned int i;
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return false;
-	for (i = 0; i < k->nr; i++)
-		if (k->pid[i] == pid)
-			k->pid[i] = 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-static void kids_kill(struct kids *k)
-{
-	unsigned int i;
-
-	for (i = 0; i < k->nr; i++) {
-		if (k->pid[i] <= 0)
-			continue;
-		kill(k->pid[i], SIGKILL);
-		waitpid(k->pid[i], NULL, 0);
-		k->pid[i] = 0;
-	}
-	k->nr = 0;
-}
-
-/* One field of /proc/<pid>/stat is the state letter: 'S' is asleep. */
-static char task_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
 
 /* Times @pid gave up the CPU of its own accord (went to sleep), or -1. */
 static long task_nvcsw(pid_t pid)
@@ -284,48 +118,6 @@ static long task_nvcsw(pid_t pid)
 	return nvcsw;
 }
 
-/* Whether @pid is seen asleep within PROC_POLL_TRIES looks. */
-static bool wait_until_sleeping(pid_t pid)
-{
-	int i;
-
-	for (i = 0; i < PROC_POLL_TRIES; i++) {
-		if (task_state(pid) == 'S')
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
-static bool read_all(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= n;
-	}
-	return true;
-}
-
-static void child_write(int fd, const void *buf, size_t len)
-{
-	if (write(fd, buf, len) != (ssize_t)len)
-		_exit(2);
-}
-
-/* In a child: say the next call is the one that blocks. */
-static void child_ready(struct qctx *q)
-{
-	child_write(q->ready[1], "r", 1);
-}
-
 /* In a child: report what the call returned, and exit. */
 static void __noreturn
 child_report(struct qctx *q, int ret, const struct kmsgq_msg *m)
@@ -339,47 +131,13 @@ child_report(struct qctx *q, int ret, const struct kmsgq_msg *m)
 			memcpy(rep.data, (void *)(uintptr_t)m->buf,
 			       m->len < REPORT_DATA ? m->len : REPORT_DATA);
 	}
-	child_write(q->result[1], &rep, sizeof(rep));
+	child_write(q->p.result[1], &rep, sizeof(rep));
 	_exit(0);
-}
-
-/* In the test, once every child is forked: EOF now means a child died. */
-static void close_child_ends(struct qctx *q)
-{
-	close(q->ready[1]);
-	close(q->result[1]);
-	close(q->note[1]);
-	q->ready[1] = q->result[1] = q->note[1] = -1;
-}
-
-/*
- * Wait for @nr children to say they are about to block, then until /proc
- * shows each of @pid asleep.
- */
-static bool wait_until_blocked(struct qctx *q, const pid_t *pid,
-			       unsigned int nr)
-{
-	unsigned int i;
-	char c;
-
-	for (i = 0; i < nr; i++)
-		if (!read_all(q->ready[0], &c, 1))
-			return false;
-	for (i = 0; i < nr; i++)
-		if (!wait_until_sleeping(pid[i]))
-			return false;
-	return true;
 }
 
 static bool read_report(struct qctx *q, struct report *rep)
 {
-	return read_all(q->result[0], rep, sizeof(*rep));
-}
-
-/* Whether a report is waiting to be read. */
-static bool report_pending(struct qctx *q)
-{
-	return ready_now(q->result[0], POLLIN);
+	return read_all(q->p.result[0], rep, sizeof(*rep));
 }
 
 /*
@@ -392,36 +150,21 @@ static void qctx_setup(struct __test_metadata *_metadata, struct qctx *q,
 	struct kmsgq_attr attr = { .max_msgs = depth, .max_msgsize = msgsize };
 
 	q->fd = -1;
-	q->ready[0] = q->ready[1] = -1;
-	q->result[0] = q->result[1] = -1;
-	q->note[0] = q->note[1] = -1;
+	kid_pipes_init(&q->p);
 	if (access(KMSGQ_DEVICE_PATH, F_OK))
 		SKIP(return, "%s is missing: kmsgq.ko is not loaded",
 		     KMSGQ_DEVICE_PATH);
 
-	snprintf(q->name, sizeof(q->name), "kmsgq-xfer-%d", getpid());
-	kmsgq_unlink(q->name);
-	q->fd = kmsgq_open(q->name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	q->fd = create_own_queue(q->name, "kmsgq-xfer", 0, &attr);
 	ASSERT_LE(0, q->fd) TH_LOG("creating %s: %s", q->name,
 				   strerror(-q->fd));
-	ASSERT_EQ(0, pipe2(q->ready, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(q->result, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(q->note, O_CLOEXEC));
+	ASSERT_EQ(0, kid_pipes_open(&q->p));
 }
 
 static void qctx_teardown(struct qctx *q)
 {
-	int i;
-
 	kids_kill(&q->kids);
-	for (i = 0; i < 2; i++) {
-		if (q->ready[i] >= 0)
-			close(q->ready[i]);
-		if (q->result[i] >= 0)
-			close(q->result[i]);
-		if (q->note[i] >= 0)
-			close(q->note[i]);
-	}
+	kid_pipes_close(&q->p);
 	if (q->fd >= 0) {
 		kmsgq_close(q->fd);
 		kmsgq_unlink(q->name);
@@ -450,7 +193,7 @@ static int send_msgs(int fd, enum xfer_mode mode, struct kmsgq_msg *msgs,
 	ssize_t ret;
 
 	if (mode == XFER_BATCH)
-		return xfer_ioctl(fd, KMSGQ_IOC_SEND, msgs, nr, 0, 0, NULL);
+		return xfer_array(fd, KMSGQ_IOC_SEND, msgs, nr, 0, 0, NULL);
 	for (i = 0; i < nr; i++) {
 		if (i && !ready_now(fd, POLLOUT))
 			break;
@@ -462,7 +205,7 @@ static int send_msgs(int fd, enum xfer_mode mode, struct kmsgq_msg *msgs,
 			else if ((size_t)ret != msgs[i].len)
 				ret = -EIO;
 		} else {
-			ret = xfer_ioctl(fd, KMSGQ_IOC_SEND, &msgs[i], 1, 0, 0,
+			ret = xfer_array(fd, KMSGQ_IOC_SEND, &msgs[i], 1, 0, 0,
 					 NULL);
 		}
 		if (ret < 0)
@@ -479,7 +222,7 @@ static int recv_msgs(int fd, enum xfer_mode mode, struct kmsgq_msg *msgs,
 	ssize_t ret;
 
 	if (mode == XFER_BATCH)
-		return xfer_ioctl(fd, KMSGQ_IOC_RECV, msgs, nr, 0, 0, NULL);
+		return xfer_array(fd, KMSGQ_IOC_RECV, msgs, nr, 0, 0, NULL);
 	for (i = 0; i < nr; i++) {
 		if (i && !ready_now(fd, POLLIN))
 			break;
@@ -493,7 +236,7 @@ static int recv_msgs(int fd, enum xfer_mode mode, struct kmsgq_msg *msgs,
 				msgs[i].prio = 0;
 			}
 		} else {
-			ret = xfer_ioctl(fd, KMSGQ_IOC_RECV, &msgs[i], 1, 0, 0,
+			ret = xfer_array(fd, KMSGQ_IOC_RECV, &msgs[i], 1, 0, 0,
 					 NULL);
 		}
 		if (ret < 0)
@@ -681,12 +424,12 @@ TEST_F(xfer, receiver_blocked_on_empty_queue_is_woken_by_send)
 	if (!pid) {
 		for (i = 0; i < 4; i++)
 			m[i] = msg(in[i], sizeof(in[i]), 0);
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		ret = recv_msgs(self->q.fd, variant->mode, m, 4);
 		child_report(&self->q, ret, &m[0]);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, &pid, 1));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 
 	m[0] = msg(out, sizeof(out), 0);
 	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, m, 1));
@@ -694,7 +437,7 @@ TEST_F(xfer, receiver_blocked_on_empty_queue_is_woken_by_send)
 	EXPECT_EQ(1, rep.ret);
 	EXPECT_EQ(sizeof(out), rep.len);
 	EXPECT_STREQ(out, rep.data);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 }
 
 TEST_F(xfer, sender_blocked_on_full_queue_is_woken_by_receive)
@@ -713,12 +456,12 @@ TEST_F(xfer, sender_blocked_on_full_queue_is_woken_by_receive)
 	if (!pid) {
 		m[0] = msg(&extra[0], sizeof(extra[0]), 0);
 		m[1] = msg(&extra[1], sizeof(extra[1]), 0);
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		ret = send_msgs(self->q.fd, variant->mode, m, 2);
 		child_report(&self->q, ret, NULL);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, &pid, 1));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 
 	m[0] = msg(&seq[0], sizeof(seq[0]), 0);
 	ASSERT_EQ(1, recv_msgs(self->q.fd, variant->mode, m, 1));
@@ -726,7 +469,7 @@ TEST_F(xfer, sender_blocked_on_full_queue_is_woken_by_receive)
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	/* One slot was freed: the batch moved one message and returned. */
 	EXPECT_EQ(1, rep.ret);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 
 	/* The woken sender's message is the newest: last in line. */
 	for (i = 0; i < XFER_DEPTH; i++)
@@ -828,7 +571,7 @@ static int send_all(int fd, struct kmsgq_msg *m, unsigned int total,
 	int ret;
 
 	for (done = 0; done < total; done += ret) {
-		ret = xfer_ioctl(fd, KMSGQ_IOC_SEND, &m[done], nr, 0, 0, NULL);
+		ret = xfer_array(fd, KMSGQ_IOC_SEND, &m[done], nr, 0, 0, NULL);
 		if (ret != (int)nr)
 			return ret < 0 ? ret : -EIO;
 	}
@@ -873,7 +616,7 @@ TEST_F(ioctl_xfer, higher_priority_first_and_fifo_within_priority)
 	for (n = 0; n < PRIO_MSGS; n++)
 		m[n] = msg(&in[n], sizeof(in[n]), ~0U);
 	for (n = 0; n < PRIO_MSGS; n += variant->nr) {
-		ret = xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, &m[n],
+		ret = xfer_array(self->q.fd, KMSGQ_IOC_RECV, &m[n],
 				 variant->nr, 0, 0, NULL);
 		ASSERT_EQ((int)variant->nr, ret) TH_LOG("at message %u", n);
 	}
@@ -898,7 +641,7 @@ TEST_F(ioctl_xfer, priority_of_32_or_more_is_rejected_with_einval)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		for (j = 0; j < variant->nr; j++)
 			m[j] = msg(out, sizeof(out), bad[i]);
-		EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_SEND, m,
+		EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_SEND, m,
 					      variant->nr, 0, 0, NULL))
 			TH_LOG("priority %u", bad[i]);
 	}
@@ -917,7 +660,7 @@ TEST_F(ioctl_xfer, short_first_buffer_reports_needed_length)
 	for (i = 0; i < variant->nr; i++)
 		m[i] = msg(in[i], sizeof(in[i]), 0);
 	m[0].len = 10;
-	EXPECT_EQ(-EMSGSIZE, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, m,
+	EXPECT_EQ(-EMSGSIZE, xfer_array(self->q.fd, KMSGQ_IOC_RECV, m,
 					variant->nr, 0, 0, NULL));
 	EXPECT_EQ(sizeof(out), m[0].len);
 	EXPECT_EQ(1, queued(self->q.fd));
@@ -931,7 +674,7 @@ TEST_F(ioctl_xfer, per_call_nonblock_receive_on_empty_queue_fails_with_eagain)
 
 	for (i = 0; i < variant->nr; i++)
 		m[i] = msg(in[i], sizeof(in[i]), 0);
-	EXPECT_EQ(-EAGAIN, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, m,
+	EXPECT_EQ(-EAGAIN, xfer_array(self->q.fd, KMSGQ_IOC_RECV, m,
 				      variant->nr, KMSGQ_XFER_NONBLOCK, 0,
 				      NULL));
 }
@@ -945,7 +688,7 @@ TEST_F(ioctl_xfer, per_call_nonblock_send_on_full_queue_fails_with_eagain)
 	ASSERT_EQ(PRIO_MSGS, ioctl_fill(self->q.fd, variant->nr));
 	for (i = 0; i < variant->nr; i++)
 		m[i] = msg(out, sizeof(out), 0);
-	EXPECT_EQ(-EAGAIN, xfer_ioctl(self->q.fd, KMSGQ_IOC_SEND, m,
+	EXPECT_EQ(-EAGAIN, xfer_array(self->q.fd, KMSGQ_IOC_SEND, m,
 				      variant->nr, KMSGQ_XFER_NONBLOCK, 0,
 				      NULL));
 	EXPECT_EQ(PRIO_MSGS, queued(self->q.fd));
@@ -965,14 +708,14 @@ TEST_F(ioctl_xfer, unknown_flag_bit_is_rejected_with_einval)
 	for (bit = 3; bit < 32; bit++) {
 		for (i = 0; i < variant->nr; i++)
 			m[i] = msg(buf[i], 8, 0);
-		EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_SEND, m,
+		EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_SEND, m,
 					      variant->nr,
 					      KMSGQ_XFER_NONBLOCK | 1U << bit,
 					      0, NULL))
 			TH_LOG("send, flag bit %u", bit);
 		for (i = 0; i < variant->nr; i++)
 			m[i] = msg(buf[i], sizeof(buf[i]), 0);
-		EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, m,
+		EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_RECV, m,
 					      variant->nr,
 					      KMSGQ_XFER_NONBLOCK | 1U << bit,
 					      0, NULL))
@@ -990,12 +733,12 @@ TEST_F(ioctl_xfer, relative_without_timeout_is_rejected_with_einval)
 
 	for (i = 0; i < variant->nr; i++)
 		m[i] = msg(buf[i], 8, 0);
-	EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_SEND, m,
+	EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_SEND, m,
 				      variant->nr, KMSGQ_XFER_RELATIVE,
 				      CLOCK_MONOTONIC, &ts));
 	for (i = 0; i < variant->nr; i++)
 		m[i] = msg(buf[i], sizeof(buf[i]), 0);
-	EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, m,
+	EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_RECV, m,
 				      variant->nr,
 				      KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_RELATIVE,
 				      CLOCK_MONOTONIC, &ts));
@@ -1018,7 +761,7 @@ TEST_F(ioctl_xfer, unknown_clock_is_rejected_with_einval)
 	for (c = 0; c < ARRAY_SIZE(unknown_clocks); c++) {
 		for (i = 0; i < variant->nr; i++)
 			m[i] = msg(buf[i], sizeof(buf[i]), 0);
-		EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, m,
+		EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_RECV, m,
 					      variant->nr, KMSGQ_XFER_TIMEOUT,
 					      unknown_clocks[c], &past))
 			TH_LOG("clock %d", unknown_clocks[c]);
@@ -1036,13 +779,13 @@ TEST_F(ioctl_xfer, unknown_clock_is_rejected_even_when_no_sleep_is_needed)
 	for (c = 0; c < ARRAY_SIZE(unknown_clocks); c++) {
 		for (i = 0; i < variant->nr; i++)
 			m[i] = msg(buf[i], 8, 0);
-		EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_SEND, m,
+		EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_SEND, m,
 					      variant->nr, KMSGQ_XFER_TIMEOUT,
 					      unknown_clocks[c], &past))
 			TH_LOG("send, clock %d", unknown_clocks[c]);
 		for (i = 0; i < variant->nr; i++)
 			m[i] = msg(buf[i], sizeof(buf[i]), 0);
-		EXPECT_EQ(-EINVAL, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, m,
+		EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_RECV, m,
 					      variant->nr, KMSGQ_XFER_TIMEOUT,
 					      unknown_clocks[c], &past))
 			TH_LOG("receive, clock %d", unknown_clocks[c]);
@@ -1056,7 +799,7 @@ TEST_F(ioctl_xfer, bad_message_array_on_send_fails_with_efault)
 
 	bad = fault_page();
 	ASSERT_NE(MAP_FAILED, bad);
-	EXPECT_EQ(-EFAULT, xfer_ioctl(self->q.fd, KMSGQ_IOC_SEND, bad,
+	EXPECT_EQ(-EFAULT, xfer_array(self->q.fd, KMSGQ_IOC_SEND, bad,
 				      variant->nr, 0, 0, NULL));
 	EXPECT_EQ(0, queued(self->q.fd));
 	munmap(bad, getpagesize());
@@ -1071,7 +814,7 @@ TEST_F(ioctl_xfer, bad_message_array_on_receive_fails_with_efault)
 	ASSERT_NE(MAP_FAILED, bad);
 	ASSERT_EQ(1, send_one(self->q.fd, "kept", 5, 0));
 
-	EXPECT_EQ(-EFAULT, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, bad,
+	EXPECT_EQ(-EFAULT, xfer_array(self->q.fd, KMSGQ_IOC_RECV, bad,
 				      variant->nr, 0, 0, NULL));
 	EXPECT_EQ(1, queued(self->q.fd));
 	EXPECT_EQ(5, recv_one(self->q.fd, in, sizeof(in), 0));
@@ -1139,7 +882,7 @@ static int batch_send(FIXTURE_DATA(batch) *self,
 		      const FIXTURE_VARIANT(batch) *variant,
 		      struct kmsgq_msg *m, unsigned int nr)
 {
-	return xfer_ioctl(self->q.fd, KMSGQ_IOC_SEND, m, nr, variant->flags,
+	return xfer_array(self->q.fd, KMSGQ_IOC_SEND, m, nr, variant->flags,
 			  0, NULL);
 }
 
@@ -1147,7 +890,7 @@ static int batch_recv(FIXTURE_DATA(batch) *self,
 		      const FIXTURE_VARIANT(batch) *variant,
 		      struct kmsgq_msg *m, unsigned int nr)
 {
-	return xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, m, nr, variant->flags,
+	return xfer_array(self->q.fd, KMSGQ_IOC_RECV, m, nr, variant->flags,
 			  0, NULL);
 }
 
@@ -1349,7 +1092,7 @@ static int timed_xfer(int fd, unsigned long cmd, void *buf, __u32 len,
 {
 	struct kmsgq_msg m = msg(buf, len, 0);
 
-	return xfer_ioctl(fd, cmd, &m, 1, KMSGQ_XFER_TIMEOUT | flags, clock,
+	return xfer_array(fd, cmd, &m, 1, KMSGQ_XFER_TIMEOUT | flags, clock,
 			  ts);
 }
 
@@ -1434,7 +1177,7 @@ TEST_F(timeout, waiting_message_is_received_despite_past_deadline)
 
 	ASSERT_EQ(1, send_one(self->q.fd, "here", 5, 0));
 	m = msg(in, sizeof(in), 0);
-	EXPECT_EQ(1, xfer_ioctl(self->q.fd, KMSGQ_IOC_RECV, &m, 1,
+	EXPECT_EQ(1, xfer_array(self->q.fd, KMSGQ_IOC_RECV, &m, 1,
 				KMSGQ_XFER_TIMEOUT, variant->clock, &past));
 	EXPECT_EQ(5U, m.len);
 	EXPECT_STREQ("here", in);
@@ -1541,8 +1284,8 @@ child_receive(struct qctx *q, unsigned int nr)
 
 	for (i = 0; i < nr; i++)
 		m[i] = msg(in[i], sizeof(in[i]), 0);
-	child_ready(q);
-	ret = xfer_ioctl(q->fd, KMSGQ_IOC_RECV, m, nr, 0, 0, NULL);
+	child_ready(&q->p);
+	ret = xfer_array(q->fd, KMSGQ_IOC_RECV, m, nr, 0, 0, NULL);
 	child_report(q, ret, &m[0]);
 }
 
@@ -1556,8 +1299,8 @@ child_send(struct qctx *q, const char *text, unsigned int nr)
 
 	for (i = 0; i < nr; i++)
 		m[i] = msg(text, strlen(text) + 1, 0);
-	child_ready(q);
-	ret = xfer_ioctl(q->fd, KMSGQ_IOC_SEND, m, nr, 0, 0, NULL);
+	child_ready(&q->p);
+	ret = xfer_array(q->fd, KMSGQ_IOC_SEND, m, nr, 0, 0, NULL);
 	child_report(q, ret, &m[0]);
 }
 
@@ -1610,8 +1353,8 @@ TEST_F(wakeup, one_send_wakes_exactly_one_of_four_blocked_receivers)
 		if (!pid[i])
 			child_receive(&self->q, 1);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid, NR_WAITERS));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, pid, NR_WAITERS));
 	for (i = 0; i < NR_WAITERS; i++) {
 		nvcsw[i] = task_nvcsw(pid[i]);
 		ASSERT_LE(0, nvcsw[i]);
@@ -1629,7 +1372,7 @@ TEST_F(wakeup, one_send_wakes_exactly_one_of_four_blocked_receivers)
 	EXPECT_EQ(-1, i) TH_LOG("receiver %d was woken too: state %c, %ld -> %ld voluntary switches",
 				i, task_state(pid[i]), nvcsw[i],
 				task_nvcsw(pid[i]));
-	EXPECT_FALSE(report_pending(&self->q));
+	EXPECT_FALSE(report_pending(&self->q.p));
 
 	for (i = 1; i < NR_WAITERS; i++)
 		ASSERT_EQ(1, send_one(self->q.fd, text[i], 3, 0));
@@ -1642,7 +1385,7 @@ TEST_F(wakeup, one_send_wakes_exactly_one_of_four_blocked_receivers)
 	}
 	for (i = 0; i < NR_WAITERS; i++) {
 		EXPECT_EQ(1U, got[i]) TH_LOG("%s", text[i]);
-		EXPECT_TRUE(kids_reap(&self->q.kids, pid[i]));
+		EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid[i])));
 	}
 }
 
@@ -1664,8 +1407,8 @@ TEST_F(wakeup, one_receive_wakes_exactly_one_of_four_blocked_senders)
 		if (!pid[i])
 			child_send(&self->q, text[i], 1);
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid, NR_WAITERS));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, pid, NR_WAITERS));
 	for (i = 0; i < NR_WAITERS; i++) {
 		nvcsw[i] = task_nvcsw(pid[i]);
 		ASSERT_LE(0, nvcsw[i]);
@@ -1681,7 +1424,7 @@ TEST_F(wakeup, one_receive_wakes_exactly_one_of_four_blocked_senders)
 	EXPECT_EQ(-1, i) TH_LOG("sender %d was woken too: state %c, %ld -> %ld voluntary switches",
 				i, task_state(pid[i]), nvcsw[i],
 				task_nvcsw(pid[i]));
-	EXPECT_FALSE(report_pending(&self->q));
+	EXPECT_FALSE(report_pending(&self->q.p));
 
 	/* Three more fillers, then the four senders' messages. */
 	for (i = 1; i < WAKE_DEPTH; i++) {
@@ -1700,7 +1443,7 @@ TEST_F(wakeup, one_receive_wakes_exactly_one_of_four_blocked_senders)
 	}
 	for (i = 0; i < NR_WAITERS; i++) {
 		EXPECT_EQ(1U, got[i]) TH_LOG("%s", text[i]);
-		EXPECT_TRUE(kids_reap(&self->q.kids, pid[i]));
+		EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid[i])));
 	}
 	EXPECT_EQ(0, queued(self->q.fd));
 }
@@ -1714,14 +1457,14 @@ TEST_F(wakeup, blocking_receive_batch_returns_once_one_message_arrives)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		child_receive(&self->q, 8);
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, &pid, 1));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 
 	ASSERT_EQ(1, send_one(self->q.fd, "one", 4, 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(1, rep.ret);
 	EXPECT_STREQ("one", rep.data);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 }
 
 TEST_F(wakeup, blocking_send_batch_returns_once_one_message_fits)
@@ -1737,13 +1480,13 @@ TEST_F(wakeup, blocking_send_batch_returns_once_one_message_fits)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		child_send(&self->q, "batch", 8);
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, &pid, 1));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 
 	ASSERT_EQ(5, recv_one(self->q.fd, in, sizeof(in), 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(1, rep.ret);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 	EXPECT_EQ(WAKE_DEPTH, queued(self->q.fd));
 }
 
@@ -1786,13 +1529,13 @@ child_signalled_xfer(struct qctx *q, unsigned long cmd, int sa_flags,
 	struct kmsgq_msg m;
 	int ret;
 
-	signal_note_fd = q->note[1];
+	signal_note_fd = q->p.note[1];
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL))
 		_exit(3);
 	m = msg(buf, cmd == KMSGQ_IOC_SEND ? 8 : sizeof(buf), 0);
-	child_ready(q);
-	ret = xfer_ioctl(q->fd, cmd, &m, 1, flags, clock, ts);
+	child_ready(&q->p);
+	ret = xfer_array(q->fd, cmd, &m, 1, flags, clock, ts);
 	child_report(q, ret, &m);
 }
 
@@ -1804,11 +1547,11 @@ static bool signal_blocked_child(struct qctx *q, pid_t pid)
 {
 	char c;
 
-	if (!wait_until_blocked(q, &pid, 1))
+	if (!wait_until_blocked(&q->p, &pid, 1))
 		return false;
 	if (kill(pid, SIGUSR1))
 		return false;
-	return read_all(q->note[0], &c, 1);
+	return read_all(q->p.note[0], &c, 1);
 }
 
 /*
@@ -1824,13 +1567,13 @@ TEST_F(signal, without_sa_restart_interrupts_receive_with_eintr)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		child_signalled_xfer(&self->q, KMSGQ_IOC_RECV, 0, 0, 0, NULL);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	ASSERT_TRUE(signal_blocked_child(&self->q, pid));
 
 	ASSERT_EQ(1, send_one(self->q.fd, "late", 5, 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(-EINTR, rep.ret);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 	EXPECT_EQ(1, queued(self->q.fd));
 }
 
@@ -1847,13 +1590,13 @@ TEST_F(signal, without_sa_restart_interrupts_send_with_eintr)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		child_signalled_xfer(&self->q, KMSGQ_IOC_SEND, 0, 0, 0, NULL);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	ASSERT_TRUE(signal_blocked_child(&self->q, pid));
 
 	ASSERT_EQ(5, recv_one(self->q.fd, in, sizeof(in), 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(-EINTR, rep.ret);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 	EXPECT_EQ(WAKE_DEPTH - 1, queued(self->q.fd));
 }
 
@@ -1867,14 +1610,14 @@ TEST_F(signal, with_sa_restart_restarts_receive_transparently)
 	if (!pid)
 		child_signalled_xfer(&self->q, KMSGQ_IOC_RECV, SA_RESTART, 0, 0,
 				     NULL);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	ASSERT_TRUE(signal_blocked_child(&self->q, pid));
 
 	ASSERT_EQ(1, send_one(self->q.fd, "after", 6, 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(1, rep.ret);
 	EXPECT_STREQ("after", rep.data);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 	EXPECT_EQ(0, queued(self->q.fd));
 }
 
@@ -1891,14 +1634,14 @@ TEST_F(signal, with_sa_restart_restarts_receive_with_absolute_deadline)
 	if (!pid)
 		child_signalled_xfer(&self->q, KMSGQ_IOC_RECV, SA_RESTART,
 				     KMSGQ_XFER_TIMEOUT, CLOCK_MONOTONIC, &ts);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	ASSERT_TRUE(signal_blocked_child(&self->q, pid));
 
 	ASSERT_EQ(1, send_one(self->q.fd, "after", 6, 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(1, rep.ret);
 	EXPECT_STREQ("after", rep.data);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 }
 
 TEST_F(signal, with_sa_restart_still_interrupts_relative_timeout_with_eintr)
@@ -1913,13 +1656,13 @@ TEST_F(signal, with_sa_restart_still_interrupts_relative_timeout_with_eintr)
 		child_signalled_xfer(&self->q, KMSGQ_IOC_RECV, SA_RESTART,
 				     KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE,
 				     CLOCK_MONOTONIC, &ts);
-	close_child_ends(&self->q);
+	close_child_ends(&self->q.p);
 	ASSERT_TRUE(signal_blocked_child(&self->q, pid));
 
 	ASSERT_EQ(1, send_one(self->q.fd, "late", 5, 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(-EINTR, rep.ret);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 	EXPECT_EQ(1, queued(self->q.fd));
 }
 
@@ -2012,7 +1755,7 @@ TEST_F(poll, epoll_wait_is_woken_by_send_from_another_process)
 		ep = epoll_create1(EPOLL_CLOEXEC);
 		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, self->q.fd, &ev))
 			_exit(3);
-		child_ready(&self->q);
+		child_ready(&self->q.p);
 		ret = epoll_wait(ep, &ev, 1, -1);
 		if (ret < 0)
 			ret = -errno;
@@ -2021,14 +1764,14 @@ TEST_F(poll, epoll_wait_is_woken_by_send_from_another_process)
 		child_report(&self->q, ret,
 			     &(struct kmsgq_msg){ .len = ev.events });
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, &pid, 1));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
 
 	ASSERT_EQ(1, send_one(self->q.fd, "msg", 4, 0));
 	ASSERT_TRUE(read_report(&self->q, &rep));
 	EXPECT_EQ(1, rep.ret);
 	EXPECT_EQ((__u32)EPOLLIN, rep.len);
-	EXPECT_TRUE(kids_reap(&self->q.kids, pid));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid)));
 }
 
 TEST_F(poll, one_send_wakes_every_poller)
@@ -2045,14 +1788,14 @@ TEST_F(poll, one_send_wakes_every_poller)
 					      .events = POLLIN };
 			int ret;
 
-			child_ready(&self->q);
+			child_ready(&self->q.p);
 			ret = poll(&pfd, 1, -1);
 			child_report(&self->q, ret < 0 ? -errno : ret,
 				     &(struct kmsgq_msg){ .len = pfd.revents });
 		}
 	}
-	close_child_ends(&self->q);
-	ASSERT_TRUE(wait_until_blocked(&self->q, pid, 2));
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, pid, 2));
 
 	ASSERT_EQ(1, send_one(self->q.fd, "msg", 4, 0));
 	for (i = 0; i < 2; i++) {
@@ -2061,7 +1804,7 @@ TEST_F(poll, one_send_wakes_every_poller)
 		EXPECT_EQ((__u32)POLLIN, rep.len);
 	}
 	for (i = 0; i < 2; i++)
-		EXPECT_TRUE(kids_reap(&self->q.kids, pid[i]));
+		EXPECT_TRUE(exited_ok(kids_reap(&self->q.kids, pid[i])));
 	EXPECT_EQ(1, queued(self->q.fd));
 }
 
