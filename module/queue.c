@@ -828,8 +828,9 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		/*
 		 * Copy out before claiming: a ring slot cannot be put back,
 		 * so a fault must leave the message queued.  Another consumer
-		 * may take the slot meanwhile; then the claim fails and the
-		 * copy is redone with the next message.
+		 * may take the slot meanwhile; then the claim fails, the
+		 * caller's fields get back what they held, and the copy is
+		 * redone with the next message.
 		 */
 		if (copy_to_user(m->buf, kmsgq_ring_payload(r, pos), len) ||
 		    (m->umsg && (put_user(len, &m->umsg->len) ||
@@ -838,7 +839,11 @@ static int kmsgq_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			break;
 		}
 		if (!kmsgq_ring_claim_at(r, pos)) {
-			if (done)
+			/* Written a moment ago: cannot fault but by an unmap. */
+			if (m->umsg && (put_user(m->len, &m->umsg->len) ||
+					put_user(m->prio, &m->umsg->prio)))
+				err = -EFAULT;
+			if (done || err)
 				break;
 			err = kmsgq_ring_retry(dl);
 			if (err)

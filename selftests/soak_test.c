@@ -184,7 +184,8 @@ struct soak_shared {
 	unsigned long long empty_slots;	/* ring slots carrying no message */
 	unsigned long long unchecked;	/* beyond the duplicate bitmap */
 	unsigned long long midop_closes;
-	int failed;
+	int failed;		/* claimed by the first failure */
+	int failure_done;	/* @failure is complete */
 	char failure[640];
 };
 
@@ -433,12 +434,14 @@ worker_fail(struct worker *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	if (!__atomic_exchange_n(&w->sh->failed, 1, __ATOMIC_SEQ_CST))
+	if (!__atomic_exchange_n(&w->sh->failed, 1, __ATOMIC_SEQ_CST)) {
 		snprintf(w->sh->failure, sizeof(w->sh->failure),
 			 "worker %u (pid %d, generation %u, seed %#llx), operation %llu (%s): %s",
 			 w->slot, getpid(), w->gen,
 			 (unsigned long long)w->seed, w->opno,
 			 op_names[w->op], what);
+		__atomic_store_n(&w->sh->failure_done, 1, __ATOMIC_RELEASE);
+	}
 	_exit(1);
 }
 
@@ -2013,6 +2016,22 @@ static void soak_set_failure(FIXTURE_DATA(soak) *self, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(self->sh->failure, sizeof(self->sh->failure), fmt, ap);
 	va_end(ap);
+	__atomic_store_n(&self->sh->failure_done, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * A worker claims the failure before it writes the report: give it time
+ * to finish before the workers are killed (up to 2 s; it only formats).
+ */
+static void wait_failure_report(struct soak_shared *sh)
+{
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (__atomic_load_n(&sh->failure_done, __ATOMIC_ACQUIRE))
+			return;
+		usleep(1000);
+	}
 }
 
 /* What every thread of every worker is doing in the kernel. */
@@ -2115,8 +2134,10 @@ static void supervise(FIXTURE_DATA(soak) *self, __u64 seed)
 
 	for (;;) {
 		reap_some(self);
-		if (sh->failed)
+		if (sh->failed) {
+			wait_failure_report(sh);
 			return;
+		}
 		for (i = 0, live = 0; i < SOAK_WORKERS; i++)
 			live += !self->done[i];
 		if (!live)
