@@ -3,7 +3,7 @@
  * Description: the kmsgq tracepoints fire through tracefs: kmsgq_send and
  * kmsgq_recv once per message with queue, length and priority, kmsgq_block
  * when a receiver or a ring waiter sleeps and kmsgq_wake when a sender
- * wakes it.  Skips where the kernel has no tracing (the debug kernel).
+ * wakes it.  Skips where the kernel has no tracing.
  */
 #include "kmsgq_test.h"
 
