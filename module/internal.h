@@ -27,6 +27,8 @@
 #include <linux/kmsgq.h>
 
 #define KMSGQ_SLOT_NONE		U32_MAX
+/* Compare-and-swap attempts lost to other ring claimants before giving up. */
+#define KMSGQ_RING_CLAIM_TRIES	64
 #define KMSGQ_RING_EVENTS	(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)
 /* Messages one kmsgq_queue_send() or kmsgq_queue_recv() call handles. */
 #define KMSGQ_CHUNK		16
@@ -128,8 +130,6 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len);
 int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 			 bool *freed);
 bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos);
-int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
-			  u32 *len);
 void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos);
 
 static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)

@@ -1015,29 +1015,56 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 	return ret;
 }
 
+/*
+ * Fill @e with @q's attributes and counters, ids as @ns sees them.
+ * Caller holds kmsgq_registry_lock, so @q is named.
+ */
+static void kmsgq_queue_describe(struct kmsgq_queue *q,
+				 struct user_namespace *ns,
+				 struct kmsgq_queue_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	strscpy(e->name, q->name, sizeof(e->name));
+	e->id = q->id;
+	e->qflags = q->is_ring ? KMSGQ_OPEN_RING : 0;
+	e->mode = q->mode;
+	e->uid = from_kuid_munged(ns, q->uid);
+	e->gid = from_kgid_munged(ns, q->gid);
+	e->max_msgs = q->max_msgs;
+	e->max_msgsize = q->max_msgsize;
+	e->cur_msgs = kmsgq_queue_count(q);
+	/* The name holds one reference, each bound file one. */
+	e->files = kref_read(&q->ref) - 1;
+	e->send_waiters = atomic_read(&q->send_waiters);
+	e->recv_waiters = atomic_read(&q->recv_waiters);
+	e->mappings = atomic_read(&q->mappings);
+	e->msgs_sent = atomic64_read(&q->msgs_sent);
+	e->msgs_recv = atomic64_read(&q->msgs_recv);
+	e->bytes_sent = atomic64_read(&q->bytes_sent);
+	e->bytes_recv = atomic64_read(&q->bytes_recv);
+}
+
 /**
  * kmsgq_queue_show_all() - one line per named queue, for debugfs
  * @m: seq_file to print to
  */
 void kmsgq_queue_show_all(struct seq_file *m)
 {
+	struct kmsgq_queue_entry e;
 	struct kmsgq_queue *q;
 	int bkt;
 
 	seq_puts(m, "name depth max_msgs max_msgsize sent recv bytes_sent bytes_recv send_waiters recv_waiters mode uid gid type\n");
 	mutex_lock(&kmsgq_registry_lock);
-	hash_for_each(kmsgq_names, bkt, q, node)
-		seq_printf(m, "%s %u %u %u %lld %lld %lld %lld %d %d %04o %u %u %s\n",
-			   q->name, kmsgq_queue_count(q), q->max_msgs,
-			   q->max_msgsize, atomic64_read(&q->msgs_sent),
-			   atomic64_read(&q->msgs_recv),
-			   atomic64_read(&q->bytes_sent),
-			   atomic64_read(&q->bytes_recv),
-			   atomic_read(&q->send_waiters),
-			   atomic_read(&q->recv_waiters), q->mode,
-			   from_kuid_munged(&init_user_ns, q->uid),
-			   from_kgid_munged(&init_user_ns, q->gid),
-			   q->is_ring ? "ring" : "copy");
+	hash_for_each(kmsgq_names, bkt, q, node) {
+		kmsgq_queue_describe(q, &init_user_ns, &e);
+		seq_printf(m, "%s %u %u %u %llu %llu %llu %llu %u %u %04o %u %u %s\n",
+			   e.name, e.cur_msgs, e.max_msgs, e.max_msgsize,
+			   e.msgs_sent, e.msgs_recv, e.bytes_sent,
+			   e.bytes_recv, e.send_waiters, e.recv_waiters,
+			   e.mode, e.uid, e.gid,
+			   e.qflags & KMSGQ_OPEN_RING ? "ring" : "copy");
+	}
 	mutex_unlock(&kmsgq_registry_lock);
 }
 
@@ -1058,29 +1085,9 @@ unsigned int kmsgq_queue_list(u64 *cursor, struct kmsgq_queue_entry *ents,
 
 	mutex_lock(&kmsgq_registry_lock);
 	list_for_each_entry(q, &kmsgq_all, all) {
-		struct kmsgq_queue_entry *e = &ents[n];
-
 		if (q->id <= *cursor || q->ns != ns)
 			continue;
-		memset(e, 0, sizeof(*e));
-		strscpy(e->name, q->name, sizeof(e->name));
-		e->id = q->id;
-		e->qflags = q->is_ring ? KMSGQ_OPEN_RING : 0;
-		e->mode = q->mode;
-		e->uid = from_kuid_munged(ns, q->uid);
-		e->gid = from_kgid_munged(ns, q->gid);
-		e->max_msgs = q->max_msgs;
-		e->max_msgsize = q->max_msgsize;
-		e->cur_msgs = kmsgq_queue_count(q);
-		/* The name holds one reference, each bound file one. */
-		e->files = kref_read(&q->ref) - 1;
-		e->send_waiters = atomic_read(&q->send_waiters);
-		e->recv_waiters = atomic_read(&q->recv_waiters);
-		e->mappings = atomic_read(&q->mappings);
-		e->msgs_sent = atomic64_read(&q->msgs_sent);
-		e->msgs_recv = atomic64_read(&q->msgs_recv);
-		e->bytes_sent = atomic64_read(&q->bytes_sent);
-		e->bytes_recv = atomic64_read(&q->bytes_recv);
+		kmsgq_queue_describe(q, ns, &ents[n]);
 		*cursor = q->id;
 		if (++n == nr)
 			break;

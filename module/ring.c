@@ -31,8 +31,6 @@
 #define KMSGQ_RING_PROD_OFF	0
 #define KMSGQ_RING_CONS_OFF	64
 #define KMSGQ_RING_WAKEUP_OFF	128
-/* Compare-and-swap attempts lost to other claimants before giving up. */
-#define KMSGQ_RING_CLAIM_TRIES	64
 
 /**
  * kmsgq_ring_slot_size() - bytes per slot for a largest message
@@ -295,38 +293,9 @@ bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos)
 }
 
 /**
- * kmsgq_ring_claim_cons() - claim the next committed slot as a consumer
- * @r: ring
- * @maxlen: largest payload the caller can take
- * @pos: out: the claimed position
- * @len: out: payload length; with -EMSGSIZE the length needed
- *
- * kmsgq_ring_peek_cons() and kmsgq_ring_claim_at() in one.  The caller
- * copies out kmsgq_ring_payload() and then kmsgq_ring_release()s.
- *
- * Return: 0, -EAGAIN if the ring is empty or busy, or -EMSGSIZE if the next
- * message is longer than @maxlen (it stays queued).
- */
-int kmsgq_ring_claim_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
-			  u32 *len)
-{
-	bool freed = false;
-	int tries, err;
-
-	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
-		err = kmsgq_ring_peek_cons(r, maxlen, pos, len, &freed);
-		if (err)
-			return err;
-		if (kmsgq_ring_claim_at(r, *pos))
-			return 0;
-	}
-	return -EAGAIN;
-}
-
-/**
  * kmsgq_ring_release() - hand a consumed slot back to producers
  * @r: ring
- * @pos: position from kmsgq_ring_claim_cons()
+ * @pos: position from kmsgq_ring_claim_at()
  */
 void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
 {
