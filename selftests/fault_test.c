@@ -1196,6 +1196,24 @@ static void open_queue(struct __test_metadata *_metadata, struct run *r,
 	r->model.n = 0;
 }
 
+/* Every op of @ops, each fault point in turn, on a copy and a ring queue. */
+static void inject_on_both_kinds(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(fault) *self,
+				 const struct op *ops, size_t nr)
+{
+	struct run r = { .self = self };
+	size_t i;
+	int ring;
+
+	for (ring = 0; ring <= 1; ring++) {
+		open_queue(_metadata, &r, ring);
+		for (i = 0; i < nr; i++)
+			inject_each(_metadata, &r, &ops[i]);
+		close(r.fd);
+	}
+	finish(_metadata, self);
+}
+
 TEST_F_TIMEOUT(fault, failed_copies_in_send_keep_every_other_message, 600)
 {
 	static const struct op ops[] = {
@@ -1210,17 +1228,8 @@ TEST_F_TIMEOUT(fault, failed_copies_in_send_keep_every_other_message, 600)
 		  .prepare = prepare_send_batch, .call = call_send_batch,
 		  .check = check_send },
 	};
-	struct run r = { .self = self };
-	size_t i;
-	int ring;
 
-	for (ring = 0; ring <= 1; ring++) {
-		open_queue(_metadata, &r, ring);
-		for (i = 0; i < ARRAY_SIZE(ops); i++)
-			inject_each(_metadata, &r, &ops[i]);
-		close(r.fd);
-	}
-	finish(_metadata, self);
+	inject_on_both_kinds(_metadata, self, ops, ARRAY_SIZE(ops));
 }
 
 TEST_F_TIMEOUT(fault, failed_copies_in_receive_keep_every_other_message, 600)
@@ -1237,17 +1246,8 @@ TEST_F_TIMEOUT(fault, failed_copies_in_receive_keep_every_other_message, 600)
 		  .prepare = prepare_recv, .call = call_recv_batch,
 		  .check = check_recv },
 	};
-	struct run r = { .self = self };
-	size_t i;
-	int ring;
 
-	for (ring = 0; ring <= 1; ring++) {
-		open_queue(_metadata, &r, ring);
-		for (i = 0; i < ARRAY_SIZE(ops); i++)
-			inject_each(_metadata, &r, &ops[i]);
-		close(r.fd);
-	}
-	finish(_metadata, self);
+	inject_on_both_kinds(_metadata, self, ops, ARRAY_SIZE(ops));
 }
 
 /* Control ioctls and mmap, on a queue holding CONTROL_MSGS messages. */
