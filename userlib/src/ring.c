@@ -12,6 +12,8 @@
 
 #include <kmsgq.h>
 
+#include "internal.h"
+
 int kmsgq_ring_map(int fd, struct kmsgq_ring *ring)
 {
 	struct kmsgq_ring_info ri = { .size = sizeof(ri) };
@@ -68,19 +70,6 @@ int kmsgq_ring_unmap(struct kmsgq_ring *ring)
 	return ret;
 }
 
-static int kmsgq_ring_ioctl(struct kmsgq_ring *ring, unsigned long req,
-			    struct kmsgq_ring_wait *w)
-{
-	int saved = errno;
-	int ret;
-
-	ret = ioctl(ring->fd, req, w);
-	if (ret < 0)
-		ret = -errno;
-	errno = saved;
-	return ret;
-}
-
 /*
  * Checks of the ring kmsgq_ring_wait() makes before it sleeps.  A peer that
  * is running usually commits or releases within that; a sleep costs two
@@ -131,7 +120,7 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 		w.timeout.tv_sec = deadline->tv_sec;
 		w.timeout.tv_nsec = deadline->tv_nsec;
 	}
-	return kmsgq_ring_ioctl(ring, KMSGQ_IOC_RING_WAIT, &w);
+	return kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAIT, &w);
 }
 
 int kmsgq_ring_wake(struct kmsgq_ring *ring, unsigned int events)
@@ -141,5 +130,5 @@ int kmsgq_ring_wake(struct kmsgq_ring *ring, unsigned int events)
 		.events = events,
 	};
 
-	return kmsgq_ring_ioctl(ring, KMSGQ_IOC_RING_WAKE, &w);
+	return kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAKE, &w);
 }
