@@ -25,6 +25,8 @@ else
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CFLAGS ?= -O2 -Wall -Wextra
 TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
+# The project's version: libkmsgq's (userlib/Makefile, kmsgq.pc) and the tools'.
+KMSGQ_VERSION := $(shell cat VERSION)
 
 # make install: every path below is overridable and prefixed with DESTDIR.
 # The module goes to INSTALL_MOD_PATH/lib/modules/<release of KDIR>/
@@ -84,9 +86,10 @@ selftests: userlib
 tools: userlib
 	$(MAKE) $(TOOLS)
 
-$(TOOLS): %: %.c userlib/libkmsgq.a uapi/linux/kmsgq.h userlib/include/kmsgq.h
-	$(CC) $(CFLAGS) -static -pthread -Iuapi -Iuserlib/include -o $@ $< \
-		userlib/libkmsgq.a -lrt
+$(TOOLS): %: %.c userlib/libkmsgq.a uapi/linux/kmsgq.h userlib/include/kmsgq.h \
+		VERSION
+	$(CC) $(CFLAGS) -static -pthread -DKMSGQ_VERSION='"$(KMSGQ_VERSION)"' \
+		-Iuapi -Iuserlib/include -o $@ $< userlib/libkmsgq.a -lrt
 
 # Everything (vm/check.sh), or with SUITE= and/or TEST= one part of it on
 # the stock kernel.

@@ -22,7 +22,7 @@
 
 #include <kmsgq.h>
 
-#define KMSGQCTL_VERSION	"0.1"
+#define KMSGQCTL_VERSION	KMSGQ_VERSION	/* VERSION, from the Makefile */
 
 #define EXIT_USAGE	2
 #define EXIT_AGAIN	3	/* queue full/empty with --nonblock, or timed out */

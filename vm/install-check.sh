@@ -52,7 +52,7 @@ kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
 	"$KDIR/include/generated/utsrelease.h" 2>/dev/null)
 [ -n "$kver" ] || { echo "no kernel release in $KDIR" >&2; exit 1; }
 mod_version=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' "$repo/module/main.c")
-lib_version=$(sed -n 's/^VERSION[[:space:]]*:= *//p' "$repo/userlib/Makefile")
+lib_version=$(cat "$repo/VERSION")
 vars=(DESTDIR="$dest" PREFIX=/usr KDIR="$KDIR")
 # The system trees this script must leave alone.
 stamp=$tmp/stamp
@@ -85,17 +85,17 @@ check "module in /lib/modules/$kver/updates/module, vermagic $kver" \
 	check_module "$moddir" "$kver"
 
 check_solib() {
-	local d=$dest/usr/lib
-	[ -f "$d/libkmsgq.so.1.0.0" ] && [ ! -L "$d/libkmsgq.so.1.0.0" ] ||
-		fail "no regular file $d/libkmsgq.so.1.0.0" || return
-	[ "$(readlink "$d/libkmsgq.so.1")" = libkmsgq.so.1.0.0 ] ||
-		fail "libkmsgq.so.1 does not point to libkmsgq.so.1.0.0" || return
+	local d=$dest/usr/lib so=libkmsgq.so.$lib_version
+	[ -f "$d/$so" ] && [ ! -L "$d/$so" ] ||
+		fail "no regular file $d/$so" || return
+	[ "$(readlink "$d/libkmsgq.so.1")" = "$so" ] ||
+		fail "libkmsgq.so.1 does not point to $so" || return
 	[ "$(readlink "$d/libkmsgq.so")" = libkmsgq.so.1 ] ||
 		fail "libkmsgq.so does not point to libkmsgq.so.1" || return
-	readelf -d "$d/libkmsgq.so.1.0.0" | grep -q 'SONAME.*\[libkmsgq\.so\.1\]' ||
-		fail "libkmsgq.so.1.0.0: soname is not libkmsgq.so.1"
+	readelf -d "$d/$so" | grep -q 'SONAME.*\[libkmsgq\.so\.1\]' ||
+		fail "$so: soname is not libkmsgq.so.1"
 }
-check "libkmsgq.so.1.0.0 (soname libkmsgq.so.1), .so.1 and .so links" check_solib
+check "libkmsgq.so.$lib_version (soname libkmsgq.so.1), .so.1 and .so links" check_solib
 
 check "libkmsgq.a, the library's static archive" \
 	cmp "$repo/userlib/libkmsgq.a" "$dest/usr/lib/libkmsgq.a"
@@ -166,8 +166,9 @@ check_only() {
 	local f p
 	{
 		module_file "$moddir"
-		for f in libkmsgq.a libkmsgq.so libkmsgq.so.1 libkmsgq.so.1.0.0 \
-			pkgconfig/kmsgq.pc udev/rules.d/60-kmsgq.rules; do
+		for f in libkmsgq.a libkmsgq.so libkmsgq.so.1 \
+			"libkmsgq.so.$lib_version" pkgconfig/kmsgq.pc \
+			udev/rules.d/60-kmsgq.rules; do
 			echo "$dest/usr/lib/$f"
 		done
 		echo "$dest/usr/include/kmsgq.h"

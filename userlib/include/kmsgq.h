@@ -174,7 +174,7 @@ int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
  *	}
  *	kmsgq_ring_commit_done(&r);
  * Typical consumer:
- *	n = kmsgq_ring_peek(&r, want, &pos);	// 0: empty, kmsgq_ring_wait()
+ *	n = kmsgq_ring_claim(&r, want, &pos);	// 0: empty, kmsgq_ring_wait()
  *	for (i = 0; i < n; i++)
  *		if ((p = kmsgq_ring_msg(&r, pos + i, &len)))
  *			use(p, len);
@@ -234,13 +234,57 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
  */
 int kmsgq_ring_wake(struct kmsgq_ring *ring, unsigned int events);
 
-/* Lost races before reserve/peek report "nothing now" rather than spin. */
+/* Lost races before reserve/claim report "nothing now" rather than spin. */
 #define KMSGQ_RING_TRIES	64
 
 static inline uint32_t kmsgq_ring__seq(const struct kmsgq_ring *r,
 				       uint32_t pos)
 {
 	return __atomic_load_n(&r->desc[pos & r->mask].seq, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * kmsgq_ring__claim() - take up to @n consecutive slots from *@head, the
+ *	producer or the consumer position, for the caller alone
+ * @lag: how far a slot's seq is ahead of its position when it is the
+ *	caller's to take: 0 for a free slot (a producer's), 1 for a
+ *	committed one (a consumer's)
+ *
+ * Counts the slots ready at the head, then moves the head past them with
+ * one compare-and-swap.  A slot not ready yet (seq behind) means the ring
+ * is full or empty; a slot gone already (seq ahead) means another caller
+ * moved the head, so it is read again.
+ */
+static inline unsigned int kmsgq_ring__claim(const struct kmsgq_ring *r,
+					     uint32_t *head, uint32_t lag,
+					     unsigned int n, uint32_t *pos)
+{
+	uint32_t h = __atomic_load_n(head, __ATOMIC_RELAXED);
+	unsigned int tries;
+
+	if (n > r->nr_slots)
+		n = r->nr_slots;
+	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
+		unsigned int k = 0;
+
+		while (k < n && kmsgq_ring__seq(r, h + k) == h + k + lag)
+			k++;
+		if (!k) {
+			int32_t diff = (int32_t)(kmsgq_ring__seq(r, h) - (h + lag));
+
+			if (diff < 0)
+				return 0;
+			h = __atomic_load_n(head, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (__atomic_compare_exchange_n(head, &h, h + k, 0,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			*pos = h;
+			return k;
+		}
+	}
+	return 0;
 }
 
 /**
@@ -253,32 +297,7 @@ static inline uint32_t kmsgq_ring__seq(const struct kmsgq_ring *r,
 static inline unsigned int kmsgq_ring_reserve(struct kmsgq_ring *r,
 					      unsigned int n, uint32_t *pos)
 {
-	uint32_t p = __atomic_load_n(r->prod, __ATOMIC_RELAXED);
-	unsigned int tries;
-
-	if (n > r->nr_slots)
-		n = r->nr_slots;
-	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
-		unsigned int k = 0;
-
-		while (k < n && kmsgq_ring__seq(r, p + k) == p + k)
-			k++;
-		if (!k) {
-			int32_t diff = (int32_t)(kmsgq_ring__seq(r, p) - p);
-
-			if (diff < 0)
-				return 0;
-			p = __atomic_load_n(r->prod, __ATOMIC_RELAXED);
-			continue;
-		}
-		if (__atomic_compare_exchange_n(r->prod, &p, p + k, 0,
-						__ATOMIC_RELAXED,
-						__ATOMIC_RELAXED)) {
-			*pos = p;
-			return k;
-		}
-	}
-	return 0;
+	return kmsgq_ring__claim(r, r->prod, 0, n, pos);
 }
 
 /** kmsgq_ring_slot() - payload space of a reserved slot (slot_size bytes) */
@@ -311,41 +330,27 @@ static inline int kmsgq_ring_commit_done(struct kmsgq_ring *r)
 }
 
 /**
- * kmsgq_ring_peek() - claim up to @n committed slots for reading, in order
+ * kmsgq_ring_claim() - claim up to @n committed slots for reading, in order
  * @pos: out: position of the first; the others follow it
  *
  * Return: slots claimed; 0 if none is ready (or, after many lost races to
  * other consumers, busy: try again or wait).
  */
+static inline unsigned int kmsgq_ring_claim(struct kmsgq_ring *r,
+					    unsigned int n, uint32_t *pos)
+{
+	return kmsgq_ring__claim(r, r->cons, 1, n, pos);
+}
+
+/**
+ * kmsgq_ring_peek() - the former name of kmsgq_ring_claim(), deprecated:
+ *	it consumes the slots it returns, which a peek does not
+ */
+__attribute__((deprecated("use kmsgq_ring_claim")))
 static inline unsigned int kmsgq_ring_peek(struct kmsgq_ring *r,
 					   unsigned int n, uint32_t *pos)
 {
-	uint32_t c = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
-	unsigned int tries;
-
-	if (n > r->nr_slots)
-		n = r->nr_slots;
-	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
-		unsigned int k = 0;
-
-		while (k < n && kmsgq_ring__seq(r, c + k) == c + k + 1)
-			k++;
-		if (!k) {
-			int32_t diff = (int32_t)(kmsgq_ring__seq(r, c) - (c + 1));
-
-			if (diff < 0)
-				return 0;
-			c = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
-			continue;
-		}
-		if (__atomic_compare_exchange_n(r->cons, &c, c + k, 0,
-						__ATOMIC_RELAXED,
-						__ATOMIC_RELAXED)) {
-			*pos = c;
-			return k;
-		}
-	}
-	return 0;
+	return kmsgq_ring_claim(r, n, pos);
 }
 
 /**

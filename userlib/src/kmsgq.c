@@ -16,21 +16,10 @@
 
 #include <kmsgq.h>
 
+#include "internal.h"
+
 /* The open(2) flags kmsgq_open() understands. */
 #define KMSGQ_OFLAGS	(O_ACCMODE | O_CREAT | O_EXCL | O_NONBLOCK | O_CLOEXEC)
-
-/* ioctl() that returns -errno on failure and leaves errno alone. */
-static int kmsgq_ioctl(int fd, unsigned long req, void *arg)
-{
-	int saved = errno;
-	int ret;
-
-	ret = ioctl(fd, req, arg);
-	if (ret < 0)
-		ret = -errno;
-	errno = saved;
-	return ret;
-}
 
 /*
  * open() of the device, with -errno; a missing node, or a stale one with
