@@ -22,6 +22,8 @@
 
 #include <kmsgq.h>
 
+#include "output.h"
+
 #define KMSGQCTL_VERSION	"0.1"
 
 #define EXIT_USAGE	2
@@ -228,126 +230,6 @@ static const char *one_name(int argc, char **argv)
 	return argv[optind];
 }
 
-/* JSON output: strings escaped, bytes that are not UTF-8 as \u00XX. */
-
-/* Length of the valid UTF-8 sequence at @p (of @n bytes), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	unsigned int cp, min;
-	size_t len, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f, min = 0x80;
-	else if ((p[0] & 0xf0) == 0xe0)
-		len = 3, cp = p[0] & 0x0f, min = 0x800;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-static bool utf8_valid(const unsigned char *p, size_t n)
-{
-	size_t k;
-
-	for (; n; p += k, n -= k) {
-		k = utf8_len(p, n);
-		if (!k)
-			return false;
-	}
-	return true;
-}
-
-static void json_string(const void *buf, size_t n)
-{
-	/* Characters with a short escape; the letter after the backslash. */
-	static const char esc[] = "\"\\\b\f\n\r\t", letter[] = "\"\\bfnrt";
-	const unsigned char *p = buf;
-	const char *e;
-	size_t k;
-
-	putchar('"');
-	for (; n; p += k, n -= k) {
-		k = 1;
-		e = memchr(esc, *p, sizeof(esc) - 1);	/* not its NUL */
-		if (e) {
-			putchar('\\');
-			putchar(letter[e - esc]);
-		} else if (*p < 0x20) {
-			printf("\\u%04x", *p);
-		} else if (*p < 0x80) {
-			putchar(*p);
-		} else {
-			k = utf8_len(p, n);
-			if (k) {
-				fwrite(p, 1, k, stdout);
-			} else {
-				printf("\\u%04x", *p);
-				k = 1;
-			}
-		}
-	}
-	putchar('"');
-}
-
-/* @s as a JSON string, or null for none. */
-static void json_cstring_or_null(const char *s)
-{
-	if (s)
-		json_string(s, strlen(s));
-	else
-		fputs("null", stdout);
-}
-
-static void json_base64(const void *buf, size_t n)
-{
-	static const char b64[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = buf;
-	unsigned long v;
-	size_t i;
-
-	putchar('"');
-	for (i = 0; i + 2 < n; i += 3) {
-		v = (unsigned long)p[i] << 16 | p[i + 1] << 8 | p[i + 2];
-		putchar(b64[v >> 18 & 63]);
-		putchar(b64[v >> 12 & 63]);
-		putchar(b64[v >> 6 & 63]);
-		putchar(b64[v & 63]);
-	}
-	if (i < n) {
-		v = (unsigned long)p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0);
-		putchar(b64[v >> 18 & 63]);
-		putchar(b64[v >> 12 & 63]);
-		putchar(i + 1 < n ? b64[v >> 6 & 63] : '=');
-		putchar('=');
-	}
-	putchar('"');
-}
-
-/* Arrays: "[", then each item on its own line, then "]". */
-static void json_item(unsigned long long i)
-{
-	fputs(i ? ",\n" : "\n", stdout);
-}
-
-static void json_array_end(unsigned long long nr)
-{
-	fputs(nr ? "\n]\n" : "]\n", stdout);
-}
-
 /* The device and the queue list. */
 
 /* Open /dev/kmsgq once, so that later ENOENTs are about queues. */
@@ -542,61 +424,15 @@ static void json_entry_open(const struct kmsgq_queue_entry *e, bool numeric)
 
 	owner_names(e, numeric, &o);
 	fputs("{\"name\":", stdout);
-	json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
+	output_json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
 	printf(",\"id\":%llu,\"type\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
 	       (unsigned long long)e->id, queue_type(e), e->mode, e->uid);
-	json_cstring_or_null(o.has_user ? o.user : NULL);
+	output_json_cstring_or_null(o.has_user ? o.user : NULL);
 	printf(",\"gid\":%u,\"group\":", e->gid);
-	json_cstring_or_null(o.has_group ? o.group : NULL);
+	output_json_cstring_or_null(o.has_group ? o.group : NULL);
 	entry_counters(e, c);
 	for (i = 0; i < NR_COUNTERS; i++)
 		printf(",\"%s\":%llu", c[i].name, c[i].v);
-}
-
-/* Human tables: columns as wide as their widest cell, two spaces apart. */
-
-#define TABLE_COLS	10
-#define TABLE_CELL	80
-
-struct row {
-	char cell[TABLE_COLS][TABLE_CELL];
-};
-
-/* snprintf() into one table cell. */
-static void __attribute__((format(printf, 2, 3)))
-cellf(char *cell, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cell, TABLE_CELL, fmt, ap);
-	va_end(ap);
-}
-
-/* @align: one 'l' or 'r' per column. */
-static void table_print(const char *const *heads, const char *align,
-			const struct row *rows, size_t nr)
-{
-	size_t ncols = strlen(align), w[TABLE_COLS], c, r;
-
-	for (c = 0; c < ncols; c++) {
-		w[c] = strlen(heads[c]);
-		for (r = 0; r < nr; r++)
-			if (strlen(rows[r].cell[c]) > w[c])
-				w[c] = strlen(rows[r].cell[c]);
-	}
-	for (r = 0; r <= nr; r++) {
-		for (c = 0; c < ncols; c++) {
-			const char *s = r ? rows[r - 1].cell[c] : heads[c];
-			int width = (int)w[c];
-
-			if (c + 1 == ncols && align[c] == 'l')
-				width = 0;	/* no trailing blanks */
-			printf("%s%*s", c ? "  " : "",
-			       align[c] == 'l' ? -width : width, s);
-		}
-		putchar('\n');
-	}
 }
 
 /* list and show */
@@ -621,7 +457,7 @@ static int cmd_list(int argc, char **argv)
 		"NAME", "TYPE", "MODE", "OWNER", "GROUP", "DEPTH", "MSGSIZE",
 		"FILES", "SENT", "RECV"
 	};
-	struct row *rows;
+	struct output_row *rows;
 	struct qlist l;
 	bool numeric;
 	size_t i;
@@ -634,11 +470,11 @@ static int cmd_list(int argc, char **argv)
 	if (opt_json) {
 		putchar('[');
 		for (i = 0; i < l.nr; i++) {
-			json_item(i);
+			output_json_item(i);
 			json_entry_open(&l.e[i], numeric);
 			putchar('}');
 		}
-		json_array_end(l.nr);
+		output_json_array_end(l.nr);
 		free(l.e);
 		return 0;
 	}
@@ -648,22 +484,22 @@ static int cmd_list(int argc, char **argv)
 		return fail_errno("list", ENOMEM);
 	for (i = 0; i < l.nr; i++) {
 		const struct kmsgq_queue_entry *e = &l.e[i];
-		char (*cell)[TABLE_CELL] = rows[i].cell;
+		char (*cell)[OUTPUT_TABLE_CELL] = rows[i].cell;
 		struct owner o;
 
 		owner_names(e, numeric, &o);
-		cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
-		cellf(cell[1], "%s", queue_type(e));
-		cellf(cell[2], "%04o", e->mode);
-		cellf(cell[3], "%s", o.user);
-		cellf(cell[4], "%s", o.group);
-		cellf(cell[5], "%u/%u", e->cur_msgs, e->max_msgs);
-		cellf(cell[6], "%u", e->max_msgsize);
-		cellf(cell[7], "%u", e->files);
-		cellf(cell[8], "%llu", (unsigned long long)e->msgs_sent);
-		cellf(cell[9], "%llu", (unsigned long long)e->msgs_recv);
+		output_cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
+		output_cellf(cell[1], "%s", queue_type(e));
+		output_cellf(cell[2], "%04o", e->mode);
+		output_cellf(cell[3], "%s", o.user);
+		output_cellf(cell[4], "%s", o.group);
+		output_cellf(cell[5], "%u/%u", e->cur_msgs, e->max_msgs);
+		output_cellf(cell[6], "%u", e->max_msgsize);
+		output_cellf(cell[7], "%u", e->files);
+		output_cellf(cell[8], "%llu", (unsigned long long)e->msgs_sent);
+		output_cellf(cell[9], "%llu", (unsigned long long)e->msgs_recv);
 	}
-	table_print(heads, "lllllrrrrr", rows, l.nr);
+	output_table_print(heads, "lllllrrrrr", rows, l.nr);
 	free(rows);
 	free(l.e);
 	return 0;
@@ -1077,15 +913,15 @@ static void recv_print(const unsigned char *buf, size_t len, unsigned int prio,
 		       unsigned long long i, bool show_prio, bool raw)
 {
 	if (opt_json) {
-		json_item(i);
+		output_json_item(i);
 		printf("{\"prio\":%u,\"size\":%zu,", prio, len);
-		if (utf8_valid(buf, len)) {
+		if (output_utf8_valid(buf, len)) {
 			fputs("\"text\":", stdout);
-			json_string(buf, len);
+			output_json_string(buf, len);
 			putchar(',');
 		}
 		fputs("\"data\":", stdout);
-		json_base64(buf, len);
+		output_json_base64(buf, len);
 		putchar('}');
 		return;
 	}
@@ -1177,7 +1013,7 @@ static int cmd_recv(int argc, char **argv)
 		}
 	}
 	if (opt_json)
-		json_array_end(i);
+		output_json_array_end(i);
 	free(buf);
 	kmsgq_close(fd);
 	return ret;
@@ -1269,7 +1105,7 @@ static int watch_human(const struct qlist *cur, const struct qlist *prev,
 		"NAME", "DEPTH", "SENT", "RECV", "SENT/s", "RECV/s",
 		"SWAIT", "RWAIT"
 	};
-	struct row *rows;
+	struct output_row *rows;
 	size_t i, n = 0;
 	char when[64];
 	struct tm tm;
@@ -1280,31 +1116,31 @@ static int watch_human(const struct qlist *cur, const struct qlist *prev,
 		return fail_errno("watch", ENOMEM);
 	for (i = 0; i < cur->nr; i++) {
 		const struct kmsgq_queue_entry *e = &cur->e[i];
-		char (*cell)[TABLE_CELL] = rows[n].cell;
+		char (*cell)[OUTPUT_TABLE_CELL] = rows[n].cell;
 		struct rates r;
 
 		if (!watch_wanted(names, nr_names, e->name))
 			continue;
 		n++;
-		cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
-		cellf(cell[1], "%u/%u", e->cur_msgs, e->max_msgs);
-		cellf(cell[2], "%llu", (unsigned long long)e->msgs_sent);
-		cellf(cell[3], "%llu", (unsigned long long)e->msgs_recv);
+		output_cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
+		output_cellf(cell[1], "%u/%u", e->cur_msgs, e->max_msgs);
+		output_cellf(cell[2], "%llu", (unsigned long long)e->msgs_sent);
+		output_cellf(cell[3], "%llu", (unsigned long long)e->msgs_recv);
 		if (watch_rates(e, prev, dt, &r)) {
-			cellf(cell[4], "%.1f", r.sent);
-			cellf(cell[5], "%.1f", r.recv);
+			output_cellf(cell[4], "%.1f", r.sent);
+			output_cellf(cell[5], "%.1f", r.recv);
 		} else {
 			strcpy(cell[4], "-");
 			strcpy(cell[5], "-");
 		}
-		cellf(cell[6], "%u", e->send_waiters);
-		cellf(cell[7], "%u", e->recv_waiters);
+		output_cellf(cell[6], "%u", e->send_waiters);
+		output_cellf(cell[7], "%u", e->recv_waiters);
 	}
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S %Z", &tm);
 	printf("%s, every %s s\n", when, interval);
-	table_print(heads, "lrrrrrrr", rows, n);
+	output_table_print(heads, "lrrrrrrr", rows, n);
 	free(rows);
 	return 0;
 }
@@ -1466,7 +1302,7 @@ static int cmd_info(int argc, char **argv)
 
 	if (opt_json) {
 		fputs("{\"module_version\":", stdout);
-		json_cstring_or_null(has_version ? version : NULL);
+		output_json_cstring_or_null(has_version ? version : NULL);
 		printf(",\"abi_version\":%u,\"features\":[", info.abi_version);
 		for (i = 0, n = 0; i < NR_FEATURES; i++)
 			if (info.features & features[i].bit)
