@@ -4,8 +4,8 @@
  * queues from the shell: the kmsgq counterpart of ipcs(1), ipcmk(1) and
  * ipcrm(1).  Everything goes through libkmsgq; the manual is kmsgqctl(1).
  *
- * Exit status: 0 success, 1 the operation failed, 2 usage error, 3 a send
- * or receive found the queue full or empty (--nonblock) or timed out.
+ * This file parses the command line, reports errors and runs the command
+ * named; kmsgqctl.h says which file does the rest.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,12 +22,10 @@
 
 #include <kmsgq.h>
 
+#include "kmsgqctl.h"
 #include "output.h"
 
 #define KMSGQCTL_VERSION	"0.1"
-
-#define EXIT_USAGE	2
-#define EXIT_AGAIN	3	/* queue full/empty with --nonblock, or timed out */
 
 #define SYSFS_MODULE	"/sys/module/kmsgq/"
 #define LIST_BATCH	64	/* entries fetched per kmsgq_list() call */
@@ -41,12 +39,9 @@ struct command {
 };
 
 static const struct command *cur_cmd;	/* the command being parsed */
-static bool opt_json;
-static int dev_fd = -1;			/* /dev/kmsgq, once dev_open() ran */
+bool kmsgqctl_json;
 
-/* "kmsgqctl: CONTEXT: MESSAGE" on stderr; returns EXIT_FAILURE. */
-static int __attribute__((format(printf, 2, 3)))
-fail(const char *context, const char *fmt, ...)
+int kmsgqctl_fail(const char *context, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,15 +53,28 @@ fail(const char *context, const char *fmt, ...)
 	return EXIT_FAILURE;
 }
 
-/* fail() with the text of errno value @err. */
-static int fail_errno(const char *context, int err)
+int kmsgqctl_fail_errno(const char *context, int err)
 {
-	return fail(context, "%s", strerror(err));
+	return kmsgqctl_fail(context, "%s", strerror(err));
 }
 
-/* A usage error: the message, the command's synopsis, exit status 2. */
-static void __attribute__((format(printf, 1, 2), noreturn))
-usage_error(const char *fmt, ...)
+int kmsgqctl_fail_queue(const char *name, int err)
+{
+	switch (-err) {
+	case ENOENT:
+		return kmsgqctl_fail(name, "no such queue");
+	case EINVAL:
+		return kmsgqctl_fail(name, "invalid queue name (1 to %d bytes of A-Z a-z 0-9 . _ -, not . or ..)",
+				     KMSGQ_NAME_MAX - 1);
+	case ENAMETOOLONG:
+		return kmsgqctl_fail(name, "queue name too long (at most %d bytes)",
+				     KMSGQ_NAME_MAX - 1);
+	default:
+		return kmsgqctl_fail_errno(name, -err);
+	}
+}
+
+void kmsgqctl_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -84,19 +92,15 @@ usage_error(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-/*
- * Numbers are parsed strictly: decimal digits only (no sign, no blanks),
- * within [@min, @max]; @sizes also takes a K or M suffix (x1024, x1048576).
- */
-static unsigned long long parse_uint(const char *opt, const char *s,
-				     unsigned long long min,
-				     unsigned long long max, bool sizes)
+unsigned long long kmsgqctl_parse_uint(const char *opt, const char *s,
+				       unsigned long long min,
+				       unsigned long long max, bool sizes)
 {
 	unsigned long long v, mult = 1;
 	char *end;
 
 	if (*s < '0' || *s > '9')
-		usage_error("%s: '%s' is not a number", opt, s);
+		kmsgqctl_usage_error("%s: '%s' is not a number", opt, s);
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (sizes && (*end == 'K' || *end == 'k'))
@@ -104,29 +108,27 @@ static unsigned long long parse_uint(const char *opt, const char *s,
 	else if (sizes && (*end == 'M' || *end == 'm'))
 		mult = 1024 * 1024, end++;
 	if (*end)
-		usage_error("%s: '%s' is not a number", opt, s);
+		kmsgqctl_usage_error("%s: '%s' is not a number", opt, s);
 	if (errno == ERANGE || v > max / mult || v * mult < min)
-		usage_error("%s: %s is out of range (%llu..%llu)", opt, s, min,
-			    max);
+		kmsgqctl_usage_error("%s: %s is out of range (%llu..%llu)",
+				     opt, s, min, max);
 	return v * mult;
 }
 
-/* Permission bits in octal, 0..0777. */
-static unsigned int parse_mode(const char *s)
+unsigned int kmsgqctl_parse_mode(const char *s)
 {
 	unsigned long v;
 	char *end;
 
 	if (!*s || strspn(s, "01234567") != strlen(s))
-		usage_error("--mode: '%s' is not an octal mode", s);
+		kmsgqctl_usage_error("--mode: '%s' is not an octal mode", s);
 	v = strtoul(s, &end, 8);
 	if (v > 0777)
-		usage_error("--mode: %s is out of range (0..0777)", s);
+		kmsgqctl_usage_error("--mode: %s is out of range (0..0777)", s);
 	return v;
 }
 
-/* Seconds as DIGITS[.DIGITS] (nanosecond resolution), at most SECONDS_MAX. */
-static struct timespec parse_seconds(const char *opt, const char *s)
+struct timespec kmsgqctl_parse_seconds(const char *opt, const char *s)
 {
 	struct timespec ts = { 0, 0 };
 	unsigned long long sec = 0;
@@ -137,8 +139,8 @@ static struct timespec parse_seconds(const char *opt, const char *s)
 	for (; *p >= '0' && *p <= '9'; p++, digits++) {
 		sec = sec * 10 + (*p - '0');
 		if (sec > SECONDS_MAX)
-			usage_error("%s: %s is out of range (0..%llu seconds)",
-				    opt, s, SECONDS_MAX);
+			kmsgqctl_usage_error("%s: %s is out of range (0..%llu seconds)",
+					     opt, s, SECONDS_MAX);
 	}
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
@@ -147,34 +149,14 @@ static struct timespec parse_seconds(const char *opt, const char *s)
 		}
 	}
 	if (!digits || *p)
-		usage_error("%s: '%s' is not a number of seconds", opt, s);
+		kmsgqctl_usage_error("%s: '%s' is not a number of seconds",
+				     opt, s);
 	ts.tv_sec = sec;
 	return ts;
 }
 
-static struct timespec ts_add(struct timespec a, struct timespec b)
-{
-	a.tv_sec += b.tv_sec;
-	a.tv_nsec += b.tv_nsec;
-	if (a.tv_nsec >= 1000000000) {
-		a.tv_sec++;
-		a.tv_nsec -= 1000000000;
-	}
-	return a;
-}
-
-static double ts_diff(struct timespec a, struct timespec b)
-{
-	return (double)(a.tv_sec - b.tv_sec) + (a.tv_nsec - b.tv_nsec) / 1e9;
-}
-
-/*
- * The next option of the current command.  --json and --help are every
- * command's and are handled here, as are unknown or incomplete options.
- * @shortopts must start with ':'.
- */
-static int next_opt(int argc, char **argv, const char *shortopts,
-		    const struct option *longopts)
+int kmsgqctl_next_opt(int argc, char **argv, const char *shortopts,
+		      const struct option *longopts)
 {
 	int c;
 
@@ -182,97 +164,50 @@ static int next_opt(int argc, char **argv, const char *shortopts,
 		c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		switch (c) {
 		case 'j':
-			opt_json = true;
+			kmsgqctl_json = true;
 			continue;
 		case 'h':
 			printf("Usage: kmsgqctl %s %s\n\n%s", cur_cmd->name,
 			       cur_cmd->synopsis, cur_cmd->help);
 			exit(fflush(stdout) ? EXIT_FAILURE : EXIT_SUCCESS);
 		case ':':
-			usage_error("%s: option '%s' needs an argument",
-				    cur_cmd->name, argv[optind - 1]);
+			kmsgqctl_usage_error("%s: option '%s' needs an argument",
+					     cur_cmd->name, argv[optind - 1]);
 		case '?':
 			if (optopt)
-				usage_error("%s: unknown option '-%c'",
-					    cur_cmd->name, optopt);
-			usage_error("%s: unknown option '%s'", cur_cmd->name,
-				    argv[optind - 1]);
+				kmsgqctl_usage_error("%s: unknown option '-%c'",
+						     cur_cmd->name, optopt);
+			kmsgqctl_usage_error("%s: unknown option '%s'",
+					     cur_cmd->name, argv[optind - 1]);
 		default:
 			return c;
 		}
 	}
 }
 
-/* Options every command takes (next_opt() handles them); a table's end. */
-#define OPT_JSON	{ "json", no_argument, NULL, 'j' }
-#define OPT_HELP	{ "help", no_argument, NULL, 'h' }
-#define OPT_END		{ NULL, 0, NULL, 0 }
-
-/* The arguments left after the options: none, at least one name, one name. */
-static void no_args(int argc, char **argv)
+void kmsgqctl_no_args(int argc, char **argv)
 {
 	if (optind < argc)
-		usage_error("%s: unexpected argument '%s'", cur_cmd->name,
-			    argv[optind]);
+		kmsgqctl_usage_error("%s: unexpected argument '%s'",
+				     cur_cmd->name, argv[optind]);
 }
 
-static void need_name(int argc)
+void kmsgqctl_need_name(int argc)
 {
 	if (optind == argc)
-		usage_error("%s: missing queue name", cur_cmd->name);
+		kmsgqctl_usage_error("%s: missing queue name", cur_cmd->name);
 }
 
-static const char *one_name(int argc, char **argv)
+const char *kmsgqctl_one_name(int argc, char **argv)
 {
-	need_name(argc);
+	kmsgqctl_need_name(argc);
 	if (argc - optind > 1)
-		usage_error("%s: one queue name at a time", cur_cmd->name);
+		kmsgqctl_usage_error("%s: one queue name at a time",
+				     cur_cmd->name);
 	return argv[optind];
 }
 
-/* The device and the queue list. */
-
-/* Open /dev/kmsgq once, so that later ENOENTs are about queues. */
-static int dev_open(void)
-{
-	if (dev_fd >= 0)
-		return 0;
-	dev_fd = open(KMSGQ_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
-	if (dev_fd >= 0)
-		return 0;
-	if (errno == ENOENT || errno == ENODEV || errno == ENXIO)
-		return fail(KMSGQ_DEVICE_PATH, "module not loaded (%s)",
-			    strerror(errno));
-	return fail_errno(KMSGQ_DEVICE_PATH, errno);
-}
-
-/* The module's limits and features: 0, or the exit status. */
-static int dev_info(struct kmsgq_info *info)
-{
-	int ret;
-
-	if (dev_open())
-		return EXIT_FAILURE;
-	ret = kmsgq_info(dev_fd, info);
-	return ret < 0 ? fail_errno(KMSGQ_DEVICE_PATH, -ret) : 0;
-}
-
-/* Report @err (-errno) of opening or unlinking the queue @name. */
-static int queue_fail(const char *name, int err)
-{
-	switch (-err) {
-	case ENOENT:
-		return fail(name, "no such queue");
-	case EINVAL:
-		return fail(name, "invalid queue name (1 to %d bytes of A-Z a-z 0-9 . _ -, not . or ..)",
-			    KMSGQ_NAME_MAX - 1);
-	case ENAMETOOLONG:
-		return fail(name, "queue name too long (at most %d bytes)",
-			    KMSGQ_NAME_MAX - 1);
-	default:
-		return fail_errno(name, -err);
-	}
-}
+/* The queue list. */
 
 struct qlist {
 	struct kmsgq_queue_entry *e;
@@ -284,11 +219,12 @@ static int list_fetch(struct qlist *l)
 {
 	uint64_t cursor = 0;
 	size_t cap = 0;
-	int n;
+	int fd, n;
 
 	l->e = NULL;
 	l->nr = 0;
-	if (dev_open())
+	fd = dev_open();
+	if (fd < 0)
 		return EXIT_FAILURE;
 	for (;;) {
 		if (cap - l->nr < LIST_BATCH) {
@@ -297,16 +233,16 @@ static int list_fetch(struct qlist *l)
 			cap += LIST_BATCH;
 			e = realloc(l->e, cap * sizeof(*e));
 			if (!e)
-				return fail_errno("list", ENOMEM);
+				return kmsgqctl_fail_errno("list", ENOMEM);
 			l->e = e;
 		}
-		n = kmsgq_list(dev_fd, &cursor, l->e + l->nr, LIST_BATCH);
+		n = kmsgq_list(fd, &cursor, l->e + l->nr, LIST_BATCH);
 		if (n == -ENOTTY)
-			return fail(KMSGQ_DEVICE_PATH,
-				    "the loaded kmsgq module cannot list queues");
+			return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+					     "the loaded kmsgq module cannot list queues");
 		if (n < 0)
-			return fail(KMSGQ_DEVICE_PATH, "list: %s",
-				    strerror(-n));
+			return kmsgqctl_fail(KMSGQ_DEVICE_PATH, "list: %s",
+					     strerror(-n));
 		if (!n)
 			return 0;
 		l->nr += n;
@@ -327,64 +263,6 @@ static const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 static const char *queue_type(const struct kmsgq_queue_entry *e)
 {
 	return e->qflags & KMSGQ_OPEN_RING ? "ring" : "copy";
-}
-
-/*
- * Name of user or group @id from @file (/etc/passwd or /etc/group) into
- * @buf, or false.  The tool is linked statically, so it reads the files
- * rather than going through NSS.
- */
-static bool id_name(const char *file, unsigned int id, char *buf,
-		    size_t size)
-{
-	bool found = false;
-	size_t cap = 0;
-	char *line = NULL;
-	FILE *f;
-
-	f = fopen(file, "re");
-	if (!f)
-		return false;
-	while (!found && getline(&line, &cap, f) > 0) {
-		char *name = line, *idstr, *end;
-		unsigned long v;
-
-		idstr = strchr(line, ':');
-		if (!idstr)
-			continue;
-		*idstr++ = '\0';
-		idstr = strchr(idstr, ':');
-		if (!idstr || idstr[1] < '0' || idstr[1] > '9')
-			continue;
-		v = strtoul(idstr + 1, &end, 10);
-		if (*end == ':' && v == id && *name) {
-			snprintf(buf, size, "%s", name);
-			found = true;
-		}
-	}
-	free(line);
-	fclose(f);
-	return found;
-}
-
-struct owner {
-	char user[64];
-	char group[64];
-	bool has_user;
-	bool has_group;
-};
-
-static void owner_names(const struct kmsgq_queue_entry *e, bool numeric,
-			struct owner *o)
-{
-	o->has_user = !numeric &&
-		id_name("/etc/passwd", e->uid, o->user, sizeof(o->user));
-	o->has_group = !numeric &&
-		id_name("/etc/group", e->gid, o->group, sizeof(o->group));
-	if (!o->has_user)
-		snprintf(o->user, sizeof(o->user), "%u", e->uid);
-	if (!o->has_group)
-		snprintf(o->group, sizeof(o->group), "%u", e->gid);
 }
 
 /* A queue's limits and counters, in the order show and JSON print them. */
@@ -419,10 +297,10 @@ static void entry_counters(const struct kmsgq_queue_entry *e,
 static void json_entry_open(const struct kmsgq_queue_entry *e, bool numeric)
 {
 	struct counter c[NR_COUNTERS];
-	struct owner o;
+	struct names_owner o;
 	size_t i;
 
-	owner_names(e, numeric, &o);
+	names_owner(e, numeric, &o);
 	fputs("{\"name\":", stdout);
 	output_json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
 	printf(",\"id\":%llu,\"type\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
@@ -446,7 +324,7 @@ static bool numeric_opt(int argc, char **argv)
 	};
 	bool numeric = false;
 
-	while (next_opt(argc, argv, ":njh", longopts) != -1)
+	while (kmsgqctl_next_opt(argc, argv, ":njh", longopts) != -1)
 		numeric = true;		/* 'n', the only other option */
 	return numeric;
 }
@@ -463,11 +341,11 @@ static int cmd_list(int argc, char **argv)
 	size_t i;
 
 	numeric = numeric_opt(argc, argv);
-	no_args(argc, argv);
+	kmsgqctl_no_args(argc, argv);
 	if (list_fetch(&l))
 		return EXIT_FAILURE;
 
-	if (opt_json) {
+	if (kmsgqctl_json) {
 		putchar('[');
 		for (i = 0; i < l.nr; i++) {
 			output_json_item(i);
@@ -481,13 +359,13 @@ static int cmd_list(int argc, char **argv)
 
 	rows = calloc(l.nr ? l.nr : 1, sizeof(*rows));
 	if (!rows)
-		return fail_errno("list", ENOMEM);
+		return kmsgqctl_fail_errno("list", ENOMEM);
 	for (i = 0; i < l.nr; i++) {
 		const struct kmsgq_queue_entry *e = &l.e[i];
 		char (*cell)[OUTPUT_TABLE_CELL] = rows[i].cell;
-		struct owner o;
+		struct names_owner o;
 
-		owner_names(e, numeric, &o);
+		names_owner(e, numeric, &o);
 		output_cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
 		output_cellf(cell[1], "%s", queue_type(e));
 		output_cellf(cell[2], "%04o", e->mode);
@@ -510,28 +388,28 @@ static int cmd_show(int argc, char **argv)
 	const struct kmsgq_queue_entry *e;
 	struct counter c[NR_COUNTERS];
 	const char *name;
-	struct owner o;
+	struct names_owner o;
 	struct qlist l;
 	bool numeric;
 	size_t i;
 
 	numeric = numeric_opt(argc, argv);
-	name = one_name(argc, argv);
+	name = kmsgqctl_one_name(argc, argv);
 	if (list_fetch(&l))
 		return EXIT_FAILURE;
 	e = list_find(&l, name);
 	if (!e) {
 		free(l.e);
-		return fail(name, "no such queue");
+		return kmsgqctl_fail(name, "no such queue");
 	}
 
-	if (opt_json) {
+	if (kmsgqctl_json) {
 		json_entry_open(e, numeric);
 		puts("}");
 		free(l.e);
 		return 0;
 	}
-	owner_names(e, numeric, &o);
+	names_owner(e, numeric, &o);
 	printf("name          %.*s\n", KMSGQ_NAME_MAX, e->name);
 	printf("id            %llu\n", (unsigned long long)e->id);
 	printf("type          %s\n", queue_type(e));
@@ -574,14 +452,15 @@ static int create_existing(const char *name, bool ring, unsigned int depth,
 		return EXIT_FAILURE;
 	e = list_find(&l, name);
 	if (!e)		/* unlinked in between */
-		ret = fail(name, "queue exists but vanished; try again");
+		ret = kmsgqctl_fail(name,
+				    "queue exists but vanished; try again");
 	else if (!!(e->qflags & KMSGQ_OPEN_RING) != ring ||
 		 (depth && e->max_msgs != real_depth(depth, ring)) ||
 		 (msgsize && e->max_msgsize != msgsize) ||
 		 (mode >= 0 && e->mode != (unsigned int)mode))
-		ret = fail(name, "queue exists with other attributes (type %s, depth %u, msgsize %u, mode %04o)",
-			   queue_type(e), e->max_msgs, e->max_msgsize,
-			   e->mode);
+		ret = kmsgqctl_fail(name, "queue exists with other attributes (type %s, depth %u, msgsize %u, mode %04o)",
+				    queue_type(e), e->max_msgs, e->max_msgsize,
+				    e->mode);
 	free(l.e);
 	return ret;
 }
@@ -604,38 +483,42 @@ static int cmd_create(int argc, char **argv)
 	mode_t umask_was;
 	int c, fd, ret;
 
-	while ((c = next_opt(argc, argv, ":rd:s:m:xjh", longopts)) != -1) {
+	while ((c = kmsgqctl_next_opt(argc, argv, ":rd:s:m:xjh",
+				      longopts)) != -1) {
 		switch (c) {
 		case 'r':
 			ring = true;
 			break;
 		case 'd':
-			attr.max_msgs = parse_uint("--depth", optarg, 1,
-						   UINT32_MAX, false);
+			attr.max_msgs = kmsgqctl_parse_uint("--depth", optarg,
+							    1, UINT32_MAX,
+							    false);
 			break;
 		case 's':
-			attr.max_msgsize = parse_uint("--msgsize", optarg, 1,
-						      UINT32_MAX, true);
+			attr.max_msgsize = kmsgqctl_parse_uint("--msgsize",
+							       optarg, 1,
+							       UINT32_MAX,
+							       true);
 			break;
 		case 'm':
-			mode = parse_mode(optarg);
+			mode = kmsgqctl_parse_mode(optarg);
 			break;
 		case 'x':
 			excl = true;
 			break;
 		}
 	}
-	name = one_name(argc, argv);
+	name = kmsgqctl_one_name(argc, argv);
 
 	/* The kernel says EINVAL for both; tell a bad limit from a bad name. */
 	if (dev_info(&info))
 		return EXIT_FAILURE;
 	if (attr.max_msgs > info.max_msgs)
-		return fail(name, "--depth %u is above the module's limit max_msgs %u",
-			    attr.max_msgs, info.max_msgs);
+		return kmsgqctl_fail(name, "--depth %u is above the module's limit max_msgs %u",
+				     attr.max_msgs, info.max_msgs);
 	if (attr.max_msgsize > info.max_msgsize)
-		return fail(name, "--msgsize %u is above the module's limit max_msgsize %u",
-			    attr.max_msgsize, info.max_msgsize);
+		return kmsgqctl_fail(name, "--msgsize %u is above the module's limit max_msgsize %u",
+				     attr.max_msgsize, info.max_msgsize);
 	if (ring)
 		attr.qflags = KMSGQ_OPEN_RING;
 
@@ -646,22 +529,23 @@ static int cmd_create(int argc, char **argv)
 	umask(umask_was);
 	if (fd >= 0) {
 		ret = kmsgq_close(fd);
-		return ret ? fail_errno(name, -ret) : 0;
+		return ret ? kmsgqctl_fail_errno(name, -ret) : 0;
 	}
 
 	switch (-fd) {
 	case EEXIST:
 		if (excl)
-			return fail(name, "queue exists");
+			return kmsgqctl_fail(name, "queue exists");
 		return create_existing(name, ring, attr.max_msgs,
 				       attr.max_msgsize, mode);
 	case ENOSPC:
-		return fail(name, "too many queues (module limit max_queues %u)",
-			    info.max_queues);
+		return kmsgqctl_fail(name,
+				     "too many queues (module limit max_queues %u)",
+				     info.max_queues);
 	case EMFILE:
-		return fail(name, "over this user's queue storage limit (module parameter user_bytes_max)");
+		return kmsgqctl_fail(name, "over this user's queue storage limit (module parameter user_bytes_max)");
 	default:
-		return queue_fail(name, fd);
+		return kmsgqctl_fail_queue(name, fd);
 	}
 }
 
@@ -676,20 +560,21 @@ static int cmd_unlink(int argc, char **argv)
 	bool force = false;
 	int c, err, ret = 0;
 
-	while ((c = next_opt(argc, argv, ":fjh", longopts)) != -1)
+	while ((c = kmsgqctl_next_opt(argc, argv, ":fjh", longopts)) != -1)
 		force = true;
-	need_name(argc);
-	if (dev_open())
+	kmsgqctl_need_name(argc);
+	if (dev_open() < 0)
 		return EXIT_FAILURE;
 	for (; optind < argc; optind++) {
 		err = kmsgq_unlink(argv[optind]);
 		if (err == -ENOENT && force)
 			continue;
 		if (err == -EPERM)
-			ret = fail(argv[optind], "%s (only the owner may unlink)",
-				   strerror(EPERM));
+			ret = kmsgqctl_fail(argv[optind],
+					    "%s (only the owner may unlink)",
+					    strerror(EPERM));
 		else if (err)
-			ret = queue_fail(argv[optind], err);
+			ret = kmsgqctl_fail_queue(argv[optind], err);
 	}
 	return ret;
 }
@@ -708,7 +593,7 @@ static void xfer_opt(struct xfer_opts *x, int c)
 {
 	switch (c) {
 	case 't':
-		x->timeout = parse_seconds("--timeout", optarg);
+		x->timeout = kmsgqctl_parse_seconds("--timeout", optarg);
 		x->has_timeout = true;
 		break;
 	case 'n':
@@ -724,7 +609,7 @@ static const struct timespec *xfer_deadline(const struct xfer_opts *x,
 	if (!x->has_timeout)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, ts);
-	*ts = ts_add(*ts, x->timeout);
+	*ts = kmsgqctl_ts_add(*ts, x->timeout);
 	return ts;
 }
 
@@ -734,16 +619,16 @@ static int xfer_open(const char *name, int oflag, const struct xfer_opts *x,
 {
 	int ret;
 
-	if (dev_open())
+	if (dev_open() < 0)
 		return EXIT_FAILURE;
 	*fd = kmsgq_open(name, oflag | O_CLOEXEC |
 			 (x->nonblock ? O_NONBLOCK : 0), 0, NULL);
 	if (*fd < 0)
-		return queue_fail(name, *fd);
+		return kmsgqctl_fail_queue(name, *fd);
 	ret = kmsgq_getattr(*fd, attr);
 	if (ret < 0) {
 		kmsgq_close(*fd);
-		return fail_errno(name, -ret);
+		return kmsgqctl_fail_errno(name, -ret);
 	}
 	return 0;
 }
@@ -758,13 +643,13 @@ static int xfer_fail(const char *name, int err, const char *state,
 {
 	switch (-err) {
 	case EAGAIN:
-		fail(name, "queue %s%s", state, after);
+		kmsgqctl_fail(name, "queue %s%s", state, after);
 		return EXIT_AGAIN;
 	case ETIMEDOUT:
-		fail(name, "timed out waiting for %s%s", what, after);
+		kmsgqctl_fail(name, "timed out waiting for %s%s", what, after);
 		return EXIT_AGAIN;
 	default:
-		return fail(name, "%s%s", strerror(-err), after);
+		return kmsgqctl_fail(name, "%s%s", strerror(-err), after);
 	}
 }
 
@@ -798,8 +683,8 @@ static int send_one(struct sender *s, const void *buf, size_t len)
 	if (s->sent)
 		snprintf(after, sizeof(after), " (after %llu sent)", s->sent);
 	if (ret == -EMSGSIZE)
-		return fail(s->name, "message of %zu bytes is larger than the queue's max_msgsize %u%s",
-			    len, s->max_msgsize, after);
+		return kmsgqctl_fail(s->name, "message of %zu bytes is larger than the queue's max_msgsize %u%s",
+				     len, s->max_msgsize, after);
 	return xfer_fail(s->name, ret, "full", "room", after);
 }
 
@@ -812,14 +697,14 @@ static int send_stdin(struct sender *s)
 	int ret;
 
 	if (!buf)
-		return fail_errno("stdin", ENOMEM);
+		return kmsgqctl_fail_errno("stdin", ENOMEM);
 	while (len < cap) {
 		n = read(STDIN_FILENO, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			free(buf);
-			return fail_errno("stdin", errno);
+			return kmsgqctl_fail_errno("stdin", errno);
 		}
 		if (!n)
 			break;
@@ -827,8 +712,8 @@ static int send_stdin(struct sender *s)
 	}
 	if (len == cap) {
 		free(buf);
-		return fail(s->name, "standard input is larger than the queue's max_msgsize %u",
-			    s->max_msgsize);
+		return kmsgqctl_fail(s->name, "standard input is larger than the queue's max_msgsize %u",
+				     s->max_msgsize);
 	}
 	ret = send_one(s, buf, len);
 	free(buf);
@@ -850,7 +735,7 @@ static int send_lines(struct sender *s)
 		ret = send_one(s, line, n);
 	}
 	if (!ret && ferror(stdin))
-		ret = fail_errno("stdin", errno);
+		ret = kmsgqctl_fail_errno("stdin", errno);
 	free(line);
 	return ret;
 }
@@ -870,11 +755,12 @@ static int cmd_send(int argc, char **argv)
 	bool lines = false;
 	int c, ret;
 
-	while ((c = next_opt(argc, argv, ":p:t:nljh", longopts)) != -1) {
+	while ((c = kmsgqctl_next_opt(argc, argv, ":p:t:nljh",
+				      longopts)) != -1) {
 		switch (c) {
 		case 'p':
-			s.prio = parse_uint("--prio", optarg, 0,
-					    KMSGQ_PRIO_MAX - 1, false);
+			s.prio = kmsgqctl_parse_uint("--prio", optarg, 0,
+						     KMSGQ_PRIO_MAX - 1, false);
 			break;
 		case 'l':
 			lines = true;
@@ -883,9 +769,9 @@ static int cmd_send(int argc, char **argv)
 			xfer_opt(&x, c);
 		}
 	}
-	need_name(argc);
+	kmsgqctl_need_name(argc);
 	if (lines && argc - optind > 1)
-		usage_error("send: --lines reads standard input: give no MESSAGE");
+		kmsgqctl_usage_error("send: --lines reads standard input: give no MESSAGE");
 	s.name = argv[optind++];
 	s.x = &x;
 
@@ -895,7 +781,8 @@ static int cmd_send(int argc, char **argv)
 	s.max_msgsize = attr.max_msgsize;
 	if (s.prio && (attr.qflags & KMSGQ_OPEN_RING)) {
 		kmsgq_close(s.fd);
-		return fail(s.name, "ring queues take priority 0 only");
+		return kmsgqctl_fail(s.name,
+				     "ring queues take priority 0 only");
 	}
 
 	if (lines)
@@ -912,7 +799,7 @@ static int cmd_send(int argc, char **argv)
 static void recv_print(const unsigned char *buf, size_t len, unsigned int prio,
 		       unsigned long long i, bool show_prio, bool raw)
 {
-	if (opt_json) {
+	if (kmsgqctl_json) {
 		output_json_item(i);
 		printf("{\"prio\":%u,\"size\":%zu,", prio, len);
 		if (output_utf8_valid(buf, len)) {
@@ -951,11 +838,12 @@ static int cmd_recv(int argc, char **argv)
 	const char *name;
 	int c, fd, ret = 0;
 
-	while ((c = next_opt(argc, argv, ":c:at:nprjh", longopts)) != -1) {
+	while ((c = kmsgqctl_next_opt(argc, argv, ":c:at:nprjh",
+				      longopts)) != -1) {
 		switch (c) {
 		case 'c':
-			count = parse_uint("--count", optarg, 1, UINT64_MAX,
-					   false);
+			count = kmsgqctl_parse_uint("--count", optarg, 1,
+						    UINT64_MAX, false);
 			has_count = true;
 			break;
 		case 'a':
@@ -971,11 +859,11 @@ static int cmd_recv(int argc, char **argv)
 			xfer_opt(&x, c);
 		}
 	}
-	name = one_name(argc, argv);
+	name = kmsgqctl_one_name(argc, argv);
 	if (all && (has_count || x.has_timeout))
-		usage_error("recv: --all takes what is queued and waits for nothing: no --count or --timeout with it");
-	if (raw && (show_prio || opt_json))
-		usage_error("recv: --raw goes with neither --prio nor --json");
+		kmsgqctl_usage_error("recv: --all takes what is queued and waits for nothing: no --count or --timeout with it");
+	if (raw && (show_prio || kmsgqctl_json))
+		kmsgqctl_usage_error("recv: --raw goes with neither --prio nor --json");
 	if (all)
 		x.nonblock = true;
 
@@ -985,10 +873,10 @@ static int cmd_recv(int argc, char **argv)
 	buf = malloc(attr.max_msgsize ? attr.max_msgsize : 1);
 	if (!buf) {
 		kmsgq_close(fd);
-		return fail_errno(name, ENOMEM);
+		return kmsgqctl_fail_errno(name, ENOMEM);
 	}
 
-	if (opt_json)
+	if (kmsgqctl_json)
 		putchar('[');
 	for (i = 0; all || i < count; i++) {
 		struct timespec ts;
@@ -1008,11 +896,11 @@ static int cmd_recv(int argc, char **argv)
 		recv_print(buf, n, prio, i, show_prio, raw);
 		/* The message has left the queue: make sure it is seen. */
 		if (fflush(stdout)) {
-			ret = fail_errno("stdout", errno);
+			ret = kmsgqctl_fail_errno("stdout", errno);
 			break;
 		}
 	}
-	if (opt_json)
+	if (kmsgqctl_json)
 		output_json_array_end(i);
 	free(buf);
 	kmsgq_close(fd);
@@ -1113,7 +1001,7 @@ static int watch_human(const struct qlist *cur, const struct qlist *prev,
 
 	rows = calloc(cur->nr ? cur->nr : 1, sizeof(*rows));
 	if (!rows)
-		return fail_errno("watch", ENOMEM);
+		return kmsgqctl_fail_errno("watch", ENOMEM);
 	for (i = 0; i < cur->nr; i++) {
 		const struct kmsgq_queue_entry *e = &cur->e[i];
 		char (*cell)[OUTPUT_TABLE_CELL] = rows[n].cell;
@@ -1160,17 +1048,17 @@ static int cmd_watch(int argc, char **argv)
 	char **names;
 	int c, nr_names, ret = 0;
 
-	while ((c = next_opt(argc, argv, ":i:c:jh", longopts)) != -1) {
+	while ((c = kmsgqctl_next_opt(argc, argv, ":i:c:jh", longopts)) != -1) {
 		switch (c) {
 		case 'i':
-			interval = parse_seconds("--interval", optarg);
+			interval = kmsgqctl_parse_seconds("--interval", optarg);
 			interval_str = optarg;
 			if (!interval.tv_sec && !interval.tv_nsec)
-				usage_error("--interval: must be above 0");
+				kmsgqctl_usage_error("--interval: must be above 0");
 			break;
 		case 'c':
-			count = parse_uint("--count", optarg, 1, UINT64_MAX,
-					   false);
+			count = kmsgqctl_parse_uint("--count", optarg, 1,
+						    UINT64_MAX, false);
 			break;
 		}
 	}
@@ -1180,7 +1068,7 @@ static int cmd_watch(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (i = 0; !count || i < count; i++) {
 		if (i) {
-			next = ts_add(next, interval);
+			next = kmsgqctl_ts_add(next, interval);
 			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
 					       &next, NULL) == EINTR)
 				;
@@ -1195,29 +1083,31 @@ static int cmd_watch(int argc, char **argv)
 
 			for (k = 0; k < nr_names; k++)
 				if (!list_find(&cur, names[k]))
-					ret = fail(names[k], "no such queue");
+					ret = kmsgqctl_fail(names[k],
+							    "no such queue");
 			if (ret) {
 				free(cur.e);
 				break;
 			}
 		}
-		if (opt_json) {
-			watch_json(&cur, i ? &prev : NULL, ts_diff(t, t_prev),
-				   names, nr_names);
+		if (kmsgqctl_json) {
+			watch_json(&cur, i ? &prev : NULL,
+				   kmsgqctl_ts_diff(t, t_prev), names,
+				   nr_names);
 		} else {
 			if (tty)
 				fputs("\033[H\033[J", stdout);
 			else if (i)
 				putchar('\n');
 			ret = watch_human(&cur, i ? &prev : NULL,
-					  ts_diff(t, t_prev), names, nr_names,
-					  interval_str);
+					  kmsgqctl_ts_diff(t, t_prev), names,
+					  nr_names, interval_str);
 		}
 		free(prev.e);
 		prev = cur;
 		t_prev = t;
 		if (ret || fflush(stdout)) {
-			ret = ret ? ret : fail_errno("stdout", errno);
+			ret = ret ? ret : kmsgqctl_fail_errno("stdout", errno);
 			break;
 		}
 	}
@@ -1278,9 +1168,9 @@ static int cmd_info(int argc, char **argv)
 	size_t i;
 	int n;
 
-	while (next_opt(argc, argv, ":jh", longopts) != -1)
+	while (kmsgqctl_next_opt(argc, argv, ":jh", longopts) != -1)
 		;
-	no_args(argc, argv);
+	kmsgqctl_no_args(argc, argv);
 	if (dev_info(&info))
 		return EXIT_FAILURE;
 	if (info.features & KMSGQ_FEAT_LIST) {
@@ -1300,7 +1190,7 @@ static int cmd_info(int argc, char **argv)
 		rest &= ~features[i].bit;
 	snprintf(unknown, sizeof(unknown), "0x%llx", (unsigned long long)rest);
 
-	if (opt_json) {
+	if (kmsgqctl_json) {
 		fputs("{\"module_version\":", stdout);
 		output_json_cstring_or_null(has_version ? version : NULL);
 		printf(",\"abi_version\":%u,\"features\":[", info.abi_version);
@@ -1401,7 +1291,7 @@ static const struct command commands[] = {
 
 #define NR_COMMANDS	(sizeof(commands) / sizeof(commands[0]))
 
-static void help(void)
+static void kmsgqctl_help(void)
 {
 	size_t i;
 
@@ -1436,10 +1326,10 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:jhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			opt_json = true;
+			kmsgqctl_json = true;
 			break;
 		case 'h':
-			help();
+			kmsgqctl_help();
 			return fflush(stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
 		case 'V':
 			printf("kmsgqctl %s (kmsgq ABI %d)\n", KMSGQCTL_VERSION,
@@ -1447,8 +1337,10 @@ int main(int argc, char **argv)
 			return fflush(stdout) ? EXIT_FAILURE : EXIT_SUCCESS;
 		default:
 			if (optopt && c == '?')
-				usage_error("unknown option '-%c'", optopt);
-			usage_error("unknown option '%s'", argv[optind - 1]);
+				kmsgqctl_usage_error("unknown option '-%c'",
+						     optopt);
+			kmsgqctl_usage_error("unknown option '%s'",
+					     argv[optind - 1]);
 		}
 	}
 	argv += optind;
@@ -1461,13 +1353,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_COMMANDS && strcmp(commands[i].name, name); i++)
 		;
 	if (i == NR_COMMANDS)
-		usage_error("unknown command '%s'", name);
+		kmsgqctl_usage_error("unknown command '%s'", name);
 	cur_cmd = &commands[i];
 	optind = 0;	/* restart getopt on the command's arguments */
 	ret = cur_cmd->run(argc, argv);
 	if (fflush(stdout) && !ret)
-		ret = fail_errno("stdout", errno);
-	if (dev_fd >= 0)
-		close(dev_fd);
+		ret = kmsgqctl_fail_errno("stdout", errno);
+	dev_close();
 	return ret;
 }
