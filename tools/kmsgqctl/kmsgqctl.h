@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What kmsgqctl's files share.  main.c parses the command line, reports
- * errors and runs one command; dev.c holds /dev/kmsgq; names.c finds user
- * and group names; output.h writes JSON and tables.
+ * errors and runs one command; list.c fetches the queue list and runs the
+ * commands that read it (list, show, watch) and info; dev.c holds
+ * /dev/kmsgq; names.c finds user and group names; output.h writes JSON
+ * and tables.
  *
  * Exit status: 0 success, EXIT_FAILURE (1) the operation failed,
  * EXIT_USAGE (2) usage error, EXIT_AGAIN (3) a send or receive found the
@@ -176,5 +178,43 @@ struct names_owner {
  */
 void names_owner(const struct kmsgq_queue_entry *e, bool numeric,
 		 struct names_owner *o);
+
+/* list.c: the queue list; list, show, watch and info */
+
+/* Queues, as kmsgq_list() gives them; e is malloc()ed. */
+struct qlist {
+	struct kmsgq_queue_entry *e;
+	size_t nr;
+};
+
+/**
+ * list_fetch - every queue of the caller's user namespace, in creation order
+ * @l: filled in
+ *
+ * Return: 0, the caller then freeing l->e; or the exit status having
+ * reported why.
+ */
+int list_fetch(struct qlist *l);
+
+/**
+ * list_find - the queue named @name in @l, or NULL
+ * @l: the list
+ * @name: the queue's name
+ */
+const struct kmsgq_queue_entry *list_find(const struct qlist *l,
+					  const char *name);
+
+/* list_queue_type - "ring" or "copy": queue @e's kind */
+const char *list_queue_type(const struct kmsgq_queue_entry *e);
+
+/*
+ * The commands: each parses its options and arguments with
+ * kmsgqctl_next_opt() (@argv[0] is the command's name) and returns the
+ * exit status.
+ */
+int list_cmd_list(int argc, char **argv);
+int list_cmd_show(int argc, char **argv);
+int list_cmd_watch(int argc, char **argv);
+int list_cmd_info(int argc, char **argv);
 
 #endif /* KMSGQCTL_H */
