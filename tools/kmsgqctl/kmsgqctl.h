@@ -2,9 +2,10 @@
 /*
  * What kmsgqctl's files share.  main.c parses the command line, reports
  * errors and runs one command; list.c fetches the queue list and runs the
- * commands that read it (list, show, watch) and info; dev.c holds
- * /dev/kmsgq; names.c finds user and group names; output.h writes JSON
- * and tables.
+ * commands that read it (list, show, watch) and info; xfer.c sends and
+ * receives (send, recv); admin.c creates and unlinks queues (create,
+ * unlink); dev.c holds /dev/kmsgq; names.c finds user and group names;
+ * output.h writes JSON and tables.
  *
  * Exit status: 0 success, EXIT_FAILURE (1) the operation failed,
  * EXIT_USAGE (2) usage error, EXIT_AGAIN (3) a send or receive found the
@@ -208,13 +209,21 @@ const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 const char *list_queue_type(const struct kmsgq_queue_entry *e);
 
 /*
- * The commands: each parses its options and arguments with
- * kmsgqctl_next_opt() (@argv[0] is the command's name) and returns the
- * exit status.
+ * The commands, here and below: each parses its options and arguments
+ * with kmsgqctl_next_opt() (@argv[0] is the command's name) and returns
+ * the exit status.
  */
 int list_cmd_list(int argc, char **argv);
 int list_cmd_show(int argc, char **argv);
 int list_cmd_watch(int argc, char **argv);
 int list_cmd_info(int argc, char **argv);
+
+/* xfer.c: send and recv */
+int xfer_cmd_send(int argc, char **argv);
+int xfer_cmd_recv(int argc, char **argv);
+
+/* admin.c: create and unlink */
+int admin_cmd_create(int argc, char **argv);
+int admin_cmd_unlink(int argc, char **argv);
 
 #endif /* KMSGQCTL_H */
