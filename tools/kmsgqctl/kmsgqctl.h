@@ -22,7 +22,7 @@
 #include <kmsgq.h>
 
 #define EXIT_USAGE	2
-#define EXIT_AGAIN	3	/* queue full/empty with --nonblock, or timed out */
+#define EXIT_AGAIN	3
 
 /* main.c: diagnostics and the command line */
 
