@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# kmsgq: the module (via Kbuild), libkmsgq, the selftests and the tools.
+# kmsgq: the module (via Kbuild), libkmsgq, the selftests, the tools and
+# the examples.
 #
 #   make [KDIR=...]    build all against KDIR (default: the running kernel)
 #   make check         every test (vm/check.sh): libkmsgq's own checks, the
@@ -24,9 +25,12 @@ else
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CFLAGS ?= -O2 -Wall -Wextra
-TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
 # The project's version: libkmsgq's (userlib/Makefile, kmsgq.pc) and the tools'.
 KMSGQ_VERSION := $(shell cat VERSION)
+# kmsgqctl, built from tools/kmsgqctl/*.c; the example programs, one per
+# examples/*.c (the guest demo's driver and the man pages' examples).
+TOOLS := tools/kmsgqctl/kmsgqctl
+EXAMPLES := $(patsubst %.c,%,$(wildcard examples/*.c))
 
 # make install: every path below is overridable and prefixed with DESTDIR.
 # The module goes to INSTALL_MOD_PATH/lib/modules/<release of KDIR>/
@@ -57,8 +61,7 @@ MOD_SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"/\1/p' \
 MOD_NOSIGN = $(if $(filter pkcs11:%,$(MOD_SIG_KEY))$(wildcard \
 	$(filter /%,$(MOD_SIG_KEY)) \
 	$(addprefix $(KDIR)/,$(filter-out /%,$(MOD_SIG_KEY)))),,CONFIG_MODULE_SIG_ALL=)
-# kmsgq-demo is the guest demo's driver, not a tool for users.
-BIN_TOOLS := tools/kmsgqctl
+BIN_TOOLS := tools/kmsgqctl/kmsgqctl
 MANPAGES = $(wildcard man/*.1 man/*.3 man/*.7)
 LIB_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
 	INCLUDEDIR=$(INCLUDEDIR)
@@ -70,7 +73,7 @@ DKMS_SRC ?= $(DESTDIR)/usr/src/kmsgq-$(DKMS_VERSION)
 DKMS_FILES = Kbuild Makefile dkms.conf uapi/linux/kmsgq.h module/Kbuild \
 	$(filter-out %.mod.c,$(wildcard module/*.[ch] module/tests/*.[ch]))
 
-all: module userlib selftests tools
+all: module userlib selftests tools examples
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -86,10 +89,18 @@ selftests: userlib
 tools: userlib
 	$(MAKE) $(TOOLS)
 
-$(TOOLS): %: %.c userlib/libkmsgq.a uapi/linux/kmsgq.h userlib/include/kmsgq.h \
-		VERSION
-	$(CC) $(CFLAGS) -static -pthread -DKMSGQ_VERSION='"$(KMSGQ_VERSION)"' \
-		-Iuapi -Iuserlib/include -o $@ $< userlib/libkmsgq.a -lrt
+examples: userlib
+	$(MAKE) $(EXAMPLES)
+
+STATIC_DEPS = userlib/libkmsgq.a uapi/linux/kmsgq.h userlib/include/kmsgq.h
+STATIC_LINK = $(CC) $(CFLAGS) -static -pthread -Iuapi -Iuserlib/include \
+	-o $@ $(filter %.c,$^) userlib/libkmsgq.a -lrt
+
+tools/kmsgqctl/kmsgqctl: $(wildcard tools/kmsgqctl/*.[ch]) $(STATIC_DEPS) VERSION
+	$(STATIC_LINK) -DKMSGQ_VERSION='"$(KMSGQ_VERSION)"'
+
+$(EXAMPLES): %: %.c $(STATIC_DEPS)
+	$(STATIC_LINK)
 
 # Everything (vm/check.sh), or with SUITE= and/or TEST= one part of it on
 # the stock kernel.
@@ -183,11 +194,12 @@ dkms-uninstall:
 clean:
 	$(MAKE) -C userlib clean
 	$(MAKE) -C selftests clean
-	rm -f $(TOOLS) Module.symvers modules.order .*.cmd .module-common.o
+	rm -f $(TOOLS) $(EXAMPLES) Module.symvers modules.order .*.cmd \
+		.module-common.o
 	find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
 		-name Module.symvers \) -delete
 
-.PHONY: all module userlib selftests tools check demo bench soak vm-shell deps clean \
+.PHONY: all module userlib selftests tools examples check demo bench soak vm-shell deps clean \
 	install uninstall dkms-src dkms-install dkms-uninstall
 endif

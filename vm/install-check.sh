@@ -126,7 +126,7 @@ check "pkgconfig/kmsgq.pc: version $lib_version, -I, -L, -lkmsgq" check_pc
 check_bin() {
 	local f=$dest/usr/bin/kmsgqctl
 	[ -x "$f" ] || fail "$f: missing or not executable" || return
-	cmp "$repo/tools/kmsgqctl" "$f"
+	cmp "$repo/tools/kmsgqctl/kmsgqctl" "$f"
 }
 check "kmsgqctl in /usr/bin" check_bin
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Pack the test guest's initramfs: busybox, vm/guest/init, the suites and
-# setup hooks, and the built module, selftests and tools (static binaries).
+# setup hooks, and the built module, selftests, tools and examples (static
+# binaries).
 # Usage: vm/mkinitrd.sh OUTPUT.gz
 set -euo pipefail
 out=$(realpath "$1")
@@ -18,5 +19,5 @@ cp vm/guest/setup.d/*.sh "$root/kmsgq/setup.d/"
 cp module/kmsgq.ko "$root/kmsgq/"
 # Built programs: selftests/**/*_test in /kmsgq/selftests, the rest in /kmsgq/bin.
 find selftests -type f -perm -u+x -name '*_test' -exec cp -t "$root/kmsgq/selftests" {} +
-find selftests tools -type f -perm -u+x ! -name '*_test' -exec cp -t "$root/kmsgq/bin" {} +
+find selftests tools examples -type f -perm -u+x ! -name '*_test' -exec cp -t "$root/kmsgq/bin" {} +
 (cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"

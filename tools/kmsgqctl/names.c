@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kmsgqctl's user and group names.  The tool is linked statically, so it
+ * reads /etc/passwd and /etc/group rather than going through NSS.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kmsgqctl.h"
+
+/*
+ * Name of user or group @id from @file (/etc/passwd or /etc/group) into
+ * @buf, or false.
+ */
+static bool names_lookup(const char *file, unsigned int id, char *buf,
+			 size_t size)
+{
+	bool found = false;
+	size_t cap = 0;
+	char *line = NULL;
+	FILE *f;
+
+	f = fopen(file, "re");
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0) {
+		char *name = line, *idstr, *end;
+		unsigned long v;
+
+		idstr = strchr(line, ':');
+		if (!idstr)
+			continue;
+		*idstr++ = '\0';
+		idstr = strchr(idstr, ':');
+		if (!idstr || idstr[1] < '0' || idstr[1] > '9')
+			continue;
+		v = strtoul(idstr + 1, &end, 10);
+		if (*end == ':' && v == id && *name) {
+			snprintf(buf, size, "%s", name);
+			found = true;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+void names_owner(const struct kmsgq_queue_entry *e, bool numeric,
+		 struct names_owner *o)
+{
+	o->has_user = !numeric &&
+		names_lookup("/etc/passwd", e->uid, o->user, sizeof(o->user));
+	o->has_group = !numeric &&
+		names_lookup("/etc/group", e->gid, o->group, sizeof(o->group));
+	if (!o->has_user)
+		snprintf(o->user, sizeof(o->user), "%u", e->uid);
+	if (!o->has_group)
+		snprintf(o->group, sizeof(o->group), "%u", e->gid);
+}

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kmsgqctl's send and recv: messages from the command line or standard
+ * input into a queue, and out of it onto standard output.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kmsgqctl.h"
+#include "output.h"
+
+/* --timeout and --nonblock, which send and recv share. */
+struct xfer_opts {
+	bool nonblock;
+	bool has_timeout;
+	struct timespec timeout;
+};
+
+/* Take option @c into @x if it is --timeout ('t') or --nonblock ('n'). */
+static void xfer_opt(struct xfer_opts *x, int c)
+{
+	switch (c) {
+	case 't':
+		x->timeout = kmsgqctl_parse_seconds("--timeout", optarg);
+		x->has_timeout = true;
+		break;
+	case 'n':
+		x->nonblock = true;
+		break;
+	}
+}
+
+/* The deadline of one message: now + --timeout, or NULL for none. */
+static const struct timespec *xfer_deadline(const struct xfer_opts *x,
+					    struct timespec *ts)
+{
+	if (!x->has_timeout)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	*ts = kmsgqctl_ts_add(*ts, x->timeout);
+	return ts;
+}
+
+/* Open @name for a send or receive: 0 and *@fd, *@attr, or exit status. */
+static int xfer_open(const char *name, int oflag, const struct xfer_opts *x,
+		     int *fd, struct kmsgq_attr *attr)
+{
+	int ret;
+
+	if (dev_open() < 0)
+		return EXIT_FAILURE;
+	*fd = kmsgq_open(name, oflag | O_CLOEXEC |
+			 (x->nonblock ? O_NONBLOCK : 0), 0, NULL);
+	if (*fd < 0)
+		return kmsgqctl_fail_queue(name, *fd);
+	ret = kmsgq_getattr(*fd, attr);
+	if (ret < 0) {
+		kmsgq_close(*fd);
+		return kmsgqctl_fail_errno(name, -ret);
+	}
+	return 0;
+}
+
+/*
+ * Report @err (-errno) of a send or receive on @name, @after appended.  A
+ * queue @state ("full", "empty") or a timed-out wait for @what is
+ * EXIT_AGAIN; anything else EXIT_FAILURE.
+ */
+static int xfer_fail(const char *name, int err, const char *state,
+		     const char *what, const char *after)
+{
+	switch (-err) {
+	case EAGAIN:
+		kmsgqctl_fail(name, "queue %s%s", state, after);
+		return EXIT_AGAIN;
+	case ETIMEDOUT:
+		kmsgqctl_fail(name, "timed out waiting for %s%s", what, after);
+		return EXIT_AGAIN;
+	default:
+		return kmsgqctl_fail(name, "%s%s", strerror(-err), after);
+	}
+}
+
+struct sender {
+	const char *name;
+	int fd;
+	unsigned int prio;
+	unsigned int max_msgsize;
+	const struct xfer_opts *x;
+	unsigned long long sent;
+};
+
+/* Send one message; 0 or the exit status, having said why. */
+static int xfer_send_one(struct sender *s, const void *buf, size_t len)
+{
+	struct timespec ts;
+	const struct timespec *deadline = xfer_deadline(s->x, &ts);
+	char after[48] = "";
+	int ret;
+
+	if (len > s->max_msgsize) {
+		ret = -EMSGSIZE;
+	} else {
+		ret = kmsgq_timedsend(s->fd, buf, len, s->prio,
+				      CLOCK_MONOTONIC, deadline);
+		if (!ret) {
+			s->sent++;
+			return 0;
+		}
+	}
+	if (s->sent)
+		snprintf(after, sizeof(after), " (after %llu sent)", s->sent);
+	if (ret == -EMSGSIZE)
+		return kmsgqctl_fail(s->name, "message of %zu bytes is larger than the queue's max_msgsize %u%s",
+				     len, s->max_msgsize, after);
+	return xfer_fail(s->name, ret, "full", "room", after);
+}
+
+/* All of stdin, one message; at most max_msgsize bytes. */
+static int xfer_send_stdin(struct sender *s)
+{
+	size_t cap = (size_t)s->max_msgsize + 1, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int ret;
+
+	if (!buf)
+		return kmsgqctl_fail_errno("stdin", ENOMEM);
+	while (len < cap) {
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return kmsgqctl_fail_errno("stdin", errno);
+		}
+		if (!n)
+			break;
+		len += n;
+	}
+	if (len == cap) {
+		free(buf);
+		return kmsgqctl_fail(s->name, "standard input is larger than the queue's max_msgsize %u",
+				     s->max_msgsize);
+	}
+	ret = xfer_send_one(s, buf, len);
+	free(buf);
+	return ret;
+}
+
+/* One message per line of stdin, without its newline. */
+static int xfer_send_lines(struct sender *s)
+{
+	size_t cap = 0;
+	char *line = NULL;
+	ssize_t n;
+	int ret = 0;
+
+	errno = 0;
+	while (!ret && (n = getline(&line, &cap, stdin)) > 0) {
+		if (line[n - 1] == '\n')
+			n--;
+		ret = xfer_send_one(s, line, n);
+	}
+	if (!ret && ferror(stdin))
+		ret = kmsgqctl_fail_errno("stdin", errno);
+	free(line);
+	return ret;
+}
+
+int xfer_cmd_send(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "prio", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "nonblock", no_argument, NULL, 'n' },
+		{ "lines", no_argument, NULL, 'l' },
+		OPT_JSON, OPT_HELP, OPT_END
+	};
+	struct xfer_opts x = { 0 };
+	struct sender s = { 0 };
+	struct kmsgq_attr attr;
+	bool lines = false;
+	int c, ret;
+
+	while ((c = kmsgqctl_next_opt(argc, argv, ":p:t:nljh",
+				      longopts)) != -1) {
+		switch (c) {
+		case 'p':
+			s.prio = kmsgqctl_parse_uint("--prio", optarg, 0,
+						     KMSGQ_PRIO_MAX - 1, false);
+			break;
+		case 'l':
+			lines = true;
+			break;
+		default:
+			xfer_opt(&x, c);
+		}
+	}
+	kmsgqctl_need_name(argc);
+	if (lines && argc - optind > 1)
+		kmsgqctl_usage_error("send: --lines reads standard input: give no MESSAGE");
+	s.name = argv[optind++];
+	s.x = &x;
+
+	ret = xfer_open(s.name, O_WRONLY, &x, &s.fd, &attr);
+	if (ret)
+		return ret;
+	s.max_msgsize = attr.max_msgsize;
+	if (s.prio && (attr.qflags & KMSGQ_OPEN_RING)) {
+		kmsgq_close(s.fd);
+		return kmsgqctl_fail(s.name,
+				     "ring queues take priority 0 only");
+	}
+
+	if (lines)
+		ret = xfer_send_lines(&s);
+	else if (optind == argc)
+		ret = xfer_send_stdin(&s);
+	for (; !ret && optind < argc; optind++)
+		ret = xfer_send_one(&s, argv[optind], strlen(argv[optind]));
+	kmsgq_close(s.fd);
+	return ret;
+}
+
+/* One received message on stdout. */
+static void xfer_recv_print(const unsigned char *buf, size_t len,
+			    unsigned int prio, unsigned long long i,
+			    bool show_prio, bool raw)
+{
+	if (kmsgqctl_json) {
+		output_json_item(i);
+		printf("{\"prio\":%u,\"size\":%zu,", prio, len);
+		if (output_utf8_valid(buf, len)) {
+			fputs("\"text\":", stdout);
+			output_json_string(buf, len);
+			putchar(',');
+		}
+		fputs("\"data\":", stdout);
+		output_json_base64(buf, len);
+		putchar('}');
+		return;
+	}
+	if (show_prio)
+		printf("%u ", prio);
+	fwrite(buf, 1, len, stdout);
+	if (!raw)
+		putchar('\n');
+}
+
+int xfer_cmd_recv(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "count", required_argument, NULL, 'c' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "nonblock", no_argument, NULL, 'n' },
+		{ "prio", no_argument, NULL, 'p' },
+		{ "raw", no_argument, NULL, 'r' },
+		OPT_JSON, OPT_HELP, OPT_END
+	};
+	bool all = false, has_count = false, show_prio = false, raw = false;
+	unsigned long long count = 1, i;
+	struct xfer_opts x = { 0 };
+	struct kmsgq_attr attr;
+	unsigned char *buf;
+	const char *name;
+	int c, fd, ret = 0;
+
+	while ((c = kmsgqctl_next_opt(argc, argv, ":c:at:nprjh",
+				      longopts)) != -1) {
+		switch (c) {
+		case 'c':
+			count = kmsgqctl_parse_uint("--count", optarg, 1,
+						    UINT64_MAX, false);
+			has_count = true;
+			break;
+		case 'a':
+			all = true;
+			break;
+		case 'p':
+			show_prio = true;
+			break;
+		case 'r':
+			raw = true;
+			break;
+		default:
+			xfer_opt(&x, c);
+		}
+	}
+	name = kmsgqctl_one_name(argc, argv);
+	if (all && (has_count || x.has_timeout))
+		kmsgqctl_usage_error("recv: --all takes what is queued and waits for nothing: no --count or --timeout with it");
+	if (raw && (show_prio || kmsgqctl_json))
+		kmsgqctl_usage_error("recv: --raw goes with neither --prio nor --json");
+	if (all)
+		x.nonblock = true;
+
+	ret = xfer_open(name, O_RDONLY, &x, &fd, &attr);
+	if (ret)
+		return ret;
+	buf = malloc(attr.max_msgsize ? attr.max_msgsize : 1);
+	if (!buf) {
+		kmsgq_close(fd);
+		return kmsgqctl_fail_errno(name, ENOMEM);
+	}
+
+	if (kmsgqctl_json)
+		putchar('[');
+	for (i = 0; all || i < count; i++) {
+		struct timespec ts;
+		const struct timespec *deadline = xfer_deadline(&x, &ts);
+		unsigned int prio;
+		ssize_t n;
+
+		n = kmsgq_timedreceive(fd, buf, attr.max_msgsize, &prio,
+				       CLOCK_MONOTONIC, deadline);
+		if (n == -EAGAIN && all)
+			break;
+		if (n < 0) {
+			fflush(stdout);	/* what was received comes first */
+			ret = xfer_fail(name, n, "empty", "a message", "");
+			break;
+		}
+		xfer_recv_print(buf, n, prio, i, show_prio, raw);
+		/* The message has left the queue: make sure it is seen. */
+		if (fflush(stdout)) {
+			ret = kmsgqctl_fail_errno("stdout", errno);
+			break;
+		}
+	}
+	if (kmsgqctl_json)
+		output_json_array_end(i);
+	free(buf);
+	kmsgq_close(fd);
+	return ret;
+}
