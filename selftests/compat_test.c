@@ -2,13 +2,14 @@
 /*
  * Description: the ABI is one for 32-bit and 64-bit processes.  Every uapi
  * structure has its fixed size and field offsets and every ioctl the number
- * of ABI version 1, whatever width this program is built for; and the
- * 64-bit fields a 32-bit caller fills (user addresses, deadlines) reach the
- * module whole, not cut to 32 bits.
+ * of ABI version 1, whatever width this program is built for (checked as
+ * it is compiled: it does not build otherwise); and the 64-bit fields a
+ * 32-bit caller fills (user addresses, deadlines) reach the module whole,
+ * not cut to 32 bits.
  *
  * Built twice: compat_test (x86_64) and compat_m32_test (i386, with
  * -DKMSGQ_TEST_BITS=32), which a 64-bit kernel serves through compat_ioctl.
- * The plain TEST()s need no module: "compat_test -f global" runs them
+ * The plain TEST() needs no module: "compat_test -f global" runs it
  * anywhere.
  */
 #include "kmsgq_test.h"
@@ -21,173 +22,159 @@
 #define KMSGQ_TEST_BITS		64
 #endif
 
+_Static_assert(sizeof(long) == KMSGQ_TEST_BITS / 8, "sizeof(long)");
+_Static_assert(sizeof(void *) == KMSGQ_TEST_BITS / 8, "sizeof(void *)");
+
 /*
- * A size or an offset as compiled, and as the ABI fixes it.  A structure
- * that grows appends fields: add them here with its new size; no other line
- * may change.
+ * A size or an offset as compiled must be the one the ABI fixes.  A
+ * structure that grows appends fields: add them here with its new size; no
+ * other line may change.
  */
-struct layout {
-	const char *what;
-	size_t got;
-	size_t want;
-};
-
-#define SIZE(type, n)		{ #type, sizeof(struct type), n }
+#define SIZE(type, n) \
+	_Static_assert(sizeof(struct type) == (n), "sizeof(struct " #type ")")
 #define FIELD(type, member, n) \
-	{ #type "." #member, offsetof(struct type, member), n }
+	_Static_assert(offsetof(struct type, member) == (n), \
+		       "offsetof(struct " #type ", " #member ")")
 
-static const struct layout layouts[] = {
-	SIZE(kmsgq_timespec, 16),
-	FIELD(kmsgq_timespec, tv_sec, 0),
-	FIELD(kmsgq_timespec, tv_nsec, 8),
+SIZE(kmsgq_timespec, 16);
+FIELD(kmsgq_timespec, tv_sec, 0);
+FIELD(kmsgq_timespec, tv_nsec, 8);
 
-	SIZE(kmsgq_info, 40),
-	FIELD(kmsgq_info, size, 0),
-	FIELD(kmsgq_info, abi_version, 4),
-	FIELD(kmsgq_info, features, 8),
-	FIELD(kmsgq_info, max_queues, 16),
-	FIELD(kmsgq_info, max_msgs, 20),
-	FIELD(kmsgq_info, max_msgsize, 24),
-	FIELD(kmsgq_info, name_max, 28),
-	FIELD(kmsgq_info, prio_max, 32),
-	FIELD(kmsgq_info, batch_max, 36),
+SIZE(kmsgq_info, 40);
+FIELD(kmsgq_info, size, 0);
+FIELD(kmsgq_info, abi_version, 4);
+FIELD(kmsgq_info, features, 8);
+FIELD(kmsgq_info, max_queues, 16);
+FIELD(kmsgq_info, max_msgs, 20);
+FIELD(kmsgq_info, max_msgsize, 24);
+FIELD(kmsgq_info, name_max, 28);
+FIELD(kmsgq_info, prio_max, 32);
+FIELD(kmsgq_info, batch_max, 36);
 
-	SIZE(kmsgq_open, 88),
-	FIELD(kmsgq_open, size, 0),
-	FIELD(kmsgq_open, flags, 4),
-	FIELD(kmsgq_open, mode, 8),
-	FIELD(kmsgq_open, max_msgs, 12),
-	FIELD(kmsgq_open, max_msgsize, 16),
-	FIELD(kmsgq_open, reserved, 20),
-	FIELD(kmsgq_open, name, 24),
+SIZE(kmsgq_open, 88);
+FIELD(kmsgq_open, size, 0);
+FIELD(kmsgq_open, flags, 4);
+FIELD(kmsgq_open, mode, 8);
+FIELD(kmsgq_open, max_msgs, 12);
+FIELD(kmsgq_open, max_msgsize, 16);
+FIELD(kmsgq_open, reserved, 20);
+FIELD(kmsgq_open, name, 24);
 
-	SIZE(kmsgq_unlink, 72),
-	FIELD(kmsgq_unlink, size, 0),
-	FIELD(kmsgq_unlink, flags, 4),
-	FIELD(kmsgq_unlink, name, 8),
+SIZE(kmsgq_unlink, 72);
+FIELD(kmsgq_unlink, size, 0);
+FIELD(kmsgq_unlink, flags, 4);
+FIELD(kmsgq_unlink, name, 8);
 
-	SIZE(kmsgq_msg, 16),
-	FIELD(kmsgq_msg, buf, 0),
-	FIELD(kmsgq_msg, len, 8),
-	FIELD(kmsgq_msg, prio, 12),
+SIZE(kmsgq_msg, 16);
+FIELD(kmsgq_msg, buf, 0);
+FIELD(kmsgq_msg, len, 8);
+FIELD(kmsgq_msg, prio, 12);
 
-	SIZE(kmsgq_xfer, 40),
-	FIELD(kmsgq_xfer, size, 0),
-	FIELD(kmsgq_xfer, flags, 4),
-	FIELD(kmsgq_xfer, msgs, 8),
-	FIELD(kmsgq_xfer, nr, 16),
-	FIELD(kmsgq_xfer, clockid, 20),
-	FIELD(kmsgq_xfer, timeout, 24),
+SIZE(kmsgq_xfer, 40);
+FIELD(kmsgq_xfer, size, 0);
+FIELD(kmsgq_xfer, flags, 4);
+FIELD(kmsgq_xfer, msgs, 8);
+FIELD(kmsgq_xfer, nr, 16);
+FIELD(kmsgq_xfer, clockid, 20);
+FIELD(kmsgq_xfer, timeout, 24);
 
-	SIZE(kmsgq_attr, 40),
-	FIELD(kmsgq_attr, size, 0),
-	FIELD(kmsgq_attr, flags, 4),
-	FIELD(kmsgq_attr, qflags, 8),
-	FIELD(kmsgq_attr, max_msgs, 12),
-	FIELD(kmsgq_attr, max_msgsize, 16),
-	FIELD(kmsgq_attr, cur_msgs, 20),
-	FIELD(kmsgq_attr, mode, 24),
-	FIELD(kmsgq_attr, uid, 28),
-	FIELD(kmsgq_attr, gid, 32),
-	FIELD(kmsgq_attr, reserved, 36),
+SIZE(kmsgq_attr, 40);
+FIELD(kmsgq_attr, size, 0);
+FIELD(kmsgq_attr, flags, 4);
+FIELD(kmsgq_attr, qflags, 8);
+FIELD(kmsgq_attr, max_msgs, 12);
+FIELD(kmsgq_attr, max_msgsize, 16);
+FIELD(kmsgq_attr, cur_msgs, 20);
+FIELD(kmsgq_attr, mode, 24);
+FIELD(kmsgq_attr, uid, 28);
+FIELD(kmsgq_attr, gid, 32);
+FIELD(kmsgq_attr, reserved, 36);
 
-	SIZE(kmsgq_stats, 56),
-	FIELD(kmsgq_stats, size, 0),
-	FIELD(kmsgq_stats, flags, 4),
-	FIELD(kmsgq_stats, msgs_sent, 8),
-	FIELD(kmsgq_stats, msgs_recv, 16),
-	FIELD(kmsgq_stats, bytes_sent, 24),
-	FIELD(kmsgq_stats, bytes_recv, 32),
-	FIELD(kmsgq_stats, cur_msgs, 40),
-	FIELD(kmsgq_stats, send_waiters, 44),
-	FIELD(kmsgq_stats, recv_waiters, 48),
-	FIELD(kmsgq_stats, mappings, 52),
+SIZE(kmsgq_stats, 56);
+FIELD(kmsgq_stats, size, 0);
+FIELD(kmsgq_stats, flags, 4);
+FIELD(kmsgq_stats, msgs_sent, 8);
+FIELD(kmsgq_stats, msgs_recv, 16);
+FIELD(kmsgq_stats, bytes_sent, 24);
+FIELD(kmsgq_stats, bytes_recv, 32);
+FIELD(kmsgq_stats, cur_msgs, 40);
+FIELD(kmsgq_stats, send_waiters, 44);
+FIELD(kmsgq_stats, recv_waiters, 48);
+FIELD(kmsgq_stats, mappings, 52);
 
-	SIZE(kmsgq_ring_desc, 8),
-	FIELD(kmsgq_ring_desc, seq, 0),
-	FIELD(kmsgq_ring_desc, len, 4),
+SIZE(kmsgq_ring_desc, 8);
+FIELD(kmsgq_ring_desc, seq, 0);
+FIELD(kmsgq_ring_desc, len, 4);
 
-	SIZE(kmsgq_ring_info, 56),
-	FIELD(kmsgq_ring_info, size, 0),
-	FIELD(kmsgq_ring_info, flags, 4),
-	FIELD(kmsgq_ring_info, map_size, 8),
-	FIELD(kmsgq_ring_info, nr_slots, 16),
-	FIELD(kmsgq_ring_info, slot_size, 20),
-	FIELD(kmsgq_ring_info, prod_off, 24),
-	FIELD(kmsgq_ring_info, cons_off, 28),
-	FIELD(kmsgq_ring_info, wakeup_off, 32),
-	FIELD(kmsgq_ring_info, reserved, 36),
-	FIELD(kmsgq_ring_info, desc_off, 40),
-	FIELD(kmsgq_ring_info, data_off, 48),
+SIZE(kmsgq_ring_info, 56);
+FIELD(kmsgq_ring_info, size, 0);
+FIELD(kmsgq_ring_info, flags, 4);
+FIELD(kmsgq_ring_info, map_size, 8);
+FIELD(kmsgq_ring_info, nr_slots, 16);
+FIELD(kmsgq_ring_info, slot_size, 20);
+FIELD(kmsgq_ring_info, prod_off, 24);
+FIELD(kmsgq_ring_info, cons_off, 28);
+FIELD(kmsgq_ring_info, wakeup_off, 32);
+FIELD(kmsgq_ring_info, reserved, 36);
+FIELD(kmsgq_ring_info, desc_off, 40);
+FIELD(kmsgq_ring_info, data_off, 48);
 
-	SIZE(kmsgq_ring_wait, 32),
-	FIELD(kmsgq_ring_wait, size, 0),
-	FIELD(kmsgq_ring_wait, flags, 4),
-	FIELD(kmsgq_ring_wait, events, 8),
-	FIELD(kmsgq_ring_wait, clockid, 12),
-	FIELD(kmsgq_ring_wait, timeout, 16),
+SIZE(kmsgq_ring_wait, 32);
+FIELD(kmsgq_ring_wait, size, 0);
+FIELD(kmsgq_ring_wait, flags, 4);
+FIELD(kmsgq_ring_wait, events, 8);
+FIELD(kmsgq_ring_wait, clockid, 12);
+FIELD(kmsgq_ring_wait, timeout, 16);
 
-	{ "KMSGQ_QUEUE_ENTRY_SIZE_VER0", KMSGQ_QUEUE_ENTRY_SIZE_VER0, 152 },
-	SIZE(kmsgq_queue_entry, 152),
-	FIELD(kmsgq_queue_entry, name, 0),
-	FIELD(kmsgq_queue_entry, id, 64),
-	FIELD(kmsgq_queue_entry, qflags, 72),
-	FIELD(kmsgq_queue_entry, mode, 76),
-	FIELD(kmsgq_queue_entry, uid, 80),
-	FIELD(kmsgq_queue_entry, gid, 84),
-	FIELD(kmsgq_queue_entry, max_msgs, 88),
-	FIELD(kmsgq_queue_entry, max_msgsize, 92),
-	FIELD(kmsgq_queue_entry, cur_msgs, 96),
-	FIELD(kmsgq_queue_entry, files, 100),
-	FIELD(kmsgq_queue_entry, send_waiters, 104),
-	FIELD(kmsgq_queue_entry, recv_waiters, 108),
-	FIELD(kmsgq_queue_entry, mappings, 112),
-	FIELD(kmsgq_queue_entry, reserved, 116),
-	FIELD(kmsgq_queue_entry, msgs_sent, 120),
-	FIELD(kmsgq_queue_entry, msgs_recv, 128),
-	FIELD(kmsgq_queue_entry, bytes_sent, 136),
-	FIELD(kmsgq_queue_entry, bytes_recv, 144),
+_Static_assert(KMSGQ_QUEUE_ENTRY_SIZE_VER0 == 152, "KMSGQ_QUEUE_ENTRY_SIZE_VER0");
+SIZE(kmsgq_queue_entry, 152);
+FIELD(kmsgq_queue_entry, name, 0);
+FIELD(kmsgq_queue_entry, id, 64);
+FIELD(kmsgq_queue_entry, qflags, 72);
+FIELD(kmsgq_queue_entry, mode, 76);
+FIELD(kmsgq_queue_entry, uid, 80);
+FIELD(kmsgq_queue_entry, gid, 84);
+FIELD(kmsgq_queue_entry, max_msgs, 88);
+FIELD(kmsgq_queue_entry, max_msgsize, 92);
+FIELD(kmsgq_queue_entry, cur_msgs, 96);
+FIELD(kmsgq_queue_entry, files, 100);
+FIELD(kmsgq_queue_entry, send_waiters, 104);
+FIELD(kmsgq_queue_entry, recv_waiters, 108);
+FIELD(kmsgq_queue_entry, mappings, 112);
+FIELD(kmsgq_queue_entry, reserved, 116);
+FIELD(kmsgq_queue_entry, msgs_sent, 120);
+FIELD(kmsgq_queue_entry, msgs_recv, 128);
+FIELD(kmsgq_queue_entry, bytes_sent, 136);
+FIELD(kmsgq_queue_entry, bytes_recv, 144);
 
-	SIZE(kmsgq_list, 32),
-	FIELD(kmsgq_list, size, 0),
-	FIELD(kmsgq_list, flags, 4),
-	FIELD(kmsgq_list, cursor, 8),
-	FIELD(kmsgq_list, entries, 16),
-	FIELD(kmsgq_list, entry_size, 24),
-	FIELD(kmsgq_list, nr, 28),
-};
+SIZE(kmsgq_list, 32);
+FIELD(kmsgq_list, size, 0);
+FIELD(kmsgq_list, flags, 4);
+FIELD(kmsgq_list, cursor, 8);
+FIELD(kmsgq_list, entries, 16);
+FIELD(kmsgq_list, entry_size, 24);
+FIELD(kmsgq_list, nr, 28);
 
-/* An ioctl number as compiled, and as ABI version 1 fixes it. */
-struct ioc {
-	const char *what;
-	unsigned long got;
-	unsigned long want;
-};
+/* An ioctl number as compiled must be the one ABI version 1 fixes. */
+#define IOC(name, n)		_Static_assert(name == (n), #name)
 
-#define IOC(name, n)		{ #name, name, n }
-
-static const struct ioc iocs[] = {
-	IOC(KMSGQ_IOC_INFO,	 0xc028b900),
-	IOC(KMSGQ_IOC_OPEN,	 0x4058b901),
-	IOC(KMSGQ_IOC_UNLINK,	 0x4048b902),
-	IOC(KMSGQ_IOC_SEND,	 0x4028b903),
-	IOC(KMSGQ_IOC_RECV,	 0x4028b904),
-	IOC(KMSGQ_IOC_GETATTR,	 0xc028b905),
-	IOC(KMSGQ_IOC_SETATTR,	 0x4028b906),
-	IOC(KMSGQ_IOC_STATS,	 0xc038b907),
-	IOC(KMSGQ_IOC_RING_INFO, 0xc038b908),
-	IOC(KMSGQ_IOC_RING_WAIT, 0x4020b909),
-	IOC(KMSGQ_IOC_RING_WAKE, 0x4020b90a),
-	IOC(KMSGQ_IOC_LIST,	 0xc020b90b),
-};
+IOC(KMSGQ_IOC_INFO,	 0xc028b900);
+IOC(KMSGQ_IOC_OPEN,	 0x4058b901);
+IOC(KMSGQ_IOC_UNLINK,	 0x4048b902);
+IOC(KMSGQ_IOC_SEND,	 0x4028b903);
+IOC(KMSGQ_IOC_RECV,	 0x4028b904);
+IOC(KMSGQ_IOC_GETATTR,	 0xc028b905);
+IOC(KMSGQ_IOC_SETATTR,	 0x4028b906);
+IOC(KMSGQ_IOC_STATS,	 0xc038b907);
+IOC(KMSGQ_IOC_RING_INFO, 0xc038b908);
+IOC(KMSGQ_IOC_RING_WAIT, 0x4020b909);
+IOC(KMSGQ_IOC_RING_WAKE, 0x4020b90a);
+IOC(KMSGQ_IOC_LIST,	 0xc020b90b);
 
 TEST(program_is_built_for_the_width_in_its_name)
 {
 	Elf32_Ehdr eh;	/* e_ident and e_machine sit alike in both classes */
 	int fd;
-
-	EXPECT_EQ(KMSGQ_TEST_BITS / 8, sizeof(long));
-	EXPECT_EQ(KMSGQ_TEST_BITS / 8, sizeof(void *));
 
 	fd = open("/proc/self/exe", O_RDONLY);
 	ASSERT_LE(0, fd) TH_LOG("/proc/self/exe: %s", strerror(errno));
@@ -197,22 +184,6 @@ TEST(program_is_built_for_the_width_in_its_name)
 	EXPECT_EQ(KMSGQ_TEST_BITS == 32 ? ELFCLASS32 : ELFCLASS64,
 		  eh.e_ident[EI_CLASS]);
 	EXPECT_EQ(KMSGQ_TEST_BITS == 32 ? EM_386 : EM_X86_64, eh.e_machine);
-}
-
-TEST(uapi_structures_have_their_fixed_layout)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(layouts); i++) {
-		EXPECT_EQ(layouts[i].want, layouts[i].got)
-			TH_LOG("%s", layouts[i].what);
-	}
-}
-
-TEST(ioctl_numbers_are_those_of_abi_version_1)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(iocs); i++) {
-		EXPECT_EQ(iocs[i].want, iocs[i].got)
-			TH_LOG("%s", iocs[i].what);
-	}
 }
 
 /*
