@@ -62,7 +62,7 @@ consume(struct kmsgq_ring *r)
     int ret, done = 0;
 
     while (!done) {
-        n = kmsgq_ring_peek(r, BATCH, &pos);
+        n = kmsgq_ring_claim(r, BATCH, &pos);
         if (n == 0) {           /* empty */
             ret = kmsgq_ring_wait(r, KMSGQ_RING_READABLE,
                                   CLOCK_MONOTONIC, NULL);

@@ -102,7 +102,7 @@ TEST_F(ring, batch_of_copy_sends_is_peeked_in_place_in_order)
 	}
 	ASSERT_EQ(5, kmsgq_send_batch(self->q.fd, m, 5, 0, CLOCK_MONOTONIC,
 				      NULL));
-	ASSERT_EQ(5, kmsgq_ring_peek(r, RING_DEPTH, &pos));
+	ASSERT_EQ(5, kmsgq_ring_claim(r, RING_DEPTH, &pos));
 	for (i = 0; i < 5; i++) {
 		p = kmsgq_ring_msg(r, pos + i, &len);
 		ASSERT_NE(NULL, p);
@@ -256,7 +256,7 @@ TEST_F(ring, send_from_bad_address_fails_before_taking_a_slot)
 	EXPECT_FALSE(ring_readable(r));
 	ASSERT_EQ(0, kmsgq_send(self->q.fd, "good", 4, 0));
 	/* The payload was faulted in first: no empty slot precedes "good". */
-	ASSERT_EQ(1, kmsgq_ring_peek(r, 1, &pos));
+	ASSERT_EQ(1, kmsgq_ring_claim(r, 1, &pos));
 	ASSERT_NE(NULL, kmsgq_ring_msg(r, pos, &len));
 	EXPECT_EQ(4, len);
 	EXPECT_EQ(0, memcmp(kmsgq_ring_slot(r, pos), "good", 4));
@@ -432,7 +432,7 @@ static void rt_check_in_place(struct __test_metadata *_metadata,
 	uint32_t pos, got = ~0U;
 	const void *p;
 
-	ASSERT_EQ(1, kmsgq_ring_peek(r, RT_DEPTH, &pos));
+	ASSERT_EQ(1, kmsgq_ring_claim(r, RT_DEPTH, &pos));
 	p = kmsgq_ring_msg(r, pos, &got);
 	ASSERT_NE(NULL, p);
 	EXPECT_EQ(len, got);

@@ -50,8 +50,8 @@ TEST_F(ring, peek_on_fresh_ring_returns_zero)
 {
 	uint32_t pos;
 
-	EXPECT_EQ(0, kmsgq_ring_peek(&self->q.r, 1, &pos));
-	EXPECT_EQ(0, kmsgq_ring_peek(&self->q.r, RING_DEPTH, &pos));
+	EXPECT_EQ(0, kmsgq_ring_claim(&self->q.r, 1, &pos));
+	EXPECT_EQ(0, kmsgq_ring_claim(&self->q.r, RING_DEPTH, &pos));
 }
 
 TEST_F(ring, peek_on_drained_ring_returns_zero)
@@ -63,7 +63,7 @@ TEST_F(ring, peek_on_drained_ring_returns_zero)
 	for (i = 0; i < RING_DEPTH; i++) {
 		ASSERT_EQ(i, get_seq(&self->q.r));
 	}
-	EXPECT_EQ(0, kmsgq_ring_peek(&self->q.r, 1, &pos));
+	EXPECT_EQ(0, kmsgq_ring_claim(&self->q.r, 1, &pos));
 }
 
 TEST_F(ring, reserve_on_full_ring_returns_zero)
@@ -92,7 +92,7 @@ TEST_F(ring, uncommitted_slot_is_not_readable)
 	char buf[8];
 
 	ASSERT_EQ(1, kmsgq_ring_reserve(&self->q.r, 1, &pos));
-	EXPECT_EQ(0, kmsgq_ring_peek(&self->q.r, 1, &pos2));
+	EXPECT_EQ(0, kmsgq_ring_claim(&self->q.r, 1, &pos2));
 	EXPECT_FALSE(ready_now(self->q.fd, POLLIN));
 	EXPECT_EQ(-EAGAIN, kmsgq_receive_batch(self->q.fd, &(struct kmsgq_msg){
 		.buf = (uintptr_t)buf, .len = sizeof(buf) }, 1,
@@ -135,12 +135,12 @@ TEST_F(ring, peek_claims_only_committed_slots_and_stops_at_first_gap)
 	kmsgq_ring_commit(r, pos + 0, sizeof(i));
 	kmsgq_ring_commit(r, pos + 2, sizeof(i));
 	kmsgq_ring_commit(r, pos + 3, sizeof(i));
-	EXPECT_EQ(1, kmsgq_ring_peek(r, 4, &cpos));
+	EXPECT_EQ(1, kmsgq_ring_claim(r, 4, &cpos));
 	EXPECT_EQ(pos, cpos);
 	kmsgq_ring_release(r, cpos, 1);
-	EXPECT_EQ(0, kmsgq_ring_peek(r, 4, &cpos));
+	EXPECT_EQ(0, kmsgq_ring_claim(r, 4, &cpos));
 	kmsgq_ring_commit(r, pos + 1, sizeof(i));
-	ASSERT_EQ(3, kmsgq_ring_peek(r, 4, &cpos));
+	ASSERT_EQ(3, kmsgq_ring_claim(r, 4, &cpos));
 	EXPECT_EQ(pos + 1, cpos);
 	for (i = 1; i < 4; i++) {
 		EXPECT_EQ(0, memcmp(kmsgq_ring_slot(r, cpos + i - 1), &i,
@@ -167,7 +167,7 @@ TEST_F(ring, cur_msgs_counts_claimed_and_committed_slots)
 	kmsgq_ring_commit(&self->q.r, pos + 1, 0);
 	EXPECT_EQ(2, stats(self->q.fd).cur_msgs);
 	/* Claimed by a consumer: behind cons, no longer counted. */
-	ASSERT_EQ(1, kmsgq_ring_peek(&self->q.r, 1, &pos));
+	ASSERT_EQ(1, kmsgq_ring_claim(&self->q.r, 1, &pos));
 	EXPECT_EQ(1, stats(self->q.fd).cur_msgs);
 	kmsgq_ring_release(&self->q.r, pos, 1);
 	EXPECT_EQ(1, stats(self->q.fd).cur_msgs);
@@ -233,7 +233,7 @@ TEST_F(wrap, batches_of_every_size_for_100_laps_keep_every_sequence)
 		ASSERT_EQ(0, kmsgq_ring_commit_done(r));
 
 		want = 1 + (recvd / 5) % RING_DEPTH;
-		n = kmsgq_ring_peek(r, want, &pos);
+		n = kmsgq_ring_claim(r, want, &pos);
 		if (!n) {
 			ASSERT_EQ(sent, recvd);
 		}
@@ -247,7 +247,7 @@ TEST_F(wrap, batches_of_every_size_for_100_laps_keep_every_sequence)
 		kmsgq_ring_release(r, pos, n);
 		ASSERT_EQ(0, kmsgq_ring_release_done(r));
 	}
-	while ((n = kmsgq_ring_peek(r, RING_DEPTH, &pos)) != 0) {
+	while ((n = kmsgq_ring_claim(r, RING_DEPTH, &pos)) != 0) {
 		recvd += n;
 		kmsgq_ring_release(r, pos, n);
 	}

@@ -44,7 +44,7 @@ TEST_F(scribble, slot_with_length_beyond_slot_size_is_skipped_by_read)
 	kmsgq_ring_commit(r, pos + 1, 4);
 	ASSERT_EQ(0, kmsgq_ring_commit_done(r));
 	/* In place the library declines the bad slot ... */
-	ASSERT_EQ(1, kmsgq_ring_peek(r, 1, &pos));
+	ASSERT_EQ(1, kmsgq_ring_claim(r, 1, &pos));
 	EXPECT_EQ(NULL, kmsgq_ring_msg(r, pos, &len));
 	/* ... put it back for the kernel to meet. */
 	__atomic_store_n(r->cons, pos, __ATOMIC_RELAXED);
@@ -60,7 +60,7 @@ TEST_F(scribble, length_of_huge_value_is_declined_by_ring_msg)
 
 	ASSERT_EQ(1, kmsgq_ring_reserve(r, 1, &pos));
 	kmsgq_ring_commit(r, pos, UINT32_MAX);
-	ASSERT_EQ(1, kmsgq_ring_peek(r, 1, &pos));
+	ASSERT_EQ(1, kmsgq_ring_claim(r, 1, &pos));
 	EXPECT_EQ(NULL, kmsgq_ring_msg(r, pos, &len));
 	EXPECT_EQ(7, len);
 	kmsgq_ring_release(r, pos, 1);
@@ -170,7 +170,7 @@ static unsigned int peek_one(struct kmsgq_ring *r)
 {
 	uint32_t pos;
 
-	return kmsgq_ring_peek(r, 1, &pos);
+	return kmsgq_ring_claim(r, 1, &pos);
 }
 
 TEST_F(scribble, reserve_returns_on_a_slot_that_never_frees)
@@ -185,14 +185,14 @@ TEST_F(scribble, reserve_returns_on_a_slot_that_never_frees)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
-TEST_F(scribble, peek_returns_on_a_slot_that_never_fills)
+TEST_F(scribble, claim_returns_on_a_slot_that_never_fills)
 {
 	int status;
 
 	__atomic_store_n(&self->q.r.desc[0].seq, 7, __ATOMIC_RELEASE);
 	status = child_bounded(&self->q, peek_one);
 	EXPECT_TRUE(WIFEXITED(status))
-		TH_LOG("kmsgq_ring_peek() spun for %d s on a ring whose consumer slot is ahead of cons (status %#x)",
+		TH_LOG("kmsgq_ring_claim() spun for %d s on a ring whose consumer slot is ahead of cons (status %#x)",
 		       SPIN_LIMIT_S, status);
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }

@@ -240,7 +240,7 @@ mpmc_consumer_in_place(struct mpmc_ctx *c, unsigned int id)
 	for (i = 0; i <= MPMC_MAX_PROD; i++)
 		last[i] = -1;
 	while (!stop) {
-		n = kmsgq_ring_peek(r, 1 + rnd(&s) % MPMC_BATCH, &pos);
+		n = kmsgq_ring_claim(r, 1 + rnd(&s) % MPMC_BATCH, &pos);
 		if (!n) {
 			if (!mpmc_sleep(c, KMSGQ_RING_READABLE))
 				_exit(1);
@@ -521,7 +521,7 @@ static void fresh_ring_works(struct __test_metadata *_metadata)
 		EXPECT_EQ(i, r.desc[i].seq);
 	}
 	EXPECT_EQ(0, kmsgq_send(fd, "fresh", 5, 0));
-	EXPECT_EQ(1, kmsgq_ring_peek(&r, 1, &pos));
+	EXPECT_EQ(1, kmsgq_ring_claim(&r, 1, &pos));
 	EXPECT_EQ(r.data, kmsgq_ring_msg(&r, pos, &len));
 	EXPECT_EQ(5, len);
 	EXPECT_EQ(0, memcmp(r.data, "fresh", 5));
@@ -909,7 +909,7 @@ hostile_in_place(struct hostile_shared *sh, int fd)
 		ret = kmsgq_ring_commit_done(&r);
 		if (ret)
 			hostile_bad(sh, ROLE_IN_PLACE, "commit_done", ret);
-		n = kmsgq_ring_peek(&r, 1 + rnd(&s) % 4, &pos);
+		n = kmsgq_ring_claim(&r, 1 + rnd(&s) % 4, &pos);
 		for (k = 0; k < n; k++) {
 			p = kmsgq_ring_msg(&r, pos + k, &len);
 			if (!p)

@@ -281,7 +281,7 @@ static inline int get_in_place(struct kmsgq_ring *r, void *buf, __u32 size)
 	uint32_t pos, len;
 	int ret, err;
 
-	if (kmsgq_ring_peek(r, 1, &pos) != 1)
+	if (kmsgq_ring_claim(r, 1, &pos) != 1)
 		return -EAGAIN;
 	p = kmsgq_ring_msg(r, pos, &len);
 	if (!p) {

@@ -298,7 +298,7 @@ static void __attribute__((noreturn)) child_no_syscalls(struct rctx *q)
 		}
 		if (kmsgq_ring_commit_done(r))
 			bad++;
-		n = kmsgq_ring_peek(r, 2, &pos);
+		n = kmsgq_ring_claim(r, 2, &pos);
 		for (i = 0; i < n; i++, next++) {
 			p = kmsgq_ring_msg(r, pos + i, &len);
 			if (!p || len != sizeof(seq) ||
@@ -309,7 +309,7 @@ static void __attribute__((noreturn)) child_no_syscalls(struct rctx *q)
 		if (kmsgq_ring_release_done(r))
 			bad++;
 	}
-	while ((n = kmsgq_ring_peek(r, r->nr_slots, &pos)) != 0) {
+	while ((n = kmsgq_ring_claim(r, r->nr_slots, &pos)) != 0) {
 		for (i = 0; i < n; i++, next++)
 			if (memcmp(kmsgq_ring_slot(r, pos + i), &next,
 				   sizeof(next)))
@@ -358,7 +358,7 @@ TEST_F(ring, poll_follows_empty_partial_and_full_ring)
 	ASSERT_EQ(RING_DEPTH - 1, fill_ring(&self->q.r, 1));
 	EXPECT_TRUE(ready_now(self->q.fd, POLLIN));
 	EXPECT_FALSE(ready_now(self->q.fd, POLLOUT));
-	ASSERT_EQ(1, kmsgq_ring_peek(&self->q.r, 1, &pos));
+	ASSERT_EQ(1, kmsgq_ring_claim(&self->q.r, 1, &pos));
 	EXPECT_FALSE(ready_now(self->q.fd, POLLOUT));	/* claimed, not free */
 	kmsgq_ring_release(&self->q.r, pos, 1);
 	EXPECT_TRUE(ready_now(self->q.fd, POLLOUT));
@@ -687,7 +687,7 @@ TEST_F(wake, ring_wait_for_both_events_returns_the_one_that_came)
 
 	/* Full, and every slot claimed: neither readable nor writable. */
 	ASSERT_EQ(RING_DEPTH, fill_ring(&self->q.r, 0));
-	ASSERT_EQ(RING_DEPTH, kmsgq_ring_peek(&self->q.r, RING_DEPTH, &pos));
+	ASSERT_EQ(RING_DEPTH, kmsgq_ring_claim(&self->q.r, RING_DEPTH, &pos));
 	pid = kids_fork(&self->q.kids);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

@@ -1290,9 +1290,9 @@ static void op_ring_consume(struct worker *w, struct handle *h)
 	if (o)
 		h = NULL;
 	n = 1 + below(w, 8);
-	k = kmsgq_ring_peek(r, n, &pos);
+	k = kmsgq_ring_claim(r, n, &pos);
 	if (k > n)
-		worker_fail(w, "kmsgq_ring_peek of %u gave %u", n, k);
+		worker_fail(w, "kmsgq_ring_claim of %u gave %u", n, k);
 	if (!k) {
 		if (h && chance(w, 50))
 			op_ring_wait(w, h, KMSGQ_RING_READABLE);
