@@ -23,6 +23,10 @@ include $(src)/Kbuild
 else
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+# Without kernel headers kbuild only says "No such file or directory".
+KDIR_CHECK = @test -f $(KDIR)/Makefile || { echo "no kernel headers at" \
+	"$(KDIR): install linux-headers-$$(uname -r) (Debian/Ubuntu) or" \
+	"set KDIR to a configured kernel tree" >&2; exit 1; }
 CFLAGS ?= -O2 -Wall -Wextra
 TOOLS := $(patsubst %.c,%,$(wildcard tools/*.c))
 
@@ -71,6 +75,7 @@ DKMS_FILES = Kbuild Makefile dkms.conf uapi/linux/kmsgq.h module/Kbuild \
 all: module userlib selftests tools
 
 module:
+	$(KDIR_CHECK)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 userlib:
