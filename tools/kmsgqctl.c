@@ -19,6 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#ifdef KMSGQ_TOOLS_SHARED
+#include <grp.h>
+#include <pwd.h>
+#endif
 
 #include <kmsgq.h>
 
@@ -447,10 +451,26 @@ static const char *queue_type(const struct kmsgq_queue_entry *e)
 	return e->qflags & KMSGQ_OPEN_RING ? "ring" : "copy";
 }
 
+#ifdef KMSGQ_TOOLS_SHARED
+/* Linked dynamically (make tools-shared): names come through NSS. */
+static bool user_name(unsigned int uid, char *buf, size_t size)
+{
+	const struct passwd *pw = getpwuid(uid);
+
+	return pw && snprintf(buf, size, "%s", pw->pw_name) > 0;
+}
+
+static bool group_name(unsigned int gid, char *buf, size_t size)
+{
+	const struct group *gr = getgrgid(gid);
+
+	return gr && snprintf(buf, size, "%s", gr->gr_name) > 0;
+}
+#else
 /*
  * Name of user or group @id from @file (/etc/passwd or /etc/group) into
- * @buf, or false.  The tool is linked statically, so it reads the files
- * rather than going through NSS.
+ * @buf, or false.  Linked statically (the guest's tool), glibc cannot load
+ * NSS modules, so the tool reads the files itself.
  */
 static bool id_name(const char *file, unsigned int id, char *buf,
 		    size_t size)
@@ -485,6 +505,17 @@ static bool id_name(const char *file, unsigned int id, char *buf,
 	return found;
 }
 
+static bool user_name(unsigned int uid, char *buf, size_t size)
+{
+	return id_name("/etc/passwd", uid, buf, size);
+}
+
+static bool group_name(unsigned int gid, char *buf, size_t size)
+{
+	return id_name("/etc/group", gid, buf, size);
+}
+#endif
+
 struct owner {
 	char user[64];
 	char group[64];
@@ -495,10 +526,9 @@ struct owner {
 static void owner_names(const struct kmsgq_queue_entry *e, bool numeric,
 			struct owner *o)
 {
-	o->has_user = !numeric &&
-		id_name("/etc/passwd", e->uid, o->user, sizeof(o->user));
+	o->has_user = !numeric && user_name(e->uid, o->user, sizeof(o->user));
 	o->has_group = !numeric &&
-		id_name("/etc/group", e->gid, o->group, sizeof(o->group));
+		group_name(e->gid, o->group, sizeof(o->group));
 	if (!o->has_user)
 		snprintf(o->user, sizeof(o->user), "%u", e->uid);
 	if (!o->has_group)
