@@ -13,7 +13,8 @@
 #   make soak          the timed soak: SOAK_SECONDS=300, KERNEL=debug, SEED=S
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
-#   make install       the module, libkmsgq, kmsgqctl, man pages, udev rule
+#   make install       the module, libkmsgq, kmsgqctl, man pages, udev rule,
+#                      modules-load.d entry (install-module + install-utils)
 #   make uninstall     remove what make install put there (same variables)
 #   make dkms-install  register the module with DKMS (/usr/src/kmsgq-VERSION)
 #   make dkms-uninstall
@@ -43,6 +44,7 @@ LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
+MODULESLOADDIR	?= $(PREFIX)/lib/modules-load.d
 INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR	?= updates
 
@@ -59,8 +61,9 @@ MOD_SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"/\1/p' \
 MOD_NOSIGN = $(if $(filter pkcs11:%,$(MOD_SIG_KEY))$(wildcard \
 	$(filter /%,$(MOD_SIG_KEY)) \
 	$(addprefix $(KDIR)/,$(filter-out /%,$(MOD_SIG_KEY)))),,CONFIG_MODULE_SIG_ALL=)
-# kmsgq-demo is the guest demo's driver, not a tool for users.
-BIN_TOOLS := tools/kmsgqctl
+# kmsgq-demo is the guest demo's driver, not a tool for users.  Installed
+# dynamically linked (tools-shared).
+BIN_TOOLS := tools/shared/kmsgqctl
 MANPAGES = $(wildcard man/*.1 man/*.3 man/*.7)
 LIB_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
 	INCLUDEDIR=$(INCLUDEDIR)
@@ -92,6 +95,17 @@ tools: userlib
 $(TOOLS): %: %.c userlib/libkmsgq.a uapi/linux/kmsgq.h userlib/include/kmsgq.h
 	$(CC) $(CFLAGS) -static -pthread -Iuapi -Iuserlib/include -o $@ $< \
 		userlib/libkmsgq.a -lrt
+
+# Dynamic, against libkmsgq.so, for make install and the Debian packages:
+# owner names then resolve through NSS (LDAP, SSSD, ...).
+tools-shared: userlib
+	$(MAKE) $(BIN_TOOLS)
+
+tools/shared/%: tools/%.c userlib/libkmsgq.so uapi/linux/kmsgq.h \
+		userlib/include/kmsgq.h
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DKMSGQ_TOOLS_SHARED -Iuapi \
+		-Iuserlib/include -o $@ $< $(LDFLAGS) -Luserlib -lkmsgq
 
 # Everything (vm/check.sh), or with SUITE= and/or TEST= one part of it on
 # the stock kernel.
@@ -135,12 +149,17 @@ vm-shell:
 deps:
 	vm/setup.sh
 
-install: module userlib tools
+install: install-module install-utils
+
+install-module: module
 	$(KREL_CHECK)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
 		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) DEPMOD=true $(MOD_NOSIGN) \
 		modules_install
 	$(if $(INSTALL_MOD_PATH),,depmod -a $(KREL))
+
+# Everything but the module (the Debian packages' build, debian/rules).
+install-utils: userlib tools-shared
 	$(MAKE) -C userlib install $(LIB_VARS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(BIN_TOOLS) $(DESTDIR)$(BINDIR)/
@@ -150,6 +169,8 @@ install: module userlib tools
 	done
 	install -D -m 644 udev/60-kmsgq.rules \
 		$(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
+	install -D -m 644 modules-load.d/kmsgq.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/kmsgq.conf
 
 # Files only: directories may hold other packages' files.
 uninstall:
@@ -162,6 +183,7 @@ uninstall:
 		$(RM) $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; \
 	done
 	$(RM) $(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
+	$(RM) $(DESTDIR)$(MODULESLOADDIR)/kmsgq.conf
 
 # The module's sources where DKMS looks for them.
 dkms-src:
@@ -186,10 +208,12 @@ clean:
 	$(MAKE) -C userlib clean
 	$(MAKE) -C selftests clean
 	rm -f $(TOOLS) Module.symvers modules.order .*.cmd .module-common.o
+	rm -rf tools/shared
 	find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
 		-name Module.symvers \) -delete
 
-.PHONY: all module userlib selftests tools check demo bench soak vm-shell deps clean \
-	install uninstall dkms-src dkms-install dkms-uninstall
+.PHONY: all module userlib selftests tools tools-shared check demo bench soak \
+	vm-shell deps clean install install-module install-utils uninstall \
+	dkms-src dkms-install dkms-uninstall
 endif

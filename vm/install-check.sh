@@ -126,9 +126,12 @@ check "pkgconfig/kmsgq.pc: version $lib_version, -I, -L, -lkmsgq" check_pc
 check_bin() {
 	local f=$dest/usr/bin/kmsgqctl
 	[ -x "$f" ] || fail "$f: missing or not executable" || return
-	cmp "$repo/tools/kmsgqctl" "$f"
+	cmp "$repo/tools/shared/kmsgqctl" "$f" || return
+	readelf -d "$f" | grep -q 'NEEDED.*\[libkmsgq\.so\.1\]' ||
+		fail "$f: not linked against libkmsgq.so.1" || return
+	LD_LIBRARY_PATH=$dest/usr/lib "$f" --version
 }
-check "kmsgqctl in /usr/bin" check_bin
+check "kmsgqctl in /usr/bin, linked against libkmsgq.so.1" check_bin
 
 # Every page in man/ lands in its section; the set has the overview, the
 # tool's page and the library's pages.
@@ -161,13 +164,18 @@ check_udev() {
 }
 check "udev rule in /usr/lib/udev/rules.d (PREFIX=/usr)" check_udev
 
+check "modules-load.d entry in /usr/lib/modules-load.d (PREFIX=/usr)" \
+	cmp "$repo/modules-load.d/kmsgq.conf" \
+	"$dest/usr/lib/modules-load.d/kmsgq.conf"
+
 # Exactly those files, nothing else (no depmod output, no stray files).
 check_only() {
 	local f p
 	{
 		module_file "$moddir"
 		for f in libkmsgq.a libkmsgq.so libkmsgq.so.1 libkmsgq.so.1.0.0 \
-			pkgconfig/kmsgq.pc udev/rules.d/60-kmsgq.rules; do
+			pkgconfig/kmsgq.pc udev/rules.d/60-kmsgq.rules \
+			modules-load.d/kmsgq.conf; do
 			echo "$dest/usr/lib/$f"
 		done
 		echo "$dest/usr/include/kmsgq.h"
