@@ -13,8 +13,9 @@
 #   make soak          the timed soak: SOAK_SECONDS=300, KERNEL=debug, SEED=S
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
-#   make install       the module, libkmsgq, kmsgqctl, man pages, udev rule,
-#                      modules-load.d entry (install-module + install-utils)
+#   make install       the module, libkmsgq, kmsgqctl and its bash completion,
+#                      man pages, udev rule, modules-load.d entry
+#                      (install-module + install-utils)
 #   make uninstall     remove what make install put there (same variables)
 #   make dkms-install  register the module with DKMS (/usr/src/kmsgq-VERSION)
 #   make dkms-uninstall
@@ -45,6 +46,7 @@ INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
 MODULESLOADDIR	?= $(PREFIX)/lib/modules-load.d
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR	?= updates
 
@@ -171,6 +173,8 @@ install-utils: userlib tools-shared
 		$(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
 	install -D -m 644 modules-load.d/kmsgq.conf \
 		$(DESTDIR)$(MODULESLOADDIR)/kmsgq.conf
+	install -D -m 644 tools/kmsgqctl-completion.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/kmsgqctl
 
 # Files only: directories may hold other packages' files.
 uninstall:
@@ -184,6 +188,7 @@ uninstall:
 	done
 	$(RM) $(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
 	$(RM) $(DESTDIR)$(MODULESLOADDIR)/kmsgq.conf
+	$(RM) $(DESTDIR)$(BASHCOMPDIR)/kmsgqctl
 
 # The module's sources where DKMS looks for them.
 dkms-src:

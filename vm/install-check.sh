@@ -168,6 +168,10 @@ check "modules-load.d entry in /usr/lib/modules-load.d (PREFIX=/usr)" \
 	cmp "$repo/modules-load.d/kmsgq.conf" \
 	"$dest/usr/lib/modules-load.d/kmsgq.conf"
 
+check "bash completion in /usr/share/bash-completion/completions" \
+	cmp "$repo/tools/kmsgqctl-completion.bash" \
+	"$dest/usr/share/bash-completion/completions/kmsgqctl"
+
 # Exactly those files, nothing else (no depmod output, no stray files).
 check_only() {
 	local f p
@@ -181,6 +185,7 @@ check_only() {
 		echo "$dest/usr/include/kmsgq.h"
 		echo "$dest/usr/include/linux/kmsgq.h"
 		echo "$dest/usr/bin/kmsgqctl"
+		echo "$dest/usr/share/bash-completion/completions/kmsgqctl"
 		for p in "$repo"/man/*.[137]; do
 			[ -e "$p" ] && echo "$dest/usr/share/man/man${p##*.}/${p##*/}"
 		done
