@@ -19,34 +19,8 @@ trap 'rm -rf "$tmp"' EXIT
 dest=$tmp/dest
 log=$tmp/log
 : >"$log"
-n=0 passed=0 failed=0
-
-# result STATUS DESCRIPTION: print the line; on failure, the step's output.
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-		passed=$((passed + 1))
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		tail -n 40 "$log" | sed 's/^/# /'
-	fi
-	: >"$log"
-}
-
-# check DESCRIPTION COMMAND...: run COMMAND with its output in the log.
-check() {
-	local desc=$1
-	shift
-	"$@" >>"$log" 2>&1
-	result $? "$desc"
-}
-
-fail() {
-	echo "$*"
-	return 1
-}
+# shellcheck source-path=SCRIPTDIR
+. "$vm_dir/host-check.sh"
 
 kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
 	"$KDIR/include/generated/utsrelease.h" 2>/dev/null)
@@ -328,5 +302,4 @@ check_system() {
 }
 check "/lib/modules, /var/lib/dkms and /usr/src untouched" check_system
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
