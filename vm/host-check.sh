@@ -3,8 +3,12 @@
 # The line format of the host checks (vm/install-check.sh,
 # vm/package-check.sh): one line per check, "ok N - ..." or "not ok N - ..."
 # (a failure followed by its step's output as "# " lines), and a last line
-# "N passed, N failed" that vm/check.sh adds up.  The caller sets log, the
-# file each step's output goes to.
+# "N passed, N failed" that vm/check.sh adds up.  Sourcing it makes tmp,
+# a directory removed on exit, and log in it, where each step's output goes.
+tmp=$(mktemp -d "/tmp/kmsgq-$(basename "$0" .sh).XXXXXX") || exit
+trap 'rm -rf "$tmp"' EXIT
+log=$tmp/log
+: >"$log"
 n=0 passed=0 failed=0
 
 # result STATUS DESCRIPTION: print the line; on failure, the step's output.
@@ -16,7 +20,6 @@ result() {
 	else
 		echo "not ok $n - $2"
 		failed=$((failed + 1))
-		# shellcheck disable=SC2154 # the caller's
 		tail -n 40 "$log" | sed 's/^/# /'
 	fi
 	: >"$log"

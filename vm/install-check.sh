@@ -14,13 +14,9 @@ repo=$(dirname "$vm_dir")
 # shellcheck source-path=SCRIPTDIR
 . "$vm_dir/config.sh"
 
-tmp=$(mktemp -d /tmp/kmsgq-install-check.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-dest=$tmp/dest
-log=$tmp/log
-: >"$log"
 # shellcheck source-path=SCRIPTDIR
 . "$vm_dir/host-check.sh"
+dest=$tmp/dest
 
 kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
 	"$KDIR/include/generated/utsrelease.h" 2>/dev/null)
