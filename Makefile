@@ -14,7 +14,9 @@
 #   make soak          the timed soak: SOAK_SECONDS=300, KERNEL=debug, SEED=S
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
-#   make install       the module, libkmsgq, kmsgqctl, man pages, udev rule
+#   make install       the module, libkmsgq, kmsgqctl and its bash completion,
+#                      man pages, udev rule, modules-load.d entry
+#                      (install-module + install-utils)
 #   make uninstall     remove what make install put there (same variables)
 #   make dkms-install  register the module with DKMS (/usr/src/kmsgq-VERSION)
 #   make dkms-uninstall
@@ -24,6 +26,10 @@ include $(src)/Kbuild
 else
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+# Without kernel headers kbuild only says "No such file or directory".
+KDIR_CHECK = @test -f $(KDIR)/Makefile || { echo "no kernel headers at" \
+	"$(KDIR): install linux-headers-$$(uname -r) (Debian/Ubuntu) or" \
+	"set KDIR to a configured kernel tree" >&2; exit 1; }
 CFLAGS ?= -O2 -Wall -Wextra
 # The project's version: libkmsgq's (userlib/Makefile, kmsgq.pc) and the tools'.
 KMSGQ_VERSION := $(shell cat VERSION)
@@ -45,6 +51,8 @@ LIBDIR		?= $(PREFIX)/lib
 INCLUDEDIR	?= $(PREFIX)/include
 MANDIR		?= $(PREFIX)/share/man
 UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
+MODULESLOADDIR	?= $(PREFIX)/lib/modules-load.d
+BASHCOMPDIR	?= $(PREFIX)/share/bash-completion/completions
 INSTALL_MOD_PATH ?= $(DESTDIR)
 INSTALL_MOD_DIR	?= updates
 
@@ -61,7 +69,8 @@ MOD_SIG_KEY = $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"/\1/p' \
 MOD_NOSIGN = $(if $(filter pkcs11:%,$(MOD_SIG_KEY))$(wildcard \
 	$(filter /%,$(MOD_SIG_KEY)) \
 	$(addprefix $(KDIR)/,$(filter-out /%,$(MOD_SIG_KEY)))),,CONFIG_MODULE_SIG_ALL=)
-BIN_TOOLS := tools/kmsgqctl/kmsgqctl
+# Installed dynamically linked (tools-shared).
+BIN_TOOLS := tools/shared/kmsgqctl
 MANPAGES = $(wildcard man/*.1 man/*.3 man/*.7)
 LIB_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
 	INCLUDEDIR=$(INCLUDEDIR)
@@ -76,6 +85,7 @@ DKMS_FILES = Kbuild Makefile dkms.conf uapi/linux/kmsgq.h module/Kbuild \
 all: module userlib selftests tools examples
 
 module:
+	$(KDIR_CHECK)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 userlib:
@@ -101,6 +111,18 @@ tools/kmsgqctl/kmsgqctl: $(wildcard tools/kmsgqctl/*.[ch]) $(STATIC_DEPS) VERSIO
 
 $(EXAMPLES): %: %.c $(STATIC_DEPS)
 	$(STATIC_LINK)
+
+# Dynamic, against libkmsgq.so, for make install and the Debian packages:
+# owner names then resolve through NSS (LDAP, SSSD, ...).
+tools-shared: userlib
+	$(MAKE) $(BIN_TOOLS)
+
+tools/shared/kmsgqctl: $(wildcard tools/kmsgqctl/*.[ch]) userlib/libkmsgq.so \
+		uapi/linux/kmsgq.h userlib/include/kmsgq.h VERSION
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DKMSGQ_TOOLS_SHARED \
+		-DKMSGQ_VERSION='"$(KMSGQ_VERSION)"' -Iuapi -Iuserlib/include \
+		-o $@ $(filter %.c,$^) $(LDFLAGS) -Luserlib -lkmsgq
 
 # Everything (vm/check.sh), or with SUITE= and/or TEST= one part of it on
 # the stock kernel.
@@ -144,12 +166,17 @@ vm-shell:
 deps:
 	vm/setup.sh
 
-install: module userlib tools
+install: install-module install-utils
+
+install-module: module
 	$(KREL_CHECK)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
 		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) DEPMOD=true $(MOD_NOSIGN) \
 		modules_install
 	$(if $(INSTALL_MOD_PATH),,depmod -a $(KREL))
+
+# Everything but the module (the Debian packages' build, debian/rules).
+install-utils: userlib tools-shared
 	$(MAKE) -C userlib install $(LIB_VARS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 755 $(BIN_TOOLS) $(DESTDIR)$(BINDIR)/
@@ -159,6 +186,10 @@ install: module userlib tools
 	done
 	install -D -m 644 udev/60-kmsgq.rules \
 		$(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
+	install -D -m 644 modules-load.d/kmsgq.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/kmsgq.conf
+	install -D -m 644 tools/kmsgqctl-completion.bash \
+		$(DESTDIR)$(BASHCOMPDIR)/kmsgqctl
 
 # Files only: directories may hold other packages' files.
 uninstall:
@@ -171,6 +202,8 @@ uninstall:
 		$(RM) $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; \
 	done
 	$(RM) $(DESTDIR)$(UDEVRULESDIR)/60-kmsgq.rules
+	$(RM) $(DESTDIR)$(MODULESLOADDIR)/kmsgq.conf
+	$(RM) $(DESTDIR)$(BASHCOMPDIR)/kmsgqctl
 
 # The module's sources where DKMS looks for them.
 dkms-src:
@@ -196,10 +229,12 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -f $(TOOLS) $(EXAMPLES) Module.symvers modules.order .*.cmd \
 		.module-common.o
+	rm -rf tools/shared
 	find module \( -name '*.o' -o -name '*.ko' -o -name '*.mod' -o \
 		-name '*.mod.c' -o -name '.*.cmd' -o -name modules.order -o \
 		-name Module.symvers \) -delete
 
-.PHONY: all module userlib selftests tools examples check demo bench soak vm-shell deps clean \
-	install uninstall dkms-src dkms-install dkms-uninstall
+.PHONY: all module userlib selftests tools tools-shared examples check demo \
+	bench soak vm-shell deps clean install install-module install-utils \
+	uninstall dkms-src dkms-install dkms-uninstall
 endif

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make check: every test, with one verdict.
 #   1. on the host: libkmsgq's own checks (header as C11/C++, exported
-#      symbols), the man page lint, and make install/uninstall and DKMS
-#      (vm/install-check.sh);
+#      symbols), the man page lint, make install/uninstall and DKMS
+#      (vm/install-check.sh), and the Debian packages: build, lintian,
+#      contents (vm/package-check.sh);
 #   2. the selftests and the demo on Debian's stock kernel (vm/config.sh),
 #      and the selftests on bookworm's default 6.1 kernel;
 #   3. the KUnit suites and the selftests again on the debug kernel
@@ -20,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 
-echo "== host: libkmsgq checks, man page lint, install and DKMS"
+echo "== host: libkmsgq checks, man page lint, install and DKMS, packages"
 make -C "$repo/userlib" --no-print-directory check >/dev/null || {
 	echo "FAIL: make -C userlib check"
 	status=1
@@ -30,6 +31,7 @@ make -C "$repo/man" --no-print-directory lint || {
 	status=1
 }
 "$vm_dir/install-check.sh" | tee "$tmp/install" || status=1
+"$vm_dir/package-check.sh" | tee "$tmp/package" || status=1
 
 echo "== stock kernel $KVER: selftests, demo"
 "$vm_dir/run-tests.sh" selftests demo | tee "$tmp/stock" || status=1
@@ -51,7 +53,7 @@ fi
 # Rebuild the module for the stock kernel, as a plain make would leave it.
 make -C "$repo" --no-print-directory KDIR="$KDIR" module >/dev/null
 
-tail -q -n 1 "$tmp"/install "$tmp"/stock "$tmp"/old "$tmp"/debug 2>/dev/null | awk -v status=$status '
+tail -q -n 1 "$tmp"/install "$tmp"/package "$tmp"/stock "$tmp"/old "$tmp"/debug 2>/dev/null | awk -v status=$status '
 { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(passed|failed|skipped)/) n[$(i + 1)] += $i }
 END {
 	p = n["passed,"] + n["passed"]; f = n["failed,"] + n["failed"]

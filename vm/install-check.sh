@@ -14,39 +14,9 @@ repo=$(dirname "$vm_dir")
 # shellcheck source-path=SCRIPTDIR
 . "$vm_dir/config.sh"
 
-tmp=$(mktemp -d /tmp/kmsgq-install-check.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# shellcheck source-path=SCRIPTDIR
+. "$vm_dir/host-check.sh"
 dest=$tmp/dest
-log=$tmp/log
-: >"$log"
-n=0 passed=0 failed=0
-
-# result STATUS DESCRIPTION: print the line; on failure, the step's output.
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-		passed=$((passed + 1))
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		tail -n 40 "$log" | sed 's/^/# /'
-	fi
-	: >"$log"
-}
-
-# check DESCRIPTION COMMAND...: run COMMAND with its output in the log.
-check() {
-	local desc=$1
-	shift
-	"$@" >>"$log" 2>&1
-	result $? "$desc"
-}
-
-fail() {
-	echo "$*"
-	return 1
-}
 
 kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
 	"$KDIR/include/generated/utsrelease.h" 2>/dev/null)
@@ -126,9 +96,12 @@ check "pkgconfig/kmsgq.pc: version $lib_version, -I, -L, -lkmsgq" check_pc
 check_bin() {
 	local f=$dest/usr/bin/kmsgqctl
 	[ -x "$f" ] || fail "$f: missing or not executable" || return
-	cmp "$repo/tools/kmsgqctl/kmsgqctl" "$f"
+	cmp "$repo/tools/shared/kmsgqctl" "$f" || return
+	readelf -d "$f" | grep -q 'NEEDED.*\[libkmsgq\.so\.1\]' ||
+		fail "$f: not linked against libkmsgq.so.1" || return
+	LD_LIBRARY_PATH=$dest/usr/lib "$f" --version
 }
-check "kmsgqctl in /usr/bin" check_bin
+check "kmsgqctl in /usr/bin, linked against libkmsgq.so.1" check_bin
 
 # Every page in man/ lands in its section; the set has the overview, the
 # tool's page and the library's pages.
@@ -161,6 +134,14 @@ check_udev() {
 }
 check "udev rule in /usr/lib/udev/rules.d (PREFIX=/usr)" check_udev
 
+check "modules-load.d entry in /usr/lib/modules-load.d (PREFIX=/usr)" \
+	cmp "$repo/modules-load.d/kmsgq.conf" \
+	"$dest/usr/lib/modules-load.d/kmsgq.conf"
+
+check "bash completion in /usr/share/bash-completion/completions" \
+	cmp "$repo/tools/kmsgqctl-completion.bash" \
+	"$dest/usr/share/bash-completion/completions/kmsgqctl"
+
 # Exactly those files, nothing else (no depmod output, no stray files).
 check_only() {
 	local f p
@@ -168,12 +149,13 @@ check_only() {
 		module_file "$moddir"
 		for f in libkmsgq.a libkmsgq.so libkmsgq.so.1 \
 			"libkmsgq.so.$lib_version" pkgconfig/kmsgq.pc \
-			udev/rules.d/60-kmsgq.rules; do
+			udev/rules.d/60-kmsgq.rules modules-load.d/kmsgq.conf; do
 			echo "$dest/usr/lib/$f"
 		done
 		echo "$dest/usr/include/kmsgq.h"
 		echo "$dest/usr/include/linux/kmsgq.h"
 		echo "$dest/usr/bin/kmsgqctl"
+		echo "$dest/usr/share/bash-completion/completions/kmsgqctl"
 		for p in "$repo"/man/*.[137]; do
 			[ -e "$p" ] && echo "$dest/usr/share/man/man${p##*.}/${p##*/}"
 		done
@@ -316,5 +298,4 @@ check_system() {
 }
 check "/lib/modules, /var/lib/dkms and /usr/src untouched" check_system
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary

@@ -17,7 +17,9 @@ cp vm/guest/init "$root/init"
 cp -r vm/suites "$root/kmsgq/"
 cp vm/guest/setup.d/*.sh "$root/kmsgq/setup.d/"
 cp module/kmsgq.ko "$root/kmsgq/"
-# Built programs: selftests/**/*_test in /kmsgq/selftests, the rest in /kmsgq/bin.
+# Built programs: selftests/**/*_test in /kmsgq/selftests, the rest in /kmsgq/bin;
+# not tools/shared/, the dynamically linked builds for make install.
 find selftests -type f -perm -u+x -name '*_test' -exec cp -t "$root/kmsgq/selftests" {} +
-find selftests tools examples -type f -perm -u+x ! -name '*_test' -exec cp -t "$root/kmsgq/bin" {} +
+find selftests tools examples -type f -perm -u+x ! -name '*_test' \
+	! -path 'tools/shared/*' -exec cp -t "$root/kmsgq/bin" {} +
 (cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"

@@ -1,15 +1,36 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmsgqctl's user and group names.  The tool is linked statically, so it
- * reads /etc/passwd and /etc/group rather than going through NSS.
+ * kmsgqctl's user and group names: through NSS when the tool is linked
+ * dynamically (make tools-shared, the installed tool), from /etc/passwd and
+ * /etc/group when it is linked statically (the guest's), since glibc cannot
+ * load NSS modules into a static program.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef KMSGQ_TOOLS_SHARED
+#include <grp.h>
+#include <pwd.h>
+#endif
 
 #include "kmsgqctl.h"
 
+#ifdef KMSGQ_TOOLS_SHARED
+static bool names_user(unsigned int uid, char *buf, size_t size)
+{
+	const struct passwd *pw = getpwuid(uid);
+
+	return pw && snprintf(buf, size, "%s", pw->pw_name) > 0;
+}
+
+static bool names_group(unsigned int gid, char *buf, size_t size)
+{
+	const struct group *gr = getgrgid(gid);
+
+	return gr && snprintf(buf, size, "%s", gr->gr_name) > 0;
+}
+#else
 /*
  * Name of user or group @id from @file (/etc/passwd or /etc/group) into
  * @buf, or false.
@@ -47,13 +68,23 @@ static bool names_lookup(const char *file, unsigned int id, char *buf,
 	return found;
 }
 
+static bool names_user(unsigned int uid, char *buf, size_t size)
+{
+	return names_lookup("/etc/passwd", uid, buf, size);
+}
+
+static bool names_group(unsigned int gid, char *buf, size_t size)
+{
+	return names_lookup("/etc/group", gid, buf, size);
+}
+#endif
+
 void names_owner(const struct kmsgq_queue_entry *e, bool numeric,
 		 struct names_owner *o)
 {
-	o->has_user = !numeric &&
-		names_lookup("/etc/passwd", e->uid, o->user, sizeof(o->user));
+	o->has_user = !numeric && names_user(e->uid, o->user, sizeof(o->user));
 	o->has_group = !numeric &&
-		names_lookup("/etc/group", e->gid, o->group, sizeof(o->group));
+		names_group(e->gid, o->group, sizeof(o->group));
 	if (!o->has_user)
 		snprintf(o->user, sizeof(o->user), "%u", e->uid);
 	if (!o->has_group)

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * kmsgq._kmsgq - the C part of the Python binding: one function per
+ * libkmsgq call, on plain file descriptors.  The Queue class
+ * (kmsgq/__init__.py) is built on these.
+ *
+ * Errors are OSError with the errno libkmsgq returned, so Python picks the
+ * subclass (BlockingIOError for EAGAIN, TimeoutError for ETIMEDOUT,
+ * FileNotFoundError for ENOENT, ...).  Blocking calls drop the GIL; a call
+ * that a signal interrupts runs the Python handlers and, if they do not
+ * raise, is retried with the same absolute deadline (PEP 475).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <time.h>
+
+#include <kmsgq.h>
+
+/* Raise OSError for a libkmsgq return value -errno; NULL. */
+static PyObject *kmsgq_ext_error(int err)
+{
+	errno = err;
+	return PyErr_SetFromErrno(PyExc_OSError);
+}
+
+/*
+ * Timeout @obj (None, or seconds as int or float) to an absolute deadline
+ * on CLOCK_MONOTONIC in @ts; *@deadline is NULL for None.  0 on success,
+ * -1 with an exception set.
+ */
+static int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
+			      const struct timespec **deadline)
+{
+	double secs, whole;
+
+	*deadline = NULL;
+	if (obj == Py_None)
+		return 0;
+	secs = PyFloat_AsDouble(obj);
+	if (secs == -1.0 && PyErr_Occurred())
+		return -1;
+	if (!isfinite(secs) || secs < 0 || secs > 1e9) {
+		PyErr_SetString(PyExc_ValueError,
+				"timeout must be None or 0..1e9 seconds");
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	secs = modf(secs, &whole);
+	ts->tv_sec += (time_t)whole;
+	ts->tv_nsec += (long)(secs * 1e9);
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+	*deadline = ts;
+	return 0;
+}
+
+/* -EINTR: 0 to retry the call, -1 if a signal handler raised. */
+static int kmsgq_ext_interrupted(void)
+{
+	return PyErr_CheckSignals() < 0 ? -1 : 0;
+}
+
+/* open(name, oflag, mode, qflags, max_msgs, max_msgsize) -> fd */
+static PyObject *kmsgq_ext_open(PyObject *self, PyObject *args)
+{
+	struct kmsgq_attr attr = { .size = sizeof(attr) };
+	unsigned int mode;
+	const char *name;
+	int oflag, fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "siIIII", &name, &oflag, &mode,
+			      &attr.qflags, &attr.max_msgs, &attr.max_msgsize))
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	fd = kmsgq_open(name, oflag, (mode_t)mode, &attr);
+	Py_END_ALLOW_THREADS
+	if (fd < 0)
+		return kmsgq_ext_error(-fd);
+	return PyLong_FromLong(fd);
+}
+
+/* close(fd) */
+static PyObject *kmsgq_ext_close(PyObject *self, PyObject *args)
+{
+	int fd, ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "i", &fd))
+		return NULL;
+	ret = kmsgq_close(fd);
+	if (ret < 0)
+		return kmsgq_ext_error(-ret);
+	Py_RETURN_NONE;
+}
+
+/* unlink(name) */
+static PyObject *kmsgq_ext_unlink(PyObject *self, PyObject *args)
+{
+	const char *name;
+	int ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "s", &name))
+		return NULL;
+	ret = kmsgq_unlink(name);
+	if (ret < 0)
+		return kmsgq_ext_error(-ret);
+	Py_RETURN_NONE;
+}
+
+/* send(fd, data, prio, timeout) */
+static PyObject *kmsgq_ext_send(PyObject *self, PyObject *args)
+{
+	const struct timespec *deadline;
+	struct timespec ts;
+	PyObject *timeout;
+	unsigned int prio;
+	Py_buffer data;
+	int fd, ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "iy*IO", &fd, &data, &prio, &timeout))
+		return NULL;
+	if (kmsgq_ext_deadline(timeout, &ts, &deadline) < 0) {
+		PyBuffer_Release(&data);
+		return NULL;
+	}
+	do {
+		Py_BEGIN_ALLOW_THREADS
+		ret = kmsgq_timedsend(fd, data.buf, (size_t)data.len, prio,
+				      CLOCK_MONOTONIC, deadline);
+		Py_END_ALLOW_THREADS
+	} while (ret == -EINTR && !kmsgq_ext_interrupted());
+	PyBuffer_Release(&data);
+	if (ret == -EINTR)
+		return NULL;
+	if (ret < 0)
+		return kmsgq_ext_error(-ret);
+	Py_RETURN_NONE;
+}
+
+/* receive(fd, bufsize, timeout) -> (bytes, prio) */
+static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
+{
+	const struct timespec *deadline;
+	unsigned int prio = 0;
+	struct timespec ts;
+	PyObject *timeout, *buf;
+	Py_ssize_t size;
+	ssize_t n;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	if (size < 0) {
+		PyErr_SetString(PyExc_ValueError, "negative buffer size");
+		return NULL;
+	}
+	if (kmsgq_ext_deadline(timeout, &ts, &deadline) < 0)
+		return NULL;
+	buf = PyBytes_FromStringAndSize(NULL, size);
+	if (!buf)
+		return NULL;
+	do {
+		Py_BEGIN_ALLOW_THREADS
+		n = kmsgq_timedreceive(fd, PyBytes_AS_STRING(buf), (size_t)size,
+				       &prio, CLOCK_MONOTONIC, deadline);
+		Py_END_ALLOW_THREADS
+	} while (n == -EINTR && !kmsgq_ext_interrupted());
+	if (n < 0) {
+		Py_DECREF(buf);
+		return n == -EINTR ? NULL : kmsgq_ext_error((int)-n);
+	}
+	if (_PyBytes_Resize(&buf, n) < 0)
+		return NULL;
+	return Py_BuildValue("(NI)", buf, prio);
+}
+
+/*
+ * getattr(fd) -> (flags, qflags, max_msgs, max_msgsize, cur_msgs, mode,
+ * uid, gid)
+ */
+static PyObject *kmsgq_ext_getattr(PyObject *self, PyObject *args)
+{
+	struct kmsgq_attr a = { .size = sizeof(a) };
+	int fd, ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "i", &fd))
+		return NULL;
+	ret = kmsgq_getattr(fd, &a);
+	if (ret < 0)
+		return kmsgq_ext_error(-ret);
+	return Py_BuildValue("(IIIIIIII)", a.flags, a.qflags, a.max_msgs,
+			     a.max_msgsize, a.cur_msgs, a.mode, a.uid, a.gid);
+}
+
+/* setattr(fd, flags) -> old flags */
+static PyObject *kmsgq_ext_setattr(PyObject *self, PyObject *args)
+{
+	struct kmsgq_attr old = { .size = sizeof(old) };
+	unsigned int flags;
+	int fd, ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "iI", &fd, &flags))
+		return NULL;
+	ret = kmsgq_setattr(fd, flags, &old);
+	if (ret < 0)
+		return kmsgq_ext_error(-ret);
+	return PyLong_FromUnsignedLong(old.flags);
+}
+
+/*
+ * stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, cur_msgs,
+ * send_waiters, recv_waiters, mappings)
+ */
+static PyObject *kmsgq_ext_stats(PyObject *self, PyObject *args)
+{
+	struct kmsgq_stats s = { .size = sizeof(s) };
+	int fd, ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "i", &fd))
+		return NULL;
+	ret = kmsgq_stats(fd, &s);
+	if (ret < 0)
+		return kmsgq_ext_error(-ret);
+	return Py_BuildValue("(KKKKIIII)",
+			     (unsigned long long)s.msgs_sent,
+			     (unsigned long long)s.msgs_recv,
+			     (unsigned long long)s.bytes_sent,
+			     (unsigned long long)s.bytes_recv,
+			     s.cur_msgs, s.send_waiters, s.recv_waiters,
+			     s.mappings);
+}
+
+static PyMethodDef kmsgq_ext_methods[] = {
+	{ "open", kmsgq_ext_open, METH_VARARGS,
+	  "open(name, oflag, mode, qflags, max_msgs, max_msgsize) -> fd" },
+	{ "close", kmsgq_ext_close, METH_VARARGS, "close(fd)" },
+	{ "unlink", kmsgq_ext_unlink, METH_VARARGS, "unlink(name)" },
+	{ "send", kmsgq_ext_send, METH_VARARGS,
+	  "send(fd, data, prio, timeout): timeout None or seconds" },
+	{ "receive", kmsgq_ext_receive, METH_VARARGS,
+	  "receive(fd, bufsize, timeout) -> (bytes, prio)" },
+	{ "getattr", kmsgq_ext_getattr, METH_VARARGS,
+	  "getattr(fd) -> (flags, qflags, max_msgs, max_msgsize, cur_msgs, "
+	  "mode, uid, gid)" },
+	{ "setattr", kmsgq_ext_setattr, METH_VARARGS,
+	  "setattr(fd, flags) -> old flags" },
+	{ "stats", kmsgq_ext_stats, METH_VARARGS,
+	  "stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, "
+	  "cur_msgs, send_waiters, recv_waiters, mappings)" },
+	{ NULL, NULL, 0, NULL }
+};
+
+static struct PyModuleDef kmsgq_ext_module = {
+	PyModuleDef_HEAD_INIT,
+	.m_name = "kmsgq._kmsgq",
+	.m_doc = "libkmsgq calls on file descriptors (use kmsgq.Queue)",
+	.m_size = -1,
+	.m_methods = kmsgq_ext_methods,
+};
+
+PyMODINIT_FUNC PyInit__kmsgq(void)
+{
+	PyObject *m = PyModule_Create(&kmsgq_ext_module);
+
+	if (!m)
+		return NULL;
+	if (PyModule_AddIntConstant(m, "OPEN_RING", KMSGQ_OPEN_RING) < 0 ||
+	    PyModule_AddIntConstant(m, "ATTR_NONBLOCK", KMSGQ_ATTR_NONBLOCK) < 0 ||
+	    PyModule_AddIntConstant(m, "NAME_MAX", KMSGQ_NAME_MAX) < 0 ||
+	    PyModule_AddIntConstant(m, "PRIO_MAX", KMSGQ_PRIO_MAX) < 0) {
+		Py_DECREF(m);
+		return NULL;
+	}
+	return m;
+}
