@@ -76,10 +76,11 @@ LIB_VARS = DESTDIR=$(DESTDIR) PREFIX=$(PREFIX) LIBDIR=$(LIBDIR) \
 	INCLUDEDIR=$(INCLUDEDIR)
 
 # DKMS builds the module from a copy of these files in /usr/src/kmsgq-VERSION
-# (dkms.conf); VERSION is the module's MODULE_VERSION.
-DKMS_VERSION := $(shell sed -n 's/^MODULE_VERSION("\(.*\)");$$/\1/p' module/main.c)
+# (dkms.conf), the project's VERSION, which is also the module's
+# MODULE_VERSION (module/Kbuild).
+DKMS_VERSION := $(KMSGQ_VERSION)
 DKMS_SRC ?= $(DESTDIR)/usr/src/kmsgq-$(DKMS_VERSION)
-DKMS_FILES = Kbuild Makefile dkms.conf uapi/linux/kmsgq.h module/Kbuild \
+DKMS_FILES = Kbuild Makefile dkms.conf VERSION uapi/linux/kmsgq.h module/Kbuild \
 	$(filter-out %.mod.c,$(wildcard module/*.[ch] module/tests/*.[ch]))
 
 all: module userlib selftests tools examples
@@ -207,8 +208,8 @@ uninstall:
 
 # The module's sources where DKMS looks for them.
 dkms-src:
-	@test -n "$(DKMS_VERSION)" || { echo "no MODULE_VERSION in" \
-		"module/main.c" >&2; exit 1; }
+	@test -n "$(DKMS_VERSION)" || { echo "no version in VERSION" >&2; \
+		exit 1; }
 	for f in $(DKMS_FILES); do \
 		install -D -m 644 $$f $(DKMS_SRC)/$$f || exit; \
 	done

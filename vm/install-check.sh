@@ -21,7 +21,7 @@ dest=$tmp/dest
 kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' \
 	"$KDIR/include/generated/utsrelease.h" 2>/dev/null)
 [ -n "$kver" ] || { echo "no kernel release in $KDIR" >&2; exit 1; }
-mod_version=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' "$repo/module/main.c")
+mod_version=$(head -n 1 "$repo/VERSION")
 lib_version=$(cat "$repo/VERSION")
 vars=(DESTDIR="$dest" PREFIX=/usr KDIR="$KDIR")
 # The system trees this script must leave alone.
@@ -247,12 +247,11 @@ tdkms() {
 check_conf_version() {
 	local v
 	v=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$repo/dkms.conf")
-	[ -n "$mod_version" ] || fail "no MODULE_VERSION in module/main.c" ||
-		return
+	[ -n "$mod_version" ] || fail "no version in VERSION" || return
 	[ "$v" = "$mod_version" ] ||
-		fail "dkms.conf PACKAGE_VERSION '$v', MODULE_VERSION '$mod_version'"
+		fail "dkms.conf PACKAGE_VERSION '$v', VERSION '$mod_version'"
 }
-check "dkms.conf PACKAGE_VERSION is MODULE_VERSION ($mod_version)" \
+check "dkms.conf PACKAGE_VERSION is VERSION ($mod_version)" \
 	check_conf_version
 
 pkg=kmsgq/$mod_version

@@ -40,15 +40,8 @@ copy_tree || { echo "cannot copy $repo to $src" >&2; exit 1; }
 
 # --- the sources ----------------------------------------------------------
 
-# The project's version: VERSION if the tree has one, else the module's
-# (dkms.conf's PACKAGE_VERSION, which vm/install-check.sh holds to
-# MODULE_VERSION).
-if [ -f "$src/VERSION" ]; then
-	version=$(head -n 1 "$src/VERSION") from=VERSION
-else
-	version=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$src/dkms.conf")
-	from=dkms.conf
-fi
+# The project's version.
+version=$(head -n 1 "$src/VERSION") from=VERSION
 check_version() {
 	local v
 	v=$(cd "$src" && dpkg-parsechangelog -S Version) || return
