@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmsgq_bench - kmsgq against POSIX mqueue, a pipe and an AF_UNIX
+ * SOCK_SEQPACKET socket, in one run, interleaved.
+ *
+ * A benchmark, not a test: it reports figures and never fails on timing.
+ * The exit status is non-zero only for a functional error (a payload whose
+ * checksum, length or order is wrong, a lost or duplicated message, a
+ * failed system call, a run that hangs).
+ *
+ * Transports: the table below, one file each (transport_*.c).  Each moves
+ * whole messages, with one queue depth and one maximum message size for
+ * all of them.
+ *
+ * Fair work: for every transport the producer writes every payload byte
+ * (8-byte sequence number, then a byte pattern derived from it) and the
+ * consumer reads every payload byte (a 64-bit word sum checked against the
+ * sequence number), in its own buffer or, for zero-copy, in place.
+ *
+ * This file: the options, the environment, the transport table and main();
+ * runner.c runs the workloads, report.c prints the results.
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+
+#include "bench.h"
+
+/* Every transport, in the order of the tables: a new one is a line here. */
+extern const struct bench_transport mqueue_transport, pipe_transport,
+	unix_transport, kcopy_transport, kcopy_batch_transport, ring_transport;
+const struct bench_transport *const bench_transports[] = {
+	&mqueue_transport,
+	&pipe_transport,
+	&unix_transport,
+	&kcopy_transport,
+	&kcopy_batch_transport,
+	&ring_transport,
+};
+const int bench_nt = sizeof(bench_transports) / sizeof(bench_transports[0]);
+
+_Static_assert(sizeof(bench_transports) / sizeof(bench_transports[0]) <=
+	       BENCH_MAX_T, "more transports than BENCH_MAX_T");
+
+const char *const bench_wname[] = {
+	"stream_1to1", "pingpong", "stream_4to4",
+	"stream_1to1_1cpu", "pingpong_1cpu", "stream_4to4_1cpu",
+};
+
+static const char *const pin_name[] = { "split", "same", "none" };
+
+struct bench_config bench_cfg = {
+	.rounds = 5,
+	.budget = 0.5,
+	.depth = 64,
+	.pp_iters = 10000,
+	.pp_cap = 2.0,
+	.mpmc_n = 4,
+	.run_timeout = 120,
+	.sizes = { 8, 64, 512, 4096, 8192, 65536 },
+	.nsizes = 6,
+	.pp_sizes = { 64, 4096 },
+	.npp_sizes = 2,
+	.mpmc_size = 64,
+};
+
+struct bench_sys bench_sys;
+int bench_errors;
+char bench_setup_err[200];
+struct bench_child_res *bench_self;
+
+void bench_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "kmsgq_bench: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+/* In a child: record the first functional error of this run. */
+void bench_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (bench_self->failed)
+		return;
+	bench_self->failed = 1;
+	va_start(ap, fmt);
+	vsnprintf(bench_self->err, sizeof(bench_self->err), fmt, ap);
+	va_end(ap);
+}
+
+/* The index of transport @name in the table, or -1. */
+int bench_transport_find(const char *name)
+{
+	for (int t = 0; t < bench_nt; t++)
+		if (!strcmp(bench_transports[t]->name, name))
+			return t;
+	return -1;
+}
+
+/* ------------------------------------------------------ environment */
+
+static void bench_detect_env(void)
+{
+	unsigned int a, b, c, d, regs[12];
+	char hv[13] = "", brand[49] = "";
+	struct utsname u;
+	FILE *f;
+	int i;
+
+	if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 31))) {
+		__cpuid(0x40000000, a, b, c, d);
+		memcpy(hv, &b, 4);
+		memcpy(hv + 4, &c, 4);
+		memcpy(hv + 8, &d, 4);
+	}
+	if (__get_cpuid(0x80000000, &a, &b, &c, &d) && a >= 0x80000004) {
+		for (i = 0; i < 3; i++)
+			__cpuid(0x80000002 + i, regs[i * 4], regs[i * 4 + 1],
+				regs[i * 4 + 2], regs[i * 4 + 3]);
+		memcpy(brand, regs, 48);
+	}
+	bench_sys.is_tcg = !strcmp(hv, "TCGTCGTCGTCG") || strstr(brand, "QEMU TCG");
+	if (bench_sys.is_tcg)
+		snprintf(bench_sys.env, sizeof(bench_sys.env), "QEMU TCG guest");
+	else
+		snprintf(bench_sys.env, sizeof(bench_sys.env),
+			 "NOT a QEMU TCG guest (hypervisor '%s', cpu '%s')",
+			 hv[0] ? hv : "none", brand);
+	uname(&u);
+	snprintf(bench_sys.kernel, sizeof(bench_sys.kernel), "%s", u.release);
+	bench_sys.ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+	if (f) {
+		if (fscanf(f, "%63s", bench_sys.clocksource) != 1)
+			strcpy(bench_sys.clocksource, "?");
+		fclose(f);
+	} else {
+		strcpy(bench_sys.clocksource, "?");
+	}
+	{
+		uint64_t t0 = bench_now_ns();
+
+		for (i = 0; i < 10000; i++)
+			bench_now_ns();
+		bench_sys.clock_ns = (bench_now_ns() - t0) / 10000.0;
+	}
+	bench_sys.is_root = geteuid() == 0;
+	strcpy(bench_sys.idle, "halt (default)");
+	f = fopen("/proc/cmdline", "r");
+	if (f) {
+		char line[1024], *p;
+
+		if (fgets(line, sizeof(line), f) && (p = strstr(line, "idle="))) {
+			p[strcspn(p, " \n")] = 0;
+			snprintf(bench_sys.idle, sizeof(bench_sys.idle), "%s", p);
+		}
+		fclose(f);
+	}
+}
+
+/* ------------------------------------------------------------- main */
+
+static void bench_usage(void)
+{
+	printf("usage: kmsgq_bench [--short] [--rounds N] [--time SEC] [--depth N]\n"
+	       "                   [--pp-iters N] [--transports LIST] [--sizes LIST]\n"
+	       "                   [--workloads LIST]\n"
+	       "  --short       the quick version (make demo): 3 rounds, 0.08 s, 2000 round trips\n"
+	       "  --rounds N    rounds per cell (default 5)\n"
+	       "  --time SEC    per-run time of the slowest transport (default 0.5)\n"
+	       "  --depth N     queue depth of every transport (default 64)\n"
+	       "  --pp-iters N  round trips per pingpong run (default 10000)\n"
+	       "  --transports  comma list of:");
+	for (int t = 0; t < bench_nt; t++)
+		printf("%s%s", t ? "," : " ", bench_transports[t]->name);
+	printf("\n"
+	       "  --sizes       comma list of 1:1 message sizes (multiples of 8)\n"
+	       "  --workloads   comma list of: stream,pingpong,mpmc (default: all)\n"
+	       "  --variants    split,1cpu (default both): the issue's placement, and\n"
+	       "                every process on CPU 0\n"
+	       "  --verbose     a line per run (batch calls, ring sleeps per message)\n"
+	       "  --pin WHERE   1:1 and pingpong placement: split (default: CPU 0 and\n"
+	       "                CPU 1), same (both on CPU 0), none (not pinned)\n"
+	       "Exit status: 0, or 1 after a functional error (never for timing).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "short", no_argument, NULL, 's' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "time", required_argument, NULL, 't' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "pp-iters", required_argument, NULL, 'p' },
+		{ "transports", required_argument, NULL, 'T' },
+		{ "sizes", required_argument, NULL, 'S' },
+		{ "workloads", required_argument, NULL, 'W' },
+		{ "pin", required_argument, NULL, 'P' },
+		{ "variants", required_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int wl_on[BENCH_W_NBASE] = { 1, 1, 1 };
+	int var_on[BENCH_V_NVAR] = { 1, 1 };
+	int rounds = 0, pp = 0, o, i, t, v;
+	double budget = 0;
+	double t_all = bench_now_s();
+
+	for (t = 0; t < bench_nt; t++)
+		bench_cfg.use[t] = 1;
+	while ((o = getopt_long(argc, argv, "sr:t:d:p:T:S:W:P:V:vh", opts, NULL)) != -1) {
+		char *s, *tok, *save;
+
+		switch (o) {
+		case 's':
+			bench_cfg.short_mode = 1;
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 't':
+			budget = atof(optarg);
+			break;
+		case 'd':
+			bench_cfg.depth = atoi(optarg);
+			break;
+		case 'p':
+			pp = atoi(optarg);
+			break;
+		case 'T':
+			memset(bench_cfg.use, 0, sizeof(bench_cfg.use));
+			s = strdup(optarg);
+			for (tok = strtok_r(s, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				t = bench_transport_find(tok);
+				if (t >= 0)
+					bench_cfg.use[t] = 1;
+			}
+			free(s);
+			break;
+		case 'S':
+			bench_cfg.nsizes = 0;
+			s = strdup(optarg);
+			for (tok = strtok_r(s, ",", &save); tok && bench_cfg.nsizes < 16;
+			     tok = strtok_r(NULL, ",", &save)) {
+				size_t sz = strtoul(tok, NULL, 0);
+
+				if (sz < 8 || sz % 8)
+					bench_die("sizes must be multiples of 8: %s", tok);
+				bench_cfg.sizes[bench_cfg.nsizes++] = sz;
+			}
+			free(s);
+			break;
+		case 'W':
+			memset(wl_on, 0, sizeof(wl_on));
+			s = strdup(optarg);
+			for (tok = strtok_r(s, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				wl_on[BENCH_W_STREAM] |= !strcmp(tok, "stream");
+				wl_on[BENCH_W_PINGPONG] |= !strcmp(tok, "pingpong");
+				wl_on[BENCH_W_MPMC] |= !strcmp(tok, "mpmc");
+			}
+			free(s);
+			break;
+		case 'P':
+			for (t = 0; t < 3; t++)
+				if (!strcmp(optarg, pin_name[t]))
+					bench_cfg.placement = t;
+			break;
+		case 'v':
+			bench_cfg.verbose = 1;
+			break;
+		case 'V':
+			var_on[BENCH_V_SPLIT] = !!strstr(optarg, "split");
+			var_on[BENCH_V_ONECPU] = !!strstr(optarg, "1cpu");
+			break;
+		case 'h':
+			bench_usage();
+			return 0;
+		default:
+			bench_usage();
+			return 2;
+		}
+	}
+	if (bench_cfg.short_mode) {
+		bench_cfg.rounds = 3;
+		bench_cfg.budget = 0.08;
+		bench_cfg.pp_iters = 2000;
+		bench_cfg.pp_cap = 0.4;
+	}
+	if (rounds > 0)
+		bench_cfg.rounds = rounds > 63 ? 63 : rounds;
+	if (budget > 0)
+		bench_cfg.budget = budget;
+	if (pp > 0)
+		bench_cfg.pp_iters = pp;
+	if (bench_cfg.depth < 2 || (bench_cfg.depth & (bench_cfg.depth - 1)))
+		bench_die("--depth must be a power of two >= 2 (ring queues round up)");
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	runner_init();
+
+	bench_detect_env();
+	for (t = 0; t < bench_nt; t++)
+		if (bench_transports[t]->init && bench_transports[t]->init())
+			bench_cfg.use[t] = 0;
+	report_banner(stdout, "# ");
+	printf("# %s mode: %d rounds, %.2f s per run of the slowest transport, "
+	       "%u round trips per pingpong run\n# %s\n# kmsgq: %s\n",
+	       bench_cfg.short_mode ? "short" : "full", bench_cfg.rounds,
+	       bench_cfg.budget, bench_cfg.pp_iters, bench_sys.mq_note,
+	       bench_sys.kmsgq_why);
+
+	for (v = 0; v < BENCH_V_NVAR; v++) {
+		int base = v * BENCH_W_NBASE;
+		struct runner_cell *c = runner_cells;
+
+		if (!var_on[v])
+			continue;
+		if (wl_on[BENCH_W_STREAM])
+			for (i = 0; i < bench_cfg.nsizes; i++) {
+				c[runner_ncells].wl = base + BENCH_W_STREAM;
+				c[runner_ncells++].size = bench_cfg.sizes[i];
+			}
+		if (wl_on[BENCH_W_PINGPONG])
+			for (i = 0; i < bench_cfg.npp_sizes; i++) {
+				c[runner_ncells].wl = base + BENCH_W_PINGPONG;
+				c[runner_ncells++].size = bench_cfg.pp_sizes[i];
+			}
+		if (wl_on[BENCH_W_MPMC]) {
+			c[runner_ncells].wl = base + BENCH_W_MPMC;
+			c[runner_ncells++].size = bench_cfg.mpmc_size;
+		}
+	}
+	for (i = 0; i < runner_ncells; i++)
+		runner_run_cell(&runner_cells[i]);
+
+	report_tables();
+	report_targets();
+	report_csv();
+	printf("\n# total %.0f s; functional errors: %d\n",
+	       bench_now_s() - t_all, bench_errors);
+	if (!bench_sys.is_tcg)
+		printf("# note: %s\n", bench_sys.env);
+	return bench_errors ? 1 : 0;
+}
