@@ -70,7 +70,7 @@ title=$(awk -F, '!/^#/ && !/^env,/ && NF >= 15 {
 	exit }' "$csv")
 idle=$(sed -n 's/^# guest idle: \([^;]*\);.*/\1/p' "$csv" | head -n 1)
 
-transports="mqueue pipe seqpacket kmsgq-copy kmsgq-batch kmsgq-zc"
+transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc"
 # plot_lines WORKLOAD COLUMN [EXTRA]: a "plot" command with a line per
 # transport present, or, if the run had no such workload, an empty panel.
 plot_lines() {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmsgq_bench - kmsgq against POSIX mqueue, a pipe and an AF_UNIX
- * SOCK_SEQPACKET socket, in one run, interleaved.
+ * kmsgq_bench - kmsgq against POSIX mqueue, a pipe, an AF_UNIX
+ * SOCK_SEQPACKET socket and a user-space shared-memory ring with futex
+ * sleeps, in one run, interleaved.
  *
  * A benchmark, not a test: it reports figures and never fails on timing.
  * The exit status is non-zero only for a functional error (a payload whose
@@ -35,11 +36,13 @@
 
 /* Every transport, in the order of the tables: a new one is a line here. */
 extern const struct bench_transport mqueue_transport, pipe_transport,
-	unix_transport, kcopy_transport, kcopy_batch_transport, ring_transport;
+	unix_transport, shm_transport, kcopy_transport, kcopy_batch_transport,
+	ring_transport;
 const struct bench_transport *const bench_transports[] = {
 	&mqueue_transport,
 	&pipe_transport,
 	&unix_transport,
+	&shm_transport,
 	&kcopy_transport,
 	&kcopy_batch_transport,
 	&ring_transport,

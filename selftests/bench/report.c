@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * report.c - what a run prints at the end: a human table with ratios
- * against mqueue (and against pipe for kmsgq), the targets of the benchmark
- * issue with MET/MISSED (information only), and a CSV between the lines
- * KMSGQ-CSV-BEGIN and KMSGQ-CSV-END (vm/bench-plot.sh reads it).
+ * against mqueue (and against pipe and shm-futex for kmsgq), the targets
+ * of the benchmark issue with MET/MISSED (information only), and a CSV
+ * between the lines KMSGQ-CSV-BEGIN and KMSGQ-CSV-END (vm/bench-plot.sh
+ * reads it).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -76,22 +77,23 @@ static void table_head(const struct runner_cell *c)
 		printf("\n== %s: ping-pong round trip, %s (lower is better;"
 		       " x = latency ratio) ==\n", bench_wname[c->wl], where);
 	if (BENCH_IS_PP(c->wl))
-		printf("%6s  %-12s %7s %9s %9s %10s %7s %8s %7s\n", "size",
+		printf("%6s  %-12s %7s %9s %9s %10s %7s %8s %7s %7s\n", "size",
 		       "transport", "rt", "median us", "p99 us",
-		       "cpu ns/rt", "spread", "x mqueue", "x pipe");
+		       "cpu ns/rt", "spread", "x mqueue", "x pipe", "x shm");
 	else
-		printf("%6s  %-12s %9s %8s %9s %10s %7s %8s %7s\n", "size",
+		printf("%6s  %-12s %9s %8s %9s %10s %7s %8s %7s %7s\n", "size",
 		       "transport", "msgs/s", "MB/s", "ns/msg",
-		       "cpu ns/msg", "spread", "x mqueue", "x pipe");
+		       "cpu ns/msg", "spread", "x mqueue", "x pipe", "x shm");
 }
 
-static void table_row(const struct runner_cell *c, int t, int mq, int pipe)
+static void table_row(const struct runner_cell *c, int t, int mq, int pipe,
+		      int shm)
 {
 	const struct bench_transport *tr = bench_transports[t];
 	const struct runner_res *m = &c->med[t];
 	int kmsgq = tr->flags & BENCH_T_KMSGQ;
 	double sp = spread(c, t);
-	char b1[32], b2[32], b3[32], hb[32];
+	char b1[32], b2[32], b3[32], b4[32], hb[32];
 
 	if (c->skip[t][0]) {
 		printf("%6s  %-12s %9s  %s\n", "", tr->name, "skipped",
@@ -108,17 +110,19 @@ static void table_row(const struct runner_cell *c, int t, int mq, int pipe)
 	if (BENCH_IS_PP(c->wl)) {
 		if (m->lat_med >= 1e6)
 			stalls_seen = 1;
-		printf("%6s  %-12s %7" PRIu64 " %9.1f %9.1f %10.0f %7s %8s %7s\n",
+		printf("%6s  %-12s %7" PRIu64 " %9.1f %9.1f %10.0f %7s %8s %7s %7s\n",
 		       "", tr->name, m->msgs, m->lat_med / 1e3,
 		       m->lat_p99 / 1e3, m->cpu_ns, b1,
 		       fmt_ratio(ratio(c, t, mq), b2),
-		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "");
+		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "",
+		       kmsgq ? fmt_ratio(ratio(c, t, shm), b4) : "");
 	} else {
-		printf("%6s  %-12s %9s %8.1f %9.0f %10.0f %7s %8s %7s\n", "",
+		printf("%6s  %-12s %9s %8.1f %9.0f %10.0f %7s %8s %7s %7s\n", "",
 		       tr->name, human(m->rate, hb), m->rate * c->size / 1e6,
 		       1e9 / m->rate, m->cpu_ns, b1,
 		       fmt_ratio(ratio(c, t, mq), b2),
-		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "");
+		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "",
+		       kmsgq ? fmt_ratio(ratio(c, t, shm), b4) : "");
 	}
 }
 
@@ -126,6 +130,7 @@ void report_tables(void)
 {
 	int mq = bench_transport_find("mqueue");
 	int pipe = bench_transport_find("pipe");
+	int shm = bench_transport_find("shm-futex");
 	int i, t;
 
 	printf("\n");
@@ -143,7 +148,8 @@ void report_tables(void)
 	       "*_1cpu: every process pinned to CPU 0; 4:4: %u producers + %u consumers,\n"
 	       "otherwise not pinned. cpu = user+sys of the children (RUSAGE_CHILDREN) per message\n"
 	       "(per round trip for pingpong). Pingpong runs stop after %.1f s (rt = round\n"
-	       "trips actually timed, median over rounds).\n",
+	       "trips actually timed, median over rounds).\n"
+	       "x shm: kmsgq against shm-futex, a user-space memfd ring with futex sleeps.\n",
 	       bench_cfg.placement == BENCH_PIN_SPLIT ?
 	       "producer/pinger pinned to CPU 0, consumer/ponger to CPU 1" :
 	       bench_cfg.placement == BENCH_PIN_SAME ? "both processes pinned to CPU 0" :
@@ -158,7 +164,7 @@ void report_tables(void)
 		       c->n * (BENCH_IS_MPMC(c->wl) ? bench_cfg.mpmc_n : 1),
 		       BENCH_IS_PP(c->wl) ? "round trips at most" : "msgs", c->note);
 		for (t = 0; t < bench_nt; t++)
-			table_row(c, t, mq, pipe);
+			table_row(c, t, mq, pipe, shm);
 	}
 	if (stalls_seen)
 		printf("\nNOTE: some round trips took milliseconds (multiples of this %s\n"
@@ -243,18 +249,20 @@ void report_targets(void)
 	targets_for(BENCH_V_ONECPU);
 }
 
+/* A ratio column, after the one before it: empty if not measured. */
 static void csv_ratio(double r)
 {
 	if (r < 0)
 		printf(",");
 	else
-		printf("%.3f,", r);
+		printf(",%.3f", r);
 }
 
 void report_csv(void)
 {
 	int mq = bench_transport_find("mqueue");
 	int pipe = bench_transport_find("pipe");
+	int shm = bench_transport_find("shm-futex");
 	char env[32];
 	int i, t;
 
@@ -270,7 +278,8 @@ void report_csv(void)
 	       bench_sys.idle, bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
 	printf("env,kernel,cpus,workload,transport,size,depth,msgs_per_run,"
 	       "msgs_per_s,MB_per_s,ns_per_msg,cpu_ns_per_msg,lat_median_ns,"
-	       "lat_p99_ns,ratio_vs_mqueue,ratio_vs_pipe,rate_min,rate_max\n");
+	       "lat_p99_ns,ratio_vs_mqueue,ratio_vs_pipe,rate_min,rate_max,"
+	       "ratio_vs_shm_futex\n");
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
 		int pp = BENCH_IS_PP(c->wl);
@@ -289,12 +298,14 @@ void report_csv(void)
 			       m->rate, pp ? 2 * m->rate * c->size / 1e6 :
 			       m->rate * c->size / 1e6, 1e9 / m->rate, m->cpu_ns);
 			if (pp)
-				printf("%.0f,%.0f,", m->lat_med, m->lat_p99);
+				printf("%.0f,%.0f", m->lat_med, m->lat_p99);
 			else
-				printf(",,");
+				printf(",");
 			csv_ratio(ratio(c, t, mq));
 			csv_ratio(ratio(c, t, pipe));
-			printf("%.0f,%.0f\n", c->rmin[t], c->rmax[t]);
+			printf(",%.0f,%.0f", c->rmin[t], c->rmax[t]);
+			csv_ratio(ratio(c, t, shm));
+			printf("\n");
 		}
 	}
 	printf("KMSGQ-CSV-END\n");
