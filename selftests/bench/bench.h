@@ -34,10 +34,11 @@
  * processes beside it in the guest (more runnable processes than vCPUs).
  */
 enum { BENCH_W_STREAM, BENCH_W_PINGPONG, BENCH_W_MPMC, BENCH_W_NBASE };
-enum { BENCH_V_SPLIT, BENCH_V_ONECPU, BENCH_V_NVAR };
+enum { BENCH_V_SPLIT, BENCH_V_ONECPU, BENCH_V_OVERSUB, BENCH_V_NVAR };
 #define BENCH_BASE(wl)		((wl) % BENCH_W_NBASE)
 #define BENCH_VARIANT(wl)	((wl) / BENCH_W_NBASE)
 #define BENCH_ONECPU(wl)	(BENCH_VARIANT(wl) == BENCH_V_ONECPU)
+#define BENCH_OVERSUB(wl)	(BENCH_VARIANT(wl) == BENCH_V_OVERSUB)
 #define BENCH_IS_PP(wl)		(BENCH_BASE(wl) == BENCH_W_PINGPONG)
 #define BENCH_IS_MPMC(wl)	(BENCH_BASE(wl) == BENCH_W_MPMC)
 
@@ -54,6 +55,7 @@ struct bench_config {
 	unsigned int pp_iters;	/* round trips per pingpong run */
 	double pp_cap;		/* ... or fewer, if a run takes longer than this */
 	unsigned int mpmc_n;	/* producers = consumers in the N:N workload */
+	unsigned int oversub_n;	/* busy processes beside an oversub run */
 	unsigned int run_timeout; /* seconds before a run counts as hung */
 	int placement;		/* 1:1 and pingpong: BENCH_PIN_* */
 	int verbose;		/* a line per run */

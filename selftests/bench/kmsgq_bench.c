@@ -55,6 +55,7 @@ _Static_assert(sizeof(bench_transports) / sizeof(bench_transports[0]) <=
 const char *const bench_wname[] = {
 	"stream_1to1", "pingpong", "stream_4to4",
 	"stream_1to1_1cpu", "pingpong_1cpu", "stream_4to4_1cpu",
+	"stream_1to1_oversub", "pingpong_oversub", "stream_4to4_oversub",
 };
 
 static const char *const pin_name[] = { "split", "same", "none" };
@@ -192,8 +193,9 @@ static void bench_usage(void)
 	printf("\n"
 	       "  --sizes       comma list of 1:1 message sizes (multiples of 8)\n"
 	       "  --workloads   comma list of: stream,pingpong,mpmc (default: all)\n"
-	       "  --variants    split,1cpu (default both): the issue's placement, and\n"
-	       "                every process on CPU 0\n"
+	       "  --variants    comma list of: split (the issue's placement), 1cpu (every\n"
+	       "                process on CPU 0), oversub (split, plus a busy process\n"
+	       "                per CPU beside it); default split,1cpu\n"
 	       "  --verbose     a line per run (batch calls, ring sleeps per message)\n"
 	       "  --pin WHERE   1:1 and pingpong placement: split (default: CPU 0 and\n"
 	       "                CPU 1), same (both on CPU 0), none (not pinned)\n"
@@ -218,7 +220,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int wl_on[BENCH_W_NBASE] = { 1, 1, 1 };
-	int var_on[BENCH_V_NVAR] = { 1, 1 };
+	int var_on[BENCH_V_NVAR] = { 1, 1, 0 };
 	int rounds = 0, pp = 0, o, i, t, v;
 	double budget = 0;
 	double t_all = bench_now_s();
@@ -290,6 +292,7 @@ int main(int argc, char **argv)
 		case 'V':
 			var_on[BENCH_V_SPLIT] = !!strstr(optarg, "split");
 			var_on[BENCH_V_ONECPU] = !!strstr(optarg, "1cpu");
+			var_on[BENCH_V_OVERSUB] = !!strstr(optarg, "oversub");
 			break;
 		case 'h':
 			bench_usage();
@@ -319,6 +322,7 @@ int main(int argc, char **argv)
 	runner_init();
 
 	bench_detect_env();
+	bench_cfg.oversub_n = bench_sys.ncpus;
 	for (t = 0; t < bench_nt; t++)
 		if (bench_transports[t]->init && bench_transports[t]->init())
 			bench_cfg.use[t] = 0;

@@ -61,10 +61,23 @@ static double spread(const struct runner_cell *c, int t)
 
 static int stalls_seen;
 
+/* Whether this run had the oversub variant. */
+static int oversub_run(void)
+{
+	for (int i = 0; i < runner_ncells; i++)
+		if (BENCH_OVERSUB(runner_cells[i].wl))
+			return 1;
+	return 0;
+}
+
 static void table_head(const struct runner_cell *c)
 {
-	const char *where = BENCH_ONECPU(c->wl) ? "all on CPU 0" :
-		BENCH_IS_MPMC(c->wl) ? "not pinned" : "CPU 0 -> CPU 1";
+	char where[64];
+
+	snprintf(where, sizeof(where), "%s%s",
+		 BENCH_ONECPU(c->wl) ? "all on CPU 0" :
+		 BENCH_IS_MPMC(c->wl) ? "not pinned" : "CPU 0 -> CPU 1",
+		 BENCH_OVERSUB(c->wl) ? ", busy processes beside" : "");
 
 	if (BENCH_BASE(c->wl) == BENCH_W_STREAM)
 		printf("\n== %s: 1:1 streaming throughput, %s (higher is better) ==\n",
@@ -154,6 +167,9 @@ void report_tables(void)
 	       "producer/pinger pinned to CPU 0, consumer/ponger to CPU 1" :
 	       bench_cfg.placement == BENCH_PIN_SAME ? "both processes pinned to CPU 0" :
 	       "not pinned", bench_cfg.mpmc_n, bench_cfg.mpmc_n, bench_cfg.pp_cap);
+	if (oversub_run())
+		printf("*_oversub: placed as the first tables, with %u busy processes beside\n"
+		       "(one pinned to each CPU in turn).\n", bench_cfg.oversub_n);
 
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
@@ -211,7 +227,8 @@ static void targets_for(int v)
 	int stream = BENCH_W_STREAM + v * BENCH_W_NBASE;
 	int pp = BENCH_W_PINGPONG + v * BENCH_W_NBASE;
 	int mpmc = BENCH_W_MPMC + v * BENCH_W_NBASE;
-	const char *w = v ? " [1cpu]" : "";
+	const char *w = v == BENCH_V_ONECPU ? " [1cpu]" :
+			v == BENCH_V_OVERSUB ? " [oversub]" : "";
 	char what[96];
 	int i;
 
@@ -247,6 +264,11 @@ void report_targets(void)
 	targets_for(BENCH_V_SPLIT);
 	printf("The same with every process on CPU 0 (no cross-vCPU wakeups)\n");
 	targets_for(BENCH_V_ONECPU);
+	if (oversub_run()) {
+		printf("The issue's placement with %u busy processes beside\n",
+		       bench_cfg.oversub_n);
+		targets_for(BENCH_V_OVERSUB);
+	}
 }
 
 /* A ratio column, after the one before it: empty if not measured. */

@@ -10,6 +10,8 @@
  *                two queues; median and p99 of the round-trip time
  *   stream 4:4   4 producers and 4 consumers on one queue, not pinned;
  *                aggregate msgs/s
+ * Each also with every process on CPU 0 (*_1cpu) and, on request, placed as
+ * above with a busy process per CPU beside the run (*_oversub).
  * Every cell runs all transports in turn, A B C ... A B C ..., for several
  * rounds; the median round is reported.  Within a cell every transport
  * moves the same number of messages, chosen from a calibration pass so that
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -604,6 +607,40 @@ static void size_setup(size_t size, char *note, size_t len)
 	}
 }
 
+/* -------------------------------------------------- busy processes */
+
+static pid_t busy[BENCH_MAX_CHILDREN];
+static int nbusy;
+
+/* The oversub variant: busy loops beside the run, one per CPU in turn. */
+static void busy_start(void)
+{
+	for (unsigned int i = 0; i < bench_cfg.oversub_n &&
+				 nbusy < BENCH_MAX_CHILDREN; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			bench_die("fork: %s", strerror(errno));
+		if (!pid) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			pin(i % bench_sys.ncpus);
+			for (;;)
+				__asm__ volatile("" ::: "memory");
+		}
+		busy[nbusy++] = pid;
+	}
+}
+
+static void busy_stop(void)
+{
+	for (int i = 0; i < nbusy; i++)
+		kill(busy[i], SIGKILL);
+	for (int i = 0; i < nbusy; i++)
+		while (waitpid(busy[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	nbusy = 0;
+}
+
 void runner_run_cell(struct runner_cell *c)
 {
 	int t, r, nt = 0;
@@ -613,6 +650,8 @@ void runner_run_cell(struct runner_cell *c)
 	double t_cell = bench_now_s();
 
 	size_setup(c->size, c->note, sizeof(c->note));
+	if (BENCH_OVERSUB(c->wl))
+		busy_start();
 
 	if (BENCH_IS_PP(c->wl)) {
 		c->n = bench_cfg.pp_iters;
@@ -696,6 +735,7 @@ void runner_run_cell(struct runner_cell *c)
 			v[r] = c->r[t][r].ok ? (double)c->r[t][r].msgs : -1;
 		c->med[t].msgs = (uint64_t)median_d(v, bench_cfg.rounds);
 	}
+	busy_stop();
 	printf("# done: %-12s %6zu B, %" PRIu64 " %s x %d transports x %d rounds, %.1f s\n",
 	       bench_wname[c->wl], c->size, c->n * np,
 	       BENCH_IS_PP(c->wl) ? "round trips" : "msgs", nt, bench_cfg.rounds,
