@@ -178,6 +178,7 @@ struct bench_child_res {
 	uint64_t seqsum;	/* sum of the sequence numbers received */
 	uint64_t lat_med_ns, lat_p99_ns, lat_mean_ns;	/* pinger */
 	uint64_t waits;		/* calls to wait for a ring (zero-copy) */
+	uint64_t slept;		/* voluntary context switches in the run */
 	uint64_t calls;		/* send/receive calls or reserve/peek batches */
 	int failed;
 	char err[200];
@@ -197,6 +198,7 @@ struct runner_res {
 	double cpu_ns;		/* children's CPU per message / round trip */
 	double lat_med, lat_p99; /* ns, pingpong */
 	uint64_t msgs;		/* messages (round trips) this run moved */
+	uint64_t waits, slept;	/* of every child, see bench_child_res */
 	int ok;
 };
 

@@ -273,6 +273,15 @@ static int pong(const struct bench_transport *tr, struct bench_ep *rx,
 	return 0;
 }
 
+/* Voluntary context switches so far: a sleep in the kernel is one. */
+static uint64_t nvcsw(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_nvcsw;
+}
+
 static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 {
 	const struct bench_transport *tr = bench_transports[j->t];
@@ -316,11 +325,13 @@ static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 
 	if (role != R_PING && role != R_PONG)
 		bench_self->t_start = bench_now_s();
+	bench_self->slept = nvcsw();
 	switch (role) {
 	case R_PROD: {
 		uint64_t first = mpmc ? (uint64_t)idx << 40 : 0;
 
 		ret = produce(tr, &a, first, j->n);
+		bench_self->slept = nvcsw() - bench_self->slept;
 		if (!ret && mpmc &&
 		    atomic_fetch_add(&sh->prod_done, 1) + 1 == bench_cfg.mpmc_n)
 			ret = send_markers(tr, &a);
@@ -331,6 +342,7 @@ static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 		cs.ordered = !mpmc;
 		ret = consume(tr, &a, cs.ordered ? j->n : UINT64_MAX, &cs);
 		bench_self->t_end = bench_now_s();
+		bench_self->slept = nvcsw() - bench_self->slept;
 		bench_self->count = cs.count;
 		bench_self->seqsum = cs.seqsum;
 		if (mpmc)
@@ -338,9 +350,11 @@ static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 		break;
 	case R_PING:
 		ret = ping(tr, &a, &b, j->n);
+		bench_self->slept = nvcsw() - bench_self->slept;
 		break;
 	case R_PONG:
 		ret = pong(tr, &a, &b);
+		bench_self->slept = nvcsw() - bench_self->slept;
 		break;
 	}
 	_exit(ret ? 1 : 0);
@@ -537,20 +551,27 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 	}
 	rr->rate = msgs / (t1 - t0);
 	rr->msgs = msgs;
+	for (i = 0; i < nkids; i++) {
+		rr->waits += sh->res[i].waits;
+		rr->slept += sh->res[i].slept;
+	}
 	if (bench_cfg.verbose) {
-		uint64_t ps = 0, cs = 0, pc = 0, cc = 0;
+		uint64_t pw = 0, cw = 0, pc = 0, cc = 0, ps = 0, cs = 0;
 
 		for (i = 0; i < nkids; i++) {
 			int prod = roles[i] == R_PROD || roles[i] == R_PING;
 
-			*(prod ? &ps : &cs) += sh->res[i].waits;
+			*(prod ? &pw : &cw) += sh->res[i].waits;
 			*(prod ? &pc : &cc) += sh->res[i].calls;
+			*(prod ? &ps : &cs) += sh->res[i].slept;
 		}
 		printf("# run %s %s %zu: %" PRIu64 " msgs, %.0f msgs/s, cpu %.0f ns/msg;"
-		       " per 1000 msgs: producer %.1f calls %.1f sleeps, consumer"
-		       " %.1f calls %.1f sleeps\n", bench_wname[wl], tr->name, size,
-		       msgs, rr->rate, (cpu1 - cpu0) / msgs, pc * 1e3 / msgs,
-		       ps * 1e3 / msgs, cc * 1e3 / msgs, cs * 1e3 / msgs);
+		       " per 1000 msgs: producer %.1f calls %.1f waits %.1f slept,"
+		       " consumer %.1f calls %.1f waits %.1f slept\n",
+		       bench_wname[wl], tr->name, size, msgs, rr->rate,
+		       (cpu1 - cpu0) / msgs, pc * 1e3 / msgs, pw * 1e3 / msgs,
+		       ps * 1e3 / msgs, cc * 1e3 / msgs, cw * 1e3 / msgs,
+		       cs * 1e3 / msgs);
 	}
 	rr->cpu_ns = (cpu1 - cpu0) / msgs;
 	rr->ok = 1;
@@ -639,6 +660,35 @@ static void busy_stop(void)
 		while (waitpid(busy[i], NULL, 0) < 0 && errno == EINTR)
 			;
 	nbusy = 0;
+}
+
+/*
+ * --verbose: how the waits of a transport that polls before it sleeps
+ * (kmsgq-zc, shm-futex) ended, over the cell's rounds.  A sleep is a
+ * voluntary context switch; a wait without one was satisfied by the poll
+ * before the system call (or, rarely, by the kernel's recheck).
+ */
+static void cell_waits(const struct runner_cell *c)
+{
+	for (int t = 0; t < bench_nt; t++) {
+		uint64_t waits = 0, slept = 0, msgs = 0;
+
+		for (int r = 0; r < bench_cfg.rounds; r++) {
+			if (!c->have[t] || !c->r[t][r].ok)
+				continue;
+			waits += c->r[t][r].waits;
+			slept += c->r[t][r].slept;
+			msgs += c->r[t][r].msgs;
+		}
+		if (!waits)
+			continue;
+		if (slept > waits)
+			slept = waits;
+		printf("# waits: %-12s %6zu B %-10s %.1f per 1000 msgs: %.1f%% slept,"
+		       " %.1f%% without sleeping\n", bench_wname[c->wl], c->size,
+		       bench_transports[t]->name, waits * 1e3 / msgs,
+		       slept * 100.0 / waits, (waits - slept) * 100.0 / waits);
+	}
 }
 
 void runner_run_cell(struct runner_cell *c)
@@ -736,6 +786,8 @@ void runner_run_cell(struct runner_cell *c)
 		c->med[t].msgs = (uint64_t)median_d(v, bench_cfg.rounds);
 	}
 	busy_stop();
+	if (bench_cfg.verbose)
+		cell_waits(c);
 	printf("# done: %-12s %6zu B, %" PRIu64 " %s x %d transports x %d rounds, %.1f s\n",
 	       bench_wname[c->wl], c->size, c->n * np,
 	       BENCH_IS_PP(c->wl) ? "round trips" : "msgs", nt, bench_cfg.rounds,
