@@ -77,6 +77,7 @@ struct bench_sys {
 	double clock_ns;	/* cost of one clock_gettime() */
 	char kmsgq_why[128];	/* what transport_kcopy.c found */
 	char mq_note[256];	/* what transport_mqueue.c did to the limits */
+	char host_load[16];	/* busy processes on the host, "" if not told */
 	int is_root;
 };
 

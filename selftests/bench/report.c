@@ -51,6 +51,9 @@ void report_banner(FILE *f, const char *prefix)
 	fprintf(f, "%sCompare only within this run (ratios); absolute numbers under TCG\n"
 		"%smean little: copies are relatively far dearer than system calls.\n",
 		prefix, prefix);
+	if (bench_sys.host_load[0])
+		fprintf(f, "%shost load: %s busy processes on the host beside this guest\n",
+			prefix, bench_sys.host_load);
 }
 
 /* Round-to-round spread of a transport in a cell: (fastest / slowest - 1). */
@@ -296,12 +299,13 @@ void report_csv(void)
 	       "# pingpong*: msgs = round trips (msgs_per_run = those timed, median),\n"
 	       "# ns_per_msg = mean round trip, lat_* = round-trip median/p99,\n"
 	       "# MB_per_s counts both directions; ratio_vs_*: msgs/s ratio, or\n"
-	       "# latency ratio (median) for pingpong*; rate_min/max: slowest/fastest round\n",
+	       "# latency ratio (median) for pingpong*; rate_min/max: slowest/fastest round;\n"
+	       "# host_load: busy processes on the host beside the guest (empty: not told)\n",
 	       bench_sys.idle, bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
 	printf("env,kernel,cpus,workload,transport,size,depth,msgs_per_run,"
 	       "msgs_per_s,MB_per_s,ns_per_msg,cpu_ns_per_msg,lat_median_ns,"
 	       "lat_p99_ns,ratio_vs_mqueue,ratio_vs_pipe,rate_min,rate_max,"
-	       "ratio_vs_shm_futex\n");
+	       "ratio_vs_shm_futex,host_load\n");
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
 		int pp = BENCH_IS_PP(c->wl);
@@ -327,6 +331,7 @@ void report_csv(void)
 			csv_ratio(ratio(c, t, pipe));
 			printf(",%.0f,%.0f", c->rmin[t], c->rmax[t]);
 			csv_ratio(ratio(c, t, shm));
+			printf(",%s", bench_sys.host_load);
 			printf("\n");
 		}
 	}
