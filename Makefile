@@ -11,6 +11,8 @@
 #                      kernel, e.g. make check SUITE=selftests TEST=info_test
 #   make demo          the demo and the short benchmark, in the guest
 #   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
+#                      (both: LOAD=N runs N busy processes on the host
+#                      beside the guest, vm/host-load.sh)
 #   make soak          the timed soak: SOAK_SECONDS=300, KERNEL=debug, SEED=S
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
@@ -137,12 +139,14 @@ endif
 
 # The main job: the demo, then the short benchmark against mqueue, pipes
 # and unix sockets, in one boot.
+LOAD ?= 0
+WITH_LOAD = vm/host-load.sh $(LOAD) vm/run-tests.sh --append KMSGQ_HOST_LOAD=$(LOAD)
 demo:
-	vm/run-tests.sh demo bench-short
+	$(WITH_LOAD) demo bench-short
 
 # The full benchmark; its table, CSV and (rendered on the host) PNG.
 bench:
-	vm/run-tests.sh --timeout 1800 bench
+	$(WITH_LOAD) --timeout 1800 bench
 	vm/bench-plot.sh
 
 # The soak (vm/suites/soak): soak_test for SOAK_SECONDS (300) on the stock

@@ -52,25 +52,40 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# Columns by name, from the CSV's header: runs add columns at the end
+# (ratio_vs_shm_futex, host_load), and older CSVs lack them.
+cols=$(awk -F, '/^env,/ { for (i = 1; i <= NF; i++) printf "%s=%d ", $i, i; exit }' "$csv")
+col() {
+	local c
+	for c in $cols; do [ "${c%%=*}" = "$1" ] && echo "${c#*=}" && return; done
+	echo 0
+}
+colvars=()
+for n in workload transport size msgs_per_s cpu_ns_per_msg lat_median_ns \
+	lat_p99_ns ratio_vs_mqueue host_load; do
+	colvars+=(-v "c_$n=$(col "$n")")
+done
+nf=$(col ratio_vs_mqueue)
+
 # One data file per workload and transport: size and the columns we plot.
-# Columns of the CSV: 4 workload, 5 transport, 6 size, 9 msgs_per_s,
-# 12 cpu_ns_per_msg, 13 lat_median_ns, 14 lat_p99_ns, 15 ratio_vs_mqueue.
-awk -F, -v dir="$work" '
-/^#/ || /^env,/ || NF < 15 { next }
+awk -F, -v dir="$work" -v nf="$nf" "${colvars[@]}" '
+/^#/ || /^env,/ || NF < nf { next }
 {
-	f = dir "/" $4 "." $5 ".dat"
-	print $6, $9, $12, $13 / 1000, $14 / 1000, $15 >> f
-	seen[$4 " " $5] = 1
+	f = dir "/" $c_workload "." $c_transport ".dat"
+	print $c_size, $c_msgs_per_s, $c_cpu_ns_per_msg, $c_lat_median_ns / 1000,
+		$c_lat_p99_ns / 1000, $c_ratio_vs_mqueue >> f
+	seen[$c_workload " " $c_transport] = 1
 }
 END { for (k in seen) print k > (dir "/index") }' "$csv"
 
-title=$(awk -F, '!/^#/ && !/^env,/ && NF >= 15 {
+title=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf {
 	env = ($1 == "qemu-tcg-guest") ? "QEMU TCG guest" : $1
-	printf "kmsgq benchmark, %s, kernel %s, %s CPUs (ratios within one run; absolute figures mean little under TCG)", env, $2, $3
+	load = (c_host_load && $c_host_load != "") ? ", host load " $c_host_load : ""
+	printf "kmsgq benchmark, %s%s, kernel %s, %s CPUs (ratios within one run; absolute figures mean little under TCG)", env, load, $2, $3
 	exit }' "$csv")
 idle=$(sed -n 's/^# guest idle: \([^;]*\);.*/\1/p' "$csv" | head -n 1)
 
-transports="mqueue pipe seqpacket kmsgq-copy kmsgq-batch kmsgq-zc"
+transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc"
 # plot_lines WORKLOAD COLUMN [EXTRA]: a "plot" command with a line per
 # transport present, or, if the run had no such workload, an empty panel.
 plot_lines() {
@@ -88,10 +103,10 @@ plot_lines() {
 }
 
 # Ping-pong and 4:4: one row per transport, a column per workload/size.
-awk -F, '!/^#/ && !/^env,/ && NF >= 15 && $4 ~ /^pingpong/ {
-	key = $4 " " $6; v[$5, key] = $13 / 1000
+awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && $c_workload ~ /^pingpong/ {
+	key = $c_workload " " $c_size; v[$c_transport, key] = $c_lat_median_ns / 1000
 	if (!(key in k)) { k[key] = 1; keys[++nk] = key }
-	if (!($5 in tt)) { tt[$5] = 1; ts[++nt] = $5 }
+	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
 }
 END {
 	printf "transport"; for (i = 1; i <= nk; i++) { s = keys[i]; gsub(/ /, "_", s); printf " %s", s }; print ""
@@ -101,10 +116,10 @@ END {
 		print ""
 	}
 }' "$csv" >"$work/pingpong.hist"
-awk -F, '!/^#/ && !/^env,/ && NF >= 15 && $4 ~ /^stream_4to4/ {
-	v[$5, $4] = $9
-	if (!($4 in k)) { k[$4] = 1; keys[++nk] = $4 }
-	if (!($5 in tt)) { tt[$5] = 1; ts[++nt] = $5 }
+awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && $c_workload ~ /^stream_4to4/ {
+	v[$c_transport, $c_workload] = $c_msgs_per_s
+	if (!($c_workload in k)) { k[$c_workload] = 1; keys[++nk] = $c_workload }
+	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
 }
 END {
 	printf "transport"; for (i = 1; i <= nk; i++) printf " %s", keys[i]; print ""

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * report.c - what a run prints at the end: a human table with ratios
+ * against mqueue (and against pipe and shm-futex for kmsgq), the targets
+ * of the benchmark issue with MET/MISSED (information only), and a CSV
+ * between the lines KMSGQ-CSV-BEGIN and KMSGQ-CSV-END (vm/bench-plot.sh
+ * reads it).
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+
+static const char *human(double v, char *buf)
+{
+	if (v >= 1e9)
+		sprintf(buf, "%.2fG", v / 1e9);
+	else if (v >= 1e6)
+		sprintf(buf, "%.2fM", v / 1e6);
+	else if (v >= 1e3)
+		sprintf(buf, "%.1fk", v / 1e3);
+	else
+		sprintf(buf, "%.0f", v);
+	return buf;
+}
+
+/* @t against @ref in @c: msgs/s ratio, or latency ratio for pingpong. */
+static double ratio(const struct runner_cell *c, int t, int ref)
+{
+	if (t < 0 || ref < 0 || !c->med[t].ok || !c->med[ref].ok)
+		return -1;
+	if (BENCH_IS_PP(c->wl))
+		return c->med[t].lat_med / c->med[ref].lat_med;
+	return c->med[t].rate / c->med[ref].rate;
+}
+
+static const char *fmt_ratio(double r, char *buf)
+{
+	if (r < 0)
+		return strcpy(buf, "-");
+	sprintf(buf, "%.2fx", r);
+	return buf;
+}
+
+void report_banner(FILE *f, const char *prefix)
+{
+	fprintf(f, "%skmsgq benchmark: figures from: %s, kernel %s, %d CPUs\n",
+		prefix, bench_sys.env, bench_sys.kernel, bench_sys.ncpus);
+	fprintf(f, "%sCompare only within this run (ratios); absolute numbers under TCG\n"
+		"%smean little: copies are relatively far dearer than system calls.\n",
+		prefix, prefix);
+	if (bench_sys.host_load[0])
+		fprintf(f, "%shost load: %s busy processes on the host beside this guest\n",
+			prefix, bench_sys.host_load);
+}
+
+/* Round-to-round spread of a transport in a cell: (fastest / slowest - 1). */
+static double spread(const struct runner_cell *c, int t)
+{
+	return c->rmin[t] > 0 && c->rmax[t] > 0 ? c->rmax[t] / c->rmin[t] - 1 : -1;
+}
+
+static int stalls_seen;
+
+/* Whether this run had the oversub variant. */
+static int oversub_run(void)
+{
+	for (int i = 0; i < runner_ncells; i++)
+		if (BENCH_OVERSUB(runner_cells[i].wl))
+			return 1;
+	return 0;
+}
+
+static void table_head(const struct runner_cell *c)
+{
+	char where[64];
+
+	snprintf(where, sizeof(where), "%s%s",
+		 BENCH_ONECPU(c->wl) ? "all on CPU 0" :
+		 BENCH_IS_MPMC(c->wl) ? "not pinned" : "CPU 0 -> CPU 1",
+		 BENCH_OVERSUB(c->wl) ? ", busy processes beside" : "");
+
+	if (BENCH_BASE(c->wl) == BENCH_W_STREAM)
+		printf("\n== %s: 1:1 streaming throughput, %s (higher is better) ==\n",
+		       bench_wname[c->wl], where);
+	else if (BENCH_IS_MPMC(c->wl))
+		printf("\n== %s: %u:%u streaming throughput, aggregate, %s"
+		       " (higher is better) ==\n", bench_wname[c->wl],
+		       bench_cfg.mpmc_n, bench_cfg.mpmc_n, where);
+	else
+		printf("\n== %s: ping-pong round trip, %s (lower is better;"
+		       " x = latency ratio) ==\n", bench_wname[c->wl], where);
+	if (BENCH_IS_PP(c->wl))
+		printf("%6s  %-12s %7s %9s %9s %10s %7s %8s %7s %7s\n", "size",
+		       "transport", "rt", "median us", "p99 us",
+		       "cpu ns/rt", "spread", "x mqueue", "x pipe", "x shm");
+	else
+		printf("%6s  %-12s %9s %8s %9s %10s %7s %8s %7s %7s\n", "size",
+		       "transport", "msgs/s", "MB/s", "ns/msg",
+		       "cpu ns/msg", "spread", "x mqueue", "x pipe", "x shm");
+}
+
+static void table_row(const struct runner_cell *c, int t, int mq, int pipe,
+		      int shm)
+{
+	const struct bench_transport *tr = bench_transports[t];
+	const struct runner_res *m = &c->med[t];
+	int kmsgq = tr->flags & BENCH_T_KMSGQ;
+	double sp = spread(c, t);
+	char b1[32], b2[32], b3[32], b4[32], hb[32];
+
+	if (c->skip[t][0]) {
+		printf("%6s  %-12s %9s  %s\n", "", tr->name, "skipped",
+		       c->skip[t]);
+		return;
+	}
+	if (!c->have[t])
+		return;
+	if (!m->ok) {
+		printf("%6s  %-12s %9s\n", "", tr->name, "FAILED");
+		return;
+	}
+	snprintf(b1, sizeof(b1), sp < 0 ? "-" : "%.0f%%", sp * 100);
+	if (BENCH_IS_PP(c->wl)) {
+		if (m->lat_med >= 1e6)
+			stalls_seen = 1;
+		printf("%6s  %-12s %7" PRIu64 " %9.1f %9.1f %10.0f %7s %8s %7s %7s\n",
+		       "", tr->name, m->msgs, m->lat_med / 1e3,
+		       m->lat_p99 / 1e3, m->cpu_ns, b1,
+		       fmt_ratio(ratio(c, t, mq), b2),
+		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "",
+		       kmsgq ? fmt_ratio(ratio(c, t, shm), b4) : "");
+	} else {
+		printf("%6s  %-12s %9s %8.1f %9.0f %10.0f %7s %8s %7s %7s\n", "",
+		       tr->name, human(m->rate, hb), m->rate * c->size / 1e6,
+		       1e9 / m->rate, m->cpu_ns, b1,
+		       fmt_ratio(ratio(c, t, mq), b2),
+		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "",
+		       kmsgq ? fmt_ratio(ratio(c, t, shm), b4) : "");
+	}
+}
+
+void report_tables(void)
+{
+	int mq = bench_transport_find("mqueue");
+	int pipe = bench_transport_find("pipe");
+	int shm = bench_transport_find("shm-futex");
+	int i, t;
+
+	printf("\n");
+	report_banner(stdout, "");
+	printf("guest idle: %s; clocksource %s, clock_gettime %.0f ns\n"
+	       "queue depth %u for every transport, max message size = the size under test;\n"
+	       "%d rounds, interleaved (A B C .. A B C ..), median round shown, spread =\n"
+	       "fastest/slowest round - 1; batch and zero-copy: up to %d messages per\n"
+	       "call / reserve / peek\n",
+	       bench_sys.idle, bench_sys.clocksource, bench_sys.clock_ns,
+	       bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
+	printf("mqueue: %s\n", bench_sys.mq_note);
+	printf("kmsgq: %s\n", bench_sys.kmsgq_why);
+	printf("1:1 and pingpong: %s;\n"
+	       "*_1cpu: every process pinned to CPU 0; 4:4: %u producers + %u consumers,\n"
+	       "otherwise not pinned. cpu = user+sys of the children (RUSAGE_CHILDREN) per message\n"
+	       "(per round trip for pingpong). Pingpong runs stop after %.1f s (rt = round\n"
+	       "trips actually timed, median over rounds).\n"
+	       "x shm: kmsgq against shm-futex, a user-space memfd ring with futex sleeps.\n",
+	       bench_cfg.placement == BENCH_PIN_SPLIT ?
+	       "producer/pinger pinned to CPU 0, consumer/ponger to CPU 1" :
+	       bench_cfg.placement == BENCH_PIN_SAME ? "both processes pinned to CPU 0" :
+	       "not pinned", bench_cfg.mpmc_n, bench_cfg.mpmc_n, bench_cfg.pp_cap);
+	if (oversub_run())
+		printf("*_oversub: placed as the first tables, with %u busy processes beside\n"
+		       "(one pinned to each CPU in turn).\n", bench_cfg.oversub_n);
+
+	for (i = 0; i < runner_ncells; i++) {
+		struct runner_cell *c = &runner_cells[i];
+
+		if (i == 0 || runner_cells[i - 1].wl != c->wl)
+			table_head(c);
+		printf("%6zu  (%" PRIu64 " %s per run; %s)\n", c->size,
+		       c->n * (BENCH_IS_MPMC(c->wl) ? bench_cfg.mpmc_n : 1),
+		       BENCH_IS_PP(c->wl) ? "round trips at most" : "msgs", c->note);
+		for (t = 0; t < bench_nt; t++)
+			table_row(c, t, mq, pipe, shm);
+	}
+	if (stalls_seen)
+		printf("\nNOTE: some round trips took milliseconds (multiples of this %s\n"
+		       "guest's 4 ms tick) with both vCPUs busy in the kernel: the signature\n"
+		       "of a contended host (other VMs or builds competing for the host CPUs\n"
+		       "that run this guest's vCPU threads). Under QEMU TCG a guest spin loop's\n"
+		       "PAUSE makes the vCPU thread re-take QEMU's global lock, which the other\n"
+		       "vCPU needs to deliver its wakeup IPI; with host CPUs scarce, a wakee\n"
+		       "spinning on its waker can stall it for ticks. Transports that wake\n"
+		       "inside a waitqueue lock the wakee takes next (pipe, unix socket, kmsgq)\n"
+		       "are hit; mqueue (hand-off, wake after unlock) is not. The CPU 0 -> CPU 1\n"
+		       "figures of this run are unreliable: rerun on an idle host, and compare\n"
+		       "the *_1cpu tables. See selftests/bench/README.md.\n",
+		       bench_sys.kernel);
+}
+
+static struct runner_cell *find_cell(int wl, size_t size)
+{
+	for (int i = 0; i < runner_ncells; i++)
+		if (runner_cells[i].wl == wl && runner_cells[i].size == size)
+			return &runner_cells[i];
+	return NULL;
+}
+
+static void target(const char *what, int wl, size_t size, const char *tname,
+		   const char *refname, double goal, int lower_better)
+{
+	struct runner_cell *c = find_cell(wl, size);
+	int t = bench_transport_find(tname), ref = bench_transport_find(refname);
+	double r = c && t >= 0 && ref >= 0 && c->have[t] && c->have[ref] ?
+		   ratio(c, t, ref) : -1;
+
+	if (r < 0) {
+		printf("  %-52s %8s  %-6s  (not measured)\n", what, "-", "-");
+		return;
+	}
+	printf("  %-52s %7.3fx  %s (goal %s %.1fx)\n", what, r,
+	       (lower_better ? r <= goal : r >= goal) ? "MET   " : "MISSED",
+	       lower_better ? "<=" : ">=", goal);
+}
+
+static void targets_for(int v)
+{
+	int stream = BENCH_W_STREAM + v * BENCH_W_NBASE;
+	int pp = BENCH_W_PINGPONG + v * BENCH_W_NBASE;
+	int mpmc = BENCH_W_MPMC + v * BENCH_W_NBASE;
+	const char *w = v == BENCH_V_ONECPU ? " [1cpu]" :
+			v == BENCH_V_OVERSUB ? " [oversub]" : "";
+	char what[96];
+	int i;
+
+	snprintf(what, sizeof(what), "kmsgq-copy 1:1 64 B msgs/s vs mqueue%s", w);
+	target(what, stream, 64, "kmsgq-copy", "mqueue", 1.5, 0);
+	for (i = 0; i < bench_cfg.nsizes; i++) {
+		snprintf(what, sizeof(what), "kmsgq-copy 1:1 %zu B vs mqueue%s",
+			 bench_cfg.sizes[i], w);
+		target(what, stream, bench_cfg.sizes[i], "kmsgq-copy", "mqueue",
+		       1.0, 0);
+		snprintf(what, sizeof(what), "kmsgq-copy 1:1 %zu B vs pipe%s",
+			 bench_cfg.sizes[i], w);
+		target(what, stream, bench_cfg.sizes[i], "kmsgq-copy", "pipe",
+		       1.0, 0);
+	}
+	snprintf(what, sizeof(what), "kmsgq-batch 1:1 64 B msgs/s vs mqueue%s", w);
+	target(what, stream, 64, "kmsgq-batch", "mqueue", 5, 0);
+	snprintf(what, sizeof(what), "kmsgq-zc 1:1 64 B msgs/s vs mqueue%s", w);
+	target(what, stream, 64, "kmsgq-zc", "mqueue", 20, 0);
+	snprintf(what, sizeof(what), "kmsgq-zc 1:1 64 KiB msgs/s vs mqueue%s", w);
+	target(what, stream, 65536, "kmsgq-zc", "mqueue", 3, 0);
+	snprintf(what, sizeof(what), "kmsgq-copy ping-pong 64 B median vs mqueue%s", w);
+	target(what, pp, 64, "kmsgq-copy", "mqueue", 1.0, 1);
+	snprintf(what, sizeof(what), "kmsgq-copy %u:%u 64 B msgs/s vs mqueue%s",
+		 bench_cfg.mpmc_n, bench_cfg.mpmc_n, w);
+	target(what, mpmc, 64, "kmsgq-copy", "mqueue", 1.0, 0);
+}
+
+void report_targets(void)
+{
+	printf("\n== targets (information only: timing never fails the run) ==\n"
+	       "The issue's placement: 1:1 and ping-pong on CPU 0 -> CPU 1, 4:4 not pinned\n");
+	targets_for(BENCH_V_SPLIT);
+	printf("The same with every process on CPU 0 (no cross-vCPU wakeups)\n");
+	targets_for(BENCH_V_ONECPU);
+	if (oversub_run()) {
+		printf("The issue's placement with %u busy processes beside\n",
+		       bench_cfg.oversub_n);
+		targets_for(BENCH_V_OVERSUB);
+	}
+}
+
+/* A ratio column, after the one before it: empty if not measured. */
+static void csv_ratio(double r)
+{
+	if (r < 0)
+		printf(",");
+	else
+		printf(",%.3f", r);
+}
+
+void report_csv(void)
+{
+	int mq = bench_transport_find("mqueue");
+	int pipe = bench_transport_find("pipe");
+	int shm = bench_transport_find("shm-futex");
+	char env[32];
+	int i, t;
+
+	snprintf(env, sizeof(env), "%s",
+		 bench_sys.is_tcg ? "qemu-tcg-guest" : "not-tcg");
+	printf("\nKMSGQ-CSV-BEGIN\n");
+	report_banner(stdout, "# ");
+	printf("# guest idle: %s; depth %u, rounds %d (median round), batch %d\n"
+	       "# pingpong*: msgs = round trips (msgs_per_run = those timed, median),\n"
+	       "# ns_per_msg = mean round trip, lat_* = round-trip median/p99,\n"
+	       "# MB_per_s counts both directions; ratio_vs_*: msgs/s ratio, or\n"
+	       "# latency ratio (median) for pingpong*; rate_min/max: slowest/fastest round;\n"
+	       "# host_load: busy processes on the host beside the guest (empty: not told)\n",
+	       bench_sys.idle, bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
+	printf("env,kernel,cpus,workload,transport,size,depth,msgs_per_run,"
+	       "msgs_per_s,MB_per_s,ns_per_msg,cpu_ns_per_msg,lat_median_ns,"
+	       "lat_p99_ns,ratio_vs_mqueue,ratio_vs_pipe,rate_min,rate_max,"
+	       "ratio_vs_shm_futex,host_load\n");
+	for (i = 0; i < runner_ncells; i++) {
+		struct runner_cell *c = &runner_cells[i];
+		int pp = BENCH_IS_PP(c->wl);
+
+		for (t = 0; t < bench_nt; t++) {
+			struct runner_res *m = &c->med[t];
+
+			if (!c->have[t] || !m->ok)
+				continue;
+			printf("%s,%s,%d,%s,%s,%zu,%u,%" PRIu64 ",%.0f,%.3f,%.0f,%.0f,",
+			       env, bench_sys.kernel, bench_sys.ncpus,
+			       bench_wname[c->wl], bench_transports[t]->name,
+			       c->size, bench_cfg.depth,
+			       pp ? m->msgs : c->n * (BENCH_IS_MPMC(c->wl) ?
+						      bench_cfg.mpmc_n : 1),
+			       m->rate, pp ? 2 * m->rate * c->size / 1e6 :
+			       m->rate * c->size / 1e6, 1e9 / m->rate, m->cpu_ns);
+			if (pp)
+				printf("%.0f,%.0f", m->lat_med, m->lat_p99);
+			else
+				printf(",");
+			csv_ratio(ratio(c, t, mq));
+			csv_ratio(ratio(c, t, pipe));
+			printf(",%.0f,%.0f", c->rmin[t], c->rmax[t]);
+			csv_ratio(ratio(c, t, shm));
+			printf(",%s", bench_sys.host_load);
+			printf("\n");
+		}
+	}
+	printf("KMSGQ-CSV-END\n");
+}
