@@ -102,7 +102,7 @@ static int ring_recv_one(struct bench_ep *e, uint64_t *seq)
 	const void *p;
 	int ret;
 
-	while (!kmsgq_ring_peek(r, 1, &pos))
+	while (!kmsgq_ring_claim(r, 1, &pos))
 		if (ring_wait(r, KMSGQ_RING_READABLE))
 			return -1;
 	p = kmsgq_ring_msg(r, pos, &len);
@@ -174,7 +174,7 @@ static int ring_consume(struct bench_ep *e, uint64_t left,
 	uint64_t seq;
 
 	while (left && !stop) {
-		k = kmsgq_ring_peek(r, left < BENCH_BATCH ? left : BENCH_BATCH,
+		k = kmsgq_ring_claim(r, left < BENCH_BATCH ? left : BENCH_BATCH,
 				    &pos);
 		if (!k) {
 			if (ring_wait(r, KMSGQ_RING_READABLE))
