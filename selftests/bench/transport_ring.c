@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * transport_ring.c - kmsgq zero-copy (kmsgq-zc): a ring queue mapped by
- * both sides; kmsgq_ring_reserve + fill in place + commit, kmsgq_ring_peek
+ * both sides; kmsgq_ring_reserve + fill in place + commit, kmsgq_ring_claim
  * + checksum in place + release, up to BENCH_BATCH slots per reserve/peek,
  * kmsgq_ring_wait() when full/empty.
  */
