@@ -25,6 +25,7 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
 
 #include "internal.h"
 
@@ -301,4 +302,59 @@ void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
 {
 	/* Done reading the payload before the slot is free; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&r->desc[pos & r->mask].seq, pos + r->nr_slots);
+}
+
+/*
+ * Waking: the shared wakeup word tells in-place peers, which cannot see the
+ * kernel's wait queues, whether a system call is needed after they publish
+ * or release.  A kernel sleeper arms its bit after queueing itself and
+ * before its last check of the ring:
+ *
+ *  sleeper (kernel, for a task)           in-place waker (user space)
+ *  ----------------------------           ---------------------------
+ *  prepare_to_wait(wq)                     publish slot (store-release seq)
+ *  kmsgq_ring_arm(): atomic_or(bit)        full barrier
+ *  smp_mb__after_atomic()                  if (word & bit)
+ *  if ring ready: done                         KMSGQ_IOC_RING_WAKE
+ *  schedule()
+ *
+ * Either the sleeper's check sees the slot, or the waker's read sees the
+ * bit: the two full barriers pair.  kmsgq_ring_disarm() clears
+ * a bit, under the wait queue's lock, only when nothing waits there any
+ * more: a sleeper queues itself before it arms, so a clear never removes
+ * the bit of a sleeper that is still waiting, and an epoll entry, which
+ * stays queued between epoll_wait() calls, keeps its bit armed.
+ */
+
+/**
+ * kmsgq_ring_arm() - tell in-place peers that the kernel has a sleeper
+ * @r: ring
+ * @bits: KMSGQ_RING_WAKE_* bits to set in the shared wakeup word
+ *
+ * Context: the sleeper is already on its wait queue.
+ */
+void kmsgq_ring_arm(struct kmsgq_ring *r, u32 bits)
+{
+	atomic_or(bits, (atomic_t *)r->wakeup);
+	/* Bit visible before the caller rechecks the ring. */
+	smp_mb__after_atomic();
+}
+
+/**
+ * kmsgq_ring_disarm() - clear a wakeup bit unless something still waits
+ * @r: ring
+ * @wq: the wait queue of the sleepers @bit stands for
+ * @bit: KMSGQ_RING_WAKE_CONSUMER or KMSGQ_RING_WAKE_PRODUCER
+ */
+void kmsgq_ring_disarm(struct kmsgq_ring *r, struct wait_queue_head *wq,
+		       u32 bit)
+{
+	unsigned long flags;
+
+	if (!(READ_ONCE(*r->wakeup) & bit))
+		return;
+	spin_lock_irqsave(&wq->lock, flags);
+	if (list_empty(&wq->head))
+		atomic_andnot(bit, (atomic_t *)r->wakeup);
+	spin_unlock_irqrestore(&wq->lock, flags);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of queue name validation (kmsgq_name_check() in queue.c):
+ * KUnit tests of queue name validation (kmsgq_registry_check_name() in queue.c):
  * 1 to KMSGQ_NAME_MAX - 1 bytes of [A-Za-z0-9._-], NUL-terminated within
  * the buffer, and neither "." nor "..".  Built into kmsgq.ko when the kernel
  * has KUnit.
@@ -53,7 +53,7 @@ static void kmsgq_name_check_table(struct kunit *test)
 	char buf[KMSGQ_NAME_MAX] = {};
 
 	memcpy(buf, c->name, strnlen(c->name, sizeof(buf)));
-	KUNIT_EXPECT_EQ(test, kmsgq_name_check(buf, sizeof(buf)), c->err);
+	KUNIT_EXPECT_EQ(test, kmsgq_registry_check_name(buf, sizeof(buf)), c->err);
 }
 
 /* Only the bytes up to the NUL count, whatever follows it. */
@@ -63,14 +63,14 @@ static void kmsgq_name_check_ignores_bytes_after_nul(struct kunit *test)
 
 	memset(buf, '/', sizeof(buf));
 	memcpy(buf, "ok", 3);
-	KUNIT_EXPECT_EQ(test, kmsgq_name_check(buf, sizeof(buf)), 0);
+	KUNIT_EXPECT_EQ(test, kmsgq_registry_check_name(buf, sizeof(buf)), 0);
 }
 
 /* The NUL must lie within @size, even if the buffer goes on. */
 static void kmsgq_name_check_honours_size(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, kmsgq_name_check("abc", 3), -ENAMETOOLONG);
-	KUNIT_EXPECT_EQ(test, kmsgq_name_check("abc", 4), 0);
+	KUNIT_EXPECT_EQ(test, kmsgq_registry_check_name("abc", 3), -ENAMETOOLONG);
+	KUNIT_EXPECT_EQ(test, kmsgq_registry_check_name("abc", 4), 0);
 }
 
 static struct kunit_case kmsgq_name_test_cases[] = {
