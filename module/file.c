@@ -13,6 +13,13 @@
 
 #include "internal.h"
 
+/*
+ * file->private_data while a KMSGQ_IOC_OPEN binds the file: taken, so that
+ * a second OPEN on the same file fails before it creates anything, but not
+ * bound yet.
+ */
+#define KMSGQ_FILE_BINDING	((struct kmsgq_queue *)1)
+
 /**
  * kmsgq_file_queue() - the queue a file is bound to
  * @file: a /dev/kmsgq file
@@ -22,8 +29,35 @@
  */
 struct kmsgq_queue *kmsgq_file_queue(struct file *file)
 {
-	/* Pairs with cmpxchg_release() in kmsgq_ioctl_open(). */
-	return smp_load_acquire((struct kmsgq_queue **)&file->private_data);
+	/* Pairs with smp_store_release() in kmsgq_file_bind_end(). */
+	struct kmsgq_queue *q = smp_load_acquire((struct kmsgq_queue **)
+						 &file->private_data);
+
+	return q == KMSGQ_FILE_BINDING ? NULL : q;
+}
+
+/**
+ * kmsgq_file_bind_begin() - claim an unbound file for KMSGQ_IOC_OPEN
+ * @file: a /dev/kmsgq file
+ *
+ * Return: 0, or -EBUSY if the file is bound or being bound.
+ */
+int kmsgq_file_bind_begin(struct file *file)
+{
+	return cmpxchg(&file->private_data, NULL, KMSGQ_FILE_BINDING) ?
+	       -EBUSY : 0;
+}
+
+/**
+ * kmsgq_file_bind_end() - finish what kmsgq_file_bind_begin() started
+ * @file: the claimed file
+ * @q: the queue to bind, with a reference for the file, or an ERR_PTR to
+ *	leave the file unbound
+ */
+void kmsgq_file_bind_end(struct file *file, struct kmsgq_queue *q)
+{
+	/* The queue is set up before it is seen: pairs with kmsgq_file_queue(). */
+	smp_store_release(&file->private_data, IS_ERR(q) ? NULL : q);
 }
 
 static ssize_t kmsgq_file_read(struct file *file, char __user *buf,
@@ -74,7 +108,8 @@ static __poll_t kmsgq_file_poll(struct file *file, poll_table *wait)
 		return EPOLLERR;
 	poll_wait(file, &q->recv_wq, wait);
 	poll_wait(file, &q->send_wq, wait);
-	return kmsgq_queue_poll_mask(q, poll_requested_events(wait));
+	return kmsgq_queue_poll_mask(q, poll_requested_events(wait),
+				     !poll_does_not_wait(wait));
 }
 
 static int kmsgq_file_open(struct inode *inode, struct file *file)

@@ -280,7 +280,8 @@ int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
 u32 kmsgq_queue_count(struct kmsgq_queue *q);
-__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted);
+__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
+			       bool queued);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
@@ -291,6 +292,8 @@ int kmsgq_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* file.c */
 struct kmsgq_queue *kmsgq_file_queue(struct file *file);
+int kmsgq_file_bind_begin(struct file *file);
+void kmsgq_file_bind_end(struct file *file, struct kmsgq_queue *q);
 extern const struct file_operations kmsgq_file_ops;
 
 #endif /* _KMSGQ_INTERNAL_H */

@@ -8,7 +8,9 @@
  * out with the size the caller gave.
  */
 #include <linux/fs.h>
+#include <linux/nsproxy.h>
 #include <linux/slab.h>
+#include <linux/time_namespace.h>
 #include <linux/uaccess.h>
 
 #include "internal.h"
@@ -18,6 +20,18 @@
 
 #define KMSGQ_XFER_FLAGS \
 	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE)
+
+/* A structure may grow, never shrink below what old binaries pass. */
+static_assert(sizeof(struct kmsgq_info) >= KMSGQ_INFO_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_open) >= KMSGQ_OPEN_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_unlink) >= KMSGQ_UNLINK_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_xfer) >= KMSGQ_XFER_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_attr) >= KMSGQ_ATTR_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_stats) >= KMSGQ_STATS_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_ring_info) >= KMSGQ_RING_INFO_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_ring_wait) >= KMSGQ_RING_WAIT_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_list) >= KMSGQ_LIST_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
 
 /*
  * Must-be-zero input: the bytes of @karg (@ksize bytes) from offset @from
@@ -37,37 +51,70 @@ static struct kmsgq_queue *kmsgq_ioctl_queue(struct file *file)
 }
 
 /*
- * Copy in an ioctl argument whose first field is its size: older (smaller)
- * structures are zero-extended, newer ones must have a zero tail.
+ * Copy in an ioctl argument whose first field is its size, at least @ver0
+ * (the structure's first published size): a smaller structure than ours is
+ * zero-extended, a larger one must have a zero tail (copy_struct_from_user()).
+ * The size is fetched once: the copy's own size field is overwritten with
+ * the value checked, which is what kmsgq_ioctl_copy_out() goes by.
  */
-static int kmsgq_ioctl_copy_in(void *karg, size_t ksize, const void __user *uarg)
+static int kmsgq_ioctl_copy_in(void *karg, size_t ksize, size_t ver0,
+			       const void __user *uarg)
 {
 	u32 usize;
+	int err;
 
 	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < ksize)
+	if (usize < ver0)
 		return -EINVAL;
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
+	err = copy_struct_from_user(karg, ksize, uarg, usize);
+	if (err)
+		return err;
+	*(u32 *)karg = usize;
+	return 0;
 }
 
-/* Copy out a result; the caller's struct beyond ours is zeroed. */
+/*
+ * Copy out a result to a caller's structure of the size kmsgq_ioctl_copy_in()
+ * checked: what it knows of ours, and zeroes for what it has beyond.
+ */
 static int kmsgq_ioctl_copy_out(void __user *uarg, void *karg, size_t ksize)
 {
 	u32 usize = *(u32 *)karg;
 
-	if (copy_to_user(uarg, karg, ksize))
+	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
 		return -EFAULT;
 	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
 		return -EFAULT;
 	return 0;
 }
 
+/*
+ * An absolute CLOCK_MONOTONIC time as the caller's time namespace counts it,
+ * on the host's clock, which the kernel sleeps on.  This is what
+ * timens_ktime_to_host() does, whose helper modules cannot call.
+ */
+static ktime_t kmsgq_ioctl_timens_to_host(ktime_t t)
+{
+#ifdef CONFIG_TIME_NS
+	ktime_t off;
+
+	off = timespec64_to_ktime(current->nsproxy->time_ns->offsets.monotonic);
+	if (t < off)
+		return 0;
+	if (off < 0 && t > KTIME_MAX + off)
+		return KTIME_MAX;
+	return t - off;
+#else
+	return t;
+#endif
+}
+
 static int kmsgq_ioctl_deadline(struct kmsgq_deadline *dl, struct file *file,
-			       u32 flags, s32 clockid,
-			       const struct kmsgq_timespec *ts)
+				u32 flags, s32 clockid,
+				const struct kmsgq_timespec *ts)
 {
 	struct timespec64 t;
 
@@ -91,6 +138,8 @@ static int kmsgq_ioctl_deadline(struct kmsgq_deadline *dl, struct file *file,
 	if (flags & KMSGQ_XFER_RELATIVE)
 		dl->expires = ktime_add_safe(kmsgq_clock_now(clockid),
 					     dl->expires);
+	else if (clockid == CLOCK_MONOTONIC)
+		dl->expires = kmsgq_ioctl_timens_to_host(dl->expires);
 	return 0;
 }
 
@@ -99,7 +148,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 	struct kmsgq_info info;
 	int err;
 
-	err = kmsgq_ioctl_copy_in(&info, sizeof(info), uarg);
+	err = kmsgq_ioctl_copy_in(&info, sizeof(info), KMSGQ_INFO_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if (kmsgq_ioctl_nonzero(&info, sizeof(info),
@@ -126,7 +176,8 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	struct kmsgq_open op;
 	int err;
 
-	err = kmsgq_ioctl_copy_in(&op, sizeof(op), uarg);
+	err = kmsgq_ioctl_copy_in(&op, sizeof(op), KMSGQ_OPEN_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING))
@@ -136,18 +187,16 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 		return -EINVAL;
 	if (op.reserved || (op.mode & ~0777))
 		return -EINVAL;
-	if (kmsgq_file_queue(file))
-		return -EBUSY;
+	/* Open mode 3 asks for neither: it is granted nothing. */
+	if (!(file->f_mode & (FMODE_READ | FMODE_WRITE)))
+		return -EACCES;
+	err = kmsgq_file_bind_begin(file);
+	if (err)
+		return err;
 
 	q = kmsgq_registry_open(&op, file->f_mode & (FMODE_READ | FMODE_WRITE));
-	if (IS_ERR(q))
-		return PTR_ERR(q);
-	/* Pairs with smp_load_acquire() in kmsgq_file_queue(). */
-	if (cmpxchg_release(&file->private_data, NULL, q)) {
-		kmsgq_registry_put(q);
-		return -EBUSY;
-	}
-	return 0;
+	kmsgq_file_bind_end(file, q);
+	return PTR_ERR_OR_ZERO(q);
 }
 
 static long kmsgq_ioctl_unlink(void __user *uarg)
@@ -155,7 +204,8 @@ static long kmsgq_ioctl_unlink(void __user *uarg)
 	struct kmsgq_unlink ul;
 	int err;
 
-	err = kmsgq_ioctl_copy_in(&ul, sizeof(ul), uarg);
+	err = kmsgq_ioctl_copy_in(&ul, sizeof(ul), KMSGQ_UNLINK_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if (ul.flags)
@@ -178,7 +228,8 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 		return PTR_ERR(q);
 	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
 		return -EBADF;
-	ret = kmsgq_ioctl_copy_in(&x, sizeof(x), uarg);
+	ret = kmsgq_ioctl_copy_in(&x, sizeof(x), KMSGQ_XFER_SIZE_VER0,
+				  uarg);
 	if (ret)
 		return ret;
 	if ((x.flags & ~KMSGQ_XFER_FLAGS) || !x.nr || x.nr > KMSGQ_BATCH_MAX)
@@ -222,7 +273,8 @@ static long kmsgq_ioctl_getattr(struct file *file, void __user *uarg)
 
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	err = kmsgq_ioctl_copy_in(&attr, sizeof(attr), uarg);
+	err = kmsgq_ioctl_copy_in(&attr, sizeof(attr), KMSGQ_ATTR_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if (kmsgq_ioctl_nonzero(&attr, sizeof(attr),
@@ -248,7 +300,8 @@ static long kmsgq_ioctl_setattr(struct file *file, void __user *uarg)
 
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	err = kmsgq_ioctl_copy_in(&attr, sizeof(attr), uarg);
+	err = kmsgq_ioctl_copy_in(&attr, sizeof(attr), KMSGQ_ATTR_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if ((attr.flags & ~KMSGQ_ATTR_NONBLOCK) ||
@@ -273,7 +326,8 @@ static long kmsgq_ioctl_stats(struct file *file, void __user *uarg)
 
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	err = kmsgq_ioctl_copy_in(&st, sizeof(st), uarg);
+	err = kmsgq_ioctl_copy_in(&st, sizeof(st), KMSGQ_STATS_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if (kmsgq_ioctl_nonzero(&st, sizeof(st),
@@ -302,7 +356,8 @@ static long kmsgq_ioctl_ring_info(struct file *file, void __user *uarg)
 		return PTR_ERR(q);
 	if (!q->is_ring)
 		return -EOPNOTSUPP;
-	err = kmsgq_ioctl_copy_in(&ri, sizeof(ri), uarg);
+	err = kmsgq_ioctl_copy_in(&ri, sizeof(ri), KMSGQ_RING_INFO_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if (kmsgq_ioctl_nonzero(&ri, sizeof(ri),
@@ -321,11 +376,19 @@ static long kmsgq_ioctl_ring_info(struct file *file, void __user *uarg)
 	return kmsgq_ioctl_copy_out(uarg, &ri, sizeof(ri));
 }
 
-/* Copy in a struct kmsgq_ring_wait for the ring queue the file is bound to. */
+/*
+ * Copy in a struct kmsgq_ring_wait for the ring queue the file is bound to.
+ * Waiting for a message, or waking producers, is a consumer's call and
+ * needs read access; waiting for room, or waking consumers, a producer's
+ * and needs write access.
+ */
 static struct kmsgq_queue *kmsgq_ioctl_ring_arg(struct file *file,
 						void __user *uarg,
-						struct kmsgq_ring_wait *w)
+						struct kmsgq_ring_wait *w,
+						bool wake)
 {
+	u32 consumer = wake ? KMSGQ_RING_WRITABLE : KMSGQ_RING_READABLE;
+	u32 producer = wake ? KMSGQ_RING_READABLE : KMSGQ_RING_WRITABLE;
 	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
 	int err;
 
@@ -333,11 +396,15 @@ static struct kmsgq_queue *kmsgq_ioctl_ring_arg(struct file *file,
 		return q;
 	if (!q->is_ring)
 		return ERR_PTR(-EOPNOTSUPP);
-	err = kmsgq_ioctl_copy_in(w, sizeof(*w), uarg);
+	err = kmsgq_ioctl_copy_in(w, sizeof(*w), KMSGQ_RING_WAIT_SIZE_VER0,
+				  uarg);
 	if (err)
 		return ERR_PTR(err);
 	if (!w->events || (w->events & ~KMSGQ_RING_EVENTS))
 		return ERR_PTR(-EINVAL);
+	if (((w->events & consumer) && !(file->f_mode & FMODE_READ)) ||
+	    ((w->events & producer) && !(file->f_mode & FMODE_WRITE)))
+		return ERR_PTR(-EBADF);
 	return q;
 }
 
@@ -348,7 +415,7 @@ static long kmsgq_ioctl_ring_wait(struct file *file, void __user *uarg)
 	struct kmsgq_queue *q;
 	int err;
 
-	q = kmsgq_ioctl_ring_arg(file, uarg, &w);
+	q = kmsgq_ioctl_ring_arg(file, uarg, &w, false);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
 	if (w.flags & ~(KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE))
@@ -366,7 +433,7 @@ static long kmsgq_ioctl_ring_wake(struct file *file, void __user *uarg)
 	struct kmsgq_ring_wait w;
 	struct kmsgq_queue *q;
 
-	q = kmsgq_ioctl_ring_arg(file, uarg, &w);
+	q = kmsgq_ioctl_ring_arg(file, uarg, &w, true);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
 	if (w.flags || kmsgq_ioctl_nonzero(&w, sizeof(w),
@@ -389,7 +456,8 @@ static long kmsgq_ioctl_list(void __user *uarg)
 	u64 cursor;
 	long err;
 
-	err = kmsgq_ioctl_copy_in(&l, sizeof(l), uarg);
+	err = kmsgq_ioctl_copy_in(&l, sizeof(l), KMSGQ_LIST_SIZE_VER0,
+				  uarg);
 	if (err)
 		return err;
 	if (l.flags || !l.nr || l.nr > KMSGQ_BATCH_MAX ||
@@ -406,7 +474,7 @@ static long kmsgq_ioctl_list(void __user *uarg)
 	cursor = l.cursor;
 	while (done < l.nr) {
 		n = kmsgq_registry_list(&cursor, ents,
-				     min(l.nr - done, KMSGQ_LIST_CHUNK));
+					min(l.nr - done, KMSGQ_LIST_CHUNK));
 		for (i = 0; i < n; i++, done++) {
 			void __user *dst = u64_to_user_ptr(l.entries +
 					(u64)done * l.entry_size);

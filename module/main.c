@@ -11,12 +11,14 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/seq_file.h>
+#include <kunit/visibility.h>
 
 #include "internal.h"
 
 unsigned int kmsgq_max_queues = 256;
 module_param_named(max_queues, kmsgq_max_queues, uint, 0644);
 MODULE_PARM_DESC(max_queues, "Most queues that may exist at once");
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_max_queues);
 
 unsigned int kmsgq_max_msgs = KMSGQ_MSGS_HARD_MAX;
 module_param_named(max_msgs, kmsgq_max_msgs, uint, 0644);
@@ -38,6 +40,7 @@ MODULE_PARM_DESC(default_msgsize,
 unsigned long kmsgq_user_bytes_max = 64UL << 20;
 module_param_named(user_bytes_max, kmsgq_user_bytes_max, ulong, 0644);
 MODULE_PARM_DESC(user_bytes_max, "Bytes of queue storage one user may hold");
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_user_bytes_max);
 
 static struct dentry *kmsgq_debugfs;
 

@@ -5,7 +5,17 @@
  * The whole ring is mapped shared at offset 0; pages are inserted by the
  * fault handler from the ring's page array.  The mapping's file reference
  * keeps the queue alive after close().
+ *
+ * The kernel reaches the same pages through a vmap() alias.  On a CPU whose
+ * data cache can alias (virtually indexed), the two views would need
+ * flushing between them; kmsgq builds only for architectures without such
+ * caches.
  */
+
+#if !(defined(CONFIG_X86) || defined(CONFIG_ARM64) || defined(CONFIG_RISCV) || \
+	defined(CONFIG_S390) || defined(CONFIG_PPC64))
+#error "kmsgq: the ring's kernel and user mappings may alias in this data cache"
+#endif
 #include <linux/fs.h>
 #include <linux/mm.h>
 
@@ -51,9 +61,10 @@ static const struct vm_operations_struct kmsgq_mmap_ops = {
  * @vma: the whole ring, shared, at offset 0
  *
  * A file opened without FMODE_WRITE gets a mapping the VFS refuses to make
- * (or mprotect) writable.
+ * (or mprotect) writable; no mapping is ever executable.
  *
- * Return: 0, -ENOTCONN (unbound), -ENODEV (not a ring queue) or -EINVAL.
+ * Return: 0, -ENOTCONN (unbound), -ENODEV (not a ring queue), -EPERM
+ * (PROT_EXEC) or -EINVAL.
  */
 int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -67,8 +78,11 @@ int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_pgoff || vma_pages(vma) != q->ring.nr_pages ||
 	    !(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
+	/* Messages are data: never executable, nor made so by mprotect(). */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 
-	vm_flags_set(vma, VM_DONTEXPAND);
+	vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
 	vma->vm_ops = &kmsgq_mmap_ops;
 	vma->vm_private_data = q;
 	kmsgq_mmap_open(vma);

@@ -126,12 +126,24 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events)
 	}
 }
 
-/* After the kernel published or released ring slots: wake sleepers if armed. */
-static void kmsgq_queue_ring_notify(struct kmsgq_queue *q, u32 bit, u32 events)
+/*
+ * After the kernel published (@events KMSGQ_RING_READABLE) or released
+ * ring slots: wake the sleepers and pollers on the kernel's own wait queue.
+ * The shared wakeup word is not consulted: a mapper could clear it.
+ */
+static void kmsgq_queue_ring_notify(struct kmsgq_queue *q, u32 events)
 {
-	/* Our publish/release before reading the word; pairs with kmsgq_ring_arm(). */
+	struct wait_queue_head *wq = events & KMSGQ_RING_READABLE ?
+				     &q->recv_wq : &q->send_wq;
+
+	/*
+	 * Our publish/release before looking at the wait queue: pairs with
+	 * the barrier in set_current_state() that a sleeper issues after
+	 * queueing itself and before its last check of the ring.
+	 */
 	smp_mb();
-	if (READ_ONCE(*q->ring.wakeup) & bit)
+	/* waitqueue_active() is safe after the barrier above. */
+	if (waitqueue_active(wq))
 		kmsgq_queue_ring_wake(q, events);
 }
 
@@ -230,11 +242,15 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 /*
  * A ring looked ready but the claim failed: another claimant won, or a
  * mapper keeps the shared words inconsistent.  Retry, but never past a
- * signal or the deadline, however long that goes on.
+ * signal or the deadline, however long that goes on; a call that may not
+ * sleep gives up with EAGAIN after KMSGQ_RING_CLAIM_TRIES lost claims
+ * (counted in *@lost), as for a busy ring.
  */
-static int kmsgq_queue_ring_retry(struct kmsgq_deadline *dl)
+static int kmsgq_queue_ring_retry(struct kmsgq_deadline *dl,
+				  unsigned int *lost)
 {
-	/* A call that may not sleep says EAGAIN, as for a busy ring. */
+	if (dl->nonblock && ++*lost >= KMSGQ_RING_CLAIM_TRIES)
+		return -EAGAIN;
 	if (signal_pending(current))
 		return dl->nonblock ? -EAGAIN :
 		       dl->restart ? -ERESTARTSYS : -EINTR;
@@ -322,8 +338,9 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	if (done)
 		kmsgq_queue_wake(q, true, done);
+	/* Slots given back: as many senders may use them. */
 	if (taken > done)
-		kmsgq_queue_wake(q, false, 1);
+		kmsgq_queue_wake(q, false, taken - done);
 	return done ?: err;
 }
 
@@ -401,8 +418,9 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
 	if (done)
 		kmsgq_queue_wake(q, false, done);
+	/* Messages given back: as many receivers may take them. */
 	if (taken > done)
-		kmsgq_queue_wake(q, true, 1);
+		kmsgq_queue_wake(q, true, taken - done);
 	return done ?: err;
 }
 
@@ -410,7 +428,7 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				 unsigned int nr, struct kmsgq_deadline *dl)
 {
 	struct kmsgq_ring *r = &q->ring;
-	unsigned int done = 0;
+	unsigned int done = 0, lost = 0;
 	bool published = false;
 	u64 bytes = 0;
 	int err = 0;
@@ -430,9 +448,9 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				break;
 			err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_queue_writable,
 					       &q->send_waiters,
-					 KMSGQ_RING_WAKE_PRODUCER, dl);
+					       KMSGQ_RING_WAKE_PRODUCER, dl);
 			if (!err)
-				err = kmsgq_queue_ring_retry(dl);
+				err = kmsgq_queue_ring_retry(dl, &lost);
 			if (err)
 				break;
 			continue;
@@ -452,8 +470,7 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	if (published)
-		kmsgq_queue_ring_notify(q, KMSGQ_RING_WAKE_CONSUMER,
-					KMSGQ_RING_READABLE);
+		kmsgq_queue_ring_notify(q, KMSGQ_RING_READABLE);
 	return done ?: err;
 }
 
@@ -461,7 +478,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				 unsigned int nr, struct kmsgq_deadline *dl)
 {
 	struct kmsgq_ring *r = &q->ring;
-	unsigned int done = 0;
+	unsigned int done = 0, lost = 0;
 	bool released = false;
 	u64 bytes = 0;
 	u32 pos, len;
@@ -485,15 +502,14 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				break;
 			/* Slots skipped as empty are free: wake producers first. */
 			if (released) {
-				kmsgq_queue_ring_notify(q, KMSGQ_RING_WAKE_PRODUCER,
-							KMSGQ_RING_WRITABLE);
+				kmsgq_queue_ring_notify(q, KMSGQ_RING_WRITABLE);
 				released = false;
 			}
 			err = kmsgq_queue_wait(q, &q->recv_wq, kmsgq_queue_readable,
 					       &q->recv_waiters,
-					 KMSGQ_RING_WAKE_CONSUMER, dl);
+					       KMSGQ_RING_WAKE_CONSUMER, dl);
 			if (!err)
-				err = kmsgq_queue_ring_retry(dl);
+				err = kmsgq_queue_ring_retry(dl, &lost);
 			if (err)
 				break;
 			continue;
@@ -519,7 +535,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				err = -EFAULT;
 			if (done || err)
 				break;
-			err = kmsgq_queue_ring_retry(dl);
+			err = kmsgq_queue_ring_retry(dl, &lost);
 			if (err)
 				break;
 			continue;
@@ -534,8 +550,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
 	if (released)
-		kmsgq_queue_ring_notify(q, KMSGQ_RING_WAKE_PRODUCER,
-					KMSGQ_RING_WRITABLE);
+		kmsgq_queue_ring_notify(q, KMSGQ_RING_WRITABLE);
 	return done ?: err;
 }
 
@@ -594,19 +609,26 @@ int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 /**
  * kmsgq_queue_poll_mask() - readiness of a queue
  * @q: queue
- * @wanted: events the poller waits for; on a ring, their wakeup bits are
- *	armed when not ready, so that in-place peers wake the poller
+ * @wanted: events the poller waits for
+ * @queued: the poller has just queued itself on the wait queues (a poll
+ *	table was passed): on a ring, the wakeup bits of @wanted are armed
+ *	then, ready or not, so that in-place peers wake an edge-triggered
+ *	epoll entry that stays queued; otherwise they are armed only when
+ *	not ready.
+ *
+ * Return: EPOLLIN/EPOLLRDNORM and EPOLLOUT/EPOLLWRNORM as they hold now.
  */
-__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted)
+__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
+			       bool queued)
 {
 	__poll_t mask = 0;
 
 	if (q->is_ring) {
 		u32 bits = 0;
 
-		if ((wanted & EPOLLIN) && !kmsgq_queue_readable(q))
+		if ((wanted & EPOLLIN) && (queued || !kmsgq_queue_readable(q)))
 			bits |= KMSGQ_RING_WAKE_CONSUMER;
-		if ((wanted & EPOLLOUT) && !kmsgq_queue_writable(q))
+		if ((wanted & EPOLLOUT) && (queued || !kmsgq_queue_writable(q)))
 			bits |= KMSGQ_RING_WAKE_PRODUCER;
 		if (bits)
 			kmsgq_ring_arm(&q->ring, bits);

@@ -26,6 +26,8 @@
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
 
+#include <kunit/visibility.h>
+
 #include "internal.h"
 
 /**
@@ -78,6 +80,7 @@ int kmsgq_registry_check_name(const char *name, size_t size)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_check_name);
 
 static u32 kmsgq_registry_hash(const char *name, struct user_namespace *ns)
 {
@@ -221,6 +224,7 @@ void kmsgq_registry_put(struct kmsgq_queue *q)
 {
 	kref_put_mutex(&q->ref, kmsgq_registry_release, &kmsgq_registry_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_put);
 
 static bool kmsgq_registry_attr_ok(u32 msgs, u32 msgsize)
 {
@@ -339,6 +343,7 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	mutex_unlock(&kmsgq_registry_lock);
 	return err ? ERR_PTR(err) : q;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_open);
 
 /**
  * kmsgq_registry_unlink() - remove a name from the caller's user namespace
@@ -371,6 +376,7 @@ int kmsgq_registry_unlink(const char *name)
 		kmsgq_registry_put(q);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_unlink);
 
 /**
  * kmsgq_registry_unlink_all() - drop every name, at module exit

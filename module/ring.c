@@ -27,6 +27,8 @@
 #include <linux/vmalloc.h>
 #include <linux/wait.h>
 
+#include <kunit/visibility.h>
+
 #include "internal.h"
 
 #define KMSGQ_RING_PROD_OFF	0
@@ -43,6 +45,7 @@ u32 kmsgq_ring_slot_size(u32 max_msgsize)
 {
 	return ALIGN(max_msgsize, SMP_CACHE_BYTES);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_slot_size);
 
 static size_t kmsgq_ring_data_off(u32 nr_slots)
 {
@@ -63,6 +66,7 @@ size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size)
 	return size_add(kmsgq_ring_data_off(nr_slots),
 			PAGE_ALIGN(size_mul(nr_slots, slot_size)));
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_bytes);
 
 /**
  * kmsgq_ring_init() - allocate an empty ring
@@ -113,6 +117,7 @@ err:
 	kmsgq_ring_destroy(r);
 	return -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_init);
 
 /**
  * kmsgq_ring_destroy() - free a ring's memory
@@ -132,6 +137,7 @@ void kmsgq_ring_destroy(struct kmsgq_ring *r)
 	}
 	memset(r, 0, sizeof(*r));
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_destroy);
 
 /* The sequence word of the slot @pos maps to, with acquire ordering. */
 static u32 kmsgq_ring_seq(const struct kmsgq_ring *r, u32 pos)
@@ -150,6 +156,7 @@ bool kmsgq_ring_readable(const struct kmsgq_ring *r)
 
 	return kmsgq_ring_seq(r, pos) == pos + 1;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_readable);
 
 /**
  * kmsgq_ring_writable() - is the next producer position free?
@@ -161,6 +168,7 @@ bool kmsgq_ring_writable(const struct kmsgq_ring *r)
 
 	return kmsgq_ring_seq(r, pos) == pos;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_writable);
 
 /**
  * kmsgq_ring_count() - slots between the positions, claimed or committed
@@ -174,6 +182,7 @@ u32 kmsgq_ring_count(const struct kmsgq_ring *r)
 
 	return min(n, r->nr_slots);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_count);
 
 /**
  * kmsgq_ring_claim_prod() - claim the next free slot as a producer
@@ -208,6 +217,7 @@ int kmsgq_ring_claim_prod(struct kmsgq_ring *r, u32 *pos)
 	}
 	return -EAGAIN;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_claim_prod);
 
 /**
  * kmsgq_ring_publish() - commit a claimed producer slot
@@ -225,6 +235,7 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
 	/* Payload and len before seq; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&d->seq, pos + 1);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_publish);
 
 /**
  * kmsgq_ring_peek_cons() - find the next committed slot without claiming it
@@ -280,6 +291,7 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 	}
 	return -EAGAIN;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_peek_cons);
 
 /**
  * kmsgq_ring_claim_at() - claim the slot kmsgq_ring_peek_cons() found
@@ -292,6 +304,7 @@ bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos)
 {
 	return cmpxchg(r->cons, pos, pos + 1) == pos;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_claim_at);
 
 /**
  * kmsgq_ring_release() - hand a consumed slot back to producers
@@ -303,6 +316,7 @@ void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
 	/* Done reading the payload before the slot is free; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&r->desc[pos & r->mask].seq, pos + r->nr_slots);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_release);
 
 /*
  * Waking: the shared wakeup word tells in-place peers, which cannot see the
@@ -319,7 +333,14 @@ void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
  *  schedule()
  *
  * Either the sleeper's check sees the slot, or the waker's read sees the
- * bit: the two full barriers pair.  kmsgq_ring_disarm() clears
+ * bit: the two full barriers pair.  The kernel itself never trusts the
+ * word: when it publishes or releases, it wakes from its own wait queues
+ * (waitqueue_active() after a full barrier, pairing with the one in
+ * set_current_state()), so a mapper that clears the word can only delay
+ * in-place peers, never the kernel's sleepers.  A poll table that queues a
+ * poller arms its bits whether or not the ring is ready then, so an
+ * edge-triggered epoll entry is woken by in-place peers for the next
+ * event too.  kmsgq_ring_disarm() clears
  * a bit, under the wait queue's lock, only when nothing waits there any
  * more: a sleeper queues itself before it arms, so a clear never removes
  * the bit of a sleeper that is still waiting, and an epoll entry, which
