@@ -85,4 +85,4 @@ module_exit(kmsgq_exit);
 MODULE_DESCRIPTION("kmsgq: kernel message queues with zero-copy rings");
 MODULE_AUTHOR("kmsgq developers");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1");
+MODULE_VERSION(KMSGQ_VERSION);
