@@ -11,9 +11,10 @@
 
 #ifndef KMSGQ_HAVE_VM_FLAGS_SET
 /* vm_flags became read-only behind accessors in 6.3. */
-static inline void vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
+				vm_flags_t clear)
 {
-	vma->vm_flags |= flags;
+	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 }
 #endif
 

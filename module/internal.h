@@ -2,15 +2,22 @@
 /*
  * kmsgq internals shared by the module's files and its KUnit tests.
  *
- * store.c - the message store of a copy queue: fixed slots, a free stack and
- *           one FIFO per priority, all allocated at creation.  No locking
- *           inside; the queue's lock covers it.
- * ring.c  - the mappable ring of a ring queue: shared pages holding Vyukov's
- *           MPMC protocol (see uapi struct kmsgq_ring_info).  Every value read
- *           from it is untrusted; the kernel masks and bounds them.
- * queue.c - the queue object: registry of names, accounting, permissions,
- *           blocking send/receive over either storage.
- * main.c  - /dev/kmsgq: file operations, ioctls, mmap, poll, debugfs.
+ * main.c     - module load and unload, parameters (limits), debugfs.
+ * file.c     - /dev/kmsgq's file operations: open, release, read, write,
+ *              poll, and which queue a file is bound to.
+ * ioctl.c    - the ioctls: copying and checking every uapi structure.
+ * mmap.c     - mapping a ring queue's pages into user space.
+ * registry.c - names, user namespaces, permissions, per-user accounts and
+ *              limits, LIST and the debugfs listing.
+ * queue.c    - the queue object: sleeping, waking, and send/receive over
+ *              either storage.
+ * store.c    - the message store of a copy queue: fixed slots, a free stack
+ *              and one FIFO per priority, all allocated at creation.  No
+ *              locking inside; the queue's lock covers it.
+ * ring.c     - the mappable ring of a ring queue: shared pages holding
+ *              Vyukov's MPMC protocol (see uapi struct kmsgq_ring_info) and
+ *              its wakeup word.  Every value read from it is untrusted; the
+ *              kernel masks and bounds them.
  */
 #ifndef _KMSGQ_INTERNAL_H
 #define _KMSGQ_INTERNAL_H
@@ -131,12 +138,18 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 			 bool *freed);
 bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos);
 void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos);
+void kmsgq_ring_arm(struct kmsgq_ring *r, u32 bits);
+void kmsgq_ring_disarm(struct kmsgq_ring *r, struct wait_queue_head *wq,
+		       u32 bit);
 
 static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
 {
 	return r->data + (size_t)(pos & r->mask) * r->slot_size;
 }
 
+struct file;
+struct seq_file;
+struct vm_area_struct;
 struct kmsgq_user;
 
 /**
@@ -248,23 +261,39 @@ extern unsigned long kmsgq_user_bytes_max;
 #define KMSGQ_MSGSIZE_HARD_MAX	(4U * 1024 * 1024)
 #define KMSGQ_MSGS_HARD_MAX	65536U
 
-int kmsgq_name_check(const char *name, size_t size);
-struct kmsgq_queue *kmsgq_queue_open(const struct kmsgq_open *op,
-				     fmode_t fmode);
-int kmsgq_queue_unlink(const char *name);
-void kmsgq_queue_put(struct kmsgq_queue *q);
-void kmsgq_queue_unlink_all(void);
+/* registry.c */
+int kmsgq_registry_check_name(const char *name, size_t size);
+struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
+					fmode_t fmode);
+int kmsgq_registry_unlink(const char *name);
+void kmsgq_registry_put(struct kmsgq_queue *q);
+void kmsgq_registry_unlink_all(void);
+void kmsgq_registry_show(struct seq_file *m);
+unsigned int kmsgq_registry_list(u64 *cursor, struct kmsgq_queue_entry *ents,
+				 unsigned int nr);
+
+/* queue.c */
+struct kmsgq_queue *kmsgq_queue_alloc(bool ring, u32 msgs, u32 msgsize);
+void kmsgq_queue_free(struct kmsgq_queue *q);
 int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
 int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
 u32 kmsgq_queue_count(struct kmsgq_queue *q);
-__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted);
+__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
+			       bool queued);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
-void kmsgq_queue_show_all(struct seq_file *m);
-unsigned int kmsgq_queue_list(u64 *cursor, struct kmsgq_queue_entry *ents,
-			      unsigned int nr);
+
+/* ioctl.c, mmap.c */
+long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int kmsgq_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* file.c */
+struct kmsgq_queue *kmsgq_file_queue(struct file *file);
+int kmsgq_file_bind_begin(struct file *file);
+void kmsgq_file_bind_end(struct file *file, struct kmsgq_queue *q);
+extern const struct file_operations kmsgq_file_ops;
 
 #endif /* _KMSGQ_INTERNAL_H */

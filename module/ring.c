@@ -25,6 +25,9 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
+
+#include <kunit/visibility.h>
 
 #include "internal.h"
 
@@ -42,6 +45,7 @@ u32 kmsgq_ring_slot_size(u32 max_msgsize)
 {
 	return ALIGN(max_msgsize, SMP_CACHE_BYTES);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_slot_size);
 
 static size_t kmsgq_ring_data_off(u32 nr_slots)
 {
@@ -62,6 +66,7 @@ size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size)
 	return size_add(kmsgq_ring_data_off(nr_slots),
 			PAGE_ALIGN(size_mul(nr_slots, slot_size)));
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_bytes);
 
 /**
  * kmsgq_ring_init() - allocate an empty ring
@@ -112,6 +117,7 @@ err:
 	kmsgq_ring_destroy(r);
 	return -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_init);
 
 /**
  * kmsgq_ring_destroy() - free a ring's memory
@@ -131,6 +137,7 @@ void kmsgq_ring_destroy(struct kmsgq_ring *r)
 	}
 	memset(r, 0, sizeof(*r));
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_destroy);
 
 /* The sequence word of the slot @pos maps to, with acquire ordering. */
 static u32 kmsgq_ring_seq(const struct kmsgq_ring *r, u32 pos)
@@ -149,6 +156,7 @@ bool kmsgq_ring_readable(const struct kmsgq_ring *r)
 
 	return kmsgq_ring_seq(r, pos) == pos + 1;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_readable);
 
 /**
  * kmsgq_ring_writable() - is the next producer position free?
@@ -160,6 +168,7 @@ bool kmsgq_ring_writable(const struct kmsgq_ring *r)
 
 	return kmsgq_ring_seq(r, pos) == pos;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_writable);
 
 /**
  * kmsgq_ring_count() - slots between the positions, claimed or committed
@@ -173,6 +182,7 @@ u32 kmsgq_ring_count(const struct kmsgq_ring *r)
 
 	return min(n, r->nr_slots);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_count);
 
 /**
  * kmsgq_ring_claim_prod() - claim the next free slot as a producer
@@ -207,6 +217,7 @@ int kmsgq_ring_claim_prod(struct kmsgq_ring *r, u32 *pos)
 	}
 	return -EAGAIN;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_claim_prod);
 
 /**
  * kmsgq_ring_publish() - commit a claimed producer slot
@@ -224,6 +235,7 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
 	/* Payload and len before seq; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&d->seq, pos + 1);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_publish);
 
 /**
  * kmsgq_ring_peek_cons() - find the next committed slot without claiming it
@@ -279,6 +291,7 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 	}
 	return -EAGAIN;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_peek_cons);
 
 /**
  * kmsgq_ring_claim_at() - claim the slot kmsgq_ring_peek_cons() found
@@ -291,6 +304,7 @@ bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos)
 {
 	return cmpxchg(r->cons, pos, pos + 1) == pos;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_claim_at);
 
 /**
  * kmsgq_ring_release() - hand a consumed slot back to producers
@@ -301,4 +315,67 @@ void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
 {
 	/* Done reading the payload before the slot is free; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&r->desc[pos & r->mask].seq, pos + r->nr_slots);
+}
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_release);
+
+/*
+ * Waking: the shared wakeup word tells in-place peers, which cannot see the
+ * kernel's wait queues, whether a system call is needed after they publish
+ * or release.  A kernel sleeper arms its bit after queueing itself and
+ * before its last check of the ring:
+ *
+ *  sleeper (kernel, for a task)           in-place waker (user space)
+ *  ----------------------------           ---------------------------
+ *  prepare_to_wait(wq)                     publish slot (store-release seq)
+ *  kmsgq_ring_arm(): atomic_or(bit)        full barrier
+ *  smp_mb__after_atomic()                  if (word & bit)
+ *  if ring ready: done                         KMSGQ_IOC_RING_WAKE
+ *  schedule()
+ *
+ * Either the sleeper's check sees the slot, or the waker's read sees the
+ * bit: the two full barriers pair.  The kernel itself never trusts the
+ * word: when it publishes or releases, it wakes from its own wait queues
+ * (waitqueue_active() after a full barrier, pairing with the one in
+ * set_current_state()), so a mapper that clears the word can only delay
+ * in-place peers, never the kernel's sleepers.  A poll table that queues a
+ * poller arms its bits whether or not the ring is ready then, so an
+ * edge-triggered epoll entry is woken by in-place peers for the next
+ * event too.  kmsgq_ring_disarm() clears
+ * a bit, under the wait queue's lock, only when nothing waits there any
+ * more: a sleeper queues itself before it arms, so a clear never removes
+ * the bit of a sleeper that is still waiting, and an epoll entry, which
+ * stays queued between epoll_wait() calls, keeps its bit armed.
+ */
+
+/**
+ * kmsgq_ring_arm() - tell in-place peers that the kernel has a sleeper
+ * @r: ring
+ * @bits: KMSGQ_RING_WAKE_* bits to set in the shared wakeup word
+ *
+ * Context: the sleeper is already on its wait queue.
+ */
+void kmsgq_ring_arm(struct kmsgq_ring *r, u32 bits)
+{
+	atomic_or(bits, (atomic_t *)r->wakeup);
+	/* Bit visible before the caller rechecks the ring. */
+	smp_mb__after_atomic();
+}
+
+/**
+ * kmsgq_ring_disarm() - clear a wakeup bit unless something still waits
+ * @r: ring
+ * @wq: the wait queue of the sleepers @bit stands for
+ * @bit: KMSGQ_RING_WAKE_CONSUMER or KMSGQ_RING_WAKE_PRODUCER
+ */
+void kmsgq_ring_disarm(struct kmsgq_ring *r, struct wait_queue_head *wq,
+		       u32 bit)
+{
+	unsigned long flags;
+
+	if (!(READ_ONCE(*r->wakeup) & bit))
+		return;
+	spin_lock_irqsave(&wq->lock, flags);
+	if (list_empty(&wq->head))
+		atomic_andnot(bit, (atomic_t *)r->wakeup);
+	spin_unlock_irqrestore(&wq->lock, flags);
 }

@@ -13,6 +13,8 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 
+#include <kunit/visibility.h>
+
 #include "internal.h"
 
 /**
@@ -28,6 +30,7 @@ size_t kmsgq_store_bytes(u32 nr_slots, u32 slot_size)
 
 	return size_add(meta, size_mul(nr_slots, slot_size));
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_bytes);
 
 /**
  * kmsgq_store_init() - allocate an empty store
@@ -64,6 +67,7 @@ int kmsgq_store_init(struct kmsgq_store *s, u32 nr_slots, u32 slot_size)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_init);
 
 /**
  * kmsgq_store_destroy() - free a store's memory
@@ -78,6 +82,7 @@ void kmsgq_store_destroy(struct kmsgq_store *s)
 	kvfree(s->free);
 	memset(s, 0, sizeof(*s));
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_destroy);
 
 /**
  * kmsgq_store_get() - take a free slot
@@ -91,6 +96,7 @@ u32 kmsgq_store_get(struct kmsgq_store *s)
 		return KMSGQ_SLOT_NONE;
 	return s->free[--s->nr_free];
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_get);
 
 /**
  * kmsgq_store_put() - return an in-flight slot to the free stack
@@ -103,6 +109,7 @@ void kmsgq_store_put(struct kmsgq_store *s, u32 slot)
 		return;
 	s->free[s->nr_free++] = slot;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_put);
 
 /**
  * kmsgq_store_push() - queue an in-flight slot at the tail of its priority
@@ -128,6 +135,7 @@ void kmsgq_store_push(struct kmsgq_store *s, u32 slot, u32 len, u32 prio)
 	s->prio_map |= BIT(prio);
 	s->count++;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_push);
 
 /**
  * kmsgq_store_push_head() - put a popped slot back at the head of its priority
@@ -151,6 +159,7 @@ void kmsgq_store_push_head(struct kmsgq_store *s, u32 slot)
 	s->prio_map |= BIT(prio);
 	s->count++;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_push_head);
 
 /**
  * kmsgq_store_peek() - the message a receive would take next
@@ -165,6 +174,7 @@ u32 kmsgq_store_peek(const struct kmsgq_store *s)
 		return KMSGQ_SLOT_NONE;
 	return s->fifo[__fls(s->prio_map)].head;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_peek);
 
 /**
  * kmsgq_store_pop() - unlink the message kmsgq_store_peek() names
@@ -190,3 +200,4 @@ u32 kmsgq_store_pop(struct kmsgq_store *s)
 	s->count--;
 	return slot;
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_pop);

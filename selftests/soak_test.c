@@ -1233,7 +1233,12 @@ static void op_ring_wait(struct worker *w, struct handle *h, __u32 events)
 	if (!events)
 		events = evs[below(w, ARRAY_SIZE(evs))];
 	call_pick(w, &c, h->nonblock, CALL_WAIT);
-	allowed = call_allowed(w, &c);
+	/* Waiting for a message is a reader's call, for room a writer's. */
+	if (((events & KMSGQ_RING_READABLE) && !can_read(h)) ||
+	    ((events & KMSGQ_RING_WRITABLE) && !can_write(h)))
+		allowed = A_EBADF;
+	else
+		allowed = call_allowed(w, &c);
 	call_begin(w, &c);
 	ret = ring_wait(&h->r, events, &c);
 	call_end(w);

@@ -17,6 +17,8 @@ cp vm/guest/init "$root/init"
 cp -r vm/suites "$root/kmsgq/"
 cp vm/guest/setup.d/*.sh "$root/kmsgq/setup.d/"
 cp module/kmsgq.ko "$root/kmsgq/"
+# The KUnit test module, where the kernel built against has KUnit.
+[ ! -f module/kmsgq_kunit.ko ] || cp module/kmsgq_kunit.ko "$root/kmsgq/"
 # Built programs: selftests/**/*_test in /kmsgq/selftests, the rest in /kmsgq/bin;
 # not tools/shared/, the dynamically linked builds for make install.
 find selftests -type f -perm -u+x -name '*_test' -exec cp -t "$root/kmsgq/selftests" {} +

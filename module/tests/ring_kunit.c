@@ -3,7 +3,7 @@
  * KUnit tests of the ring queue's shared ring (ring.c): shape checks, the
  * claim/publish/claim/release protocol, its full and empty boundaries,
  * positions wrapping at 2^32, and hostile values in the shared words, which
- * any mapper may write.  Built into kmsgq.ko when the kernel has KUnit.
+ * any mapper may write.  Part of kmsgq_kunit.ko.
  */
 #include <kunit/test.h>
 #include <linux/cache.h>

@@ -2,7 +2,7 @@
 /*
  * KUnit tests of the copy queue's message store (store.c): slot accounting,
  * priority order, FIFO order within a priority, kmsgq_store_push_head() and
- * the size computation.  Built into kmsgq.ko when the kernel has KUnit.
+ * the size computation.  Part of kmsgq_kunit.ko.
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>

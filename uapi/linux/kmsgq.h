@@ -16,8 +16,11 @@
  *
  * Every ioctl argument starts with a __u32 @size, which the caller sets to
  * sizeof() the structure it was compiled with.  Newer kernels accept older,
- * smaller structures; older kernels accept newer, larger ones as long as the
- * bytes they do not know are zero (E2BIG otherwise).  Flags words and fields
+ * smaller structures down to the structure's first published size,
+ * KMSGQ_*_SIZE_VER0 (EINVAL below it), and zero-extend them; older kernels
+ * accept newer, larger ones up to 4096 bytes as long as the bytes they do
+ * not know are zero (E2BIG otherwise).  Results are written back up to
+ * @size bytes: what the kernel knows, and zeroes beyond.  Flags words and fields
  * named reserved must be zero on input (EINVAL otherwise) and are zeroed on
  * output.  No structure has implicit padding, and none carries a pointer
  * type: user addresses travel as __u64, so 32-bit processes share the layout.
@@ -84,6 +87,9 @@ struct kmsgq_info {
 	__u32 batch_max;
 };
 
+/* sizeof(struct kmsgq_info) as first published: the least @size accepted. */
+#define KMSGQ_INFO_SIZE_VER0	40
+
 /* kmsgq_open.flags */
 #define KMSGQ_OPEN_CREATE	0x1U	/* create the queue if it does not exist */
 #define KMSGQ_OPEN_EXCL		0x2U	/* with CREATE: EEXIST if it exists */
@@ -117,6 +123,9 @@ struct kmsgq_open {
 	char name[KMSGQ_NAME_MAX];
 };
 
+/* sizeof(struct kmsgq_open) as first published: the least @size accepted. */
+#define KMSGQ_OPEN_SIZE_VER0	88
+
 /**
  * struct kmsgq_unlink - remove a queue's name (KMSGQ_IOC_UNLINK)
  * @size: in: sizeof(struct kmsgq_unlink)
@@ -132,6 +141,9 @@ struct kmsgq_unlink {
 	__u32 flags;
 	char name[KMSGQ_NAME_MAX];
 };
+
+/* sizeof(struct kmsgq_unlink) as first published: the least @size accepted. */
+#define KMSGQ_UNLINK_SIZE_VER0	72
 
 /**
  * struct kmsgq_msg - one message of a send or receive
@@ -179,6 +191,9 @@ struct kmsgq_xfer {
 	struct kmsgq_timespec timeout;
 };
 
+/* sizeof(struct kmsgq_xfer) as first published: the least @size accepted. */
+#define KMSGQ_XFER_SIZE_VER0	40
+
 /* kmsgq_attr.flags */
 #define KMSGQ_ATTR_NONBLOCK	0x1U	/* the file has O_NONBLOCK */
 
@@ -211,6 +226,9 @@ struct kmsgq_attr {
 	__u32 reserved;
 };
 
+/* sizeof(struct kmsgq_attr) as first published: the least @size accepted. */
+#define KMSGQ_ATTR_SIZE_VER0	40
+
 /**
  * struct kmsgq_stats - counters of the bound queue (KMSGQ_IOC_STATS)
  * @size: in: sizeof(struct kmsgq_stats)
@@ -241,6 +259,9 @@ struct kmsgq_stats {
 	__u32 recv_waiters;
 	__u32 mappings;
 };
+
+/* sizeof(struct kmsgq_stats) as first published: the least @size accepted. */
+#define KMSGQ_STATS_SIZE_VER0	56
 
 /**
  * struct kmsgq_ring_desc - one slot's descriptor in a ring's shared memory
@@ -315,6 +336,9 @@ struct kmsgq_ring_info {
 	__u64 data_off;
 };
 
+/* sizeof(struct kmsgq_ring_info) as first published: the least @size accepted. */
+#define KMSGQ_RING_INFO_SIZE_VER0	56
+
 /* kmsgq_ring_wait.events: poll bits, as in <poll.h> */
 #define KMSGQ_RING_READABLE	0x001	/* POLLIN: a committed message waits */
 #define KMSGQ_RING_WRITABLE	0x004	/* POLLOUT: a free slot waits */
@@ -341,6 +365,9 @@ struct kmsgq_ring_wait {
 	__s32 clockid;
 	struct kmsgq_timespec timeout;
 };
+
+/* sizeof(struct kmsgq_ring_wait) as first published: the least @size accepted. */
+#define KMSGQ_RING_WAIT_SIZE_VER0	32
 
 /**
  * struct kmsgq_queue_entry - one named queue, as KMSGQ_IOC_LIST reports it
@@ -418,24 +445,40 @@ struct kmsgq_list {
 	__u32 nr;
 };
 
+/* sizeof(struct kmsgq_list) as first published: the least @size accepted. */
+#define KMSGQ_LIST_SIZE_VER0	32
+
 #define KMSGQ_IOC_MAGIC		0xB9
 
 /*
  * The size encoded in each number is that of the first version of its
- * structure; the kernel matches numbers without the size bits and trusts
- * only the @size field, so later, larger structures keep the same numbers.
+ * structure (KMSGQ_*_SIZE_VER0); the kernel matches numbers without the size
+ * bits and trusts only the @size field, so later, larger structures keep the
+ * same numbers.
  */
-#define KMSGQ_IOC_INFO		_IOWR(KMSGQ_IOC_MAGIC, 0x00, struct kmsgq_info)
-#define KMSGQ_IOC_OPEN		_IOW(KMSGQ_IOC_MAGIC, 0x01, struct kmsgq_open)
-#define KMSGQ_IOC_UNLINK	_IOW(KMSGQ_IOC_MAGIC, 0x02, struct kmsgq_unlink)
-#define KMSGQ_IOC_SEND		_IOW(KMSGQ_IOC_MAGIC, 0x03, struct kmsgq_xfer)
-#define KMSGQ_IOC_RECV		_IOW(KMSGQ_IOC_MAGIC, 0x04, struct kmsgq_xfer)
-#define KMSGQ_IOC_GETATTR	_IOWR(KMSGQ_IOC_MAGIC, 0x05, struct kmsgq_attr)
-#define KMSGQ_IOC_SETATTR	_IOW(KMSGQ_IOC_MAGIC, 0x06, struct kmsgq_attr)
-#define KMSGQ_IOC_STATS		_IOWR(KMSGQ_IOC_MAGIC, 0x07, struct kmsgq_stats)
-#define KMSGQ_IOC_RING_INFO	_IOWR(KMSGQ_IOC_MAGIC, 0x08, struct kmsgq_ring_info)
-#define KMSGQ_IOC_RING_WAIT	_IOW(KMSGQ_IOC_MAGIC, 0x09, struct kmsgq_ring_wait)
-#define KMSGQ_IOC_RING_WAKE	_IOW(KMSGQ_IOC_MAGIC, 0x0a, struct kmsgq_ring_wait)
-#define KMSGQ_IOC_LIST		_IOWR(KMSGQ_IOC_MAGIC, 0x0b, struct kmsgq_list)
+#define KMSGQ_IOC_INFO		_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x00, \
+				     KMSGQ_INFO_SIZE_VER0)
+#define KMSGQ_IOC_OPEN		_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x01, \
+				     KMSGQ_OPEN_SIZE_VER0)
+#define KMSGQ_IOC_UNLINK	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x02, \
+				     KMSGQ_UNLINK_SIZE_VER0)
+#define KMSGQ_IOC_SEND		_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x03, \
+				     KMSGQ_XFER_SIZE_VER0)
+#define KMSGQ_IOC_RECV		_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x04, \
+				     KMSGQ_XFER_SIZE_VER0)
+#define KMSGQ_IOC_GETATTR	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x05, \
+				     KMSGQ_ATTR_SIZE_VER0)
+#define KMSGQ_IOC_SETATTR	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x06, \
+				     KMSGQ_ATTR_SIZE_VER0)
+#define KMSGQ_IOC_STATS		_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x07, \
+				     KMSGQ_STATS_SIZE_VER0)
+#define KMSGQ_IOC_RING_INFO	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x08, \
+				     KMSGQ_RING_INFO_SIZE_VER0)
+#define KMSGQ_IOC_RING_WAIT	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x09, \
+				     KMSGQ_RING_WAIT_SIZE_VER0)
+#define KMSGQ_IOC_RING_WAKE	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0a, \
+				     KMSGQ_RING_WAIT_SIZE_VER0)
+#define KMSGQ_IOC_LIST		_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0b, \
+				     KMSGQ_LIST_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_KMSGQ_H */

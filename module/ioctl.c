@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmsgq ioctl: the ioctls of /dev/kmsgq.
+ *
+ * Every argument is a uapi structure whose first field is its size; it is
+ * copied in with copy_struct_from_user() semantics and every field checked
+ * here before the registry or the queue code sees it.  Results are copied
+ * out with the size the caller gave.
+ */
+#include <linux/fs.h>
+#include <linux/nsproxy.h>
+#include <linux/slab.h>
+#include <linux/time_namespace.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+/* Ioctl numbers without their size bits: structures may grow. */
+#define KMSGQ_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
+
+#define KMSGQ_XFER_FLAGS \
+	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE)
+
+/* A structure may grow, never shrink below what old binaries pass. */
+static_assert(sizeof(struct kmsgq_info) >= KMSGQ_INFO_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_open) >= KMSGQ_OPEN_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_unlink) >= KMSGQ_UNLINK_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_xfer) >= KMSGQ_XFER_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_attr) >= KMSGQ_ATTR_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_stats) >= KMSGQ_STATS_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_ring_info) >= KMSGQ_RING_INFO_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_ring_wait) >= KMSGQ_RING_WAIT_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_list) >= KMSGQ_LIST_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
+
+/*
+ * Must-be-zero input: the bytes of @karg (@ksize bytes) from offset @from
+ * on, i.e. the reserved fields and those the call only writes.
+ */
+static bool kmsgq_ioctl_nonzero(const void *karg, size_t ksize, size_t from)
+{
+	return memchr_inv(karg + from, 0, ksize - from);
+}
+
+/*
+ * The queue a queue ioctl acts on: the file must be bound (ENOTCONN).
+ */
+static struct kmsgq_queue *kmsgq_ioctl_queue(struct file *file)
+{
+	return kmsgq_file_queue(file) ?: ERR_PTR(-ENOTCONN);
+}
+
+/*
+ * Copy in an ioctl argument whose first field is its size, at least @ver0
+ * (the structure's first published size): a smaller structure than ours is
+ * zero-extended, a larger one must have a zero tail (copy_struct_from_user()).
+ * The size is fetched once: the copy's own size field is overwritten with
+ * the value checked, which is what kmsgq_ioctl_copy_out() goes by.
+ */
+static int kmsgq_ioctl_copy_in(void *karg, size_t ksize, size_t ver0,
+			       const void __user *uarg)
+{
+	u32 usize;
+	int err;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ver0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	err = copy_struct_from_user(karg, ksize, uarg, usize);
+	if (err)
+		return err;
+	*(u32 *)karg = usize;
+	return 0;
+}
+
+/*
+ * Copy out a result to a caller's structure of the size kmsgq_ioctl_copy_in()
+ * checked: what it knows of ours, and zeroes for what it has beyond.
+ */
+static int kmsgq_ioctl_copy_out(void __user *uarg, void *karg, size_t ksize)
+{
+	u32 usize = *(u32 *)karg;
+
+	if (copy_to_user(uarg, karg, min_t(size_t, usize, ksize)))
+		return -EFAULT;
+	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * An absolute CLOCK_MONOTONIC time as the caller's time namespace counts it,
+ * on the host's clock, which the kernel sleeps on.  This is what
+ * timens_ktime_to_host() does, whose helper modules cannot call.
+ */
+static ktime_t kmsgq_ioctl_timens_to_host(ktime_t t)
+{
+#ifdef CONFIG_TIME_NS
+	ktime_t off;
+
+	off = timespec64_to_ktime(current->nsproxy->time_ns->offsets.monotonic);
+	if (t < off)
+		return 0;
+	if (off < 0 && t > KTIME_MAX + off)
+		return KTIME_MAX;
+	return t - off;
+#else
+	return t;
+#endif
+}
+
+static int kmsgq_ioctl_deadline(struct kmsgq_deadline *dl, struct file *file,
+				u32 flags, s32 clockid,
+				const struct kmsgq_timespec *ts)
+{
+	struct timespec64 t;
+
+	dl->nonblock = (flags & KMSGQ_XFER_NONBLOCK) ||
+		       (file->f_flags & O_NONBLOCK);
+	dl->timed = flags & KMSGQ_XFER_TIMEOUT;
+	dl->restart = !(flags & KMSGQ_XFER_RELATIVE);
+	dl->clockid = CLOCK_MONOTONIC;
+	if (!dl->timed)
+		return (flags & KMSGQ_XFER_RELATIVE) ? -EINVAL : 0;
+
+	if (clockid != CLOCK_MONOTONIC && clockid != CLOCK_REALTIME)
+		return -EINVAL;
+	t.tv_sec = ts->tv_sec;
+	t.tv_nsec = ts->tv_nsec;
+	if (t.tv_sec < 0 || !timespec64_valid(&t))
+		return -EINVAL;
+
+	dl->clockid = clockid;
+	dl->expires = timespec64_to_ktime(t);
+	if (flags & KMSGQ_XFER_RELATIVE)
+		dl->expires = ktime_add_safe(kmsgq_clock_now(clockid),
+					     dl->expires);
+	else if (clockid == CLOCK_MONOTONIC)
+		dl->expires = kmsgq_ioctl_timens_to_host(dl->expires);
+	return 0;
+}
+
+static long kmsgq_ioctl_info(void __user *uarg)
+{
+	struct kmsgq_info info;
+	int err;
+
+	err = kmsgq_ioctl_copy_in(&info, sizeof(info), KMSGQ_INFO_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (kmsgq_ioctl_nonzero(&info, sizeof(info),
+				offsetof(struct kmsgq_info, abi_version)))
+		return -EINVAL;
+
+	info.abi_version = KMSGQ_ABI_VERSION;
+	info.features = KMSGQ_FEAT_PRIO | KMSGQ_FEAT_BATCH |
+			KMSGQ_FEAT_TIMEOUT | KMSGQ_FEAT_STATS | KMSGQ_FEAT_RING |
+			KMSGQ_FEAT_LIST;
+	info.max_queues = READ_ONCE(kmsgq_max_queues);
+	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
+	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
+			       KMSGQ_MSGSIZE_HARD_MAX);
+	info.name_max = KMSGQ_NAME_MAX;
+	info.prio_max = KMSGQ_PRIO_MAX;
+	info.batch_max = KMSGQ_BATCH_MAX;
+	return kmsgq_ioctl_copy_out(uarg, &info, sizeof(info));
+}
+
+static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q;
+	struct kmsgq_open op;
+	int err;
+
+	err = kmsgq_ioctl_copy_in(&op, sizeof(op), KMSGQ_OPEN_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING))
+		return -EINVAL;
+	if ((op.flags & (KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING)) &&
+	    !(op.flags & KMSGQ_OPEN_CREATE))
+		return -EINVAL;
+	if (op.reserved || (op.mode & ~0777))
+		return -EINVAL;
+	/* Open mode 3 asks for neither: it is granted nothing. */
+	if (!(file->f_mode & (FMODE_READ | FMODE_WRITE)))
+		return -EACCES;
+	err = kmsgq_file_bind_begin(file);
+	if (err)
+		return err;
+
+	q = kmsgq_registry_open(&op, file->f_mode & (FMODE_READ | FMODE_WRITE));
+	kmsgq_file_bind_end(file, q);
+	return PTR_ERR_OR_ZERO(q);
+}
+
+static long kmsgq_ioctl_unlink(void __user *uarg)
+{
+	struct kmsgq_unlink ul;
+	int err;
+
+	err = kmsgq_ioctl_copy_in(&ul, sizeof(ul), KMSGQ_UNLINK_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (ul.flags)
+		return -EINVAL;
+	return kmsgq_registry_unlink(ul.name);
+}
+
+static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_kmsg km[KMSGQ_CHUNK];
+	struct kmsgq_msg um[KMSGQ_CHUNK];
+	struct kmsgq_msg __user *umsgs;
+	struct kmsgq_deadline dl;
+	struct kmsgq_xfer x;
+	unsigned int total = 0, n, i;
+	int ret;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
+		return -EBADF;
+	ret = kmsgq_ioctl_copy_in(&x, sizeof(x), KMSGQ_XFER_SIZE_VER0,
+				  uarg);
+	if (ret)
+		return ret;
+	if ((x.flags & ~KMSGQ_XFER_FLAGS) || !x.nr || x.nr > KMSGQ_BATCH_MAX)
+		return -EINVAL;
+	ret = kmsgq_ioctl_deadline(&dl, file, x.flags, x.clockid, &x.timeout);
+	if (ret)
+		return ret;
+
+	umsgs = u64_to_user_ptr(x.msgs);
+	while (total < x.nr) {
+		n = min_t(unsigned int, x.nr - total, KMSGQ_CHUNK);
+		if (copy_from_user(um, umsgs + total, n * sizeof(um[0]))) {
+			ret = -EFAULT;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			km[i].buf = u64_to_user_ptr(um[i].buf);
+			km[i].len = um[i].len;
+			km[i].prio = um[i].prio;
+			km[i].umsg = umsgs + total + i;
+		}
+		ret = send ? kmsgq_queue_send(q, km, n, &dl) :
+			     kmsgq_queue_recv(q, km, n, &dl);
+		if (ret < 0)
+			break;
+		total += ret;
+		if (ret < n)
+			break;
+		/* Only the first message may wait. */
+		dl.nonblock = true;
+	}
+	return total ?: ret;
+}
+
+static long kmsgq_ioctl_getattr(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct user_namespace *ns = current_user_ns();
+	struct kmsgq_attr attr;
+	int err;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	err = kmsgq_ioctl_copy_in(&attr, sizeof(attr), KMSGQ_ATTR_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (kmsgq_ioctl_nonzero(&attr, sizeof(attr),
+				offsetof(struct kmsgq_attr, flags)))
+		return -EINVAL;
+
+	attr.flags = (file->f_flags & O_NONBLOCK) ? KMSGQ_ATTR_NONBLOCK : 0;
+	attr.qflags = q->is_ring ? KMSGQ_OPEN_RING : 0;
+	attr.max_msgs = q->max_msgs;
+	attr.max_msgsize = q->max_msgsize;
+	attr.cur_msgs = kmsgq_queue_count(q);
+	attr.mode = q->mode;
+	attr.uid = from_kuid_munged(ns, q->uid);
+	attr.gid = from_kgid_munged(ns, q->gid);
+	return kmsgq_ioctl_copy_out(uarg, &attr, sizeof(attr));
+}
+
+static long kmsgq_ioctl_setattr(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_attr attr;
+	int err;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	err = kmsgq_ioctl_copy_in(&attr, sizeof(attr), KMSGQ_ATTR_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if ((attr.flags & ~KMSGQ_ATTR_NONBLOCK) ||
+	    kmsgq_ioctl_nonzero(&attr, sizeof(attr),
+				offsetof(struct kmsgq_attr, qflags)))
+		return -EINVAL;
+
+	spin_lock(&file->f_lock);
+	if (attr.flags & KMSGQ_ATTR_NONBLOCK)
+		file->f_flags |= O_NONBLOCK;
+	else
+		file->f_flags &= ~O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+	return 0;
+}
+
+static long kmsgq_ioctl_stats(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_stats st;
+	int err;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	err = kmsgq_ioctl_copy_in(&st, sizeof(st), KMSGQ_STATS_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (kmsgq_ioctl_nonzero(&st, sizeof(st),
+				offsetof(struct kmsgq_stats, flags)))
+		return -EINVAL;
+
+	st.msgs_sent = atomic64_read(&q->msgs_sent);
+	st.msgs_recv = atomic64_read(&q->msgs_recv);
+	st.bytes_sent = atomic64_read(&q->bytes_sent);
+	st.bytes_recv = atomic64_read(&q->bytes_recv);
+	st.cur_msgs = kmsgq_queue_count(q);
+	st.send_waiters = atomic_read(&q->send_waiters);
+	st.recv_waiters = atomic_read(&q->recv_waiters);
+	st.mappings = atomic_read(&q->mappings);
+	return kmsgq_ioctl_copy_out(uarg, &st, sizeof(st));
+}
+
+static long kmsgq_ioctl_ring_info(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_ring_info ri;
+	struct kmsgq_ring *r;
+	int err;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (!q->is_ring)
+		return -EOPNOTSUPP;
+	err = kmsgq_ioctl_copy_in(&ri, sizeof(ri), KMSGQ_RING_INFO_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (kmsgq_ioctl_nonzero(&ri, sizeof(ri),
+				offsetof(struct kmsgq_ring_info, flags)))
+		return -EINVAL;
+
+	r = &q->ring;
+	ri.map_size = (u64)r->nr_pages << PAGE_SHIFT;
+	ri.nr_slots = r->nr_slots;
+	ri.slot_size = r->slot_size;
+	ri.prod_off = (void *)r->prod - r->vaddr;
+	ri.cons_off = (void *)r->cons - r->vaddr;
+	ri.wakeup_off = (void *)r->wakeup - r->vaddr;
+	ri.desc_off = r->desc_off;
+	ri.data_off = r->data_off;
+	return kmsgq_ioctl_copy_out(uarg, &ri, sizeof(ri));
+}
+
+/*
+ * Copy in a struct kmsgq_ring_wait for the ring queue the file is bound to.
+ * Waiting for a message, or waking producers, is a consumer's call and
+ * needs read access; waiting for room, or waking consumers, a producer's
+ * and needs write access.
+ */
+static struct kmsgq_queue *kmsgq_ioctl_ring_arg(struct file *file,
+						void __user *uarg,
+						struct kmsgq_ring_wait *w,
+						bool wake)
+{
+	u32 consumer = wake ? KMSGQ_RING_WRITABLE : KMSGQ_RING_READABLE;
+	u32 producer = wake ? KMSGQ_RING_READABLE : KMSGQ_RING_WRITABLE;
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	int err;
+
+	if (IS_ERR(q))
+		return q;
+	if (!q->is_ring)
+		return ERR_PTR(-EOPNOTSUPP);
+	err = kmsgq_ioctl_copy_in(w, sizeof(*w), KMSGQ_RING_WAIT_SIZE_VER0,
+				  uarg);
+	if (err)
+		return ERR_PTR(err);
+	if (!w->events || (w->events & ~KMSGQ_RING_EVENTS))
+		return ERR_PTR(-EINVAL);
+	if (((w->events & consumer) && !(file->f_mode & FMODE_READ)) ||
+	    ((w->events & producer) && !(file->f_mode & FMODE_WRITE)))
+		return ERR_PTR(-EBADF);
+	return q;
+}
+
+static long kmsgq_ioctl_ring_wait(struct file *file, void __user *uarg)
+{
+	struct kmsgq_deadline dl;
+	struct kmsgq_ring_wait w;
+	struct kmsgq_queue *q;
+	int err;
+
+	q = kmsgq_ioctl_ring_arg(file, uarg, &w, false);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (w.flags & ~(KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE))
+		return -EINVAL;
+	err = kmsgq_ioctl_deadline(&dl, file, w.flags, w.clockid, &w.timeout);
+	if (err)
+		return err;
+	/* An explicit wait ignores O_NONBLOCK. */
+	dl.nonblock = false;
+	return kmsgq_queue_ring_wait(q, w.events, &dl);
+}
+
+static long kmsgq_ioctl_ring_wake(struct file *file, void __user *uarg)
+{
+	struct kmsgq_ring_wait w;
+	struct kmsgq_queue *q;
+
+	q = kmsgq_ioctl_ring_arg(file, uarg, &w, true);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (w.flags || kmsgq_ioctl_nonzero(&w, sizeof(w),
+					   offsetof(struct kmsgq_ring_wait,
+						    clockid)))
+		return -EINVAL;
+	kmsgq_queue_ring_wake(q, w.events);
+	return 0;
+}
+
+/* Entries KMSGQ_IOC_LIST gathers under the registry lock at a time. */
+#define KMSGQ_LIST_CHUNK	16
+
+static long kmsgq_ioctl_list(void __user *uarg)
+{
+	struct kmsgq_queue_entry *ents;
+	struct kmsgq_list l;
+	unsigned int done = 0, n, i;
+	size_t len;
+	u64 cursor;
+	long err;
+
+	err = kmsgq_ioctl_copy_in(&l, sizeof(l), KMSGQ_LIST_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (l.flags || !l.nr || l.nr > KMSGQ_BATCH_MAX ||
+	    l.entry_size < KMSGQ_QUEUE_ENTRY_SIZE_VER0)
+		return -EINVAL;
+	if (l.entry_size > PAGE_SIZE)
+		return -E2BIG;
+	/* Entries newer than ours get a zero tail. */
+	len = min_t(size_t, l.entry_size, sizeof(*ents));
+
+	ents = kmalloc_array(KMSGQ_LIST_CHUNK, sizeof(*ents), GFP_KERNEL);
+	if (!ents)
+		return -ENOMEM;
+	cursor = l.cursor;
+	while (done < l.nr) {
+		n = kmsgq_registry_list(&cursor, ents,
+					min(l.nr - done, KMSGQ_LIST_CHUNK));
+		for (i = 0; i < n; i++, done++) {
+			void __user *dst = u64_to_user_ptr(l.entries +
+					(u64)done * l.entry_size);
+
+			if (copy_to_user(dst, &ents[i], len) ||
+			    (l.entry_size > len &&
+			     clear_user(dst + len, l.entry_size - len))) {
+				err = -EFAULT;
+				goto out;
+			}
+		}
+		if (n < KMSGQ_LIST_CHUNK)
+			break;
+	}
+	l.cursor = cursor;
+	l.nr = done;
+	err = kmsgq_ioctl_copy_out(uarg, &l, sizeof(l)) ?: done;
+out:
+	kfree(ents);
+	return err;
+}
+
+/**
+ * kmsgq_ioctl() - the ioctls of a /dev/kmsgq file
+ * @file: the file
+ * @cmd: KMSGQ_IOC_*, matched without its size bits
+ * @arg: user address of the command's structure
+ *
+ * Return: as documented for each command in uapi/linux/kmsgq.h.
+ */
+long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != KMSGQ_IOC_MAGIC)
+		return -ENOTTY;
+
+	switch (KMSGQ_IOC_BASE(cmd)) {
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_INFO):
+		return kmsgq_ioctl_info(uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_OPEN):
+		return kmsgq_ioctl_open(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_UNLINK):
+		return kmsgq_ioctl_unlink(uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_LIST):
+		return kmsgq_ioctl_list(uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_SEND):
+		return kmsgq_ioctl_xfer(file, uarg, true);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_RECV):
+		return kmsgq_ioctl_xfer(file, uarg, false);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_GETATTR):
+		return kmsgq_ioctl_getattr(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_SETATTR):
+		return kmsgq_ioctl_setattr(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_STATS):
+		return kmsgq_ioctl_stats(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_RING_INFO):
+		return kmsgq_ioctl_ring_info(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_RING_WAIT):
+		return kmsgq_ioctl_ring_wait(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_RING_WAKE):
+		return kmsgq_ioctl_ring_wake(file, uarg);
+	}
+	return -ENOTTY;
+}

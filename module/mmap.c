@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmsgq mmap: mapping a ring queue's pages into user space.
+ *
+ * The whole ring is mapped shared at offset 0; pages are inserted by the
+ * fault handler from the ring's page array.  The mapping's file reference
+ * keeps the queue alive after close().
+ *
+ * The kernel reaches the same pages through a vmap() alias.  On a CPU whose
+ * data cache can alias (virtually indexed), the two views would need
+ * flushing between them; kmsgq builds only for architectures without such
+ * caches.
+ */
+
+#if !(defined(CONFIG_X86) || defined(CONFIG_ARM64) || defined(CONFIG_RISCV) || \
+	defined(CONFIG_S390) || defined(CONFIG_PPC64))
+#error "kmsgq: the ring's kernel and user mappings may alias in this data cache"
+#endif
+#include <linux/fs.h>
+#include <linux/mm.h>
+
+#include "compat.h"
+#include "internal.h"
+
+static void kmsgq_mmap_open(struct vm_area_struct *vma)
+{
+	struct kmsgq_queue *q = vma->vm_private_data;
+
+	atomic_inc(&q->mappings);
+}
+
+static void kmsgq_mmap_close(struct vm_area_struct *vma)
+{
+	struct kmsgq_queue *q = vma->vm_private_data;
+
+	atomic_dec(&q->mappings);
+}
+
+static vm_fault_t kmsgq_mmap_fault(struct vm_fault *vmf)
+{
+	struct kmsgq_queue *q = vmf->vma->vm_private_data;
+	struct page *page;
+
+	if (vmf->pgoff >= q->ring.nr_pages)
+		return VM_FAULT_SIGBUS;
+	page = q->ring.pages[vmf->pgoff];
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct kmsgq_mmap_ops = {
+	.open = kmsgq_mmap_open,
+	.close = kmsgq_mmap_close,
+	.fault = kmsgq_mmap_fault,
+};
+
+/**
+ * kmsgq_mmap() - map the ring of the file's queue
+ * @file: a bound /dev/kmsgq file
+ * @vma: the whole ring, shared, at offset 0
+ *
+ * A file opened without FMODE_WRITE gets a mapping the VFS refuses to make
+ * (or mprotect) writable; no mapping is ever executable.
+ *
+ * Return: 0, -ENOTCONN (unbound), -ENODEV (not a ring queue), -EPERM
+ * (PROT_EXEC) or -EINVAL.
+ */
+int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct kmsgq_queue *q = kmsgq_file_queue(file);
+
+	if (!q)
+		return -ENOTCONN;
+	if (!q->is_ring)
+		return -ENODEV;
+	/* VM_MAYSHARE: the VFS clears VM_SHARED for read-only files. */
+	if (vma->vm_pgoff || vma_pages(vma) != q->ring.nr_pages ||
+	    !(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	/* Messages are data: never executable, nor made so by mprotect(). */
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+
+	vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
+	vma->vm_ops = &kmsgq_mmap_ops;
+	vma->vm_private_data = q;
+	kmsgq_mmap_open(vma);
+	return 0;
+}
