@@ -149,10 +149,12 @@ bench:
 	$(WITH_LOAD) --timeout 1800 bench
 	vm/bench-plot.sh
 
-# The soak (vm/suites/soak): soak_test for SOAK_SECONDS (300) on the stock
-# kernel, or with KERNEL=debug on the debug kernel; SEED=S repeats a run.
+# The soak (vm/suites/soak): soak_test for SOAK_SECONDS (300), then a
+# million fuzz_test calls (2 minutes on the stock kernel under TCG, so
+# allow half an hour for the debug kernel), on the stock kernel, or with
+# KERNEL=debug on the debug kernel; SEED=S repeats a run.
 SOAK_SECONDS ?= 300
-SOAK_ARGS = --timeout $$(($(SOAK_SECONDS) + 900)) \
+SOAK_ARGS = --timeout $$(($(SOAK_SECONDS) + 900 + 1800)) \
 	--append KMSGQ_SOAK_SECONDS=$(SOAK_SECONDS) \
 	$(if $(SEED),--append KMSGQ_SOAK_SEED=$(SEED))
 soak: deps
