@@ -100,16 +100,27 @@ static ssize_t kmsgq_file_write(struct file *file, const char __user *buf,
 	return ret < 0 ? ret : count;
 }
 
+/*
+ * A file waits, and reports readiness, only for the sides its access mode
+ * allows, as a pipe's ends do: EPOLLIN needs read access, EPOLLOUT write.
+ */
 static __poll_t kmsgq_file_poll(struct file *file, poll_table *wait)
 {
 	struct kmsgq_queue *q = kmsgq_file_queue(file);
+	__poll_t allowed = 0;
 
 	if (!q)
 		return EPOLLERR;
-	poll_wait(file, &q->recv_wq, wait);
-	poll_wait(file, &q->send_wq, wait);
-	return kmsgq_queue_poll_mask(q, poll_requested_events(wait),
-				     !poll_does_not_wait(wait));
+	if (file->f_mode & FMODE_READ) {
+		poll_wait(file, &q->recv_wq, wait);
+		allowed |= EPOLLIN | EPOLLRDNORM;
+	}
+	if (file->f_mode & FMODE_WRITE) {
+		poll_wait(file, &q->send_wq, wait);
+		allowed |= EPOLLOUT | EPOLLWRNORM;
+	}
+	return kmsgq_queue_poll_mask(q, poll_requested_events(wait) & allowed,
+				     !poll_does_not_wait(wait)) & allowed;
 }
 
 static int kmsgq_file_open(struct inode *inode, struct file *file)

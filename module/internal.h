@@ -150,7 +150,7 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
 struct file;
 struct seq_file;
 struct vm_area_struct;
-struct kmsgq_user;
+struct kmsgq_ns;
 
 /**
  * struct kmsgq_queue - a named message queue
@@ -167,9 +167,13 @@ struct kmsgq_user;
  * @mode: permission bits
  * @uid: owner
  * @gid: group
- * @ns: user namespace whose name table holds the queue (counted reference)
- * @user: account charged for the storage
- * @charge: bytes charged to @user
+ * @kns: the IPC namespace whose names hold the queue, NULL once unlinked;
+ *	protected by the registry mutex
+ * @charge_ns: user namespace of the creator, where its charge starts
+ *	(counted reference)
+ * @charge_uid: real uid of the creator: with the owners of @charge_ns and
+ *	its ancestors, the accounts charged for the storage
+ * @charge: bytes charged to each of those accounts
  * @msgs_sent: messages queued through the kernel
  * @msgs_recv: messages taken through the kernel
  * @bytes_sent: payload bytes queued through the kernel
@@ -180,7 +184,6 @@ struct kmsgq_user;
  * @node: link in the name table; protected by the registry mutex
  * @all: link in the list of named queues, in @id order; protected by the
  *	registry mutex
- * @linked: @node and @all are linked; protected by the registry mutex
  * @id: creation number, for KMSGQ_IOC_LIST and tracing
  * @name: NUL-terminated name
  */
@@ -197,8 +200,9 @@ struct kmsgq_queue {
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
-	struct user_namespace *ns;
-	struct kmsgq_user *user;
+	struct kmsgq_ns *kns;
+	struct user_namespace *charge_ns;
+	kuid_t charge_uid;
 	size_t charge;
 	atomic64_t msgs_sent;
 	atomic64_t msgs_recv;
@@ -209,7 +213,6 @@ struct kmsgq_queue {
 	atomic_t mappings;
 	struct hlist_node node;
 	struct list_head all;
-	bool linked;
 	u64 id;
 	char name[KMSGQ_NAME_MAX];
 };
@@ -257,6 +260,7 @@ extern unsigned int kmsgq_max_msgsize;
 extern unsigned int kmsgq_default_msgs;
 extern unsigned int kmsgq_default_msgsize;
 extern unsigned long kmsgq_user_bytes_max;
+extern unsigned int kmsgq_user_queues_max;
 
 #define KMSGQ_MSGSIZE_HARD_MAX	(4U * 1024 * 1024)
 #define KMSGQ_MSGS_HARD_MAX	65536U
@@ -268,6 +272,7 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 int kmsgq_registry_unlink(const char *name);
 void kmsgq_registry_put(struct kmsgq_queue *q);
 void kmsgq_registry_unlink_all(void);
+int kmsgq_registry_setowner(const struct kmsgq_setowner *so);
 void kmsgq_registry_show(struct seq_file *m);
 unsigned int kmsgq_registry_list(u64 *cursor, struct kmsgq_queue_entry *ents,
 				 unsigned int nr);

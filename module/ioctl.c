@@ -9,6 +9,7 @@
  */
 #include <linux/fs.h>
 #include <linux/nsproxy.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/time_namespace.h>
 #include <linux/uaccess.h>
@@ -32,6 +33,7 @@ static_assert(sizeof(struct kmsgq_ring_info) >= KMSGQ_RING_INFO_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_ring_wait) >= KMSGQ_RING_WAIT_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_list) >= KMSGQ_LIST_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_setowner) >= KMSGQ_SETOWNER_SIZE_VER0);
 
 /*
  * Must-be-zero input: the bytes of @karg (@ksize bytes) from offset @from
@@ -67,7 +69,7 @@ static int kmsgq_ioctl_copy_in(void *karg, size_t ksize, size_t ver0,
 		return -EFAULT;
 	if (usize < ver0)
 		return -EINVAL;
-	if (usize > PAGE_SIZE)
+	if (usize > SZ_4K)
 		return -E2BIG;
 	err = copy_struct_from_user(karg, ksize, uarg, usize);
 	if (err)
@@ -159,7 +161,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 	info.abi_version = KMSGQ_ABI_VERSION;
 	info.features = KMSGQ_FEAT_PRIO | KMSGQ_FEAT_BATCH |
 			KMSGQ_FEAT_TIMEOUT | KMSGQ_FEAT_STATS | KMSGQ_FEAT_RING |
-			KMSGQ_FEAT_LIST;
+			KMSGQ_FEAT_LIST | KMSGQ_FEAT_IPC_NS |
+			KMSGQ_FEAT_SETOWNER;
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
@@ -211,6 +214,26 @@ static long kmsgq_ioctl_unlink(void __user *uarg)
 	if (ul.flags)
 		return -EINVAL;
 	return kmsgq_registry_unlink(ul.name);
+}
+
+static long kmsgq_ioctl_setowner(void __user *uarg)
+{
+	struct kmsgq_setowner so;
+	int err;
+
+	err = kmsgq_ioctl_copy_in(&so, sizeof(so), KMSGQ_SETOWNER_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (!so.flags || (so.flags & ~(KMSGQ_SETOWNER_MODE |
+				       KMSGQ_SETOWNER_UID |
+				       KMSGQ_SETOWNER_GID)) ||
+	    so.reserved || (so.mode & ~0777) ||
+	    (!(so.flags & KMSGQ_SETOWNER_MODE) && so.mode) ||
+	    (!(so.flags & KMSGQ_SETOWNER_UID) && so.uid) ||
+	    (!(so.flags & KMSGQ_SETOWNER_GID) && so.gid))
+		return -EINVAL;
+	return kmsgq_registry_setowner(&so);
 }
 
 static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
@@ -463,7 +486,7 @@ static long kmsgq_ioctl_list(void __user *uarg)
 	if (l.flags || !l.nr || l.nr > KMSGQ_BATCH_MAX ||
 	    l.entry_size < KMSGQ_QUEUE_ENTRY_SIZE_VER0)
 		return -EINVAL;
-	if (l.entry_size > PAGE_SIZE)
+	if (l.entry_size > SZ_4K)
 		return -E2BIG;
 	/* Entries newer than ours get a zero tail. */
 	len = min_t(size_t, l.entry_size, sizeof(*ents));
@@ -521,6 +544,8 @@ long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kmsgq_ioctl_unlink(uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_LIST):
 		return kmsgq_ioctl_list(uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_SETOWNER):
+		return kmsgq_ioctl_setowner(uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_SEND):
 		return kmsgq_ioctl_xfer(file, uarg, true);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_RECV):

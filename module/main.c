@@ -15,9 +15,9 @@
 
 #include "internal.h"
 
-unsigned int kmsgq_max_queues = 256;
+unsigned int kmsgq_max_queues = 4096;
 module_param_named(max_queues, kmsgq_max_queues, uint, 0644);
-MODULE_PARM_DESC(max_queues, "Most queues that may exist at once");
+MODULE_PARM_DESC(max_queues, "Most queues that may exist at once, all users");
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_max_queues);
 
 unsigned int kmsgq_max_msgs = KMSGQ_MSGS_HARD_MAX;
@@ -41,6 +41,11 @@ unsigned long kmsgq_user_bytes_max = 64UL << 20;
 module_param_named(user_bytes_max, kmsgq_user_bytes_max, ulong, 0644);
 MODULE_PARM_DESC(user_bytes_max, "Bytes of queue storage one user may hold");
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_user_bytes_max);
+
+unsigned int kmsgq_user_queues_max = 256;
+module_param_named(user_queues_max, kmsgq_user_queues_max, uint, 0644);
+MODULE_PARM_DESC(user_queues_max, "Queues one user may hold");
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_user_queues_max);
 
 static struct dentry *kmsgq_debugfs;
 

@@ -80,6 +80,9 @@ void kmsgq_queue_free(struct kmsgq_queue *q)
 /**
  * kmsgq_queue_count() - messages queued now
  * @q: queue
+ *
+ * Return: the messages of a copy queue; the slots between a ring's
+ * positions, claimed or committed.
  */
 u32 kmsgq_queue_count(struct kmsgq_queue *q)
 {
@@ -202,8 +205,9 @@ static int kmsgq_queue_sleep(struct kmsgq_queue *q, u32 events,
  * takes the wait queue's lock once per sleep.
  */
 static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
-			    bool (*ready)(struct kmsgq_queue *q), atomic_t *waiters,
-		      u32 ring_bit, struct kmsgq_deadline *dl)
+			    bool (*ready)(struct kmsgq_queue *q),
+			    atomic_t *waiters, u32 ring_bit,
+			    struct kmsgq_deadline *dl)
 {
 	struct wait_queue_entry wait;
 	bool expired = false;
@@ -244,13 +248,19 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
  * mapper keeps the shared words inconsistent.  Retry, but never past a
  * signal or the deadline, however long that goes on; a call that may not
  * sleep gives up with EAGAIN after KMSGQ_RING_CLAIM_TRIES lost claims
- * (counted in *@lost), as for a busy ring.
+ * (counted in *@lost), as for a busy ring, and one that may sleeps a tick
+ * after every KMSGQ_RING_CLAIM_TRIES, so that nobody spins on a ring a
+ * mapper keeps inconsistent.
  */
 static int kmsgq_queue_ring_retry(struct kmsgq_deadline *dl,
 				  unsigned int *lost)
 {
-	if (dl->nonblock && ++*lost >= KMSGQ_RING_CLAIM_TRIES)
-		return -EAGAIN;
+	if (++*lost % KMSGQ_RING_CLAIM_TRIES == 0) {
+		if (dl->nonblock)
+			return -EAGAIN;
+		/* Someone keeps the ring inconsistent: do not spin on it. */
+		schedule_timeout_interruptible(1);
+	}
 	if (signal_pending(current))
 		return dl->nonblock ? -EAGAIN :
 		       dl->restart ? -ERESTARTSYS : -EINTR;
@@ -610,11 +620,12 @@ int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
  * kmsgq_queue_poll_mask() - readiness of a queue
  * @q: queue
  * @wanted: events the poller waits for
- * @queued: the poller has just queued itself on the wait queues (a poll
- *	table was passed): on a ring, the wakeup bits of @wanted are armed
- *	then, ready or not, so that in-place peers wake an edge-triggered
- *	epoll entry that stays queued; otherwise they are armed only when
- *	not ready.
+ * @queued: the poller has just queued itself on the wait queues of @wanted
+ *
+ * On a ring, the wakeup bits of @wanted are armed every time, ready or not,
+ * so that in-place peers wake an epoll entry that stays queued, whether it
+ * is edge-triggered or was changed by EPOLL_CTL_MOD (which polls without
+ * queueing); a bit armed for nothing costs a peer one spare RING_WAKE.
  *
  * Return: EPOLLIN/EPOLLRDNORM and EPOLLOUT/EPOLLWRNORM as they hold now.
  */
@@ -626,12 +637,19 @@ __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 	if (q->is_ring) {
 		u32 bits = 0;
 
-		if ((wanted & EPOLLIN) && (queued || !kmsgq_queue_readable(q)))
+		if (wanted & EPOLLIN)
 			bits |= KMSGQ_RING_WAKE_CONSUMER;
-		if ((wanted & EPOLLOUT) && (queued || !kmsgq_queue_writable(q)))
+		if (wanted & EPOLLOUT)
 			bits |= KMSGQ_RING_WAKE_PRODUCER;
 		if (bits)
 			kmsgq_ring_arm(&q->ring, bits);
+	} else if (queued) {
+		/*
+		 * The poller's place on the wait queue before it reads the
+		 * store: pairs with the barrier in wq_has_sleeper() of a
+		 * waker that changed the store first (kmsgq_queue_wake()).
+		 */
+		smp_mb();
 	}
 	if (kmsgq_queue_readable(q))
 		mask |= EPOLLIN | EPOLLRDNORM;

@@ -3,37 +3,78 @@
  * kmsgq registry: the names of queues, who may open and unlink them, and
  * what their storage is charged to.
  *
- * A queue's name lives in a table keyed by the name and the user namespace
- * of its creator; a process sees the queues of its own user namespace.
- * Storage is charged, before it is allocated, to the creating user's
- * account (at most kmsgq_user_bytes_max bytes) and counted against
- * kmsgq_max_queues; the final put of a queue returns both.
+ * Names are scoped by IPC namespace, as POSIX mqueue's: a process sees the
+ * queues named in its own IPC namespace.  A module cannot drop a reference
+ * to an IPC namespace on every supported kernel (put_ipc_ns() is exported
+ * from 6.12 on only), so the registry holds one the way user space would:
+ * through the namespace's nsfs file, /proc/thread-self/ns/ipc, opened when
+ * the first queue is named there and closed when the last name goes.  When
+ * that file is all that holds the namespace (no process in it, no other open
+ * or bind-mounted nsfs file), nothing can reach its queues any more: the
+ * reaper unlinks them, which frees them once their files are closed too.
  *
- * Locking: kmsgq_registry_lock (a mutex) protects the name table, the list
- * of named queues, the queue count and the per-user accounts.  Open,
- * unlink, the final put, LIST and debugfs take it; no send or receive does.
- * Storage is allocated and freed with it dropped.
+ * Storage is charged, before it is allocated, to the creator's real uid and
+ * to the owner of every user namespace between the creator's and the
+ * initial one, as ucounts charge RLIMIT_MSGQUEUE: a user inside user
+ * namespaces it owns is held to its own budget.  Each account may hold
+ * kmsgq_user_queues_max queues and kmsgq_user_bytes_max bytes; all queues
+ * together are bounded by kmsgq_max_queues.  The final put of a queue
+ * returns every charge.
+ *
+ * Locking: kmsgq_registry_lock (a mutex) protects the name table, the lists
+ * of named queues and of namespaces, the queue count and the per-user
+ * accounts.  Open, unlink, setowner, the final put, LIST, the reaper and
+ * debugfs take it; no send or receive does.  Storage is allocated and freed
+ * with it dropped.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/ctype.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
 #include <linux/jhash.h>
 #include <linux/log2.h>
 #include <linux/lockdep.h>
+#include <linux/magic.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/proc_ns.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
-
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 
 #include "internal.h"
 
+/* How often the reaper looks for IPC namespaces nothing else holds. */
+#define KMSGQ_REAP_INTERVAL	(2 * HZ)
+
+/**
+ * struct kmsgq_ns - an IPC namespace that has named queues
+ * @node: link in kmsgq_namespaces
+ * @ns: the namespace, as its nsfs file names it
+ * @user_ns: the user namespace owning it, where CAP_IPC_OWNER and
+ *	CAP_FOWNER are checked (counted reference)
+ * @pin: its nsfs file, which keeps it alive; NULL for the initial one
+ * @queues: queues named in it; the entry goes with the last
+ *
+ * Protected by kmsgq_registry_lock.
+ */
+struct kmsgq_ns {
+	struct list_head node;
+	struct ns_common *ns;
+	struct user_namespace *user_ns;
+	struct file *pin;
+	unsigned int queues;
+};
+
 /**
  * struct kmsgq_user - queue storage charged to one user
  * @node: link in kmsgq_users
- * @uid: the user (real uid of the creators)
+ * @uid: the user
  * @queues: queues charged here, created or being created
  * @bytes: storage bytes charged here, at most kmsgq_user_bytes_max
  *
@@ -50,8 +91,12 @@ static DEFINE_MUTEX(kmsgq_registry_lock);
 static DEFINE_HASHTABLE(kmsgq_names, 6);	/* by kmsgq_registry_lock */
 static DEFINE_HASHTABLE(kmsgq_users, 4);	/* by kmsgq_registry_lock */
 static LIST_HEAD(kmsgq_all);			/* by kmsgq_registry_lock */
+static LIST_HEAD(kmsgq_namespaces);		/* by kmsgq_registry_lock */
 static unsigned int kmsgq_nr_queues;		/* by kmsgq_registry_lock */
 static u64 kmsgq_last_id;			/* by kmsgq_registry_lock */
+
+static void kmsgq_registry_reap_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(kmsgq_registry_reaper, kmsgq_registry_reap_fn);
 
 /**
  * kmsgq_registry_check_name() - validate a queue name
@@ -82,39 +127,205 @@ int kmsgq_registry_check_name(const char *name, size_t size)
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_check_name);
 
-static u32 kmsgq_registry_hash(const char *name, struct user_namespace *ns)
+/* The caller's IPC namespace. */
+static struct ns_common *kmsgq_registry_current_ns(void)
+{
+	return &current->nsproxy->ipc_ns->ns;
+}
+
+static u32 kmsgq_registry_hash(const char *name, const struct ns_common *ns)
 {
 	return jhash(name, strlen(name), hash_ptr(ns, 32));
 }
 
 static struct kmsgq_queue *kmsgq_registry_lookup(const char *name,
-						 struct user_namespace *ns)
+						 const struct ns_common *ns)
 {
 	struct kmsgq_queue *q;
 
 	lockdep_assert_held(&kmsgq_registry_lock);
 	hash_for_each_possible(kmsgq_names, q, node,
 			       kmsgq_registry_hash(name, ns))
-		if (q->ns == ns && !strcmp(q->name, name))
+		if (q->kns->ns == ns && !strcmp(q->name, name))
 			return q;
 	return NULL;
 }
 
-static void kmsgq_registry_link(struct kmsgq_queue *q)
+static struct kmsgq_ns *kmsgq_registry_ns_find(const struct ns_common *ns)
+{
+	struct kmsgq_ns *kns;
+
+	lockdep_assert_held(&kmsgq_registry_lock);
+	list_for_each_entry(kns, &kmsgq_namespaces, node)
+		if (kns->ns == ns)
+			return kns;
+	return NULL;
+}
+
+/*
+ * Open the caller's IPC namespace's nsfs file, which holds the namespace
+ * for as long as it is open.  Return: the file, or an ERR_PTR: the
+ * caller's /proc may be missing or may not show its own namespace.
+ */
+static struct file *kmsgq_registry_ns_pin(struct ns_common *ns)
+{
+	struct file *f;
+
+	f = filp_open("/proc/thread-self/ns/ipc", O_RDONLY | O_NOFOLLOW, 0);
+	if (IS_ERR(f))
+		return f;
+	/* Whatever is mounted there, it must be this namespace's file. */
+	if (file_inode(f)->i_sb->s_magic != NSFS_MAGIC ||
+	    get_proc_ns(file_inode(f)) != ns) {
+		fput(f);
+		return ERR_PTR(-ENOENT);
+	}
+	return f;
+}
+
+/*
+ * The registry's entry for the caller's IPC namespace, made (and the
+ * namespace pinned) if it has none.  Return: the entry or an ERR_PTR.
+ */
+static struct kmsgq_ns *kmsgq_registry_ns_get(void)
+{
+	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
+	struct ns_common *ns = &ipc_ns->ns;
+	struct kmsgq_ns *kns;
+	struct file *pin = NULL;
+
+	lockdep_assert_held(&kmsgq_registry_lock);
+	kns = kmsgq_registry_ns_find(ns);
+	if (kns)
+		return kns;
+
+	if (ns->inum != PROC_IPC_INIT_INO) {
+		pin = kmsgq_registry_ns_pin(ns);
+		if (IS_ERR(pin))
+			return ERR_CAST(pin);
+	}
+	kns = kzalloc(sizeof(*kns), GFP_KERNEL_ACCOUNT);
+	if (!kns) {
+		if (pin)
+			fput(pin);
+		return ERR_PTR(-ENOMEM);
+	}
+	kns->ns = ns;
+	kns->pin = pin;
+	kns->user_ns = get_user_ns(ipc_ns->user_ns);
+	list_add_tail(&kns->node, &kmsgq_namespaces);
+	if (pin)
+		mod_delayed_work(system_wq, &kmsgq_registry_reaper,
+				 KMSGQ_REAP_INTERVAL);
+	return kns;
+}
+
+/* Forget an IPC namespace that has no named queue left, and let it go. */
+static void kmsgq_registry_ns_put(struct kmsgq_ns *kns)
+{
+	lockdep_assert_held(&kmsgq_registry_lock);
+	if (kns->queues)
+		return;
+	list_del(&kns->node);
+	put_user_ns(kns->user_ns);
+	if (kns->pin)
+		fput(kns->pin);
+	kfree(kns);
+}
+
+/*
+ * Whether nothing but the registry can reach @kns's namespace: its nsfs
+ * dentry is held by our file alone (no other open file, no bind mount) and
+ * the namespace by that dentry alone (no task's nsproxy).  Neither count can
+ * grow again then: only a holder of one could make another.
+ */
+static bool kmsgq_registry_ns_unreachable(struct kmsgq_ns *kns)
+{
+	lockdep_assert_held(&kmsgq_registry_lock);
+	return kns->pin && d_count(kns->pin->f_path.dentry) == 1 &&
+	       refcount_read(&kns->ns->count) == 1;
+}
+
+static void kmsgq_registry_link(struct kmsgq_queue *q, struct kmsgq_ns *kns)
 {
 	lockdep_assert_held(&kmsgq_registry_lock);
 	q->id = ++kmsgq_last_id;
-	hash_add(kmsgq_names, &q->node, kmsgq_registry_hash(q->name, q->ns));
+	q->kns = kns;
+	kns->queues++;
+	hash_add(kmsgq_names, &q->node, kmsgq_registry_hash(q->name, kns->ns));
 	list_add_tail(&q->all, &kmsgq_all);
-	q->linked = true;
 }
 
+/* Remove @q's name; the caller then drops the name's reference. */
 static void kmsgq_registry_unlink_name(struct kmsgq_queue *q)
 {
 	lockdep_assert_held(&kmsgq_registry_lock);
 	hash_del(&q->node);
 	list_del(&q->all);
-	q->linked = false;
+	q->kns->queues--;
+	kmsgq_registry_ns_put(q->kns);
+	q->kns = NULL;
+}
+
+/*
+ * Unlink every queue of the namespaces nothing else can reach.  Their
+ * name references are moved to @dead, for the caller to drop once it has
+ * released the lock.  Return: whether namespaces with queues remain pinned.
+ */
+static bool kmsgq_registry_reap(struct list_head *dead)
+{
+	struct kmsgq_queue *q, *tmp;
+	bool pinned = false;
+
+	lockdep_assert_held(&kmsgq_registry_lock);
+	list_for_each_entry_safe(q, tmp, &kmsgq_all, all) {
+		if (!kmsgq_registry_ns_unreachable(q->kns))
+			continue;
+		kmsgq_registry_unlink_name(q);
+		/* The name's reference is now the caller's: reuse the link. */
+		list_add_tail(&q->all, dead);
+	}
+	list_for_each_entry(q, &kmsgq_all, all)
+		pinned |= !!q->kns->pin;
+	return pinned;
+}
+
+static void kmsgq_registry_put_all(struct list_head *dead)
+{
+	struct kmsgq_queue *q, *tmp;
+
+	list_for_each_entry_safe(q, tmp, dead, all) {
+		list_del_init(&q->all);
+		kmsgq_registry_put(q);
+	}
+}
+
+static void kmsgq_registry_reap_fn(struct work_struct *work)
+{
+	LIST_HEAD(dead);
+	bool pinned;
+
+	mutex_lock(&kmsgq_registry_lock);
+	pinned = kmsgq_registry_reap(&dead);
+	mutex_unlock(&kmsgq_registry_lock);
+	kmsgq_registry_put_all(&dead);
+	if (pinned)
+		schedule_delayed_work(&kmsgq_registry_reaper,
+				      KMSGQ_REAP_INTERVAL);
+}
+
+/*
+ * Reap now, before an operation whose outcome depends on what dead
+ * namespaces hold: a create (their charges), LIST.
+ */
+static void kmsgq_registry_reap_now(void)
+{
+	LIST_HEAD(dead);
+
+	mutex_lock(&kmsgq_registry_lock);
+	kmsgq_registry_reap(&dead);
+	mutex_unlock(&kmsgq_registry_lock);
+	kmsgq_registry_put_all(&dead);
 }
 
 static struct kmsgq_user *kmsgq_registry_user_get(kuid_t uid)
@@ -145,38 +356,119 @@ static void kmsgq_registry_user_put(struct kmsgq_user *u)
 }
 
 /*
- * Take @charge bytes and one queue from the caller's account and the global
- * count, before the storage exists.  Return: the account, or an ERR_PTR.
+ * The next account up the owner chain from (@ns, @uid): the owner of @ns,
+ * in its parent; false at the initial user namespace.
  */
-static struct kmsgq_user *kmsgq_registry_charge(size_t charge)
+static bool kmsgq_registry_chain_next(struct user_namespace **ns, kuid_t *uid)
+{
+	if (*ns == &init_user_ns)
+		return false;
+	*uid = (*ns)->owner;
+	*ns = (*ns)->parent;
+	return true;
+}
+
+/* Take one queue and @charge bytes from the account of @uid, or -errno. */
+static int kmsgq_registry_charge_one(kuid_t uid, size_t charge)
 {
 	struct kmsgq_user *u;
 
-	lockdep_assert_held(&kmsgq_registry_lock);
-	if (kmsgq_nr_queues >= kmsgq_max_queues)
-		return ERR_PTR(-ENOSPC);
-	u = kmsgq_registry_user_get(current_uid());
+	u = kmsgq_registry_user_get(uid);
 	if (!u)
-		return ERR_PTR(-ENOMEM);
-	if (charge > kmsgq_user_bytes_max ||
-	    u->bytes > kmsgq_user_bytes_max - charge) {
+		return -ENOMEM;
+	if (u->queues >= READ_ONCE(kmsgq_user_queues_max)) {
 		kmsgq_registry_user_put(u);
-		return ERR_PTR(-EMFILE);
+		return -ENOSPC;
+	}
+	size_t max = READ_ONCE(kmsgq_user_bytes_max);
+
+	if (charge > max || u->bytes > max - charge) {
+		kmsgq_registry_user_put(u);
+		return -EMFILE;
 	}
 	u->queues++;
 	u->bytes += charge;
+	return 0;
+}
+
+static void kmsgq_registry_uncharge_one(kuid_t uid, size_t charge)
+{
+	struct kmsgq_user *u = kmsgq_registry_user_get(uid);
+
+	if (WARN_ON_ONCE(!u || !u->queues || u->bytes < charge))
+		return;
+	u->bytes -= charge;
+	u->queues--;
+	kmsgq_registry_user_put(u);
+}
+
+/*
+ * Give back @charge bytes and one queue to the accounts from (@ns, @uid) up
+ * the owner chain, stopping before (@stop_ns, @stop_uid) if given.  An
+ * owner met twice in a row (a user in a namespace it owns) was charged once.
+ */
+static void kmsgq_registry_uncharge_chain(struct user_namespace *ns,
+					  kuid_t uid, size_t charge,
+					  struct user_namespace *stop_ns,
+					  kuid_t stop_uid)
+{
+	kuid_t last = INVALID_UID;
+
+	do {
+		if (ns == stop_ns && uid_eq(uid, stop_uid))
+			return;
+		if (!uid_eq(uid, last))
+			kmsgq_registry_uncharge_one(uid, charge);
+		last = uid;
+	} while (kmsgq_registry_chain_next(&ns, &uid));
+}
+
+/*
+ * Charge one queue of @charge bytes to the caller's real uid and up its
+ * user namespaces' owner chain, and to the global count, before the
+ * storage exists.  Return: 0, -ENOSPC (a queue count), -EMFILE (a byte
+ * budget) or -ENOMEM.
+ */
+static int kmsgq_registry_charge(struct user_namespace *ns, kuid_t uid,
+				 size_t charge)
+{
+	struct user_namespace *at = ns;
+	kuid_t last = INVALID_UID;
+	kuid_t cur = uid;
+	int err;
+
+	lockdep_assert_held(&kmsgq_registry_lock);
+	if (kmsgq_nr_queues >= READ_ONCE(kmsgq_max_queues))
+		return -ENOSPC;
+	do {
+		if (!uid_eq(cur, last)) {
+			err = kmsgq_registry_charge_one(cur, charge);
+			if (err) {
+				kmsgq_registry_uncharge_chain(ns, uid, charge,
+							      at, cur);
+				return err;
+			}
+		}
+		last = cur;
+	} while (kmsgq_registry_chain_next(&at, &cur));
 	kmsgq_nr_queues++;
-	return u;
+	return 0;
 }
 
 /* Give back what kmsgq_registry_charge() took. */
-static void kmsgq_registry_uncharge(struct kmsgq_user *u, size_t charge)
+static void kmsgq_registry_uncharge(struct user_namespace *ns, kuid_t uid,
+				    size_t charge)
 {
 	lockdep_assert_held(&kmsgq_registry_lock);
-	u->bytes -= charge;
-	u->queues--;
+	kmsgq_registry_uncharge_chain(ns, uid, charge, NULL, INVALID_UID);
 	kmsgq_nr_queues--;
-	kmsgq_registry_user_put(u);
+}
+
+/* Whether the caller may act as @q's owner: it is, or has the capability. */
+static bool kmsgq_registry_owner_or(struct kmsgq_queue *q, int cap)
+{
+	return uid_eq(current_fsuid(), q->uid) ||
+	       ns_capable(q->kns->user_ns, cap);
 }
 
 static int kmsgq_registry_permission(struct kmsgq_queue *q, fmode_t fmode)
@@ -184,6 +476,7 @@ static int kmsgq_registry_permission(struct kmsgq_queue *q, fmode_t fmode)
 	umode_t mode = q->mode;
 	umode_t want = 0;
 
+	lockdep_assert_held(&kmsgq_registry_lock);
 	if (fmode & FMODE_READ)
 		want |= 4;
 	if (fmode & FMODE_WRITE)
@@ -195,28 +488,30 @@ static int kmsgq_registry_permission(struct kmsgq_queue *q, fmode_t fmode)
 		mode >>= 3;
 	if ((mode & want) == want)
 		return 0;
-	if (ns_capable(q->ns, CAP_IPC_OWNER))
+	if (ns_capable(q->kns->user_ns, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
 
-/* Final put: called with kmsgq_registry_lock held, releases it. */
+/*
+ * Final put: called with kmsgq_registry_lock held (kref_put_mutex()),
+ * releases it before freeing the storage.
+ */
 static void kmsgq_registry_release(struct kref *ref)
-	__releases(&kmsgq_registry_lock)
 {
 	struct kmsgq_queue *q = container_of(ref, struct kmsgq_queue, ref);
 
-	kmsgq_registry_uncharge(q->user, q->charge);
+	kmsgq_registry_uncharge(q->charge_ns, q->charge_uid, q->charge);
 	mutex_unlock(&kmsgq_registry_lock);
 
-	put_user_ns(q->ns);
+	put_user_ns(q->charge_ns);
 	kmsgq_queue_free(q);
 }
 
 /**
  * kmsgq_registry_put() - drop a reference to a queue
- * @q: queue; freed with its storage, and its charge returned, when this was
- *	the last reference
+ * @q: queue; freed with its storage, and its charges returned, when this
+ *	was the last reference
  *
  * Context: process context; takes kmsgq_registry_lock for the last put.
  */
@@ -234,23 +529,27 @@ static bool kmsgq_registry_attr_ok(u32 msgs, u32 msgsize)
 }
 
 /*
- * Create the queue @op names in @ns: check the attributes, charge the
- * caller, allocate with the registry lock dropped, and link the name unless
- * a racing creator linked it first.  Called and returns with the lock held.
- * Return: the new queue, the racing creator's queue with -EEXIST, or an
- * ERR_PTR; *@raced is set when the name was found after the allocation.
+ * Create the queue @op names in the caller's IPC namespace: check the
+ * attributes, charge the caller, allocate with the registry lock dropped,
+ * and link the name unless a racing creator linked it first.  Called and
+ * returns with the lock held.  Return: the new queue, or an ERR_PTR;
+ * *@raced is set, and the racing creator's queue returned, when the name
+ * was found after the allocation.  A queue allocated but not linked is
+ * left in *@spare, for the caller to free once it has dropped the lock.
  */
 static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
-						 struct user_namespace *ns,
-						 bool *raced)
-	__must_hold(&kmsgq_registry_lock)
+						 bool *raced,
+						 struct kmsgq_queue **spare)
 {
 	u32 msgs = op->max_msgs ?: kmsgq_default_msgs;
 	u32 msgsize = op->max_msgsize ?: kmsgq_default_msgsize;
+	struct user_namespace *user_ns = current_user_ns();
 	bool ring = op->flags & KMSGQ_OPEN_RING;
 	struct kmsgq_queue *q, *other;
-	struct kmsgq_user *u;
+	kuid_t uid = current_uid();
+	struct kmsgq_ns *kns;
 	size_t charge;
+	int err;
 
 	lockdep_assert_held(&kmsgq_registry_lock);
 	if (!kmsgq_registry_attr_ok(msgs, msgsize))
@@ -269,9 +568,9 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 		charge = kmsgq_store_bytes(msgs, msgsize);
 	}
 
-	u = kmsgq_registry_charge(charge);
-	if (IS_ERR(u))
-		return ERR_CAST(u);
+	err = kmsgq_registry_charge(user_ns, uid, charge);
+	if (err)
+		return ERR_PTR(err);
 
 	/* Up to 64 MiB of pages and a vmap: not under the registry lock. */
 	mutex_unlock(&kmsgq_registry_lock);
@@ -280,26 +579,32 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 	if (IS_ERR(q))
 		goto out_uncharge;
 
-	other = kmsgq_registry_lookup(op->name, ns);
+	other = kmsgq_registry_lookup(op->name, kmsgq_registry_current_ns());
 	if (other) {
 		*raced = true;
-		kmsgq_queue_free(q);
+		*spare = q;
 		q = other;
+		goto out_uncharge;
+	}
+	kns = kmsgq_registry_ns_get();
+	if (IS_ERR(kns)) {
+		*spare = q;
+		q = ERR_CAST(kns);
 		goto out_uncharge;
 	}
 
 	q->mode = op->mode & ~current_umask() & 0777;
 	q->uid = current_fsuid();
 	q->gid = current_fsgid();
-	q->ns = get_user_ns(ns);
-	q->user = u;
+	q->charge_ns = get_user_ns(user_ns);
+	q->charge_uid = uid;
 	q->charge = charge;
 	strscpy(q->name, op->name, sizeof(q->name));
-	kmsgq_registry_link(q);
+	kmsgq_registry_link(q, kns);
 	return q;
 
 out_uncharge:
-	kmsgq_registry_uncharge(u, charge);
+	kmsgq_registry_uncharge(user_ns, uid, charge);
 	return q;
 }
 
@@ -308,26 +613,31 @@ out_uncharge:
  * @op: the request, flags and reserved fields already checked
  * @fmode: access the file was opened for
  *
+ * The name is looked up in the caller's IPC namespace.
+ *
  * Return: the queue with a reference for the file, or an ERR_PTR.
  */
 struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 					fmode_t fmode)
 {
-	struct user_namespace *ns = current_user_ns();
 	bool create = op->flags & KMSGQ_OPEN_CREATE;
 	bool excl = op->flags & KMSGQ_OPEN_EXCL;
+	struct kmsgq_queue *q, *spare = NULL;
 	bool raced = false;
-	struct kmsgq_queue *q;
-	int err = 0;
+	int err;
 
 	err = kmsgq_registry_check_name(op->name, sizeof(op->name));
 	if (err)
 		return ERR_PTR(err);
 
+	/* The charges of dead namespaces' queues come back first. */
+	if (create)
+		kmsgq_registry_reap_now();
+
 	mutex_lock(&kmsgq_registry_lock);
-	q = kmsgq_registry_lookup(op->name, ns);
+	q = kmsgq_registry_lookup(op->name, kmsgq_registry_current_ns());
 	if (!q && create) {
-		q = kmsgq_registry_create(op, ns, &raced);
+		q = kmsgq_registry_create(op, &raced, &spare);
 		if (IS_ERR(q))
 			err = PTR_ERR(q);
 	} else if (!q) {
@@ -341,12 +651,14 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	if (!err)
 		kref_get(&q->ref);
 	mutex_unlock(&kmsgq_registry_lock);
+	if (spare)
+		kmsgq_queue_free(spare);
 	return err ? ERR_PTR(err) : q;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_open);
 
 /**
- * kmsgq_registry_unlink() - remove a name from the caller's user namespace
+ * kmsgq_registry_unlink() - remove a name from the caller's IPC namespace
  * @name: NUL-terminated name, KMSGQ_NAME_MAX bytes of buffer
  *
  * Return: 0, -ENOENT, -EPERM, or a name error.
@@ -361,15 +673,13 @@ int kmsgq_registry_unlink(const char *name)
 		return err;
 
 	mutex_lock(&kmsgq_registry_lock);
-	q = kmsgq_registry_lookup(name, current_user_ns());
-	if (!q) {
+	q = kmsgq_registry_lookup(name, kmsgq_registry_current_ns());
+	if (!q)
 		err = -ENOENT;
-	} else if (!uid_eq(current_fsuid(), q->uid) &&
-		   !ns_capable(q->ns, CAP_IPC_OWNER)) {
+	else if (!kmsgq_registry_owner_or(q, CAP_IPC_OWNER))
 		err = -EPERM;
-	} else {
+	else
 		kmsgq_registry_unlink_name(q);
-	}
 	mutex_unlock(&kmsgq_registry_lock);
 
 	if (!err)
@@ -379,14 +689,60 @@ int kmsgq_registry_unlink(const char *name)
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_unlink);
 
 /**
+ * kmsgq_registry_setowner() - change a queue's mode, owner or group
+ * @so: the request (KMSGQ_IOC_SETOWNER), flags and reserved fields checked
+ *
+ * The queue's owner, or a holder of CAP_FOWNER or CAP_IPC_OWNER in the user
+ * namespace owning its IPC namespace, may.  New opens see the change.
+ *
+ * Return: 0, -ENOENT, -EPERM, -EINVAL (an id the caller's user namespace
+ * does not map), or a name error.
+ */
+int kmsgq_registry_setowner(const struct kmsgq_setowner *so)
+{
+	struct user_namespace *ns = current_user_ns();
+	kuid_t uid = make_kuid(ns, so->uid);
+	kgid_t gid = make_kgid(ns, so->gid);
+	struct kmsgq_queue *q;
+	int err;
+
+	err = kmsgq_registry_check_name(so->name, sizeof(so->name));
+	if (err)
+		return err;
+	if (((so->flags & KMSGQ_SETOWNER_UID) && !uid_valid(uid)) ||
+	    ((so->flags & KMSGQ_SETOWNER_GID) && !gid_valid(gid)))
+		return -EINVAL;
+
+	mutex_lock(&kmsgq_registry_lock);
+	q = kmsgq_registry_lookup(so->name, kmsgq_registry_current_ns());
+	if (!q) {
+		err = -ENOENT;
+	} else if (!kmsgq_registry_owner_or(q, CAP_FOWNER) &&
+		   !ns_capable(q->kns->user_ns, CAP_IPC_OWNER)) {
+		err = -EPERM;
+	} else {
+		if (so->flags & KMSGQ_SETOWNER_MODE)
+			q->mode = so->mode & 0777;
+		if (so->flags & KMSGQ_SETOWNER_UID)
+			q->uid = uid;
+		if (so->flags & KMSGQ_SETOWNER_GID)
+			q->gid = gid;
+	}
+	mutex_unlock(&kmsgq_registry_lock);
+	return err;
+}
+
+/**
  * kmsgq_registry_unlink_all() - drop every name, at module exit
  *
- * No file can be open then, so every queue is freed.
+ * No file can be open then, so every queue is freed, and every namespace
+ * let go.
  */
 void kmsgq_registry_unlink_all(void)
 {
 	struct kmsgq_queue *q;
 
+	cancel_delayed_work_sync(&kmsgq_registry_reaper);
 	mutex_lock(&kmsgq_registry_lock);
 	while ((q = list_first_entry_or_null(&kmsgq_all, struct kmsgq_queue,
 					     all))) {
@@ -428,28 +784,32 @@ static void kmsgq_registry_describe(struct kmsgq_queue *q,
 /**
  * kmsgq_registry_show() - one line per named queue, for debugfs
  * @m: seq_file to print to
+ *
+ * Every IPC namespace's queues; the last column is the namespace's inode
+ * number, as /proc/PID/ns/ipc shows it.
  */
 void kmsgq_registry_show(struct seq_file *m)
 {
 	struct kmsgq_queue_entry e;
 	struct kmsgq_queue *q;
 
-	seq_puts(m, "name depth max_msgs max_msgsize sent recv bytes_sent bytes_recv send_waiters recv_waiters mode uid gid type\n");
+	seq_puts(m, "name depth max_msgs max_msgsize sent recv bytes_sent bytes_recv send_waiters recv_waiters mode uid gid type ipcns\n");
 	mutex_lock(&kmsgq_registry_lock);
 	list_for_each_entry(q, &kmsgq_all, all) {
 		kmsgq_registry_describe(q, &init_user_ns, &e);
-		seq_printf(m, "%s %u %u %u %llu %llu %llu %llu %u %u %04o %u %u %s\n",
+		seq_printf(m, "%s %u %u %u %llu %llu %llu %llu %u %u %04o %u %u %s %u\n",
 			   e.name, e.cur_msgs, e.max_msgs, e.max_msgsize,
 			   e.msgs_sent, e.msgs_recv, e.bytes_sent,
 			   e.bytes_recv, e.send_waiters, e.recv_waiters,
 			   e.mode, e.uid, e.gid,
-			   e.qflags & KMSGQ_OPEN_RING ? "ring" : "copy");
+			   e.qflags & KMSGQ_OPEN_RING ? "ring" : "copy",
+			   q->kns->ns->inum);
 	}
 	mutex_unlock(&kmsgq_registry_lock);
 }
 
 /**
- * kmsgq_registry_list() - describe named queues of the caller's user namespace
+ * kmsgq_registry_list() - describe named queues of the caller's IPC namespace
  * @cursor: in: report queues with a greater id; out: id of the last reported
  * @ents: room for @nr entries, filled in
  * @nr: entries wanted
@@ -459,15 +819,16 @@ void kmsgq_registry_show(struct seq_file *m)
 unsigned int kmsgq_registry_list(u64 *cursor, struct kmsgq_queue_entry *ents,
 				 unsigned int nr)
 {
-	struct user_namespace *ns = current_user_ns();
+	struct ns_common *ns = kmsgq_registry_current_ns();
 	struct kmsgq_queue *q;
 	unsigned int n = 0;
 
+	kmsgq_registry_reap_now();
 	mutex_lock(&kmsgq_registry_lock);
 	list_for_each_entry(q, &kmsgq_all, all) {
-		if (q->id <= *cursor || q->ns != ns)
+		if (q->id <= *cursor || q->kns->ns != ns)
 			continue;
-		kmsgq_registry_describe(q, ns, &ents[n]);
+		kmsgq_registry_describe(q, current_user_ns(), &ents[n]);
 		*cursor = q->id;
 		if (++n == nr)
 			break;

@@ -40,6 +40,8 @@
  * @max_msgsize: largest message the queue takes
  *
  * Slots are whole cache lines, so two producers never share one.
+ *
+ * Return: @max_msgsize rounded up to whole cache lines.
  */
 u32 kmsgq_ring_slot_size(u32 max_msgsize)
 {
@@ -149,6 +151,8 @@ static u32 kmsgq_ring_seq(const struct kmsgq_ring *r, u32 pos)
 /**
  * kmsgq_ring_readable() - does the next consumer position hold a message?
  * @r: ring
+ *
+ * Return: true if the slot at the consumer position is committed.
  */
 bool kmsgq_ring_readable(const struct kmsgq_ring *r)
 {
@@ -161,6 +165,8 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_readable);
 /**
  * kmsgq_ring_writable() - is the next producer position free?
  * @r: ring
+ *
+ * Return: true if the slot at the producer position is free.
  */
 bool kmsgq_ring_writable(const struct kmsgq_ring *r)
 {
@@ -337,10 +343,10 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_release);
  * word: when it publishes or releases, it wakes from its own wait queues
  * (waitqueue_active() after a full barrier, pairing with the one in
  * set_current_state()), so a mapper that clears the word can only delay
- * in-place peers, never the kernel's sleepers.  A poll table that queues a
- * poller arms its bits whether or not the ring is ready then, so an
- * edge-triggered epoll entry is woken by in-place peers for the next
- * event too.  kmsgq_ring_disarm() clears
+ * in-place peers, never the kernel's sleepers.  Every poll arms the bits it
+ * asks for whether or not the ring is ready then, so an epoll entry that
+ * stays queued (edge-triggered, or changed by EPOLL_CTL_MOD) is woken by
+ * in-place peers for the next event too.  kmsgq_ring_disarm() clears
  * a bit, under the wait queue's lock, only when nothing waits there any
  * more: a sleeper queues itself before it arms, so a clear never removes
  * the bit of a sleeper that is still waiting, and an epoll entry, which

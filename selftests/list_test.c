@@ -269,7 +269,7 @@ TEST_F(list, lists_queues_the_caller_may_not_open)
 	EXPECT_EQ(0, kmsgq_unlink(name));
 }
 
-TEST_F(list, another_user_namespace_sees_only_its_own_queues)
+TEST_F(list, another_ipc_namespace_sees_only_its_own_queues)
 {
 	pid_t pid;
 	int status;
@@ -281,7 +281,8 @@ TEST_F(list, another_user_namespace_sees_only_its_own_queues)
 		uint64_t cursor = 0;
 		int n, fd;
 
-		if (unshare(CLONE_NEWUSER))
+		/* Names are scoped by IPC namespace, as mqueue's. */
+		if (unshare(CLONE_NEWUSER | CLONE_NEWIPC))
 			_exit(errno == EINVAL || errno == EPERM ? 4 : 10);
 		n = list_all(-1, e, 512, 16);
 		if (n != 0)

@@ -1408,7 +1408,8 @@ static void child_in_new_userns(const char *name, struct report *r)
 	gid_t gid = getegid();
 	int fd;
 
-	if (unshare(CLONE_NEWUSER)) {
+	/* Names are scoped by IPC namespace, as mqueue's: a new one of each. */
+	if (unshare(CLONE_NEWUSER | CLONE_NEWIPC)) {
 		r->setup_err = -errno;
 		return;
 	}
@@ -1438,7 +1439,7 @@ static void child_in_new_userns(const char *name, struct report *r)
 	close(fd);
 }
 
-TEST_F(queue, new_user_namespace_sees_its_own_queues_only)
+TEST_F(queue, new_user_and_ipc_namespace_sees_its_own_queues_only)
 {
 	struct kmsgq_attr attr;
 	char buf[16];

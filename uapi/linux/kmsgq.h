@@ -50,6 +50,8 @@
 #define KMSGQ_FEAT_STATS	0x8ULL	/* KMSGQ_IOC_STATS */
 #define KMSGQ_FEAT_RING		0x10ULL	/* KMSGQ_OPEN_RING and mmap */
 #define KMSGQ_FEAT_LIST		0x20ULL	/* KMSGQ_IOC_LIST */
+#define KMSGQ_FEAT_IPC_NS	0x40ULL	/* names scoped by IPC namespace, per-user limits */
+#define KMSGQ_FEAT_SETOWNER	0x80ULL	/* KMSGQ_IOC_SETOWNER */
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -107,11 +109,19 @@ struct kmsgq_info {
  *	A ring queue rounds it up to whole cache lines (its slot size).
  *	Limits apply after rounding (EINVAL).
  * @reserved: must be zero
- * @name: in: NUL-terminated queue name
+ * @name: in: NUL-terminated queue name, in the caller's IPC namespace
  *
- * Access is the file's open mode: O_RDONLY needs read permission on the
- * queue, O_WRONLY write, O_RDWR both (EACCES).  A file binds once (EBUSY).
- * Attributes are ignored when an existing queue is opened.
+ * Names are scoped by IPC namespace, as POSIX mqueue's are.  Access is the
+ * file's open mode: O_RDONLY needs read permission on the queue, O_WRONLY
+ * write, O_RDWR both; a file opened with neither (access mode 3) gets
+ * neither (EACCES).  A file binds once (EBUSY).  Attributes are ignored
+ * when an existing queue is opened.  A new queue is charged to the
+ * caller's real uid and to the owner of each user namespace up to the
+ * initial one: a user's queues (module parameter user_queues_max, ENOSPC)
+ * and bytes (user_bytes_max, EMFILE) are bounded there, all queues by
+ * max_queues (ENOSPC).  Creating a queue in an IPC namespace other than
+ * the initial one needs the caller's /proc (the module holds the namespace
+ * through /proc/thread-self/ns/ipc while queues are named in it).
  */
 struct kmsgq_open {
 	__u32 size;
@@ -432,7 +442,7 @@ struct kmsgq_queue_entry {
  *	0 at the end of the list
  *
  * Works on any /dev/kmsgq file, bound or not, and lists every queue that
- * has a name in the caller's user namespace, whatever its permissions (as
+ * has a name in the caller's IPC namespace, whatever its permissions (as
  * ipcs(1) does): attributes and counters, never contents.  Queues created
  * or unlinked between calls may or may not appear.  Returns @nr.
  */
@@ -447,6 +457,45 @@ struct kmsgq_list {
 
 /* sizeof(struct kmsgq_list) as first published: the least @size accepted. */
 #define KMSGQ_LIST_SIZE_VER0	32
+
+/* kmsgq_setowner.flags: which fields to change */
+#define KMSGQ_SETOWNER_MODE	0x1U	/* @mode */
+#define KMSGQ_SETOWNER_UID	0x2U	/* @uid */
+#define KMSGQ_SETOWNER_GID	0x4U	/* @gid */
+
+/**
+ * struct kmsgq_setowner - change a queue's mode, owner or group
+ *	(KMSGQ_IOC_SETOWNER)
+ * @size: in: sizeof(struct kmsgq_setowner)
+ * @flags: in: KMSGQ_SETOWNER_* bits, at least one
+ * @mode: in, with KMSGQ_SETOWNER_MODE: permission bits (0777 mask)
+ * @uid: in, with KMSGQ_SETOWNER_UID: new owner, in the caller's user
+ *	namespace
+ * @gid: in, with KMSGQ_SETOWNER_GID: new group, in the caller's user
+ *	namespace
+ * @reserved: must be zero
+ * @name: in: NUL-terminated queue name, in the caller's IPC namespace
+ *
+ * Works on any /dev/kmsgq file, like KMSGQ_IOC_UNLINK.  Only the queue's
+ * owner, or a holder of CAP_FOWNER or CAP_IPC_OWNER in the user namespace
+ * that owns the queue's IPC namespace, may change it (EPERM); an id not
+ * mapped in the caller's user namespace is EINVAL.  The new mode and
+ * owner apply to later KMSGQ_IOC_OPEN calls, as a file's do to open(2);
+ * files already bound keep their access.  The storage stays charged to the
+ * queue's creator.
+ */
+struct kmsgq_setowner {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 reserved;
+	char name[KMSGQ_NAME_MAX];
+};
+
+/* sizeof(struct kmsgq_setowner) as first published: the least @size accepted. */
+#define KMSGQ_SETOWNER_SIZE_VER0	88
 
 #define KMSGQ_IOC_MAGIC		0xB9
 
@@ -480,5 +529,7 @@ struct kmsgq_list {
 				     KMSGQ_RING_WAIT_SIZE_VER0)
 #define KMSGQ_IOC_LIST		_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0b, \
 				     KMSGQ_LIST_SIZE_VER0)
+#define KMSGQ_IOC_SETOWNER	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0c, \
+				     KMSGQ_SETOWNER_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_KMSGQ_H */

@@ -46,6 +46,31 @@ int kmsgq_close(int fd);
 int kmsgq_unlink(const char *name);
 
 /**
+ * kmsgq_chmod() - change the permission bits of the queue @name
+ * @name: queue name, in the caller's IPC namespace
+ * @mode: new permission bits (0777 mask)
+ *
+ * Only the queue's owner (or CAP_FOWNER, CAP_IPC_OWNER) may: -EPERM.
+ * Later opens are checked against the new mode; bound files keep theirs.
+ *
+ * Return: 0 or -errno.
+ */
+int kmsgq_chmod(const char *name, mode_t mode);
+
+/**
+ * kmsgq_chown() - change the owner and group of the queue @name
+ * @name: queue name, in the caller's IPC namespace
+ * @uid: new owner, or (uid_t)-1 to keep it
+ * @gid: new group, or (gid_t)-1 to keep it
+ *
+ * Only the queue's owner (or CAP_FOWNER, CAP_IPC_OWNER) may: -EPERM.  The
+ * storage stays charged to the queue's creator.
+ *
+ * Return: 0 or -errno.
+ */
+int kmsgq_chown(const char *name, uid_t uid, gid_t gid);
+
+/**
  * kmsgq_send() - queue one message
  * @fd: queue descriptor opened for writing
  * @buf: payload

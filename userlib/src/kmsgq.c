@@ -130,6 +130,48 @@ int kmsgq_unlink(const char *name)
 	return kmsgq_dev_ioctl(-1, KMSGQ_IOC_UNLINK, &un);
 }
 
+/* One KMSGQ_IOC_SETOWNER of the fields @flags names. */
+static int kmsgq_setowner(const char *name, unsigned int flags, mode_t mode,
+			  uid_t uid, gid_t gid)
+{
+	struct kmsgq_setowner so = {
+		.size = sizeof(so),
+		.flags = flags,
+	};
+	int ret;
+
+	ret = kmsgq_copy_name(so.name, name);
+	if (ret)
+		return ret;
+	if (flags & KMSGQ_SETOWNER_MODE)
+		so.mode = mode;
+	if (flags & KMSGQ_SETOWNER_UID)
+		so.uid = uid;
+	if (flags & KMSGQ_SETOWNER_GID)
+		so.gid = gid;
+	return kmsgq_dev_ioctl(-1, KMSGQ_IOC_SETOWNER, &so);
+}
+
+int kmsgq_chmod(const char *name, mode_t mode)
+{
+	return kmsgq_setowner(name, KMSGQ_SETOWNER_MODE, mode, 0, 0);
+}
+
+int kmsgq_chown(const char *name, uid_t uid, gid_t gid)
+{
+	unsigned int flags = 0;
+
+	if (uid != (uid_t)-1)
+		flags |= KMSGQ_SETOWNER_UID;
+	if (gid != (gid_t)-1)
+		flags |= KMSGQ_SETOWNER_GID;
+	/* Nothing to change is no error, as for chown(2). */
+	if (!flags)
+		return kmsgq_setowner(name, KMSGQ_SETOWNER_MODE, 0, 0, 0) ==
+		       -ENOENT ? -ENOENT : 0;
+	return kmsgq_setowner(name, flags, 0, uid, gid);
+}
+
 /*
  * One KMSGQ_IOC_SEND or KMSGQ_IOC_RECV.  A deadline, if any, sets
  * KMSGQ_XFER_TIMEOUT: callers may not set it themselves.
