@@ -287,22 +287,37 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 	return total ?: ret;
 }
 
-static long kmsgq_ioctl_getattr(struct file *file, void __user *uarg)
+/*
+ * The bound queue, and the argument of a query copied in: every field but
+ * @size is output only, and must be zero on input.
+ */
+static struct kmsgq_queue *kmsgq_ioctl_query(struct file *file,
+					     void __user *uarg, void *karg,
+					     size_t ksize, size_t ver0)
 {
 	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
-	struct user_namespace *ns = current_user_ns();
-	struct kmsgq_attr attr;
 	int err;
 
 	if (IS_ERR(q))
-		return PTR_ERR(q);
-	err = kmsgq_ioctl_copy_in(&attr, sizeof(attr), KMSGQ_ATTR_SIZE_VER0,
-				  uarg);
+		return q;
+	err = kmsgq_ioctl_copy_in(karg, ksize, ver0, uarg);
 	if (err)
-		return err;
-	if (kmsgq_ioctl_nonzero(&attr, sizeof(attr),
-				offsetof(struct kmsgq_attr, flags)))
-		return -EINVAL;
+		return ERR_PTR(err);
+	if (kmsgq_ioctl_nonzero(karg, ksize, sizeof(u32)))
+		return ERR_PTR(-EINVAL);
+	return q;
+}
+
+static long kmsgq_ioctl_getattr(struct file *file, void __user *uarg)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct kmsgq_attr attr;
+	struct kmsgq_queue *q;
+
+	q = kmsgq_ioctl_query(file, uarg, &attr, sizeof(attr),
+			      KMSGQ_ATTR_SIZE_VER0);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
 
 	attr.flags = (file->f_flags & O_NONBLOCK) ? KMSGQ_ATTR_NONBLOCK : 0;
 	attr.qflags = q->is_ring ? KMSGQ_OPEN_RING : 0;
@@ -343,19 +358,13 @@ static long kmsgq_ioctl_setattr(struct file *file, void __user *uarg)
 
 static long kmsgq_ioctl_stats(struct file *file, void __user *uarg)
 {
-	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
 	struct kmsgq_stats st;
-	int err;
+	struct kmsgq_queue *q;
 
+	q = kmsgq_ioctl_query(file, uarg, &st, sizeof(st),
+			      KMSGQ_STATS_SIZE_VER0);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	err = kmsgq_ioctl_copy_in(&st, sizeof(st), KMSGQ_STATS_SIZE_VER0,
-				  uarg);
-	if (err)
-		return err;
-	if (kmsgq_ioctl_nonzero(&st, sizeof(st),
-				offsetof(struct kmsgq_stats, flags)))
-		return -EINVAL;
 
 	st.msgs_sent = atomic64_read(&q->msgs_sent);
 	st.msgs_recv = atomic64_read(&q->msgs_recv);

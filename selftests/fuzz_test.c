@@ -1025,7 +1025,7 @@ static void fuzz_in_place(struct worker *w)
 		if (n && r.fd >= 0)
 			in_place_done(w, &r, kmsgq_ring_commit_done);
 	} else {
-		n = kmsgq_ring_peek(&r, 1 + rn(w, 4), &pos);
+		n = kmsgq_ring_claim(&r, 1 + rn(w, 4), &pos);
 		for (i = 0; i < n; i++) {
 			p = kmsgq_ring_msg(&r, pos + i, &len);
 			if (p && len)

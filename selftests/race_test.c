@@ -641,7 +641,7 @@ static void thief_steal(struct kmsgq_ring *r)
 {
 	__u32 pos;
 
-	if (kmsgq_ring_peek(r, 1, &pos) == 1)
+	if (kmsgq_ring_claim(r, 1, &pos) == 1)
 		kmsgq_ring_release(r, pos, 1);
 	if (kmsgq_ring_reserve(r, 1, &pos) == 1) {
 		memset(kmsgq_ring_slot(r, pos), 's', 2 * MSG);
