@@ -171,7 +171,7 @@ static struct file *kmsgq_registry_ns_pin(struct ns_common *ns)
 {
 	struct file *f;
 
-	f = filp_open("/proc/thread-self/ns/ipc", O_RDONLY | O_NOFOLLOW, 0);
+	f = filp_open("/proc/thread-self/ns/ipc", O_RDONLY, 0);
 	if (IS_ERR(f))
 		return f;
 	/* Whatever is mounted there, it must be this namespace's file. */

@@ -3,7 +3,8 @@
 # with the module loaded, and judge the run (vm/results.sh).
 #
 # Usage: vm/run-tests.sh [--test NAME] [--timeout SECONDS] [--append ARGS] SUITE...
-#   --test NAME   run only the programs named NAME (e.g. info_test)
+#   --test NAMES  run only the programs named so (e.g. info_test, or
+#                 info_test,list_test)
 #   --timeout S   wall-clock limit of the guest (default $KMSGQ_TIMEOUT)
 #   --append ARGS more guest kernel command line; NAME=VALUE words without a
 #                 dot reach /init, and so the tests, as environment variables
