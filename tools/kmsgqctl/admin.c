@@ -273,11 +273,12 @@ int admin_cmd_chown(int argc, char **argv)
 		if (!*group)
 			kmsgqctl_usage_error("chown: no group after '%s:'",
 					     owner);
-		c.gid = admin_parse_id(group, true);
+	} else if (!*owner) {
+		kmsgqctl_usage_error("chown: missing owner");
 	}
 	if (*owner)
 		c.uid = admin_parse_id(owner, false);
-	else if (!group)
-		kmsgqctl_usage_error("chown: missing owner");
+	if (group)
+		c.gid = admin_parse_id(group, true);
 	return admin_change(argc, argv, &c);
 }

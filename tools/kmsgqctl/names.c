@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmsgqctl's user and group names, from ids and to ids: through NSS when the tool is linked
- * dynamically (make tools-shared, the installed tool), from /etc/passwd and
- * /etc/group when it is linked statically (the guest's), since glibc cannot
- * load NSS modules into a static program.
+ * kmsgqctl's user and group names, from ids and to ids: through NSS when
+ * the tool is linked dynamically (make tools-shared, the installed tool),
+ * from /etc/passwd and /etc/group when it is linked statically (the
+ * guest's), since glibc cannot load NSS modules into a static program.
  */
 #define _GNU_SOURCE
 #include <limits.h>
