@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
-# bash completion for kmsgqctl(1): commands, each command's options, and
-# queue names from `kmsgqctl list` where a command takes a queue.
+# bash completion for kmsgqctl(1): commands, each command's options,
+# queue names from `kmsgqctl list` where a command takes a queue, and user
+# and group names for chown.
 # Installed as .../bash-completion/completions/kmsgqctl.
 
 _kmsgqctl_queues()
@@ -10,18 +11,28 @@ _kmsgqctl_queues()
 
 _kmsgqctl()
 {
-	local cur prev cmd i opts
-	local commands="list show create unlink send recv watch info"
+	local cur prev cmd i opts words prefix nargs=0
+	local commands="list show create unlink chmod chown send recv watch info"
 
 	COMPREPLY=()
-	cur=${COMP_WORDS[COMP_CWORD]}
-	prev=${COMP_WORDS[COMP_CWORD - 1]}
+	# The words up to the cursor, split at blanks only: COMP_WORDS is also
+	# split at COMP_WORDBREAKS, which holds the ':' of chown's OWNER:GROUP.
+	read -ra words <<<"${COMP_LINE:0:COMP_POINT}."
+	cur=${words[-1]%.}
+	prev=${words[-2]}
 
-	# The command: the first word after kmsgqctl that is not an option.
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		case ${COMP_WORDS[i]} in
+	# The command: the first word after kmsgqctl that is not an option;
+	# nargs: how many arguments, not options, follow it before this word.
+	for ((i = 1; i < ${#words[@]} - 1; i++)); do
+		case ${words[i]} in
 		-*) ;;
-		*) cmd=${COMP_WORDS[i]}; break ;;
+		*)
+			if [ -z "$cmd" ]; then
+				cmd=${words[i]}
+			else
+				nargs=$((nargs + 1))
+			fi
+			;;
 		esac
 	done
 
@@ -49,6 +60,7 @@ _kmsgqctl()
 	info) opts="--json" ;;
 	create) opts="--ring --depth --msgsize --mode --excl" ;;
 	unlink) opts="--force" ;;
+	chmod | chown) opts="" ;;
 	send) opts="--prio --timeout --nonblock --lines" ;;
 	recv) opts="--count --all --timeout --nonblock --prio --raw --json" ;;
 	watch) opts="--interval --count --json" ;;
@@ -58,7 +70,20 @@ _kmsgqctl()
 
 	if [[ $cur == -* ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$opts" -- "$cur")
-	elif [[ $cmd =~ ^(show|unlink|send|recv|watch)$ ]]; then
+	elif [[ $cmd == chown && $nargs -eq 0 ]]; then
+		# OWNER, OWNER:GROUP or :GROUP
+		if [[ $cur == *:* ]]; then
+			# The word bash replaces starts after the ':' if that
+			# breaks words.
+			prefix=${cur%%:*}:
+			[[ $COMP_WORDBREAKS == *:* ]] && prefix=
+			mapfile -t COMPREPLY < <(compgen -g -P "$prefix" -- "${cur#*:}")
+		else
+			mapfile -t COMPREPLY < <(compgen -u -- "$cur")
+		fi
+	elif [[ $cmd == chmod && $nargs -eq 0 ]]; then
+		return	# an octal mode
+	elif [[ $cmd =~ ^(show|unlink|chmod|chown|send|recv|watch)$ ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_kmsgqctl_queues)" -- "$cur")
 	fi
 } &&

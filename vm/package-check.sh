@@ -117,7 +117,8 @@ check_files() {
 
 dkms_files() {
 	local d=usr/src/kmsgq-$version f
-	for f in Kbuild Makefile dkms.conf uapi/linux/kmsgq.h module/Kbuild; do
+	for f in Kbuild Makefile dkms.conf VERSION uapi/linux/kmsgq.h \
+		module/Kbuild; do
 		echo "$d/$f"
 	done
 	(cd "$src" && compgen -G 'module/*.[ch]'; compgen -G 'module/tests/*.[ch]') |
@@ -130,9 +131,9 @@ dkms_files() {
 check "kmsgq-dkms: module sources and dkms.conf, modules-load.d, udev rule" \
 	check_files kmsgq-dkms $(dkms_files)
 
-check "libkmsgq1: libkmsgq.so.1.0.0 and its soname link" \
+check "libkmsgq1: libkmsgq.so.$version and its soname link" \
 	check_files libkmsgq1 "usr/lib/$multiarch/libkmsgq.so.1" \
-	"usr/lib/$multiarch/libkmsgq.so.1.0.0"
+	"usr/lib/$multiarch/libkmsgq.so.$version"
 
 dev_files() {
 	local p

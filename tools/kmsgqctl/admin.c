@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmsgqctl's create and unlink: queues made and removed.
+ * kmsgqctl's create, unlink, chmod and chown: queues made, removed and
+ * given another mode or owner.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -89,7 +90,7 @@ int admin_cmd_create(int argc, char **argv)
 							       true);
 			break;
 		case 'm':
-			mode = kmsgqctl_parse_mode(optarg);
+			mode = kmsgqctl_parse_mode("--mode", optarg);
 			break;
 		case 'x':
 			excl = true;
@@ -128,7 +129,7 @@ int admin_cmd_create(int argc, char **argv)
 					     attr.max_msgsize, mode);
 	case ENOSPC:
 		return kmsgqctl_fail(name,
-				     "too many queues (module limit max_queues %u)",
+				     "too many queues (module limits user_queues_max per user, max_queues %u in all)",
 				     info.max_queues);
 	case EMFILE:
 		return kmsgqctl_fail(name, "over this user's queue storage limit (module parameter user_bytes_max)");
@@ -165,4 +166,119 @@ int admin_cmd_unlink(int argc, char **argv)
 			ret = kmsgqctl_fail_queue(argv[optind], err);
 	}
 	return ret;
+}
+
+/* chmod and chown */
+
+/* What chmod or chown sets: a mode, or an owner and a group (-1: kept). */
+struct admin_change {
+	bool chown;
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * Report that changing queue @name failed with @err.  A chown's EINVAL is
+ * about an id rather than the name if the queue exists.
+ */
+static int admin_change_failed(const char *name, int err, bool chown)
+{
+	struct qlist l;
+	bool exists;
+
+	if (err == -EPERM)
+		return kmsgqctl_fail(name, "%s (only the owner may change it)",
+				     strerror(EPERM));
+	if (err == -EINVAL && chown && !list_fetch(&l)) {
+		exists = list_find(&l, name);
+		free(l.e);
+		if (exists)
+			return kmsgqctl_fail(name, "user or group id not mapped in this user namespace");
+	}
+	return kmsgqctl_fail_queue(name, err);
+}
+
+/* Apply @c to each queue named on the command line, from optind on. */
+static int admin_change(int argc, char **argv, const struct admin_change *c)
+{
+	const char *name;
+	int err, ret = 0;
+
+	kmsgqctl_need_name(argc);
+	if (dev_open() < 0)
+		return EXIT_FAILURE;
+	for (; optind < argc; optind++) {
+		name = argv[optind];
+		err = c->chown ? kmsgq_chown(name, c->uid, c->gid) :
+				 kmsgq_chmod(name, c->mode);
+		if (err == -ENOTTY)
+			return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+					     "the loaded kmsgq module cannot change a queue's mode or owner");
+		if (err)
+			ret = admin_change_failed(name, err, c->chown);
+	}
+	return ret;
+}
+
+/* The first argument after the options: chmod's mode, chown's owner. */
+static char *admin_first_arg(int argc, char **argv, const char *what)
+{
+	static const struct option longopts[] = {
+		OPT_JSON, OPT_HELP, OPT_END
+	};
+
+	while (kmsgqctl_next_opt(argc, argv, ":jh", longopts) != -1)
+		;
+	if (optind == argc)
+		kmsgqctl_usage_error("%s: missing %s", argv[0], what);
+	return argv[optind++];
+}
+
+int admin_cmd_chmod(int argc, char **argv)
+{
+	struct admin_change c = { .chown = false };
+
+	c.mode = kmsgqctl_parse_mode("chmod",
+				     admin_first_arg(argc, argv, "mode"));
+	return admin_change(argc, argv, &c);
+}
+
+/* chown's user (@group false) or group: a name, else a decimal id. */
+static unsigned int admin_parse_id(const char *s, bool group)
+{
+	unsigned int id;
+
+	if (group ? names_group_id(s, &id) : names_user_id(s, &id))
+		return id;
+	if (*s && strspn(s, "0123456789") == strlen(s))
+		return kmsgqctl_parse_uint("chown", s, 0, UINT32_MAX - 1,
+					   false);
+	kmsgqctl_usage_error("chown: no such %s '%s'",
+			     group ? "group" : "user", s);
+}
+
+int admin_cmd_chown(int argc, char **argv)
+{
+	struct admin_change c = {
+		.chown = true, .uid = (uid_t)-1, .gid = (gid_t)-1
+	};
+	char *owner, *group;
+
+	/* OWNER, OWNER:GROUP or :GROUP */
+	owner = admin_first_arg(argc, argv, "owner");
+	group = strchr(owner, ':');
+	if (group) {
+		*group++ = '\0';
+		if (!*group)
+			kmsgqctl_usage_error("chown: no group after '%s:'",
+					     owner);
+	} else if (!*owner) {
+		kmsgqctl_usage_error("chown: missing owner");
+	}
+	if (*owner)
+		c.uid = admin_parse_id(owner, false);
+	if (group)
+		c.gid = admin_parse_id(group, true);
+	return admin_change(argc, argv, &c);
 }

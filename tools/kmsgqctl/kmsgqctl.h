@@ -3,9 +3,9 @@
  * What kmsgqctl's files share.  main.c parses the command line, reports
  * errors and runs one command; list.c fetches the queue list and runs the
  * commands that read it (list, show, watch) and info; xfer.c sends and
- * receives (send, recv); admin.c creates and unlinks queues (create,
- * unlink); dev.c holds /dev/kmsgq; names.c finds user and group names;
- * output.h writes JSON and tables.
+ * receives (send, recv); admin.c creates, unlinks and changes queues
+ * (create, unlink, chmod, chown); dev.c holds /dev/kmsgq; names.c maps
+ * user and group ids to names and back; output.h writes JSON and tables.
  *
  * Exit status: 0 success, EXIT_FAILURE (1) the operation failed,
  * EXIT_USAGE (2) usage error, EXIT_AGAIN (3) a send or receive found the
@@ -79,11 +79,11 @@ unsigned long long kmsgqctl_parse_uint(const char *opt, const char *s,
 				       unsigned long long max, bool sizes);
 
 /**
- * kmsgqctl_parse_mode - --mode's permission bits (octal, 0..0777), or a
- *	usage error
+ * kmsgqctl_parse_mode - permission bits (octal, 0..0777), or a usage error
+ * @opt: the option or command, for the message
  * @s: the argument
  */
-unsigned int kmsgqctl_parse_mode(const char *s);
+unsigned int kmsgqctl_parse_mode(const char *opt, const char *s);
 
 /**
  * kmsgqctl_parse_seconds - an option's seconds, or a usage error
@@ -180,6 +180,18 @@ struct names_owner {
 void names_owner(const struct kmsgq_queue_entry *e, bool numeric,
 		 struct names_owner *o);
 
+/**
+ * names_user_id - the id of the user named @name
+ * @name: a user name
+ * @uid: filled in when the user is known
+ *
+ * Return: whether it is.
+ */
+bool names_user_id(const char *name, unsigned int *uid);
+
+/* names_group_id - the id of the group named @name, as names_user_id() */
+bool names_group_id(const char *name, unsigned int *gid);
+
 /* list.c: the queue list; list, show, watch and info */
 
 /* Queues, as kmsgq_list() gives them; e is malloc()ed. */
@@ -189,7 +201,7 @@ struct qlist {
 };
 
 /**
- * list_fetch - every queue of the caller's user namespace, in creation order
+ * list_fetch - every queue of the caller's IPC namespace, in creation order
  * @l: filled in
  *
  * Return: 0, the caller then freeing l->e; or the exit status having
@@ -222,8 +234,10 @@ int list_cmd_info(int argc, char **argv);
 int xfer_cmd_send(int argc, char **argv);
 int xfer_cmd_recv(int argc, char **argv);
 
-/* admin.c: create and unlink */
+/* admin.c: create, unlink, chmod and chown */
 int admin_cmd_create(int argc, char **argv);
 int admin_cmd_unlink(int argc, char **argv);
+int admin_cmd_chmod(int argc, char **argv);
+int admin_cmd_chown(int argc, char **argv);
 
 #endif /* KMSGQCTL_H */

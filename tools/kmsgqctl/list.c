@@ -451,7 +451,7 @@ static const struct {
 	{ KMSGQ_FEAT_STATS, "stats" },
 	{ KMSGQ_FEAT_RING, "ring" },
 	{ KMSGQ_FEAT_LIST, "list" },
-	{ KMSGQ_FEAT_IPC_NS, "ipc-ns" },
+	{ KMSGQ_FEAT_IPC_NS, "ipc_ns" },
 	{ KMSGQ_FEAT_SETOWNER, "setowner" },
 };
 
@@ -476,7 +476,7 @@ static bool list_sysfs_read(const char *name, char *buf, size_t size)
 }
 
 static const char *const params[] = {
-	"default_msgs", "default_msgsize", "user_bytes_max"
+	"default_msgs", "default_msgsize", "user_queues_max", "user_bytes_max"
 };
 
 #define NR_PARAMS	(sizeof(params) / sizeof(params[0]))

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmsgqctl - list, inspect, create, remove, feed, drain and watch kmsgq
- * queues from the shell: the kmsgq counterpart of ipcs(1), ipcmk(1) and
- * ipcrm(1).  Everything goes through libkmsgq; the manual is kmsgqctl(1).
+ * kmsgqctl - list, inspect, create, remove, change, feed, drain and watch
+ * kmsgq queues from the shell: the kmsgq counterpart of ipcs(1), ipcmk(1)
+ * and ipcrm(1).  Everything goes through libkmsgq; the manual is kmsgqctl(1).
  *
  * This file parses the command line, reports errors and runs the command
  * named; kmsgqctl.h says which file does the rest.
@@ -105,16 +105,16 @@ unsigned long long kmsgqctl_parse_uint(const char *opt, const char *s,
 	return v * mult;
 }
 
-unsigned int kmsgqctl_parse_mode(const char *s)
+unsigned int kmsgqctl_parse_mode(const char *opt, const char *s)
 {
 	unsigned long v;
 	char *end;
 
 	if (!*s || strspn(s, "01234567") != strlen(s))
-		kmsgqctl_usage_error("--mode: '%s' is not an octal mode", s);
+		kmsgqctl_usage_error("%s: '%s' is not an octal mode", opt, s);
 	v = strtoul(s, &end, 8);
 	if (v > 0777)
-		kmsgqctl_usage_error("--mode: %s is out of range (0..0777)", s);
+		kmsgqctl_usage_error("%s: %s is out of range (0..0777)", opt, s);
 	return v;
 }
 
@@ -199,7 +199,7 @@ const char *kmsgqctl_one_name(int argc, char **argv)
 
 static const struct command commands[] = {
 	{ "list", list_cmd_list, "[--numeric] [--json]",
-	  "Every queue of this user namespace, one line each, whatever its\n"
+	  "Every queue of this IPC namespace, one line each, whatever its\n"
 	  "permissions: NAME TYPE MODE OWNER GROUP DEPTH MSGSIZE FILES SENT RECV.\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     a JSON array of queue objects\n" },
@@ -220,6 +220,14 @@ static const struct command commands[] = {
 	{ "unlink", admin_cmd_unlink, "[--force] NAME...",
 	  "Remove queues' names; open users keep the queue until they close it.\n\n"
 	  "  -f, --force  ignore names that do not exist\n" },
+	{ "chmod", admin_cmd_chmod, "MODE NAME...",
+	  "Set queues' permission bits to MODE, in octal (0 to 0777).  Only a\n"
+	  "queue's owner may, or a holder of CAP_FOWNER or CAP_IPC_OWNER; later\n"
+	  "opens are checked against the new mode.\n" },
+	{ "chown", admin_cmd_chown, "[OWNER][:GROUP] NAME...",
+	  "Set queues' owner, group or both, each a name or a numeric id.  Only a\n"
+	  "queue's owner may, or a holder of CAP_FOWNER or CAP_IPC_OWNER; later\n"
+	  "opens are checked against the new owner and group.\n" },
 	{ "send", xfer_cmd_send,
 	  "NAME [--prio N] [--timeout SECONDS] [--nonblock] [--lines] [MESSAGE...]",
 	  "Send each MESSAGE argument as one message or, with none, all of standard\n"
@@ -255,8 +263,8 @@ static void kmsgqctl_help(void)
 	size_t i;
 
 	puts("Usage: kmsgqctl [--json] [COMMAND [ARGS...]]\n\n"
-	     "List, inspect, create, remove, feed, drain and watch kmsgq message\n"
-	     "queues.  The default command is list.\n\n"
+	     "List, inspect, create, remove, change, feed, drain and watch kmsgq\n"
+	     "message queues.  The default command is list.\n\n"
 	     "Commands:");
 	for (i = 0; i < NR_COMMANDS; i++)
 		printf("  %s %s\n", commands[i].name, commands[i].synopsis);

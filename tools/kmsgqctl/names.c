@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmsgqctl's user and group names: through NSS when the tool is linked
- * dynamically (make tools-shared, the installed tool), from /etc/passwd and
- * /etc/group when it is linked statically (the guest's), since glibc cannot
- * load NSS modules into a static program.
+ * kmsgqctl's user and group names, from ids and to ids: through NSS when
+ * the tool is linked dynamically (make tools-shared, the installed tool),
+ * from /etc/passwd and /etc/group when it is linked statically (the
+ * guest's), since glibc cannot load NSS modules into a static program.
  */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,32 @@ static bool names_group(unsigned int gid, char *buf, size_t size)
 
 	return gr && snprintf(buf, size, "%s", gr->gr_name) > 0;
 }
+
+bool names_user_id(const char *name, unsigned int *uid)
+{
+	const struct passwd *pw = getpwnam(name);
+
+	if (pw)
+		*uid = pw->pw_uid;
+	return pw;
+}
+
+bool names_group_id(const char *name, unsigned int *gid)
+{
+	const struct group *gr = getgrnam(name);
+
+	if (gr)
+		*gid = gr->gr_gid;
+	return gr;
+}
 #else
 /*
- * Name of user or group @id from @file (/etc/passwd or /etc/group) into
- * @buf, or false.
+ * The entry of @file (/etc/passwd or /etc/group) named @name or, with
+ * @name NULL, whose id is *@id: its id into *@id, or its name into @buf.
+ * Return: whether there is one.
  */
-static bool names_lookup(const char *file, unsigned int id, char *buf,
-			 size_t size)
+static bool names_scan(const char *file, const char *name, unsigned int *id,
+		       char *buf, size_t size)
 {
 	bool found = false;
 	size_t cap = 0;
@@ -47,7 +67,7 @@ static bool names_lookup(const char *file, unsigned int id, char *buf,
 	if (!f)
 		return false;
 	while (!found && getline(&line, &cap, f) > 0) {
-		char *name = line, *idstr, *end;
+		char *entry = line, *idstr, *end;
 		unsigned long v;
 
 		idstr = strchr(line, ':');
@@ -58,8 +78,13 @@ static bool names_lookup(const char *file, unsigned int id, char *buf,
 		if (!idstr || idstr[1] < '0' || idstr[1] > '9')
 			continue;
 		v = strtoul(idstr + 1, &end, 10);
-		if (*end == ':' && v == id && *name) {
-			snprintf(buf, size, "%s", name);
+		if (*end != ':' || !*entry || v > UINT_MAX)
+			continue;
+		if (name && !strcmp(entry, name)) {
+			*id = v;
+			found = true;
+		} else if (!name && v == *id) {
+			snprintf(buf, size, "%s", entry);
 			found = true;
 		}
 	}
@@ -70,12 +95,22 @@ static bool names_lookup(const char *file, unsigned int id, char *buf,
 
 static bool names_user(unsigned int uid, char *buf, size_t size)
 {
-	return names_lookup("/etc/passwd", uid, buf, size);
+	return names_scan("/etc/passwd", NULL, &uid, buf, size);
 }
 
 static bool names_group(unsigned int gid, char *buf, size_t size)
 {
-	return names_lookup("/etc/group", gid, buf, size);
+	return names_scan("/etc/group", NULL, &gid, buf, size);
+}
+
+bool names_user_id(const char *name, unsigned int *uid)
+{
+	return names_scan("/etc/passwd", name, uid, NULL, 0);
+}
+
+bool names_group_id(const char *name, unsigned int *gid)
+{
+	return names_scan("/etc/group", name, gid, NULL, 0);
 }
 #endif
 
