@@ -688,12 +688,41 @@ int kmsgq_registry_unlink(const char *name)
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_unlink);
 
+/*
+ * Whether the caller may make the changes @so asks of @q, as chmod(2) and
+ * chown(2) allow them on a file: the mode by the owner, the group by the
+ * owner to a group it is in, the owner by nobody but a holder of
+ * CAP_CHOWN; CAP_FOWNER stands for the owner, CAP_IPC_OWNER for all three.
+ * The capabilities count in the user namespace owning the IPC namespace.
+ */
+static bool kmsgq_registry_may_setowner(struct kmsgq_queue *q,
+					const struct kmsgq_setowner *so,
+					kuid_t uid, kgid_t gid)
+{
+	struct user_namespace *ns = q->kns->user_ns;
+	bool owner = kmsgq_registry_owner_or(q, CAP_FOWNER);
+	bool chown = ns_capable(ns, CAP_CHOWN);
+
+	lockdep_assert_held(&kmsgq_registry_lock);
+	if (ns_capable(ns, CAP_IPC_OWNER))
+		return true;
+	if (!owner)
+		return false;
+	if ((so->flags & KMSGQ_SETOWNER_UID) && !uid_eq(uid, q->uid) &&
+	    !chown)
+		return false;
+	if ((so->flags & KMSGQ_SETOWNER_GID) && !gid_eq(gid, q->gid) &&
+	    !in_group_p(gid) && !chown)
+		return false;
+	return true;
+}
+
 /**
  * kmsgq_registry_setowner() - change a queue's mode, owner or group
  * @so: the request (KMSGQ_IOC_SETOWNER), flags and reserved fields checked
  *
- * The queue's owner, or a holder of CAP_FOWNER or CAP_IPC_OWNER in the user
- * namespace owning its IPC namespace, may.  New opens see the change.
+ * As chmod(2) and chown(2) on a file; new opens see the change, and the
+ * storage stays charged to the creator.
  *
  * Return: 0, -ENOENT, -EPERM, -EINVAL (an id the caller's user namespace
  * does not map), or a name error.
@@ -717,8 +746,7 @@ int kmsgq_registry_setowner(const struct kmsgq_setowner *so)
 	q = kmsgq_registry_lookup(so->name, kmsgq_registry_current_ns());
 	if (!q) {
 		err = -ENOENT;
-	} else if (!kmsgq_registry_owner_or(q, CAP_FOWNER) &&
-		   !ns_capable(q->kns->user_ns, CAP_IPC_OWNER)) {
+	} else if (!kmsgq_registry_may_setowner(q, so, uid, gid)) {
 		err = -EPERM;
 	} else {
 		if (so->flags & KMSGQ_SETOWNER_MODE)

@@ -493,7 +493,11 @@ static int ns_not_the_owner(const void *arg)
 	return ns_open(arg, 0, 0, 0) == -EACCES ? 0 : 73;
 }
 
-/* As nobody, the owner: chmod and chgrp work; an unmapped id does not. */
+/*
+ * As nobody, the owner: chmod, and chgrp to its own group, work; as with
+ * chown(2), giving the queue away or to a group it is not in does not; an
+ * unmapped id is EINVAL.
+ */
 static int ns_the_owner(const void *arg)
 {
 	if (become(NOBODY, NOBODY))
@@ -502,8 +506,14 @@ static int ns_the_owner(const void *arg)
 		return 81;
 	if (ns_setowner(arg, KMSGQ_SETOWNER_GID, 0, 0, NOBODY))
 		return 82;
+	if (ns_setowner(arg, KMSGQ_SETOWNER_UID, 0, NOBODY, 0))
+		return 83;
+	if (ns_setowner(arg, KMSGQ_SETOWNER_UID, 0, OTHER_UID, 0) != -EPERM)
+		return 84;
+	if (ns_setowner(arg, KMSGQ_SETOWNER_GID, 0, 0, OTHER_UID) != -EPERM)
+		return 85;
 	return ns_setowner(arg, KMSGQ_SETOWNER_UID, 0, (unsigned int)-1,
-			   0) == -EINVAL ? 0 : 83;
+			   0) == -EINVAL ? 0 : 86;
 }
 
 /* As another user again: the new mode lets it in (other: rw). */
@@ -520,7 +530,7 @@ static int ns_let_in(const void *arg)
 	return 0;
 }
 
-TEST_F(ns, the_owner_changes_mode_owner_and_group_others_get_eperm)
+TEST_F(ns, the_owner_changes_mode_and_group_others_get_eperm)
 {
 	struct kmsgq_attr attr;
 	int fd;

@@ -188,7 +188,7 @@ static int admin_change_failed(const char *name, int err, bool chown)
 	bool exists;
 
 	if (err == -EPERM)
-		return kmsgqctl_fail(name, "%s (only the owner may change it)",
+		return kmsgqctl_fail(name, "%s (not the owner, or a new owner without CAP_CHOWN)",
 				     strerror(EPERM));
 	if (err == -EINVAL && chown && !list_fetch(&l)) {
 		exists = list_find(&l, name);

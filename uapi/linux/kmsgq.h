@@ -476,13 +476,15 @@ struct kmsgq_list {
  * @reserved: must be zero
  * @name: in: NUL-terminated queue name, in the caller's IPC namespace
  *
- * Works on any /dev/kmsgq file, like KMSGQ_IOC_UNLINK.  Only the queue's
- * owner, or a holder of CAP_FOWNER or CAP_IPC_OWNER in the user namespace
- * that owns the queue's IPC namespace, may change it (EPERM); an id not
- * mapped in the caller's user namespace is EINVAL.  The new mode and
- * owner apply to later KMSGQ_IOC_OPEN calls, as a file's do to open(2);
- * files already bound keep their access.  The storage stays charged to the
- * queue's creator.
+ * Works on any /dev/kmsgq file, like KMSGQ_IOC_UNLINK, with chmod(2) and
+ * chown(2)'s rules: the owner may change the mode, and the group to one it
+ * is in; only a holder of CAP_CHOWN may change the owner, CAP_FOWNER acts
+ * as the owner, CAP_IPC_OWNER may change all three (each capability in the
+ * user namespace that owns the queue's IPC namespace); EPERM otherwise.
+ * An id not mapped in the caller's user namespace is EINVAL.  The new mode
+ * and owner apply to later KMSGQ_IOC_OPEN calls, as a file's do to
+ * open(2); files already bound keep their access.  The storage stays
+ * charged to the queue's creator.
  */
 struct kmsgq_setowner {
 	__u32 size;

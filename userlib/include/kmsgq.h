@@ -48,7 +48,7 @@ int kmsgq_unlink(const char *name);
 /**
  * kmsgq_chmod() - change the permission bits of the queue @name
  * @name: queue name, in the caller's IPC namespace
- * @mode: new permission bits (0777 mask)
+ * @mode: new permission bits, at most 0777 (-EINVAL otherwise)
  *
  * Only the queue's owner (or CAP_FOWNER, CAP_IPC_OWNER) may: -EPERM.
  * Later opens are checked against the new mode; bound files keep theirs.
@@ -63,7 +63,9 @@ int kmsgq_chmod(const char *name, mode_t mode);
  * @uid: new owner, or (uid_t)-1 to keep it
  * @gid: new group, or (gid_t)-1 to keep it
  *
- * Only the queue's owner (or CAP_FOWNER, CAP_IPC_OWNER) may: -EPERM.  The
+ * As chown(2): the owner may change the group to one it is in; only
+ * CAP_CHOWN (or CAP_IPC_OWNER) may change the owner: -EPERM otherwise.
+ * With both -1 nothing changes, but the queue must exist (-ENOENT).  The
  * storage stays charged to the queue's creator.
  *
  * Return: 0 or -errno.
@@ -160,7 +162,7 @@ int kmsgq_stats(int fd, struct kmsgq_stats *stats);
 int kmsgq_info(int fd, struct kmsgq_info *info);
 
 /**
- * kmsgq_list() - the named queues of the caller's user namespace, a batch
+ * kmsgq_list() - the named queues of the caller's IPC namespace, a batch
  *	at a time, in creation order
  * @fd: any /dev/kmsgq descriptor, or -1 to open one for the call
  * @cursor: 0 to start; updated to continue after the last entry returned

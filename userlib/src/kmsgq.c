@@ -159,17 +159,28 @@ int kmsgq_chmod(const char *name, mode_t mode)
 
 int kmsgq_chown(const char *name, uid_t uid, gid_t gid)
 {
+	struct kmsgq_queue_entry e[16];
 	unsigned int flags = 0;
+	uint64_t cursor = 0;
+	char probe[KMSGQ_NAME_MAX];
+	int n, i, ret;
 
 	if (uid != (uid_t)-1)
 		flags |= KMSGQ_SETOWNER_UID;
 	if (gid != (gid_t)-1)
 		flags |= KMSGQ_SETOWNER_GID;
-	/* Nothing to change is no error, as for chown(2). */
-	if (!flags)
-		return kmsgq_setowner(name, KMSGQ_SETOWNER_MODE, 0, 0, 0) ==
-		       -ENOENT ? -ENOENT : 0;
-	return kmsgq_setowner(name, flags, 0, uid, gid);
+	if (flags)
+		return kmsgq_setowner(name, flags, 0, uid, gid);
+
+	/* Nothing to change, as chown(2) allows: only say whether it exists. */
+	ret = kmsgq_copy_name(probe, name);
+	if (ret)
+		return ret;
+	while ((n = kmsgq_list(-1, &cursor, e, 16)) > 0)
+		for (i = 0; i < n; i++)
+			if (!strcmp(e[i].name, probe))
+				return 0;
+	return n < 0 ? n : -ENOENT;
 }
 
 /*
