@@ -1077,7 +1077,9 @@ static const struct {
 	const char *funcs;
 	unsigned int sites;
 } alloc_sites[] = {
-	{ "user account and queue", "kmsgq_user_get kmsgq_queue_create kmsgq_queue_open", 2 },
+	{ "user account, queue, namespace entry",
+	  "kmsgq_registry_user_get kmsgq_registry_charge kmsgq_registry_charge_one kmsgq_queue_alloc kmsgq_registry_ns_get kmsgq_registry_create kmsgq_registry_open",
+	  3 },
 	{ "store arrays free, next, len, prio, data", "kmsgq_store_init", 5 },
 	{ "ring page array, pages, vmap", "kmsgq_ring_init", 3 },
 	{ "LIST buffer", "kmsgq_ioctl_list kmsgq_ioctl", 1 },

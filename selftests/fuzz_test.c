@@ -58,14 +58,14 @@ enum op {
 	OP_RECV, OP_GETATTR, OP_SETATTR, OP_STATS, OP_RING_INFO, OP_RING_WAIT,
 	OP_RING_WAKE, OP_IOCTL_OTHER, OP_READ, OP_WRITE, OP_MMAP, OP_MUNMAP,
 	OP_MPROTECT, OP_SCRIBBLE, OP_IN_PLACE, OP_POLL, OP_EPOLL_CTL,
-	OP_EPOLL_WAIT, NR_OPS
+	OP_EPOLL_WAIT, OP_SETOWNER, NR_OPS
 };
 
 static const char *const op_name[NR_OPS] = {
 	"open", "close", "INFO", "OPEN", "UNLINK", "LIST", "SEND", "RECV",
 	"GETATTR", "SETATTR", "STATS", "RING_INFO", "RING_WAIT", "RING_WAKE",
 	"ioctl(other)", "read", "write", "mmap", "munmap", "mprotect",
-	"scribble", "in-place", "poll", "epoll_ctl", "epoll_wait",
+	"scribble", "in-place", "poll", "epoll_ctl", "epoll_wait", "SETOWNER",
 };
 
 /* How often each call is made, out of the sum. */
@@ -77,7 +77,7 @@ static const unsigned char op_weight[NR_OPS] = {
 	[OP_IOCTL_OTHER] = 2, [OP_READ] = 6, [OP_WRITE] = 6, [OP_MMAP] = 4,
 	[OP_MUNMAP] = 2, [OP_MPROTECT] = 1, [OP_SCRIBBLE] = 4,
 	[OP_IN_PLACE] = 4, [OP_POLL] = 2, [OP_EPOLL_CTL] = 2,
-	[OP_EPOLL_WAIT] = 2,
+	[OP_EPOLL_WAIT] = 2, [OP_SETOWNER] = 2,
 };
 
 /* Errors each call may give; 0 ends a list. */
@@ -94,6 +94,7 @@ static const int op_errs[NR_OPS][16] = {
 	[OP_BIND] = { EFAULT, EINVAL, E2BIG, ENAMETOOLONG, ENOENT, EEXIST,
 		      ENOSPC, EMFILE, ENOMEM, EACCES, EBUSY, EBADF, 0 },
 	[OP_UNLINK] = { EFAULT, EINVAL, E2BIG, ENAMETOOLONG, ENOENT, EPERM, 0 },
+	[OP_SETOWNER] = { EFAULT, EINVAL, E2BIG, ENAMETOOLONG, ENOENT, EPERM, 0 },
 	[OP_LIST] = { EFAULT, EINVAL, E2BIG, ENOMEM, 0 },
 	[OP_SEND] = { XFER_ERRS },
 	[OP_RECV] = { XFER_ERRS },
@@ -579,6 +580,22 @@ static void fuzz_unlink(struct worker *w)
 	judge(w, ret, ret == 0);
 }
 
+static void fuzz_setowner(struct worker *w)
+{
+	struct kmsgq_setowner so = { .size = any_size(w, sizeof(so)) };
+	long long ret;
+
+	so.flags = chance(w, 80) ? 1 + rn(w, 7) : any32(w);
+	so.mode = chance(w, 80) ? rn(w, 01000) : any32(w);
+	so.uid = chance(w, 80) ? PICK(w, 0, NOBODY, 1000) : any32(w);
+	so.gid = chance(w, 80) ? PICK(w, 0, NOBODY, 1000) : any32(w);
+	so.reserved = must_be_zero(w);
+	any_name(w, so.name);
+	ret = fuzz_ioctl(w, OP_SETOWNER, NULL, KMSGQ_IOC_SETOWNER, &so,
+			 sizeof(so));
+	judge(w, ret, ret == 0);
+}
+
 static void fuzz_list(struct worker *w)
 {
 	struct kmsgq_list l = { .size = any_size(w, sizeof(l)) };
@@ -771,12 +788,13 @@ static void fuzz_ioctl_other(struct worker *w)
 		return;
 	switch (rn(w, 3)) {
 	case 0:
-		cmd = _IOC(rn(w, 4), KMSGQ_IOC_MAGIC, 0x0c + rn(w, 0xf4),
+		/* Past the numbers in use and those the next ones will take. */
+		cmd = _IOC(rn(w, 4), KMSGQ_IOC_MAGIC, 0x40 + rn(w, 0xc0),
 			   rn(w, 512));
 		break;
 	case 1:		/* one of ours, but _IO or the other direction */
 		cmd = _IOC(PICK(w, _IOC_NONE, _IOC_READ), KMSGQ_IOC_MAGIC,
-			   rn(w, 0x0c), sizeof(struct kmsgq_xfer));
+			   rn(w, 0x0d), sizeof(struct kmsgq_xfer));
 		break;
 	default:
 		do {
@@ -1129,6 +1147,7 @@ static void worker_step(struct worker *w)
 	case OP_INFO: fuzz_info(w); break;
 	case OP_BIND: fuzz_bind(w); break;
 	case OP_UNLINK: fuzz_unlink(w); break;
+	case OP_SETOWNER: fuzz_setowner(w); break;
 	case OP_LIST: fuzz_list(w); break;
 	case OP_SEND: fuzz_xfer(w, true); break;
 	case OP_RECV: fuzz_xfer(w, false); break;
