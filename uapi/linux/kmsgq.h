@@ -50,6 +50,8 @@
 #define KMSGQ_FEAT_STATS	0x8ULL	/* KMSGQ_IOC_STATS */
 #define KMSGQ_FEAT_RING		0x10ULL	/* KMSGQ_OPEN_RING and mmap */
 #define KMSGQ_FEAT_LIST		0x20ULL	/* KMSGQ_IOC_LIST */
+/* read_iter/write_iter honour IOCB_NOWAIT: io_uring parks on poll */
+#define KMSGQ_FEAT_NOWAIT	0x400ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
