@@ -451,6 +451,7 @@ static const struct {
 	{ KMSGQ_FEAT_STATS, "stats" },
 	{ KMSGQ_FEAT_RING, "ring" },
 	{ KMSGQ_FEAT_LIST, "list" },
+	{ KMSGQ_FEAT_NOWAIT, "nowait" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))
