@@ -115,6 +115,9 @@ tools/kmsgqctl/kmsgqctl: $(wildcard tools/kmsgqctl/*.[ch]) $(STATIC_DEPS) VERSIO
 $(EXAMPLES): %: %.c $(STATIC_DEPS)
 	$(STATIC_LINK)
 
+# The io_uring example links liburing (liburing-dev), as the selftests do.
+examples/kmsgq_uring_receive: STATIC_LINK += -luring
+
 # Dynamic, against libkmsgq.so, for make install and the Debian packages:
 # owner names then resolve through NSS (LDAP, SSSD, ...).
 tools-shared: userlib

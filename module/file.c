@@ -5,7 +5,10 @@
  * A file starts unbound; KMSGQ_IOC_OPEN binds it to a queue
  * (file->private_data, set once and never changed until release).  read,
  * write, poll, mmap and the queue ioctls then act on that queue; the file's
- * open mode is the access it was granted to it.
+ * open mode is the access it was granted to it.  A read or write moves one
+ * whole message, however many iovecs carry it; one that would block fails
+ * with EAGAIN under IOCB_NOWAIT (FMODE_NOWAIT), so that io_uring waits for
+ * the queue on poll rather than in a worker thread.
  */
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -60,73 +63,77 @@ void kmsgq_file_bind_end(struct file *file, struct kmsgq_queue *q)
 	smp_store_release(&file->private_data, IS_ERR(q) ? NULL : q);
 }
 
-static ssize_t kmsgq_file_read(struct file *file, char __user *buf,
-			       size_t count, loff_t *ppos)
+/*
+ * How long a read or write may sleep: not at all on an O_NONBLOCK file, nor
+ * for an IOCB_NOWAIT call (preadv2()/pwritev2() with RWF_NOWAIT, and
+ * io_uring's first try, which then waits on poll instead of a thread).
+ */
+static void kmsgq_file_deadline(struct kiocb *iocb, struct kmsgq_deadline *dl)
 {
-	struct kmsgq_queue *q = kmsgq_file_queue(file);
-	struct kmsgq_kmsg m = {
-		.buf = buf,
-		.len = min_t(size_t, count, U32_MAX),
-	};
-	struct kmsgq_deadline dl = {
-		.nonblock = file->f_flags & O_NONBLOCK,
+	*dl = (struct kmsgq_deadline) {
+		.nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			    (iocb->ki_flags & IOCB_NOWAIT),
 		.restart = true,
 	};
-	int ret;
-
-	if (!q)
-		return -ENOTCONN;
-	ret = kmsgq_queue_recv(q, &m, 1, &dl);
-	return ret < 0 ? ret : (ssize_t)m.len;
 }
 
-static ssize_t kmsgq_file_write(struct file *file, const char __user *buf,
-				size_t count, loff_t *ppos)
+/* One message, scattered over @to's segments (read, readv, io_uring). */
+static ssize_t kmsgq_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
-	struct kmsgq_queue *q = kmsgq_file_queue(file);
-	struct kmsgq_kmsg m = { .buf = (void __user *)buf };
-	struct kmsgq_deadline dl = {
-		.nonblock = file->f_flags & O_NONBLOCK,
-		.restart = true,
-	};
-	int ret;
+	struct kmsgq_queue *q = kmsgq_file_queue(iocb->ki_filp);
+	struct kmsgq_deadline dl;
 
 	if (!q)
 		return -ENOTCONN;
-	if (count > q->max_msgsize)
-		return -EMSGSIZE;
-	m.len = count;
-	ret = kmsgq_queue_send(q, &m, 1, &dl);
-	return ret < 0 ? ret : count;
+	kmsgq_file_deadline(iocb, &dl);
+	return kmsgq_queue_recv_iter(q, to, &dl);
+}
+
+/* One message, gathered from @from's segments (write, writev, io_uring). */
+static ssize_t kmsgq_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct kmsgq_queue *q = kmsgq_file_queue(iocb->ki_filp);
+	struct kmsgq_deadline dl;
+
+	if (!q)
+		return -ENOTCONN;
+	kmsgq_file_deadline(iocb, &dl);
+	return kmsgq_queue_send_iter(q, from, &dl);
 }
 
 /*
  * A file waits, and reports readiness, only for the sides its access mode
- * allows, as a pipe's ends do: EPOLLIN needs read access, EPOLLOUT write.
+ * allows, as a pipe's ends do (EPOLLIN needs read access, EPOLLOUT write),
+ * and is queued only on the wait queues of the events asked for: io_uring's
+ * poll of a blocked read then needs one entry (recv_wq), not two.
  */
 static __poll_t kmsgq_file_poll(struct file *file, poll_table *wait)
 {
 	struct kmsgq_queue *q = kmsgq_file_queue(file);
 	__poll_t allowed = 0;
+	__poll_t wanted;
 
 	if (!q)
 		return EPOLLERR;
-	if (file->f_mode & FMODE_READ) {
+	if (file->f_mode & FMODE_READ)
+		allowed |= KMSGQ_POLL_IN;
+	if (file->f_mode & FMODE_WRITE)
+		allowed |= KMSGQ_POLL_OUT;
+	wanted = poll_requested_events(wait) & allowed;
+	if (wanted & KMSGQ_POLL_IN)
 		poll_wait(file, &q->recv_wq, wait);
-		allowed |= EPOLLIN | EPOLLRDNORM;
-	}
-	if (file->f_mode & FMODE_WRITE) {
+	if (wanted & KMSGQ_POLL_OUT)
 		poll_wait(file, &q->send_wq, wait);
-		allowed |= EPOLLOUT | EPOLLWRNORM;
-	}
-	return kmsgq_queue_poll_mask(q, poll_requested_events(wait) & allowed,
-				     !poll_does_not_wait(wait)) & allowed;
+	return kmsgq_queue_poll_mask(q, wanted, !poll_does_not_wait(wait)) &
+	       allowed;
 }
 
 static int kmsgq_file_open(struct inode *inode, struct file *file)
 {
 	/* misc_open() left the miscdevice here; unbound is NULL. */
 	file->private_data = NULL;
+	/* read_iter and write_iter honour IOCB_NOWAIT. */
+	file->f_mode |= FMODE_NOWAIT;
 	return stream_open(inode, file);
 }
 
@@ -143,8 +150,8 @@ const struct file_operations kmsgq_file_ops = {
 	.owner = THIS_MODULE,
 	.open = kmsgq_file_open,
 	.release = kmsgq_file_release,
-	.read = kmsgq_file_read,
-	.write = kmsgq_file_write,
+	.read_iter = kmsgq_file_read_iter,
+	.write_iter = kmsgq_file_write_iter,
 	.poll = kmsgq_file_poll,
 	.unlocked_ioctl = kmsgq_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

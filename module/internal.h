@@ -26,6 +26,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/poll.h>
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
@@ -39,6 +40,13 @@
 #define KMSGQ_RING_EVENTS	(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)
 /* Messages one kmsgq_queue_send() or kmsgq_queue_recv() call handles. */
 #define KMSGQ_CHUNK		16
+/*
+ * The poll keys of every kmsgq wakeup: q->recv_wq is woken with
+ * KMSGQ_POLL_IN (a message arrived), q->send_wq with KMSGQ_POLL_OUT (room
+ * was made), so that epoll and io_uring entries wake only for their events.
+ */
+#define KMSGQ_POLL_IN		(EPOLLIN | EPOLLRDNORM)
+#define KMSGQ_POLL_OUT		(EPOLLOUT | EPOLLWRNORM)
 
 /**
  * struct kmsgq_store - slots and priority FIFOs of a copy queue
@@ -148,6 +156,7 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
 }
 
 struct file;
+struct iov_iter;
 struct seq_file;
 struct vm_area_struct;
 struct kmsgq_ns;
@@ -284,6 +293,10 @@ int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
 int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
+ssize_t kmsgq_queue_send_iter(struct kmsgq_queue *q, struct iov_iter *from,
+			      struct kmsgq_deadline *dl);
+ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,
+			      struct kmsgq_deadline *dl);
 u32 kmsgq_queue_count(struct kmsgq_queue *q);
 __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 			       bool queued);

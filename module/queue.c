@@ -13,13 +13,21 @@
  * woken).  Ring queues cannot count: in-place producers and consumers tell
  * the kernel only through KMSGQ_IOC_RING_WAKE, so their sleepers arm a bit in
  * the shared wakeup word and every wake wakes them all; see
- * kmsgq_queue_ring_wake() for the ordering.
+ * kmsgq_queue_ring_wake() for the ordering.  Every wake carries its poll key
+ * (KMSGQ_POLL_IN on recv_wq, KMSGQ_POLL_OUT on send_wq): io_uring's poll of
+ * a read or write that would block (IOCB_NOWAIT, see file.c) and epoll
+ * entries then run only for the event they wait for.
+ *
+ * Payloads: a message of KMSGQ_IOC_SEND/RECV is copied from or to its own
+ * user buffer (struct kmsgq_kmsg.buf); the one message of a read_iter or
+ * write_iter call is scattered into or gathered from the call's iov_iter.
  */
 #include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 
 #include "internal.h"
 
@@ -105,6 +113,18 @@ static bool kmsgq_queue_writable(struct kmsgq_queue *q)
 	return READ_ONCE(q->store.nr_free);
 }
 
+/*
+ * Wake @nr exclusive sleepers on @wq (0: all of them) and every poller,
+ * with the key of what @wq waits for.
+ */
+static void kmsgq_queue_wake_keyed(struct kmsgq_queue *q,
+				   struct wait_queue_head *wq, int nr)
+{
+	__poll_t key = wq == &q->recv_wq ? KMSGQ_POLL_IN : KMSGQ_POLL_OUT;
+
+	__wake_up(wq, TASK_NORMAL, nr, poll_to_key(key));
+}
+
 /**
  * kmsgq_queue_ring_wake() - wake a ring's sleepers of the given kinds
  * @q: ring queue
@@ -120,11 +140,11 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events)
 {
 	trace_kmsgq_wake(q, events & KMSGQ_RING_EVENTS);
 	if (events & KMSGQ_RING_READABLE) {
-		wake_up_all(&q->recv_wq);
+		kmsgq_queue_wake_keyed(q, &q->recv_wq, 0);
 		kmsgq_ring_disarm(&q->ring, &q->recv_wq, KMSGQ_RING_WAKE_CONSUMER);
 	}
 	if (events & KMSGQ_RING_WRITABLE) {
-		wake_up_all(&q->send_wq);
+		kmsgq_queue_wake_keyed(q, &q->send_wq, 0);
 		kmsgq_ring_disarm(&q->ring, &q->send_wq, KMSGQ_RING_WAKE_PRODUCER);
 	}
 }
@@ -239,7 +259,7 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 
 	/* Pass on an exclusive wakeup this task took but will not use. */
 	if (ret && ready(q))
-		wake_up(wq);
+		kmsgq_queue_wake_keyed(q, wq, 1);
 	return ret;
 }
 
@@ -280,12 +300,11 @@ static int kmsgq_queue_ring_retry(struct kmsgq_deadline *dl,
 static void kmsgq_queue_wake(struct kmsgq_queue *q, bool recv, int nr)
 {
 	struct wait_queue_head *wq = recv ? &q->recv_wq : &q->send_wq;
-	__poll_t events = recv ? EPOLLIN | EPOLLRDNORM : EPOLLOUT | EPOLLWRNORM;
 
 	if (wq_has_sleeper(wq)) {
 		trace_kmsgq_wake(q, recv ? KMSGQ_RING_READABLE :
 				 KMSGQ_RING_WRITABLE);
-		__wake_up(wq, TASK_NORMAL, nr, poll_to_key(events));
+		kmsgq_queue_wake_keyed(q, wq, nr);
 	}
 }
 
@@ -304,8 +323,49 @@ static void kmsgq_queue_account(atomic64_t *msgs, atomic64_t *bytes,
 	}
 }
 
+/*
+ * Copy the payload of message @m into @dst: from @iter, if the message is
+ * the one of a write_iter call, else from @m->buf.  0, or -EFAULT.
+ */
+static int kmsgq_queue_copy_in(void *dst, const struct kmsgq_kmsg *m,
+			       struct iov_iter *iter)
+{
+	if (iter)
+		return copy_from_iter_full(dst, m->len, iter) ? 0 : -EFAULT;
+	return copy_from_user(dst, m->buf, m->len) ? -EFAULT : 0;
+}
+
+/*
+ * Copy @len bytes of payload at @src out to message @m's buffer: into
+ * @iter, if the message is the one of a read_iter call, else to @m->buf.
+ * 0, or -EFAULT with @iter as it was.
+ */
+static int kmsgq_queue_copy_out(const struct kmsgq_kmsg *m,
+				struct iov_iter *iter, const void *src, u32 len)
+{
+	size_t copied;
+
+	if (!iter)
+		return copy_to_user(m->buf, src, len) ? -EFAULT : 0;
+	copied = copy_to_iter(src, len, iter);
+	if (copied == len)
+		return 0;
+	iov_iter_revert(iter, copied);
+	return -EFAULT;
+}
+
+/* Fault in message @m's payload, as kmsgq_queue_copy_in() reads it. */
+static bool kmsgq_queue_fault_in(const struct kmsgq_kmsg *m,
+				 struct iov_iter *iter)
+{
+	if (iter)
+		return !fault_in_iov_iter_readable(iter, m->len);
+	return !fault_in_readable(m->buf, m->len);
+}
+
 static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-				  unsigned int nr, struct kmsgq_deadline *dl)
+				  unsigned int nr, struct iov_iter *iter,
+				  struct kmsgq_deadline *dl)
 {
 	struct kmsgq_store *s = &q->store;
 	u32 slots[KMSGQ_CHUNK];
@@ -330,11 +390,10 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	spin_unlock(&q->lock);
 
 	for (done = 0; done < taken; done++) {
-		if (copy_from_user(kmsgq_store_payload(s, slots[done]),
-				   msgs[done].buf, msgs[done].len)) {
-			err = -EFAULT;
+		err = kmsgq_queue_copy_in(kmsgq_store_payload(s, slots[done]),
+					  &msgs[done], iter);
+		if (err)
 			break;
-		}
 		bytes += msgs[done].len;
 	}
 
@@ -355,7 +414,8 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 }
 
 static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-				  unsigned int nr, struct kmsgq_deadline *dl)
+				  unsigned int nr, struct iov_iter *iter,
+				  struct kmsgq_deadline *dl)
 {
 	struct kmsgq_store *s = &q->store;
 	u32 slots[KMSGQ_CHUNK];
@@ -406,8 +466,9 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		u32 len = s->len[slots[done]];
 		u32 prio = s->prio[slots[done]];
 
-		if (copy_to_user(m->buf, kmsgq_store_payload(s, slots[done]),
-				 len) ||
+		if (kmsgq_queue_copy_out(m, iter,
+					 kmsgq_store_payload(s, slots[done]),
+					 len) ||
 		    (m->umsg && (put_user(len, &m->umsg->len) ||
 				 put_user(prio, &m->umsg->prio)))) {
 			err = -EFAULT;
@@ -435,7 +496,8 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 }
 
 static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-				 unsigned int nr, struct kmsgq_deadline *dl)
+				 unsigned int nr, struct iov_iter *iter,
+				 struct kmsgq_deadline *dl)
 {
 	struct kmsgq_ring *r = &q->ring;
 	unsigned int done = 0, lost = 0;
@@ -449,7 +511,7 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		 * A claimed slot must be published: fault the payload in
 		 * first, so that a bad buffer fails here without using one.
 		 */
-		if (fault_in_readable(msgs[done].buf, msgs[done].len)) {
+		if (!kmsgq_queue_fault_in(&msgs[done], iter)) {
 			err = -EFAULT;
 			break;
 		}
@@ -466,11 +528,11 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			continue;
 		}
 		published = true;
-		if (copy_from_user(kmsgq_ring_payload(r, pos), msgs[done].buf,
-				   msgs[done].len)) {
+		err = kmsgq_queue_copy_in(kmsgq_ring_payload(r, pos),
+					  &msgs[done], iter);
+		if (err) {
 			/* The slot is claimed: publish it as carrying nothing. */
 			kmsgq_ring_publish(r, pos, U32_MAX);
-			err = -EFAULT;
 			break;
 		}
 		kmsgq_ring_publish(r, pos, msgs[done].len);
@@ -485,7 +547,8 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 }
 
 static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-				 unsigned int nr, struct kmsgq_deadline *dl)
+				 unsigned int nr, struct iov_iter *iter,
+				 struct kmsgq_deadline *dl)
 {
 	struct kmsgq_ring *r = &q->ring;
 	unsigned int done = 0, lost = 0;
@@ -532,13 +595,16 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		 * caller's fields get back what they held, and the copy is
 		 * redone with the next message.
 		 */
-		if (copy_to_user(m->buf, kmsgq_ring_payload(r, pos), len) ||
+		if (kmsgq_queue_copy_out(m, iter, kmsgq_ring_payload(r, pos),
+					 len) ||
 		    (m->umsg && (put_user(len, &m->umsg->len) ||
 				 put_user(0, &m->umsg->prio)))) {
 			err = -EFAULT;
 			break;
 		}
 		if (!kmsgq_ring_claim_at(r, pos)) {
+			if (iter)
+				iov_iter_revert(iter, len);
 			/* Written a moment ago: cannot fault but by an unmap. */
 			if (m->umsg && (put_user(m->len, &m->umsg->len) ||
 					put_user(m->prio, &m->umsg->prio)))
@@ -564,6 +630,42 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	return done ?: err;
 }
 
+static int kmsgq_queue_do_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+			       unsigned int nr, struct iov_iter *iter,
+			       struct kmsgq_deadline *dl)
+{
+	int i, ret;
+
+	if (msgs[0].len > q->max_msgsize)
+		return -EMSGSIZE;
+	if (!kmsgq_queue_msg_ok(q, &msgs[0]))
+		return -EINVAL;
+	if (q->is_ring)
+		ret = kmsgq_queue_ring_send(q, msgs, nr, iter, dl);
+	else
+		ret = kmsgq_queue_store_send(q, msgs, nr, iter, dl);
+	if (trace_kmsgq_send_enabled())
+		for (i = 0; i < ret; i++)
+			trace_kmsgq_send(q, msgs[i].len, msgs[i].prio);
+	return ret;
+}
+
+static int kmsgq_queue_do_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+			       unsigned int nr, struct iov_iter *iter,
+			       struct kmsgq_deadline *dl)
+{
+	int i, ret;
+
+	if (q->is_ring)
+		ret = kmsgq_queue_ring_recv(q, msgs, nr, iter, dl);
+	else
+		ret = kmsgq_queue_store_recv(q, msgs, nr, iter, dl);
+	if (trace_kmsgq_recv_enabled())
+		for (i = 0; i < ret; i++)
+			trace_kmsgq_recv(q, msgs[i].len, msgs[i].prio);
+	return ret;
+}
+
 /**
  * kmsgq_queue_send() - queue up to @nr messages
  * @q: queue
@@ -576,20 +678,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl)
 {
-	int i, ret;
-
-	if (msgs[0].len > q->max_msgsize)
-		return -EMSGSIZE;
-	if (!kmsgq_queue_msg_ok(q, &msgs[0]))
-		return -EINVAL;
-	if (q->is_ring)
-		ret = kmsgq_queue_ring_send(q, msgs, nr, dl);
-	else
-		ret = kmsgq_queue_store_send(q, msgs, nr, dl);
-	if (trace_kmsgq_send_enabled())
-		for (i = 0; i < ret; i++)
-			trace_kmsgq_send(q, msgs[i].len, msgs[i].prio);
-	return ret;
+	return kmsgq_queue_do_send(q, msgs, nr, NULL, dl);
 }
 
 /**
@@ -604,16 +693,51 @@ int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl)
 {
-	int i, ret;
+	return kmsgq_queue_do_recv(q, msgs, nr, NULL, dl);
+}
 
-	if (q->is_ring)
-		ret = kmsgq_queue_ring_recv(q, msgs, nr, dl);
-	else
-		ret = kmsgq_queue_store_recv(q, msgs, nr, dl);
-	if (trace_kmsgq_recv_enabled())
-		for (i = 0; i < ret; i++)
-			trace_kmsgq_recv(q, msgs[i].len, msgs[i].prio);
-	return ret;
+/**
+ * kmsgq_queue_send_iter() - queue one message gathered from an iov_iter
+ * @q: queue
+ * @from: the payload, all of it one message (write_iter, writev)
+ * @dl: how long the call may sleep
+ *
+ * Return: the message's length, or -errno (-EMSGSIZE if @from holds more
+ * than the queue's largest message); @from is advanced past what was sent.
+ */
+ssize_t kmsgq_queue_send_iter(struct kmsgq_queue *q, struct iov_iter *from,
+			      struct kmsgq_deadline *dl)
+{
+	struct kmsgq_kmsg m = {};
+	int ret;
+
+	if (iov_iter_count(from) > q->max_msgsize)
+		return -EMSGSIZE;
+	m.len = iov_iter_count(from);
+	ret = kmsgq_queue_do_send(q, &m, 1, from, dl);
+	return ret < 0 ? ret : (ssize_t)m.len;
+}
+
+/**
+ * kmsgq_queue_recv_iter() - take one message, scattered into an iov_iter
+ * @q: queue
+ * @to: the buffer: its whole length must hold the message (read_iter,
+ *	readv)
+ * @dl: how long the call may sleep
+ *
+ * Return: the message's length, or -errno (-EMSGSIZE if the next message
+ * is longer than @to: it stays queued); @to is advanced past the message.
+ */
+ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,
+			      struct kmsgq_deadline *dl)
+{
+	struct kmsgq_kmsg m = {
+		.len = min_t(size_t, iov_iter_count(to), U32_MAX),
+	};
+	int ret;
+
+	ret = kmsgq_queue_do_recv(q, &m, 1, to, dl);
+	return ret < 0 ? ret : (ssize_t)m.len;
 }
 
 /**
@@ -637,9 +761,9 @@ __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 	if (q->is_ring) {
 		u32 bits = 0;
 
-		if (wanted & EPOLLIN)
+		if (wanted & KMSGQ_POLL_IN)
 			bits |= KMSGQ_RING_WAKE_CONSUMER;
-		if (wanted & EPOLLOUT)
+		if (wanted & KMSGQ_POLL_OUT)
 			bits |= KMSGQ_RING_WAKE_PRODUCER;
 		if (bits)
 			kmsgq_ring_arm(&q->ring, bits);
@@ -652,9 +776,9 @@ __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 		smp_mb();
 	}
 	if (kmsgq_queue_readable(q))
-		mask |= EPOLLIN | EPOLLRDNORM;
+		mask |= KMSGQ_POLL_IN;
 	if (kmsgq_queue_writable(q))
-		mask |= EPOLLOUT | EPOLLWRNORM;
+		mask |= KMSGQ_POLL_OUT;
 	return mask;
 }
 

@@ -28,10 +28,11 @@ trap 'rm -rf "$tmp"' EXIT
 # gcc-multilib: the -m32 selftests; mandoc, groff-base: man page lint;
 # dkms, pkg-config, kmod: vm/install-check.sh, which also builds the module
 # with dkms for bookworm's default kernel (KVER_OLD); dpkg-dev, debhelper,
-# dh-dkms, lintian: the Debian packages (vm/package-check.sh).
+# dh-dkms, lintian: the Debian packages (vm/package-check.sh); liburing-dev:
+# uring_test and the bench's kmsgq-uring (liburing.a, linked static).
 packages=(gcc g++ make libc6-dev gcc-multilib cpio gzip xz-utils busybox-static
 	qemu-system-x86 mandoc groff-base dkms pkg-config kmod
-	dpkg-dev debhelper dh-dkms lintian
+	dpkg-dev debhelper dh-dkms lintian liburing-dev
 	"linux-headers-$KVER" "linux-headers-$KVER_OLD" "$KSRC_PKG")
 missing=()
 for p in "${packages[@]}"; do

@@ -453,6 +453,7 @@ static const struct {
 	{ KMSGQ_FEAT_LIST, "list" },
 	{ KMSGQ_FEAT_IPC_NS, "ipc_ns" },
 	{ KMSGQ_FEAT_SETOWNER, "setowner" },
+	{ KMSGQ_FEAT_NOWAIT, "nowait" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

@@ -52,6 +52,8 @@
 #define KMSGQ_FEAT_LIST		0x20ULL	/* KMSGQ_IOC_LIST */
 #define KMSGQ_FEAT_IPC_NS	0x40ULL	/* names scoped by IPC namespace, per-user limits */
 #define KMSGQ_FEAT_SETOWNER	0x80ULL	/* KMSGQ_IOC_SETOWNER */
+/* read_iter/write_iter honour IOCB_NOWAIT: io_uring parks on poll */
+#define KMSGQ_FEAT_NOWAIT	0x400ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
