@@ -11,6 +11,7 @@
 #include <linux/prandom.h>
 
 #include "../internal.h"
+#include "kunit_shape.h"
 
 KUNIT_DEFINE_ACTION_WRAPPER(kmsgq_ring_destroy_action, kmsgq_ring_destroy,
 			    struct kmsgq_ring *);
@@ -105,8 +106,7 @@ static const struct kmsgq_ring_shape_case kmsgq_ring_shape_cases[] = {
 static void kmsgq_ring_shape_desc(const struct kmsgq_ring_shape_case *c,
 				  char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u slots of %u bytes",
-		 c->nr_slots, c->slot_size);
+	kmsgq_kunit_shape_desc(c->nr_slots, c->slot_size, desc);
 }
 
 KUNIT_ARRAY_PARAM(kmsgq_ring_shape, kmsgq_ring_shape_cases,
@@ -579,8 +579,7 @@ static const struct kmsgq_ring_bytes_case kmsgq_ring_bytes_cases[] = {
 static void kmsgq_ring_bytes_desc(const struct kmsgq_ring_bytes_case *c,
 				  char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u slots of %u bytes",
-		 c->nr_slots, c->slot_size);
+	kmsgq_kunit_shape_desc(c->nr_slots, c->slot_size, desc);
 }
 
 KUNIT_ARRAY_PARAM(kmsgq_ring_bytes, kmsgq_ring_bytes_cases,

@@ -9,6 +9,7 @@
 #include <linux/prandom.h>
 
 #include "../internal.h"
+#include "kunit_shape.h"
 
 KUNIT_DEFINE_ACTION_WRAPPER(kmsgq_store_destroy_action, kmsgq_store_destroy,
 			    struct kmsgq_store *);
@@ -321,8 +322,7 @@ static const struct kmsgq_store_bytes_case kmsgq_store_bytes_cases[] = {
 static void kmsgq_store_bytes_desc(const struct kmsgq_store_bytes_case *c,
 				   char *desc)
 {
-	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%u slots of %u bytes",
-		 c->nr_slots, c->slot_size);
+	kmsgq_kunit_shape_desc(c->nr_slots, c->slot_size, desc);
 }
 
 KUNIT_ARRAY_PARAM(kmsgq_store_bytes, kmsgq_store_bytes_cases,
