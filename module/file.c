@@ -103,9 +103,7 @@ static ssize_t kmsgq_file_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 /*
  * A file waits, and reports readiness, only for the sides its access mode
- * allows, as a pipe's ends do (EPOLLIN needs read access, EPOLLOUT write),
- * and is queued only on the wait queues of the events asked for: io_uring's
- * poll of a blocked read then needs one entry (recv_wq), not two.
+ * allows, as a pipe's ends do (EPOLLIN needs read access, EPOLLOUT write).
  */
 static __poll_t kmsgq_file_poll(struct file *file, poll_table *wait)
 {
@@ -120,9 +118,15 @@ static __poll_t kmsgq_file_poll(struct file *file, poll_table *wait)
 	if (file->f_mode & FMODE_WRITE)
 		allowed |= KMSGQ_POLL_OUT;
 	wanted = poll_requested_events(wait) & allowed;
-	if (wanted & KMSGQ_POLL_IN)
+	/*
+	 * Queued on every side the file may use, whatever it asks for now:
+	 * EPOLL_CTL_MOD polls again without queueing, so an epoll entry made
+	 * for EPOLLIN must already wait where EPOLLOUT is woken.  Keyed
+	 * wakeups make the spare entry's callback return at once.
+	 */
+	if (allowed & KMSGQ_POLL_IN)
 		poll_wait(file, &q->recv_wq, wait);
-	if (wanted & KMSGQ_POLL_OUT)
+	if (allowed & KMSGQ_POLL_OUT)
 		poll_wait(file, &q->send_wq, wait);
 	return kmsgq_queue_poll_mask(q, wanted, !poll_does_not_wait(wait)) &
 	       allowed;

@@ -164,7 +164,8 @@ struct kmsgq_ns;
 /**
  * struct kmsgq_queue - a named message queue
  * @ref: one for the name while linked, one per bound file
- * @lock: protects @store and the waiter counts' meaning; never held across a
+ * @lock: protects @store, and @mode, @uid and @gid against a reader without
+ *	the registry mutex (GETATTR); never held across a
  *	user copy or a sleep
  * @store: messages of a copy queue
  * @ring: messages of a ring queue

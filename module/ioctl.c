@@ -324,9 +324,12 @@ static long kmsgq_ioctl_getattr(struct file *file, void __user *uarg)
 	attr.max_msgs = q->max_msgs;
 	attr.max_msgsize = q->max_msgsize;
 	attr.cur_msgs = kmsgq_queue_count(q);
+	/* KMSGQ_IOC_SETOWNER changes them under the queue's lock. */
+	spin_lock(&q->lock);
 	attr.mode = q->mode;
 	attr.uid = from_kuid_munged(ns, q->uid);
 	attr.gid = from_kgid_munged(ns, q->gid);
+	spin_unlock(&q->lock);
 	return kmsgq_ioctl_copy_out(uarg, &attr, sizeof(attr));
 }
 

@@ -58,8 +58,10 @@
  * @ns: the namespace, as its nsfs file names it
  * @user_ns: the user namespace owning it, where CAP_IPC_OWNER and
  *	CAP_FOWNER are checked (counted reference)
- * @pin: its nsfs file, which keeps it alive; NULL for the initial one
+ * @pin: its nsfs file (an O_PATH one), which keeps it alive; NULL for the
+ *	initial one
  * @queues: queues named in it; the entry goes with the last
+ * @dead: nothing else can reach it: the reaper unlinks its queues
  *
  * Protected by kmsgq_registry_lock.
  */
@@ -69,6 +71,7 @@ struct kmsgq_ns {
 	struct user_namespace *user_ns;
 	struct file *pin;
 	unsigned int queues;
+	bool dead;
 };
 
 /**
@@ -164,19 +167,31 @@ static struct kmsgq_ns *kmsgq_registry_ns_find(const struct ns_common *ns)
 
 /*
  * Open the caller's IPC namespace's nsfs file, which holds the namespace
- * for as long as it is open.  Return: the file, or an ERR_PTR: the
- * caller's /proc may be missing or may not show its own namespace.
+ * for as long as it is open, or NULL for the initial namespace, which
+ * needs no holding.  Called without the registry lock: the walk of the
+ * caller's /proc may take as long as the caller's mounts make it.  O_PATH:
+ * nothing is opened but the path, so no ->open of whatever is found there
+ * runs or blocks.  Return: the file, NULL, or an ERR_PTR: the caller's
+ * /proc may be missing or may not show its own namespace.
  */
-static struct file *kmsgq_registry_ns_pin(struct ns_common *ns)
+static struct file *kmsgq_registry_ns_pin(void)
 {
+	struct ns_common *ns = kmsgq_registry_current_ns();
 	struct file *f;
 
-	f = filp_open("/proc/thread-self/ns/ipc", O_RDONLY, 0);
+	if (ns->inum == PROC_IPC_INIT_INO)
+		return NULL;
+	f = filp_open("/proc/thread-self/ns/ipc", O_PATH, 0);
 	if (IS_ERR(f))
 		return f;
-	/* Whatever is mounted there, it must be this namespace's file. */
+	/*
+	 * Whatever is mounted there, it must be this namespace's file, as
+	 * the magic link gives it: on nsfs's own mount, not on a bind mount
+	 * of it, which the pin would then keep alive for ever.
+	 */
 	if (file_inode(f)->i_sb->s_magic != NSFS_MAGIC ||
-	    get_proc_ns(file_inode(f)) != ns) {
+	    get_proc_ns(file_inode(f)) != ns ||
+	    f->f_path.dentry == f->f_path.mnt->mnt_root) {
 		fput(f);
 		return ERR_PTR(-ENOENT);
 	}
@@ -184,39 +199,35 @@ static struct file *kmsgq_registry_ns_pin(struct ns_common *ns)
 }
 
 /*
- * The registry's entry for the caller's IPC namespace, made (and the
- * namespace pinned) if it has none.  Return: the entry or an ERR_PTR.
+ * The registry's entry for the caller's IPC namespace, made if it has none,
+ * with *@pin (from kmsgq_registry_ns_pin()) to hold the namespace: then
+ * *@pin is the entry's, and NULL.  Return: the entry or an ERR_PTR.
  */
-static struct kmsgq_ns *kmsgq_registry_ns_get(void)
+static struct kmsgq_ns *kmsgq_registry_ns_get(struct file **pin)
 {
 	struct ipc_namespace *ipc_ns = current->nsproxy->ipc_ns;
 	struct ns_common *ns = &ipc_ns->ns;
 	struct kmsgq_ns *kns;
-	struct file *pin = NULL;
 
 	lockdep_assert_held(&kmsgq_registry_lock);
 	kns = kmsgq_registry_ns_find(ns);
 	if (kns)
 		return kns;
+	if (ns->inum != PROC_IPC_INIT_INO && !*pin)
+		return ERR_PTR(-ENOENT);
 
-	if (ns->inum != PROC_IPC_INIT_INO) {
-		pin = kmsgq_registry_ns_pin(ns);
-		if (IS_ERR(pin))
-			return ERR_CAST(pin);
-	}
 	kns = kzalloc(sizeof(*kns), GFP_KERNEL_ACCOUNT);
-	if (!kns) {
-		if (pin)
-			fput(pin);
+	if (!kns)
 		return ERR_PTR(-ENOMEM);
-	}
 	kns->ns = ns;
-	kns->pin = pin;
+	kns->pin = *pin;
+	*pin = NULL;
 	kns->user_ns = get_user_ns(ipc_ns->user_ns);
 	list_add_tail(&kns->node, &kmsgq_namespaces);
-	if (pin)
-		mod_delayed_work(system_wq, &kmsgq_registry_reaper,
-				 KMSGQ_REAP_INTERVAL);
+	/* Not mod_delayed_work(): new namespaces must not postpone it. */
+	if (kns->pin)
+		queue_delayed_work(system_wq, &kmsgq_registry_reaper,
+				   KMSGQ_REAP_INTERVAL);
 	return kns;
 }
 
@@ -234,16 +245,29 @@ static void kmsgq_registry_ns_put(struct kmsgq_ns *kns)
 }
 
 /*
- * Whether nothing but the registry can reach @kns's namespace: its nsfs
- * dentry is held by our file alone (no other open file, no bind mount) and
- * the namespace by that dentry alone (no task's nsproxy).  Neither count can
- * grow again then: only a holder of one could make another.
+ * Whether nothing but the registry can reach @kns's namespace: the
+ * namespace is held by our nsfs dentry alone (no task's nsproxy), and that
+ * dentry by our file alone (no other open file, no bind mount).  Neither
+ * count can grow again then, since only a holder of one could make
+ * another; but a task may trade one for the other (open the nsfs file,
+ * then leave the namespace), so the namespace's count is read again after
+ * the dentry's and must not have moved.
  */
 static bool kmsgq_registry_ns_unreachable(struct kmsgq_ns *kns)
 {
+	unsigned int refs;
+
 	lockdep_assert_held(&kmsgq_registry_lock);
-	return kns->pin && d_count(kns->pin->f_path.dentry) == 1 &&
-	       refcount_read(&kns->ns->count) == 1;
+	if (!kns->pin)
+		return false;
+	refs = refcount_read(&kns->ns->count);
+	/* Pairs with the full barriers of the refcount and lockref changes. */
+	smp_rmb();
+	if (refs != 1 || d_count(kns->pin->f_path.dentry) != 1)
+		return false;
+	/* The dentry's count before the namespace's second reading. */
+	smp_rmb();
+	return refcount_read(&kns->ns->count) == 1;
 }
 
 static void kmsgq_registry_link(struct kmsgq_queue *q, struct kmsgq_ns *kns)
@@ -275,18 +299,22 @@ static void kmsgq_registry_unlink_name(struct kmsgq_queue *q)
 static bool kmsgq_registry_reap(struct list_head *dead)
 {
 	struct kmsgq_queue *q, *tmp;
+	struct kmsgq_ns *kns;
 	bool pinned = false;
 
 	lockdep_assert_held(&kmsgq_registry_lock);
+	/* Each namespace is judged once a pass. */
+	list_for_each_entry(kns, &kmsgq_namespaces, node)
+		kns->dead = kmsgq_registry_ns_unreachable(kns);
 	list_for_each_entry_safe(q, tmp, &kmsgq_all, all) {
-		if (!kmsgq_registry_ns_unreachable(q->kns))
+		if (!q->kns->dead)
 			continue;
 		kmsgq_registry_unlink_name(q);
 		/* The name's reference is now the caller's: reuse the link. */
 		list_add_tail(&q->all, dead);
 	}
-	list_for_each_entry(q, &kmsgq_all, all)
-		pinned |= !!q->kns->pin;
+	list_for_each_entry(kns, &kmsgq_namespaces, node)
+		pinned |= !!kns->pin;
 	return pinned;
 }
 
@@ -535,10 +563,12 @@ static bool kmsgq_registry_attr_ok(u32 msgs, u32 msgsize)
  * returns with the lock held.  Return: the new queue, or an ERR_PTR;
  * *@raced is set, and the racing creator's queue returned, when the name
  * was found after the allocation.  A queue allocated but not linked is
- * left in *@spare, for the caller to free once it has dropped the lock.
+ * left in *@spare, for the caller to free once it has dropped the lock;
+ * *@pin holds the caller's IPC namespace if the registry has no entry for
+ * it yet, and is taken for that entry (kmsgq_registry_ns_get()).
  */
 static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
-						 bool *raced,
+						 struct file **pin, bool *raced,
 						 struct kmsgq_queue **spare)
 {
 	u32 msgs = op->max_msgs ?: kmsgq_default_msgs;
@@ -586,7 +616,7 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 		q = other;
 		goto out_uncharge;
 	}
-	kns = kmsgq_registry_ns_get();
+	kns = kmsgq_registry_ns_get(pin);
 	if (IS_ERR(kns)) {
 		*spare = q;
 		q = ERR_CAST(kns);
@@ -623,6 +653,7 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	bool create = op->flags & KMSGQ_OPEN_CREATE;
 	bool excl = op->flags & KMSGQ_OPEN_EXCL;
 	struct kmsgq_queue *q, *spare = NULL;
+	struct file *pin = NULL;
 	bool raced = false;
 	int err;
 
@@ -630,14 +661,19 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	if (err)
 		return ERR_PTR(err);
 
-	/* The charges of dead namespaces' queues come back first. */
-	if (create)
+	if (create) {
+		/* The charges of dead namespaces' queues come back first. */
 		kmsgq_registry_reap_now();
+		/* Outside the lock: the walk is the caller's to make slow. */
+		pin = kmsgq_registry_ns_pin();
+		if (IS_ERR(pin))
+			return ERR_CAST(pin);
+	}
 
 	mutex_lock(&kmsgq_registry_lock);
 	q = kmsgq_registry_lookup(op->name, kmsgq_registry_current_ns());
 	if (!q && create) {
-		q = kmsgq_registry_create(op, &raced, &spare);
+		q = kmsgq_registry_create(op, &pin, &raced, &spare);
 		if (IS_ERR(q))
 			err = PTR_ERR(q);
 	} else if (!q) {
@@ -653,6 +689,8 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	mutex_unlock(&kmsgq_registry_lock);
 	if (spare)
 		kmsgq_queue_free(spare);
+	if (pin)
+		fput(pin);
 	return err ? ERR_PTR(err) : q;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_open);
@@ -690,30 +728,33 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_unlink);
 
 /*
  * Whether the caller may make the changes @so asks of @q, as chmod(2) and
- * chown(2) allow them on a file: the mode by the owner, the group by the
- * owner to a group it is in, the owner by nobody but a holder of
- * CAP_CHOWN; CAP_FOWNER stands for the owner, CAP_IPC_OWNER for all three.
- * The capabilities count in the user namespace owning the IPC namespace.
+ * chown(2) allow them on a file: the mode by the owner (or CAP_FOWNER), the
+ * group by the owner to a group it is in, the owner and any group by a
+ * holder of CAP_CHOWN; CAP_IPC_OWNER allows all three.  Capabilities count
+ * in the user namespace owning the IPC namespace, and are asked for only
+ * when the change needs them (an ns_capable() that succeeds marks the task
+ * as having used its privilege).
  */
 static bool kmsgq_registry_may_setowner(struct kmsgq_queue *q,
 					const struct kmsgq_setowner *so,
 					kuid_t uid, kgid_t gid)
 {
 	struct user_namespace *ns = q->kns->user_ns;
-	bool owner = kmsgq_registry_owner_or(q, CAP_FOWNER);
-	bool chown = ns_capable(ns, CAP_CHOWN);
+	bool owner = uid_eq(current_fsuid(), q->uid);
+	bool need_chown, need_owner;
 
 	lockdep_assert_held(&kmsgq_registry_lock);
-	if (ns_capable(ns, CAP_IPC_OWNER))
-		return true;
-	if (!owner)
-		return false;
-	if ((so->flags & KMSGQ_SETOWNER_UID) && !uid_eq(uid, q->uid) &&
-	    !chown)
-		return false;
-	if ((so->flags & KMSGQ_SETOWNER_GID) && !gid_eq(gid, q->gid) &&
-	    !in_group_p(gid) && !chown)
-		return false;
+	need_chown = ((so->flags & KMSGQ_SETOWNER_UID) &&
+		      !uid_eq(uid, q->uid)) ||
+		     ((so->flags & KMSGQ_SETOWNER_GID) && !gid_eq(gid, q->gid) &&
+		      !(owner && in_group_p(gid)));
+	need_owner = so->flags;
+
+	if (need_chown)
+		return ns_capable(ns, CAP_CHOWN) || ns_capable(ns, CAP_IPC_OWNER);
+	if (need_owner && !owner)
+		return ns_capable(ns, CAP_FOWNER) ||
+		       ns_capable(ns, CAP_IPC_OWNER);
 	return true;
 }
 
@@ -749,12 +790,15 @@ int kmsgq_registry_setowner(const struct kmsgq_setowner *so)
 	} else if (!kmsgq_registry_may_setowner(q, so, uid, gid)) {
 		err = -EPERM;
 	} else {
+		/* GETATTR reads them under the queue's lock. */
+		spin_lock(&q->lock);
 		if (so->flags & KMSGQ_SETOWNER_MODE)
 			q->mode = so->mode & 0777;
 		if (so->flags & KMSGQ_SETOWNER_UID)
 			q->uid = uid;
 		if (so->flags & KMSGQ_SETOWNER_GID)
 			q->gid = gid;
+		spin_unlock(&q->lock);
 	}
 	mutex_unlock(&kmsgq_registry_lock);
 	return err;

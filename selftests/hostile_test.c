@@ -951,6 +951,44 @@ TEST_F(hq, epollet_reports_a_slot_another_process_reads_after_a_fill)
 	hq_expect_epoll(_metadata, &self->h, ep, EPOLLOUT);
 }
 
+/*
+ * An epoll entry made for EPOLLIN alone, changed by EPOLL_CTL_MOD to
+ * EPOLLOUT while the ring is full (as event loops toggle EPOLLOUT), hears
+ * the next slot made free: by a read() of another process (@in_place
+ * false) or released in place.
+ */
+static void hq_epoll_mod_to_out(struct __test_metadata *_metadata,
+				struct hctx *h, bool in_place)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.fd = h->fd };
+	int ep;
+
+	if (in_place) {
+		ASSERT_EQ(0, hq_map(h->fd, PROT_READ | PROT_WRITE, &h->r));
+	}
+	ASSERT_EQ(0, hq_fill(h));
+	ep = hq_epoll(h->fd, EPOLLIN);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_MOD, h->fd, &ev));
+	ASSERT_EQ(0, hq_epoll_events(ep, 0) & EPOLLOUT);
+	if (in_place) {
+		ASSERT_EQ(0, hq_consume(h->fd, &h->r));
+	} else {
+		ASSERT_TRUE(hq_peer_moves_one(h, false));
+	}
+	hq_expect_epoll(_metadata, h, ep, EPOLLOUT);
+}
+
+TEST_F(hq, epoll_mod_to_epollout_hears_a_slot_another_process_reads)
+{
+	hq_epoll_mod_to_out(_metadata, &self->h, false);
+}
+
+TEST_F(hq, epoll_mod_to_epollout_hears_a_slot_released_in_place)
+{
+	hq_epoll_mod_to_out(_metadata, &self->h, true);
+}
+
 /* ==== 4: a mapper cannot keep the kernel's sleepers asleep ==== */
 
 TEST_F(hq, reader_wakes_for_a_write_although_a_mapper_cleared_the_word)
