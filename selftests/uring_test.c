@@ -834,11 +834,19 @@ TEST_F(uring, aio_reads_and_writes_synchronously_and_polls)
 	ASSERT_EQ(1, aio_event_within(ctx, UQ_WAIT_MS, &ev));
 	EXPECT_EQ(-EAGAIN, ev.res);
 
-	/* IOCB_CMD_POLL waits without blocking io_submit(). */
+	/*
+	 * IOCB_CMD_POLL waits without blocking io_submit(), on one wait
+	 * queue: an O_RDWR file waits on two (so that EPOLL_CTL_MOD keeps its
+	 * wakeups), which aio refuses with EINVAL, as for a FIFO opened
+	 * O_RDWR; an O_RDONLY file waits on one.
+	 */
 	memset(&cb, 0, sizeof(cb));
 	cb.aio_fildes = self->fd;
 	cb.aio_lio_opcode = IOCB_CMD_POLL;
 	cb.aio_buf = POLLIN;
+	EXPECT_EQ(-EINVAL, aio_submit_one(ctx, &cb));
+	cb.aio_fildes = kmsgq_open(self->name, O_RDONLY, 0, NULL);
+	ASSERT_LE(0, (int)cb.aio_fildes);
 	ASSERT_EQ(1, aio_submit_one(ctx, &cb));
 	EXPECT_EQ(0, aio_event_within(ctx, 0, &ev));
 	p = kids_fork(&self->kids);
@@ -849,6 +857,7 @@ TEST_F(uring, aio_reads_and_writes_synchronously_and_polls)
 	EXPECT_TRUE(ev.res & POLLIN);
 	EXPECT_TRUE(exited_ok(kids_reap(&self->kids, p)));
 	EXPECT_EQ(1, queued(self->fd));
+	close(cb.aio_fildes);
 	syscall(SYS_io_destroy, ctx);
 }
 
