@@ -26,6 +26,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
@@ -41,17 +42,37 @@
 #define KMSGQ_CHUNK		16
 
 /**
+ * struct kmsgq_store_prio - the FIFO of one priority that has messages queued
+ * @node: link in kmsgq_store.@prios, highest priority leftmost; while the
+ *	node is unused, @node's parent pointer is unused too and @head links
+ *	the free nodes
+ * @prio: the priority
+ * @head: oldest slot of the FIFO (a free node: next free node's index or
+ *	KMSGQ_SLOT_NONE)
+ * @tail: newest slot of the FIFO
+ */
+struct kmsgq_store_prio {
+	struct rb_node node;
+	u32 prio;
+	u32 head;
+	u32 tail;
+};
+
+/**
  * struct kmsgq_store - slots and priority FIFOs of a copy queue
  * @nr_slots: slots, i.e. the queue's depth
  * @slot_size: bytes of payload per slot
  * @nr_free: slots on @free
  * @count: messages linked on the FIFOs
- * @prio_map: bit p set iff FIFO p is not empty
+ * @prios: the non-empty priorities' FIFOs, an rbtree with the highest
+ *	priority cached as its leftmost node
+ * @free_node: first unused entry of @nodes, or KMSGQ_SLOT_NONE
+ * @nodes: min(@nr_slots, KMSGQ_PRIO_MAX) FIFO heads, allocated at creation:
+ *	no more priorities than slots can have messages queued at once
  * @free: stack of free slot numbers, @nr_free deep
  * @next: per slot, the next slot of the same FIFO or KMSGQ_SLOT_NONE
  * @len: per slot, payload length
  * @prio: per slot, priority
- * @fifo: per priority, first and last slot or KMSGQ_SLOT_NONE
  * @data: @nr_slots * @slot_size bytes of payload
  *
  * A slot is free (on @free), in flight (taken by a sender copying into it or
@@ -63,15 +84,13 @@ struct kmsgq_store {
 	u32 slot_size;
 	u32 nr_free;
 	u32 count;
-	u32 prio_map;
+	struct rb_root_cached prios;
+	u32 free_node;
+	struct kmsgq_store_prio *nodes;
 	u32 *free;
 	u32 *next;
 	u32 *len;
-	u8 *prio;
-	struct {
-		u32 head;
-		u32 tail;
-	} fifo[KMSGQ_PRIO_MAX];
+	u16 *prio;
 	u8 *data;
 };
 

@@ -159,7 +159,7 @@ static long kmsgq_ioctl_info(void __user *uarg)
 	info.abi_version = KMSGQ_ABI_VERSION;
 	info.features = KMSGQ_FEAT_PRIO | KMSGQ_FEAT_BATCH |
 			KMSGQ_FEAT_TIMEOUT | KMSGQ_FEAT_STATS | KMSGQ_FEAT_RING |
-			KMSGQ_FEAT_LIST;
+			KMSGQ_FEAT_LIST | KMSGQ_FEAT_PRIO32K;
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),

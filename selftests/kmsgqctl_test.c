@@ -995,7 +995,7 @@ TEST_F(ctl, bad_numbers_are_usage_errors)
 		{ "create", "--mode", "0999", "is not an octal mode" },
 		{ "create", "--mode", "1777", "is out of range" },
 		{ "create", "--mode", "", "is not an octal mode" },
-		{ "send", "--prio", "32", "is out of range" },
+		{ "send", "--prio", "32768", "is out of range" },
 		{ "send", "--prio", "-1", "is not a number" },
 		{ "recv", "--timeout", "1x", "is not a number of seconds" },
 		{ "recv", "--timeout", "-1", "is not a number of seconds" },

@@ -38,8 +38,12 @@
 
 /* Queue names: 1..KMSGQ_NAME_MAX - 1 bytes of [A-Za-z0-9._-], not "." or "..". */
 #define KMSGQ_NAME_MAX		64
-/* Priorities are 0 (lowest) .. KMSGQ_PRIO_MAX - 1 (highest). */
-#define KMSGQ_PRIO_MAX		32
+/*
+ * Priorities are 0 (lowest) .. KMSGQ_PRIO_MAX - 1 (highest), as many as POSIX
+ * mqueue's MQ_PRIO_MAX.  Modules without KMSGQ_FEAT_PRIO32K took 0..31 only;
+ * kmsgq_info.prio_max says what the running module takes.
+ */
+#define KMSGQ_PRIO_MAX		32768
 /* Most messages one KMSGQ_IOC_SEND or KMSGQ_IOC_RECV may name. */
 #define KMSGQ_BATCH_MAX		1024
 
@@ -50,6 +54,7 @@
 #define KMSGQ_FEAT_STATS	0x8ULL	/* KMSGQ_IOC_STATS */
 #define KMSGQ_FEAT_RING		0x10ULL	/* KMSGQ_OPEN_RING and mmap */
 #define KMSGQ_FEAT_LIST		0x20ULL	/* KMSGQ_IOC_LIST */
+#define KMSGQ_FEAT_PRIO32K	0x100ULL	/* priorities 0..32767 */
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
