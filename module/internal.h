@@ -11,6 +11,8 @@
  *              limits, LIST and the debugfs listing.
  * queue.c    - the queue object: sleeping, waking, and send/receive over
  *              either storage.
+ * notify.c   - KMSGQ_IOC_NOTIFY: the one process registered with a queue
+ *              to learn that a message arrived on the empty queue.
  * store.c    - the message store of a copy queue: fixed slots, a free stack
  *              and one FIFO per priority, all allocated at creation.  No
  *              locking inside; the queue's lock covers it.
@@ -170,6 +172,7 @@ struct file;
 struct seq_file;
 struct vm_area_struct;
 struct kmsgq_user;
+struct kmsgq_notify_reg;
 
 /**
  * struct kmsgq_queue - a named message queue
@@ -196,6 +199,8 @@ struct kmsgq_user;
  * @send_waiters: tasks sleeping in a send
  * @recv_waiters: tasks sleeping in a receive
  * @mappings: live mappings of the ring
+ * @notify: the process registered by KMSGQ_IOC_NOTIFY, or NULL; protected
+ *	by @lock
  * @node: link in the name table; protected by the registry mutex
  * @all: link in the list of named queues, in @id order; protected by the
  *	registry mutex
@@ -226,6 +231,7 @@ struct kmsgq_queue {
 	atomic_t send_waiters;
 	atomic_t recv_waiters;
 	atomic_t mappings;
+	struct kmsgq_notify_reg *notify;
 	struct hlist_node node;
 	struct list_head all;
 	bool linked;
@@ -304,6 +310,14 @@ __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
+
+/* notify.c */
+int kmsgq_notify_check(const struct kmsgq_notify *n);
+int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n);
+void kmsgq_notify_remove(struct kmsgq_queue *q);
+struct kmsgq_notify_reg *kmsgq_notify_take(struct kmsgq_queue *q);
+void kmsgq_notify_fire(struct kmsgq_notify_reg *reg);
+void kmsgq_notify_destroy(struct kmsgq_queue *q);
 
 /* ioctl.c, mmap.c */
 long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
