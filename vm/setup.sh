@@ -28,9 +28,10 @@ trap 'rm -rf "$tmp"' EXIT
 # gcc-multilib: the -m32 selftests; mandoc, groff-base: man page lint;
 # dkms, pkg-config, kmod: vm/install-check.sh, which also builds the module
 # with dkms for bookworm's default kernel (KVER_OLD); dpkg-dev, debhelper,
-# dh-dkms, lintian: the Debian packages (vm/package-check.sh).
+# dh-dkms, lintian: the Debian packages (vm/package-check.sh); libpopt-dev:
+# the kernel's mq_perf_tests (selftests/mqueue).
 packages=(gcc g++ make libc6-dev gcc-multilib cpio gzip xz-utils busybox-static
-	qemu-system-x86 mandoc groff-base dkms pkg-config kmod
+	qemu-system-x86 mandoc groff-base dkms pkg-config kmod libpopt-dev
 	dpkg-dev debhelper dh-dkms lintian
 	"linux-headers-$KVER" "linux-headers-$KVER_OLD" "$KSRC_PKG")
 missing=()
