@@ -157,8 +157,8 @@ mqd_t mq_open(const char *name, int oflag, ...)
 		 * takes 0 as "the default", mqueue as EINVAL.
 		 */
 		if (attr->mq_maxmsg <= 0 || attr->mq_msgsize <= 0 ||
-		    attr->mq_maxmsg > UINT32_MAX ||
-		    attr->mq_msgsize > UINT32_MAX) {
+		    (unsigned long)attr->mq_maxmsg > UINT32_MAX ||
+		    (unsigned long)attr->mq_msgsize > UINT32_MAX) {
 			fd = kmsgq_mq_open_kmsgq(kname, kflags & ~O_CREAT, 0,
 						 NULL);
 			if (fd >= 0 && (oflag & O_EXCL)) {
