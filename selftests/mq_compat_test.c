@@ -387,14 +387,16 @@ static void *prio_consumer(void *arg)
 }
 
 /*
- * @rounds messages of every priority from each producer.  @drain_order:
- * producers fill the queue first, then the consumers drain it together,
- * so each consumer's priorities can only fall; otherwise all run at once.
+ * On a queue "@tag" of @depth messages, @rounds messages of every priority
+ * from each producer.  @drain_order: producers fill the queue first, then
+ * the consumers drain it together, so each consumer's priorities can only
+ * fall; otherwise all run at once.
  */
-static void prio_run(struct __test_metadata *_metadata, const char *name,
-		     unsigned int rounds, bool drain_order)
+static void prio_run(struct __test_metadata *_metadata, const char *tag,
+		     long depth, unsigned int rounds, bool drain_order)
 {
 	pthread_t prod[PRODUCERS], cons[CONSUMERS];
+	char name[KMSGQ_NAME_MAX + 1];
 	struct prio_run r = {
 		.name = name,
 		.rounds = rounds,
@@ -403,8 +405,14 @@ static void prio_run(struct __test_metadata *_metadata, const char *name,
 		.lock = PTHREAD_MUTEX_INITIALIZER,
 	};
 	void *ret;
+	mqd_t q;
 	int i;
 
+	if (access(KMSGQ_DEVICE_PATH, F_OK))
+		SKIP(return, "kmsgq module not loaded");
+	mq_name(name, sizeof(name), tag);
+	q = mq_create(name, 0, depth, sizeof(struct prio_msg));
+	ASSERT_LE(0, q);
 	r.seen = calloc(PRODUCERS * PRIO_N, sizeof(*r.seen));
 	ASSERT_NE(NULL, r.seen);
 	for (i = 0; i < PRODUCERS; i++)
@@ -433,36 +441,18 @@ static void prio_run(struct __test_metadata *_metadata, const char *name,
 					       i / PRIO_N, i % PRIO_N,
 					       r.seen[i]);
 	free(r.seen);
+	mq_close(q);
+	mq_unlink(name);
 }
 
 TEST(every_priority_under_mpmc_stress_nothing_lost_fifo_within_one)
 {
-	char name[KMSGQ_NAME_MAX + 1];
-	mqd_t q;
-
-	if (access(KMSGQ_DEVICE_PATH, F_OK))
-		SKIP(return, "kmsgq module not loaded");
-	mq_name(name, sizeof(name), "mpmc");
-	q = mq_create(name, 0, 64, sizeof(struct prio_msg));
-	ASSERT_LE(0, q);
-	prio_run(_metadata, name, 2, false);
-	mq_close(q);
-	mq_unlink(name);
+	prio_run(_metadata, "mpmc", 64, 2, false);
 }
 
 TEST(every_priority_drains_highest_first_to_concurrent_consumers)
 {
-	char name[KMSGQ_NAME_MAX + 1];
-	mqd_t q;
-
-	if (access(KMSGQ_DEVICE_PATH, F_OK))
-		SKIP(return, "kmsgq module not loaded");
-	mq_name(name, sizeof(name), "drain");
-	q = mq_create(name, 0, PRODUCERS * PRIO_N, sizeof(struct prio_msg));
-	ASSERT_LE(0, q);
-	prio_run(_metadata, name, 1, true);
-	mq_close(q);
-	mq_unlink(name);
+	prio_run(_metadata, "drain", PRODUCERS * PRIO_N, 1, true);
 }
 
 /* ==== mq_notify() ==== */
