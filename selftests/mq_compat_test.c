@@ -121,15 +121,12 @@ TEST_F(mq, open_of_existing_queue_ignores_attributes)
 /* Difference: limits are kmsgq's module parameters, not fs/mqueue's. */
 TEST_F(mq, limits_are_the_module_parameters)
 {
-	unsigned long max_msgs, max_msgsize, def_msgs, def_msgsize;
+	unsigned long max_msgs, max_msgsize;
 	char name[KMSGQ_NAME_MAX + 1];
-	struct mq_attr attr;
 	mqd_t q;
 
 	ASSERT_EQ(0, read_param("max_msgs", &max_msgs));
 	ASSERT_EQ(0, read_param("max_msgsize", &max_msgsize));
-	ASSERT_EQ(0, read_param("default_msgs", &def_msgs));
-	ASSERT_EQ(0, read_param("default_msgsize", &def_msgsize));
 	mq_name(name, sizeof(name), "lim");
 
 	EXPECT_ERRNO(EINVAL, mq_create(name, 0, max_msgs + 1, 1));
@@ -138,13 +135,34 @@ TEST_F(mq, limits_are_the_module_parameters)
 	ASSERT_LE(0, q);
 	mq_close(q);
 	mq_unlink(name);
+}
 
-	/* No attributes: default_msgs and default_msgsize. */
+static long mq_sysctl(const char *name)
+{
+	char path[64], buf[32];
+
+	snprintf(path, sizeof(path), "/proc/sys/fs/mqueue/%s", name);
+	return read_file(path, buf, sizeof(buf)) ? -1 : atol(buf);
+}
+
+/* Defaults are mqueue's: the least of msg_default and msg_max, ... */
+TEST_F(mq, defaults_are_the_mqueue_sysctls)
+{
+	long def = mq_sysctl("msg_default"), max = mq_sysctl("msg_max");
+	long sdef = mq_sysctl("msgsize_default");
+	long smax = mq_sysctl("msgsize_max");
+	char name[KMSGQ_NAME_MAX + 1];
+	struct mq_attr attr;
+	mqd_t q;
+
+	if (def < 0 || max < 0 || sdef < 0 || smax < 0)
+		SKIP(return, "no /proc/sys/fs/mqueue");
+	mq_name(name, sizeof(name), "def");
 	q = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, NULL);
 	ASSERT_LE(0, q);
 	ASSERT_EQ(0, mq_getattr(q, &attr));
-	EXPECT_EQ((long)def_msgs, attr.mq_maxmsg);
-	EXPECT_EQ((long)def_msgsize, attr.mq_msgsize);
+	EXPECT_EQ(def < max ? def : max, attr.mq_maxmsg);
+	EXPECT_EQ(sdef < smax ? sdef : smax, attr.mq_msgsize);
 	mq_close(q);
 	mq_unlink(name);
 }

@@ -7,7 +7,7 @@
  * /dev/kmsgq; an mqd_t is the kmsgq file descriptor.  Linked in place of
  * -lrt, or put in front of the C library with LD_PRELOAD, it moves an
  * existing mqueue program onto kmsgq unchanged.  Where kmsgq cannot do what
- * mqueue does (queue names, limits, defaults), kmsgq_mq(7) says so.
+ * mqueue does (queue names, limits), kmsgq_mq(7) says so.
  * mq_notify() is in mq_notify.c.
  */
 /* Fortified <mqueue.h> defines mq_open() inline: this file defines it. */
@@ -18,6 +18,8 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -115,6 +117,46 @@ static int kmsgq_mq_timeout_ok(const struct timespec *ts)
 		       ts->tv_nsec < 1000000000L);
 }
 
+/* A number in /proc/sys/fs/mqueue/@name, or 0 if it cannot be read. */
+static unsigned long kmsgq_mq_sysctl(const char *name)
+{
+	char path[64], buf[32];
+	unsigned long val = 0;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/fs/mqueue/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len > 0) {
+		buf[len] = 0;
+		val = strtoul(buf, NULL, 10);
+	}
+	return val > UINT32_MAX ? 0 : val;
+}
+
+/*
+ * The attributes mqueue gives a queue created without any: its
+ * msg_default and msgsize_default, each at most its maximum (as
+ * mqueue_get_inode() does), so that mqueue programs get what the
+ * administrator set for them.  0 for a figure the system does not have:
+ * kmsgq's default_msgs or default_msgsize then.
+ */
+static void kmsgq_mq_defaults(struct kmsgq_attr *attr)
+{
+	unsigned long def, max;
+
+	def = kmsgq_mq_sysctl("msg_default");
+	max = kmsgq_mq_sysctl("msg_max");
+	attr->max_msgs = def < max ? def : max;
+	def = kmsgq_mq_sysctl("msgsize_default");
+	max = kmsgq_mq_sysctl("msgsize_max");
+	attr->max_msgsize = def < max ? def : max;
+}
+
 /* kmsgq_open() as mq_open() reports it: no device is no mqueue (ENOSYS). */
 static int kmsgq_mq_open_kmsgq(const char *kname, int oflag, mode_t mode,
 			       const struct kmsgq_attr *attr)
@@ -171,8 +213,10 @@ mqd_t mq_open(const char *name, int oflag, ...)
 		}
 		kattr.max_msgs = attr->mq_maxmsg;
 		kattr.max_msgsize = attr->mq_msgsize;
+	} else if (oflag & O_CREAT) {
+		kmsgq_mq_defaults(&kattr);
 	}
-	fd = kmsgq_mq_open_kmsgq(kname, kflags, mode, attr ? &kattr : NULL);
+	fd = kmsgq_mq_open_kmsgq(kname, kflags, mode, &kattr);
 out:
 	if (fd >= 0) {
 		kmsgq_mq_notify_forget(fd);
