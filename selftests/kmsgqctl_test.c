@@ -1226,13 +1226,13 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list\n"));
+	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list prio32k notify\n"));
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
 	EXPECT_NE(NULL, strstr(self->r->out,
-			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\"]"));
+			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"prio32k\",\"notify\"]"));
 	snprintf(want, sizeof(want), "\"max_msgs\":%u,", info.max_msgs);
 	EXPECT_NE(NULL, strstr(self->r->out, want));
 }

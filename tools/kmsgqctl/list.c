@@ -451,6 +451,8 @@ static const struct {
 	{ KMSGQ_FEAT_STATS, "stats" },
 	{ KMSGQ_FEAT_RING, "ring" },
 	{ KMSGQ_FEAT_LIST, "list" },
+	{ KMSGQ_FEAT_PRIO32K, "prio32k" },
+	{ KMSGQ_FEAT_NOTIFY, "notify" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))
