@@ -463,12 +463,28 @@ static void prio_run(struct __test_metadata *_metadata, const char *tag,
 	mq_unlink(name);
 }
 
-TEST(every_priority_under_mpmc_stress_nothing_lost_fifo_within_one)
+/* 196608 messages: minutes on the debug kernel under TCG. */
+#define PRIO_TIMEOUT	600
+
+FIXTURE(prio) {
+};
+
+FIXTURE_SETUP(prio)
+{
+}
+
+FIXTURE_TEARDOWN(prio)
+{
+}
+
+TEST_F_TIMEOUT(prio, every_priority_under_mpmc_stress_nothing_lost_fifo_within_one,
+	       PRIO_TIMEOUT)
 {
 	prio_run(_metadata, "mpmc", 64, 2, false);
 }
 
-TEST(every_priority_drains_highest_first_to_concurrent_consumers)
+TEST_F_TIMEOUT(prio, every_priority_drains_highest_first_to_concurrent_consumers,
+	       PRIO_TIMEOUT)
 {
 	prio_run(_metadata, "drain", PRODUCERS * PRIO_N, 1, true);
 }
