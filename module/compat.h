@@ -7,6 +7,7 @@
 #ifndef _KMSGQ_COMPAT_H
 #define _KMSGQ_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/mm.h>
 
 #ifndef KMSGQ_HAVE_VM_FLAGS_SET
@@ -16,6 +17,13 @@ static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
 {
 	vma->vm_flags = (vma->vm_flags | set) & ~clear;
 }
+#endif
+
+/* eventfd_signal() lost its count argument in 6.8. */
+#ifdef KMSGQ_HAVE_EVENTFD_SIGNAL_N
+#define kmsgq_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#else
+#define kmsgq_eventfd_signal(ctx)	eventfd_signal(ctx)
 #endif
 
 #endif /* _KMSGQ_COMPAT_H */

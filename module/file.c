@@ -141,6 +141,16 @@ static int kmsgq_file_open(struct inode *inode, struct file *file)
 	return stream_open(inode, file);
 }
 
+/* Every close(): the closing process's notification goes, as with mqueue. */
+static int kmsgq_file_flush(struct file *file, fl_owner_t id)
+{
+	struct kmsgq_queue *q = kmsgq_file_queue(file);
+
+	if (q)
+		kmsgq_notify_remove(q);
+	return 0;
+}
+
 static int kmsgq_file_release(struct inode *inode, struct file *file)
 {
 	struct kmsgq_queue *q = kmsgq_file_queue(file);
@@ -153,6 +163,7 @@ static int kmsgq_file_release(struct inode *inode, struct file *file)
 const struct file_operations kmsgq_file_ops = {
 	.owner = THIS_MODULE,
 	.open = kmsgq_file_open,
+	.flush = kmsgq_file_flush,
 	.release = kmsgq_file_release,
 	.read_iter = kmsgq_file_read_iter,
 	.write_iter = kmsgq_file_write_iter,

@@ -11,6 +11,8 @@
  *              limits, LIST and the debugfs listing.
  * queue.c    - the queue object: sleeping, waking, and send/receive over
  *              either storage.
+ * notify.c   - KMSGQ_IOC_NOTIFY: the one process registered with a queue
+ *              to learn that a message arrived on the empty queue.
  * store.c    - the message store of a copy queue: fixed slots, a free stack
  *              and one FIFO per priority, all allocated at creation.  No
  *              locking inside; the queue's lock covers it.
@@ -27,6 +29,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/poll.h>
+#include <linux/rbtree.h>
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
@@ -49,17 +52,37 @@
 #define KMSGQ_POLL_OUT		(EPOLLOUT | EPOLLWRNORM)
 
 /**
+ * struct kmsgq_store_prio - the FIFO of one priority that has messages queued
+ * @node: link in kmsgq_store.@prios, highest priority leftmost; while the
+ *	node is unused, @node's parent pointer is unused too and @head links
+ *	the free nodes
+ * @prio: the priority
+ * @head: oldest slot of the FIFO (a free node: next free node's index or
+ *	KMSGQ_SLOT_NONE)
+ * @tail: newest slot of the FIFO
+ */
+struct kmsgq_store_prio {
+	struct rb_node node;
+	u32 prio;
+	u32 head;
+	u32 tail;
+};
+
+/**
  * struct kmsgq_store - slots and priority FIFOs of a copy queue
  * @nr_slots: slots, i.e. the queue's depth
  * @slot_size: bytes of payload per slot
  * @nr_free: slots on @free
  * @count: messages linked on the FIFOs
- * @prio_map: bit p set iff FIFO p is not empty
+ * @prios: the non-empty priorities' FIFOs, an rbtree with the highest
+ *	priority cached as its leftmost node
+ * @free_node: first unused entry of @nodes, or KMSGQ_SLOT_NONE
+ * @nodes: min(@nr_slots, KMSGQ_PRIO_MAX) FIFO heads, allocated at creation:
+ *	no more priorities than slots can have messages queued at once
  * @free: stack of free slot numbers, @nr_free deep
  * @next: per slot, the next slot of the same FIFO or KMSGQ_SLOT_NONE
  * @len: per slot, payload length
  * @prio: per slot, priority
- * @fifo: per priority, first and last slot or KMSGQ_SLOT_NONE
  * @data: @nr_slots * @slot_size bytes of payload
  *
  * A slot is free (on @free), in flight (taken by a sender copying into it or
@@ -71,15 +94,13 @@ struct kmsgq_store {
 	u32 slot_size;
 	u32 nr_free;
 	u32 count;
-	u32 prio_map;
+	struct rb_root_cached prios;
+	u32 free_node;
+	struct kmsgq_store_prio *nodes;
 	u32 *free;
 	u32 *next;
 	u32 *len;
-	u8 *prio;
-	struct {
-		u32 head;
-		u32 tail;
-	} fifo[KMSGQ_PRIO_MAX];
+	u16 *prio;
 	u8 *data;
 };
 
@@ -160,6 +181,7 @@ struct iov_iter;
 struct seq_file;
 struct vm_area_struct;
 struct kmsgq_ns;
+struct kmsgq_notify_reg;
 
 /**
  * struct kmsgq_queue - a named message queue
@@ -191,6 +213,8 @@ struct kmsgq_ns;
  * @send_waiters: tasks sleeping in a send
  * @recv_waiters: tasks sleeping in a receive
  * @mappings: live mappings of the ring
+ * @notify: the process registered by KMSGQ_IOC_NOTIFY, or NULL; protected
+ *	by @lock
  * @node: link in the name table; protected by the registry mutex
  * @all: link in the list of named queues, in @id order; protected by the
  *	registry mutex
@@ -221,6 +245,7 @@ struct kmsgq_queue {
 	atomic_t send_waiters;
 	atomic_t recv_waiters;
 	atomic_t mappings;
+	struct kmsgq_notify_reg *notify;
 	struct hlist_node node;
 	struct list_head all;
 	u64 id;
@@ -304,6 +329,14 @@ __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
+
+/* notify.c */
+int kmsgq_notify_check(const struct kmsgq_notify *n);
+int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n);
+void kmsgq_notify_remove(struct kmsgq_queue *q);
+struct kmsgq_notify_reg *kmsgq_notify_take(struct kmsgq_queue *q);
+void kmsgq_notify_fire(struct kmsgq_notify_reg *reg);
+void kmsgq_notify_destroy(struct kmsgq_queue *q);
 
 /* ioctl.c, mmap.c */
 long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

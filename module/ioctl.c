@@ -34,6 +34,7 @@ static_assert(sizeof(struct kmsgq_ring_wait) >= KMSGQ_RING_WAIT_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_list) >= KMSGQ_LIST_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_setowner) >= KMSGQ_SETOWNER_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_notify) >= KMSGQ_NOTIFY_SIZE_VER0);
 
 /*
  * Must-be-zero input: the bytes of @karg (@ksize bytes) from offset @from
@@ -162,7 +163,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 	info.features = KMSGQ_FEAT_PRIO | KMSGQ_FEAT_BATCH |
 			KMSGQ_FEAT_TIMEOUT | KMSGQ_FEAT_STATS | KMSGQ_FEAT_RING |
 			KMSGQ_FEAT_LIST | KMSGQ_FEAT_IPC_NS |
-			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_NOWAIT;
+			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
+			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT;
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
@@ -479,6 +481,30 @@ static long kmsgq_ioctl_ring_wake(struct file *file, void __user *uarg)
 	return 0;
 }
 
+static long kmsgq_ioctl_notify(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_notify n;
+	int err;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (q->is_ring)
+		return -EOPNOTSUPP;
+	err = kmsgq_ioctl_copy_in(&n, sizeof(n), KMSGQ_NOTIFY_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	err = kmsgq_notify_check(&n);
+	if (err)
+		return err;
+	if (n.flags & KMSGQ_NOTIFY_REMOVE) {
+		kmsgq_notify_remove(q);
+		return 0;
+	}
+	return kmsgq_notify_register(q, &n);
+}
+
 /* Entries KMSGQ_IOC_LIST gathers under the registry lock at a time. */
 #define KMSGQ_LIST_CHUNK	16
 
@@ -574,6 +600,8 @@ long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kmsgq_ioctl_ring_wait(file, uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_RING_WAKE):
 		return kmsgq_ioctl_ring_wake(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_NOTIFY):
+		return kmsgq_ioctl_notify(file, uarg);
 	}
 	return -ENOTTY;
 }

@@ -82,6 +82,7 @@ void kmsgq_queue_free(struct kmsgq_queue *q)
 		kmsgq_ring_destroy(&q->ring);
 	else
 		kmsgq_store_destroy(&q->store);
+	kmsgq_notify_destroy(q);
 	kfree(q);
 }
 
@@ -368,6 +369,7 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 				  struct kmsgq_deadline *dl)
 {
 	struct kmsgq_store *s = &q->store;
+	struct kmsgq_notify_reg *notify = NULL;
 	u32 slots[KMSGQ_CHUNK];
 	unsigned int taken, done, i;
 	u64 bytes = 0;
@@ -398,11 +400,15 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	}
 
 	spin_lock(&q->lock);
+	/* mq_notify()'s rule: messages arrive on an empty queue. */
+	if (done && !s->count)
+		notify = kmsgq_notify_take(q);
 	for (i = 0; i < done; i++)
 		kmsgq_store_push(s, slots[i], msgs[i].len, msgs[i].prio);
 	for (; i < taken; i++)
 		kmsgq_store_put(s, slots[i]);
 	spin_unlock(&q->lock);
+	kmsgq_notify_fire(notify);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	if (done)

@@ -4,18 +4,38 @@
  *
  * All memory is allocated when the queue is created and charged to the
  * creator's memory cgroup; sending and receiving only move slot numbers
- * between a free stack and one singly linked FIFO per priority, in O(1),
- * with a bitmap of non-empty priorities to find the highest.  Callers hold
- * the queue's lock around every function here except init and destroy.
+ * between a free stack and one singly linked FIFO per priority, and
+ * allocate nothing.
+ *
+ * Priorities (0..KMSGQ_PRIO_MAX - 1, as many as POSIX mqueue's) are the
+ * keys of an rbtree of FIFO heads, like mqueue's msg_tree, but its nodes
+ * come from a pool made at creation: a queue of n slots never holds
+ * messages of more than n priorities, so min(n, KMSGQ_PRIO_MAX) nodes
+ * always suffice.  The highest priority is the tree's cached leftmost node:
+ * a receive finds its message in O(1), a send its FIFO in O(log p) for p
+ * priorities queued at that moment (O(1) when it is the highest, the one
+ * priority of most queues).  Nothing is proportional to KMSGQ_PRIO_MAX.
+ *
+ * Callers hold the queue's lock around every function here except init
+ * and destroy.
  */
-#include <linux/bitops.h>
 #include <linux/bug.h>
+#include <linux/minmax.h>
 #include <linux/overflow.h>
+#include <linux/rbtree.h>
 #include <linux/slab.h>
 
 #include <kunit/visibility.h>
 
 #include "internal.h"
+
+static_assert(KMSGQ_PRIO_MAX - 1 <= U16_MAX);
+
+/* FIFO heads a store of @nr_slots slots needs at most. */
+static u32 kmsgq_store_nr_nodes(u32 nr_slots)
+{
+	return min_t(u32, nr_slots, KMSGQ_PRIO_MAX);
+}
 
 /**
  * kmsgq_store_bytes() - memory a store of this shape takes
@@ -26,9 +46,11 @@
  */
 size_t kmsgq_store_bytes(u32 nr_slots, u32 slot_size)
 {
-	size_t meta = size_mul(nr_slots, 3 * sizeof(u32) + sizeof(u8));
+	size_t meta = size_mul(nr_slots, 3 * sizeof(u32) + sizeof(u16));
+	size_t nodes = size_mul(kmsgq_store_nr_nodes(nr_slots),
+				sizeof(struct kmsgq_store_prio));
 
-	return size_add(meta, size_mul(nr_slots, slot_size));
+	return size_add(size_add(meta, nodes), size_mul(nr_slots, slot_size));
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_bytes);
 
@@ -42,15 +64,19 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_bytes);
  */
 int kmsgq_store_init(struct kmsgq_store *s, u32 nr_slots, u32 slot_size)
 {
+	u32 nr_nodes = kmsgq_store_nr_nodes(nr_slots);
 	u32 i;
 
 	memset(s, 0, sizeof(*s));
+	s->nodes = kvmalloc_array(nr_nodes, sizeof(*s->nodes),
+				  GFP_KERNEL_ACCOUNT);
 	s->free = kvmalloc_array(nr_slots, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	s->next = kvmalloc_array(nr_slots, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	s->len = kvmalloc_array(nr_slots, sizeof(u32), GFP_KERNEL_ACCOUNT);
-	s->prio = kvmalloc_array(nr_slots, sizeof(u8), GFP_KERNEL_ACCOUNT);
+	s->prio = kvmalloc_array(nr_slots, sizeof(u16), GFP_KERNEL_ACCOUNT);
 	s->data = kvmalloc_array(nr_slots, slot_size, GFP_KERNEL_ACCOUNT);
-	if (!s->free || !s->next || !s->len || !s->prio || !s->data) {
+	if (!s->nodes || !s->free || !s->next || !s->len || !s->prio ||
+	    !s->data) {
 		kmsgq_store_destroy(s);
 		return -ENOMEM;
 	}
@@ -61,10 +87,10 @@ int kmsgq_store_init(struct kmsgq_store *s, u32 nr_slots, u32 slot_size)
 	for (i = 0; i < nr_slots; i++)
 		s->free[i] = nr_slots - 1 - i;
 	s->nr_free = nr_slots;
-	for (i = 0; i < KMSGQ_PRIO_MAX; i++) {
-		s->fifo[i].head = KMSGQ_SLOT_NONE;
-		s->fifo[i].tail = KMSGQ_SLOT_NONE;
-	}
+	s->prios = RB_ROOT_CACHED;
+	for (i = 0; i < nr_nodes; i++)
+		s->nodes[i].head = i + 1 < nr_nodes ? i + 1 : KMSGQ_SLOT_NONE;
+	s->free_node = 0;
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_init);
@@ -80,6 +106,7 @@ void kmsgq_store_destroy(struct kmsgq_store *s)
 	kvfree(s->len);
 	kvfree(s->next);
 	kvfree(s->free);
+	kvfree(s->nodes);
 	memset(s, 0, sizeof(*s));
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_destroy);
@@ -111,6 +138,54 @@ void kmsgq_store_put(struct kmsgq_store *s, u32 slot)
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_put);
 
+/* The highest priority's FIFO, or NULL if nothing is queued. */
+static struct kmsgq_store_prio *kmsgq_store_top(const struct kmsgq_store *s)
+{
+	return rb_entry_safe(rb_first_cached(&s->prios),
+			     struct kmsgq_store_prio, node);
+}
+
+/*
+ * The FIFO of @prio, made empty and linked into the tree if @prio has no
+ * message queued; NULL only if the pool ran dry, which the pool's size
+ * rules out.
+ */
+static struct kmsgq_store_prio *kmsgq_store_fifo(struct kmsgq_store *s,
+						 u32 prio)
+{
+	struct rb_node **link = &s->prios.rb_root.rb_node, *parent = NULL;
+	struct kmsgq_store_prio *p, *top = kmsgq_store_top(s);
+	bool leftmost = true;
+
+	/* Most sends go to the highest priority there is. */
+	if (top && top->prio == prio)
+		return top;
+
+	while (*link) {
+		parent = *link;
+		p = rb_entry(parent, struct kmsgq_store_prio, node);
+		if (prio == p->prio)
+			return p;
+		if (prio > p->prio) {
+			link = &parent->rb_left;
+		} else {
+			link = &parent->rb_right;
+			leftmost = false;
+		}
+	}
+
+	if (WARN_ON_ONCE(s->free_node == KMSGQ_SLOT_NONE))
+		return NULL;
+	p = &s->nodes[s->free_node];
+	s->free_node = p->head;
+	p->prio = prio;
+	p->head = KMSGQ_SLOT_NONE;
+	p->tail = KMSGQ_SLOT_NONE;
+	rb_link_node(&p->node, parent, link);
+	rb_insert_color_cached(&p->node, &s->prios, leftmost);
+	return p;
+}
+
 /**
  * kmsgq_store_push() - queue an in-flight slot at the tail of its priority
  * @s: store
@@ -120,19 +195,23 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_put);
  */
 void kmsgq_store_push(struct kmsgq_store *s, u32 slot, u32 len, u32 prio)
 {
+	struct kmsgq_store_prio *p;
+
 	if (WARN_ON_ONCE(slot >= s->nr_slots || prio >= KMSGQ_PRIO_MAX ||
 			 len > s->slot_size))
+		return;
+	p = kmsgq_store_fifo(s, prio);
+	if (!p)
 		return;
 
 	s->len[slot] = len;
 	s->prio[slot] = prio;
 	s->next[slot] = KMSGQ_SLOT_NONE;
-	if (s->fifo[prio].tail == KMSGQ_SLOT_NONE)
-		s->fifo[prio].head = slot;
+	if (p->tail == KMSGQ_SLOT_NONE)
+		p->head = slot;
 	else
-		s->next[s->fifo[prio].tail] = slot;
-	s->fifo[prio].tail = slot;
-	s->prio_map |= BIT(prio);
+		s->next[p->tail] = slot;
+	p->tail = slot;
 	s->count++;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_push);
@@ -146,17 +225,18 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_push);
  */
 void kmsgq_store_push_head(struct kmsgq_store *s, u32 slot)
 {
-	u32 prio;
+	struct kmsgq_store_prio *p;
 
 	if (WARN_ON_ONCE(slot >= s->nr_slots))
 		return;
+	p = kmsgq_store_fifo(s, s->prio[slot]);
+	if (!p)
+		return;
 
-	prio = s->prio[slot];
-	s->next[slot] = s->fifo[prio].head;
-	if (s->fifo[prio].head == KMSGQ_SLOT_NONE)
-		s->fifo[prio].tail = slot;
-	s->fifo[prio].head = slot;
-	s->prio_map |= BIT(prio);
+	s->next[slot] = p->head;
+	if (p->head == KMSGQ_SLOT_NONE)
+		p->tail = slot;
+	p->head = slot;
 	s->count++;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_push_head);
@@ -170,9 +250,9 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_push_head);
  */
 u32 kmsgq_store_peek(const struct kmsgq_store *s)
 {
-	if (!s->prio_map)
-		return KMSGQ_SLOT_NONE;
-	return s->fifo[__fls(s->prio_map)].head;
+	struct kmsgq_store_prio *p = kmsgq_store_top(s);
+
+	return p ? p->head : KMSGQ_SLOT_NONE;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_peek);
 
@@ -185,17 +265,19 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_peek);
  */
 u32 kmsgq_store_pop(struct kmsgq_store *s)
 {
-	u32 prio, slot;
+	struct kmsgq_store_prio *p = kmsgq_store_top(s);
+	u32 slot;
 
-	if (!s->prio_map)
+	if (!p)
 		return KMSGQ_SLOT_NONE;
 
-	prio = __fls(s->prio_map);
-	slot = s->fifo[prio].head;
-	s->fifo[prio].head = s->next[slot];
-	if (s->fifo[prio].head == KMSGQ_SLOT_NONE) {
-		s->fifo[prio].tail = KMSGQ_SLOT_NONE;
-		s->prio_map &= ~BIT(prio);
+	slot = p->head;
+	p->head = s->next[slot];
+	if (p->head == KMSGQ_SLOT_NONE) {
+		/* The priority's last message: its node goes back to the pool. */
+		rb_erase_cached(&p->node, &s->prios);
+		p->head = s->free_node;
+		s->free_node = p - s->nodes;
 	}
 	s->count--;
 	return slot;

@@ -155,6 +155,19 @@ FIELD(kmsgq_list, entries, 16);
 FIELD(kmsgq_list, entry_size, 24);
 FIELD(kmsgq_list, nr, 28);
 
+SIZE(kmsgq_notify, 32);
+FIELD(kmsgq_notify, size, 0);
+FIELD(kmsgq_notify, flags, 4);
+FIELD(kmsgq_notify, notify, 8);
+FIELD(kmsgq_notify, signo, 12);
+FIELD(kmsgq_notify, value, 16);
+FIELD(kmsgq_notify, fd, 24);
+FIELD(kmsgq_notify, reserved, 28);
+
+/* Constants the ABI fixes: as many priorities as mqueue's MQ_PRIO_MAX. */
+_Static_assert(KMSGQ_PRIO_MAX == 32768, "KMSGQ_PRIO_MAX");
+_Static_assert(KMSGQ_NOTIFY_SIZE_VER0 == 32, "KMSGQ_NOTIFY_SIZE_VER0");
+
 /* An ioctl number as compiled must be the one ABI version 1 fixes. */
 #define IOC(name, n)		_Static_assert(name == (n), #name)
 
@@ -170,6 +183,7 @@ IOC(KMSGQ_IOC_RING_INFO, 0xc038b908);
 IOC(KMSGQ_IOC_RING_WAIT, 0x4020b909);
 IOC(KMSGQ_IOC_RING_WAKE, 0x4020b90a);
 IOC(KMSGQ_IOC_LIST,	 0xc020b90b);
+IOC(KMSGQ_IOC_NOTIFY,	 0x4020b90d);
 
 TEST(program_is_built_for_the_width_in_its_name)
 {

@@ -45,6 +45,10 @@ TEST_F(info, reports_the_uapi_constants)
 	EXPECT_EQ(KMSGQ_NAME_MAX, info.name_max);
 	EXPECT_EQ(KMSGQ_PRIO_MAX, info.prio_max);
 	EXPECT_EQ(KMSGQ_BATCH_MAX, info.batch_max);
+	/* 32768 priorities and notification, as POSIX mqueue has. */
+	EXPECT_EQ(32768, info.prio_max);
+	EXPECT_TRUE(info.features & KMSGQ_FEAT_PRIO32K);
+	EXPECT_TRUE(info.features & KMSGQ_FEAT_NOTIFY);
 }
 
 TEST_F(info, size_below_first_version_is_einval)

@@ -995,7 +995,7 @@ TEST_F(ctl, bad_numbers_are_usage_errors)
 		{ "create", "--mode", "0999", "is not an octal mode" },
 		{ "create", "--mode", "1777", "is out of range" },
 		{ "create", "--mode", "", "is not an octal mode" },
-		{ "send", "--prio", "32", "is out of range" },
+		{ "send", "--prio", "32768", "is out of range" },
 		{ "send", "--prio", "-1", "is not a number" },
 		{ "recv", "--timeout", "1x", "is not a number of seconds" },
 		{ "recv", "--timeout", "-1", "is not a number of seconds" },
@@ -1226,13 +1226,13 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner nowait\n"));
+	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait\n"));
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
 	EXPECT_NE(NULL, strstr(self->r->out,
-			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"nowait\"]"));
+			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\"]"));
 	snprintf(want, sizeof(want), "\"max_msgs\":%u,", info.max_msgs);
 	EXPECT_NE(NULL, strstr(self->r->out, want));
 }

@@ -268,7 +268,7 @@ FIXTURE_VARIANT_ADD(mq, posix_mq) {
 FIXTURE_VARIANT_ADD(mq, kmsgq) {
 	.ops = &kmsgq_ops,
 	.needs_kmsgq = true,
-	/* KMSGQ_PRIO_MAX: 32 levels are enough to order traffic classes. */
+	/* KMSGQ_PRIO_MAX, as many as MQ_PRIO_MAX. */
 	.prio_max = KMSGQ_PRIO_MAX,
 	/* uapi: "0 = module default" for max_msgs and max_msgsize. */
 	.zero_attr_means_default = true,

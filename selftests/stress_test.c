@@ -83,7 +83,7 @@ FIXTURE(stress) {
 };
 
 FIXTURE_VARIANT(stress) {
-	bool random_prio;	/* priorities 0..31, else all 0 */
+	bool random_prio;	/* priorities 0..KMSGQ_PRIO_MAX - 1, else all 0 */
 	bool batch;		/* send_batch and receive_batch */
 	bool nonblock;		/* O_NONBLOCK files, sleeping in poll() */
 };

@@ -139,7 +139,8 @@ dev_files() {
 	local p
 	echo usr/include/kmsgq.h
 	echo usr/include/linux/kmsgq.h
-	for p in libkmsgq.a libkmsgq.so pkgconfig/kmsgq.pc; do
+	for p in libkmsgq.a libkmsgq.so pkgconfig/kmsgq.pc libkmsgq-mq.a \
+		libkmsgq-mq.so pkgconfig/kmsgq-mq.pc; do
 		echo "usr/lib/$multiarch/$p"
 	done
 	for p in "$src"/man/*.3; do
@@ -149,6 +150,11 @@ dev_files() {
 # shellcheck disable=SC2046
 check "libkmsgq-dev: headers, .so, .a, kmsgq.pc, section-3 pages" \
 	check_files libkmsgq-dev $(dev_files)
+
+check "libkmsgq-mq1: libkmsgq-mq.so.VERSION, its soname link, kmsgq_mq(7)" \
+	check_files libkmsgq-mq1 "usr/lib/$multiarch/libkmsgq-mq.so.1" \
+	"usr/lib/$multiarch/libkmsgq-mq.so.$version" \
+	usr/share/man/man7/kmsgq_mq.7.gz
 
 check "kmsgq-tools: kmsgqctl, its bash completion and kmsgqctl(1)" \
 	check_files kmsgq-tools usr/bin/kmsgqctl \

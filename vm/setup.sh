@@ -29,9 +29,10 @@ trap 'rm -rf "$tmp"' EXIT
 # dkms, pkg-config, kmod: vm/install-check.sh, which also builds the module
 # with dkms for bookworm's default kernel (KVER_OLD); dpkg-dev, debhelper,
 # dh-dkms, lintian: the Debian packages (vm/package-check.sh); liburing-dev:
-# uring_test and the bench's kmsgq-uring (liburing.a, linked static).
+# uring_test and the bench's kmsgq-uring (liburing.a, linked static);
+# libpopt-dev: the kernel's mq_perf_tests (selftests/mqueue).
 packages=(gcc g++ make libc6-dev gcc-multilib cpio gzip xz-utils busybox-static
-	qemu-system-x86 mandoc groff-base dkms pkg-config kmod
+	qemu-system-x86 mandoc groff-base dkms pkg-config kmod libpopt-dev
 	dpkg-dev debhelper dh-dkms lintian liburing-dev
 	"linux-headers-$KVER" "linux-headers-$KVER_OLD" "$KSRC_PKG")
 missing=()

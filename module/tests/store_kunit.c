@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the copy queue's message store (store.c): slot accounting,
- * priority order, FIFO order within a priority, kmsgq_store_push_head() and
- * the size computation.  Part of kmsgq_kunit.ko.
+ * priority order across all KMSGQ_PRIO_MAX priorities, FIFO order within a
+ * priority, kmsgq_store_push_head(), the pool of FIFO heads and the size
+ * computation.  Part of kmsgq_kunit.ko.
  */
 #include <kunit/test.h>
 #include <linux/bitmap.h>
@@ -68,7 +69,7 @@ static void kmsgq_store_empty_has_no_message(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, 3), 1);
 	KUNIT_EXPECT_EQ(test, kmsgq_store_peek(s), KMSGQ_SLOT_NONE);
 	KUNIT_EXPECT_EQ(test, kmsgq_store_pop(s), KMSGQ_SLOT_NONE);
-	KUNIT_EXPECT_EQ(test, s->prio_map, 0);
+	KUNIT_EXPECT_TRUE(test, RB_EMPTY_ROOT(&s->prios.rb_root));
 }
 
 static void kmsgq_store_get_until_none(struct kunit *test)
@@ -116,7 +117,8 @@ static void kmsgq_store_depth_one(struct kunit *test)
 /*
  * Queue KMSGQ_TEST_ROUNDS messages of every priority, the priorities visited
  * in a scrambled order each round; message (prio, round) is tagged
- * prio * KMSGQ_TEST_ROUNDS + round.
+ * prio * KMSGQ_TEST_ROUNDS + round.  Every FIFO head of the pool is in use
+ * then.
  */
 static struct kmsgq_store *kmsgq_test_fill_all_prios(struct kunit *test)
 {
@@ -126,7 +128,7 @@ static struct kmsgq_store *kmsgq_test_fill_all_prios(struct kunit *test)
 
 	for (round = 0; round < KMSGQ_TEST_ROUNDS; round++) {
 		for (i = 0; i < KMSGQ_PRIO_MAX; i++) {
-			/* 7 is coprime with 32: a permutation of 0..31. */
+			/* 7 is coprime with 2^15: a permutation of all. */
 			prio = (i * 7 + round * 5) % KMSGQ_PRIO_MAX;
 			kmsgq_test_send(test, s, prio * KMSGQ_TEST_ROUNDS + round,
 					prio);
@@ -134,24 +136,27 @@ static struct kmsgq_store *kmsgq_test_fill_all_prios(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, s->count, KMSGQ_PRIO_MAX * KMSGQ_TEST_ROUNDS);
 	KUNIT_EXPECT_EQ(test, s->nr_free, 0);
-	KUNIT_EXPECT_EQ(test, s->prio_map, U32_MAX);
+	KUNIT_EXPECT_EQ(test, s->free_node, KMSGQ_SLOT_NONE);
 	return s;
 }
 
 static void kmsgq_store_highest_priority_first(struct kunit *test)
 {
 	struct kmsgq_store *s = kmsgq_test_fill_all_prios(test);
-	u32 slot, last = KMSGQ_PRIO_MAX - 1;
+	u32 slot, last = KMSGQ_PRIO_MAX - 1, changes = 0;
 
 	while ((slot = kmsgq_store_peek(s)) != KMSGQ_SLOT_NONE) {
-		KUNIT_EXPECT_LE(test, s->prio[slot], last);
-		KUNIT_EXPECT_EQ(test, s->prio[slot], __fls(s->prio_map));
+		KUNIT_ASSERT_LE(test, s->prio[slot], last);
+		if (s->prio[slot] != last)
+			changes++;
 		last = s->prio[slot];
 		KUNIT_ASSERT_EQ(test, kmsgq_store_pop(s), slot);
 		kmsgq_store_put(s, slot);
 	}
 	KUNIT_EXPECT_EQ(test, last, 0);
+	KUNIT_EXPECT_EQ(test, changes, KMSGQ_PRIO_MAX - 1);
 	KUNIT_EXPECT_EQ(test, s->count, 0);
+	KUNIT_EXPECT_TRUE(test, RB_EMPTY_ROOT(&s->prios.rb_root));
 }
 
 static void kmsgq_store_fifo_within_priority(struct kunit *test)
@@ -161,7 +166,7 @@ static void kmsgq_store_fifo_within_priority(struct kunit *test)
 
 	for (prio = KMSGQ_PRIO_MAX; prio-- > 0;)
 		for (round = 0; round < KMSGQ_TEST_ROUNDS; round++)
-			KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, prio),
+			KUNIT_ASSERT_EQ(test, kmsgq_test_recv(test, s, prio),
 					prio * KMSGQ_TEST_ROUNDS + round);
 	KUNIT_EXPECT_EQ(test, kmsgq_store_pop(s), KMSGQ_SLOT_NONE);
 	KUNIT_EXPECT_EQ(test, s->nr_free, s->nr_slots);
@@ -203,9 +208,9 @@ static void kmsgq_store_push_head_then_push_keeps_fifo(struct kunit *test)
 	/* Push back the only message of its priority: it is head and tail. */
 	kmsgq_test_send(test, s, 1, 0);
 	slot = kmsgq_store_pop(s);
-	KUNIT_EXPECT_EQ(test, s->prio_map, 0);
+	KUNIT_EXPECT_TRUE(test, RB_EMPTY_ROOT(&s->prios.rb_root));
 	kmsgq_store_push_head(s, slot);
-	KUNIT_EXPECT_EQ(test, s->prio_map, BIT(0));
+	KUNIT_EXPECT_EQ(test, kmsgq_store_peek(s), slot);
 	kmsgq_test_send(test, s, 2, 0);
 
 	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, 0), 1);
@@ -213,27 +218,89 @@ static void kmsgq_store_push_head_then_push_keeps_fifo(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kmsgq_store_pop(s), KMSGQ_SLOT_NONE);
 }
 
-/* What the store should hold: per priority, the tags in FIFO order. */
+/*
+ * A receive whose copy failed, at a priority between others: the message
+ * goes back in front of its own FIFO and above the lower priorities.
+ */
+static void kmsgq_store_push_head_among_priorities(struct kunit *test)
+{
+	struct kmsgq_store *s = kmsgq_test_store(test, 8, 4);
+	u32 slot;
+
+	kmsgq_test_send(test, s, 1, 30000);
+	kmsgq_test_send(test, s, 2, 30000);
+	kmsgq_test_send(test, s, 3, 100);
+	kmsgq_test_send(test, s, 4, KMSGQ_PRIO_MAX - 1);
+
+	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, KMSGQ_PRIO_MAX - 1), 4);
+	/* Popping the only message of 30000 but one, then putting it back. */
+	slot = kmsgq_store_pop(s);
+	KUNIT_EXPECT_EQ(test, s->prio[slot], 30000);
+	kmsgq_store_push_head(s, slot);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, 30000), 1);
+	/* Emptying 30000, then putting its last message back. */
+	slot = kmsgq_store_pop(s);
+	kmsgq_store_push_head(s, slot);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, 30000), 2);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, 100), 3);
+	KUNIT_EXPECT_EQ(test, kmsgq_store_pop(s), KMSGQ_SLOT_NONE);
+}
+
+/*
+ * A store of 4 slots has 4 FIFO heads; they return to the pool when their
+ * priority empties, so it serves every priority in turn, full or empty.
+ */
+static void kmsgq_store_few_slots_serve_every_priority(struct kunit *test)
+{
+	struct kmsgq_store *s = kmsgq_test_store(test, 4, 4);
+	u32 prio, i;
+
+	for (prio = 0; prio + 4 <= KMSGQ_PRIO_MAX; prio += 4) {
+		/* Full: four priorities, lowest first. */
+		for (i = 0; i < 4; i++)
+			kmsgq_test_send(test, s, prio + i, prio + i);
+		KUNIT_ASSERT_EQ(test, kmsgq_store_get(s), KMSGQ_SLOT_NONE);
+		KUNIT_ASSERT_EQ(test, s->free_node, KMSGQ_SLOT_NONE);
+		/* Empty again, highest first. */
+		for (i = 4; i-- > 0;)
+			KUNIT_ASSERT_EQ(test, kmsgq_test_recv(test, s, prio + i),
+					prio + i);
+		KUNIT_ASSERT_EQ(test, kmsgq_store_pop(s), KMSGQ_SLOT_NONE);
+		KUNIT_ASSERT_NE(test, s->free_node, KMSGQ_SLOT_NONE);
+	}
+	KUNIT_EXPECT_EQ(test, s->nr_free, 4);
+}
+
+/* Priorities the model check uses: both ends of the range and between. */
+static const u32 kmsgq_model_prios[] = {
+	0, 1, 2, 31, 32, 33, 255, 1000, 4096, 8191, 16384, 20000, 30000,
+	32000, KMSGQ_PRIO_MAX - 2, KMSGQ_PRIO_MAX - 1,
+};
+
+#define KMSGQ_MODEL_PRIOS	ARRAY_SIZE(kmsgq_model_prios)
+
+/* What the store should hold: per model priority, the tags in FIFO order. */
 struct kmsgq_test_model {
 	u32 depth;
 	u32 count;
-	u32 head[KMSGQ_PRIO_MAX];
-	u32 len[KMSGQ_PRIO_MAX];
-	u32 *tags;		/* [KMSGQ_PRIO_MAX][depth] circular */
+	u32 head[KMSGQ_MODEL_PRIOS];
+	u32 len[KMSGQ_MODEL_PRIOS];
+	u32 *tags;		/* [KMSGQ_MODEL_PRIOS][depth] circular */
 };
 
-static u32 *kmsgq_model_at(struct kmsgq_test_model *m, u32 prio, u32 i)
+static u32 *kmsgq_model_at(struct kmsgq_test_model *m, u32 i, u32 n)
 {
-	return &m->tags[prio * m->depth + (m->head[prio] + i) % m->depth];
+	return &m->tags[i * m->depth + (m->head[i] + n) % m->depth];
 }
 
+/* Index in kmsgq_model_prios of the highest priority queued, or -1. */
 static int kmsgq_model_top(const struct kmsgq_test_model *m)
 {
-	int prio;
+	int i;
 
-	for (prio = KMSGQ_PRIO_MAX - 1; prio >= 0; prio--)
-		if (m->len[prio])
-			return prio;
+	for (i = KMSGQ_MODEL_PRIOS - 1; i >= 0; i--)
+		if (m->len[i])
+			return i;
 	return -1;
 }
 
@@ -243,10 +310,10 @@ static void kmsgq_store_model_check(struct kunit *test)
 	struct kmsgq_store *s = kmsgq_test_store(test, depth, 32);
 	struct kmsgq_test_model m = { .depth = depth };
 	struct rnd_state rnd;
-	u32 step, slot, tag, next_tag = 0, prio, op;
+	u32 step, slot, tag, next_tag = 0, i, op;
 	int top;
 
-	m.tags = kunit_kcalloc(test, KMSGQ_PRIO_MAX * depth, sizeof(u32),
+	m.tags = kunit_kcalloc(test, KMSGQ_MODEL_PRIOS * depth, sizeof(u32),
 			       GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, m.tags);
 	prandom_seed_state(&rnd, 0x6b6d7367);
@@ -262,9 +329,9 @@ static void kmsgq_store_model_check(struct kunit *test)
 				continue;
 			}
 			KUNIT_ASSERT_LT(test, slot, depth);
-			prio = prandom_u32_state(&rnd) % KMSGQ_PRIO_MAX;
+			i = prandom_u32_state(&rnd) % KMSGQ_MODEL_PRIOS;
 			if (op < 3)
-				prio &= 0x18;
+				i &= 0xc;
 			if (op == 0) {
 				/* The copy from the sender failed. */
 				kmsgq_store_put(s, slot);
@@ -272,8 +339,9 @@ static void kmsgq_store_model_check(struct kunit *test)
 			}
 			tag = next_tag++;
 			memcpy(kmsgq_store_payload(s, slot), &tag, sizeof(tag));
-			kmsgq_store_push(s, slot, tag % 33, prio);
-			*kmsgq_model_at(&m, prio, m.len[prio]++) = tag;
+			kmsgq_store_push(s, slot, tag % 33,
+					 kmsgq_model_prios[i]);
+			*kmsgq_model_at(&m, i, m.len[i]++) = tag;
 			m.count++;
 		} else {
 			/* Receive; now and then the copy out fails. */
@@ -284,7 +352,8 @@ static void kmsgq_store_model_check(struct kunit *test)
 			}
 			KUNIT_ASSERT_LT(test, slot, depth);
 			memcpy(&tag, kmsgq_store_payload(s, slot), sizeof(tag));
-			KUNIT_ASSERT_EQ(test, s->prio[slot], top);
+			KUNIT_ASSERT_EQ(test, s->prio[slot],
+					kmsgq_model_prios[top]);
 			KUNIT_ASSERT_EQ(test, tag, *kmsgq_model_at(&m, top, 0));
 			KUNIT_ASSERT_EQ(test, s->len[slot], tag % 33);
 			if (op == 7) {
@@ -308,12 +377,19 @@ struct kmsgq_store_bytes_case {
 	size_t bytes;
 };
 
+/* Per slot: free, next, len (u32) and prio (u16); per FIFO head a node. */
+#define KMSGQ_SLOT_META		14
+#define KMSGQ_NODE		sizeof(struct kmsgq_store_prio)
+
 static const struct kmsgq_store_bytes_case kmsgq_store_bytes_cases[] = {
-	{ 1, 1, 14 },
-	{ 1, 0, 13 },
-	{ 16, 1024, 16 * 13 + 16 * 1024 },
+	{ 1, 1, KMSGQ_SLOT_META + KMSGQ_NODE + 1 },
+	{ 1, 0, KMSGQ_SLOT_META + KMSGQ_NODE },
+	{ 16, 1024, 16 * (KMSGQ_SLOT_META + KMSGQ_NODE + 1024) },
+	/* No more FIFO heads than priorities. */
 	{ KMSGQ_MSGS_HARD_MAX, KMSGQ_MSGSIZE_HARD_MAX,
-	  (size_t)KMSGQ_MSGS_HARD_MAX * (13 + KMSGQ_MSGSIZE_HARD_MAX) },
+	  (size_t)KMSGQ_MSGS_HARD_MAX *
+	  (KMSGQ_SLOT_META + KMSGQ_MSGSIZE_HARD_MAX) +
+	  KMSGQ_PRIO_MAX * KMSGQ_NODE },
 	{ U32_MAX, U32_MAX, SIZE_MAX },
 	{ U32_MAX, U32_MAX - 8, SIZE_MAX },
 	{ U32_MAX - 1, U32_MAX, SIZE_MAX },
@@ -344,6 +420,8 @@ static struct kunit_case kmsgq_store_cases[] = {
 	KUNIT_CASE(kmsgq_store_fifo_within_priority),
 	KUNIT_CASE(kmsgq_store_push_head_restores_order),
 	KUNIT_CASE(kmsgq_store_push_head_then_push_keeps_fifo),
+	KUNIT_CASE(kmsgq_store_push_head_among_priorities),
+	KUNIT_CASE(kmsgq_store_few_slots_serve_every_priority),
 	KUNIT_CASE(kmsgq_store_model_check),
 	KUNIT_CASE_PARAM(kmsgq_store_bytes_saturates,
 			 kmsgq_store_bytes_gen_params),

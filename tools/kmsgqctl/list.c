@@ -453,6 +453,8 @@ static const struct {
 	{ KMSGQ_FEAT_LIST, "list" },
 	{ KMSGQ_FEAT_IPC_NS, "ipc_ns" },
 	{ KMSGQ_FEAT_SETOWNER, "setowner" },
+	{ KMSGQ_FEAT_PRIO32K, "prio32k" },
+	{ KMSGQ_FEAT_NOTIFY, "notify" },
 	{ KMSGQ_FEAT_NOWAIT, "nowait" },
 };
 

@@ -232,7 +232,7 @@ static const struct command commands[] = {
 	  "NAME [--prio N] [--timeout SECONDS] [--nonblock] [--lines] [MESSAGE...]",
 	  "Send each MESSAGE argument as one message or, with none, all of standard\n"
 	  "input as one message.\n\n"
-	  "  -p, --prio N         priority 0..31 (default 0)\n"
+	  "  -p, --prio N         priority 0..32767 (default 0)\n"
 	  "  -t, --timeout S      wait at most S seconds for room, per message\n"
 	  "  -n, --nonblock       do not wait for room\n"
 	  "  -l, --lines          one message per line of standard input\n" },

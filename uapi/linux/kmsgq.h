@@ -38,8 +38,12 @@
 
 /* Queue names: 1..KMSGQ_NAME_MAX - 1 bytes of [A-Za-z0-9._-], not "." or "..". */
 #define KMSGQ_NAME_MAX		64
-/* Priorities are 0 (lowest) .. KMSGQ_PRIO_MAX - 1 (highest). */
-#define KMSGQ_PRIO_MAX		32
+/*
+ * Priorities are 0 (lowest) .. KMSGQ_PRIO_MAX - 1 (highest), as many as POSIX
+ * mqueue's MQ_PRIO_MAX.  Modules without KMSGQ_FEAT_PRIO32K took 0..31 only;
+ * kmsgq_info.prio_max says what the running module takes.
+ */
+#define KMSGQ_PRIO_MAX		32768
 /* Most messages one KMSGQ_IOC_SEND or KMSGQ_IOC_RECV may name. */
 #define KMSGQ_BATCH_MAX		1024
 
@@ -52,6 +56,8 @@
 #define KMSGQ_FEAT_LIST		0x20ULL	/* KMSGQ_IOC_LIST */
 #define KMSGQ_FEAT_IPC_NS	0x40ULL	/* names scoped by IPC namespace, per-user limits */
 #define KMSGQ_FEAT_SETOWNER	0x80ULL	/* KMSGQ_IOC_SETOWNER */
+#define KMSGQ_FEAT_PRIO32K	0x100ULL	/* priorities 0..32767 */
+#define KMSGQ_FEAT_NOTIFY	0x200ULL	/* KMSGQ_IOC_NOTIFY */
 /* read_iter/write_iter honour IOCB_NOWAIT: io_uring parks on poll */
 #define KMSGQ_FEAT_NOWAIT	0x400ULL
 
@@ -501,6 +507,55 @@ struct kmsgq_setowner {
 /* sizeof(struct kmsgq_setowner) as first published: the least @size accepted. */
 #define KMSGQ_SETOWNER_SIZE_VER0	88
 
+/* kmsgq_notify.notify: what a notification does */
+#define KMSGQ_NOTIFY_NONE	0	/* nothing (mq_notify()'s SIGEV_NONE) */
+#define KMSGQ_NOTIFY_SIGNAL	1	/* send @signo (SIGEV_SIGNAL) */
+#define KMSGQ_NOTIFY_EVENTFD	2	/* add 1 to the eventfd @fd */
+
+/* kmsgq_notify.flags */
+#define KMSGQ_NOTIFY_REMOVE	0x1U	/* remove the caller's registration */
+
+/**
+ * struct kmsgq_notify - register for, or remove, the bound queue's
+ *	notification (KMSGQ_IOC_NOTIFY): the kernel side of mq_notify()
+ * @size: in: sizeof(struct kmsgq_notify)
+ * @flags: in: KMSGQ_NOTIFY_REMOVE, or 0 to register
+ * @notify: in: KMSGQ_NOTIFY_NONE, KMSGQ_NOTIFY_SIGNAL or KMSGQ_NOTIFY_EVENTFD
+ * @signo: in, with KMSGQ_NOTIFY_SIGNAL: the signal, 0 .. 64 (0 sends none)
+ * @value: in, with KMSGQ_NOTIFY_SIGNAL: the signal's si_value (sival_ptr or
+ *	sival_int, as union sigval holds it)
+ * @fd: in, with KMSGQ_NOTIFY_EVENTFD: an eventfd of the caller
+ * @reserved: must be zero
+ *
+ * One process at a time may be registered with a queue (EBUSY for any
+ * other).  The registration fires once, when a message is queued on the
+ * empty queue while no receiver sleeps in a receive for one, and is then
+ * removed: KMSGQ_NOTIFY_SIGNAL sends @signo to the registered process with
+ * si_code SI_MESGQ, si_value @value, and si_pid and si_uid of the sending
+ * process, as mqueue does (and not to a process that has since called
+ * execve()); KMSGQ_NOTIFY_EVENTFD adds 1 to the eventfd.  With
+ * KMSGQ_NOTIFY_REMOVE (all other fields zero) the registered process removes
+ * its registration; for any other caller it is a no-op.  Closing any file
+ * bound to the queue in the registered process removes it too.  Messages
+ * sent in place on a ring queue bypass the kernel: a ring queue takes no
+ * registration (EOPNOTSUPP).  Needs read or write access, which every bound
+ * file has.  Unknown @notify or flags, a bad @signo, non-zero reserved
+ * fields or fields the chosen @notify does not use: EINVAL; @fd not an
+ * eventfd: EBADF or EINVAL.
+ */
+struct kmsgq_notify {
+	__u32 size;
+	__u32 flags;
+	__u32 notify;
+	__s32 signo;
+	__u64 value;
+	__s32 fd;
+	__u32 reserved;
+};
+
+/* sizeof(struct kmsgq_notify) as first published: the least @size accepted. */
+#define KMSGQ_NOTIFY_SIZE_VER0	32
+
 #define KMSGQ_IOC_MAGIC		0xB9
 
 /*
@@ -535,5 +590,7 @@ struct kmsgq_setowner {
 				     KMSGQ_LIST_SIZE_VER0)
 #define KMSGQ_IOC_SETOWNER	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0c, \
 				     KMSGQ_SETOWNER_SIZE_VER0)
+#define KMSGQ_IOC_NOTIFY	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0d, \
+				     KMSGQ_NOTIFY_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_KMSGQ_H */

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: KMSGQ_IOC_NOTIFY through the uapi alone: which requests it
+ * rejects and why, the eventfd delivery libkmsgq-mq's SIGEV_THREAD waits
+ * on, and unbound and ring files.  The notification rules themselves are
+ * mq_compat_test's, through mq_notify().
+ */
+#include "kmsgq_test.h"
+
+#include <sys/eventfd.h>
+
+FIXTURE(notify) {
+	char name[KMSGQ_NAME_MAX];
+	int q;
+};
+
+FIXTURE_SETUP(notify)
+{
+	if (access(KMSGQ_DEVICE_PATH, F_OK))
+		SKIP(return, "%s missing: kmsgq module not loaded",
+		     KMSGQ_DEVICE_PATH);
+	self->q = create_own_queue(self->name, "notify", 0, NULL);
+	ASSERT_LE(0, self->q) TH_LOG("%s", strerror(-self->q));
+}
+
+FIXTURE_TEARDOWN(notify)
+{
+	if (self->q >= 0)
+		close(self->q);
+	kmsgq_unlink(self->name);
+}
+
+static int notify_ioctl(int fd, const struct kmsgq_notify *n)
+{
+	struct kmsgq_notify copy = *n;
+
+	return xioctl(fd, KMSGQ_IOC_NOTIFY, &copy);
+}
+
+TEST_F(notify, malformed_requests_are_einval)
+{
+	const struct kmsgq_notify bad[] = {
+		{ .size = sizeof(bad[0]), .notify = 3 },
+		{ .size = sizeof(bad[0]), .flags = 2 },
+		{ .size = sizeof(bad[0]), .reserved = 1 },
+		{ .size = sizeof(bad[0]), .notify = KMSGQ_NOTIFY_SIGNAL,
+		  .signo = 65 },
+		{ .size = sizeof(bad[0]), .notify = KMSGQ_NOTIFY_SIGNAL,
+		  .signo = -1 },
+		{ .size = sizeof(bad[0]), .notify = KMSGQ_NOTIFY_NONE,
+		  .signo = SIGUSR1 },
+		{ .size = sizeof(bad[0]), .notify = KMSGQ_NOTIFY_NONE,
+		  .value = 1 },
+		{ .size = sizeof(bad[0]), .notify = KMSGQ_NOTIFY_SIGNAL,
+		  .signo = SIGUSR1, .fd = 1 },
+		{ .size = sizeof(bad[0]), .notify = KMSGQ_NOTIFY_EVENTFD,
+		  .value = 1 },
+		{ .size = sizeof(bad[0]), .flags = KMSGQ_NOTIFY_REMOVE,
+		  .notify = KMSGQ_NOTIFY_SIGNAL },
+		{ .size = KMSGQ_NOTIFY_SIZE_VER0 - 1 },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_EQ(-EINVAL, notify_ioctl(self->q, &bad[i]))
+			TH_LOG("request %u", i);
+}
+
+TEST_F(notify, eventfd_must_be_an_open_eventfd)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_EVENTFD, .fd = -1 };
+	int devnull = open("/dev/null", O_RDONLY);
+
+	EXPECT_EQ(-EBADF, notify_ioctl(self->q, &n));
+	n.fd = devnull;
+	EXPECT_EQ(-EINVAL, notify_ioctl(self->q, &n));
+	close(devnull);
+}
+
+TEST_F(notify, eventfd_counts_one_arrival_on_the_empty_queue)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_EVENTFD };
+	uint64_t count = 0;
+	char buf[8];
+	int efd;
+
+	efd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, efd);
+	n.fd = efd;
+	ASSERT_EQ(0, notify_ioctl(self->q, &n));
+	/* The registration holds its own reference to the eventfd. */
+	ASSERT_EQ(0, close(efd));
+	efd = eventfd(0, EFD_NONBLOCK);
+	n.fd = efd;
+	EXPECT_EQ(-EBUSY, notify_ioctl(self->q, &n));
+	ASSERT_EQ(0, kmsgq_send(self->q, "a", 1, 0));
+	/* Fired: registering again works, and this one counts. */
+	ASSERT_EQ(0, notify_ioctl(self->q, &n));
+	ASSERT_EQ(0, kmsgq_send(self->q, "b", 1, 0));
+	EXPECT_EQ(-1, read(efd, &count, sizeof(count)));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(1, kmsgq_receive(self->q, buf, sizeof(buf), NULL));
+	ASSERT_EQ(1, kmsgq_receive(self->q, buf, sizeof(buf), NULL));
+	ASSERT_EQ(0, kmsgq_send(self->q, "c", 1, 0));
+	ASSERT_EQ(sizeof(count), read(efd, &count, sizeof(count)));
+	EXPECT_EQ(1, count);
+	close(efd);
+}
+
+TEST_F(notify, write_fires_it_too)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_EVENTFD };
+	uint64_t count = 0;
+
+	n.fd = eventfd(0, 0);
+	ASSERT_LE(0, n.fd);
+	ASSERT_EQ(0, notify_ioctl(self->q, &n));
+	ASSERT_EQ(1, write(self->q, "a", 1));
+	ASSERT_EQ(sizeof(count), read(n.fd, &count, sizeof(count)));
+	EXPECT_EQ(1, count);
+	close(n.fd);
+}
+
+TEST(unbound_file_is_enotconn)
+{
+	struct kmsgq_notify n = { .size = sizeof(n) };
+	int fd = open(KMSGQ_DEVICE_PATH, O_RDWR);
+
+	if (fd < 0)
+		SKIP(return, "kmsgq module not loaded");
+	EXPECT_EQ(-ENOTCONN, notify_ioctl(fd, &n));
+	close(fd);
+}
+
+TEST(ring_queue_is_eopnotsupp)
+{
+	struct kmsgq_attr attr = { .qflags = KMSGQ_OPEN_RING };
+	struct kmsgq_notify n = { .size = sizeof(n) };
+	char name[KMSGQ_NAME_MAX];
+	int q;
+
+	if (access(KMSGQ_DEVICE_PATH, F_OK))
+		SKIP(return, "kmsgq module not loaded");
+	q = create_own_queue(name, "notifyring", 0, &attr);
+	ASSERT_LE(0, q);
+	EXPECT_EQ(-EOPNOTSUPP, notify_ioctl(q, &n));
+	close(q);
+	kmsgq_unlink(name);
+}
+
+TEST_HARNESS_MAIN
