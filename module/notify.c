@@ -114,7 +114,7 @@ int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n)
 	if (q->notify) {
 		err = -EBUSY;
 	} else {
-		q->notify = reg;
+		WRITE_ONCE(q->notify, reg);
 		reg = NULL;
 	}
 	spin_unlock(&q->lock);
@@ -140,30 +140,10 @@ void kmsgq_notify_remove(struct kmsgq_queue *q)
 	spin_lock(&q->lock);
 	if (q->notify && q->notify->owner == task_tgid(current)) {
 		reg = q->notify;
-		q->notify = NULL;
+		WRITE_ONCE(q->notify, NULL);
 	}
 	spin_unlock(&q->lock);
 	kmsgq_notify_free(reg);
-}
-
-/**
- * kmsgq_notify_take() - take the registration a send to an empty queue fires
- * @q: copy queue whose lock the caller holds, having just queued messages
- *	on it while it was empty
- *
- * Return: the registration, now the caller's to pass to kmsgq_notify_fire(),
- * or NULL if none is registered or a receiver sleeps in a receive (it takes
- * the message; the registration stays).
- */
-struct kmsgq_notify_reg *kmsgq_notify_take(struct kmsgq_queue *q)
-{
-	struct kmsgq_notify_reg *reg = q->notify;
-
-	lockdep_assert_held(&q->lock);
-	if (!reg || atomic_read(&q->recv_waiters))
-		return NULL;
-	q->notify = NULL;
-	return reg;
 }
 
 /*
@@ -217,19 +197,42 @@ static void kmsgq_notify_signal(struct kmsgq_notify_reg *reg)
 }
 
 /**
- * kmsgq_notify_fire() - deliver and free a registration
- * @reg: what kmsgq_notify_take() returned, or NULL
+ * kmsgq_notify_fire() - deliver the registration a send to an empty queue fires
+ * @q: copy queue whose lock the caller holds, having just queued messages
+ *	on it while it was empty
  *
- * Context: process context, no kmsgq lock held.
+ * Delivered under the queue's lock, as mqueue does under its own, so that
+ * a removal (KMSGQ_NOTIFY_REMOVE, a close) that has returned can never be
+ * followed by its signal.  Sending a signal and signalling an eventfd take
+ * only their own irq-safe locks.
+ *
+ * Return: the spent registration, for kmsgq_notify_release() once the lock
+ * is dropped, or NULL if none is registered or a receiver sleeps in a
+ * receive (it takes the message; the registration stays).
  */
-void kmsgq_notify_fire(struct kmsgq_notify_reg *reg)
+struct kmsgq_notify_reg *kmsgq_notify_fire(struct kmsgq_queue *q)
 {
-	if (!reg)
-		return;
+	struct kmsgq_notify_reg *reg = q->notify;
+
+	lockdep_assert_held(&q->lock);
+	if (!reg || atomic_read(&q->recv_waiters))
+		return NULL;
+	WRITE_ONCE(q->notify, NULL);
 	if (reg->notify == KMSGQ_NOTIFY_SIGNAL)
 		kmsgq_notify_signal(reg);
 	else if (reg->notify == KMSGQ_NOTIFY_EVENTFD)
 		kmsgq_eventfd_signal(reg->eventfd);
+	return reg;
+}
+
+/**
+ * kmsgq_notify_release() - free a registration kmsgq_notify_fire() spent
+ * @reg: its return value, or NULL
+ *
+ * Context: process context, no kmsgq lock held.
+ */
+void kmsgq_notify_release(struct kmsgq_notify_reg *reg)
+{
 	kmsgq_notify_free(reg);
 }
 

@@ -370,6 +370,7 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 {
 	struct kmsgq_store *s = &q->store;
 	struct kmsgq_notify_reg *notify = NULL;
+	bool was_empty;
 	u32 slots[KMSGQ_CHUNK];
 	unsigned int taken, done, i;
 	u64 bytes = 0;
@@ -401,14 +402,15 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 
 	spin_lock(&q->lock);
 	/* mq_notify()'s rule: messages arrive on an empty queue. */
-	if (done && !s->count)
-		notify = kmsgq_notify_take(q);
+	was_empty = !s->count;
 	for (i = 0; i < done; i++)
 		kmsgq_store_push(s, slots[i], msgs[i].len, msgs[i].prio);
 	for (; i < taken; i++)
 		kmsgq_store_put(s, slots[i]);
+	if (done && was_empty)
+		notify = kmsgq_notify_fire(q);
 	spin_unlock(&q->lock);
-	kmsgq_notify_fire(notify);
+	kmsgq_notify_release(notify);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	if (done)
