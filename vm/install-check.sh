@@ -149,6 +149,8 @@ check_only() {
 		module_file "$moddir"
 		for f in libkmsgq.a libkmsgq.so libkmsgq.so.1 \
 			"libkmsgq.so.$lib_version" pkgconfig/kmsgq.pc \
+			libkmsgq-mq.a libkmsgq-mq.so libkmsgq-mq.so.1 \
+			"libkmsgq-mq.so.$lib_version" pkgconfig/kmsgq-mq.pc \
 			udev/rules.d/60-kmsgq.rules modules-load.d/kmsgq.conf; do
 			echo "$dest/usr/lib/$f"
 		done
