@@ -20,9 +20,10 @@
 #
 # What the checks rely on (vm/debian-guest.sh):
 # - root=LABEL=kmsgq-root; the initramfs has the drivers for a virtio disk;
-# - a disk labelled kmsgq-run, if present, is mounted read-only on
-#   /srv/kmsgq, and kmsgq-run.service then runs /srv/kmsgq/run.sh, after
-#   the rest of the boot, its output on ttyS1;
+# - with kmsgq_run on the kernel command line, kmsgq-run.service mounts
+#   the disk labelled kmsgq-run read-only on /srv/kmsgq (waiting for it as
+#   long as it takes) and runs /srv/kmsgq/run.sh, after the rest of the
+#   boot, its output on ttyS1;
 # - passwd, group and shadow come from /etc and then from
 #   /var/lib/extrausers (libnss-extrausers): users and groups written there
 #   exist only through NSS, not in /etc/passwd;
@@ -48,21 +49,7 @@ rootfs_mirror() {
 		'$3 == s && $4 == a { print $2; exit }'
 }
 
-# Host tools, installed only if missing.
-for p in debootstrap e2fsprogs; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' &&
-		continue
-	say "installing $p"
-	if ! out=$({
-		apt-get -q update &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends "$p"
-	} 2>&1); then
-		printf '%s\n' "$out" >&2
-		die "apt-get failed"
-	fi
-done
-
+"$vm_dir/apt-need.sh" debootstrap e2fsprogs
 mirror=$(rootfs_mirror "$suite")
 security=$(rootfs_mirror "$suite-security")
 [ -n "$mirror" ] || die "apt knows no mirror for $suite/main (apt-get update?)"
@@ -87,6 +74,13 @@ rootfs_bootstrap() {
 	# No service starts inside the chroot.
 	printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d" &&
 		chmod 755 "$dir/usr/sbin/policy-rc.d" || return
+	# The initramfs, made as the kernel installs: the root disk's driver
+	# and filesystem, nothing else.
+	mkdir -p "$dir/etc/initramfs-tools/conf.d" \
+		"$dir/usr/share/initramfs-tools/modules.d" &&
+		echo MODULES=list >"$dir/etc/initramfs-tools/conf.d/kmsgq" &&
+		printf '%s\n' virtio_blk crc32c_generic crc32c_intel ext4 \
+			>"$dir/usr/share/initramfs-tools/modules.d/kmsgq" || return
 	mount -t proc proc "$dir/proc" &&
 		mount --bind /dev "$dir/dev" &&
 		mount -t sysfs sys "$dir/sys" || return
@@ -104,14 +98,14 @@ rootfs_configure() {
 	printf '127.0.0.1\tlocalhost\n127.0.1.1\tkmsgq-debian\n' >"$dir/etc/hosts"
 	cat >"$dir/etc/fstab" <<-'EOF'
 	LABEL=kmsgq-root / ext4 rw,errors=remount-ro 0 1
-	LABEL=kmsgq-run /srv/kmsgq ext4 ro,nofail,x-systemd.device-timeout=30s 0 0
+	LABEL=kmsgq-run /srv/kmsgq ext4 ro,noauto,x-systemd.device-timeout=15min 0 0
 	EOF
 	mkdir -p "$dir/srv/kmsgq"
 	cat >"$dir/etc/systemd/system/kmsgq-run.service" <<-'EOF'
 	[Unit]
 	Description=Run /srv/kmsgq/run.sh from the kmsgq-run disk
+	ConditionKernelCommandLine=kmsgq_run
 	RequiresMountsFor=/srv/kmsgq
-	ConditionPathExists=/srv/kmsgq/run.sh
 	After=multi-user.target
 
 	[Service]
@@ -127,16 +121,13 @@ rootfs_configure() {
 	EOF
 	ln -sf /etc/systemd/system/kmsgq-run.service \
 		"$dir/etc/systemd/system/multi-user.target.wants/kmsgq-run.service"
-	ln -sf /dev/null "$dir/etc/systemd/system/serial-getty@.service"
-	ln -sf /dev/null "$dir/etc/systemd/system/getty@.service"
+	for u in serial-getty@ getty@ getty-static; do
+		ln -sf /dev/null "$dir/etc/systemd/system/$u.service"
+	done
 	# Users and groups that exist only through NSS: the checks write them.
 	sed -i -e 's/^\(passwd\|group\|shadow\):.*/& extrausers/' \
 		"$dir/etc/nsswitch.conf"
 	mkdir -p "$dir/var/lib/extrausers"
-	# The root disk's driver and filesystem, nothing else, in the initramfs.
-	echo MODULES=list >"$dir/etc/initramfs-tools/conf.d/kmsgq"
-	printf '%s\n' virtio_blk crc32c_generic crc32c_intel ext4 >>"$dir/etc/initramfs-tools/modules"
-	rootfs_chroot "$dir" update-initramfs -u -k "$KVER"
 	rootfs_chroot "$dir" systemd-machine-id-setup
 }
 
@@ -159,25 +150,32 @@ if [ -f "$out/.kmsgq-built" ]; then
 	exit 0
 fi
 
-rm -rf "$out"
-mkdir -p "$out"
 log=$out/build.log
 dir=$out/rootfs
-# On any exit: the chroot's mounts gone, then the tree (never across a
-# mount); on failure, the log's tail.
+# remove_tree DIR: the chroot's mounts gone, then DIR, never across a mount
+# (an interrupted build may have left them).
+remove_tree() {
+	umount "$dir/dev" "$dir/sys" "$dir/proc" 2>/dev/null || true
+	if awk -v d="$dir/" 'index($5, d) == 1 { f = 1 } END { exit !f }' \
+		/proc/self/mountinfo; then
+		say "still mounted under $dir: not removing $1"
+		return 1
+	fi
+	rm -rf --one-file-system "$1"
+}
+# On any exit: no tree left; on failure, the log's tail.
 finish() {
 	local status=$?
-	umount "$dir/dev" "$dir/sys" "$dir/proc" 2>/dev/null
-	if [ -d "$dir" ] && ! awk -v d="$dir/" 'index($5, d) == 1 { f = 1 }
-		END { exit !f }' /proc/self/mountinfo; then
-		rm -rf --one-file-system "$dir"
-	fi
+	[ ! -d "$dir" ] || remove_tree "$dir"
 	if [ "$status" -ne 0 ]; then
-		tail -n 40 "$log" >&2
+		tail -n 40 "$log" >&2 || true
 		say "failed; full log: $log"
 	fi
 }
 trap finish EXIT
+trap 'exit 1' INT TERM HUP
+remove_tree "$out"
+mkdir -p "$out"
 # run CMD...: CMD with its output in the log (set -e stops on a failure).
 run() { "$@" >>"$log" 2>&1; }
 
@@ -191,7 +189,7 @@ cp "$dir/boot/initrd.img-$KVER" "$out/initrd.img"
 # Room for the DKMS build, a virtual environment and the packages.
 size=$(($(du -sm "$dir" | cut -f1) + 1536))
 run mkfs.ext4 -q -L kmsgq-root -d "$dir" "$out/root.img" "${size}M"
-rm -rf --one-file-system "$dir"
+remove_tree "$dir"
 secs=$((SECONDS - start))
 printf 'key %s\nmirror %s %s\nkernel %s\nbuilt in %d s\n' "$key" "$mirror" \
 	"$suite" "$KVER" "$secs" >"$out/.kmsgq-built"
