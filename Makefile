@@ -9,6 +9,8 @@
 #                      selftests on the debug kernel, all in QEMU guests;
 #                      SUITE=... and TEST=... run one part on the stock
 #                      kernel, e.g. make check SUITE=selftests TEST=info_test
+#   make debian-check  the Debian packages and the Python binding in a
+#                      bookworm guest (vm/debian-guest.sh)
 #   make demo          the demo and the short benchmark, in the guest
 #   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
 #                      (both: LOAD=N runs N busy processes on the host
@@ -139,6 +141,13 @@ else
 	$(MAKE) -C userlib check
 	vm/run-tests.sh $(if $(TEST),--test $(TEST) )$(or $(SUITE),selftests)
 endif
+
+# apt install, DKMS, loading at boot, udev, NSS names, the Python binding's
+# tests and apt purge, in a real Debian system (image cached in
+# ~/.cache/kmsgq by vm/debian-rootfs.sh).
+debian-check:
+	vm/debian-guest.sh
+.PHONY: debian-check
 
 # The main job: the demo, then the short benchmark against mqueue, pipes
 # and unix sockets, in one boot.

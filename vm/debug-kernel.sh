@@ -34,22 +34,7 @@ die() { say "$@"; exit 1; }
 # Build dependencies, installed only if missing.
 packages=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio
 	xz-utils "$KSRC_PKG")
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
-		missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	say "installing ${missing[*]}"
-	if ! out=$({
-		apt-get -q update &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-				--no-install-recommends "${missing[@]}"
-	} 2>&1); then
-		printf '%s\n' "$out" >&2
-		die "apt-get failed"
-	fi
-fi
+"$vm_dir/apt-need.sh" "${packages[@]}"
 
 pkgver=$(dpkg-query -W -f '${Version}' "$KSRC_PKG")
 key=$({

@@ -15,6 +15,8 @@ repo=$(dirname "$vm_dir")
 
 # shellcheck source-path=SCRIPTDIR
 . "$vm_dir/host-check.sh"
+# shellcheck source-path=SCRIPTDIR
+. "$vm_dir/tree-copy.sh"
 src=$tmp/kmsgq
 
 for t in dpkg-buildpackage dpkg-source dh dh_dkms lintian; do
@@ -24,19 +26,8 @@ for t in dpkg-buildpackage dpkg-source dh dh_dkms lintian; do
 	}
 done
 
-# The tree as the work tree has it, edits included, build outputs not.
-copy_tree() {
-	mkdir -p "$src" || return
-	if git -C "$repo" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$repo" ls-files -z -co --exclude-standard |
-			tar -C "$repo" -c --null --ignore-failed-read -T - |
-			tar -x -C "$src"
-	else
-		tar -C "$repo" -c --exclude=.git . | tar -x -C "$src"
-	fi
-}
 touch "$tmp/stamp"
-copy_tree || { echo "cannot copy $repo to $src" >&2; exit 1; }
+tree_copy "$repo" "$src" || { echo "cannot copy $repo to $src" >&2; exit 1; }
 
 # --- the sources ----------------------------------------------------------
 
