@@ -45,7 +45,7 @@ echo "== debug kernel: KUnit, selftests"
 if debug_kdir=$("$vm_dir/debug-kernel.sh" | tail -n 1) && [ -d "$debug_kdir" ]; then
 	# KASAN, lockdep and kmemleak make every test several times slower.
 	KDIR=$debug_kdir KMSGQ_VMLINUZ=$debug_kdir/arch/x86/boot/bzImage \
-		"$vm_dir/run-tests.sh" --timeout $((KMSGQ_TIMEOUT * 2)) \
+		"$vm_dir/run-tests.sh" --timeout $((KMSGQ_TIMEOUT * 3)) \
 		kunit selftests | tee "$tmp/debug" || status=1
 else
 	echo "FAIL: the debug kernel did not build (vm/debug-kernel.sh)"
