@@ -283,6 +283,38 @@ TEST_F(ns, a_dead_namespaces_queues_are_freed_and_their_charge_returned)
 	EXPECT_EQ(0, ours);
 }
 
+/*
+ * Run @fn(@arg) in a child whose stdin and stdout are pipes to us (@to,
+ * @from), and wait for its first byte.  Return: its pid, with @to[1] and
+ * @from[0] ours; or -1 if it could not start or ended first, its wait
+ * status then in *@status (NS_SKIP: no such namespaces here).
+ */
+static pid_t ns_child_talking(int (*fn)(const void *arg), const void *arg,
+			      int to[2], int from[2], int *status)
+{
+	pid_t pid;
+	char c;
+
+	*status = -1;
+	if (pipe(to) || pipe(from))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		_exit(fn(arg));
+	}
+	close(to[0]);
+	close(from[1]);
+	if (read(from[0], &c, 1) != 1) {
+		waitpid(pid, status, 0);
+		return -1;
+	}
+	return pid;
+}
+
 /* A bind-mount-free namespace kept alive by a process: its queue stays. */
 static int ns_create_and_wait(const void *arg)
 {
@@ -307,22 +339,10 @@ TEST_F(ns, a_live_namespaces_queue_outlives_its_files)
 {
 	struct ns_big big = { self->name2, 4, 64 };
 	int to[2], from[2], status, ours;
-	char c;
 	pid_t pid;
 
-	ASSERT_EQ(0, pipe(to));
-	ASSERT_EQ(0, pipe(from));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		dup2(to[0], 0);
-		dup2(from[1], 1);
-		_exit(ns_create_and_wait(&big));
-	}
-	close(to[0]);
-	close(from[1]);
-	if (read(from[0], &c, 1) != 1) {
-		waitpid(pid, &status, 0);
+	pid = ns_child_talking(ns_create_and_wait, &big, to, from, &status);
+	if (pid < 0) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) == NS_SKIP)
 			SKIP(return, "no user or IPC namespaces here");
 		ASSERT_TRUE(false) TH_LOG("child status %#x", status);
@@ -447,24 +467,13 @@ static int ns_inner_ids(const void *arg)
 TEST_F(ns, a_user_namespace_is_held_to_its_owners_budget)
 {
 	struct ns_fill_arg f = { self->name, 0, 8, -EMFILE, 3 };
-	char path[64], c;
 	int to[2], from[2], status;
+	char path[64];
 	pid_t pid;
 
 	ASSERT_EQ(0, write_param("user_bytes_max", ns_budget(3, 2, 4096)));
-	ASSERT_EQ(0, pipe(to));
-	ASSERT_EQ(0, pipe(from));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		dup2(to[0], 0);
-		dup2(from[1], 1);
-		_exit(ns_inner_ids(&f));
-	}
-	close(to[0]);
-	close(from[1]);
-	if (read(from[0], &c, 1) != 1) {
-		waitpid(pid, &status, 0);
+	pid = ns_child_talking(ns_inner_ids, &f, to, from, &status);
+	if (pid < 0) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) == NS_SKIP)
 			SKIP(return, "no user namespaces for nobody here");
 		ASSERT_TRUE(false) TH_LOG("child status %#x", status);
