@@ -288,10 +288,11 @@ static void msg_fill(void *buf, __u32 len, __u32 sender, __u32 seq, __u32 prio)
 /* Last sequence number a descriptor saw, per (sender, priority). */
 struct order_table {
 	struct {
-		__u32 key;	/* (sender << 5 | prio) + 1; 0: unused */
+		__u64 key;	/* (sender << 16 | prio) + 1; 0: unused */
 		__u32 seq;
 	} e[SOAK_ORDER_SLOTS];
 };
+_Static_assert(KMSGQ_PRIO_MAX <= 1 << 16, "the order key holds a priority in 16 bits");
 
 /* A queue descriptor a worker holds. */
 struct handle {
@@ -634,7 +635,8 @@ static void accept_msg(struct worker *w, struct order_table *ord,
 {
 	const unsigned char *p = buf;
 	struct soak_hdr hdr;
-	__u32 i, key, n;
+	__u32 i, n;
+	__u64 key;
 
 	if (len > max_msgsize)
 		worker_fail(w, "a %u-byte message from %s", len,
@@ -676,8 +678,8 @@ static void accept_msg(struct worker *w, struct order_table *ord,
 		worker_fail(w, "sender %#x seq %u received twice (now from %s)",
 			    hdr.sender, hdr.seq, handle_desc(w, h));
 
-	key = (hdr.sender << 5 | hdr.prio) + 1;
-	i = mix32(key) % SOAK_ORDER_SLOTS;
+	key = ((__u64)hdr.sender << 16 | hdr.prio) + 1;
+	i = mix32(key ^ key >> 32) % SOAK_ORDER_SLOTS;
 	if (ord->e[i].key == key && hdr.seq <= ord->e[i].seq)
 		worker_fail(w, "sender %#x priority %u: seq %u after seq %u on one descriptor of %s",
 			    hdr.sender, hdr.prio, hdr.seq, ord->e[i].seq,
