@@ -22,6 +22,15 @@ cp module/kmsgq.ko "$root/kmsgq/"
 # Built programs: selftests/**/*_test in /kmsgq/selftests, the rest in /kmsgq/bin;
 # not tools/shared/, the dynamically linked builds for make install.
 find selftests -type f -perm -u+x -name '*_test' -exec cp -t "$root/kmsgq/selftests" {} +
+# The one dynamic program kind (selftests/mqueue's man-page examples, run
+# with LD_PRELOAD=libkmsgq-mq.so.1): the host's loader and C library at
+# their paths, libkmsgq's shared libraries in /kmsgq/lib.
+mkdir -p "$root/kmsgq/lib"
+cp -a userlib/libkmsgq.so.1* userlib/libkmsgq-mq.so.1* "$root/kmsgq/lib/"
+for so in $(ldd selftests/mqueue/mq_notify_example | grep -o '/[^ ]*'); do
+	mkdir -p "$root$(dirname "$so")"
+	cp -L "$so" "$root$so"
+done
 find selftests tools examples -type f -perm -u+x ! -name '*_test' \
 	! -path 'tools/shared/*' -exec cp -t "$root/kmsgq/bin" {} +
 (cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"
