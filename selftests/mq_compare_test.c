@@ -8,6 +8,10 @@
  * differ on purpose, the difference is a field of the variant, set with a
  * comment in FIXTURE_VARIANT_ADD(), so every divergence is visible in one
  * place and checked rather than papered over.
+ *
+ * Built a second time as mq_compare_lib_test, with libkmsgq-mq linked before
+ * -lrt: there the POSIX variant's mq_*() are kmsgq's, and the same bodies
+ * and the same POSIX expectations judge the library on kmsgq.
  */
 #include "kmsgq_test.h"
 
@@ -18,6 +22,10 @@
 #define POSIX_HARD_MSGSIZEMAX	(16 * 1024 * 1024)
 
 #define NAME_SIZE		96
+
+#ifndef MQ_COMPARE_ON_KMSGQ
+#define MQ_COMPARE_ON_KMSGQ	false
+#endif
 
 /* Queue attributes in the common API; longs, like struct mq_attr. */
 struct q_attr {
@@ -256,7 +264,8 @@ FIXTURE_VARIANT(mq) {
 
 FIXTURE_VARIANT_ADD(mq, posix_mq) {
 	.ops = &posix_ops,
-	.needs_kmsgq = false,
+	/* In mq_compare_lib_test, mq_*() run on kmsgq. */
+	.needs_kmsgq = MQ_COMPARE_ON_KMSGQ,
 	/* MQ_PRIO_MAX; glibc's sysconf(_SC_MQ_PRIO_MAX). */
 	.prio_max = 32768,
 	/* ipc/mqueue.c mq_attr_ok(): mq_maxmsg <= 0 || mq_msgsize <= 0. */
