@@ -333,7 +333,7 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 /* notify.c */
 int kmsgq_notify_check(const struct kmsgq_notify *n);
 int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n);
-void kmsgq_notify_remove(struct kmsgq_queue *q);
+bool kmsgq_notify_remove(struct kmsgq_queue *q);
 struct kmsgq_notify_reg *kmsgq_notify_fire(struct kmsgq_queue *q);
 void kmsgq_notify_release(struct kmsgq_notify_reg *reg);
 void kmsgq_notify_destroy(struct kmsgq_queue *q);

@@ -498,10 +498,13 @@ static long kmsgq_ioctl_notify(struct file *file, void __user *uarg)
 	err = kmsgq_notify_check(&n);
 	if (err)
 		return err;
-	if (n.flags & KMSGQ_NOTIFY_REMOVE) {
-		kmsgq_notify_remove(q);
-		return 0;
-	}
+	/* Out first: a bad buffer must not leave a registration behind. */
+	n.id = q->id;
+	err = kmsgq_ioctl_copy_out(uarg, &n, sizeof(n));
+	if (err)
+		return err;
+	if (n.flags & KMSGQ_NOTIFY_REMOVE)
+		return kmsgq_notify_remove(q);
 	return kmsgq_notify_register(q, &n);
 }
 

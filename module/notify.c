@@ -129,21 +129,27 @@ out_free:
  *
  * Nothing happens if another process, or none, is registered.  Called for
  * KMSGQ_NOTIFY_REMOVE and whenever a file bound to @q is closed.
+ *
+ * Return: true if it removed one, false if the calling process had none
+ * (never registered, or the registration fired or was removed before).
  */
-void kmsgq_notify_remove(struct kmsgq_queue *q)
+bool kmsgq_notify_remove(struct kmsgq_queue *q)
 {
 	struct kmsgq_notify_reg *reg = NULL;
+	bool removed;
 
 	/* A racy peek: most closes find no registration at all. */
 	if (!READ_ONCE(q->notify))
-		return;
+		return false;
 	spin_lock(&q->lock);
 	if (q->notify && q->notify->owner == task_tgid(current)) {
 		reg = q->notify;
 		WRITE_ONCE(q->notify, NULL);
 	}
 	spin_unlock(&q->lock);
+	removed = reg;
 	kmsgq_notify_free(reg);
+	return removed;
 }
 
 /*

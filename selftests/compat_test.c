@@ -155,7 +155,7 @@ FIELD(kmsgq_list, entries, 16);
 FIELD(kmsgq_list, entry_size, 24);
 FIELD(kmsgq_list, nr, 28);
 
-SIZE(kmsgq_notify, 32);
+SIZE(kmsgq_notify, 40);
 FIELD(kmsgq_notify, size, 0);
 FIELD(kmsgq_notify, flags, 4);
 FIELD(kmsgq_notify, notify, 8);
@@ -163,10 +163,11 @@ FIELD(kmsgq_notify, signo, 12);
 FIELD(kmsgq_notify, value, 16);
 FIELD(kmsgq_notify, fd, 24);
 FIELD(kmsgq_notify, reserved, 28);
+FIELD(kmsgq_notify, id, 32);
 
 /* Constants the ABI fixes: as many priorities as mqueue's MQ_PRIO_MAX. */
 _Static_assert(KMSGQ_PRIO_MAX == 32768, "KMSGQ_PRIO_MAX");
-_Static_assert(KMSGQ_NOTIFY_SIZE_VER0 == 32, "KMSGQ_NOTIFY_SIZE_VER0");
+_Static_assert(KMSGQ_NOTIFY_SIZE_VER0 == 40, "KMSGQ_NOTIFY_SIZE_VER0");
 
 /* An ioctl number as compiled must be the one ABI version 1 fixes. */
 #define IOC(name, n)		_Static_assert(name == (n), #name)
@@ -183,7 +184,7 @@ IOC(KMSGQ_IOC_RING_INFO, 0xc038b908);
 IOC(KMSGQ_IOC_RING_WAIT, 0x4020b909);
 IOC(KMSGQ_IOC_RING_WAKE, 0x4020b90a);
 IOC(KMSGQ_IOC_LIST,	 0xc020b90b);
-IOC(KMSGQ_IOC_NOTIFY,	 0x4020b90d);
+IOC(KMSGQ_IOC_NOTIFY,	 0xc028b90d);
 
 TEST(program_is_built_for_the_width_in_its_name)
 {

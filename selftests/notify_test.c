@@ -8,6 +8,7 @@
 #include "kmsgq_test.h"
 
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 
 FIXTURE(notify) {
 	char name[KMSGQ_NAME_MAX];
@@ -122,6 +123,69 @@ TEST_F(notify, write_fires_it_too)
 	ASSERT_EQ(sizeof(count), read(n.fd, &count, sizeof(count)));
 	EXPECT_EQ(1, count);
 	close(n.fd);
+}
+
+/* The id KMSGQ_IOC_LIST reports for the queue named @name, or 0. */
+static __u64 listed_id(const char *name)
+{
+	struct kmsgq_queue_entry e[16];
+	uint64_t cursor = 0;
+	int dev = open(KMSGQ_DEVICE_PATH, O_RDONLY);
+	int n, i;
+	__u64 id = 0;
+
+	while (dev >= 0 && !id &&
+	       (n = kmsgq_list(dev, &cursor, e, 16)) > 0)
+		for (i = 0; i < n; i++)
+			if (!strcmp(e[i].name, name))
+				id = e[i].id;
+	if (dev >= 0)
+		close(dev);
+	return id;
+}
+
+TEST_F(notify, every_call_reports_the_queue_id_list_reports)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_NONE, .id = 12345 };
+	struct kmsgq_notify rm = { .size = sizeof(rm),
+				   .flags = KMSGQ_NOTIFY_REMOVE };
+	__u64 id = listed_id(self->name);
+	int other = kmsgq_open(self->name, O_RDONLY, 0, NULL);
+
+	ASSERT_NE(0, id);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, xioctl(self->q, KMSGQ_IOC_NOTIFY, &n));
+	EXPECT_EQ(id, n.id);
+	/* A removal through another file names the same queue... */
+	ASSERT_EQ(1, xioctl(other, KMSGQ_IOC_NOTIFY, &rm));
+	EXPECT_EQ(id, rm.id);
+	/* ...and says whether there was a registration to remove. */
+	rm.id = 0;
+	EXPECT_EQ(0, xioctl(self->q, KMSGQ_IOC_NOTIFY, &rm));
+	EXPECT_EQ(id, rm.id);
+	/* And it removed the registration: registering works again. */
+	n.id = 0;
+	EXPECT_EQ(0, xioctl(other, KMSGQ_IOC_NOTIFY, &n));
+	EXPECT_EQ(id, n.id);
+	close(other);
+}
+
+/* A result that cannot be written back leaves nothing registered. */
+TEST_F(notify, unwritable_request_registers_nothing)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_NONE };
+	struct kmsgq_notify *ro;
+
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	*ro = n;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, xioctl(self->q, KMSGQ_IOC_NOTIFY, ro));
+	EXPECT_EQ(0, notify_ioctl(self->q, &n));
+	munmap(ro, 4096);
 }
 
 TEST(unbound_file_is_enotconn)

@@ -526,6 +526,9 @@ struct kmsgq_setowner {
  *	sival_int, as union sigval holds it)
  * @fd: in, with KMSGQ_NOTIFY_EVENTFD: an eventfd of the caller
  * @reserved: must be zero
+ * @id: out: the queue's id, as KMSGQ_IOC_LIST reports it (its value in is
+ *	ignored), so that a library can tell which of its registrations a
+ *	removal through another file of the queue ended
  *
  * One process at a time may be registered with a queue (EBUSY for any
  * other).  The registration fires once, when a message is queued on the
@@ -535,7 +538,8 @@ struct kmsgq_setowner {
  * process, as mqueue does (and not to a process that has since called
  * execve()); KMSGQ_NOTIFY_EVENTFD adds 1 to the eventfd.  With
  * KMSGQ_NOTIFY_REMOVE (all other fields zero) the registered process removes
- * its registration; for any other caller it is a no-op.  Closing any file
+ * its registration and the call returns 1; for any other caller, or once the
+ * registration has fired, it is a no-op that returns 0.  Closing any file
  * bound to the queue in the registered process removes it too.  Messages
  * sent in place on a ring queue bypass the kernel: a ring queue takes no
  * registration (EOPNOTSUPP).  Needs read or write access, which every bound
@@ -551,10 +555,11 @@ struct kmsgq_notify {
 	__u64 value;
 	__s32 fd;
 	__u32 reserved;
+	__u64 id;
 };
 
 /* sizeof(struct kmsgq_notify) as first published: the least @size accepted. */
-#define KMSGQ_NOTIFY_SIZE_VER0	32
+#define KMSGQ_NOTIFY_SIZE_VER0	40
 
 #define KMSGQ_IOC_MAGIC		0xB9
 
@@ -590,7 +595,7 @@ struct kmsgq_notify {
 				     KMSGQ_LIST_SIZE_VER0)
 #define KMSGQ_IOC_SETOWNER	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0c, \
 				     KMSGQ_SETOWNER_SIZE_VER0)
-#define KMSGQ_IOC_NOTIFY	_IOC(_IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0d, \
+#define KMSGQ_IOC_NOTIFY	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0d, \
 				     KMSGQ_NOTIFY_SIZE_VER0)
 
 #endif /* _UAPI_LINUX_KMSGQ_H */

@@ -231,7 +231,7 @@ out:
 int mq_close(mqd_t mqdes)
 {
 	/* The kernel drops this process's registration at the close. */
-	kmsgq_mq_notify_forget(mqdes);
+	kmsgq_mq_notify_close(mqdes);
 	kmsgq_mq_remember(mqdes, 0);
 	return kmsgq_mq_ret(kmsgq_close(mqdes));
 }

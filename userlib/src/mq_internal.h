@@ -28,5 +28,10 @@ static inline long kmsgq_mq_ret(long ret)
 
 /* mq_notify.c: drop this process's SIGEV_THREAD helper of @fd, if any. */
 void kmsgq_mq_notify_forget(int fd);
+/*
+ * mq_notify.c: @fd is being closed, which ends this process's registration
+ * with its queue, whichever descriptor made it: end its helper too.
+ */
+void kmsgq_mq_notify_close(int fd);
 
 #endif /* KMSGQ_MQ_INTERNAL_H */

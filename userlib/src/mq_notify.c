@@ -10,9 +10,10 @@
  * glibc does it over mqueue's netlink cookie: the kernel counts on an
  * eventfd, and a helper thread, created with the caller's
  * sigev_notify_attributes and every signal blocked, waits on it and calls
- * sigev_notify_function(sigev_value).  mq_notify(NULL) and mq_close() end a
- * helper that has not fired; so does fork() in the child, which inherits no
- * registration.
+ * sigev_notify_function(sigev_value).  mq_notify(NULL) and mq_close()
+ * through any descriptor of the queue end a helper that has not fired (the
+ * registration is the process's, and the kernel names the queue by its id);
+ * so does fork() in the child, which inherits no registration.
  */
 #include <fcntl.h>
 #include <mqueue.h>
@@ -33,6 +34,7 @@
  * struct kmsgq_mq_helper - one SIGEV_THREAD registration of this process
  * @next: link in kmsgq_mq_helpers
  * @mqdes: the queue descriptor it was made through
+ * @id: the queue's id, as KMSGQ_IOC_NOTIFY reported it
  * @efd: the eventfd the kernel counts on, and mq_notify(NULL) to cancel
  * @cancelled: set (under kmsgq_mq_lock) when the helper must not call
  * @fn: sigev_notify_function
@@ -43,6 +45,7 @@
 struct kmsgq_mq_helper {
 	struct kmsgq_mq_helper *next;
 	int mqdes;
+	__u64 id;
 	int efd;
 	int cancelled;
 	void (*fn)(union sigval);
@@ -106,7 +109,8 @@ static void kmsgq_mq_init(void)
 	pthread_atfork(NULL, NULL, kmsgq_mq_atfork_child);
 }
 
-void kmsgq_mq_notify_forget(int fd)
+/* End the helpers made through @fd or for the queue of id @id (0: none). */
+static void kmsgq_mq_notify_cancel(int fd, __u64 id)
 {
 	struct kmsgq_mq_helper *h, **p;
 	const uint64_t one = 1;
@@ -115,7 +119,7 @@ void kmsgq_mq_notify_forget(int fd)
 
 	pthread_mutex_lock(&kmsgq_mq_lock);
 	for (p = &kmsgq_mq_helpers; (h = *p);) {
-		if (h->mqdes != fd) {
+		if (h->mqdes != fd && (!id || h->id != id)) {
 			p = &h->next;
 			continue;
 		}
@@ -129,6 +133,41 @@ void kmsgq_mq_notify_forget(int fd)
 	}
 	pthread_mutex_unlock(&kmsgq_mq_lock);
 	(void)n;
+	errno = saved;
+}
+
+void kmsgq_mq_notify_forget(int fd)
+{
+	kmsgq_mq_notify_cancel(fd, 0);
+}
+
+/* Remove this process's registration with @fd's queue, and its helper. */
+static int kmsgq_mq_notify_remove(int fd)
+{
+	struct kmsgq_notify rm = {
+		.size = sizeof(rm),
+		.flags = KMSGQ_NOTIFY_REMOVE,
+	};
+	int ret;
+
+	/*
+	 * 1: a registration was removed, and its helper must not call.  0:
+	 * none was left, and a helper still listed has fired or is about to
+	 * (its count is on the eventfd): it calls, as glibc's would.
+	 */
+	ret = kmsgq_ioctl(fd, KMSGQ_IOC_NOTIFY, &rm);
+	if (ret > 0)
+		kmsgq_mq_notify_cancel(-1, rm.id);
+	return ret < 0 ? ret : 0;
+}
+
+void kmsgq_mq_notify_close(int fd)
+{
+	int saved = errno;
+
+	/* Most programs never register: no system call for them. */
+	if (__atomic_load_n(&kmsgq_mq_helpers, __ATOMIC_RELAXED))
+		kmsgq_mq_notify_remove(fd);
 	errno = saved;
 }
 
@@ -180,6 +219,7 @@ static int kmsgq_mq_notify_thread(mqd_t mqdes, const struct sigevent *sev,
 	ret = kmsgq_ioctl(mqdes, KMSGQ_IOC_NOTIFY, n);
 	if (ret)
 		goto out_close;
+	h->id = n->id;
 
 	/* Listed before it starts, so that it always finds itself. */
 	pthread_mutex_lock(&kmsgq_mq_lock);
@@ -202,16 +242,10 @@ out_free:
 int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
 {
 	struct kmsgq_notify n = { .size = sizeof(n) };
-	int ret;
 
 	pthread_once(&kmsgq_mq_once, kmsgq_mq_init);
-	if (!sevp) {
-		n.flags = KMSGQ_NOTIFY_REMOVE;
-		ret = kmsgq_ioctl(mqdes, KMSGQ_IOC_NOTIFY, &n);
-		if (!ret)
-			kmsgq_mq_notify_forget(mqdes);
-		return kmsgq_mq_ret(ret);
-	}
+	if (!sevp)
+		return kmsgq_mq_ret(kmsgq_mq_notify_remove(mqdes));
 
 	switch (sevp->sigev_notify) {
 	case SIGEV_NONE:
