@@ -4,17 +4,20 @@
  *
  * One process at a time may register with a copy queue to learn that a
  * message arrived on the empty queue while no receiver slept for one.  The
- * send that queues that message takes the registration away under the
- * queue's lock, so it fires once, and delivers it once the lock is dropped:
- * a signal to the registered process, built as ipc/mqueue.c's __do_notify()
- * builds it, or a count on an eventfd (on which libkmsgq-mq's SIGEV_THREAD
- * helper thread waits), or nothing.  The registered process removes it by
- * KMSGQ_NOTIFY_REMOVE or by closing any of its files bound to the queue
- * (flush), as mqueue's do_mq_notify() and mqueue_flush_file() do.
+ * send that queues that message takes the registration away and delivers
+ * it under the queue's lock, as ipc/mqueue.c does under its own, so it
+ * fires once and never after a removal has returned: a signal to the
+ * registered process, built as mqueue's __do_notify() builds it, or a count
+ * on an eventfd (on which libkmsgq-mq's SIGEV_THREAD helper thread waits),
+ * or nothing.  The registered process removes it by KMSGQ_NOTIFY_REMOVE or
+ * by closing any of its files bound to the queue (flush), as mqueue's
+ * do_mq_notify() and mqueue_flush_file() do.
  *
- * Locking: q->lock protects q->notify.  A registration taken out of it
- * belongs to the taker, who delivers or frees it with no lock held.
+ * Locking: q->lock protects q->notify, and is held while a registration is
+ * delivered.  One taken out of it belongs to the taker, who frees it with
+ * no lock held.
  */
+#include <linux/compat.h>
 #include <linux/cred.h>
 #include <linux/eventfd.h>
 #include <linux/pid.h>
@@ -33,6 +36,7 @@
  * @notify: KMSGQ_NOTIFY_NONE, KMSGQ_NOTIFY_SIGNAL or KMSGQ_NOTIFY_EVENTFD
  * @signo: with KMSGQ_NOTIFY_SIGNAL, the signal (0: none)
  * @value: with KMSGQ_NOTIFY_SIGNAL, the signal's si_value
+ * @compat: registered by a 32-bit process, whose sival_int the value is
  * @eventfd: with KMSGQ_NOTIFY_EVENTFD, the eventfd (counted reference)
  */
 struct kmsgq_notify_reg {
@@ -41,6 +45,7 @@ struct kmsgq_notify_reg {
 	u32 notify;
 	int signo;
 	u64 value;
+	bool compat;
 	struct eventfd_ctx *eventfd;
 };
 
@@ -62,7 +67,7 @@ static void kmsgq_notify_free(struct kmsgq_notify_reg *reg)
  */
 int kmsgq_notify_check(const struct kmsgq_notify *n)
 {
-	if (n->reserved)
+	if (n->reserved || n->id)
 		return -EINVAL;
 	if (n->flags == KMSGQ_NOTIFY_REMOVE)
 		return n->notify || n->signo || n->value || n->fd ? -EINVAL : 0;
@@ -80,10 +85,19 @@ int kmsgq_notify_check(const struct kmsgq_notify *n)
 	return -EINVAL;
 }
 
+/* Whether @reg's process is gone, and with it every file that could remove it. */
+static bool kmsgq_notify_stale(const struct kmsgq_notify_reg *reg)
+{
+	return !pid_has_task(reg->owner, PIDTYPE_TGID);
+}
+
 /**
  * kmsgq_notify_register() - register the calling process with a queue
  * @q: copy queue
  * @n: a request kmsgq_notify_check() accepted, without KMSGQ_NOTIFY_REMOVE
+ *
+ * A registration of a process that has exited is replaced: its files were
+ * shared with a survivor (clone(CLONE_FILES)), so no close removed it.
  *
  * Return: 0, -EBUSY if a process is registered already, -ENOMEM, or the
  * eventfd's error (-EBADF, -EINVAL).
@@ -101,6 +115,7 @@ int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n)
 	reg->notify = n->notify;
 	reg->signo = n->signo;
 	reg->value = n->value;
+	reg->compat = in_compat_syscall();
 	if (n->notify == KMSGQ_NOTIFY_EVENTFD) {
 		reg->eventfd = eventfd_ctx_fdget(n->fd);
 		if (IS_ERR(reg->eventfd)) {
@@ -111,12 +126,10 @@ int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n)
 	}
 
 	spin_lock(&q->lock);
-	if (q->notify) {
+	if (q->notify && !kmsgq_notify_stale(q->notify))
 		err = -EBUSY;
-	} else {
-		WRITE_ONCE(q->notify, reg);
-		reg = NULL;
-	}
+	else
+		swap(reg, q->notify);
 	spin_unlock(&q->lock);
 out_free:
 	kmsgq_notify_free(reg);
@@ -138,9 +151,11 @@ bool kmsgq_notify_remove(struct kmsgq_queue *q)
 	struct kmsgq_notify_reg *reg = NULL;
 	bool removed;
 
-	/* A racy peek: most closes find no registration at all. */
-	if (!READ_ONCE(q->notify))
-		return false;
+	/*
+	 * No lockless peek: a send may have taken the registration out and
+	 * still be delivering it under the lock.  A removal returns only once
+	 * that is over, so no signal can follow it.
+	 */
 	spin_lock(&q->lock);
 	if (q->notify && q->notify->owner == task_tgid(current)) {
 		reg = q->notify;
@@ -181,7 +196,14 @@ static void kmsgq_notify_signal(struct kmsgq_notify_reg *reg)
 	info.si_signo = reg->signo;
 	info.si_errno = 0;
 	info.si_code = SI_MESGQ;
-	info.si_value.sival_ptr = (void __user *)(uintptr_t)reg->value;
+	/*
+	 * A 32-bit process reads si_int (copy_siginfo_to_user32()), which
+	 * on a big-endian kernel is the high half of sival_ptr.
+	 */
+	if (reg->compat)
+		info.si_int = (int)reg->value;
+	else
+		info.si_value.sival_ptr = (void __user *)(uintptr_t)reg->value;
 
 	rcu_read_lock();
 	/*
@@ -209,8 +231,9 @@ static void kmsgq_notify_signal(struct kmsgq_notify_reg *reg)
  *
  * Delivered under the queue's lock, as mqueue does under its own, so that
  * a removal (KMSGQ_NOTIFY_REMOVE, a close) that has returned can never be
- * followed by its signal.  Sending a signal and signalling an eventfd take
- * only their own irq-safe locks.
+ * followed by its signal.  Both deliveries nest only irq-safe locks inside
+ * it (the signal's siglock and the scheduler's; the eventfd's wait queue,
+ * whose wake callbacks, epoll's or io_uring's, take no kmsgq lock).
  *
  * Return: the spent registration, for kmsgq_notify_release() once the lock
  * is dropped, or NULL if none is registered or a receiver sleeps in a

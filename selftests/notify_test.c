@@ -7,6 +7,7 @@
  */
 #include "kmsgq_test.h"
 
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
@@ -155,6 +156,9 @@ TEST_F(notify, every_call_reports_the_queue_id_list_reports)
 
 	ASSERT_NE(0, id);
 	ASSERT_LE(0, other);
+	/* An out field: in, it must be zero, as every reserved field. */
+	EXPECT_EQ(-EINVAL, xioctl(self->q, KMSGQ_IOC_NOTIFY, &n));
+	n.id = 0;
 	ASSERT_EQ(0, xioctl(self->q, KMSGQ_IOC_NOTIFY, &n));
 	EXPECT_EQ(id, n.id);
 	/* A removal through another file names the same queue... */
@@ -186,6 +190,45 @@ TEST_F(notify, unwritable_request_registers_nothing)
 	EXPECT_EQ(-EFAULT, xioctl(self->q, KMSGQ_IOC_NOTIFY, ro));
 	EXPECT_EQ(0, notify_ioctl(self->q, &n));
 	munmap(ro, 4096);
+}
+
+/* A process sharing this one's files: registers through @arg's fd, exits. */
+static int register_and_exit(void *arg)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_NONE };
+
+	return notify_ioctl(*(int *)arg, &n) ? 1 : 0;
+}
+
+/*
+ * A process that shares its files with this one (clone(CLONE_FILES))
+ * registers and exits: no close ends its registration, but the next
+ * registration replaces it instead of getting EBUSY forever.
+ */
+TEST_F(notify, registration_of_an_exited_process_is_replaced)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_NONE };
+	size_t stack_size = 64 * 1024;
+	char *stack = malloc(stack_size);
+	int status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, stack);
+	pid = clone(register_and_exit, stack + stack_size,
+		    CLONE_FILES | SIGCHLD, &self->q);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(exited_ok(status));
+	EXPECT_EQ(0, notify_ioctl(self->q, &n));
+	/* A live registrant, this process, still holds its place. */
+	pid = clone(register_and_exit, stack + stack_size,
+		    CLONE_FILES | SIGCHLD, &self->q);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	free(stack);
 }
 
 TEST(unbound_file_is_enotconn)

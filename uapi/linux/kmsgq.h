@@ -526,9 +526,9 @@ struct kmsgq_setowner {
  *	sival_int, as union sigval holds it)
  * @fd: in, with KMSGQ_NOTIFY_EVENTFD: an eventfd of the caller
  * @reserved: must be zero
- * @id: out: the queue's id, as KMSGQ_IOC_LIST reports it (its value in is
- *	ignored), so that a library can tell which of its registrations a
- *	removal through another file of the queue ended
+ * @id: in: zero; out: the queue's id, as KMSGQ_IOC_LIST reports it, so that
+ *	a library can tell which of its registrations a removal through
+ *	another file of the queue ended
  *
  * One process at a time may be registered with a queue (EBUSY for any
  * other).  The registration fires once, when a message is queued on the
