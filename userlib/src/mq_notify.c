@@ -17,6 +17,7 @@
  */
 #include <fcntl.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -89,9 +90,20 @@ static void *kmsgq_mq_helper_main(void *arg)
 }
 
 /*
- * The child of fork() inherits neither the registrations nor the helper
- * threads, but would share their eventfds: drop them.
+ * fork() in another thread must not copy a list half-edited: it waits for
+ * the lock.  The child inherits neither the registrations nor the helper
+ * threads, but would share their eventfds: it drops them.
  */
+static void kmsgq_mq_atfork_prepare(void)
+{
+	pthread_mutex_lock(&kmsgq_mq_lock);
+}
+
+static void kmsgq_mq_atfork_parent(void)
+{
+	pthread_mutex_unlock(&kmsgq_mq_lock);
+}
+
 static void kmsgq_mq_atfork_child(void)
 {
 	struct kmsgq_mq_helper *h;
@@ -106,68 +118,99 @@ static void kmsgq_mq_atfork_child(void)
 
 static void kmsgq_mq_init(void)
 {
-	pthread_atfork(NULL, NULL, kmsgq_mq_atfork_child);
+	pthread_atfork(kmsgq_mq_atfork_prepare, kmsgq_mq_atfork_parent,
+		       kmsgq_mq_atfork_child);
 }
 
-/* End the helpers made through @fd or for the queue of id @id (0: none). */
-static void kmsgq_mq_notify_cancel(int fd, __u64 id)
+/*
+ * Unlist the helper *@p and end it: it wakes, sees it is cancelled and
+ * leaves without calling.  Called with kmsgq_mq_lock held.
+ */
+static void kmsgq_mq_helper_cancel(struct kmsgq_mq_helper **p)
 {
-	struct kmsgq_mq_helper *h, **p;
+	struct kmsgq_mq_helper *h = *p;
 	const uint64_t one = 1;
-	int saved = errno;
 	ssize_t n;
 
-	pthread_mutex_lock(&kmsgq_mq_lock);
-	for (p = &kmsgq_mq_helpers; (h = *p);) {
-		if (h->mqdes != fd && (!id || h->id != id)) {
-			p = &h->next;
-			continue;
-		}
-		*p = h->next;
-		h->cancelled = 1;
-		/*
-		 * Wakes the helper, which sees it is cancelled and leaves.
-		 * An eventfd write fails only at a count near 2^64.
-		 */
-		n = write(h->efd, &one, sizeof(one));
-	}
-	pthread_mutex_unlock(&kmsgq_mq_lock);
+	*p = h->next;
+	h->cancelled = 1;
+	/* An eventfd write fails only at a count near 2^64. */
+	n = write(h->efd, &one, sizeof(one));
 	(void)n;
-	errno = saved;
+}
+
+/* Whether @h's notification has fired: the kernel counted on its eventfd. */
+static int kmsgq_mq_helper_fired(const struct kmsgq_mq_helper *h)
+{
+	struct pollfd pfd = { .fd = h->efd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) > 0;
 }
 
 void kmsgq_mq_notify_forget(int fd)
 {
-	kmsgq_mq_notify_cancel(fd, 0);
+	struct kmsgq_mq_helper *h, **p;
+	int saved = errno;
+
+	pthread_mutex_lock(&kmsgq_mq_lock);
+	for (p = &kmsgq_mq_helpers; (h = *p);) {
+		if (h->mqdes == fd)
+			kmsgq_mq_helper_cancel(p);
+		else
+			p = &h->next;
+	}
+	pthread_mutex_unlock(&kmsgq_mq_lock);
+	errno = saved;
 }
 
-/* Remove this process's registration with @fd's queue, and its helper. */
-static int kmsgq_mq_notify_remove(int fd)
+/*
+ * Remove this process's registration with @fd's queue, made through any
+ * descriptor, and end its helper if it had one; with @closing, @fd is
+ * about to be closed, and helpers that fired keep no claim on its number.
+ *
+ * Under kmsgq_mq_lock from the kernel's answer to the cancel, which
+ * registrations hold too: no other thread's registration can come between.
+ * The kernel says 1 if it removed a registration.  A process has at most
+ * one per queue, so it is the helper of that queue id whose eventfd has no
+ * count, if any (else it was a signal's, or none's); helpers whose count is
+ * there fired before, and call, as glibc's would.
+ */
+static int kmsgq_mq_notify_remove(int fd, int closing)
 {
 	struct kmsgq_notify rm = {
 		.size = sizeof(rm),
 		.flags = KMSGQ_NOTIFY_REMOVE,
 	};
+	struct kmsgq_mq_helper *h, **p;
 	int ret;
 
-	/*
-	 * 1: a registration was removed, and its helper must not call.  0:
-	 * none was left, and a helper still listed has fired or is about to
-	 * (its count is on the eventfd): it calls, as glibc's would.
-	 */
+	pthread_mutex_lock(&kmsgq_mq_lock);
 	ret = kmsgq_ioctl(fd, KMSGQ_IOC_NOTIFY, &rm);
-	if (ret > 0)
-		kmsgq_mq_notify_cancel(-1, rm.id);
+	for (p = &kmsgq_mq_helpers; ret >= 0 && (h = *p);) {
+		if (ret > 0 && h->id == rm.id && !kmsgq_mq_helper_fired(h)) {
+			kmsgq_mq_helper_cancel(p);
+			ret = 0;
+			continue;
+		}
+		if (closing && h->mqdes == fd)
+			h->mqdes = -1;
+		p = &h->next;
+	}
+	pthread_mutex_unlock(&kmsgq_mq_lock);
 	return ret < 0 ? ret : 0;
 }
 
 void kmsgq_mq_notify_close(int fd)
 {
 	int saved = errno;
+	int listed;
 
 	/* Most programs never register: no system call for them. */
-	if (__atomic_load_n(&kmsgq_mq_helpers, __ATOMIC_RELAXED))
-		kmsgq_mq_notify_remove(fd);
+	pthread_mutex_lock(&kmsgq_mq_lock);
+	listed = kmsgq_mq_helpers != NULL;
+	pthread_mutex_unlock(&kmsgq_mq_lock);
+	if (listed)
+		kmsgq_mq_notify_remove(fd, 1);
 	errno = saved;
 }
 
@@ -193,6 +236,11 @@ static int kmsgq_mq_helper_start(struct kmsgq_mq_helper *h,
 	return 0;
 }
 
+/*
+ * Register through the kernel, list the helper and start it, all under
+ * kmsgq_mq_lock (see kmsgq_mq_notify_remove()); listed before it starts,
+ * so that it always finds itself.
+ */
 static int kmsgq_mq_notify_thread(mqd_t mqdes, const struct sigevent *sev,
 				  struct kmsgq_notify *n)
 {
@@ -216,23 +264,23 @@ static int kmsgq_mq_notify_thread(mqd_t mqdes, const struct sigevent *sev,
 	}
 	n->notify = KMSGQ_NOTIFY_EVENTFD;
 	n->fd = h->efd;
+
+	pthread_mutex_lock(&kmsgq_mq_lock);
 	ret = kmsgq_ioctl(mqdes, KMSGQ_IOC_NOTIFY, n);
 	if (ret)
-		goto out_close;
+		goto out_unlock;
 	h->id = n->id;
-
-	/* Listed before it starts, so that it always finds itself. */
-	pthread_mutex_lock(&kmsgq_mq_lock);
 	h->next = kmsgq_mq_helpers;
 	kmsgq_mq_helpers = h;
 	ret = kmsgq_mq_helper_start(h, sev->sigev_notify_attributes);
-	if (ret)
-		kmsgq_mq_unlist(h);
-	pthread_mutex_unlock(&kmsgq_mq_lock);
-	if (!ret)
+	if (!ret) {
+		pthread_mutex_unlock(&kmsgq_mq_lock);
 		return 0;
+	}
+	kmsgq_mq_unlist(h);
 	kmsgq_ioctl(mqdes, KMSGQ_IOC_NOTIFY, &rm);
-out_close:
+out_unlock:
+	pthread_mutex_unlock(&kmsgq_mq_lock);
 	close(h->efd);
 out_free:
 	free(h);
@@ -245,7 +293,7 @@ int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
 
 	pthread_once(&kmsgq_mq_once, kmsgq_mq_init);
 	if (!sevp)
-		return kmsgq_mq_ret(kmsgq_mq_notify_remove(mqdes));
+		return kmsgq_mq_ret(kmsgq_mq_notify_remove(mqdes, 0));
 
 	switch (sevp->sigev_notify) {
 	case SIGEV_NONE:
@@ -253,7 +301,7 @@ int mq_notify(mqd_t mqdes, const struct sigevent *sevp)
 		break;
 	case SIGEV_SIGNAL:
 		/* 0 registers and sends nothing, as with mqueue. */
-		if (sevp->sigev_signo < 0 || sevp->sigev_signo > 64)
+		if (sevp->sigev_signo < 0 || sevp->sigev_signo > SIGRTMAX)
 			return kmsgq_mq_ret(-EINVAL);
 		n.notify = KMSGQ_NOTIFY_SIGNAL;
 		n.signo = sevp->sigev_signo;
