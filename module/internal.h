@@ -335,6 +335,7 @@ int kmsgq_notify_check(const struct kmsgq_notify *n);
 int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n);
 bool kmsgq_notify_remove(struct kmsgq_queue *q);
 struct kmsgq_notify_reg *kmsgq_notify_fire(struct kmsgq_queue *q);
+void kmsgq_notify_leftover(struct kmsgq_queue *q);
 void kmsgq_notify_release(struct kmsgq_notify_reg *reg);
 void kmsgq_notify_destroy(struct kmsgq_queue *q);
 

@@ -126,10 +126,14 @@ int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n)
 	}
 
 	spin_lock(&q->lock);
-	if (q->notify && !kmsgq_notify_stale(q->notify))
+	if (q->notify && !kmsgq_notify_stale(q->notify)) {
 		err = -EBUSY;
-	else
-		swap(reg, q->notify);
+	} else {
+		struct kmsgq_notify_reg *old = q->notify;
+
+		WRITE_ONCE(q->notify, reg);
+		reg = old;
+	}
 	spin_unlock(&q->lock);
 out_free:
 	kmsgq_notify_free(reg);
@@ -252,6 +256,30 @@ struct kmsgq_notify_reg *kmsgq_notify_fire(struct kmsgq_queue *q)
 	else if (reg->notify == KMSGQ_NOTIFY_EVENTFD)
 		kmsgq_eventfd_signal(reg->eventfd);
 	return reg;
+}
+
+/**
+ * kmsgq_notify_leftover() - fire for messages a receiver left queued
+ * @q: copy queue, its lock not held
+ *
+ * A send to the empty queue does not fire while a receiver sleeps: that
+ * receiver is to take the message, as mqueue hands it over.  When it
+ * leaves without it instead (its buffer too small, a signal, its deadline,
+ * a fault that puts messages back), the messages stay queued and nobody was
+ * told: fire then, unless another receiver sleeps to take them.
+ */
+void kmsgq_notify_leftover(struct kmsgq_queue *q)
+{
+	struct kmsgq_notify_reg *reg = NULL;
+
+	/* Racy, as a registration made just now may be missed: it is newer. */
+	if (!READ_ONCE(q->notify))
+		return;
+	spin_lock(&q->lock);
+	if (q->store.count)
+		reg = kmsgq_notify_fire(q);
+	spin_unlock(&q->lock);
+	kmsgq_notify_free(reg);
 }
 
 /**

@@ -437,8 +437,12 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		spin_unlock(&q->lock);
 		err = kmsgq_queue_wait(q, &q->recv_wq, kmsgq_queue_readable,
 				       &q->recv_waiters, 0, dl);
-		if (err)
+		if (err) {
+			/* It may leave behind what came while it slept. */
+			if (err != -EAGAIN)
+				kmsgq_notify_leftover(q);
 			return err;
+		}
 		spin_lock(&q->lock);
 	}
 	for (taken = 0; taken < nr; taken++) {
@@ -463,6 +467,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		 * task may have taken the exclusive wakeup meant for one.
 		 */
 		kmsgq_queue_wake(q, true, 1);
+		kmsgq_notify_leftover(q);
 		if (msgs[0].umsg && put_user(needed, &msgs[0].umsg->len))
 			return -EFAULT;
 		return err;
@@ -498,8 +503,10 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	if (done)
 		kmsgq_queue_wake(q, false, done);
 	/* Messages given back: as many receivers may take them. */
-	if (taken > done)
+	if (taken > done) {
 		kmsgq_queue_wake(q, true, taken - done);
+		kmsgq_notify_leftover(q);
+	}
 	return done ?: err;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "kmsgq_test.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -190,6 +191,47 @@ TEST_F(notify, unwritable_request_registers_nothing)
 	EXPECT_EQ(-EFAULT, xioctl(self->q, KMSGQ_IOC_NOTIFY, ro));
 	EXPECT_EQ(0, notify_ioctl(self->q, &n));
 	munmap(ro, 4096);
+}
+
+struct small_receive {
+	int q;
+	int ret;
+};
+
+static void *receive_too_small(void *arg)
+{
+	struct small_receive *r = arg;
+	char buf[1];
+
+	r->ret = kmsgq_receive(r->q, buf, sizeof(buf), NULL);
+	return NULL;
+}
+
+/*
+ * A message sent while a receiver sleeps does not fire: that receiver is
+ * to take it.  If it leaves without it (here its buffer is too small), the
+ * message stays queued, and the registration fires then.
+ */
+TEST_F(notify, receiver_that_leaves_the_message_fires_it)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_EVENTFD };
+	struct small_receive r = { .q = self->q };
+	uint64_t count = 0;
+	pthread_t t;
+
+	n.fd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, n.fd);
+	ASSERT_EQ(0, notify_ioctl(self->q, &n));
+	ASSERT_EQ(0, pthread_create(&t, NULL, receive_too_small, &r));
+	ASSERT_EQ(0, wait_sleepers(self->q, false, 1));
+	ASSERT_EQ(0, kmsgq_send(self->q, "0123456789", 10, 0));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(-EMSGSIZE, r.ret);
+	ASSERT_EQ(sizeof(count), read(n.fd, &count, sizeof(count)));
+	EXPECT_EQ(1, count);
+	EXPECT_EQ(1, queued(self->q));
+	close(n.fd);
 }
 
 /* A process sharing this one's files: registers through @arg's fd, exits. */
