@@ -34,6 +34,8 @@
  */
 #include "kmsgq_test.h"
 
+#include <sys/eventfd.h>
+
 #include <limits.h>
 #include <sys/epoll.h>
 
@@ -58,7 +60,7 @@ enum op {
 	OP_RECV, OP_GETATTR, OP_SETATTR, OP_STATS, OP_RING_INFO, OP_RING_WAIT,
 	OP_RING_WAKE, OP_IOCTL_OTHER, OP_READ, OP_WRITE, OP_MMAP, OP_MUNMAP,
 	OP_MPROTECT, OP_SCRIBBLE, OP_IN_PLACE, OP_POLL, OP_EPOLL_CTL,
-	OP_EPOLL_WAIT, OP_SETOWNER, NR_OPS
+	OP_EPOLL_WAIT, OP_SETOWNER, OP_NOTIFY, NR_OPS
 };
 
 static const char *const op_name[NR_OPS] = {
@@ -66,6 +68,7 @@ static const char *const op_name[NR_OPS] = {
 	"GETATTR", "SETATTR", "STATS", "RING_INFO", "RING_WAIT", "RING_WAKE",
 	"ioctl(other)", "read", "write", "mmap", "munmap", "mprotect",
 	"scribble", "in-place", "poll", "epoll_ctl", "epoll_wait", "SETOWNER",
+	"NOTIFY",
 };
 
 /* How often each call is made, out of the sum. */
@@ -77,7 +80,7 @@ static const unsigned char op_weight[NR_OPS] = {
 	[OP_IOCTL_OTHER] = 2, [OP_READ] = 6, [OP_WRITE] = 6, [OP_MMAP] = 4,
 	[OP_MUNMAP] = 2, [OP_MPROTECT] = 1, [OP_SCRIBBLE] = 4,
 	[OP_IN_PLACE] = 4, [OP_POLL] = 2, [OP_EPOLL_CTL] = 2,
-	[OP_EPOLL_WAIT] = 2, [OP_SETOWNER] = 2,
+	[OP_EPOLL_WAIT] = 2, [OP_SETOWNER] = 2, [OP_NOTIFY] = 2,
 };
 
 /* Errors each call may give; 0 ends a list. */
@@ -95,6 +98,8 @@ static const int op_errs[NR_OPS][16] = {
 		      ENOSPC, EMFILE, ENOMEM, EACCES, EBUSY, EBADF, 0 },
 	[OP_UNLINK] = { EFAULT, EINVAL, E2BIG, ENAMETOOLONG, ENOENT, EPERM, 0 },
 	[OP_SETOWNER] = { EFAULT, EINVAL, E2BIG, ENAMETOOLONG, ENOENT, EPERM, 0 },
+	/* EBADF: an eventfd that is not open. */
+	[OP_NOTIFY] = { QUEUE_ERRS, EOPNOTSUPP, EBUSY, ENOMEM, 0 },
 	[OP_LIST] = { EFAULT, EINVAL, E2BIG, ENOMEM, 0 },
 	[OP_SEND] = { XFER_ERRS },
 	[OP_RECV] = { XFER_ERRS },
@@ -173,6 +178,7 @@ struct worker {
 	struct wfd fds[MAX_FDS];
 	struct wmap maps[MAX_MAPS];
 	int epfd;
+	int efd;		/* an eventfd for NOTIFY */
 	char *scratch;		/* SCRATCH_SIZE bytes ... */
 	char *guard;		/* ... then a page no access is allowed to */
 	timer_t intr;		/* interrupts a call that may sleep */
@@ -723,6 +729,34 @@ static void fuzz_query(struct worker *w, int op)
 	judge(w, ret, ret == 0);
 }
 
+/*
+ * mq_notify()'s kernel side: register (nothing, SIGUSR1, which every call
+ * here survives as EINTR, or an eventfd) or remove, through any file.
+ */
+static void fuzz_notify(struct worker *w)
+{
+	struct kmsgq_notify n = { .size = any_size(w, sizeof(n)) };
+	long long ret;
+
+	n.flags = chance(w, 90) ? PICK(w, 0, 0, KMSGQ_NOTIFY_REMOVE) :
+		  any32(w);
+	if (!n.flags) {
+		n.notify = chance(w, 90) ? rn(w, 3) : any32(w);
+		if (n.notify == KMSGQ_NOTIFY_SIGNAL)
+			n.signo = chance(w, 90) ? (int)PICK(w, 0, SIGUSR1) :
+				  (int)any32(w);
+		if (n.notify == KMSGQ_NOTIFY_EVENTFD)
+			n.fd = chance(w, 90) ? w->efd : (int)any32(w);
+		if (chance(w, 5))
+			n.value = any32(w);
+	}
+	n.reserved = must_be_zero(w);
+	n.id = must_be_zero(w);
+	ret = fuzz_ioctl(w, OP_NOTIFY, queue_fd(w), KMSGQ_IOC_NOTIFY, &n,
+			 sizeof(n));
+	judge(w, ret, ret == 0 || (ret == 1 && n.flags == KMSGQ_NOTIFY_REMOVE));
+}
+
 static void fuzz_setattr(struct worker *w)
 {
 	struct kmsgq_attr a = { .size = any_size(w, sizeof(a)) };
@@ -1120,6 +1154,7 @@ static int worker_setup(struct worker *w)
 	for (i = 0; i < MAX_FDS; i++)
 		w->fds[i].fd = -1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (w->epfd < 0 || sigaction(SIGUSR1, &sa, NULL) ||
 	    timer_create(CLOCK_MONOTONIC, &sev, &w->intr))
 		return -errno;
@@ -1148,6 +1183,7 @@ static void worker_step(struct worker *w)
 	case OP_BIND: fuzz_bind(w); break;
 	case OP_UNLINK: fuzz_unlink(w); break;
 	case OP_SETOWNER: fuzz_setowner(w); break;
+	case OP_NOTIFY: fuzz_notify(w); break;
 	case OP_LIST: fuzz_list(w); break;
 	case OP_SEND: fuzz_xfer(w, true); break;
 	case OP_RECV: fuzz_xfer(w, false); break;
