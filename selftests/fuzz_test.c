@@ -730,8 +730,9 @@ static void fuzz_query(struct worker *w, int op)
 }
 
 /*
- * mq_notify()'s kernel side: register (nothing, SIGUSR1, which every call
- * here survives as EINTR, or an eventfd) or remove, through any file.
+ * mq_notify()'s kernel side: register (nothing, SIGURG, whose default
+ * action, ignoring it, interrupts no call, or an eventfd) or remove,
+ * through any file.
  */
 static void fuzz_notify(struct worker *w)
 {
@@ -743,7 +744,7 @@ static void fuzz_notify(struct worker *w)
 	if (!n.flags) {
 		n.notify = chance(w, 90) ? rn(w, 3) : any32(w);
 		if (n.notify == KMSGQ_NOTIFY_SIGNAL)
-			n.signo = chance(w, 90) ? (int)PICK(w, 0, SIGUSR1) :
+			n.signo = chance(w, 90) ? (int)PICK(w, 0, SIGURG) :
 				  (int)any32(w);
 		if (n.notify == KMSGQ_NOTIFY_EVENTFD)
 			n.fd = chance(w, 90) ? w->efd : (int)any32(w);
