@@ -306,6 +306,7 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 					fmode_t fmode);
 int kmsgq_registry_unlink(const char *name);
 void kmsgq_registry_put(struct kmsgq_queue *q);
+void kmsgq_registry_assert_unlocked(void);
 void kmsgq_registry_unlink_all(void);
 int kmsgq_registry_setowner(const struct kmsgq_setowner *so);
 void kmsgq_registry_show(struct seq_file *m);

@@ -43,6 +43,9 @@
  * The caller has checked the shape against the limits and charged it; the
  * memory is also charged to the caller's memory cgroup.
  *
+ * Context: process context, without the registry lock: a ring is up to
+ * 64 MiB of pages and a vmap, which must not stall every open and close.
+ *
  * Return: the queue, with one reference, or ERR_PTR(-ENOMEM/-EINVAL).
  */
 struct kmsgq_queue *kmsgq_queue_alloc(bool ring, u32 msgs, u32 msgsize)
@@ -50,6 +53,7 @@ struct kmsgq_queue *kmsgq_queue_alloc(bool ring, u32 msgs, u32 msgsize)
 	struct kmsgq_queue *q;
 	int err;
 
+	kmsgq_registry_assert_unlocked();
 	q = kzalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
 	if (!q)
 		return ERR_PTR(-ENOMEM);

@@ -549,6 +549,19 @@ void kmsgq_registry_put(struct kmsgq_queue *q)
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_put);
 
+/**
+ * kmsgq_registry_assert_unlocked() - the caller does not hold the registry lock
+ *
+ * For work that must never stall every open and close on the system, such
+ * as allocating a queue's storage (up to 64 MiB of pages and a vmap).  A
+ * kernel with lockdep warns when it is called under the lock; others check
+ * nothing.
+ */
+void kmsgq_registry_assert_unlocked(void)
+{
+	lockdep_assert_not_held(&kmsgq_registry_lock);
+}
+
 static bool kmsgq_registry_attr_ok(u32 msgs, u32 msgsize)
 {
 	return msgs && msgs <= min(kmsgq_max_msgs, KMSGQ_MSGS_HARD_MAX) &&
