@@ -181,10 +181,13 @@ static struct task_struct *kmsgq_notify_thread(struct task_struct *leader,
 {
 	struct task_struct *t;
 
-	for_each_thread(leader, t)
-		if (!(t->flags & PF_EXITING) &&
-		    !sigismember(&t->blocked, signo))
+	for_each_thread(leader, t) {
+		if (t->flags & PF_EXITING)
+			continue;
+		/* A hint, as complete_signal()'s: ->blocked without siglock. */
+		if (!data_race(sigismember(&t->blocked, signo)))
 			return t;
+	}
 	return leader;
 }
 
@@ -263,10 +266,11 @@ struct kmsgq_notify_reg *kmsgq_notify_fire(struct kmsgq_queue *q)
  * @q: copy queue, its lock not held
  *
  * A send to the empty queue does not fire while a receiver sleeps: that
- * receiver is to take the message, as mqueue hands it over.  When it
- * leaves without it instead (its buffer too small, a signal, its deadline,
- * a fault that puts messages back), the messages stay queued and nobody was
- * told: fire then, unless another receiver sleeps to take them.
+ * receiver is to take the message, as mqueue hands it over.  When, having
+ * slept, it leaves without it instead (its buffer too small, a signal, its
+ * deadline), the messages stay queued and nobody was told: fire then,
+ * unless another receiver sleeps to take them.  (A receiver that slept and
+ * took fewer than were queued fires under its own lock hold.)
  */
 void kmsgq_notify_leftover(struct kmsgq_queue *q)
 {

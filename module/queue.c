@@ -430,8 +430,10 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 				  struct kmsgq_deadline *dl)
 {
 	struct kmsgq_store *s = &q->store;
+	struct kmsgq_notify_reg *notify = NULL;
 	u32 slots[KMSGQ_CHUNK];
 	unsigned int taken, done, i;
+	bool slept = false;
 	u32 needed = 0;
 	u64 bytes = 0;
 	int err = 0;
@@ -447,6 +449,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 				kmsgq_notify_leftover(q);
 			return err;
 		}
+		slept = true;
 		spin_lock(&q->lock);
 	}
 	for (taken = 0; taken < nr; taken++) {
@@ -471,7 +474,8 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		 * task may have taken the exclusive wakeup meant for one.
 		 */
 		kmsgq_queue_wake(q, true, 1);
-		kmsgq_notify_leftover(q);
+		if (slept)
+			kmsgq_notify_leftover(q);
 		if (msgs[0].umsg && put_user(needed, &msgs[0].umsg->len))
 			return -EFAULT;
 		return err;
@@ -501,16 +505,22 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		kmsgq_store_push_head(s, slots[i - 1]);
 	for (i = 0; i < done; i++)
 		kmsgq_store_put(s, slots[i]);
+	/*
+	 * A send to the empty queue while this task slept did not fire: it
+	 * was to take the message.  What it leaves, more than it took or put
+	 * back, nobody was told of (mqueue would have handed it the first).
+	 */
+	if (slept && s->count)
+		notify = kmsgq_notify_fire(q);
 	spin_unlock(&q->lock);
+	kmsgq_notify_release(notify);
 
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
 	if (done)
 		kmsgq_queue_wake(q, false, done);
 	/* Messages given back: as many receivers may take them. */
-	if (taken > done) {
+	if (taken > done)
 		kmsgq_queue_wake(q, true, taken - done);
-		kmsgq_notify_leftover(q);
-	}
 	return done ?: err;
 }
 

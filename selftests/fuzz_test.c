@@ -744,8 +744,10 @@ static void fuzz_notify(struct worker *w)
 	if (!n.flags) {
 		n.notify = chance(w, 90) ? rn(w, 3) : any32(w);
 		if (n.notify == KMSGQ_NOTIFY_SIGNAL)
+			/* Else never a signal: 65 and up, or negative. */
 			n.signo = chance(w, 90) ? (int)PICK(w, 0, SIGURG) :
-				  (int)any32(w);
+				  chance(w, 50) ? 65 + (int)rn(w, 1000) :
+				  -1 - (int)rn(w, 1000);
 		if (n.notify == KMSGQ_NOTIFY_EVENTFD)
 			n.fd = chance(w, 90) ? w->efd : (int)any32(w);
 		if (chance(w, 5))

@@ -234,6 +234,65 @@ TEST_F(notify, receiver_that_leaves_the_message_fires_it)
 	close(n.fd);
 }
 
+static void *receive_one_message(void *arg)
+{
+	struct small_receive *r = arg;
+	char buf[64];
+
+	r->ret = kmsgq_receive(r->q, buf, sizeof(buf), NULL);
+	return NULL;
+}
+
+/*
+ * Two messages arrive at once while one receiver sleeps for one: it takes
+ * the first, and the second, which nobody else was told of, fires.
+ */
+TEST_F(notify, receiver_that_slept_and_left_more_fires_it)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_EVENTFD };
+	struct kmsgq_msg two[2] = {
+		{ .buf = (__u64)(uintptr_t)"a", .len = 1 },
+		{ .buf = (__u64)(uintptr_t)"b", .len = 1 },
+	};
+	struct small_receive r = { .q = self->q };
+	uint64_t count = 0;
+	pthread_t t;
+
+	n.fd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, n.fd);
+	ASSERT_EQ(0, notify_ioctl(self->q, &n));
+	ASSERT_EQ(0, pthread_create(&t, NULL, receive_one_message, &r));
+	ASSERT_EQ(0, wait_sleepers(self->q, false, 1));
+	ASSERT_EQ(2, kmsgq_send_batch(self->q, two, 2, 0, CLOCK_MONOTONIC,
+				      NULL));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(1, r.ret);
+	ASSERT_EQ(sizeof(count), read(n.fd, &count, sizeof(count)));
+	EXPECT_EQ(1, count);
+	EXPECT_EQ(1, queued(self->q));
+	close(n.fd);
+}
+
+/* A receiver that never slept fires nothing, whatever it leaves queued. */
+TEST_F(notify, receiver_that_never_slept_fires_nothing)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_EVENTFD };
+	uint64_t count = 0;
+	char buf[1];
+
+	ASSERT_EQ(0, kmsgq_send(self->q, "0123456789", 10, 0));
+	ASSERT_EQ(0, kmsgq_send(self->q, "x", 1, 0));
+	n.fd = eventfd(0, EFD_NONBLOCK);
+	ASSERT_LE(0, n.fd);
+	ASSERT_EQ(0, notify_ioctl(self->q, &n));
+	EXPECT_EQ(-EMSGSIZE, kmsgq_receive(self->q, buf, sizeof(buf), NULL));
+	EXPECT_EQ(-1, read(n.fd, &count, sizeof(count)));
+	EXPECT_EQ(EAGAIN, errno);
+	close(n.fd);
+}
+
 /* A process sharing this one's files: registers through @arg's fd, exits. */
 static int register_and_exit(void *arg)
 {

@@ -73,10 +73,14 @@ static void kmsgq_mq_unlist(struct kmsgq_mq_helper *h)
 static void *kmsgq_mq_helper_main(void *arg)
 {
 	struct kmsgq_mq_helper *h = arg;
-	uint64_t count;
+	struct pollfd pfd = { .fd = h->efd, .events = POLLIN };
 	int cancelled;
 
-	while (read(h->efd, &count, sizeof(count)) < 0 && errno == EINTR)
+	/*
+	 * Wait without taking the count: while it is there, a removal can
+	 * tell that this helper fired (kmsgq_mq_helper_fired()).
+	 */
+	while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
 		;
 	pthread_mutex_lock(&kmsgq_mq_lock);
 	kmsgq_mq_unlist(h);
