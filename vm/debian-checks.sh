@@ -28,9 +28,38 @@ mkdir -p "$state"
 kver=$(uname -r)
 version=$(dpkg-deb -f "$(compgen -G "$run/kmsgq-dkms_*.deb" | head -n 1)" \
 	Version)
-packages=(kmsgq-dkms libkmsgq1 kmsgq-tools libkmsgq-dev)
+packages=(kmsgq-dkms libkmsgq1 libkmsgq-mq1 kmsgq-tools libkmsgq-dev)
 # A user and a group in /var/lib/extrausers, not in /etc (libnss-extrausers).
 nss_user=kmsgq-nss nss_group=kmsgq-nssgrp nss_id=4242
+
+# The guest's uptime in seconds, to a tenth.
+uptime_s() {
+	local up _
+	read -r up _ </proc/uptime
+	echo "$up"
+}
+
+# stamped CMD...: CMD, each line of its output (and stderr) stamped with
+# the uptime, also copied to the console (ttyS0: the host keeps its log).
+stamped() {
+	local line
+	"$@" 2>&1 | while IFS= read -r line; do
+		printf '[%7s] %s\n' "$(uptime_s)" "$line"
+	done | tee -a /dev/ttyS0
+	return "${PIPESTATUS[0]}"
+}
+
+# timed DESCRIPTION COMMAND...: host-check.sh's check, its output stamped
+# (stamped), then a line with the seconds it took.
+timed() {
+	local desc=$1 t0 t1
+	shift
+	t0=$(uptime_s)
+	echo "[$t0] == $desc" >/dev/ttyS0
+	check "$desc" stamped "$@"
+	t1=$(uptime_s)
+	echo "# $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (uptime $t1 s)"
+}
 
 save_counts() {
 	printf 'n=%d passed=%d failed=%d\n' "$n" "$passed" "$failed" \
@@ -76,12 +105,12 @@ check_not_loaded() {
 }
 
 stage_install() {
-	check "the running kernel $kver has its headers" check_headers
-	check "apt install ./kmsgq-dkms ./libkmsgq1 ./kmsgq-tools ./libkmsgq-dev" \
+	timed "the running kernel $kver has its headers" check_headers
+	timed "apt install ./kmsgq-dkms ./libkmsgq1 ./libkmsgq-mq1 ./kmsgq-tools ./libkmsgq-dev" \
 		check_apt_install
-	check "DKMS built kmsgq $version for $kver into updates/dkms" \
+	timed "DKMS built kmsgq $version for $kver into updates/dkms" \
 		check_dkms_built
-	check "nothing loaded kmsgq at install" check_not_loaded
+	timed "nothing loaded kmsgq at install" check_not_loaded
 	# udevd's debug log, next boot, says which rule set /dev/kmsgq.
 	echo 'udev_log=debug' >>/etc/udev/udev.conf
 }
@@ -173,12 +202,15 @@ check_pip_install() {
 	fi
 }
 
-pytest_summary=
+# pytest's counts, from its last line.
 check_pytest() {
 	(cd "$tree" && "$venv/bin/python" -m pytest -p no:cacheprovider -rs \
 		bindings/python/tests) | tee "$tmp/pytest" || return
-	pytest_summary=$(tail -n 1 "$tmp/pytest" | sed 's/^=* *//; s/ in [0-9.]*s.*//')
 	! grep -q skipped "$tmp/pytest" || fail "tests skipped"
+}
+pytest_summary() {
+	tail -n 1 "$tmp/pytest" 2>/dev/null |
+		sed -n 's/^=* *\([0-9].*\) in [0-9.]*s.*/\1/p'
 }
 
 # Each package's files, before purge, to look for afterwards.
@@ -209,19 +241,19 @@ check_purge() {
 }
 
 stage_checks() {
-	check "systemd-modules-load loaded kmsgq at boot (modules-load.d)" \
+	timed "systemd-modules-load loaded kmsgq at boot (modules-load.d)" \
 		check_loaded_at_boot
-	check "systemd-udevd applied 60-kmsgq.rules: /dev/kmsgq mode and group" \
+	timed "systemd-udevd applied 60-kmsgq.rules: /dev/kmsgq mode and group" \
 		check_udev_rule
-	check "the rule's group variant in /etc/udev/rules.d: 0660 root:kmsgq" \
+	timed "the rule's group variant in /etc/udev/rules.d: 0660 root:kmsgq" \
 		check_udev_group
-	check "kmsgqctl show names an owner and group known only through NSS" \
+	timed "kmsgqctl show names an owner and group known only through NSS" \
 		check_nss_owner
-	check "pip install --no-build-isolation ./bindings/python in a venv" \
+	timed "pip install --no-build-isolation ./bindings/python in a venv" \
 		check_pip_install
-	check "pytest bindings/python/tests against the module" check_pytest
-	[ -z "$pytest_summary" ] || echo "# pytest: $pytest_summary"
-	check "apt purge, rmmod: no module, DKMS tree, sources, node or file left" \
+	timed "pytest bindings/python/tests against the module" check_pytest
+	[ -z "$(pytest_summary)" ] || echo "# pytest: $(pytest_summary)"
+	timed "apt purge, rmmod: no module, DKMS tree, sources, node or file left" \
 		check_purge
 }
 
@@ -235,6 +267,9 @@ shutdown_guest() {
 # --- which boot ----------------------------------------------------------
 
 stage=$(cat "$state/stage" 2>/dev/null)
+echo "# uptime $(uptime_s) s: the checks start"
+# Where the boot's time went: its journal, on the console.
+journalctl -b -o short-monotonic --no-pager >/dev/ttyS0 2>&1
 case $stage in
 '')
 	echo install >"$state/stage"

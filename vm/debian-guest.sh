@@ -36,17 +36,20 @@ die() { say "$@"; exit 1; }
 "$vm_dir/setup.sh"
 "$vm_dir/apt-need.sh" qemu-utils
 image=$("$vm_dir/debian-rootfs.sh" | tail -n 1)
+say "tools and image ready in $SECONDS s"
 
 work=$(mktemp -d /tmp/kmsgq-debian-guest.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # The packages, built as vm/package-check.sh builds them.
+start=$SECONDS
 tree_copy "$repo" "$work/src" || die "cannot copy $repo"
 if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1
 then
 	tail -n 40 "$work/build.log" >&2
 	die "dpkg-buildpackage failed"
 fi
+say "packages built in $((SECONDS - start)) s"
 
 # The run disk: the checks as run.sh, the line format, packages, binding.
 mkdir "$work/run"
@@ -69,6 +72,7 @@ qemu+=(-drive "file=$work/root.qcow2,format=qcow2,if=virtio"
 log_base=$KMSGQ_LOGS/$(date +%Y%m%d-%H%M%S)-debian-$$
 boot() {
 	log=$log_base-$1
+	local start=$SECONDS
 	say "boot $1 (timeout ${timeout}s); logs: $log.out.log $log.console.log"
 	set +o pipefail
 	timeout -k 10 "$timeout" "${qemu[@]}" \
@@ -76,6 +80,7 @@ boot() {
 		sed -u 's/\r$//' | tee "$log.out.log"
 	rc=${PIPESTATUS[0]}
 	set -o pipefail
+	say "boot $1: $((SECONDS - start)) s"
 	[ "$rc" = 0 ] || say "boot $1: qemu exited with status $rc" \
 		"$([ "$rc" = 124 ] && echo "(timed out)")"
 }
