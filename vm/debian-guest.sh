@@ -44,7 +44,8 @@ trap 'rm -rf "$work"' EXIT
 # The packages, built as vm/package-check.sh builds them.
 start=$SECONDS
 tree_copy "$repo" "$work/src" || die "cannot copy $repo"
-if ! (cd "$work/src" && dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1
+if ! (cd "$work/src" && PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH \
+	dpkg-buildpackage -us -uc -b) >"$work/build.log" 2>&1
 then
 	tail -n 40 "$work/build.log" >&2
 	die "dpkg-buildpackage failed"
