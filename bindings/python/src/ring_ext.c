@@ -322,10 +322,26 @@ static PyObject *ring_ext_slot_exit(PyObject *obj, PyObject *args)
 	Py_RETURN_FALSE;
 }
 
+/* memoryview @view released if it can be, any exception kept as it was. */
+static void ring_ext_release_quietly(PyObject *view)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+	PyObject *exc = PyErr_GetRaisedException();
+
+	Py_XDECREF(PyObject_CallMethod(view, "release", NULL));
+	PyErr_SetRaisedException(exc);
+#else
+	PyObject *type, *value, *tb;
+
+	PyErr_Fetch(&type, &value, &tb);
+	Py_XDECREF(PyObject_CallMethod(view, "release", NULL));
+	PyErr_Restore(type, value, tb);
+#endif
+}
+
 static void ring_ext_slot_dealloc(PyObject *obj)
 {
 	SlotObject *s = (SlotObject *)obj;
-	PyObject *type, *value, *tb, *ret;
 
 	if (s->open) {
 		/*
@@ -333,12 +349,9 @@ static void ring_ext_slot_dealloc(PyObject *obj)
 		 * live on (a release() that fails says so), and the mapping
 		 * under them with them.
 		 */
-		PyErr_Fetch(&type, &value, &tb);
-		ret = PyObject_CallMethod(s->data, "release", NULL);
-		Py_XDECREF(ret);
+		ring_ext_release_quietly(s->data);
 		ring_ext_slot_finish(s, ring_ext_no_message(s->ring));
 		ring_ext_done(s->ring, s->kind);
-		PyErr_Restore(type, value, tb);
 	}
 	Py_DECREF(s->data);
 	Py_DECREF(s->mem);
