@@ -188,6 +188,31 @@ static void kmsgq_ext_release_all(Py_buffer *bufs, Py_ssize_t n)
 }
 
 /*
+ * What a batch of @n messages starts with: @n checked (1..BATCH_MAX),
+ * @timeout's deadline, and @n zeroed struct kmsgq_msg to PyMem_Free().
+ * NULL with an exception set.
+ */
+static struct kmsgq_msg *kmsgq_ext_batch_start(Py_ssize_t n,
+					       PyObject *timeout,
+					       struct timespec *ts,
+					       const struct timespec **deadline)
+{
+	struct kmsgq_msg *msgs;
+
+	if (n < 1 || n > KMSGQ_BATCH_MAX) {
+		PyErr_Format(PyExc_ValueError, "a batch is 1..%d messages",
+			     KMSGQ_BATCH_MAX);
+		return NULL;
+	}
+	if (kmsgq_ext_deadline(timeout, ts, deadline) < 0)
+		return NULL;
+	msgs = PyMem_Calloc((size_t)n, sizeof(*msgs));
+	if (!msgs)
+		PyErr_NoMemory();
+	return msgs;
+}
+
+/*
  * send_batch(fd, msgs, flags, timeout) -> messages queued
  * @msgs: a list of (bytes-like, prio), 1..BATCH_MAX of them
  */
@@ -207,17 +232,11 @@ static PyObject *kmsgq_ext_send_batch(PyObject *self, PyObject *args)
 			      &timeout))
 		return NULL;
 	n = PyList_GET_SIZE(list);
-	if (n < 1 || n > KMSGQ_BATCH_MAX) {
-		PyErr_Format(PyExc_ValueError, "a batch is 1..%d messages",
-			     KMSGQ_BATCH_MAX);
-		return NULL;
-	}
-	if (kmsgq_ext_deadline(timeout, &ts, &deadline) < 0)
+	msgs = kmsgq_ext_batch_start(n, timeout, &ts, &deadline);
+	if (!msgs)
 		return NULL;
 	bufs = PyMem_Calloc((size_t)n, sizeof(*bufs));
-	msgs = PyMem_Calloc((size_t)n, sizeof(*msgs));
-	if (!bufs || !msgs) {
-		PyMem_Free(bufs);
+	if (!bufs) {
 		PyMem_Free(msgs);
 		return PyErr_NoMemory();
 	}
@@ -272,20 +291,15 @@ static PyObject *kmsgq_ext_receive_batch(PyObject *self, PyObject *args)
 	(void)self;
 	if (!PyArg_ParseTuple(args, "innIO", &fd, &n, &size, &flags, &timeout))
 		return NULL;
-	if (n < 1 || n > KMSGQ_BATCH_MAX) {
-		PyErr_Format(PyExc_ValueError, "a batch is 1..%d messages",
-			     KMSGQ_BATCH_MAX);
-		return NULL;
-	}
 	if (size < 0 || (size_t)size > UINT32_MAX) {
 		PyErr_SetString(PyExc_ValueError, "bad buffer size");
 		return NULL;
 	}
-	if (kmsgq_ext_deadline(timeout, &ts, &deadline) < 0)
+	msgs = kmsgq_ext_batch_start(n, timeout, &ts, &deadline);
+	if (!msgs)
 		return NULL;
 	bufs = PyMem_Calloc((size_t)n, sizeof(*bufs));
-	msgs = PyMem_Calloc((size_t)n, sizeof(*msgs));
-	if (!bufs || !msgs) {
+	if (!bufs) {
 		PyErr_NoMemory();
 		goto out;
 	}
