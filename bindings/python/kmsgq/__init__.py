@@ -260,6 +260,8 @@ class Queue:
         except asyncio.TimeoutError:
             pass                        # the caller's loop says TimeoutError
         finally:
+            # A wakeup has handed the futures it woke over already.
+            waiters = self._waiters[writable]
             if fut in waiters:
                 waiters.remove(fut)
                 if not waiters:
