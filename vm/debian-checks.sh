@@ -11,10 +11,14 @@
 # kernel; nothing loads it yet; reboot.  Second boot: systemd-modules-load
 # loaded it, systemd-udevd applied the rule, kmsgqctl names an owner that
 # exists only through NSS, the Python binding builds with pip and its tests
-# pass against the module, and apt purge leaves nothing; power off.
+# pass against the module, with it and with python3-kmsgq, and apt purge
+# leaves nothing; power off.
 #
-# Output on ttyS1 in vm/host-check.sh's format, numbered across both boots;
-# the last line, "N passed, N failed", comes at the end of the second.
+# Output on ttyS1 in vm/host-check.sh's format, numbered across both boots,
+# each check followed by a line with the seconds it took; the last line,
+# "N passed, N failed", comes at the end of the second.  The console
+# (ttyS0, the host's console log) gets every check's output, each line
+# stamped with the guest's uptime.
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive
@@ -28,9 +32,39 @@ mkdir -p "$state"
 kver=$(uname -r)
 version=$(dpkg-deb -f "$(compgen -G "$run/kmsgq-dkms_*.deb" | head -n 1)" \
 	Version)
-packages=(kmsgq-dkms libkmsgq1 kmsgq-tools libkmsgq-dev)
+packages=(kmsgq-dkms libkmsgq1 libkmsgq-mq1 kmsgq-tools libkmsgq-dev
+	python3-kmsgq)
 # A user and a group in /var/lib/extrausers, not in /etc (libnss-extrausers).
 nss_user=kmsgq-nss nss_group=kmsgq-nssgrp nss_id=4242
+
+# The guest's uptime in seconds, to a tenth.
+uptime_s() {
+	local up _
+	read -r up _ </proc/uptime
+	echo "$up"
+}
+
+# stamped CMD...: CMD, each line of its output (and stderr) stamped with
+# the uptime, also copied to the console (ttyS0: the host keeps its log).
+stamped() {
+	local line
+	"$@" 2>&1 | while IFS= read -r line; do
+		printf '[%7s] %s\n' "$(uptime_s)" "$line"
+	done | tee -a /dev/ttyS0
+	return "${PIPESTATUS[0]}"
+}
+
+# timed DESCRIPTION COMMAND...: host-check.sh's check, its output stamped
+# (stamped), then a line with the seconds it took.
+timed() {
+	local desc=$1 t0 t1
+	shift
+	t0=$(uptime_s)
+	echo "[$t0] == $desc" >/dev/ttyS0
+	check "$desc" stamped "$@"
+	t1=$(uptime_s)
+	echo "# $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s (uptime $t1 s)"
+}
 
 save_counts() {
 	printf 'n=%d passed=%d failed=%d\n' "$n" "$passed" "$failed" \
@@ -76,12 +110,12 @@ check_not_loaded() {
 }
 
 stage_install() {
-	check "the running kernel $kver has its headers" check_headers
-	check "apt install ./kmsgq-dkms ./libkmsgq1 ./kmsgq-tools ./libkmsgq-dev" \
+	timed "the running kernel $kver has its headers" check_headers
+	timed "apt install ./kmsgq-dkms ./libkmsgq1 ./libkmsgq-mq1 ./kmsgq-tools ./libkmsgq-dev ./python3-kmsgq" \
 		check_apt_install
-	check "DKMS built kmsgq $version for $kver into updates/dkms" \
+	timed "DKMS built kmsgq $version for $kver into updates/dkms" \
 		check_dkms_built
-	check "nothing loaded kmsgq at install" check_not_loaded
+	timed "nothing loaded kmsgq at install" check_not_loaded
 	# udevd's debug log, next boot, says which rule set /dev/kmsgq.
 	echo 'udev_log=debug' >>/etc/udev/udev.conf
 }
@@ -155,16 +189,16 @@ check_nss_owner() {
 	fi
 }
 
-# The binding's tree, as in the project's: README's commands from its top.
-tree=/tmp/kmsgq venv=/tmp/kmsgq/venv
-check_pip_install() {
+# check_extension PYTHON DIR: PYTHON imports kmsgq's extension from under
+# DIR, and it loads libkmsgq1's libkmsgq.so.1.
+check_extension() {
 	local ext lib
-	mkdir -p "$tree/bindings" && cp -r "$run/python" "$tree/bindings/" &&
-		python3 -m venv --system-site-packages "$venv" || return
-	(cd "$tree" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/pip" \
-		install --no-index --no-build-isolation ./bindings/python) || return
-	ext=$(cd / && "$venv/bin/python" -c \
-		'import kmsgq._kmsgq as m; print(m.__file__)') || return
+	ext=$(cd / && "$1" -c 'import kmsgq._kmsgq as m; print(m.__file__)') ||
+		return
+	case $ext in
+	"$2"/*) ;;
+	*) fail "$1 imports $ext, not one under $2"; return ;;
+	esac
 	lib=$(ldd "$ext" | awk '$1 == "libkmsgq.so.1" { print $3 }')
 	echo "$ext: libkmsgq.so.1 => $lib"
 	if [ -z "$lib" ] || ! dpkg -S "$(realpath "$lib")" | grep '^libkmsgq1:'
@@ -173,12 +207,35 @@ check_pip_install() {
 	fi
 }
 
-pytest_summary=
+# The binding's tree, as in the project's: README's commands from its top,
+# in a virtual environment that uses the system's pip (python3-pip): one
+# with a copy of pip of its own takes 90 s more to make under TCG.
+tree=/tmp/kmsgq venv=/tmp/kmsgq/venv
+check_pip_install() {
+	mkdir -p "$tree/bindings" && cp -r "$run/python" "$tree/bindings/" &&
+		python3 -m venv --without-pip --system-site-packages "$venv" ||
+		return
+	(cd "$tree" && PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip \
+		install --no-index --no-build-isolation ./bindings/python) || return
+	check_extension "$venv/bin/python" "$venv"
+}
+
+# check_pytest PYTHON NAME: the binding's tests with PYTHON's kmsgq, their
+# output kept as $tmp/pytest-NAME; none may skip.
 check_pytest() {
-	(cd "$tree" && "$venv/bin/python" -m pytest -p no:cacheprovider -rs \
-		bindings/python/tests) | tee "$tmp/pytest" || return
-	pytest_summary=$(tail -n 1 "$tmp/pytest" | sed 's/^=* *//; s/ in [0-9.]*s.*//')
-	! grep -q skipped "$tmp/pytest" || fail "tests skipped"
+	(cd "$tree" && "$1" -m pytest -p no:cacheprovider -rs \
+		bindings/python/tests) | tee "$tmp/pytest-$2" || return
+	! grep -q skipped "$tmp/pytest-$2" || fail "tests skipped"
+}
+# pytest_summary NAME: pytest's counts, from its last line.
+pytest_summary() {
+	tail -n 1 "$tmp/pytest-$1" 2>/dev/null |
+		sed -n 's/^=* *\([0-9].*\) in [0-9.]*s.*/\1/p'
+}
+
+check_python3_kmsgq() {
+	check_extension python3 /usr/lib/python3/dist-packages &&
+		check_pytest python3 deb
 }
 
 # Each package's files, before purge, to look for afterwards.
@@ -209,19 +266,23 @@ check_purge() {
 }
 
 stage_checks() {
-	check "systemd-modules-load loaded kmsgq at boot (modules-load.d)" \
+	timed "systemd-modules-load loaded kmsgq at boot (modules-load.d)" \
 		check_loaded_at_boot
-	check "systemd-udevd applied 60-kmsgq.rules: /dev/kmsgq mode and group" \
+	timed "systemd-udevd applied 60-kmsgq.rules: /dev/kmsgq mode and group" \
 		check_udev_rule
-	check "the rule's group variant in /etc/udev/rules.d: 0660 root:kmsgq" \
+	timed "the rule's group variant in /etc/udev/rules.d: 0660 root:kmsgq" \
 		check_udev_group
-	check "kmsgqctl show names an owner and group known only through NSS" \
+	timed "kmsgqctl show names an owner and group known only through NSS" \
 		check_nss_owner
-	check "pip install --no-build-isolation ./bindings/python in a venv" \
+	timed "pip install --no-build-isolation ./bindings/python in a venv" \
 		check_pip_install
-	check "pytest bindings/python/tests against the module" check_pytest
-	[ -z "$pytest_summary" ] || echo "# pytest: $pytest_summary"
-	check "apt purge, rmmod: no module, DKMS tree, sources, node or file left" \
+	timed "pytest bindings/python/tests: the pip-installed binding" \
+		check_pytest "$venv/bin/python" pip
+	[ -z "$(pytest_summary pip)" ] || echo "# pytest: $(pytest_summary pip)"
+	timed "pytest bindings/python/tests: python3-kmsgq, on libkmsgq1" \
+		check_python3_kmsgq
+	[ -z "$(pytest_summary deb)" ] || echo "# pytest: $(pytest_summary deb)"
+	timed "apt purge, rmmod: no module, DKMS tree, sources, node or file left" \
 		check_purge
 }
 
@@ -235,6 +296,7 @@ shutdown_guest() {
 # --- which boot ----------------------------------------------------------
 
 stage=$(cat "$state/stage" 2>/dev/null)
+echo "# uptime $(uptime_s) s: the checks start"
 case $stage in
 '')
 	echo install >"$state/stage"

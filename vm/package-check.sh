@@ -62,8 +62,11 @@ build_source() {
 }
 check "dpkg-source -b: the source package" build_source
 
+# The system's tools first: a Python of pyenv's or a virtual environment's
+# has neither Debian's modules (pytest) nor its layout.
+sys_path=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 build_binary() {
-	(cd "$src" && dpkg-buildpackage -us -uc -b)
+	(cd "$src" && PATH=$sys_path dpkg-buildpackage -us -uc -b)
 }
 check "dpkg-buildpackage -us -uc -b: the binary packages" build_binary
 
@@ -147,6 +150,23 @@ check "libkmsgq-mq1: libkmsgq-mq.so.VERSION, its soname link, kmsgq_mq(7)" \
 	"usr/lib/$multiarch/libkmsgq-mq.so.$version" \
 	usr/share/man/man7/kmsgq_mq.7.gz
 
+python_files() {
+	local d=usr/lib/python3/dist-packages ext version f
+	ext=$(PATH=$sys_path python3 -c \
+		'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')
+	version=$(sed -n 's/^version = "\(.*\)"$/\1/p' \
+		"$src/bindings/python/pyproject.toml")
+	for f in __init__.py "_kmsgq$ext" _kmsgq.pyi py.typed; do
+		echo "$d/kmsgq/$f"
+	done
+	for f in PKG-INFO dependency_links.txt requires.txt top_level.txt; do
+		echo "$d/kmsgq-$version.egg-info/$f"
+	done
+}
+# shellcheck disable=SC2046
+check "python3-kmsgq: the kmsgq module, its extension and type stubs" \
+	check_files python3-kmsgq $(python_files)
+
 check "kmsgq-tools: kmsgqctl, its bash completion and kmsgqctl(1)" \
 	check_files kmsgq-tools usr/bin/kmsgqctl \
 	usr/share/bash-completion/completions/kmsgqctl \
@@ -164,6 +184,8 @@ check_contents() {
 		return
 	readelf -d "$x/usr/bin/kmsgqctl" | grep -q 'NEEDED.*\[libkmsgq\.so\.1\]' ||
 		fail "kmsgqctl: not linked against libkmsgq.so.1" || return
+	dpkg-deb -f "$(deb python3-kmsgq)" Depends | grep -q 'libkmsgq1 (>= ' ||
+		fail "python3-kmsgq does not depend on libkmsgq1" || return
 	LD_LIBRARY_PATH=$x/usr/lib/$multiarch "$x/usr/bin/kmsgqctl" --version ||
 		return
 	dpkg-deb -f "$(deb kmsgq-tools)" Depends | grep -q 'libkmsgq1 (>= ' ||

@@ -28,13 +28,15 @@ trap 'rm -rf "$tmp"' EXIT
 # gcc-multilib: the -m32 selftests; mandoc, groff-base: man page lint;
 # dkms, pkg-config, kmod: vm/install-check.sh, which also builds the module
 # with dkms for bookworm's default kernel (KVER_OLD); dpkg-dev, debhelper,
-# dh-dkms, lintian: the Debian packages (vm/package-check.sh); liburing-dev:
+# dh-dkms, dh-python, python3-all-dev, python3-setuptools, python3-pytest,
+# lintian: the Debian packages (vm/package-check.sh); liburing-dev:
 # uring_test and the bench's kmsgq-uring (liburing.a, linked static);
 # libpopt-dev: the kernel's mq_perf_tests (selftests/mqueue); manpages-dev:
 # the mq_notify(3) and mq_getattr(3) examples (selftests/mqueue).
 packages=(gcc g++ make libc6-dev gcc-multilib cpio gzip xz-utils busybox-static
 	qemu-system-x86 mandoc groff-base dkms pkg-config kmod libpopt-dev
-	dpkg-dev debhelper dh-dkms lintian liburing-dev manpages-dev
+	dpkg-dev debhelper dh-dkms dh-python python3-all-dev python3-setuptools
+	python3-pytest lintian liburing-dev manpages-dev
 	"linux-headers-$KVER" "linux-headers-$KVER_OLD" "$KSRC_PKG")
 missing=()
 for p in "${packages[@]}"; do

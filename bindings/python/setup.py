@@ -2,9 +2,10 @@
 """The C extension kmsgq._kmsgq, linked against libkmsgq.
 
 libkmsgq is found through pkg-config (an installed libkmsgq-dev or `make
-install`); without it, in a kmsgq source tree, against the tree's userlib
-(build it first: make -C ../../userlib), with that directory as the
-extension's run path.
+install`); without it, or with KMSGQ_SOURCE_TREE=1, in a kmsgq source tree,
+against the tree's userlib (build it first: make -C ../../userlib), with
+that directory as the extension's run path, unless KMSGQ_NO_RPATH=1 (a
+package build: the library is installed where the loader looks anyway).
 """
 import os
 import shlex
@@ -36,7 +37,8 @@ def source_tree():
         "include_dirs": [os.path.join(userlib, "include"),
                          os.path.join(tree, "uapi")],
         "library_dirs": [userlib],
-        "runtime_library_dirs": [userlib],
+        "runtime_library_dirs":
+            [] if os.environ.get("KMSGQ_NO_RPATH") == "1" else [userlib],
         "libraries": ["kmsgq"],
     }
 
@@ -45,5 +47,6 @@ use_tree = os.environ.get("KMSGQ_SOURCE_TREE") == "1"
 lib = (not use_tree and pkg_config()) or source_tree()
 
 setup(ext_modules=[Extension(
-    "kmsgq._kmsgq", ["src/kmsgq_ext.c"],
+    "kmsgq._kmsgq", ["src/kmsgq_ext.c", "src/ring_ext.c"],
+    depends=["src/kmsgq_ext.h"],
     extra_compile_args=["-Wall", "-Wextra"], **lib)])

@@ -7,6 +7,11 @@
         q.send(b"hello", prio=3)
         data, prio = q.receive(timeout=1.0)
 
+Batches move up to BATCH_MAX messages in one call (send_batch,
+receive_batch); receive_async and send_async wait in an asyncio event
+loop; Queue.ring() maps a ring queue, whose slots are filled and read in
+place through memoryviews (Ring, Slot).
+
 Errors are OSError with the kernel's errno, so the usual subclasses apply:
 BlockingIOError (queue full or empty, non-blocking), TimeoutError (the
 timeout passed), FileNotFoundError (no such queue, or no /dev/kmsgq),
@@ -16,15 +21,25 @@ A Queue is a file descriptor: fileno() works with select, selectors and
 asyncio's loop.add_reader().
 """
 
+import asyncio
+import errno
 import os
-from typing import NamedTuple, Optional, Tuple
+from typing import (Any, Callable, Dict, Iterable, List,
+                    NamedTuple, Optional, Tuple, TypeVar, Union)
 
 from . import _kmsgq
+from ._kmsgq import Ring, Slot
 
-__all__ = ["Queue", "Attr", "Stats", "unlink", "NAME_MAX", "PRIO_MAX"]
+__all__ = ["Queue", "Ring", "Slot", "Attr", "Stats", "unlink", "NAME_MAX",
+           "PRIO_MAX", "BATCH_MAX"]
 
 NAME_MAX = _kmsgq.NAME_MAX
 PRIO_MAX = _kmsgq.PRIO_MAX
+BATCH_MAX = _kmsgq.BATCH_MAX
+
+# What send() takes: bytes, bytearray, memoryview, ...
+Buffer = Union[bytes, bytearray, memoryview]
+_T = TypeVar("_T")
 
 
 class Attr(NamedTuple):
@@ -87,6 +102,10 @@ class Queue:
         if nonblock:
             oflag |= os.O_NONBLOCK
         self._fd = -1
+        # Futures of receive_async (False) and send_async (True) callers
+        # waiting for the descriptor, and the loop that watches it for them.
+        self._waiters: Dict[bool, List["asyncio.Future[None]"]] = {
+            False: [], True: []}
         self._fd = _kmsgq.open(name, oflag | os.O_CLOEXEC, perm,
                                _kmsgq.OPEN_RING if ring else 0,
                                max_msgs, max_msgsize)
@@ -113,7 +132,7 @@ class Queue:
     def __enter__(self) -> "Queue":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
     def __del__(self) -> None:
@@ -124,7 +143,7 @@ class Queue:
         state = "closed" if self.closed else f"fd={self._fd}"
         return f"<kmsgq.Queue {getattr(self, 'name', '?')!r} {state}>"
 
-    def send(self, data, prio: int = 0,
+    def send(self, data: Buffer, prio: int = 0,
              timeout: Optional[float] = None) -> None:
         """Queue one message (bytes-like) at priority prio (higher first).
 
@@ -162,3 +181,102 @@ class Queue:
     def stats(self) -> Stats:
         """The queue's counters (every handle on the queue sees the same)."""
         return Stats(*_kmsgq.stats(self.fileno()))
+
+    def send_batch(self, msgs: Iterable[Union[Buffer, Tuple[Buffer, int]]],
+                   timeout: Optional[float] = None) -> int:
+        """Queue up to BATCH_MAX messages in one call: each bytes-like
+        (priority 0) or (data, prio).  Returns how many were queued.
+
+        Waits (for at most timeout seconds) only until the first fits,
+        then queues as many as fit, in order; the caller sends the rest
+        again.  Errors as send(), for the first message.
+        """
+        batch = [m if isinstance(m, tuple) else (m, 0) for m in msgs]
+        return _kmsgq.send_batch(self.fileno(), batch, 0, timeout)
+
+    def receive_batch(self, n: int,
+                      timeout: Optional[float] = None
+                      ) -> List[Tuple[bytes, int]]:
+        """Take up to n (1..BATCH_MAX) messages in one call, in the order
+        receive() would: [(data, prio), ...].
+
+        Waits (for at most timeout seconds) only until one message waits,
+        then takes as many as wait.  Errors as receive().
+        """
+        return _kmsgq.receive_batch(self.fileno(), n, self._msgsize, 0,
+                                    timeout)
+
+    def ring(self) -> Ring:
+        """Map the queue's ring (a queue created with ring=True, opened
+        "rw"): a Ring, to reserve and commit, or claim and release, slots
+        in place.  Close it (or use it in a with block) when done; it has
+        a descriptor of its own, so it outlives the Queue.
+        """
+        return Ring(self.fileno())
+
+    async def receive_async(self, timeout: Optional[float] = None
+                            ) -> Tuple[bytes, int]:
+        """receive() for asyncio: waits in the running event loop (for at
+        most timeout seconds: TimeoutError), not in the kernel."""
+        return await self._async(False, timeout, lambda: _kmsgq.receive_batch(
+            self.fileno(), 1, self._msgsize, _kmsgq.XFER_NONBLOCK, None)[0])
+
+    async def send_async(self, data: Buffer, prio: int = 0,
+                         timeout: Optional[float] = None) -> None:
+        """send() for asyncio: waits for room in the running event loop
+        (for at most timeout seconds: TimeoutError), not in the kernel."""
+        await self._async(True, timeout, lambda: _kmsgq.send_batch(
+            self.fileno(), [(data, prio)], _kmsgq.XFER_NONBLOCK, None))
+
+    async def _async(self, writable: bool, timeout: Optional[float],
+                     attempt: Callable[[], _T]) -> _T:
+        """attempt() until it does not raise BlockingIOError, waiting for
+        the descriptor in between."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            try:
+                return attempt()
+            except BlockingIOError:
+                pass
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                raise TimeoutError(errno.ETIMEDOUT, os.strerror(errno.ETIMEDOUT))
+            await self._ready(loop, writable, left)
+
+    async def _ready(self, loop: asyncio.AbstractEventLoop, writable: bool,
+                     timeout: Optional[float]) -> None:
+        """Until the descriptor is readable (writable), or timeout passes.
+        Any number of callers may wait at once: one watch wakes them all."""
+        fd = self.fileno()
+        waiters = self._waiters[writable]
+        fut: "asyncio.Future[None]" = loop.create_future()
+        if not waiters:
+            watch = loop.add_writer if writable else loop.add_reader
+            watch(fd, self._wake, loop, fd, writable)
+        waiters.append(fut)
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            pass                        # the caller's loop says TimeoutError
+        finally:
+            # A wakeup has handed the futures it woke over already.
+            waiters = self._waiters[writable]
+            if fut in waiters:
+                waiters.remove(fut)
+                if not waiters:
+                    self._unwatch(loop, fd, writable)
+
+    def _wake(self, loop: asyncio.AbstractEventLoop, fd: int,
+              writable: bool) -> None:
+        waiters = self._waiters[writable]
+        self._waiters[writable] = []
+        self._unwatch(loop, fd, writable)
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
+    @staticmethod
+    def _unwatch(loop: asyncio.AbstractEventLoop, fd: int,
+                 writable: bool) -> None:
+        (loop.remove_writer if writable else loop.remove_reader)(fd)

@@ -8,10 +8,10 @@
  * subclass (BlockingIOError for EAGAIN, TimeoutError for ETIMEDOUT,
  * FileNotFoundError for ENOENT, ...).  Blocking calls drop the GIL; a call
  * that a signal interrupts runs the Python handlers and, if they do not
- * raise, is retried with the same absolute deadline (PEP 475).
+ * raise, is retried with the same absolute deadline (PEP 475).  The
+ * mapped rings are ring_ext.c's.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "kmsgq_ext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,20 +20,14 @@
 
 #include <kmsgq.h>
 
-/* Raise OSError for a libkmsgq return value -errno; NULL. */
-static PyObject *kmsgq_ext_error(int err)
+PyObject *kmsgq_ext_error(int err)
 {
 	errno = err;
 	return PyErr_SetFromErrno(PyExc_OSError);
 }
 
-/*
- * Timeout @obj (None, or seconds as int or float) to an absolute deadline
- * on CLOCK_MONOTONIC in @ts; *@deadline is NULL for None.  0 on success,
- * -1 with an exception set.
- */
-static int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
-			      const struct timespec **deadline)
+int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
+		       const struct timespec **deadline)
 {
 	double secs, whole;
 
@@ -60,8 +54,7 @@ static int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
 	return 0;
 }
 
-/* -EINTR: 0 to retry the call, -1 if a signal handler raised. */
-static int kmsgq_ext_interrupted(void)
+int kmsgq_ext_interrupted(void)
 {
 	return PyErr_CheckSignals() < 0 ? -1 : 0;
 }
@@ -184,6 +177,173 @@ static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
 	return Py_BuildValue("(NI)", buf, prio);
 }
 
+/* Release the first @n buffers of @bufs, then the array. */
+static void kmsgq_ext_release_all(Py_buffer *bufs, Py_ssize_t n)
+{
+	Py_ssize_t i;
+
+	for (i = 0; i < n; i++)
+		PyBuffer_Release(&bufs[i]);
+	PyMem_Free(bufs);
+}
+
+/*
+ * What a batch of @n messages starts with: @n checked (1..BATCH_MAX),
+ * @timeout's deadline, and @n zeroed struct kmsgq_msg to PyMem_Free().
+ * NULL with an exception set.
+ */
+static struct kmsgq_msg *kmsgq_ext_batch_start(Py_ssize_t n,
+					       PyObject *timeout,
+					       struct timespec *ts,
+					       const struct timespec **deadline)
+{
+	struct kmsgq_msg *msgs;
+
+	if (n < 1 || n > KMSGQ_BATCH_MAX) {
+		PyErr_Format(PyExc_ValueError, "a batch is 1..%d messages",
+			     KMSGQ_BATCH_MAX);
+		return NULL;
+	}
+	if (kmsgq_ext_deadline(timeout, ts, deadline) < 0)
+		return NULL;
+	msgs = PyMem_Calloc((size_t)n, sizeof(*msgs));
+	if (!msgs)
+		PyErr_NoMemory();
+	return msgs;
+}
+
+/*
+ * send_batch(fd, msgs, flags, timeout) -> messages queued
+ * @msgs: a list of (bytes-like, prio), 1..BATCH_MAX of them
+ */
+static PyObject *kmsgq_ext_send_batch(PyObject *self, PyObject *args)
+{
+	const struct timespec *deadline;
+	struct kmsgq_msg *msgs;
+	struct timespec ts;
+	PyObject *list, *timeout;
+	Py_ssize_t n, i;
+	unsigned int flags;
+	Py_buffer *bufs;
+	int fd, ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "iO!IO", &fd, &PyList_Type, &list, &flags,
+			      &timeout))
+		return NULL;
+	n = PyList_GET_SIZE(list);
+	msgs = kmsgq_ext_batch_start(n, timeout, &ts, &deadline);
+	if (!msgs)
+		return NULL;
+	bufs = PyMem_Calloc((size_t)n, sizeof(*bufs));
+	if (!bufs) {
+		PyMem_Free(msgs);
+		return PyErr_NoMemory();
+	}
+	for (i = 0; i < n; i++) {
+		if (!PyArg_ParseTuple(PyList_GET_ITEM(list, i), "y*I;a message "
+				      "is (bytes-like, prio)", &bufs[i],
+				      &msgs[i].prio))
+			break;
+		if ((size_t)bufs[i].len > UINT32_MAX) {
+			PyBuffer_Release(&bufs[i]);
+			PyErr_SetString(PyExc_OverflowError, "message too long");
+			break;
+		}
+		msgs[i].buf = (uint64_t)(uintptr_t)bufs[i].buf;
+		msgs[i].len = (uint32_t)bufs[i].len;
+	}
+	if (i < n) {
+		kmsgq_ext_release_all(bufs, i);
+		PyMem_Free(msgs);
+		return NULL;
+	}
+	do {
+		Py_BEGIN_ALLOW_THREADS
+		ret = kmsgq_send_batch(fd, msgs, (unsigned int)n, flags,
+				       CLOCK_MONOTONIC, deadline);
+		Py_END_ALLOW_THREADS
+	} while (ret == -EINTR && !kmsgq_ext_interrupted());
+	kmsgq_ext_release_all(bufs, n);
+	PyMem_Free(msgs);
+	if (ret == -EINTR)
+		return NULL;
+	if (ret < 0)
+		return kmsgq_ext_error(-ret);
+	return PyLong_FromLong(ret);
+}
+
+/*
+ * receive_batch(fd, n, bufsize, flags, timeout) -> [(bytes, prio), ...]
+ * 1..n messages, as many as wait once the first does.
+ */
+static PyObject *kmsgq_ext_receive_batch(PyObject *self, PyObject *args)
+{
+	const struct timespec *deadline;
+	PyObject *timeout, *list = NULL, *item;
+	struct kmsgq_msg *msgs;
+	struct timespec ts;
+	Py_ssize_t n, size, i;
+	unsigned int flags;
+	PyObject **bufs;
+	int fd, ret;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "innIO", &fd, &n, &size, &flags, &timeout))
+		return NULL;
+	if (size < 0 || (size_t)size > UINT32_MAX) {
+		PyErr_SetString(PyExc_ValueError, "bad buffer size");
+		return NULL;
+	}
+	msgs = kmsgq_ext_batch_start(n, timeout, &ts, &deadline);
+	if (!msgs)
+		return NULL;
+	bufs = PyMem_Calloc((size_t)n, sizeof(*bufs));
+	if (!bufs) {
+		PyErr_NoMemory();
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		bufs[i] = PyBytes_FromStringAndSize(NULL, size);
+		if (!bufs[i])
+			goto out;
+		msgs[i].buf = (uint64_t)(uintptr_t)PyBytes_AS_STRING(bufs[i]);
+		msgs[i].len = (uint32_t)size;
+	}
+	do {
+		Py_BEGIN_ALLOW_THREADS
+		ret = kmsgq_receive_batch(fd, msgs, (unsigned int)n, flags,
+					  CLOCK_MONOTONIC, deadline);
+		Py_END_ALLOW_THREADS
+	} while (ret == -EINTR && !kmsgq_ext_interrupted());
+	if (ret < 0) {
+		if (ret != -EINTR)
+			kmsgq_ext_error(-ret);
+		goto out;
+	}
+	list = PyList_New(ret);
+	if (!list)
+		goto out;
+	for (i = 0; i < ret; i++) {
+		if (_PyBytes_Resize(&bufs[i], msgs[i].len) < 0)
+			goto fail;
+		item = Py_BuildValue("(OI)", bufs[i], msgs[i].prio);
+		if (!item)
+			goto fail;
+		PyList_SET_ITEM(list, i, item);
+	}
+	goto out;
+fail:
+	Py_CLEAR(list);
+out:
+	if (bufs)
+		for (i = 0; i < n; i++)
+			Py_XDECREF(bufs[i]);
+	PyMem_Free(bufs);
+	PyMem_Free(msgs);
+	return list;
+}
+
 /*
  * getattr(fd) -> (flags, qflags, max_msgs, max_msgsize, cur_msgs, mode,
  * uid, gid)
@@ -252,6 +412,11 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	  "send(fd, data, prio, timeout): timeout None or seconds" },
 	{ "receive", kmsgq_ext_receive, METH_VARARGS,
 	  "receive(fd, bufsize, timeout) -> (bytes, prio)" },
+	{ "send_batch", kmsgq_ext_send_batch, METH_VARARGS,
+	  "send_batch(fd, [(data, prio), ...], flags, timeout) -> count" },
+	{ "receive_batch", kmsgq_ext_receive_batch, METH_VARARGS,
+	  "receive_batch(fd, n, bufsize, flags, timeout) -> "
+	  "[(bytes, prio), ...]" },
 	{ "getattr", kmsgq_ext_getattr, METH_VARARGS,
 	  "getattr(fd) -> (flags, qflags, max_msgs, max_msgsize, cur_msgs, "
 	  "mode, uid, gid)" },
@@ -280,7 +445,11 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	if (PyModule_AddIntConstant(m, "OPEN_RING", KMSGQ_OPEN_RING) < 0 ||
 	    PyModule_AddIntConstant(m, "ATTR_NONBLOCK", KMSGQ_ATTR_NONBLOCK) < 0 ||
 	    PyModule_AddIntConstant(m, "NAME_MAX", KMSGQ_NAME_MAX) < 0 ||
-	    PyModule_AddIntConstant(m, "PRIO_MAX", KMSGQ_PRIO_MAX) < 0) {
+	    PyModule_AddIntConstant(m, "PRIO_MAX", KMSGQ_PRIO_MAX) < 0 ||
+	    PyModule_AddIntConstant(m, "BATCH_MAX", KMSGQ_BATCH_MAX) < 0 ||
+	    PyModule_AddIntConstant(m, "XFER_NONBLOCK",
+				    KMSGQ_XFER_NONBLOCK) < 0 ||
+	    ring_ext_add_types(m) < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

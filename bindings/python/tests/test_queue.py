@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 """kmsgq.Queue against the loaded module.
 
-Every test but the first needs /dev/kmsgq (the module loaded) and skips
-without it.  Each queue gets a name of its own and is unlinked afterwards.
+Every test but the first two needs /dev/kmsgq (the module loaded) and
+skips without it (conftest.py).
 """
 import errno
 import os
@@ -13,26 +13,7 @@ import threading
 import pytest
 
 import kmsgq
-
-needs_device = pytest.mark.skipif(not os.path.exists("/dev/kmsgq"),
-                                  reason="no /dev/kmsgq: kmsgq.ko not loaded")
-
-
-@pytest.fixture
-def name(request):
-    n = f"py-{os.getpid()}-{request.node.name}"[:kmsgq.NAME_MAX - 1]
-    n = "".join(c if c.isalnum() or c in "._-" else "-" for c in n)
-    yield n
-    try:
-        kmsgq.unlink(n)
-    except FileNotFoundError:
-        pass
-
-
-@pytest.fixture
-def queue(name):
-    with kmsgq.Queue(name, create=True, max_msgs=4, max_msgsize=64) as q:
-        yield q
+from conftest import needs_device
 
 
 def test_open_missing_raises_file_not_found(name):

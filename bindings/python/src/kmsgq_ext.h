@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * What the two C files of kmsgq._kmsgq share: kmsgq_ext.c (the module and
+ * the queue calls) and ring_ext.c (the Ring and Slot types).
+ */
+#ifndef KMSGQ_EXT_H
+#define KMSGQ_EXT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <time.h>
+
+/* Raise OSError for a libkmsgq return value -errno; NULL. */
+PyObject *kmsgq_ext_error(int err);
+
+/*
+ * Timeout @obj (None, or seconds as int or float) to an absolute deadline
+ * on CLOCK_MONOTONIC in @ts; *@deadline is NULL for None.  0 on success,
+ * -1 with an exception set.
+ */
+int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
+		       const struct timespec **deadline);
+
+/* -EINTR: 0 to retry the call, -1 if a signal handler raised. */
+int kmsgq_ext_interrupted(void);
+
+/* Add the Ring and Slot types to the module @m.  0, or -1 with an error. */
+int ring_ext_add_types(PyObject *m);
+
+#endif /* KMSGQ_EXT_H */
