@@ -42,6 +42,16 @@ check_version() {
 }
 check "debian/changelog's version is $from's ($version)" check_version
 
+# The Python binding's, which pip reads from its pyproject.toml.
+check_py_version() {
+	local v
+	v=$(sed -n 's/^version = "\(.*\)"$/\1/p' \
+		"$src/bindings/python/pyproject.toml")
+	[ "$v" = "$version" ] ||
+		fail "bindings/python/pyproject.toml: $v, $from: $version"
+}
+check "the Python binding's version is $from's ($version)" check_py_version
+
 check_symbols() {
 	local map syms
 	map=$(sed -n 's/^[[:space:]]*\(kmsgq_[a-z0-9_]*\);$/\1/p' \
