@@ -5,8 +5,11 @@
  *
  * The consumer keeps BENCH_BATCH IORING_OP_READs queued, one per buffer
  * of its endpoint, and queues each buffer again once its message is
- * checked.  Its completions come in the queue's order: every read takes
- * the next message when it runs, and they all run in this process.
+ * checked.  Every read takes the next message when it runs, but io_uring
+ * does not promise that reads complete in the order they ran (one may be
+ * finished by an io-wq worker while later ones complete inline): the 1:1
+ * check takes messages in any order within the BENCH_BATCH in flight, and
+ * still fails on a gap, a duplicate, or one from beyond that window.
  *
  * The producer queues BENCH_BATCH IORING_OP_WRITEs as one linked chain
  * (IOSQE_IO_LINK) and reaps the chain before it queues the next.  Writes
@@ -179,9 +182,41 @@ static int uring_recv_one(struct bench_ep *e, uint64_t *seq)
  * A buffer is read into again once its message is checked, and the reads
  * queued meanwhile go in with the next wait.
  */
+/*
+ * Reorder window of the 1:1 check: bit k of @seen is message @base + k,
+ * received; messages pass to bench_account() in order as the window fills
+ * from its start.
+ */
+struct uring_window {
+	uint64_t base;
+	uint64_t seen;
+};
+
+static int uring_window_take(struct uring_window *w, struct bench_cons *cs,
+			     uint64_t seq)
+{
+	uint64_t k = seq - w->base;
+
+	_Static_assert(BENCH_BATCH <= 64, "the window is one 64-bit word");
+	if (seq < w->base || k >= BENCH_BATCH || (w->seen >> k & 1)) {
+		bench_fail("out of order beyond the %d reads in flight, or twice: got seq %" PRIu64 ", first missing %" PRIu64,
+			   BENCH_BATCH, seq, w->base);
+		return -1;
+	}
+	w->seen |= 1ULL << k;
+	while (w->seen & 1) {
+		if (bench_account(cs, w->base) < 0)
+			return -1;
+		w->seen >>= 1;
+		w->base++;
+	}
+	return 0;
+}
+
 static int uring_consume(struct bench_ep *e, uint64_t left,
 			 struct bench_cons *cs)
 {
+	struct uring_window win = { .base = cs->expect };
 	struct io_uring *ring = uring_ring(e);
 	struct io_uring_cqe *cqe;
 	unsigned int i, head, seen, inflight = 0;
@@ -209,7 +244,8 @@ static int uring_consume(struct bench_ep *e, uint64_t left,
 			i = (unsigned int)cqe->user_data;
 			if (uring_check(e, i, cqe->res, &seq))
 				return -1;
-			ret = bench_account(cs, seq);
+			ret = cs->ordered ? uring_window_take(&win, cs, seq) :
+			      bench_account(cs, seq);
 			if (ret < 0)
 				return -1;
 			if (ret) {
