@@ -30,14 +30,7 @@
 
 #include "bench.h"
 
-/*
- * Checks before a sleep, adapted per thread as kmsgq_ring_wait() adapts
- * them: twice what the last successful spin took, halved by a sleep.
- */
-#define SHM_SPIN_MAX	4096
-#define SHM_SPIN_MIN	16
-
-static __thread unsigned int shm_spin = SHM_SPIN_MAX;
+#define SHM_SPIN	4096	/* checks before a sleep, as kmsgq_ring_wait() */
 #define SHM_TRIES	64	/* lost claim races before "nothing now" */
 
 /* The shared header: every word that two sides write on its own line. */
@@ -199,19 +192,13 @@ static void shm_wait(struct shm_ring *r, int prod)
 {
 	uint32_t *word = prod ? &r->h->prod_futex : &r->h->cons_futex;
 	uint32_t *sleepers = prod ? &r->h->prod_sleepers : &r->h->cons_sleepers;
-	unsigned int i, limit = shm_spin;
 	uint32_t v;
+	int i;
 
 	bench_self->waits++;
-	for (i = 0; i < limit; i++) {
-		if (shm_ready(r, prod)) {
-			i = 2 * i + SHM_SPIN_MIN;
-			shm_spin = i < SHM_SPIN_MAX ? i : SHM_SPIN_MAX;
+	for (i = 0; i < SHM_SPIN; i++)
+		if (shm_ready(r, prod))
 			return;
-		}
-		__builtin_ia32_pause();
-	}
-	shm_spin = limit / 2 > SHM_SPIN_MIN ? limit / 2 : SHM_SPIN_MIN;
 	v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 	__atomic_fetch_add(sleepers, 1, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
