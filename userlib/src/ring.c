@@ -71,20 +71,11 @@ int kmsgq_ring_unmap(struct kmsgq_ring *ring)
 }
 
 /*
- * Checks of the ring kmsgq_ring_wait() makes before it sleeps, at most.  A
- * peer that is running on another CPU usually commits or releases within
- * that; a sleep costs two system calls and a wakeup across CPUs.  But a spin
- * pays only while the peer runs: with the peer on this CPU, or its CPU (a
- * vCPU of a busy host) taken away, every check is time the peer could have
- * used.  So each thread keeps its own limit, as glibc's adaptive mutexes do:
- * a wait that the spin ended sets it to twice what that spin took, one that
- * had to sleep halves it, down to KMSGQ_RING_SPIN_MIN, which still finds a
- * peer that became fast again.
+ * Checks of the ring kmsgq_ring_wait() makes before it sleeps.  A peer that
+ * is running usually commits or releases within that; a sleep costs two
+ * system calls and a wakeup across CPUs.
  */
-#define KMSGQ_RING_SPIN_MAX	4096
-#define KMSGQ_RING_SPIN_MIN	16
-
-static __thread unsigned int kmsgq_ring_spin = KMSGQ_RING_SPIN_MAX;
+#define KMSGQ_RING_SPIN	4096
 
 /*
  * Between two checks: tell the CPU this is a spin, so that it yields to
@@ -124,7 +115,7 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 		.size = sizeof(w),
 		.events = events,
 	};
-	unsigned int i, ready, limit = kmsgq_ring_spin;
+	unsigned int i, ready;
 
 	/* What the kernel would refuse, refused before the spin too. */
 	if (!events || (events & ~(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)))
@@ -134,18 +125,12 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 			 deadline->tv_nsec >= 1000000000L))
 		return -EINVAL;
 
-	for (i = 0; i < limit; i++) {
+	for (i = 0; i < KMSGQ_RING_SPIN; i++) {
 		ready = kmsgq_ring_ready(ring, events);
-		if (ready) {
-			i = 2 * i + KMSGQ_RING_SPIN_MIN;
-			kmsgq_ring_spin = i < KMSGQ_RING_SPIN_MAX ?
-					  i : KMSGQ_RING_SPIN_MAX;
+		if (ready)
 			return ready;
-		}
 		kmsgq_ring_pause();
 	}
-	kmsgq_ring_spin = limit / 2 > KMSGQ_RING_SPIN_MIN ?
-			  limit / 2 : KMSGQ_RING_SPIN_MIN;
 
 	if (deadline) {
 		w.flags = KMSGQ_XFER_TIMEOUT;
