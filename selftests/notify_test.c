@@ -193,18 +193,60 @@ TEST_F(notify, unwritable_request_registers_nothing)
 	munmap(ro, 4096);
 }
 
-struct small_receive {
+/* A receiver thread: one kmsgq_receive() into a buffer of @size bytes. */
+struct sleeper {
 	int q;
+	size_t size;
 	int ret;
 };
 
-static void *receive_too_small(void *arg)
+static void *sleeper_receive(void *arg)
 {
-	struct small_receive *r = arg;
-	char buf[1];
+	struct sleeper *r = arg;
+	char buf[64];
 
-	r->ret = kmsgq_receive(r->q, buf, sizeof(buf), NULL);
+	r->ret = kmsgq_receive(r->q, buf, r->size, NULL);
 	return NULL;
+}
+
+/* An eventfd registered with @q, or -1. */
+static int eventfd_registered(int q)
+{
+	struct kmsgq_notify n = { .size = sizeof(n),
+				  .notify = KMSGQ_NOTIFY_EVENTFD };
+
+	n.fd = eventfd(0, EFD_NONBLOCK);
+	if (n.fd >= 0 && notify_ioctl(q, &n)) {
+		close(n.fd);
+		return -1;
+	}
+	return n.fd;
+}
+
+/*
+ * Register an eventfd, let a receiver with a @size-byte buffer fall
+ * asleep, send @msgs in one call, and wait for the receiver, whose result
+ * goes to *@received: what the eventfd counted (0 for none), or -1.
+ */
+static int sleeper_run(int q, size_t size, const struct kmsgq_msg *msgs,
+		       unsigned int nr, int *received)
+{
+	struct sleeper r = { .q = q, .size = size };
+	uint64_t count = 0;
+	pthread_t t;
+	int efd = eventfd_registered(q);
+
+	if (efd < 0 || pthread_create(&t, NULL, sleeper_receive, &r))
+		return -1;
+	if (wait_sleepers(q, false, 1) ||
+	    kmsgq_send_batch(q, msgs, nr, 0, CLOCK_MONOTONIC, NULL) != (int)nr)
+		return -1;
+	pthread_join(t, NULL);
+	*received = r.ret;
+	if (read(efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		count = -1;
+	close(efd);
+	return (int)count;
 }
 
 /*
@@ -214,33 +256,13 @@ static void *receive_too_small(void *arg)
  */
 TEST_F(notify, receiver_that_leaves_the_message_fires_it)
 {
-	struct kmsgq_notify n = { .size = sizeof(n),
-				  .notify = KMSGQ_NOTIFY_EVENTFD };
-	struct small_receive r = { .q = self->q };
-	uint64_t count = 0;
-	pthread_t t;
+	struct kmsgq_msg ten = { .buf = (__u64)(uintptr_t)"0123456789",
+				 .len = 10 };
+	int received;
 
-	n.fd = eventfd(0, EFD_NONBLOCK);
-	ASSERT_LE(0, n.fd);
-	ASSERT_EQ(0, notify_ioctl(self->q, &n));
-	ASSERT_EQ(0, pthread_create(&t, NULL, receive_too_small, &r));
-	ASSERT_EQ(0, wait_sleepers(self->q, false, 1));
-	ASSERT_EQ(0, kmsgq_send(self->q, "0123456789", 10, 0));
-	ASSERT_EQ(0, pthread_join(t, NULL));
-	EXPECT_EQ(-EMSGSIZE, r.ret);
-	ASSERT_EQ(sizeof(count), read(n.fd, &count, sizeof(count)));
-	EXPECT_EQ(1, count);
+	EXPECT_EQ(1, sleeper_run(self->q, 1, &ten, 1, &received));
+	EXPECT_EQ(-EMSGSIZE, received);
 	EXPECT_EQ(1, queued(self->q));
-	close(n.fd);
-}
-
-static void *receive_one_message(void *arg)
-{
-	struct small_receive *r = arg;
-	char buf[64];
-
-	r->ret = kmsgq_receive(r->q, buf, sizeof(buf), NULL);
-	return NULL;
 }
 
 /*
@@ -249,48 +271,32 @@ static void *receive_one_message(void *arg)
  */
 TEST_F(notify, receiver_that_slept_and_left_more_fires_it)
 {
-	struct kmsgq_notify n = { .size = sizeof(n),
-				  .notify = KMSGQ_NOTIFY_EVENTFD };
 	struct kmsgq_msg two[2] = {
 		{ .buf = (__u64)(uintptr_t)"a", .len = 1 },
 		{ .buf = (__u64)(uintptr_t)"b", .len = 1 },
 	};
-	struct small_receive r = { .q = self->q };
-	uint64_t count = 0;
-	pthread_t t;
+	int received;
 
-	n.fd = eventfd(0, EFD_NONBLOCK);
-	ASSERT_LE(0, n.fd);
-	ASSERT_EQ(0, notify_ioctl(self->q, &n));
-	ASSERT_EQ(0, pthread_create(&t, NULL, receive_one_message, &r));
-	ASSERT_EQ(0, wait_sleepers(self->q, false, 1));
-	ASSERT_EQ(2, kmsgq_send_batch(self->q, two, 2, 0, CLOCK_MONOTONIC,
-				      NULL));
-	ASSERT_EQ(0, pthread_join(t, NULL));
-	EXPECT_EQ(1, r.ret);
-	ASSERT_EQ(sizeof(count), read(n.fd, &count, sizeof(count)));
-	EXPECT_EQ(1, count);
+	EXPECT_EQ(1, sleeper_run(self->q, 64, two, 2, &received));
+	EXPECT_EQ(1, received);
 	EXPECT_EQ(1, queued(self->q));
-	close(n.fd);
 }
 
 /* A receiver that never slept fires nothing, whatever it leaves queued. */
 TEST_F(notify, receiver_that_never_slept_fires_nothing)
 {
-	struct kmsgq_notify n = { .size = sizeof(n),
-				  .notify = KMSGQ_NOTIFY_EVENTFD };
 	uint64_t count = 0;
 	char buf[1];
+	int efd;
 
 	ASSERT_EQ(0, kmsgq_send(self->q, "0123456789", 10, 0));
 	ASSERT_EQ(0, kmsgq_send(self->q, "x", 1, 0));
-	n.fd = eventfd(0, EFD_NONBLOCK);
-	ASSERT_LE(0, n.fd);
-	ASSERT_EQ(0, notify_ioctl(self->q, &n));
+	efd = eventfd_registered(self->q);
+	ASSERT_LE(0, efd);
 	EXPECT_EQ(-EMSGSIZE, kmsgq_receive(self->q, buf, sizeof(buf), NULL));
-	EXPECT_EQ(-1, read(n.fd, &count, sizeof(count)));
+	EXPECT_EQ(-1, read(efd, &count, sizeof(count)));
 	EXPECT_EQ(EAGAIN, errno);
-	close(n.fd);
+	close(efd);
 }
 
 /* A process sharing this one's files: registers through @arg's fd, exits. */
