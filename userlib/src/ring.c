@@ -77,23 +77,6 @@ int kmsgq_ring_unmap(struct kmsgq_ring *ring)
  */
 #define KMSGQ_RING_SPIN	4096
 
-/*
- * Between two checks: tell the CPU this is a spin, so that it yields to
- * its sibling hyperthread and saves power, and does not flush its pipeline
- * on a mispredicted exit.  On arm64, isb rather than yield, which most
- * cores treat as a no-op.  Elsewhere only the compiler is told.
- */
-static inline void kmsgq_ring_pause(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ __volatile__("isb" ::: "memory");
-#else
-	__asm__ __volatile__("" ::: "memory");
-#endif
-}
-
 static unsigned int kmsgq_ring_ready(const struct kmsgq_ring *r,
 				     unsigned int events)
 {
@@ -129,7 +112,6 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 		ready = kmsgq_ring_ready(ring, events);
 		if (ready)
 			return ready;
-		kmsgq_ring_pause();
 	}
 
 	if (deadline) {
