@@ -10,7 +10,8 @@
 #                      SUITE=... and TEST=... run one part on the stock
 #                      kernel, e.g. make check SUITE=selftests TEST=info_test
 #   make debian-check  the Debian packages and the Python binding in a
-#                      bookworm guest (vm/debian-guest.sh)
+#                      bookworm guest (vm/debian-guest.sh), the last part
+#                      of make check, alone
 #   make demo          the demo and the short benchmark, in the guest
 #   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
 #                      (both: LOAD=N runs N busy processes on the host

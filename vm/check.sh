@@ -8,7 +8,10 @@
 #      and the selftests on bookworm's default 6.1 kernel;
 #   3. the KUnit suites and the selftests again on the debug kernel
 #      (vm/debug.config: KASAN, lockdep, UBSAN, kmemleak, ...), built once
-#      and cached by vm/debug-kernel.sh.
+#      and cached by vm/debug-kernel.sh;
+#   4. the Debian packages in a real bookworm system (vm/debian-guest.sh):
+#      apt install, DKMS, loading at boot, udev, NSS names, the Python
+#      binding's tests, apt purge.
 # The last line sums the guest runs: "N passed, N failed[, N skipped]".
 # Exit 1 if anything failed.
 set -euo pipefail
@@ -52,10 +55,14 @@ else
 	status=1
 fi
 
+echo "== Debian guest: apt install, DKMS, boot, udev, NSS, Python, apt purge"
+"$vm_dir/debian-guest.sh" | tee "$tmp/debian" || status=1
+
 # Rebuild the module for the stock kernel, as a plain make would leave it.
 make -C "$repo" --no-print-directory KDIR="$KDIR" module >/dev/null
 
-tail -q -n 1 "$tmp"/install "$tmp"/package "$tmp"/stock "$tmp"/old "$tmp"/debug 2>/dev/null | awk -v status=$status '
+tail -q -n 1 "$tmp"/install "$tmp"/package "$tmp"/stock "$tmp"/old "$tmp"/debug \
+	"$tmp"/debian 2>/dev/null | awk -v status=$status '
 { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^(passed|failed|skipped)/) n[$(i + 1)] += $i }
 END {
 	p = n["passed,"] + n["passed"]; f = n["failed,"] + n["failed"]
