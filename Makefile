@@ -6,7 +6,8 @@
 #   make check         every test (vm/check.sh): libkmsgq's own checks, the
 #                      selftests and demo on the stock kernel, the selftests
 #                      on bookworm's 6.1, KUnit and the
-#                      selftests on the debug kernel, all in QEMU guests;
+#                      selftests on the debug kernel, the Debian packages
+#                      in a bookworm system, all in QEMU guests;
 #                      SUITE=... and TEST=... run one part on the stock
 #                      kernel, e.g. make check SUITE=selftests TEST=info_test
 #   make debian-check  the Debian packages and the Python binding in a
