@@ -16,6 +16,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -165,6 +166,36 @@ static inline int read_file(const char *path, char *buf, size_t size)
 }
 
 /*
+ * Threads of this process whose name (comm) starts with @prefix, or all of
+ * them with a NULL @prefix; -errno if /proc/self/task cannot be read.
+ */
+static inline int self_threads(const char *prefix)
+{
+	char path[300], comm[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	dir = opendir("/proc/self/task");
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (prefix) {
+			snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
+				 d->d_name);
+			if (read_file(path, comm, sizeof(comm)) ||
+			    strncmp(comm, prefix, strlen(prefix)))
+				continue;
+		}
+		n++;
+	}
+	closedir(dir);
+	return n;
+}
+
+/*
  * Write @text to @path in one write(), as "echo -n text > path" does
  * (O_TRUNC: clears a tracefs buffer): 0, or -errno (-EIO for a short
  * write).
@@ -258,6 +289,27 @@ static inline int create_own_queue(char *name, const char *tag, int oflag,
 	snprintf(name, KMSGQ_NAME_MAX, "%s-%d", tag, getpid());
 	kmsgq_unlink(name);
 	return kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL | oflag, 0600, attr);
+}
+
+/*
+ * KMSGQ_IOC_LIST's entry for the queue named @name in the caller's IPC
+ * namespace, into *@out unless NULL: 1 if listed, 0 if not, or -errno.
+ */
+static inline int listed_entry(const char *name,
+			       struct kmsgq_queue_entry *out)
+{
+	struct kmsgq_queue_entry e[16];
+	uint64_t cursor = 0;
+	int n, i;
+
+	while ((n = kmsgq_list(-1, &cursor, e, 16)) > 0)
+		for (i = 0; i < n; i++)
+			if (!strcmp(e[i].name, name)) {
+				if (out)
+					*out = e[i];
+				return 1;
+			}
+	return n;
 }
 
 /* ioctl() with the library's convention: its result, or -errno. */

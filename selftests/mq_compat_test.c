@@ -8,7 +8,6 @@
  */
 #include "kmsgq_test.h"
 
-#include <dirent.h>
 #include <limits.h>
 #include <mqueue.h>
 #include <pthread.h>
@@ -711,29 +710,14 @@ TEST_F(mq, sigev_thread_calls_the_function_in_a_thread)
 	close(thread_pipe[1]);
 }
 
-/* Threads of this process now. */
-static int thread_count(void)
-{
-	struct dirent *d;
-	DIR *dir = opendir("/proc/self/task");
-	int n = 0;
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir)))
-		n += d->d_name[0] != '.';
-	closedir(dir);
-	return n;
-}
-
 /* Wait up to 10 s for this process to have @want threads; its count. */
 static int thread_count_wait(int want)
 {
-	int i, n = thread_count();
+	int i, n = self_threads(NULL);
 
 	for (i = 0; n != want && i < 1000; i++) {
 		usleep(10000);
-		n = thread_count();
+		n = self_threads(NULL);
 	}
 	return n;
 }
@@ -750,17 +734,17 @@ TEST_F(mq, sigev_thread_helper_ends_when_any_descriptor_removes_it)
 		.sigev_notify_function = notified,
 	};
 	mqd_t other = mq_open(self->name, O_RDONLY);
-	int base = thread_count();
+	int base = self_threads(NULL);
 
 	ASSERT_LE(0, other);
 	ASSERT_LT(0, base);
 	ASSERT_EQ(0, mq_notify(self->q, &sev));
-	EXPECT_EQ(base + 1, thread_count());
+	EXPECT_EQ(base + 1, self_threads(NULL));
 	ASSERT_EQ(0, mq_notify(other, NULL));
 	EXPECT_EQ(base, thread_count_wait(base));
 
 	ASSERT_EQ(0, mq_notify(self->q, &sev));
-	EXPECT_EQ(base + 1, thread_count());
+	EXPECT_EQ(base + 1, self_threads(NULL));
 	ASSERT_EQ(0, mq_close(other));
 	EXPECT_EQ(base, thread_count_wait(base));
 	/* Nothing left registered: another process may register. */

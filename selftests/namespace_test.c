@@ -99,19 +99,10 @@ static int ns_setowner(const char *name, unsigned int flags, unsigned int mode,
 	return ret;
 }
 
-/* Names this IPC namespace lists, among the first 64; -errno on error. */
+/* Whether this IPC namespace lists @name: 1 or 0, or -errno. */
 static int ns_lists(const char *name)
 {
-	struct kmsgq_queue_entry e[64];
-	uint64_t cursor = 0;
-	int n, i, found = 0;
-
-	n = kmsgq_list(-1, &cursor, e, 64);
-	if (n < 0)
-		return n;
-	for (i = 0; i < n; i++)
-		found += !strcmp(e[i].name, name);
-	return found;
+	return listed_entry(name, NULL);
 }
 
 /*

@@ -130,20 +130,9 @@ TEST_F(notify, write_fires_it_too)
 /* The id KMSGQ_IOC_LIST reports for the queue named @name, or 0. */
 static __u64 listed_id(const char *name)
 {
-	struct kmsgq_queue_entry e[16];
-	uint64_t cursor = 0;
-	int dev = open(KMSGQ_DEVICE_PATH, O_RDONLY);
-	int n, i;
-	__u64 id = 0;
+	struct kmsgq_queue_entry e;
 
-	while (dev >= 0 && !id &&
-	       (n = kmsgq_list(dev, &cursor, e, 16)) > 0)
-		for (i = 0; i < n; i++)
-			if (!strcmp(e[i].name, name))
-				id = e[i].id;
-	if (dev >= 0)
-		close(dev);
-	return id;
+	return listed_entry(name, &e) == 1 ? e.id : 0;
 }
 
 TEST_F(notify, every_call_reports_the_queue_id_list_reports)

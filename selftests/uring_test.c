@@ -80,25 +80,7 @@ static int msg_send(int fd, unsigned int seed)
 /* Threads of this process that are io-wq workers (iou-wrk-*), or -errno. */
 static int iowq_workers(void)
 {
-	char path[300], comm[64];
-	struct dirent *d;
-	DIR *dir;
-	int n = 0;
-
-	dir = opendir("/proc/self/task");
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm",
-			 d->d_name);
-		if (!read_file(path, comm, sizeof(comm)) &&
-		    !strncmp(comm, "iou-wrk", 7))
-			n++;
-	}
-	closedir(dir);
-	return n;
+	return self_threads("iou-wrk");
 }
 
 /* Tasks asleep in @fd's queue to send (@send) or to receive, or -errno. */
