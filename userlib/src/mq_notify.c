@@ -189,7 +189,9 @@ static int kmsgq_mq_notify_remove(int fd, int closing)
 	int ret;
 
 	pthread_mutex_lock(&kmsgq_mq_lock);
-	ret = kmsgq_ioctl(fd, KMSGQ_IOC_NOTIFY, &rm);
+	/* A close when nothing is listed: no system call, for most programs. */
+	ret = closing && !kmsgq_mq_helpers ? 0 :
+	      kmsgq_ioctl(fd, KMSGQ_IOC_NOTIFY, &rm);
 	for (p = &kmsgq_mq_helpers; ret >= 0 && (h = *p);) {
 		if (ret > 0 && h->id == rm.id && !kmsgq_mq_helper_fired(h)) {
 			kmsgq_mq_helper_cancel(p);
@@ -207,14 +209,8 @@ static int kmsgq_mq_notify_remove(int fd, int closing)
 void kmsgq_mq_notify_close(int fd)
 {
 	int saved = errno;
-	int listed;
 
-	/* Most programs never register: no system call for them. */
-	pthread_mutex_lock(&kmsgq_mq_lock);
-	listed = kmsgq_mq_helpers != NULL;
-	pthread_mutex_unlock(&kmsgq_mq_lock);
-	if (listed)
-		kmsgq_mq_notify_remove(fd, 1);
+	kmsgq_mq_notify_remove(fd, 1);
 	errno = saved;
 }
 
