@@ -19,5 +19,9 @@ KSRC_DIR=${KSRC_DIR:-$KMSGQ_CACHE/src/$KSRC_PKG}
 KSFT_DIR=${KSFT_DIR:-$KSRC_DIR/tools/testing/selftests}
 KMSGQ_LOGS=${KMSGQ_LOGS:-$KMSGQ_CACHE/logs}
 
+# QEMU's TCG threading: multi (a host thread per vCPU) or single (one
+# thread runs both vCPUs in turn).
+KMSGQ_TCG_THREAD=${KMSGQ_TCG_THREAD:-multi}
+
 # Wall-clock limit of one guest run, in seconds (TCG is slow).
 KMSGQ_TIMEOUT=${KMSGQ_TIMEOUT:-900}

@@ -17,7 +17,7 @@ prepare_guest() {
 # the caller adds a -serial for ttyS0 (the kernel console) and any more ports.
 set_qemu_args() {
 	# shellcheck disable=SC2034,SC2054 # used by the caller; commas are QEMU's
-	qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 1G
+	qemu=(qemu-system-x86_64 -accel "tcg,thread=$KMSGQ_TCG_THREAD" -cpu max -smp 2 -m 1G
 		-nodefaults -display none -no-reboot -kernel "$KMSGQ_VMLINUZ" -initrd "$1"
 		-append "console=ttyS0 quiet panic=-1 $2")
 }
