@@ -82,6 +82,9 @@ struct kmsgq_store_prio {
  * @free: stack of free slot numbers, @nr_free deep
  * @next: per slot, the next slot of the same FIFO or KMSGQ_SLOT_NONE
  * @len: per slot, payload length
+ * @gen: per slot, times it was freed: a peeker that copied a queued
+ *	slot's payload without the lock knows the copy whole if @gen is
+ *	unchanged after it
  * @prio: per slot, priority
  * @data: @nr_slots * @slot_size bytes of payload
  *
@@ -100,6 +103,7 @@ struct kmsgq_store {
 	u32 *free;
 	u32 *next;
 	u32 *len;
+	u32 *gen;
 	u16 *prio;
 	u8 *data;
 };
@@ -112,6 +116,7 @@ void kmsgq_store_put(struct kmsgq_store *s, u32 slot);
 void kmsgq_store_push(struct kmsgq_store *s, u32 slot, u32 len, u32 prio);
 void kmsgq_store_push_head(struct kmsgq_store *s, u32 slot);
 u32 kmsgq_store_peek(const struct kmsgq_store *s);
+u32 kmsgq_store_at(const struct kmsgq_store *s, u32 index);
 u32 kmsgq_store_pop(struct kmsgq_store *s);
 
 static inline void *kmsgq_store_payload(const struct kmsgq_store *s, u32 slot)
@@ -163,6 +168,9 @@ bool kmsgq_ring_writable(const struct kmsgq_ring *r);
 u32 kmsgq_ring_count(const struct kmsgq_ring *r);
 int kmsgq_ring_claim_prod(struct kmsgq_ring *r, u32 *pos);
 void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len);
+int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
+		       u32 *len);
+bool kmsgq_ring_unmoved(const struct kmsgq_ring *r, u32 pos);
 int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 			 bool *freed);
 bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos);
@@ -320,6 +328,8 @@ int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
 int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
+int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m, u32 index,
+		     struct kmsgq_deadline *dl);
 ssize_t kmsgq_queue_send_iter(struct kmsgq_queue *q, struct iov_iter *from,
 			      struct kmsgq_deadline *dl);
 ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,

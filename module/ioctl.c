@@ -20,7 +20,8 @@
 #define KMSGQ_IOC_BASE(cmd)	((cmd) & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT))
 
 #define KMSGQ_XFER_FLAGS \
-	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE)
+	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE | \
+	 KMSGQ_XFER_PEEK)
 
 /* A structure may grow, never shrink below what old binaries pass. */
 static_assert(sizeof(struct kmsgq_info) >= KMSGQ_INFO_SIZE_VER0);
@@ -164,7 +165,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_TIMEOUT | KMSGQ_FEAT_STATS | KMSGQ_FEAT_RING |
 			KMSGQ_FEAT_LIST | KMSGQ_FEAT_IPC_NS |
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
-			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT;
+			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
+			KMSGQ_FEAT_PEEK;
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
@@ -238,6 +240,23 @@ static long kmsgq_ioctl_setowner(void __user *uarg)
 	return kmsgq_registry_setowner(&so);
 }
 
+/* KMSGQ_XFER_PEEK: the one message at @index of the receive order. */
+static long kmsgq_ioctl_peek(struct kmsgq_queue *q,
+			     struct kmsgq_msg __user *umsg, u32 index,
+			     struct kmsgq_deadline *dl)
+{
+	struct kmsgq_kmsg km;
+	struct kmsgq_msg um;
+
+	if (copy_from_user(&um, umsg, sizeof(um)))
+		return -EFAULT;
+	km.buf = u64_to_user_ptr(um.buf);
+	km.len = um.len;
+	km.prio = um.prio;
+	km.umsg = umsg;
+	return kmsgq_queue_peek(q, &km, index, dl);
+}
+
 static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 {
 	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
@@ -257,11 +276,17 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 				  uarg);
 	if (ret)
 		return ret;
-	if ((x.flags & ~KMSGQ_XFER_FLAGS) || !x.nr || x.nr > KMSGQ_BATCH_MAX)
+	if ((x.flags & ~KMSGQ_XFER_FLAGS) || !x.nr || x.nr > KMSGQ_BATCH_MAX ||
+	    x.reserved)
+		return -EINVAL;
+	/* A peek is a receive of one message; the index means nothing else. */
+	if ((x.flags & KMSGQ_XFER_PEEK) ? send || x.nr != 1 : x.index)
 		return -EINVAL;
 	ret = kmsgq_ioctl_deadline(&dl, file, x.flags, x.clockid, &x.timeout);
 	if (ret)
 		return ret;
+	if (x.flags & KMSGQ_XFER_PEEK)
+		return kmsgq_ioctl_peek(q, u64_to_user_ptr(x.msgs), x.index, &dl);
 
 	umsgs = u64_to_user_ptr(x.msgs);
 	while (total < x.nr) {

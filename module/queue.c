@@ -725,6 +725,144 @@ int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	return kmsgq_queue_do_recv(q, msgs, nr, NULL, dl);
 }
 
+/* Does a message stand at @index of the receive order now? */
+static bool kmsgq_queue_peek_ready(struct kmsgq_queue *q, u32 index)
+{
+	u32 pos, len;
+
+	if (q->is_ring)
+		return !kmsgq_ring_peek_at(&q->ring, index, &pos, &len);
+	return READ_ONCE(q->store.count) > index;
+}
+
+/*
+ * Sleep until a message stands at @index, a signal, or the deadline.  Not
+ * exclusive and not counted in recv_waiters: a peeker takes nothing, so it
+ * must neither use up a wakeup meant for a receiver nor hold notification
+ * back as a waiting receiver does.
+ */
+static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
+				 struct kmsgq_deadline *dl)
+{
+	struct wait_queue_entry wait;
+	bool expired = false;
+	int ret = 0;
+
+	if (dl->nonblock)
+		return -EAGAIN;
+
+	kmsgq_queue_init_wait(&wait);
+	for (;;) {
+		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
+		if (q->is_ring)
+			kmsgq_ring_arm(&q->ring, KMSGQ_RING_WAKE_CONSUMER);
+		if (kmsgq_queue_peek_ready(q, index))
+			break;
+		ret = kmsgq_queue_sleep(q, KMSGQ_RING_READABLE, dl, &expired);
+		if (ret)
+			break;
+	}
+	finish_wait(&q->recv_wq, &wait);
+	if (q->is_ring)
+		kmsgq_ring_disarm(&q->ring, &q->recv_wq,
+				  KMSGQ_RING_WAKE_CONSUMER);
+	return ret;
+}
+
+/*
+ * Copy out the message at @index of a copy queue, leaving it queued: 0,
+ * -EAGAIN (none there now), -EMSGSIZE, -EFAULT, or -ESTALE if the slot was
+ * freed during the copy (a receiver took the message; look again).
+ */
+static int kmsgq_queue_store_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
+				  u32 index, u32 *len, u32 *prio)
+{
+	struct kmsgq_store *s = &q->store;
+	u32 slot, gen;
+	bool whole;
+
+	spin_lock(&q->lock);
+	slot = kmsgq_store_at(s, index);
+	if (slot == KMSGQ_SLOT_NONE) {
+		spin_unlock(&q->lock);
+		return -EAGAIN;
+	}
+	*len = s->len[slot];
+	*prio = s->prio[slot];
+	gen = s->gen[slot];
+	spin_unlock(&q->lock);
+
+	if (*len > m->len)
+		return -EMSGSIZE;
+	/* Queued, the slot is not written until it is freed (gen moves). */
+	if (kmsgq_queue_copy_out(m, NULL, kmsgq_store_payload(s, slot), *len))
+		return -EFAULT;
+	spin_lock(&q->lock);
+	whole = s->gen[slot] == gen;
+	spin_unlock(&q->lock);
+	return whole ? 0 : -ESTALE;
+}
+
+/* kmsgq_queue_store_peek() for a ring queue: nothing is claimed. */
+static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
+				 u32 index, u32 *len, u32 *prio)
+{
+	struct kmsgq_ring *r = &q->ring;
+	u32 pos;
+
+	if (kmsgq_ring_peek_at(r, index, &pos, len))
+		return -EAGAIN;
+	*prio = 0;
+	if (*len > m->len)
+		return -EMSGSIZE;
+	if (kmsgq_queue_copy_out(m, NULL, kmsgq_ring_payload(r, pos), *len))
+		return -EFAULT;
+	return kmsgq_ring_unmoved(r, pos) ? 0 : -ESTALE;
+}
+
+/**
+ * kmsgq_queue_peek() - copy out a message without taking it
+ * @q: queue
+ * @m: buffer; its caller's struct kmsgq_msg gets the length and priority
+ * @index: messages to pass over in receive order
+ * @dl: how long the call may sleep for a message at @index
+ *
+ * Leaves the queue as it was.  A message received while it is copied is
+ * looked for again, as a lost claim is retried (up to the deadline, or
+ * KMSGQ_RING_CLAIM_TRIES times for a call that may not sleep).
+ *
+ * Return: 1, or -errno: -EAGAIN, -ETIMEDOUT, -EINTR, -EFAULT, or -EMSGSIZE
+ * with the length needed written back.
+ */
+int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m, u32 index,
+		     struct kmsgq_deadline *dl)
+{
+	unsigned int lost = 0;
+	u32 len = 0, prio = 0;
+	int err;
+
+	for (;;) {
+		if (q->is_ring)
+			err = kmsgq_queue_ring_peek(q, m, index, &len, &prio);
+		else
+			err = kmsgq_queue_store_peek(q, m, index, &len, &prio);
+		if (err == -EAGAIN)
+			err = kmsgq_queue_peek_wait(q, index, dl);
+		else if (err == -ESTALE)
+			err = kmsgq_queue_ring_retry(dl, &lost);
+		else
+			break;
+		if (err)
+			return err;
+	}
+	if (err && err != -EMSGSIZE)
+		return err;
+	if (put_user(len, &m->umsg->len) ||
+	    (!err && put_user(prio, &m->umsg->prio)))
+		return -EFAULT;
+	return err ?: 1;
+}
+
 /**
  * kmsgq_queue_send_iter() - queue one message gathered from an iov_iter
  * @q: queue

@@ -300,6 +300,71 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_peek_cons);
 
 /**
+ * kmsgq_ring_peek_at() - find the message at an index of the receive order
+ * @r: ring
+ * @index: messages to pass over from the consumer position
+ * @pos: out: its position, for kmsgq_ring_payload() and kmsgq_ring_unmoved()
+ * @len: out: its payload length
+ *
+ * Claims nothing and releases nothing: slots carrying no message are
+ * passed over without being counted.  Receive order ends at the first slot
+ * not committed yet; a slot consumed while it is looked at sends the walk
+ * back to the consumer position, at most KMSGQ_RING_CLAIM_TRIES times.
+ *
+ * Return: 0, or -EAGAIN if no message stands at @index now.
+ */
+int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
+		       u32 *len)
+{
+	int tries;
+
+	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
+		u32 c = READ_ONCE(*r->cons);
+		u32 left = index;
+		u32 i;
+
+		for (i = 0; i < r->nr_slots; i++, c++) {
+			s32 diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
+			u32 l;
+
+			if (diff < 0)
+				return -EAGAIN;	/* not committed: the end */
+			if (diff > 0)
+				break;		/* consumed meanwhile */
+			l = READ_ONCE(r->desc[c & r->mask].len);
+			if (l > r->slot_size || left--)
+				continue;
+			*pos = c;
+			*len = l;
+			return 0;
+		}
+		if (i == r->nr_slots)
+			return -EAGAIN;
+	}
+	return -EAGAIN;
+}
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_peek_at);
+
+/**
+ * kmsgq_ring_unmoved() - is a committed slot still unreleased?
+ * @r: ring
+ * @pos: position from kmsgq_ring_peek_at() or kmsgq_ring_peek_cons()
+ *
+ * Called after copying the payload out without a claim: a producer writes
+ * a slot only after a consumer released it, so if the slot still holds
+ * position @pos, committed, the copy is of the message that was there.
+ *
+ * Return: true if the copy made before this call is whole.
+ */
+bool kmsgq_ring_unmoved(const struct kmsgq_ring *r, u32 pos)
+{
+	/* The copy's reads before the seq's; pairs with the release store. */
+	smp_rmb();
+	return READ_ONCE(r->desc[pos & r->mask].seq) == pos + 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_unmoved);
+
+/**
  * kmsgq_ring_claim_at() - claim the slot kmsgq_ring_peek_cons() found
  * @r: ring
  * @pos: its position

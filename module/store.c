@@ -46,7 +46,7 @@ static u32 kmsgq_store_nr_nodes(u32 nr_slots)
  */
 size_t kmsgq_store_bytes(u32 nr_slots, u32 slot_size)
 {
-	size_t meta = size_mul(nr_slots, 3 * sizeof(u32) + sizeof(u16));
+	size_t meta = size_mul(nr_slots, 4 * sizeof(u32) + sizeof(u16));
 	size_t nodes = size_mul(kmsgq_store_nr_nodes(nr_slots),
 				sizeof(struct kmsgq_store_prio));
 
@@ -73,10 +73,11 @@ int kmsgq_store_init(struct kmsgq_store *s, u32 nr_slots, u32 slot_size)
 	s->free = kvmalloc_array(nr_slots, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	s->next = kvmalloc_array(nr_slots, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	s->len = kvmalloc_array(nr_slots, sizeof(u32), GFP_KERNEL_ACCOUNT);
+	s->gen = kvcalloc(nr_slots, sizeof(u32), GFP_KERNEL_ACCOUNT);
 	s->prio = kvmalloc_array(nr_slots, sizeof(u16), GFP_KERNEL_ACCOUNT);
 	s->data = kvmalloc_array(nr_slots, slot_size, GFP_KERNEL_ACCOUNT);
-	if (!s->nodes || !s->free || !s->next || !s->len || !s->prio ||
-	    !s->data) {
+	if (!s->nodes || !s->free || !s->next || !s->len || !s->gen ||
+	    !s->prio || !s->data) {
 		kmsgq_store_destroy(s);
 		return -ENOMEM;
 	}
@@ -103,6 +104,7 @@ void kmsgq_store_destroy(struct kmsgq_store *s)
 {
 	kvfree(s->data);
 	kvfree(s->prio);
+	kvfree(s->gen);
 	kvfree(s->len);
 	kvfree(s->next);
 	kvfree(s->free);
@@ -134,6 +136,8 @@ void kmsgq_store_put(struct kmsgq_store *s, u32 slot)
 {
 	if (WARN_ON_ONCE(slot >= s->nr_slots || s->nr_free >= s->nr_slots))
 		return;
+	/* Its payload may be overwritten from now on: tell peekers. */
+	s->gen[slot]++;
 	s->free[s->nr_free++] = slot;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_put);
@@ -255,6 +259,36 @@ u32 kmsgq_store_peek(const struct kmsgq_store *s)
 	return p ? p->head : KMSGQ_SLOT_NONE;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_peek);
+
+/**
+ * kmsgq_store_at() - the message a receive would take after @index others
+ * @s: store
+ * @index: messages to pass over in receive order
+ *
+ * Walks the priorities from the highest, so it costs O(@index).
+ *
+ * Return: the slot, still queued, or KMSGQ_SLOT_NONE if fewer than
+ * @index + 1 messages are queued.
+ */
+u32 kmsgq_store_at(const struct kmsgq_store *s, u32 index)
+{
+	struct rb_node *node;
+	u32 slot;
+
+	if (index >= s->count)
+		return KMSGQ_SLOT_NONE;
+	for (node = rb_first_cached(&s->prios); node; node = rb_next(node)) {
+		const struct kmsgq_store_prio *p =
+			rb_entry(node, struct kmsgq_store_prio, node);
+
+		for (slot = p->head; slot != KMSGQ_SLOT_NONE;
+		     slot = s->next[slot])
+			if (!index--)
+				return slot;
+	}
+	return KMSGQ_SLOT_NONE;
+}
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_at);
 
 /**
  * kmsgq_store_pop() - unlink the message kmsgq_store_peek() names

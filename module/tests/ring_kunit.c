@@ -385,6 +385,57 @@ static void kmsgq_ring_peek_skips_slots_without_a_message(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, freed);
 }
 
+static void kmsgq_ring_peek_at_counts_messages_only(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_ring(test, 8, 64);
+	u32 pos, len, claimed;
+
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_peek_at(r, 0, &pos, &len), -EAGAIN);
+	kmsgq_test_produce(test, r, 1, 5);
+	kmsgq_test_produce(test, r, 2, 65);	/* carries no message */
+	kmsgq_test_produce(test, r, 3, 7);
+	/* Claimed, not committed: receive order ends before it. */
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_claim_prod(r, &claimed), 0);
+	kmsgq_test_produce(test, r, 4, 9);
+
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_at(r, 0, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	KUNIT_EXPECT_EQ(test, len, 5);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_at(r, 1, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, pos, 2);
+	KUNIT_EXPECT_EQ(test, len, 7);
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_peek_at(r, 2, &pos, &len), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, *r->cons, 0);
+	KUNIT_EXPECT_EQ(test, r->desc[1].seq, 2);
+
+	kmsgq_ring_publish(r, claimed, 11);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_at(r, 2, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, len, 11);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_at(r, 3, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, len, 9);
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_peek_at(r, U32_MAX, &pos, &len),
+			-EAGAIN);
+}
+
+static void kmsgq_ring_unmoved_until_released(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_ring(test, 2, 64);
+	u32 pos, len;
+
+	kmsgq_test_produce(test, r, 1, 5);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_peek_at(r, 0, &pos, &len), 0);
+	KUNIT_EXPECT_TRUE(test, kmsgq_ring_unmoved(r, pos));
+	/* Claimed by a consumer but not released: still whole. */
+	KUNIT_ASSERT_TRUE(test, kmsgq_ring_claim_at(r, pos));
+	KUNIT_EXPECT_TRUE(test, kmsgq_ring_unmoved(r, pos));
+	/* Released, and perhaps rewritten: the copy is void. */
+	kmsgq_ring_release(r, pos);
+	KUNIT_EXPECT_FALSE(test, kmsgq_ring_unmoved(r, pos));
+	kmsgq_test_produce(test, r, 2, 5);
+	kmsgq_test_produce(test, r, 3, 5);
+	KUNIT_EXPECT_FALSE(test, kmsgq_ring_unmoved(r, pos));
+}
+
 /*
  * Run the kernel's side of the protocol once against whatever the shared
  * words hold, and check what it may promise however hostile they are: a
@@ -608,6 +659,8 @@ static struct kunit_case kmsgq_ring_cases[] = {
 	KUNIT_CASE(kmsgq_ring_oversized_len_is_no_message),
 	KUNIT_CASE(kmsgq_ring_peek_does_not_claim),
 	KUNIT_CASE(kmsgq_ring_peek_skips_slots_without_a_message),
+	KUNIT_CASE(kmsgq_ring_peek_at_counts_messages_only),
+	KUNIT_CASE(kmsgq_ring_unmoved_until_released),
 	KUNIT_CASE_PARAM(kmsgq_ring_hostile_values,
 			 kmsgq_ring_hostile_gen_params),
 	KUNIT_CASE(kmsgq_ring_hostile_random),

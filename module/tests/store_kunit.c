@@ -200,6 +200,67 @@ static void kmsgq_store_push_head_restores_order(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kmsgq_store_pop(s), KMSGQ_SLOT_NONE);
 }
 
+/* The payload tag of the message at @index of the receive order. */
+static u32 kmsgq_test_tag_at(struct kunit *test, struct kmsgq_store *s,
+			     u32 index)
+{
+	u32 slot = kmsgq_store_at(s, index);
+	u32 tag;
+
+	KUNIT_ASSERT_NE(test, slot, KMSGQ_SLOT_NONE);
+	memcpy(&tag, kmsgq_store_payload(s, slot), sizeof(tag));
+	return tag;
+}
+
+static void kmsgq_store_at_walks_receive_order(struct kunit *test)
+{
+	static const u32 order[] = { 2, 5, 1, 3, 4 };
+	struct kmsgq_store *s = kmsgq_test_store(test, 8, 4);
+	u32 i;
+
+	KUNIT_EXPECT_EQ(test, kmsgq_store_at(s, 0), KMSGQ_SLOT_NONE);
+	kmsgq_test_send(test, s, 1, 5);
+	kmsgq_test_send(test, s, 2, 9);
+	kmsgq_test_send(test, s, 3, 5);
+	kmsgq_test_send(test, s, 4, 0);
+	kmsgq_test_send(test, s, 5, 9);
+
+	/* Highest priority first, FIFO within one, and nothing moves. */
+	KUNIT_EXPECT_EQ(test, kmsgq_store_at(s, 0), kmsgq_store_peek(s));
+	KUNIT_EXPECT_EQ(test, kmsgq_test_tag_at(test, s, 0), 2);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_tag_at(test, s, 1), 5);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_tag_at(test, s, 2), 1);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_tag_at(test, s, 3), 3);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_tag_at(test, s, 4), 4);
+	KUNIT_EXPECT_EQ(test, kmsgq_store_at(s, 5), KMSGQ_SLOT_NONE);
+	KUNIT_EXPECT_EQ(test, kmsgq_store_at(s, U32_MAX), KMSGQ_SLOT_NONE);
+	KUNIT_EXPECT_EQ(test, s->count, 5);
+
+	/* Receives take exactly what the indexes named, in that order. */
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		u32 slot = kmsgq_store_peek(s);
+
+		KUNIT_ASSERT_NE(test, slot, KMSGQ_SLOT_NONE);
+		KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, s->prio[slot]),
+				order[i]);
+	}
+}
+
+static void kmsgq_store_put_moves_gen(struct kunit *test)
+{
+	struct kmsgq_store *s = kmsgq_test_store(test, 2, 4);
+	u32 slot = kmsgq_test_send(test, s, 1, 0);
+	u32 gen = s->gen[slot];
+
+	/* Popped and pushed back (a failed copy): the payload never moved. */
+	KUNIT_ASSERT_EQ(test, kmsgq_store_pop(s), slot);
+	kmsgq_store_push_head(s, slot);
+	KUNIT_EXPECT_EQ(test, s->gen[slot], gen);
+	/* Freed: the next sender may overwrite it. */
+	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, 0), 1);
+	KUNIT_EXPECT_NE(test, s->gen[slot], gen);
+}
+
 static void kmsgq_store_push_head_then_push_keeps_fifo(struct kunit *test)
 {
 	struct kmsgq_store *s = kmsgq_test_store(test, 4, 4);
@@ -377,8 +438,8 @@ struct kmsgq_store_bytes_case {
 	size_t bytes;
 };
 
-/* Per slot: free, next, len (u32) and prio (u16); per FIFO head a node. */
-#define KMSGQ_SLOT_META		14
+/* Per slot: free, next, len, gen (u32) and prio (u16); per FIFO head a node. */
+#define KMSGQ_SLOT_META		18
 #define KMSGQ_NODE		sizeof(struct kmsgq_store_prio)
 
 static const struct kmsgq_store_bytes_case kmsgq_store_bytes_cases[] = {
@@ -420,6 +481,8 @@ static struct kunit_case kmsgq_store_cases[] = {
 	KUNIT_CASE(kmsgq_store_fifo_within_priority),
 	KUNIT_CASE(kmsgq_store_push_head_restores_order),
 	KUNIT_CASE(kmsgq_store_push_head_then_push_keeps_fifo),
+	KUNIT_CASE(kmsgq_store_at_walks_receive_order),
+	KUNIT_CASE(kmsgq_store_put_moves_gen),
 	KUNIT_CASE(kmsgq_store_push_head_among_priorities),
 	KUNIT_CASE(kmsgq_store_few_slots_serve_every_priority),
 	KUNIT_CASE(kmsgq_store_model_check),

@@ -60,6 +60,7 @@
 #define KMSGQ_FEAT_NOTIFY	0x200ULL	/* KMSGQ_IOC_NOTIFY */
 /* read_iter/write_iter honour IOCB_NOWAIT: io_uring parks on poll */
 #define KMSGQ_FEAT_NOWAIT	0x400ULL
+#define KMSGQ_FEAT_PEEK		0x800ULL	/* KMSGQ_XFER_PEEK, kmsgq_xfer.index */
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -180,6 +181,7 @@ struct kmsgq_msg {
 #define KMSGQ_XFER_NONBLOCK	0x1U	/* EAGAIN instead of sleeping */
 #define KMSGQ_XFER_TIMEOUT	0x2U	/* sleep at most until @timeout */
 #define KMSGQ_XFER_RELATIVE	0x4U	/* with TIMEOUT: @timeout is an interval */
+#define KMSGQ_XFER_PEEK		0x8U	/* RECV: copy, do not take (see below) */
 
 /**
  * struct kmsgq_xfer - send or receive one or more messages
@@ -191,6 +193,9 @@ struct kmsgq_msg {
  * @clockid: in, with KMSGQ_XFER_TIMEOUT: CLOCK_MONOTONIC or CLOCK_REALTIME
  * @timeout: in, with KMSGQ_XFER_TIMEOUT: absolute deadline on @clockid, or
  *	an interval with KMSGQ_XFER_RELATIVE
+ * @index: in, with KMSGQ_XFER_PEEK: how many messages of the receive order
+ *	to pass over (0: the one a receive would take next); zero otherwise
+ * @reserved: must be zero
  *
  * Returns the number of messages moved, 1 .. @nr.  The call sleeps (unless
  * KMSGQ_XFER_NONBLOCK or O_NONBLOCK) only until the first message can move,
@@ -199,6 +204,16 @@ struct kmsgq_msg {
  * ends the batch early and is reported by the next call instead; an error
  * on the first message is returned: EAGAIN, ETIMEDOUT, EINTR, EMSGSIZE (the
  * message stays queued), EFAULT, EINVAL (bad priority or timespec).
+ *
+ * KMSGQ_XFER_PEEK (RECV only, @nr 1; KMSGQ_FEAT_PEEK) copies out the message
+ * at position @index of the receive order, with its length and priority,
+ * and leaves the queue as it was: what the next receive returns does not
+ * change.  It sleeps, as a receive does, until the queue holds a message at
+ * @index, but takes no receiver's wakeup and does not count as a waiting
+ * receiver (kmsgq_stats.recv_waiters, notification).  On a ring queue the
+ * kernel copies the slot without claiming it and retries if a consumer
+ * releases it meanwhile; slots carrying no message are not counted.  The
+ * copy is of a message that stood at @index at some moment during the call.
  */
 struct kmsgq_xfer {
 	__u32 size;
@@ -207,6 +222,8 @@ struct kmsgq_xfer {
 	__u32 nr;
 	__s32 clockid;
 	struct kmsgq_timespec timeout;
+	__u32 index;
+	__u32 reserved;
 };
 
 /* sizeof(struct kmsgq_xfer) as first published: the least @size accepted. */

@@ -139,6 +139,25 @@ int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
 			unsigned int flags, clockid_t clock,
 			const struct timespec *deadline);
 
+/**
+ * kmsgq_peek() - copy out a message without taking it
+ * @fd: queue descriptor opened for reading
+ * @index: messages to pass over in receive order (0: the one
+ *	kmsgq_receive() would take next)
+ * @buf, @len, @prio: as kmsgq_receive()
+ * @flags: KMSGQ_XFER_NONBLOCK, KMSGQ_XFER_RELATIVE, or 0
+ * @clock, @deadline: as kmsgq_timedreceive(); @deadline may be NULL
+ * Sleeps, unless non-blocking, until a message stands at @index, and leaves
+ * the queue as it was: the next receive returns what it would have.  A
+ * sleeping peek takes no receiver's wakeup.  Needs KMSGQ_FEAT_PEEK (older
+ * modules: -EINVAL).
+ * Return: the message length, or -EMSGSIZE (@len too small), -EAGAIN,
+ * -ETIMEDOUT, -EINTR, -errno.
+ */
+ssize_t kmsgq_peek(int fd, unsigned int index, void *buf, size_t len,
+		   unsigned int *prio, unsigned int flags, clockid_t clock,
+		   const struct timespec *deadline);
+
 /** kmsgq_getattr() - read the queue's attributes. Return: 0 or -errno. */
 int kmsgq_getattr(int fd, struct kmsgq_attr *attr);
 

@@ -184,18 +184,20 @@ int kmsgq_chown(const char *name, uid_t uid, gid_t gid)
 }
 
 /*
- * One KMSGQ_IOC_SEND or KMSGQ_IOC_RECV.  A deadline, if any, sets
- * KMSGQ_XFER_TIMEOUT: callers may not set it themselves.
+ * One KMSGQ_IOC_SEND or KMSGQ_IOC_RECV (a peek at @index with
+ * KMSGQ_XFER_PEEK).  A deadline, if any, sets KMSGQ_XFER_TIMEOUT: callers
+ * may not set it themselves, nor ask for a peek but through kmsgq_peek().
  */
 static int kmsgq_xfer(int fd, unsigned long req, const struct kmsgq_msg *msgs,
-		      unsigned int nr, unsigned int flags, clockid_t clock,
-		      const struct timespec *deadline)
+		      unsigned int nr, unsigned int flags, unsigned int index,
+		      clockid_t clock, const struct timespec *deadline)
 {
 	struct kmsgq_xfer xfer = {
 		.size = sizeof(xfer),
 		.flags = flags,
 		.msgs = (uintptr_t)msgs,
 		.nr = nr,
+		.index = index,
 	};
 
 	if (flags & KMSGQ_XFER_TIMEOUT)
@@ -226,7 +228,7 @@ int kmsgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
 
 	if (len > UINT32_MAX)
 		return -EMSGSIZE;
-	ret = kmsgq_xfer(fd, KMSGQ_IOC_SEND, &msg, 1, 0, clock, deadline);
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_SEND, &msg, 1, 0, 0, clock, deadline);
 	return ret < 0 ? ret : 0;
 }
 
@@ -245,7 +247,7 @@ ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
 	};
 	int ret;
 
-	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, 0, clock, deadline);
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, 0, 0, clock, deadline);
 	if (ret < 0)
 		return ret;
 	if (prio)
@@ -257,14 +259,37 @@ int kmsgq_send_batch(int fd, const struct kmsgq_msg *msgs, unsigned int nr,
 		     unsigned int flags, clockid_t clock,
 		     const struct timespec *deadline)
 {
-	return kmsgq_xfer(fd, KMSGQ_IOC_SEND, msgs, nr, flags, clock, deadline);
+	return kmsgq_xfer(fd, KMSGQ_IOC_SEND, msgs, nr, flags, 0, clock,
+			  deadline);
 }
 
 int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
 			unsigned int flags, clockid_t clock,
 			const struct timespec *deadline)
 {
-	return kmsgq_xfer(fd, KMSGQ_IOC_RECV, msgs, nr, flags, clock, deadline);
+	return kmsgq_xfer(fd, KMSGQ_IOC_RECV, msgs, nr, flags, 0, clock,
+			  deadline);
+}
+
+ssize_t kmsgq_peek(int fd, unsigned int index, void *buf, size_t len,
+		   unsigned int *prio, unsigned int flags, clockid_t clock,
+		   const struct timespec *deadline)
+{
+	struct kmsgq_msg msg = {
+		.buf = (uintptr_t)buf,
+		.len = len > UINT32_MAX ? UINT32_MAX : len,
+	};
+	int ret;
+
+	if (flags & KMSGQ_XFER_PEEK)
+		return -EINVAL;
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, flags | KMSGQ_XFER_PEEK,
+			 index, clock, deadline);
+	if (ret < 0)
+		return ret;
+	if (prio)
+		*prio = msg.prio;
+	return msg.len;
 }
 
 int kmsgq_getattr(int fd, struct kmsgq_attr *attr)
