@@ -70,13 +70,15 @@ FIELD(kmsgq_msg, buf, 0);
 FIELD(kmsgq_msg, len, 8);
 FIELD(kmsgq_msg, prio, 12);
 
-SIZE(kmsgq_xfer, 40);
+SIZE(kmsgq_xfer, 48);
 FIELD(kmsgq_xfer, size, 0);
 FIELD(kmsgq_xfer, flags, 4);
 FIELD(kmsgq_xfer, msgs, 8);
 FIELD(kmsgq_xfer, nr, 16);
 FIELD(kmsgq_xfer, clockid, 20);
 FIELD(kmsgq_xfer, timeout, 24);
+FIELD(kmsgq_xfer, index, 40);
+FIELD(kmsgq_xfer, reserved, 44);
 
 SIZE(kmsgq_attr, 40);
 FIELD(kmsgq_attr, size, 0);

@@ -1081,14 +1081,20 @@ static bool abi_check(struct __test_metadata *_metadata,
 /* abi_expect_size()'s @want for what a call returns with a good argument. */
 #define ABI_OK			1
 
+/* What abi_expect_size()'s @size counts from. */
+enum abi_base {
+	ABI_BYTES,	/* nothing: @size is the size */
+	ABI_SIZEOF,	/* the structure's size in this header */
+	ABI_VER0,	/* its first published size, the ioctl number's */
+};
+
 /*
- * Make every call of hq_calls with an argument of @size bytes (if
- * @relative: of its structure's size plus @size) that is good but for its
- * size, whose tail (if any) is zero: each must fail with errno @want, or
- * with ABI_OK work.
+ * Make every call of hq_calls with an argument of @size bytes more than
+ * @base that is good but for its size, whose tail (if any) is zero: each
+ * must fail with errno @want, or with ABI_OK work.
  */
 static void abi_expect_size(struct __test_metadata *_metadata, struct hctx *h,
-			    long size, bool relative, int want)
+			    long size, enum abi_base base, int want)
 {
 	unsigned char *buf = abi_buf();
 	unsigned int i;
@@ -1099,7 +1105,8 @@ static void abi_expect_size(struct __test_metadata *_metadata, struct hctx *h,
 	for (i = 0; i < ARRAY_SIZE(hq_calls); i++) {
 		const struct hq_call *c = hq_calls[i];
 
-		usize = relative ? (long)c->size + size : size;
+		usize = size + (base == ABI_SIZEOF ? (long)c->size :
+				base == ABI_VER0 ? (long)_IOC_SIZE(c->cmd) : 0);
 		hq_call_fill(h, c, buf, usize);
 		snprintf(how, sizeof(how), "size %u", usize);
 		abi_check(_metadata, c, how, want == ABI_OK ? c->ok : -want,
@@ -1110,7 +1117,9 @@ static void abi_expect_size(struct __test_metadata *_metadata, struct hctx *h,
 
 TEST_F(hq, argument_of_exactly_its_size_works)
 {
-	abi_expect_size(_metadata, &self->h, 0, true, ABI_OK);
+	abi_expect_size(_metadata, &self->h, 0, ABI_SIZEOF, ABI_OK);
+	/* A structure that grew still takes its first version. */
+	abi_expect_size(_metadata, &self->h, 0, ABI_VER0, ABI_OK);
 }
 
 TEST_F(hq, larger_argument_with_a_zero_tail_works_and_its_tail_stays_zero)
@@ -1171,16 +1180,18 @@ TEST_F(hq, larger_argument_with_a_nonzero_tail_fails_with_e2big)
 
 TEST_F(hq, argument_shorter_than_its_first_version_fails_with_einval)
 {
-	abi_expect_size(_metadata, &self->h, 0, false, EINVAL);
-	abi_expect_size(_metadata, &self->h, 1, false, EINVAL);
-	abi_expect_size(_metadata, &self->h, -1, true, EINVAL);
+	abi_expect_size(_metadata, &self->h, 0, ABI_BYTES, EINVAL);
+	abi_expect_size(_metadata, &self->h, 1, ABI_BYTES, EINVAL);
+	abi_expect_size(_metadata, &self->h, -1, ABI_VER0, EINVAL);
 }
 
 /* The whole argument is readable and its tail zero. */
 TEST_F(hq, argument_larger_than_a_page_fails_with_e2big)
 {
-	abi_expect_size(_metadata, &self->h, getpagesize() + 1, false, E2BIG);
-	abi_expect_size(_metadata, &self->h, 2 * getpagesize(), false, E2BIG);
+	abi_expect_size(_metadata, &self->h, getpagesize() + 1, ABI_BYTES,
+			E2BIG);
+	abi_expect_size(_metadata, &self->h, 2 * getpagesize(), ABI_BYTES,
+			E2BIG);
 }
 
 TEST_F(hq, argument_at_a_bad_address_fails_with_efault)
@@ -1234,9 +1245,13 @@ static const struct abi_word abi_words[] = {
 	ABI_WORD(hc_send, kmsgq_xfer, flags,
 		 ~(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT |
 		   KMSGQ_XFER_RELATIVE)),
+	ABI_WORD(hc_send, kmsgq_xfer, index, ~0U),
+	ABI_WORD(hc_send, kmsgq_xfer, reserved, ~0U),
 	ABI_WORD(hc_recv, kmsgq_xfer, flags,
 		 ~(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT |
-		   KMSGQ_XFER_RELATIVE)),
+		   KMSGQ_XFER_RELATIVE | KMSGQ_XFER_PEEK)),
+	ABI_WORD(hc_recv, kmsgq_xfer, index, ~0U),
+	ABI_WORD(hc_recv, kmsgq_xfer, reserved, ~0U),
 	ABI_WORD(hc_getattr, kmsgq_attr, flags, ~KMSGQ_ATTR_NONBLOCK),
 	ABI_WORD(hc_getattr, kmsgq_attr, reserved, ~0U),
 	ABI_WORD(hc_setattr, kmsgq_attr, flags, ~KMSGQ_ATTR_NONBLOCK),

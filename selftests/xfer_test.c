@@ -721,6 +721,9 @@ TEST_F(ioctl_xfer, unknown_flag_bit_is_rejected_with_einval)
 					      KMSGQ_XFER_NONBLOCK | 1U << bit,
 					      0, NULL))
 			TH_LOG("send, flag bit %u", bit);
+		/* A peek at one message is a receive flag (peek_test). */
+		if (1U << bit == KMSGQ_XFER_PEEK && variant->nr == 1)
+			continue;
 		for (i = 0; i < variant->nr; i++)
 			m[i] = msg(buf[i], sizeof(buf[i]), 0);
 		EXPECT_EQ(-EINVAL, xfer_array(self->q.fd, KMSGQ_IOC_RECV, m,
