@@ -838,6 +838,151 @@ TEST_F(ctl, recv_waits_for_a_message)
 	EXPECT_EQ(0, self->r->status);
 }
 
+TEST_F(ctl, peek_prints_messages_and_leaves_them_queued)
+{
+	struct kmsgq_stats st;
+	unsigned int prio;
+	char buf[64];
+
+	ASSERT_EQ(0, make_queue(self, 8, 64, 0));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "hi", 2, 2));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "there", 5, 7));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "last", 4, 0));
+
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--prio"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("7 there\n", self->r->out);
+	EXPECT_STREQ("", self->r->err);
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--index", "1", "--count",
+			 "2", "--prio"));
+	EXPECT_STREQ("2 hi\n0 last\n", self->r->out);
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--all"));
+	EXPECT_STREQ("there\nhi\nlast\n", self->r->out);
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--index", "2", "--json"));
+	EXPECT_STREQ("[\n{\"prio\":0,\"size\":4,\"text\":\"last\",\"data\":\"bGFzdA==\"}\n]\n",
+		     self->r->out);
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--index", "1", "--raw"));
+	EXPECT_STREQ("hi", self->r->out);
+
+	ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
+	EXPECT_EQ(3, st.cur_msgs);
+	EXPECT_EQ(0, st.msgs_recv);
+	/* The receive order is what it was before the peeks. */
+	EXPECT_EQ(0, CTL(self, "recv", self->q));
+	EXPECT_STREQ("there\n", self->r->out);
+	EXPECT_EQ(0, CTL(self, "peek", self->q));
+	EXPECT_STREQ("hi\n", self->r->out);
+	EXPECT_EQ(2, lib_recv(self->fd, buf, sizeof(buf), &prio));
+	EXPECT_STREQ("hi", buf);
+	EXPECT_EQ(2, prio);
+}
+
+TEST_F(ctl, peek_on_a_ring_leaves_the_slots_to_the_consumers)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, make_queue(self, 4, 16, KMSGQ_OPEN_RING));
+	ASSERT_EQ(0, CTL(self, "send", self->q, "a", "bb", "ccc"));
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--index", "1", "--prio"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("0 bb\n", self->r->out);
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--all"));
+	EXPECT_STREQ("a\nbb\nccc\n", self->r->out);
+
+	EXPECT_EQ(1, lib_recv(self->fd, buf, sizeof(buf), NULL));
+	EXPECT_STREQ("a", buf);
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--all"));
+	EXPECT_STREQ("bb\nccc\n", self->r->out);
+}
+
+TEST_F(ctl, peek_past_the_last_message_exits_3)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, make_queue(self, 8, 64, 0));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "a", 1, 0));
+
+	EXPECT_EQ(3, CTL(self, "peek", self->q, "--index", "1",
+			 "--nonblock"));
+	EXPECT_STREQ("", self->r->out);
+	EXPECT_STREQ(err_line(self, self->q, "no message at index 1"),
+		     self->r->err);
+	EXPECT_EQ(3, CTL(self, "peek", self->q, "--index", "1", "--timeout",
+			 "0.1"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "timed out waiting for a message at index 1"),
+		     self->r->err);
+	/* What came before is printed; JSON stays whole. */
+	EXPECT_EQ(3, CTL(self, "peek", self->q, "--count", "3",
+			 "--nonblock"));
+	EXPECT_STREQ("a\n", self->r->out);
+	EXPECT_STREQ(err_line(self, self->q, "no message at index 1"),
+		     self->r->err);
+	EXPECT_EQ(3, CTL(self, "peek", self->q, "--count", "2", "--json",
+			 "--nonblock"));
+	EXPECT_STREQ("[\n{\"prio\":0,\"size\":1,\"text\":\"a\",\"data\":\"YQ==\"}\n]\n",
+		     self->r->out);
+	/* The last index is one. */
+	EXPECT_EQ(3, CTL(self, "peek", self->q, "--index", "4294967295",
+			 "--nonblock"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "no message at index 4294967295"),
+		     self->r->err);
+	/* --all stops there and succeeds. */
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--index", "1", "--all"));
+	EXPECT_STREQ("", self->r->out);
+	EXPECT_STREQ("", self->r->err);
+
+	EXPECT_EQ(1, lib_recv(self->fd, buf, sizeof(buf), NULL));
+	EXPECT_STREQ("a", buf);
+}
+
+TEST_F(ctl, peek_waits_for_a_message_at_its_index)
+{
+	struct kmsgq_stats st;
+	struct child c;
+	/* Bounded, so that a failure leaves no peeker behind. */
+	char *argv[] = { (char *)self->path, "peek", self->q, "--index", "1",
+			 "--timeout", "30", NULL };
+	char line[64];
+
+	ASSERT_EQ(0, make_queue(self, 8, 64, 0));
+	ASSERT_EQ(0, spawn(self->path, AS_ROOT, argv, &c));
+	/* Whether it sleeps already or not, it must see the second. */
+	ASSERT_EQ(0, kmsgq_send(self->fd, "first", 5, 0));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "second", 6, 0));
+	ASSERT_TRUE(read_line(c.out, line, sizeof(line)));
+	EXPECT_STREQ("second", line);
+	ASSERT_EQ(0, finish(&c, NULL, 0, self->r));
+	EXPECT_EQ(0, self->r->status);
+	ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
+	EXPECT_EQ(2, st.cur_msgs);
+}
+
+TEST_F(ctl, peek_bad_arguments_are_usage_errors)
+{
+	ASSERT_EQ(0, make_queue(self, 8, 64, 0));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "a", 1, 0));
+
+	EXPECT_EQ(2, CTL(self, "peek"));
+	EXPECT_TRUE(starts(self->r->err, "kmsgqctl: peek: missing queue name\n"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_EQ(2, CTL(self, "peek", self->q, self->q2));
+	EXPECT_EQ(2, CTL(self, "peek", self->q, "--all", "--count", "2"));
+	EXPECT_EQ(2, CTL(self, "peek", self->q, "--all", "--timeout", "1"));
+	EXPECT_EQ(2, CTL(self, "peek", self->q, "--raw", "--json"));
+	EXPECT_EQ(2, CTL(self, "peek", self->q, "--index", "4294967295",
+			 "--count", "2"));
+	EXPECT_TRUE(starts(self->r->err,
+			   "kmsgqctl: peek: --index plus --count passes the last index, 4294967295\n"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_NE(NULL, strstr(self->r->err, "\nUsage: kmsgqctl peek NAME "));
+	EXPECT_EQ(2, CTL(self, "recv", self->q, "--index", "1"));
+	EXPECT_TRUE(starts(self->r->err,
+			   "kmsgqctl: recv: unknown option '--index'\n"));
+	EXPECT_STREQ("", self->r->out);
+}
+
 /* Three sent, one received, one file open: the figures list must show. */
 static void traffic(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(ctl) *self)
@@ -956,6 +1101,8 @@ TEST_F(ctl, commands_on_a_missing_queue_fail)
 	EXPECT_STREQ(want, self->r->err);
 	EXPECT_EQ(1, CTL(self, "recv", self->missing));
 	EXPECT_STREQ(want, self->r->err);
+	EXPECT_EQ(1, CTL(self, "peek", self->missing));
+	EXPECT_STREQ(want, self->r->err);
 	EXPECT_EQ(1, CTL(self, "watch", self->missing, "--count", "1"));
 	EXPECT_STREQ(want, self->r->err);
 	EXPECT_EQ(1, CTL(self, "unlink", self->missing));
@@ -1001,6 +1148,10 @@ TEST_F(ctl, bad_numbers_are_usage_errors)
 		{ "recv", "--timeout", "-1", "is not a number of seconds" },
 		{ "recv", "--timeout", ".", "is not a number of seconds" },
 		{ "recv", "--count", "0", "is out of range" },
+		{ "peek", "--index", "x", "is not a number" },
+		{ "peek", "--index", "4294967296", "is out of range" },
+		{ "peek", "--count", "0", "is out of range" },
+		{ "peek", "--timeout", "-1", "is not a number of seconds" },
 		{ "watch", "--interval", "0", "must be above 0" },
 		{ "watch", "--count", "x", "is not a number" },
 	};
@@ -1057,8 +1208,8 @@ TEST_F(ctl, no_command_means_list)
 TEST_F(ctl, help_and_version)
 {
 	static const char *const cmds[] = {
-		"list", "show", "create", "unlink", "send", "recv", "watch",
-		"info"
+		"list", "show", "create", "unlink", "send", "recv", "peek",
+		"watch", "info"
 	};
 	char want[64];
 
@@ -1096,6 +1247,10 @@ TEST_F(ctl, another_user_gets_what_the_mode_allows)
 	EXPECT_STREQ("", self->r->out);
 	EXPECT_STREQ(err_line(self, self->q, "Permission denied"),
 		     self->r->err);
+	EXPECT_EQ(1, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "peek",
+			 self->q, "--nonblock", NULL));
+	EXPECT_STREQ(err_line(self, self->q, "Permission denied"),
+		     self->r->err);
 	EXPECT_EQ(1, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "send",
 			 self->q, "x", NULL));
 	EXPECT_STREQ(err_line(self, self->q, "Permission denied"),
@@ -1121,6 +1276,9 @@ TEST_F(ctl, another_user_gets_what_the_mode_allows)
 	ASSERT_EQ(0, CTL(self, "create", self->q2, "--mode", "0606"));
 	EXPECT_EQ(0, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "send",
 			 self->q2, "hi", NULL));
+	EXPECT_EQ(0, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "peek",
+			 self->q2, NULL));
+	EXPECT_STREQ("hi\n", self->r->out);
 	EXPECT_EQ(0, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "recv",
 			 self->q2, NULL));
 	EXPECT_STREQ("hi\n", self->r->out);
@@ -1226,13 +1384,13 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait\n"));
+	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek\n"));
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
 	EXPECT_NE(NULL, strstr(self->r->out,
-			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\"]"));
+			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\"]"));
 	snprintf(want, sizeof(want), "\"max_msgs\":%u,", info.max_msgs);
 	EXPECT_NE(NULL, strstr(self->r->out, want));
 }

@@ -12,7 +12,7 @@ _kmsgqctl_queues()
 _kmsgqctl()
 {
 	local cur prev cmd i opts words prefix nargs=0
-	local commands="list show create unlink chmod chown send recv watch info"
+	local commands="list show create unlink chmod chown send recv peek watch info"
 
 	COMPREPLY=()
 	# The words up to the cursor, split at blanks only: COMP_WORDS is also
@@ -46,11 +46,11 @@ _kmsgqctl()
 	fi
 
 	# After an option that takes a number: nothing sensible to offer
-	# (recv's --prio is a switch).
+	# (recv's and peek's --prio is a switch).
 	case $cmd:$prev in
-	recv:--prio) ;;
+	recv:--prio | peek:--prio) ;;
 	*:--depth | *:--msgsize | *:--mode | *:--prio | *:--timeout | \
-	*:--count | *:--interval)
+	*:--count | *:--interval | *:--index)
 		return
 		;;
 	esac
@@ -63,6 +63,7 @@ _kmsgqctl()
 	chmod | chown) opts="" ;;
 	send) opts="--prio --timeout --nonblock --lines" ;;
 	recv) opts="--count --all --timeout --nonblock --prio --raw --json" ;;
+	peek) opts="--index --count --all --timeout --nonblock --prio --raw --json" ;;
 	watch) opts="--interval --count --json" ;;
 	*) return ;;
 	esac
@@ -83,7 +84,7 @@ _kmsgqctl()
 		fi
 	elif [[ $cmd == chmod && $nargs -eq 0 ]]; then
 		return	# an octal mode
-	elif [[ $cmd =~ ^(show|unlink|chmod|chown|send|recv|watch)$ ]]; then
+	elif [[ $cmd =~ ^(show|unlink|chmod|chown|send|recv|peek|watch)$ ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_kmsgqctl_queues)" -- "$cur")
 	fi
 } &&

@@ -2,14 +2,15 @@
 /*
  * What kmsgqctl's files share.  main.c parses the command line, reports
  * errors and runs one command; list.c fetches the queue list and runs the
- * commands that read it (list, show, watch) and info; xfer.c sends and
- * receives (send, recv); admin.c creates, unlinks and changes queues
+ * commands that read it (list, show, watch) and info; xfer.c sends,
+ * receives and peeks (send, recv, peek); admin.c creates, unlinks and changes queues
  * (create, unlink, chmod, chown); dev.c holds /dev/kmsgq; names.c maps
  * user and group ids to names and back; output.h writes JSON and tables.
  *
  * Exit status: 0 success, EXIT_FAILURE (1) the operation failed,
  * EXIT_USAGE (2) usage error, EXIT_AGAIN (3) a send or receive found the
- * queue full or empty (--nonblock) or timed out.
+ * queue full or empty, or a peek no message at its index (--nonblock), or
+ * timed out.
  */
 #ifndef KMSGQCTL_H
 #define KMSGQCTL_H
@@ -230,9 +231,10 @@ int list_cmd_show(int argc, char **argv);
 int list_cmd_watch(int argc, char **argv);
 int list_cmd_info(int argc, char **argv);
 
-/* xfer.c: send and recv */
+/* xfer.c: send, recv and peek */
 int xfer_cmd_send(int argc, char **argv);
 int xfer_cmd_recv(int argc, char **argv);
+int xfer_cmd_peek(int argc, char **argv);
 
 /* admin.c: create, unlink, chmod and chown */
 int admin_cmd_create(int argc, char **argv);

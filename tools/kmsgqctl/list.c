@@ -456,6 +456,7 @@ static const struct {
 	{ KMSGQ_FEAT_PRIO32K, "prio32k" },
 	{ KMSGQ_FEAT_NOTIFY, "notify" },
 	{ KMSGQ_FEAT_NOWAIT, "nowait" },
+	{ KMSGQ_FEAT_PEEK, "peek" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

@@ -246,6 +246,20 @@ static const struct command commands[] = {
 	  "  -p, --prio           print each message's priority and a space first\n"
 	  "  -r, --raw            print the payloads only, no newlines\n"
 	  "  -j, --json           a JSON array of {prio, size, text, data}\n" },
+	{ "peek", xfer_cmd_peek,
+	  "NAME [--index N] [--count N | --all] [--timeout SECONDS] [--nonblock] [--prio] [--raw] [--json]",
+	  "Print messages as recv does, but leave them queued: the message at\n"
+	  "index N of the receive order (0: the one recv would take next), then\n"
+	  "the next index, and so on.  Each is copied by a call of its own.\n\n"
+	  "  -i, --index N        the first index to print (default 0)\n"
+	  "  -c, --count N        print N messages (default 1)\n"
+	  "  -a, --all            print every message from the index on, waiting for\n"
+	  "                       none\n"
+	  "  -t, --timeout S      wait at most S seconds for each message\n"
+	  "  -n, --nonblock       do not wait for a message\n"
+	  "  -p, --prio           print each message's priority and a space first\n"
+	  "  -r, --raw            print the payloads only, no newlines\n"
+	  "  -j, --json           a JSON array of {prio, size, text, data}\n" },
 	{ "watch", list_cmd_watch, "[NAME...] [--interval SECONDS] [--count N] [--json]",
 	  "Print the queues' depth, counters and rates every interval.\n\n"
 	  "  -i, --interval S  seconds between samples (default 1)\n"
@@ -273,7 +287,8 @@ static void kmsgqctl_help(void)
 	     "  -h, --help     this help; 'kmsgqctl COMMAND --help' for a command's\n"
 	     "  -V, --version  the version\n\n"
 	     "Exit status: 0 success, 1 failure, 2 usage error, 3 queue full or empty\n"
-	     "(--nonblock) or timed out.  See kmsgqctl(1).");
+	     "or no message at the index peeked (--nonblock), or timed out.  See\n"
+	     "kmsgqctl(1).");
 }
 
 int main(int argc, char **argv)

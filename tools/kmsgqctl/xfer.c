@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * kmsgqctl's send and recv: messages from the command line or standard
- * input into a queue, and out of it onto standard output.
+ * kmsgqctl's send, recv and peek: messages from the command line or
+ * standard input into a queue, and out of it, or copied out of it, onto
+ * standard output.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,7 +16,7 @@
 #include "kmsgqctl.h"
 #include "output.h"
 
-/* --timeout and --nonblock, which send and recv share. */
+/* --timeout and --nonblock, which send, recv and peek share. */
 struct xfer_opts {
 	bool nonblock;
 	bool has_timeout;
@@ -68,16 +69,16 @@ static int xfer_open(const char *name, int oflag, const struct xfer_opts *x,
 }
 
 /*
- * Report @err (-errno) of a send or receive on @name, @after appended.  A
- * queue @state ("full", "empty") or a timed-out wait for @what is
- * EXIT_AGAIN; anything else EXIT_FAILURE.
+ * Report @err (-errno) of a send, receive or peek on @name, @after
+ * appended.  EAGAIN, said as @again ("queue full", "queue empty"), or a
+ * timed-out wait for @what is EXIT_AGAIN; anything else EXIT_FAILURE.
  */
-static int xfer_fail(const char *name, int err, const char *state,
+static int xfer_fail(const char *name, int err, const char *again,
 		     const char *what, const char *after)
 {
 	switch (-err) {
 	case EAGAIN:
-		kmsgqctl_fail(name, "queue %s%s", state, after);
+		kmsgqctl_fail(name, "%s%s", again, after);
 		return EXIT_AGAIN;
 	case ETIMEDOUT:
 		kmsgqctl_fail(name, "timed out waiting for %s%s", what, after);
@@ -119,7 +120,7 @@ static int xfer_send_one(struct sender *s, const void *buf, size_t len)
 	if (ret == -EMSGSIZE)
 		return kmsgqctl_fail(s->name, "message of %zu bytes is larger than the queue's max_msgsize %u%s",
 				     len, s->max_msgsize, after);
-	return xfer_fail(s->name, ret, "full", "room", after);
+	return xfer_fail(s->name, ret, "queue full", "room", after);
 }
 
 /* All of stdin, one message; at most max_msgsize bytes. */
@@ -229,7 +230,7 @@ int xfer_cmd_send(int argc, char **argv)
 	return ret;
 }
 
-/* One received message on stdout. */
+/* One received or peeked message on stdout. */
 static void xfer_recv_print(const unsigned char *buf, size_t len,
 			    unsigned int prio, unsigned long long i,
 			    bool show_prio, bool raw)
@@ -254,9 +255,29 @@ static void xfer_recv_print(const unsigned char *buf, size_t len,
 		putchar('\n');
 }
 
-int xfer_cmd_recv(int argc, char **argv)
+/* Report @err of a receive, or of a peek at @index; the exit status. */
+static int xfer_read_fail(const char *name, int err, bool peek,
+			  unsigned long long index)
 {
+	char again[48], what[48];
+
+	if (!peek)
+		return xfer_fail(name, err, "queue empty", "a message", "");
+	snprintf(again, sizeof(again), "no message at index %llu", index);
+	snprintf(what, sizeof(what), "a message at index %llu", index);
+	return xfer_fail(name, err, again, what, "");
+}
+
+/*
+ * recv and peek: receive messages, or copy them out from @peek_index on
+ * and leave them queued (@peek), and print each.  They share their options
+ * but for peek's --index, and their output.
+ */
+static int xfer_read(int argc, char **argv, bool peek)
+{
+	/* peek's --index first: recv's options are the rest. */
 	static const struct option longopts[] = {
+		{ "index", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "timeout", required_argument, NULL, 't' },
@@ -265,17 +286,25 @@ int xfer_cmd_recv(int argc, char **argv)
 		{ "raw", no_argument, NULL, 'r' },
 		OPT_JSON, OPT_HELP, OPT_END
 	};
+	const char *cmd = peek ? "peek" : "recv";
 	bool all = false, has_count = false, show_prio = false, raw = false;
 	unsigned long long count = 1, i;
+	unsigned int peek_index = 0;
 	struct xfer_opts x = { 0 };
+	struct kmsgq_info info;
 	struct kmsgq_attr attr;
 	unsigned char *buf;
 	const char *name;
 	int c, fd, ret = 0;
 
-	while ((c = kmsgqctl_next_opt(argc, argv, ":c:at:nprjh",
-				      longopts)) != -1) {
+	while ((c = kmsgqctl_next_opt(argc, argv,
+				      peek ? ":i:c:at:nprjh" : ":c:at:nprjh",
+				      peek ? longopts : longopts + 1)) != -1) {
 		switch (c) {
+		case 'i':
+			peek_index = kmsgqctl_parse_uint("--index", optarg, 0,
+							 UINT32_MAX, false);
+			break;
 		case 'c':
 			count = kmsgqctl_parse_uint("--count", optarg, 1,
 						    UINT64_MAX, false);
@@ -296,12 +325,26 @@ int xfer_cmd_recv(int argc, char **argv)
 	}
 	name = kmsgqctl_one_name(argc, argv);
 	if (all && (has_count || x.has_timeout))
-		kmsgqctl_usage_error("recv: --all takes what is queued and waits for nothing: no --count or --timeout with it");
+		kmsgqctl_usage_error("%s: --all takes what is queued and waits for nothing: no --count or --timeout with it",
+				     cmd);
 	if (raw && (show_prio || kmsgqctl_json))
-		kmsgqctl_usage_error("recv: --raw goes with neither --prio nor --json");
+		kmsgqctl_usage_error("%s: --raw goes with neither --prio nor --json",
+				     cmd);
+	/* Peek's indexes are 32-bit: the last must be one. */
+	if (peek && count - 1 > UINT32_MAX - peek_index)
+		kmsgqctl_usage_error("peek: --index plus --count passes the last index, %u",
+				     UINT32_MAX);
 	if (all)
 		x.nonblock = true;
 
+	if (peek) {
+		ret = dev_info(&info);
+		if (ret)
+			return ret;
+		if (!(info.features & KMSGQ_FEAT_PEEK))
+			return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+					     "the module cannot peek (no KMSGQ_FEAT_PEEK)");
+	}
 	ret = xfer_open(name, O_RDONLY, &x, &fd, &attr);
 	if (ret)
 		return ret;
@@ -319,17 +362,23 @@ int xfer_cmd_recv(int argc, char **argv)
 		unsigned int prio;
 		ssize_t n;
 
-		n = kmsgq_timedreceive(fd, buf, attr.max_msgsize, &prio,
+		if (peek)
+			n = kmsgq_peek(fd, peek_index + i, buf,
+				       attr.max_msgsize, &prio, 0,
 				       CLOCK_MONOTONIC, deadline);
+		else
+			n = kmsgq_timedreceive(fd, buf, attr.max_msgsize,
+					       &prio, CLOCK_MONOTONIC,
+					       deadline);
 		if (n == -EAGAIN && all)
 			break;
 		if (n < 0) {
-			fflush(stdout);	/* what was received comes first */
-			ret = xfer_fail(name, n, "empty", "a message", "");
+			fflush(stdout);	/* what was printed comes first */
+			ret = xfer_read_fail(name, n, peek, peek_index + i);
 			break;
 		}
 		xfer_recv_print(buf, n, prio, i, show_prio, raw);
-		/* The message has left the queue: make sure it is seen. */
+		/* A received message has left the queue: make sure it is seen. */
 		if (fflush(stdout)) {
 			ret = kmsgqctl_fail_errno("stdout", errno);
 			break;
@@ -340,4 +389,14 @@ int xfer_cmd_recv(int argc, char **argv)
 	free(buf);
 	kmsgq_close(fd);
 	return ret;
+}
+
+int xfer_cmd_recv(int argc, char **argv)
+{
+	return xfer_read(argc, argv, false);
+}
+
+int xfer_cmd_peek(int argc, char **argv)
+{
+	return xfer_read(argc, argv, true);
 }

@@ -7,7 +7,8 @@
         q.send(b"hello", prio=3)
         data, prio = q.receive(timeout=1.0)
 
-Batches move up to BATCH_MAX messages in one call (send_batch,
+peek() copies out a message at any index of the receive order and leaves
+it queued.  Batches move up to BATCH_MAX messages in one call (send_batch,
 receive_batch); receive_async and send_async wait in an asyncio event
 loop; Queue.ring() maps a ring queue, whose slots are filled and read in
 place through memoryviews (Ring, Slot).
@@ -160,6 +161,19 @@ class Queue:
         non-blocking.
         """
         return _kmsgq.receive(self.fileno(), self._msgsize, timeout)
+
+    def peek(self, index: int = 0,
+             timeout: Optional[float] = None) -> Tuple[bytes, int]:
+        """Copy out the message at index of the receive order (0: the one
+        receive() would take next), leaving the queue as it was:
+        (data, prio).
+
+        Waits for a message at index for at most timeout seconds
+        (TimeoutError after); BlockingIOError if there is none and the
+        handle is non-blocking.  Needs a module with the peek feature
+        (older ones: OSError EINVAL or E2BIG).
+        """
+        return _kmsgq.peek(self.fileno(), index, self._msgsize, timeout)
 
     @property
     def attr(self) -> Attr:

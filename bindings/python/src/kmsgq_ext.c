@@ -15,7 +15,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <stdbool.h>
 #include <time.h>
 
 #include <kmsgq.h>
@@ -139,20 +141,19 @@ static PyObject *kmsgq_ext_send(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-/* receive(fd, bufsize, timeout) -> (bytes, prio) */
-static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
+/*
+ * One message of at most @size bytes, received, or with @peek copied from
+ * @index of the receive order and left queued: (bytes, prio).
+ */
+static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
+				    Py_ssize_t size, PyObject *timeout)
 {
 	const struct timespec *deadline;
 	unsigned int prio = 0;
 	struct timespec ts;
-	PyObject *timeout, *buf;
-	Py_ssize_t size;
+	PyObject *buf;
 	ssize_t n;
-	int fd;
 
-	(void)self;
-	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
-		return NULL;
 	if (size < 0) {
 		PyErr_SetString(PyExc_ValueError, "negative buffer size");
 		return NULL;
@@ -164,8 +165,14 @@ static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
 		return NULL;
 	do {
 		Py_BEGIN_ALLOW_THREADS
-		n = kmsgq_timedreceive(fd, PyBytes_AS_STRING(buf), (size_t)size,
-				       &prio, CLOCK_MONOTONIC, deadline);
+		if (peek)
+			n = kmsgq_peek(fd, index, PyBytes_AS_STRING(buf),
+				       (size_t)size, &prio, 0,
+				       CLOCK_MONOTONIC, deadline);
+		else
+			n = kmsgq_timedreceive(fd, PyBytes_AS_STRING(buf),
+					       (size_t)size, &prio,
+					       CLOCK_MONOTONIC, deadline);
 		Py_END_ALLOW_THREADS
 	} while (n == -EINTR && !kmsgq_ext_interrupted());
 	if (n < 0) {
@@ -175,6 +182,44 @@ static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
 	if (_PyBytes_Resize(&buf, n) < 0)
 		return NULL;
 	return Py_BuildValue("(NI)", buf, prio);
+}
+
+/* receive(fd, bufsize, timeout) -> (bytes, prio) */
+static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
+{
+	PyObject *timeout;
+	Py_ssize_t size;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	return kmsgq_ext_copy_out(fd, false, 0, size, timeout);
+}
+
+/* peek(fd, index, bufsize, timeout) -> (bytes, prio) */
+static PyObject *kmsgq_ext_peek(PyObject *self, PyObject *args)
+{
+	PyObject *timeout, *obj;
+	unsigned long index;
+	Py_ssize_t size;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "iO!nO", &fd, &PyLong_Type, &obj, &size,
+			      &timeout))
+		return NULL;
+	/* Negative or too large: OverflowError, said as a ValueError. */
+	index = PyLong_AsUnsignedLong(obj);
+	if (PyErr_Occurred() && !PyErr_ExceptionMatches(PyExc_OverflowError))
+		return NULL;
+	if (PyErr_Occurred() || index > UINT_MAX) {
+		PyErr_Clear();
+		PyErr_SetString(PyExc_ValueError, "index must be 0..4294967295");
+		return NULL;
+	}
+	return kmsgq_ext_copy_out(fd, true, (unsigned int)index, size,
+				  timeout);
 }
 
 /* Release the first @n buffers of @bufs, then the array. */
@@ -412,6 +457,8 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	  "send(fd, data, prio, timeout): timeout None or seconds" },
 	{ "receive", kmsgq_ext_receive, METH_VARARGS,
 	  "receive(fd, bufsize, timeout) -> (bytes, prio)" },
+	{ "peek", kmsgq_ext_peek, METH_VARARGS,
+	  "peek(fd, index, bufsize, timeout) -> (bytes, prio)" },
 	{ "send_batch", kmsgq_ext_send_batch, METH_VARARGS,
 	  "send_batch(fd, [(data, prio), ...], flags, timeout) -> count" },
 	{ "receive_batch", kmsgq_ext_receive_batch, METH_VARARGS,
