@@ -150,7 +150,7 @@ int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
  * Sleeps, unless non-blocking, until a message stands at @index, and leaves
  * the queue as it was: the next receive returns what it would have.  A
  * sleeping peek takes no receiver's wakeup.  Needs KMSGQ_FEAT_PEEK (older
- * modules: -EINVAL).
+ * modules: -EINVAL, or -E2BIG for an @index other than 0).
  * Return: the message length, or -EMSGSIZE (@len too small), -EAGAIN,
  * -ETIMEDOUT, -EINTR, -errno.
  */
