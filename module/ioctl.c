@@ -28,6 +28,7 @@ static_assert(sizeof(struct kmsgq_info) >= KMSGQ_INFO_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_open) >= KMSGQ_OPEN_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_unlink) >= KMSGQ_UNLINK_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_xfer) >= KMSGQ_XFER_SIZE_VER0);
+static_assert(offsetof(struct kmsgq_xfer, index) == KMSGQ_XFER_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_attr) >= KMSGQ_ATTR_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_stats) >= KMSGQ_STATS_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_ring_info) >= KMSGQ_RING_INFO_SIZE_VER0);
@@ -280,8 +281,12 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 	    x.reserved)
 		return -EINVAL;
 	/* A peek is a receive of one message; the index means nothing else. */
-	if ((x.flags & KMSGQ_XFER_PEEK) ? send || x.nr != 1 : x.index)
+	if (x.flags & KMSGQ_XFER_PEEK) {
+		if (send || x.nr != 1)
+			return -EINVAL;
+	} else if (x.index) {
 		return -EINVAL;
+	}
 	ret = kmsgq_ioctl_deadline(&dl, file, x.flags, x.clockid, &x.timeout);
 	if (ret)
 		return ret;

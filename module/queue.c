@@ -725,13 +725,17 @@ int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	return kmsgq_queue_do_recv(q, msgs, nr, NULL, dl);
 }
 
-/* Does a message stand at @index of the receive order now? */
+/*
+ * Does a message stand at @index of the receive order now, or is a ring
+ * too busy to tell (which the caller retries rather than sleep on)?
+ */
 static bool kmsgq_queue_peek_ready(struct kmsgq_queue *q, u32 index)
 {
 	u32 pos, len;
 
 	if (q->is_ring)
-		return !kmsgq_ring_peek_at(&q->ring, index, &pos, &len);
+		return kmsgq_ring_peek_at(&q->ring, index, &pos, &len) !=
+		       -EAGAIN;
 	return READ_ONCE(q->store.count) > index;
 }
 
@@ -794,7 +798,11 @@ static int kmsgq_queue_store_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 
 	if (*len > m->len)
 		return -EMSGSIZE;
-	/* Queued, the slot is not written until it is freed (gen moves). */
+	/*
+	 * Queued, the slot is not written until it is freed (gen moves); a
+	 * sender may write it during the copy after that, a race the gen
+	 * check below makes harmless.
+	 */
 	if (kmsgq_queue_copy_out(m, NULL, kmsgq_store_payload(s, slot), *len))
 		return -EFAULT;
 	spin_lock(&q->lock);
@@ -810,8 +818,10 @@ static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 	struct kmsgq_ring *r = &q->ring;
 	u32 pos;
 
-	if (kmsgq_ring_peek_at(r, index, &pos, len))
-		return -EAGAIN;
+	int err = kmsgq_ring_peek_at(r, index, &pos, len);
+
+	if (err)
+		return err == -EBUSY ? -ESTALE : err;
 	*prio = 0;
 	if (*len > m->len)
 		return -EMSGSIZE;
@@ -827,12 +837,17 @@ static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
  * @index: messages to pass over in receive order
  * @dl: how long the call may sleep for a message at @index
  *
- * Leaves the queue as it was.  A message received while it is copied is
- * looked for again, as a lost claim is retried (up to the deadline, or
- * KMSGQ_RING_CLAIM_TRIES times for a call that may not sleep).
+ * Leaves the queue as it was.  A message received while it is copied, or
+ * a ring too busy to walk, is looked for again as a lost ring claim is
+ * (kmsgq_queue_ring_retry(): never past a signal or the deadline, and no
+ * more than KMSGQ_RING_CLAIM_TRIES times for a call that may not sleep);
+ * so is a message that was gone again when a wakeup came.  On a queue
+ * whose receivers keep taking the message at @index during the copy, a
+ * peek may therefore end at its deadline without one.
  *
- * Return: 1, or -errno: -EAGAIN, -ETIMEDOUT, -EINTR, -EFAULT, or -EMSGSIZE
- * with the length needed written back.
+ * Return: 1, or -errno: -EINVAL (@index beyond the queue's depth),
+ * -EAGAIN, -ETIMEDOUT, -EINTR, -ERESTARTSYS, -EFAULT, or -EMSGSIZE with
+ * the length needed written back.
  */
 int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m, u32 index,
 		     struct kmsgq_deadline *dl)
@@ -841,17 +856,24 @@ int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m, u32 index,
 	u32 len = 0, prio = 0;
 	int err;
 
+	/* Never satisfied, and a ring's sleeper costs its producers. */
+	if (index >= q->max_msgs)
+		return -EINVAL;
 	for (;;) {
 		if (q->is_ring)
 			err = kmsgq_queue_ring_peek(q, m, index, &len, &prio);
 		else
 			err = kmsgq_queue_store_peek(q, m, index, &len, &prio);
-		if (err == -EAGAIN)
+		if (err == -EAGAIN) {
 			err = kmsgq_queue_peek_wait(q, index, dl);
-		else if (err == -ESTALE)
+			/* Woken, or found ready: not past a signal. */
+			if (!err)
+				err = kmsgq_queue_ring_retry(dl, &lost);
+		} else if (err == -ESTALE) {
 			err = kmsgq_queue_ring_retry(dl, &lost);
-		else
+		} else {
 			break;
+		}
 		if (err)
 			return err;
 	}

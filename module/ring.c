@@ -308,14 +308,17 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_peek_cons);
  *
  * Claims nothing and releases nothing: slots carrying no message are
  * passed over without being counted.  Receive order ends at the first slot
- * not committed yet; a slot consumed while it is looked at sends the walk
- * back to the consumer position, at most KMSGQ_RING_CLAIM_TRIES times.
+ * not committed yet.  A slot consumed while it is looked at sends the walk
+ * back to the consumer position; all the walks of one call look at no more
+ * than 2 * @r->nr_slots slots, however a mapper sets the words.
  *
- * Return: 0, or -EAGAIN if no message stands at @index now.
+ * Return: 0, -EAGAIN if no message stands at @index now, or -EBUSY if
+ * consumers (or a mapper) kept moving the slots away: look again later.
  */
 int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
 		       u32 *len)
 {
+	u32 budget = 2 * r->nr_slots;
 	int tries;
 
 	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
@@ -327,6 +330,8 @@ int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
 			s32 diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
 			u32 l;
 
+			if (!budget--)
+				return -EBUSY;
 			if (diff < 0)
 				return -EAGAIN;	/* not committed: the end */
 			if (diff > 0)
@@ -341,7 +346,7 @@ int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
 		if (i == r->nr_slots)
 			return -EAGAIN;
 	}
-	return -EAGAIN;
+	return -EBUSY;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_peek_at);
 

@@ -155,8 +155,11 @@ TEST_F(peek, every_index_in_receive_order_and_nothing_moves)
 		EXPECT_EQ(self->ring ? 0 : copy_prio[want], prio);
 	}
 	EXPECT_EQ(-EAGAIN, peek_tag(self->q, 5, NULL, KMSGQ_XFER_NONBLOCK));
-	EXPECT_EQ(-EAGAIN, peek_tag(self->q, UINT32_MAX, NULL,
+	EXPECT_EQ(-EAGAIN, peek_tag(self->q, PEEK_DEPTH - 1, NULL,
 				    KMSGQ_XFER_NONBLOCK));
+	/* No message can ever stand at or past the depth: refused. */
+	EXPECT_EQ(-EINVAL, peek_tag(self->q, PEEK_DEPTH, NULL, 0));
+	EXPECT_EQ(-EINVAL, peek_tag(self->q, UINT32_MAX, NULL, 0));
 
 	ASSERT_EQ(0, kmsgq_stats(self->q, &after));
 	EXPECT_EQ(before.msgs_recv, after.msgs_recv);

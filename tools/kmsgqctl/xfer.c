@@ -362,7 +362,10 @@ static int xfer_read(int argc, char **argv, bool peek)
 		unsigned int prio;
 		ssize_t n;
 
-		if (peek)
+		/* The kernel refuses an index at or past the depth: none there. */
+		if (peek && peek_index + i >= attr.max_msgs)
+			n = -EAGAIN;
+		else if (peek)
 			n = kmsgq_peek(fd, peek_index + i, buf,
 				       attr.max_msgsize, &prio, 0,
 				       CLOCK_MONOTONIC, deadline);

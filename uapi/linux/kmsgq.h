@@ -194,7 +194,8 @@ struct kmsgq_msg {
  * @timeout: in, with KMSGQ_XFER_TIMEOUT: absolute deadline on @clockid, or
  *	an interval with KMSGQ_XFER_RELATIVE
  * @index: in, with KMSGQ_XFER_PEEK: how many messages of the receive order
- *	to pass over (0: the one a receive would take next); zero otherwise
+ *	to pass over (0: the one a receive would take next), below the
+ *	queue's depth; zero otherwise
  * @reserved: must be zero
  *
  * Returns the number of messages moved, 1 .. @nr.  The call sleeps (unless
@@ -213,7 +214,13 @@ struct kmsgq_msg {
  * receiver (kmsgq_stats.recv_waiters, notification).  On a ring queue the
  * kernel copies the slot without claiming it and retries if a consumer
  * releases it meanwhile; slots carrying no message are not counted.  The
- * copy is of a message that stood at @index at some moment during the call.
+ * copy is of a message that stood at @index at some moment during the call;
+ * a message received during the copy is looked for again, so on a queue
+ * whose receivers keep pace a peek may end at its deadline without one.
+ * A peeker asleep on a ring has producers that publish in place call
+ * KMSGQ_IOC_RING_WAKE, as any sleeping consumer does.  EINVAL: PEEK with
+ * SEND, with @nr other than 1, or @index at or beyond the queue's depth;
+ * @index without PEEK; @reserved not zero.
  */
 struct kmsgq_xfer {
 	__u32 size;
