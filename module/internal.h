@@ -43,6 +43,9 @@
 #define KMSGQ_RING_EVENTS	(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)
 /* Messages one kmsgq_queue_send() or kmsgq_queue_recv() call handles. */
 #define KMSGQ_CHUNK		16
+/* The overflow policies of kmsgq_open.flags. */
+#define KMSGQ_OPEN_OVERFLOW \
+	(KMSGQ_OPEN_OVERFLOW_FAIL | KMSGQ_OPEN_OVERFLOW_DROP)
 /*
  * The poll keys of every kmsgq wakeup: q->recv_wq is woken with
  * KMSGQ_POLL_IN (a message arrived), q->send_wq with KMSGQ_POLL_OUT (room
@@ -117,6 +120,7 @@ void kmsgq_store_push(struct kmsgq_store *s, u32 slot, u32 len, u32 prio);
 void kmsgq_store_push_head(struct kmsgq_store *s, u32 slot);
 u32 kmsgq_store_peek(const struct kmsgq_store *s);
 u32 kmsgq_store_at(const struct kmsgq_store *s, u32 index);
+u32 kmsgq_store_pop_lowest(struct kmsgq_store *s);
 u32 kmsgq_store_pop(struct kmsgq_store *s);
 
 static inline void *kmsgq_store_payload(const struct kmsgq_store *s, u32 slot)
@@ -200,6 +204,8 @@ struct kmsgq_notify_reg;
  * @store: messages of a copy queue
  * @ring: messages of a ring queue
  * @is_ring: which of the two this queue uses; fixed at creation
+ * @overflow: KMSGQ_OPEN_OVERFLOW_FAIL, KMSGQ_OPEN_OVERFLOW_DROP or 0 (a
+ *	full queue makes senders wait); fixed at creation
  * @recv_wq: receivers (exclusive) and pollers waiting for a message
  * @send_wq: senders (exclusive) and pollers waiting for room
  * @max_msgs: depth
@@ -218,6 +224,7 @@ struct kmsgq_notify_reg;
  * @msgs_recv: messages taken through the kernel
  * @bytes_sent: payload bytes queued through the kernel
  * @bytes_recv: payload bytes taken through the kernel
+ * @msgs_lost: messages discarded to make room (KMSGQ_OPEN_OVERFLOW_DROP)
  * @send_waiters: tasks sleeping in a send
  * @recv_waiters: tasks sleeping in a receive
  * @mappings: live mappings of the ring
@@ -235,6 +242,7 @@ struct kmsgq_queue {
 	struct kmsgq_store store;
 	struct kmsgq_ring ring;
 	bool is_ring;
+	u32 overflow;
 	wait_queue_head_t recv_wq;
 	wait_queue_head_t send_wq;
 	u32 max_msgs;
@@ -250,6 +258,7 @@ struct kmsgq_queue {
 	atomic64_t msgs_recv;
 	atomic64_t bytes_sent;
 	atomic64_t bytes_recv;
+	atomic64_t msgs_lost;
 	atomic_t send_waiters;
 	atomic_t recv_waiters;
 	atomic_t mappings;
@@ -335,6 +344,7 @@ ssize_t kmsgq_queue_send_iter(struct kmsgq_queue *q, struct iov_iter *from,
 ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,
 			      struct kmsgq_deadline *dl);
 u32 kmsgq_queue_count(struct kmsgq_queue *q);
+u32 kmsgq_queue_qflags(const struct kmsgq_queue *q);
 __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 			       bool queued);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);

@@ -167,7 +167,7 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_LIST | KMSGQ_FEAT_IPC_NS |
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
-			KMSGQ_FEAT_PEEK;
+			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW;
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
@@ -188,10 +188,15 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 				  uarg);
 	if (err)
 		return err;
-	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING))
+	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
+			 KMSGQ_OPEN_OVERFLOW))
 		return -EINVAL;
-	if ((op.flags & (KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING)) &&
+	if ((op.flags & (KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
+			 KMSGQ_OPEN_OVERFLOW)) &&
 	    !(op.flags & KMSGQ_OPEN_CREATE))
+		return -EINVAL;
+	/* One policy. */
+	if ((op.flags & KMSGQ_OPEN_OVERFLOW) == KMSGQ_OPEN_OVERFLOW)
 		return -EINVAL;
 	if (op.reserved || (op.mode & ~0777))
 		return -EINVAL;
@@ -352,7 +357,7 @@ static long kmsgq_ioctl_getattr(struct file *file, void __user *uarg)
 		return PTR_ERR(q);
 
 	attr.flags = (file->f_flags & O_NONBLOCK) ? KMSGQ_ATTR_NONBLOCK : 0;
-	attr.qflags = q->is_ring ? KMSGQ_OPEN_RING : 0;
+	attr.qflags = kmsgq_queue_qflags(q);
 	attr.max_msgs = q->max_msgs;
 	attr.max_msgsize = q->max_msgsize;
 	attr.cur_msgs = kmsgq_queue_count(q);
@@ -409,6 +414,7 @@ static long kmsgq_ioctl_stats(struct file *file, void __user *uarg)
 	st.send_waiters = atomic_read(&q->send_waiters);
 	st.recv_waiters = atomic_read(&q->recv_waiters);
 	st.mappings = atomic_read(&q->mappings);
+	st.msgs_lost = atomic64_read(&q->msgs_lost);
 	return kmsgq_ioctl_copy_out(uarg, &st, sizeof(st));
 }
 

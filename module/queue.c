@@ -104,6 +104,17 @@ u32 kmsgq_queue_count(struct kmsgq_queue *q)
 	return READ_ONCE(q->store.count);
 }
 
+/**
+ * kmsgq_queue_qflags() - the queue's kmsgq_open.flags that describe it
+ * @q: queue
+ *
+ * Return: KMSGQ_OPEN_RING for a ring queue, and its overflow policy.
+ */
+u32 kmsgq_queue_qflags(const struct kmsgq_queue *q)
+{
+	return (q->is_ring ? KMSGQ_OPEN_RING : 0) | q->overflow;
+}
+
 static bool kmsgq_queue_readable(struct kmsgq_queue *q)
 {
 	if (q->is_ring)
@@ -368,32 +379,59 @@ static bool kmsgq_queue_fault_in(const struct kmsgq_kmsg *m,
 	return !fault_in_readable(m->buf, m->len);
 }
 
+/*
+ * KMSGQ_OPEN_OVERFLOW_DROP: discard queued messages, the least urgent and
+ * oldest first, until @want slots are free or nothing is queued; how many.
+ * Slots in flight cannot be taken: if all are, the sender waits for one.
+ */
+static unsigned int kmsgq_queue_store_drop(struct kmsgq_queue *q,
+					   unsigned int want)
+{
+	struct kmsgq_store *s = &q->store;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&q->lock);
+	while (s->nr_free < want && s->count) {
+		/* Put moves the slot's generation: a peeker copying it sees. */
+		kmsgq_store_put(s, kmsgq_store_pop_lowest(s));
+		n++;
+	}
+	return n;
+}
+
 static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				  unsigned int nr, struct iov_iter *iter,
 				  struct kmsgq_deadline *dl)
 {
+	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_store *s = &q->store;
 	struct kmsgq_notify_reg *notify = NULL;
+	unsigned int taken, done = 0, i, valid;
+	unsigned int dropped = 0;
 	bool was_empty;
 	u32 slots[KMSGQ_CHUNK];
-	unsigned int taken, done, i;
 	u64 bytes = 0;
 	int err = 0;
 
+	/* Room is made only for messages that can be sent. */
+	for (valid = 0; valid < nr && kmsgq_queue_msg_ok(q, &msgs[valid]);)
+		valid++;
+
 	spin_lock(&q->lock);
-	while (!s->nr_free) {
+	for (;;) {
+		if (drop)
+			dropped += kmsgq_queue_store_drop(q, valid);
+		if (s->nr_free)
+			break;
 		spin_unlock(&q->lock);
 		err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_queue_writable,
 				       &q->send_waiters, 0, dl);
 		if (err)
-			return err;
+			goto out;
 		spin_lock(&q->lock);
 	}
-	for (taken = 0; taken < nr && s->nr_free; taken++) {
-		if (!kmsgq_queue_msg_ok(q, &msgs[taken]))
-			break;
+	for (taken = 0; taken < valid && s->nr_free; taken++)
 		slots[taken] = kmsgq_store_get(s);
-	}
 	spin_unlock(&q->lock);
 
 	for (done = 0; done < taken; done++) {
@@ -422,6 +460,9 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	/* Slots given back: as many senders may use them. */
 	if (taken > done)
 		kmsgq_queue_wake(q, false, taken - done);
+out:
+	if (dropped)
+		atomic64_add(dropped, &q->msgs_lost);
 	return done ?: err;
 }
 
@@ -524,12 +565,41 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	return done ?: err;
 }
 
+/*
+ * KMSGQ_OPEN_OVERFLOW_DROP on a full ring: consume the oldest message
+ * unread, counting it in *@dropped, if its slot is the one the next
+ * producer needs.  False if the kernel could make no room that way (that
+ * slot claimed but not committed, or read but not released yet, or a
+ * mapper's words say so): the sender then waits as without the policy,
+ * rather than drop every message behind a slow consumer.  Slots carrying
+ * no message are released on the way, uncounted.
+ */
+static bool kmsgq_queue_ring_drop(struct kmsgq_queue *q,
+				  unsigned int *dropped)
+{
+	struct kmsgq_ring *r = &q->ring;
+	u32 need = READ_ONCE(*r->prod) - r->nr_slots;
+	bool freed = false;
+	u32 pos, len;
+
+	if (kmsgq_ring_peek_cons(r, U32_MAX, &pos, &len, &freed))
+		return freed;
+	if (pos != need)
+		return freed;
+	if (!kmsgq_ring_claim_at(r, pos))
+		return true;	/* a consumer made the room */
+	kmsgq_ring_release(r, pos);
+	(*dropped)++;
+	return true;
+}
+
 static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				 unsigned int nr, struct iov_iter *iter,
 				 struct kmsgq_deadline *dl)
 {
+	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_ring *r = &q->ring;
-	unsigned int done = 0, lost = 0;
+	unsigned int done = 0, lost = 0, dropped = 0;
 	bool published = false;
 	u64 bytes = 0;
 	int err = 0;
@@ -545,6 +615,16 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			break;
 		}
 		if (kmsgq_ring_claim_prod(r, &pos)) {
+			/*
+			 * Room made is claimed by whoever comes first: retry,
+			 * never past a signal or the deadline.
+			 */
+			if (drop && kmsgq_queue_ring_drop(q, &dropped)) {
+				err = kmsgq_queue_ring_retry(dl, &lost);
+				if (err)
+					break;
+				continue;
+			}
 			if (done)
 				break;
 			err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_queue_writable,
@@ -570,6 +650,8 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	}
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
+	if (dropped)
+		atomic64_add(dropped, &q->msgs_lost);
 	if (published)
 		kmsgq_queue_ring_notify(q, KMSGQ_RING_READABLE);
 	return done ?: err;
@@ -669,6 +751,9 @@ static int kmsgq_queue_do_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		return -EMSGSIZE;
 	if (!kmsgq_queue_msg_ok(q, &msgs[0]))
 		return -EINVAL;
+	/* A full queue fails even a send that may sleep. */
+	if (q->overflow == KMSGQ_OPEN_OVERFLOW_FAIL)
+		dl->nonblock = true;
 	if (q->is_ring)
 		ret = kmsgq_queue_ring_send(q, msgs, nr, iter, dl);
 	else

@@ -636,6 +636,7 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 		goto out_uncharge;
 	}
 
+	q->overflow = op->flags & KMSGQ_OPEN_OVERFLOW;
 	q->mode = op->mode & ~current_umask() & 0777;
 	q->uid = current_fsuid();
 	q->gid = current_fsgid();
@@ -848,7 +849,7 @@ static void kmsgq_registry_describe(struct kmsgq_queue *q,
 	memset(e, 0, sizeof(*e));
 	strscpy(e->name, q->name, sizeof(e->name));
 	e->id = q->id;
-	e->qflags = q->is_ring ? KMSGQ_OPEN_RING : 0;
+	e->qflags = kmsgq_queue_qflags(q);
 	e->mode = q->mode;
 	e->uid = from_kuid_munged(ns, q->uid);
 	e->gid = from_kgid_munged(ns, q->gid);
@@ -864,6 +865,7 @@ static void kmsgq_registry_describe(struct kmsgq_queue *q,
 	e->msgs_recv = atomic64_read(&q->msgs_recv);
 	e->bytes_sent = atomic64_read(&q->bytes_sent);
 	e->bytes_recv = atomic64_read(&q->bytes_recv);
+	e->msgs_lost = atomic64_read(&q->msgs_lost);
 }
 
 /**

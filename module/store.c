@@ -260,6 +260,30 @@ u32 kmsgq_store_peek(const struct kmsgq_store *s)
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_peek);
 
+/*
+ * Unlink the oldest message of FIFO @p (NULL: the store is empty): its
+ * slot, now in flight, or KMSGQ_SLOT_NONE.
+ */
+static u32 kmsgq_store_unlink_head(struct kmsgq_store *s,
+				   struct kmsgq_store_prio *p)
+{
+	u32 slot;
+
+	if (!p)
+		return KMSGQ_SLOT_NONE;
+
+	slot = p->head;
+	p->head = s->next[slot];
+	if (p->head == KMSGQ_SLOT_NONE) {
+		/* The priority's last message: its node goes back to the pool. */
+		rb_erase_cached(&p->node, &s->prios);
+		p->head = s->free_node;
+		s->free_node = p - s->nodes;
+	}
+	s->count--;
+	return slot;
+}
+
 /**
  * kmsgq_store_at() - the message a receive would take after @index others
  * @s: store
@@ -291,6 +315,25 @@ u32 kmsgq_store_at(const struct kmsgq_store *s, u32 index)
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_at);
 
 /**
+ * kmsgq_store_pop_lowest() - unlink the oldest message of the lowest priority
+ * @s: store
+ *
+ * What an overflowing send discards (KMSGQ_OPEN_OVERFLOW_DROP): of the
+ * messages queued, the one least urgent and longest waiting.
+ *
+ * Return: the slot, now in flight, or KMSGQ_SLOT_NONE if the store is
+ * empty.
+ */
+u32 kmsgq_store_pop_lowest(struct kmsgq_store *s)
+{
+	return kmsgq_store_unlink_head(s,
+				       rb_entry_safe(rb_last(&s->prios.rb_root),
+						     struct kmsgq_store_prio,
+						     node));
+}
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_pop_lowest);
+
+/**
  * kmsgq_store_pop() - unlink the message kmsgq_store_peek() names
  * @s: store
  *
@@ -299,21 +342,6 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_at);
  */
 u32 kmsgq_store_pop(struct kmsgq_store *s)
 {
-	struct kmsgq_store_prio *p = kmsgq_store_top(s);
-	u32 slot;
-
-	if (!p)
-		return KMSGQ_SLOT_NONE;
-
-	slot = p->head;
-	p->head = s->next[slot];
-	if (p->head == KMSGQ_SLOT_NONE) {
-		/* The priority's last message: its node goes back to the pool. */
-		rb_erase_cached(&p->node, &s->prios);
-		p->head = s->free_node;
-		s->free_node = p - s->nodes;
-	}
-	s->count--;
-	return slot;
+	return kmsgq_store_unlink_head(s, kmsgq_store_top(s));
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_store_pop);

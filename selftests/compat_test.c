@@ -92,7 +92,7 @@ FIELD(kmsgq_attr, uid, 28);
 FIELD(kmsgq_attr, gid, 32);
 FIELD(kmsgq_attr, reserved, 36);
 
-SIZE(kmsgq_stats, 56);
+SIZE(kmsgq_stats, 64);
 FIELD(kmsgq_stats, size, 0);
 FIELD(kmsgq_stats, flags, 4);
 FIELD(kmsgq_stats, msgs_sent, 8);
@@ -103,6 +103,7 @@ FIELD(kmsgq_stats, cur_msgs, 40);
 FIELD(kmsgq_stats, send_waiters, 44);
 FIELD(kmsgq_stats, recv_waiters, 48);
 FIELD(kmsgq_stats, mappings, 52);
+FIELD(kmsgq_stats, msgs_lost, 56);
 
 SIZE(kmsgq_ring_desc, 8);
 FIELD(kmsgq_ring_desc, seq, 0);
@@ -129,7 +130,7 @@ FIELD(kmsgq_ring_wait, clockid, 12);
 FIELD(kmsgq_ring_wait, timeout, 16);
 
 _Static_assert(KMSGQ_QUEUE_ENTRY_SIZE_VER0 == 152, "KMSGQ_QUEUE_ENTRY_SIZE_VER0");
-SIZE(kmsgq_queue_entry, 152);
+SIZE(kmsgq_queue_entry, 160);
 FIELD(kmsgq_queue_entry, name, 0);
 FIELD(kmsgq_queue_entry, id, 64);
 FIELD(kmsgq_queue_entry, qflags, 72);
@@ -148,6 +149,7 @@ FIELD(kmsgq_queue_entry, msgs_sent, 120);
 FIELD(kmsgq_queue_entry, msgs_recv, 128);
 FIELD(kmsgq_queue_entry, bytes_sent, 136);
 FIELD(kmsgq_queue_entry, bytes_recv, 144);
+FIELD(kmsgq_queue_entry, msgs_lost, 152);
 
 SIZE(kmsgq_list, 32);
 FIELD(kmsgq_list, size, 0);

@@ -61,6 +61,8 @@
 /* read_iter/write_iter honour IOCB_NOWAIT: io_uring parks on poll */
 #define KMSGQ_FEAT_NOWAIT	0x400ULL
 #define KMSGQ_FEAT_PEEK		0x800ULL	/* KMSGQ_XFER_PEEK, kmsgq_xfer.index */
+/* KMSGQ_OPEN_OVERFLOW_FAIL/_DROP, msgs_lost in kmsgq_stats and LIST */
+#define KMSGQ_FEAT_OVERFLOW	0x1000ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -105,6 +107,17 @@ struct kmsgq_info {
 #define KMSGQ_OPEN_CREATE	0x1U	/* create the queue if it does not exist */
 #define KMSGQ_OPEN_EXCL		0x2U	/* with CREATE: EEXIST if it exists */
 #define KMSGQ_OPEN_RING		0x4U	/* with CREATE: mappable FIFO ring storage */
+/*
+ * With CREATE, the queue's overflow policy (at most one; neither: a send to
+ * a full queue sleeps, or fails with EAGAIN if it may not):
+ * OVERFLOW_FAIL: a send to a full queue fails with EAGAIN even if it may
+ *	sleep; OVERFLOW_DROP: a send to a full queue discards the oldest
+ *	message of the lowest priority queued (on a ring: the oldest) to make
+ *	room, and counts it in msgs_lost.  Sends through the kernel only: a
+ *	ring's in-place producers find it full as before.
+ */
+#define KMSGQ_OPEN_OVERFLOW_FAIL	0x8U
+#define KMSGQ_OPEN_OVERFLOW_DROP	0x10U
 
 /**
  * struct kmsgq_open - bind this file to a named queue (KMSGQ_IOC_OPEN)
@@ -244,7 +257,8 @@ struct kmsgq_xfer {
  *	(KMSGQ_IOC_GETATTR, KMSGQ_IOC_SETATTR)
  * @size: in: sizeof(struct kmsgq_attr)
  * @flags: KMSGQ_ATTR_* bits; the only bits SETATTR changes
- * @qflags: out: KMSGQ_OPEN_RING if the queue is a ring queue
+ * @qflags: out: KMSGQ_OPEN_RING if the queue is a ring queue, and its
+ *	KMSGQ_OPEN_OVERFLOW_* policy
  * @max_msgs: out: queue depth
  * @max_msgsize: out: largest message
  * @cur_msgs: out: messages queued now
@@ -283,6 +297,8 @@ struct kmsgq_attr {
  * @send_waiters: out: tasks sleeping for room now
  * @recv_waiters: out: tasks sleeping for a message now
  * @mappings: out: live mmap()s of the ring
+ * @msgs_lost: out: messages discarded since creation to make room
+ *	(KMSGQ_OPEN_OVERFLOW_DROP): sent = received + lost + queued
  *
  * The counters cover messages that pass through the kernel (read, write,
  * SEND, RECV).  Ring producers and consumers that work in place bypass the
@@ -300,6 +316,7 @@ struct kmsgq_stats {
 	__u32 send_waiters;
 	__u32 recv_waiters;
 	__u32 mappings;
+	__u64 msgs_lost;
 };
 
 /* sizeof(struct kmsgq_stats) as first published: the least @size accepted. */
@@ -416,7 +433,8 @@ struct kmsgq_ring_wait {
  * @name: NUL-terminated name
  * @id: creation number, unique while the module is loaded; the list is in
  *	@id order
- * @qflags: KMSGQ_OPEN_RING if the queue is a ring queue
+ * @qflags: KMSGQ_OPEN_RING if the queue is a ring queue, and its
+ *	KMSGQ_OPEN_OVERFLOW_* policy
  * @mode: permission bits
  * @uid: owner, in the caller's user namespace
  * @gid: group, in the caller's user namespace
@@ -432,6 +450,7 @@ struct kmsgq_ring_wait {
  * @msgs_recv: messages taken through the kernel since creation
  * @bytes_sent: payload bytes queued through the kernel since creation
  * @bytes_recv: payload bytes taken through the kernel since creation
+ * @msgs_lost: messages discarded to make room since creation
  *
  * Later versions may append fields; see struct kmsgq_list.@entry_size.
  */
@@ -454,6 +473,7 @@ struct kmsgq_queue_entry {
 	__u64 msgs_recv;
 	__u64 bytes_sent;
 	__u64 bytes_recv;
+	__u64 msgs_lost;
 };
 
 /* sizeof(struct kmsgq_queue_entry) of ABI version 1: the least @entry_size. */

@@ -31,8 +31,10 @@ extern "C" {
  * @oflag: O_RDONLY, O_WRONLY or O_RDWR, or'ed with O_CREAT, O_EXCL,
  *	O_NONBLOCK, O_CLOEXEC
  * @mode: permission bits of a queue this call creates (umask applies)
- * @attr: with O_CREAT: qflags (KMSGQ_OPEN_RING), max_msgs, max_msgsize
- *	(0 = module default), other fields ignored; NULL for all defaults
+ * @attr: with O_CREAT: qflags (KMSGQ_OPEN_RING, and one of
+ *	KMSGQ_OPEN_OVERFLOW_FAIL or KMSGQ_OPEN_OVERFLOW_DROP: what a send to
+ *	the full queue does), max_msgs, max_msgsize (0 = module default),
+ *	other fields ignored; NULL for all defaults
  *
  * Return: a file descriptor bound to the queue, or -errno.
  */

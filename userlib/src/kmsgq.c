@@ -87,7 +87,9 @@ int kmsgq_open(const char *name, int oflag, mode_t mode,
 			op.flags |= KMSGQ_OPEN_EXCL;
 		op.mode = mode & 0777;
 		if (attr) {
-			op.flags |= attr->qflags & KMSGQ_OPEN_RING;
+			op.flags |= attr->qflags &
+				    (KMSGQ_OPEN_RING | KMSGQ_OPEN_OVERFLOW_FAIL |
+				     KMSGQ_OPEN_OVERFLOW_DROP);
 			op.max_msgs = attr->max_msgs;
 			op.max_msgsize = attr->max_msgsize;
 		}
