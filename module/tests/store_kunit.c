@@ -246,6 +246,35 @@ static void kmsgq_store_at_walks_receive_order(struct kunit *test)
 	}
 }
 
+static void kmsgq_store_pop_lowest_takes_oldest_least_urgent(struct kunit *test)
+{
+	struct kmsgq_store *s = kmsgq_test_store(test, 8, 4);
+	u32 slot, tag;
+
+	KUNIT_EXPECT_EQ(test, kmsgq_store_pop_lowest(s), KMSGQ_SLOT_NONE);
+	kmsgq_test_send(test, s, 1, 5);
+	kmsgq_test_send(test, s, 2, 0);
+	kmsgq_test_send(test, s, 3, 9);
+	kmsgq_test_send(test, s, 4, 0);
+
+	/* Priority 0's FIFO, oldest first, then the next lowest. */
+	slot = kmsgq_store_pop_lowest(s);
+	memcpy(&tag, kmsgq_store_payload(s, slot), sizeof(tag));
+	KUNIT_EXPECT_EQ(test, tag, 2);
+	kmsgq_store_put(s, slot);
+	slot = kmsgq_store_pop_lowest(s);
+	memcpy(&tag, kmsgq_store_payload(s, slot), sizeof(tag));
+	KUNIT_EXPECT_EQ(test, tag, 4);
+	kmsgq_store_put(s, slot);
+	slot = kmsgq_store_pop_lowest(s);
+	KUNIT_EXPECT_EQ(test, s->prio[slot], 5);
+	kmsgq_store_put(s, slot);
+	/* What is left is received as it would have been. */
+	KUNIT_EXPECT_EQ(test, s->count, 1);
+	KUNIT_EXPECT_EQ(test, kmsgq_test_recv(test, s, 9), 3);
+	KUNIT_EXPECT_EQ(test, s->nr_free, 8);
+}
+
 static void kmsgq_store_put_moves_gen(struct kunit *test)
 {
 	struct kmsgq_store *s = kmsgq_test_store(test, 2, 4);
@@ -483,6 +512,7 @@ static struct kunit_case kmsgq_store_cases[] = {
 	KUNIT_CASE(kmsgq_store_push_head_then_push_keeps_fifo),
 	KUNIT_CASE(kmsgq_store_at_walks_receive_order),
 	KUNIT_CASE(kmsgq_store_put_moves_gen),
+	KUNIT_CASE(kmsgq_store_pop_lowest_takes_oldest_least_urgent),
 	KUNIT_CASE(kmsgq_store_push_head_among_priorities),
 	KUNIT_CASE(kmsgq_store_few_slots_serve_every_priority),
 	KUNIT_CASE(kmsgq_store_model_check),
