@@ -308,7 +308,7 @@ struct ovf_mpmc {
 	bool drop;
 	unsigned int per_sender;
 	atomic_uint senders_left;
-	atomic_ullong sent, received, order_errors;
+	atomic_uint sent, received, order_errors;
 };
 
 struct ovf_sender {
@@ -390,9 +390,8 @@ static void ovf_mpmc_run(struct __test_metadata *_metadata, int fd,
 		pthread_join(rt[i], NULL);
 
 	ASSERT_EQ(0, kmsgq_stats(fd, &stats));
-	TH_LOG("sent %llu, received %llu, lost %llu",
-	       (unsigned long long)m.sent, (unsigned long long)m.received,
-	       (unsigned long long)stats.msgs_lost);
+	TH_LOG("sent %u, received %u, lost %llu", atomic_load(&m.sent),
+	       atomic_load(&m.received), (unsigned long long)stats.msgs_lost);
 	EXPECT_EQ(0, m.order_errors);
 	EXPECT_EQ(0, stats.cur_msgs);
 	EXPECT_EQ(m.sent, stats.msgs_sent);
