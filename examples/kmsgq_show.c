@@ -41,6 +41,10 @@ main(int argc, char *argv[])
            (unsigned long long) st.bytes_sent,
            (unsigned long long) st.msgs_recv,
            (unsigned long long) st.bytes_recv);
+    printf("lost %llu to make room (%s when full)\n",
+           (unsigned long long) st.msgs_lost,
+           attr.qflags & KMSGQ_OPEN_OVERFLOW_DROP ? "drops" :
+           attr.qflags & KMSGQ_OPEN_OVERFLOW_FAIL ? "fails" : "waits");
     printf("sleeping: %u senders, %u receivers; %u mappings\n",
            st.send_waiters, st.recv_waiters, st.mappings);
     exit(EXIT_SUCCESS);

@@ -570,10 +570,63 @@ TEST_F(ctl, create_accepts_an_existing_queue_only_if_it_matches)
 
 	EXPECT_EQ(1, CTL(self, "create", self->q, "--depth", "5"));
 	EXPECT_STREQ(err_line(self, self->q,
-			      "queue exists with other attributes (type copy, depth 4, msgsize 64, mode 0600)"),
+			      "queue exists with other attributes (type copy, overflow block, depth 4, msgsize 64, mode 0600)"),
 		     self->r->err);
 	EXPECT_EQ(1, CTL(self, "create", self->q, "--ring"));
 	EXPECT_EQ(1, CTL(self, "create", self->q, "--mode", "0644"));
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--overflow", "drop"));
+	EXPECT_EQ(0, CTL(self, "create", self->q, "--overflow", "block"));
+	EXPECT_STREQ("", self->r->err);
+}
+
+TEST_F(ctl, create_accepts_an_existing_policy_only_if_it_matches)
+{
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--depth", "4",
+			 "--msgsize", "64", "--overflow", "drop"));
+
+	/* Not given: any policy will do, as for the depth. */
+	EXPECT_EQ(0, CTL(self, "create", self->q));
+	EXPECT_STREQ("", self->r->err);
+	EXPECT_EQ(0, CTL(self, "create", self->q, "--overflow", "drop"));
+
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--overflow", "fail"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type copy, overflow drop, depth 4, msgsize 64, mode 0600)"),
+		     self->r->err);
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--overflow", "block"));
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--excl",
+			 "--overflow", "drop"));
+	EXPECT_STREQ(err_line(self, self->q, "queue exists"), self->r->err);
+}
+
+TEST_F(ctl, create_sets_each_overflow_policy)
+{
+	static const struct {
+		const char *policy;
+		const char *ring;	/* "--ring", or another harmless option */
+		unsigned int qflags;
+	} cases[] = {
+		{ "block", "--excl", 0 },
+		{ "fail", "--excl", KMSGQ_OPEN_OVERFLOW_FAIL },
+		{ "drop", "--excl", KMSGQ_OPEN_OVERFLOW_DROP },
+		{ "fail", "--ring", KMSGQ_OPEN_RING | KMSGQ_OPEN_OVERFLOW_FAIL },
+		{ "drop", "--ring", KMSGQ_OPEN_RING | KMSGQ_OPEN_OVERFLOW_DROP },
+	};
+	struct kmsgq_attr attr;
+	int fd;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ASSERT_EQ(0, CTL(self, "create", self->q, cases[i].ring,
+				 "--overflow", cases[i].policy))
+			TH_LOG("%s: %s", cases[i].policy, self->r->err);
+		fd = kmsgq_open(self->q, O_RDONLY, 0, NULL);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+		EXPECT_EQ(cases[i].qflags, attr.qflags)
+			TH_LOG("%s %s", cases[i].ring, cases[i].policy);
+		close(fd);
+		ASSERT_EQ(0, kmsgq_unlink(self->q));
+	}
 }
 
 TEST_F(ctl, create_above_the_module_limit_fails)
@@ -704,6 +757,98 @@ TEST_F(ctl, send_to_a_full_queue_exits_3)
 		     self->r->err);
 	ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
 	EXPECT_EQ(2, st.msgs_sent);
+}
+
+TEST_F(ctl, send_to_a_full_fail_queue_exits_3_without_waiting)
+{
+	struct kmsgq_stats st;
+
+	ASSERT_EQ(0, make_queue(self, 2, 16, KMSGQ_OPEN_OVERFLOW_FAIL));
+	/* No --nonblock, no --timeout: the policy alone says no. */
+	EXPECT_EQ(3, CTL(self, "send", self->q, "a", "b", "c"));
+	EXPECT_STREQ(err_line(self, self->q, "queue full (after 2 sent)"),
+		     self->r->err);
+	EXPECT_EQ(3, CTL(self, "send", self->q, "d"));
+	EXPECT_STREQ(err_line(self, self->q, "queue full"), self->r->err);
+	ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
+	EXPECT_EQ(2, st.msgs_sent);
+	EXPECT_EQ(2, st.cur_msgs);
+	EXPECT_EQ(0, st.msgs_lost);
+}
+
+/*
+ * Six messages sent with kmsgqctl to a drop queue of depth 4 (@ring or
+ * not): show, list and their JSON count 2 lost, and recv finds the last 4.
+ */
+static void overflow_drop(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(ctl) *self, bool ring)
+{
+	char f[14][80], obj[1024];
+	double lost;
+
+	ASSERT_EQ(0, CTL(self, "create", self->q, ring ? "--ring" : "--excl",
+			 "--depth", "4", "--msgsize", "16",
+			 "--overflow", "drop"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_EQ(0, CTL(self, "send", self->q, "m1", "m2", "m3", "m4", "m5",
+			 "m6"))
+		TH_LOG("stderr: %s", self->r->err);
+
+	EXPECT_EQ(0, CTL(self, "show", self->q));
+	ASSERT_EQ(2, row(self->r->out, "overflow", 0, f, 14));
+	EXPECT_STREQ("drop", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "msgs_lost", 0, f, 14));
+	EXPECT_STREQ("2", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "msgs_sent", 0, f, 14));
+	EXPECT_STREQ("6", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "cur_msgs", 0, f, 14));
+	EXPECT_STREQ("4", f[1]);
+
+	EXPECT_EQ(0, CTL(self, "list"));
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ(ring ? "ring" : "copy", f[1]);
+	EXPECT_STREQ("drop", f[2]);
+	EXPECT_STREQ("4/4", f[6]);
+	EXPECT_STREQ("6", f[9]);
+	EXPECT_STREQ("2", f[11]);
+
+	EXPECT_EQ(0, CTL(self, "list", "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	ASSERT_TRUE(json_queue(self->r->out, self->q, obj, sizeof(obj)));
+	EXPECT_NE(NULL, strstr(obj, "\"overflow\":\"drop\"")) TH_LOG("%s", obj);
+	ASSERT_TRUE(json_number(obj, "msgs_lost", &lost));
+	EXPECT_EQ(2, (int)lost);
+	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(self->r->out, "\"overflow\":\"drop\""));
+	EXPECT_NE(NULL, strstr(self->r->out, "\"msgs_lost\":2}"));
+
+	/* The two oldest went. */
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--all"));
+	EXPECT_STREQ("m3\nm4\nm5\nm6\n", self->r->out);
+}
+
+TEST_F(ctl, send_to_a_full_drop_queue_loses_the_oldest)
+{
+	overflow_drop(_metadata, self, false);
+}
+
+TEST_F(ctl, send_to_a_full_drop_ring_loses_the_oldest)
+{
+	overflow_drop(_metadata, self, true);
+}
+
+TEST_F(ctl, send_to_a_full_drop_queue_loses_the_lowest_priority)
+{
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--depth", "3",
+			 "--overflow", "drop"));
+	EXPECT_EQ(0, CTL(self, "send", self->q, "--prio", "5", "high"));
+	EXPECT_EQ(0, CTL(self, "send", self->q, "low1", "low2"));
+	EXPECT_EQ(0, CTL(self, "send", self->q, "--prio", "5", "high2"));
+
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--all", "--prio"));
+	EXPECT_STREQ("5 high\n5 high2\n0 low2\n", self->r->out);
 }
 
 TEST_F(ctl, send_priority_to_a_ring_fails)
@@ -1001,43 +1146,47 @@ static void traffic(struct __test_metadata *_metadata,
 TEST_F(ctl, list_shows_the_queue_and_its_counters)
 {
 	static const char *const heads[] = {
-		"NAME", "TYPE", "MODE", "OWNER", "GROUP", "DEPTH", "MSGSIZE",
-		"FILES", "SENT", "RECV"
+		"NAME", "TYPE", "OVERFLOW", "MODE", "OWNER", "GROUP", "DEPTH",
+		"MSGSIZE", "FILES", "SENT", "RECV", "LOST"
 	};
-	char f[12][80], want[12][80];
+	char f[14][80], want[14][80];
 
 	traffic(_metadata, self);
 	EXPECT_EQ(0, CTL(self, "list", "--numeric"));
-	ASSERT_EQ(10, row(self->r->out, "NAME", 0, f, 12));
-	for (int i = 0; i < 10; i++)
+	ASSERT_EQ(12, row(self->r->out, "NAME", 0, f, 14));
+	for (int i = 0; i < 12; i++)
 		EXPECT_STREQ(heads[i], f[i]);
 	EXPECT_TRUE(starts(self->r->out, "NAME "));
 
 	snprintf(want[0], 80, "%s", self->q);
-	snprintf(want[3], 80, "%u", getuid());
-	snprintf(want[4], 80, "%u", getgid());
-	ASSERT_EQ(10, row(self->r->out, self->q, 1, f, 12))
+	snprintf(want[4], 80, "%u", getuid());
+	snprintf(want[5], 80, "%u", getgid());
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
 		TH_LOG("stdout: %s", self->r->out);
 	EXPECT_STREQ(want[0], f[0]);
 	EXPECT_STREQ("copy", f[1]);
-	EXPECT_STREQ("0640", f[2]);
-	EXPECT_STREQ(want[3], f[3]);
+	EXPECT_STREQ("block", f[2]);
+	EXPECT_STREQ("0640", f[3]);
 	EXPECT_STREQ(want[4], f[4]);
-	EXPECT_STREQ("2/16", f[5]);
-	EXPECT_STREQ("256", f[6]);
-	EXPECT_STREQ("1", f[7]);
-	EXPECT_STREQ("3", f[8]);
-	EXPECT_STREQ("1", f[9]);
+	EXPECT_STREQ(want[5], f[5]);
+	EXPECT_STREQ("2/16", f[6]);
+	EXPECT_STREQ("256", f[7]);
+	EXPECT_STREQ("1", f[8]);
+	EXPECT_STREQ("3", f[9]);
+	EXPECT_STREQ("1", f[10]);
+	EXPECT_STREQ("0", f[11]);
 }
 
 TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 {
 	static const char *const want[] = {
-		"\"type\":\"copy\"", "\"mode\":\"0640\"", "\"user\":null",
+		"\"type\":\"copy\"", "\"overflow\":\"block\"",
+		"\"mode\":\"0640\"", "\"user\":null",
 		"\"group\":null", "\"max_msgs\":16,", "\"max_msgsize\":256,",
 		"\"cur_msgs\":2,", "\"files\":1,", "\"send_waiters\":0,",
 		"\"recv_waiters\":0,", "\"mappings\":0,", "\"msgs_sent\":3,",
-		"\"msgs_recv\":1,", "\"bytes_sent\":12,", "\"bytes_recv\":4}",
+		"\"msgs_recv\":1,", "\"bytes_sent\":12,", "\"bytes_recv\":4,",
+		"\"msgs_lost\":0}",
 	};
 	char obj[1024], uid[32];
 
@@ -1061,12 +1210,14 @@ TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 TEST_F(ctl, show_prints_every_attribute_and_counter)
 {
 	static const char *const lines[][2] = {
-		{ "type", "copy" }, { "mode", "0640" }, { "max_msgs", "16" },
+		{ "type", "copy" }, { "overflow", "block" },
+		{ "mode", "0640" }, { "max_msgs", "16" },
 		{ "max_msgsize", "256" }, { "cur_msgs", "2" },
 		{ "files", "1" }, { "send_waiters", "0" },
 		{ "recv_waiters", "0" }, { "mappings", "0" },
 		{ "msgs_sent", "3" }, { "msgs_recv", "1" },
 		{ "bytes_sent", "12" }, { "bytes_recv", "4" },
+		{ "msgs_lost", "0" },
 	};
 	char f[4][80], obj[1024];
 
@@ -1079,7 +1230,7 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 			TH_LOG("no line %s", lines[i][0]);
 		EXPECT_STREQ(lines[i][1], f[1]) TH_LOG("%s", lines[i][0]);
 	}
-	EXPECT_EQ(17, count_lines(self->r->out, ""));
+	EXPECT_EQ(19, count_lines(self->r->out, ""));
 
 	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
 	EXPECT_TRUE(json_valid(self->r->out));
@@ -1142,6 +1293,8 @@ TEST_F(ctl, bad_numbers_are_usage_errors)
 		{ "create", "--mode", "0999", "is not an octal mode" },
 		{ "create", "--mode", "1777", "is out of range" },
 		{ "create", "--mode", "", "is not an octal mode" },
+		{ "create", "--overflow", "wait", "is not block, fail or drop" },
+		{ "create", "--overflow", "", "is not block, fail or drop" },
 		{ "send", "--prio", "32768", "is out of range" },
 		{ "send", "--prio", "-1", "is not a number" },
 		{ "recv", "--timeout", "1x", "is not a number of seconds" },
@@ -1231,7 +1384,7 @@ TEST_F(ctl, help_and_version)
 
 TEST_F(ctl, another_user_gets_what_the_mode_allows)
 {
-	char f[12][80], depth[32];
+	char f[14][80], depth[32];
 	struct kmsgq_stats st;
 	struct kmsgq_attr attr;
 
@@ -1264,8 +1417,8 @@ TEST_F(ctl, another_user_gets_what_the_mode_allows)
 	/* Listing needs no permission on the queue. */
 	EXPECT_EQ(0, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "list",
 			 "--numeric", NULL));
-	ASSERT_EQ(10, row(self->r->out, self->q, 1, f, 12));
-	EXPECT_STREQ(depth, f[5]);
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14));
+	EXPECT_STREQ(depth, f[6]);
 	EXPECT_EQ(0, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "show",
 			 self->q, NULL));
 
@@ -1384,13 +1537,13 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek\n"));
+	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow\n"));
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
 	EXPECT_NE(NULL, strstr(self->r->out,
-			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\"]"));
+			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\"]"));
 	snprintf(want, sizeof(want), "\"max_msgs\":%u,", info.max_msgs);
 	EXPECT_NE(NULL, strstr(self->r->out, want));
 }

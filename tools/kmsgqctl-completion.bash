@@ -46,9 +46,13 @@ _kmsgqctl()
 	fi
 
 	# After an option that takes a number: nothing sensible to offer
-	# (recv's and peek's --prio is a switch).
+	# (recv's and peek's --prio is a switch); after --overflow, its values.
 	case $cmd:$prev in
 	recv:--prio | peek:--prio) ;;
+	create:--overflow)
+		mapfile -t COMPREPLY < <(compgen -W "block fail drop" -- "$cur")
+		return
+		;;
 	*:--depth | *:--msgsize | *:--mode | *:--prio | *:--timeout | \
 	*:--count | *:--interval | *:--index)
 		return
@@ -58,7 +62,7 @@ _kmsgqctl()
 	case $cmd in
 	list | show) opts="--numeric --json" ;;
 	info) opts="--json" ;;
-	create) opts="--ring --depth --msgsize --mode --excl" ;;
+	create) opts="--ring --overflow --depth --msgsize --mode --excl" ;;
 	unlink) opts="--force" ;;
 	chmod | chown) opts="" ;;
 	send) opts="--prio --timeout --nonblock --lines" ;;

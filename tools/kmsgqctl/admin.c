@@ -13,6 +13,9 @@
 
 /* create */
 
+/* The qflags of an overflow policy. */
+#define ADMIN_OVERFLOW	(KMSGQ_OPEN_OVERFLOW_FAIL | KMSGQ_OPEN_OVERFLOW_DROP)
+
 /* Depth a queue created with @depth gets: rings round up to 2^n >= 2. */
 static unsigned int admin_real_depth(unsigned int depth, bool ring)
 {
@@ -27,9 +30,10 @@ static unsigned int admin_real_depth(unsigned int depth, bool ring)
 
 /*
  * @name existed before a create without --excl: fine if it has every
- * attribute the command gave (its type always, the rest when given).
+ * attribute the command gave (its type always, the rest when given; an
+ * @overflow of -1 was not given).
  */
-static int admin_create_existing(const char *name, bool ring,
+static int admin_create_existing(const char *name, bool ring, int overflow,
 				 unsigned int depth, unsigned int msgsize,
 				 int mode)
 {
@@ -44,12 +48,14 @@ static int admin_create_existing(const char *name, bool ring,
 		ret = kmsgqctl_fail(name,
 				    "queue exists but vanished; try again");
 	else if (!!(e->qflags & KMSGQ_OPEN_RING) != ring ||
+		 (overflow >= 0 && (e->qflags & ADMIN_OVERFLOW) !=
+				   (unsigned int)overflow) ||
 		 (depth && e->max_msgs != admin_real_depth(depth, ring)) ||
 		 (msgsize && e->max_msgsize != msgsize) ||
 		 (mode >= 0 && e->mode != (unsigned int)mode))
-		ret = kmsgqctl_fail(name, "queue exists with other attributes (type %s, depth %u, msgsize %u, mode %04o)",
-				    list_queue_type(e), e->max_msgs,
-				    e->max_msgsize, e->mode);
+		ret = kmsgqctl_fail(name, "queue exists with other attributes (type %s, overflow %s, depth %u, msgsize %u, mode %04o)",
+				    list_queue_type(e), list_queue_overflow(e),
+				    e->max_msgs, e->max_msgsize, e->mode);
 	free(l.e);
 	return ret;
 }
@@ -58,6 +64,7 @@ int admin_cmd_create(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ring", no_argument, NULL, 'r' },
+		{ "overflow", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "msgsize", required_argument, NULL, 's' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -68,15 +75,21 @@ int admin_cmd_create(int argc, char **argv)
 	struct kmsgq_info info;
 	bool ring = false, excl = false;
 	const char *name;
-	int mode = -1;
+	int mode = -1, overflow = -1;
 	mode_t umask_was;
 	int c, fd, ret;
 
-	while ((c = kmsgqctl_next_opt(argc, argv, ":rd:s:m:xjh",
+	while ((c = kmsgqctl_next_opt(argc, argv, ":ro:d:s:m:xjh",
 				      longopts)) != -1) {
 		switch (c) {
 		case 'r':
 			ring = true;
+			break;
+		case 'o':
+			overflow = list_overflow_qflag(optarg);
+			if (overflow < 0)
+				kmsgqctl_usage_error("--overflow: '%s' is not block, fail or drop",
+						     optarg);
 			break;
 		case 'd':
 			attr.max_msgs = kmsgqctl_parse_uint("--depth", optarg,
@@ -108,8 +121,13 @@ int admin_cmd_create(int argc, char **argv)
 	if (attr.max_msgsize > info.max_msgsize)
 		return kmsgqctl_fail(name, "--msgsize %u is above the module's limit max_msgsize %u",
 				     attr.max_msgsize, info.max_msgsize);
+	if (overflow > 0 && !(info.features & KMSGQ_FEAT_OVERFLOW))
+		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+				     "the loaded kmsgq module has no overflow policies");
 	if (ring)
 		attr.qflags = KMSGQ_OPEN_RING;
+	if (overflow > 0)
+		attr.qflags |= overflow;
 
 	/* The mode is applied as given, as mkdir -m does. */
 	umask_was = umask(0);
@@ -125,8 +143,9 @@ int admin_cmd_create(int argc, char **argv)
 	case EEXIST:
 		if (excl)
 			return kmsgqctl_fail(name, "queue exists");
-		return admin_create_existing(name, ring, attr.max_msgs,
-					     attr.max_msgsize, mode);
+		return admin_create_existing(name, ring, overflow,
+					     attr.max_msgs, attr.max_msgsize,
+					     mode);
 	case ENOSPC:
 		return kmsgqctl_fail(name,
 				     "too many queues (module limits user_queues_max per user, max_queues %u in all)",

@@ -222,6 +222,18 @@ const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 const char *list_queue_type(const struct kmsgq_queue_entry *e);
 
 /*
+ * list_queue_overflow - "block", "fail" or "drop": what a send to queue
+ * @e does when it is full
+ */
+const char *list_queue_overflow(const struct kmsgq_queue_entry *e);
+
+/*
+ * list_overflow_qflag - the KMSGQ_OPEN_OVERFLOW_* bit of the policy named
+ * @name as list_queue_overflow() names it (0 for "block"), or -1
+ */
+int list_overflow_qflag(const char *name);
+
+/*
  * The commands, here and below: each parses its options and arguments
  * with kmsgqctl_next_opt() (@argv[0] is the command's name) and returns
  * the exit status.

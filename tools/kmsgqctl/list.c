@@ -69,8 +69,40 @@ const char *list_queue_type(const struct kmsgq_queue_entry *e)
 	return e->qflags & KMSGQ_OPEN_RING ? "ring" : "copy";
 }
 
+/* The overflow policies, by the KMSGQ_OPEN_OVERFLOW_* bit that asks for each. */
+static const struct {
+	unsigned int qflag;
+	const char *name;
+} overflows[] = {
+	{ 0, "block" },
+	{ KMSGQ_OPEN_OVERFLOW_FAIL, "fail" },
+	{ KMSGQ_OPEN_OVERFLOW_DROP, "drop" },
+};
+
+#define NR_OVERFLOWS	(sizeof(overflows) / sizeof(overflows[0]))
+
+const char *list_queue_overflow(const struct kmsgq_queue_entry *e)
+{
+	size_t i;
+
+	for (i = 1; i < NR_OVERFLOWS; i++)
+		if (e->qflags & overflows[i].qflag)
+			return overflows[i].name;
+	return overflows[0].name;
+}
+
+int list_overflow_qflag(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_OVERFLOWS; i++)
+		if (!strcmp(overflows[i].name, name))
+			return overflows[i].qflag;
+	return -1;
+}
+
 /* A queue's limits and counters, in the order show and JSON print them. */
-#define NR_COUNTERS	11
+#define NR_COUNTERS	12
 
 struct counter {
 	const char *name;
@@ -92,6 +124,7 @@ static void list_counters(const struct kmsgq_queue_entry *e,
 		{ "msgs_recv", e->msgs_recv },
 		{ "bytes_sent", e->bytes_sent },
 		{ "bytes_recv", e->bytes_recv },
+		{ "msgs_lost", e->msgs_lost },
 	};
 
 	memcpy(c, all, sizeof(all));
@@ -108,8 +141,9 @@ static void list_json_entry_open(const struct kmsgq_queue_entry *e,
 	names_owner(e, numeric, &o);
 	fputs("{\"name\":", stdout);
 	output_json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
-	printf(",\"id\":%llu,\"type\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
-	       (unsigned long long)e->id, list_queue_type(e), e->mode, e->uid);
+	printf(",\"id\":%llu,\"type\":\"%s\",\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
+	       (unsigned long long)e->id, list_queue_type(e),
+	       list_queue_overflow(e), e->mode, e->uid);
 	output_json_cstring_or_null(o.has_user ? o.user : NULL);
 	printf(",\"gid\":%u,\"group\":", e->gid);
 	output_json_cstring_or_null(o.has_group ? o.group : NULL);
@@ -137,8 +171,8 @@ static bool list_numeric_opt(int argc, char **argv)
 int list_cmd_list(int argc, char **argv)
 {
 	static const char *const heads[] = {
-		"NAME", "TYPE", "MODE", "OWNER", "GROUP", "DEPTH", "MSGSIZE",
-		"FILES", "SENT", "RECV"
+		"NAME", "TYPE", "OVERFLOW", "MODE", "OWNER", "GROUP", "DEPTH",
+		"MSGSIZE", "FILES", "SENT", "RECV", "LOST"
 	};
 	struct output_row *rows;
 	struct qlist l;
@@ -173,16 +207,18 @@ int list_cmd_list(int argc, char **argv)
 		names_owner(e, numeric, &o);
 		output_cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
 		output_cellf(cell[1], "%s", list_queue_type(e));
-		output_cellf(cell[2], "%04o", e->mode);
-		output_cellf(cell[3], "%s", o.user);
-		output_cellf(cell[4], "%s", o.group);
-		output_cellf(cell[5], "%u/%u", e->cur_msgs, e->max_msgs);
-		output_cellf(cell[6], "%u", e->max_msgsize);
-		output_cellf(cell[7], "%u", e->files);
-		output_cellf(cell[8], "%llu", (unsigned long long)e->msgs_sent);
-		output_cellf(cell[9], "%llu", (unsigned long long)e->msgs_recv);
+		output_cellf(cell[2], "%s", list_queue_overflow(e));
+		output_cellf(cell[3], "%04o", e->mode);
+		output_cellf(cell[4], "%s", o.user);
+		output_cellf(cell[5], "%s", o.group);
+		output_cellf(cell[6], "%u/%u", e->cur_msgs, e->max_msgs);
+		output_cellf(cell[7], "%u", e->max_msgsize);
+		output_cellf(cell[8], "%u", e->files);
+		output_cellf(cell[9], "%llu", (unsigned long long)e->msgs_sent);
+		output_cellf(cell[10], "%llu", (unsigned long long)e->msgs_recv);
+		output_cellf(cell[11], "%llu", (unsigned long long)e->msgs_lost);
 	}
-	output_table_print(heads, "lllllrrrrr", rows, l.nr);
+	output_table_print(heads, "llllllrrrrrr", rows, l.nr);
 	free(rows);
 	free(l.e);
 	return 0;
@@ -218,6 +254,7 @@ int list_cmd_show(int argc, char **argv)
 	printf("name          %.*s\n", KMSGQ_NAME_MAX, e->name);
 	printf("id            %llu\n", (unsigned long long)e->id);
 	printf("type          %s\n", list_queue_type(e));
+	printf("overflow      %s\n", list_queue_overflow(e));
 	printf("mode          %04o\n", e->mode);
 	printf("owner         %s\n", o.user);
 	printf("group         %s\n", o.group);
@@ -457,6 +494,7 @@ static const struct {
 	{ KMSGQ_FEAT_NOTIFY, "notify" },
 	{ KMSGQ_FEAT_NOWAIT, "nowait" },
 	{ KMSGQ_FEAT_PEEK, "peek" },
+	{ KMSGQ_FEAT_OVERFLOW, "overflow" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

@@ -200,7 +200,8 @@ const char *kmsgqctl_one_name(int argc, char **argv)
 static const struct command commands[] = {
 	{ "list", list_cmd_list, "[--numeric] [--json]",
 	  "Every queue of this IPC namespace, one line each, whatever its\n"
-	  "permissions: NAME TYPE MODE OWNER GROUP DEPTH MSGSIZE FILES SENT RECV.\n\n"
+	  "permissions: NAME TYPE OVERFLOW MODE OWNER GROUP DEPTH MSGSIZE FILES SENT\n"
+	  "RECV LOST.\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     a JSON array of queue objects\n" },
 	{ "show", list_cmd_show, "NAME [--numeric] [--json]",
@@ -208,10 +209,14 @@ static const struct command commands[] = {
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     one JSON queue object\n" },
 	{ "create", admin_cmd_create,
-	  "NAME [--ring] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
+	  "NAME [--ring] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
 	  "Create a queue.  Without --excl an existing queue is accepted if it has\n"
 	  "the type and every attribute given.\n\n"
 	  "  -r, --ring         zero-copy ring queue (FIFO, depth a power of two)\n"
+	  "  -o, --overflow P   what a send to the full queue does: block (the\n"
+	  "                     default: wait for room), fail (at once, as queue\n"
+	  "                     full) or drop (discard the oldest message of the\n"
+	  "                     lowest priority, counted as lost)\n"
 	  "  -d, --depth N      most messages queued (default: module's default_msgs)\n"
 	  "  -s, --msgsize N    largest message in bytes, K/M suffixes (default:\n"
 	  "                     module's default_msgsize)\n"

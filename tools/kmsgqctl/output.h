@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define OUTPUT_TABLE_COLS	10
+#define OUTPUT_TABLE_COLS	12
 #define OUTPUT_TABLE_CELL	80
 
 /* One table row: a NUL-terminated string per column. */

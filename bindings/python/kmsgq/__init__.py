@@ -44,7 +44,8 @@ _T = TypeVar("_T")
 
 
 class Attr(NamedTuple):
-    """A queue's attributes, as Queue.attr returns them."""
+    """A queue's attributes, as Queue.attr returns them; overflow is the
+    policy it was created with ("block", "fail" or "drop")."""
 
     ring: bool
     max_msgs: int
@@ -54,6 +55,7 @@ class Attr(NamedTuple):
     uid: int
     gid: int
     nonblock: bool
+    overflow: str
 
 
 class Stats(NamedTuple):
@@ -67,9 +69,12 @@ class Stats(NamedTuple):
     send_waiters: int
     recv_waiters: int
     mappings: int
+    msgs_lost: int
 
 
 _ACCESS = {"r": os.O_RDONLY, "w": os.O_WRONLY, "rw": os.O_RDWR}
+_OVERFLOW = {"block": 0, "fail": _kmsgq.OPEN_OVERFLOW_FAIL,
+             "drop": _kmsgq.OPEN_OVERFLOW_DROP}
 
 
 def unlink(name: str) -> None:
@@ -84,18 +89,29 @@ class Queue:
     does not exist (exclusive=True: FileExistsError if it does), with
     permission bits perm and max_msgs messages of up to max_msgsize bytes
     (0: the module's defaults); ring=True makes a zero-copy ring queue.
-    nonblock=True makes send and receive raise BlockingIOError instead of
-    waiting.
+    overflow says what a send to the full queue does: "block" waits for
+    room; "fail" raises BlockingIOError at once, even without nonblock;
+    "drop" discards the oldest message of the lowest priority queued to
+    make room, counted in stats().msgs_lost (a module without the overflow
+    feature refuses "fail" and "drop": OSError EINVAL).  nonblock=True
+    makes send and receive raise BlockingIOError instead of waiting.
     """
 
     def __init__(self, name: str, access: str = "rw", *, create: bool = False,
                  exclusive: bool = False, perm: int = 0o600,
                  max_msgs: int = 0, max_msgsize: int = 0, ring: bool = False,
-                 nonblock: bool = False):
+                 overflow: str = "block", nonblock: bool = False):
         try:
             oflag = _ACCESS[access]
         except KeyError:
             raise ValueError(f"access must be 'r', 'w' or 'rw', not {access!r}")
+        try:
+            qflags = _OVERFLOW[overflow]
+        except KeyError:
+            raise ValueError("overflow must be 'block', 'fail' or 'drop', "
+                             f"not {overflow!r}")
+        if ring:
+            qflags |= _kmsgq.OPEN_RING
         if create:
             oflag |= os.O_CREAT | (os.O_EXCL if exclusive else 0)
         elif exclusive:
@@ -107,8 +123,7 @@ class Queue:
         # waiting for the descriptor, and the loop that watches it for them.
         self._waiters: Dict[bool, List["asyncio.Future[None]"]] = {
             False: [], True: []}
-        self._fd = _kmsgq.open(name, oflag | os.O_CLOEXEC, perm,
-                               _kmsgq.OPEN_RING if ring else 0,
+        self._fd = _kmsgq.open(name, oflag | os.O_CLOEXEC, perm, qflags,
                                max_msgs, max_msgsize)
         self.name = name
         self._msgsize = self.attr.max_msgsize
@@ -180,9 +195,11 @@ class Queue:
         """The queue's attributes now (cur_msgs changes as messages move)."""
         (flags, qflags, max_msgs, max_msgsize, cur_msgs, mode, uid,
          gid) = _kmsgq.getattr(self.fileno())
+        overflow = ("drop" if qflags & _kmsgq.OPEN_OVERFLOW_DROP else
+                    "fail" if qflags & _kmsgq.OPEN_OVERFLOW_FAIL else "block")
         return Attr(bool(qflags & _kmsgq.OPEN_RING), max_msgs, max_msgsize,
                     cur_msgs, mode, uid, gid,
-                    bool(flags & _kmsgq.ATTR_NONBLOCK))
+                    bool(flags & _kmsgq.ATTR_NONBLOCK), overflow)
 
     @property
     def nonblock(self) -> bool:

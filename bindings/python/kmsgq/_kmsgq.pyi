@@ -6,6 +6,8 @@ from typing import List, Optional, Tuple, Type, Union, final
 _Buffer = Union[bytes, bytearray, memoryview]
 
 OPEN_RING: int
+OPEN_OVERFLOW_FAIL: int
+OPEN_OVERFLOW_DROP: int
 ATTR_NONBLOCK: int
 NAME_MAX: int
 PRIO_MAX: int
@@ -28,7 +30,8 @@ def receive_batch(fd: int, n: int, bufsize: int, flags: int,
                   timeout: Optional[float]) -> List[Tuple[bytes, int]]: ...
 def getattr(fd: int) -> Tuple[int, int, int, int, int, int, int, int]: ...
 def setattr(fd: int, flags: int) -> int: ...
-def stats(fd: int) -> Tuple[int, int, int, int, int, int, int, int]: ...
+def stats(fd: int) -> Tuple[int, int, int, int, int, int, int, int,
+                            int]: ...
 
 @final
 class Slot:

@@ -426,7 +426,7 @@ static PyObject *kmsgq_ext_setattr(PyObject *self, PyObject *args)
 
 /*
  * stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, cur_msgs,
- * send_waiters, recv_waiters, mappings)
+ * send_waiters, recv_waiters, mappings, msgs_lost)
  */
 static PyObject *kmsgq_ext_stats(PyObject *self, PyObject *args)
 {
@@ -439,13 +439,13 @@ static PyObject *kmsgq_ext_stats(PyObject *self, PyObject *args)
 	ret = kmsgq_stats(fd, &s);
 	if (ret < 0)
 		return kmsgq_ext_error(-ret);
-	return Py_BuildValue("(KKKKIIII)",
+	return Py_BuildValue("(KKKKIIIIK)",
 			     (unsigned long long)s.msgs_sent,
 			     (unsigned long long)s.msgs_recv,
 			     (unsigned long long)s.bytes_sent,
 			     (unsigned long long)s.bytes_recv,
 			     s.cur_msgs, s.send_waiters, s.recv_waiters,
-			     s.mappings);
+			     s.mappings, (unsigned long long)s.msgs_lost);
 }
 
 static PyMethodDef kmsgq_ext_methods[] = {
@@ -471,7 +471,7 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	  "setattr(fd, flags) -> old flags" },
 	{ "stats", kmsgq_ext_stats, METH_VARARGS,
 	  "stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, "
-	  "cur_msgs, send_waiters, recv_waiters, mappings)" },
+	  "cur_msgs, send_waiters, recv_waiters, mappings, msgs_lost)" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -490,6 +490,10 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	if (!m)
 		return NULL;
 	if (PyModule_AddIntConstant(m, "OPEN_RING", KMSGQ_OPEN_RING) < 0 ||
+	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_FAIL",
+				    KMSGQ_OPEN_OVERFLOW_FAIL) < 0 ||
+	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_DROP",
+				    KMSGQ_OPEN_OVERFLOW_DROP) < 0 ||
 	    PyModule_AddIntConstant(m, "ATTR_NONBLOCK", KMSGQ_ATTR_NONBLOCK) < 0 ||
 	    PyModule_AddIntConstant(m, "NAME_MAX", KMSGQ_NAME_MAX) < 0 ||
 	    PyModule_AddIntConstant(m, "PRIO_MAX", KMSGQ_PRIO_MAX) < 0 ||
