@@ -288,6 +288,8 @@ struct kmsgq_kmsg {
  * @nonblock: never sleep
  * @timed: sleep at most until @expires on @clockid
  * @restart: a signal may restart the call (no relative timeout)
+ * @full_fails: a send to a full queue fails rather than sleep
+ *	(KMSGQ_OPEN_OVERFLOW_FAIL); one that lost a race for room retries
  * @clockid: CLOCK_MONOTONIC or CLOCK_REALTIME
  * @expires: absolute deadline
  */
@@ -295,6 +297,7 @@ struct kmsgq_deadline {
 	bool nonblock;
 	bool timed;
 	bool restart;
+	bool full_fails;
 	clockid_t clockid;
 	ktime_t expires;
 };

@@ -253,6 +253,8 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 
 	if (dl->nonblock)
 		return -EAGAIN;
+	if (dl->full_fails)
+		return ready(q) ? 0 : -EAGAIN;
 
 	atomic_inc(waiters);
 	for (;;) {
@@ -392,11 +394,19 @@ static unsigned int kmsgq_queue_store_drop(struct kmsgq_queue *q,
 
 	lockdep_assert_held(&q->lock);
 	while (s->nr_free < want && s->count) {
-		/* Put moves the slot's generation: a peeker copying it sees. */
+		/* Put moves the generation: a peek of it is looked at again. */
 		kmsgq_store_put(s, kmsgq_store_pop_lowest(s));
 		n++;
 	}
+	if (n)
+		atomic64_add(n, &q->msgs_lost);
 	return n;
+}
+
+/* Can a dropping sender go on: a free slot, or a queued one to drop? */
+static bool kmsgq_queue_store_droppable(struct kmsgq_queue *q)
+{
+	return READ_ONCE(q->store.nr_free) || READ_ONCE(q->store.count);
 }
 
 static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
@@ -406,28 +416,35 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_store *s = &q->store;
 	struct kmsgq_notify_reg *notify = NULL;
-	unsigned int taken, done = 0, i, valid;
-	unsigned int dropped = 0;
+	unsigned int taken, done, i, valid = 0;
 	bool was_empty;
 	u32 slots[KMSGQ_CHUNK];
 	u64 bytes = 0;
 	int err = 0;
 
-	/* Room is made only for messages that can be sent. */
-	for (valid = 0; valid < nr && kmsgq_queue_msg_ok(q, &msgs[valid]);)
+	/*
+	 * Room is made only for messages that can be sent: valid, and (if
+	 * that room is made by dropping others) with a readable payload.
+	 */
+	while (valid < nr && kmsgq_queue_msg_ok(q, &msgs[valid]) &&
+	       (!drop || kmsgq_queue_fault_in(&msgs[valid], iter)))
 		valid++;
+	if (!valid)
+		return -EFAULT;
 
 	spin_lock(&q->lock);
 	for (;;) {
 		if (drop)
-			dropped += kmsgq_queue_store_drop(q, valid);
+			kmsgq_queue_store_drop(q, valid);
 		if (s->nr_free)
 			break;
 		spin_unlock(&q->lock);
-		err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_queue_writable,
+		err = kmsgq_queue_wait(q, &q->send_wq,
+				       drop ? kmsgq_queue_store_droppable :
+					      kmsgq_queue_writable,
 				       &q->send_waiters, 0, dl);
 		if (err)
-			goto out;
+			return err;
 		spin_lock(&q->lock);
 	}
 	for (taken = 0; taken < valid && s->nr_free; taken++)
@@ -457,12 +474,12 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	if (done)
 		kmsgq_queue_wake(q, true, done);
-	/* Slots given back: as many senders may use them. */
-	if (taken > done)
-		kmsgq_queue_wake(q, false, taken - done);
-out:
-	if (dropped)
-		atomic64_add(dropped, &q->msgs_lost);
+	/*
+	 * Slots given back: as many senders may use them; and a dropping
+	 * sender that found every slot in flight can drop what is queued.
+	 */
+	if (taken > done || (drop && done))
+		kmsgq_queue_wake(q, false, drop ? taken : taken - done);
 	return done ?: err;
 }
 
@@ -559,9 +576,12 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
 	if (done)
 		kmsgq_queue_wake(q, false, done);
-	/* Messages given back: as many receivers may take them. */
+	/* Messages given back: as many receivers may take them... */
 	if (taken > done)
 		kmsgq_queue_wake(q, true, taken - done);
+	/* ...or dropping senders that found every slot in flight drop. */
+	if (taken > done && q->overflow == KMSGQ_OPEN_OVERFLOW_DROP)
+		kmsgq_queue_wake(q, false, taken - done);
 	return done ?: err;
 }
 
@@ -574,8 +594,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
  * rather than drop every message behind a slow consumer.  Slots carrying
  * no message are released on the way, uncounted.
  */
-static bool kmsgq_queue_ring_drop(struct kmsgq_queue *q,
-				  unsigned int *dropped)
+static bool kmsgq_queue_ring_drop(struct kmsgq_queue *q)
 {
 	struct kmsgq_ring *r = &q->ring;
 	u32 need = READ_ONCE(*r->prod) - r->nr_slots;
@@ -589,7 +608,7 @@ static bool kmsgq_queue_ring_drop(struct kmsgq_queue *q,
 	if (!kmsgq_ring_claim_at(r, pos))
 		return true;	/* a consumer made the room */
 	kmsgq_ring_release(r, pos);
-	(*dropped)++;
+	atomic64_inc(&q->msgs_lost);
 	return true;
 }
 
@@ -598,8 +617,8 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				 struct kmsgq_deadline *dl)
 {
 	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
+	unsigned int done = 0, lost = 0, drops = 0;
 	struct kmsgq_ring *r = &q->ring;
-	unsigned int done = 0, lost = 0, dropped = 0;
 	bool published = false;
 	u64 bytes = 0;
 	int err = 0;
@@ -616,14 +635,20 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		}
 		if (kmsgq_ring_claim_prod(r, &pos)) {
 			/*
-			 * Room made is claimed by whoever comes first: retry,
-			 * never past a signal or the deadline.
+			 * Room made is claimed by whoever comes first: claim
+			 * again at once, as a send that can complete does not
+			 * time out; but every KMSGQ_RING_CLAIM_TRIES drops,
+			 * look at signals and the deadline, and leave the room
+			 * made to sleeping producers if this one gives up.
 			 */
-			if (drop && kmsgq_queue_ring_drop(q, &dropped)) {
+			if (drop && kmsgq_queue_ring_drop(q)) {
+				if (++drops % KMSGQ_RING_CLAIM_TRIES)
+					continue;
 				err = kmsgq_queue_ring_retry(dl, &lost);
-				if (err)
-					break;
-				continue;
+				if (!err)
+					continue;
+				kmsgq_queue_ring_notify(q, KMSGQ_RING_WRITABLE);
+				break;
 			}
 			if (done)
 				break;
@@ -650,8 +675,6 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	}
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
-	if (dropped)
-		atomic64_add(dropped, &q->msgs_lost);
 	if (published)
 		kmsgq_queue_ring_notify(q, KMSGQ_RING_READABLE);
 	return done ?: err;
@@ -745,6 +768,7 @@ static int kmsgq_queue_do_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			       unsigned int nr, struct iov_iter *iter,
 			       struct kmsgq_deadline *dl)
 {
+	struct kmsgq_deadline fail;
 	int i, ret;
 
 	if (msgs[0].len > q->max_msgsize)
@@ -752,8 +776,11 @@ static int kmsgq_queue_do_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	if (!kmsgq_queue_msg_ok(q, &msgs[0]))
 		return -EINVAL;
 	/* A full queue fails even a send that may sleep. */
-	if (q->overflow == KMSGQ_OPEN_OVERFLOW_FAIL)
-		dl->nonblock = true;
+	if (q->overflow == KMSGQ_OPEN_OVERFLOW_FAIL) {
+		fail = *dl;
+		fail.full_fails = true;
+		dl = &fail;
+	}
 	if (q->is_ring)
 		ret = kmsgq_queue_ring_send(q, msgs, nr, iter, dl);
 	else

@@ -1239,7 +1239,8 @@ struct abi_word {
 
 static const struct abi_word abi_words[] = {
 	ABI_WORD(hc_open, kmsgq_open, flags,
-		 ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING)),
+		 ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
+		   KMSGQ_OPEN_OVERFLOW_FAIL | KMSGQ_OPEN_OVERFLOW_DROP)),
 	ABI_WORD(hc_open, kmsgq_open, reserved, ~0U),
 	ABI_WORD(hc_unlink, kmsgq_unlink, flags, ~0U),
 	ABI_WORD(hc_send, kmsgq_xfer, flags,

@@ -166,6 +166,31 @@ TEST_F(ovf, drop_discards_the_oldest_and_counts_it)
 	EXPECT_EQ(st.msgs_sent, st.msgs_recv + st.msgs_lost);
 }
 
+/* A send that cannot be made drops nothing; one that can never times out. */
+TEST_F(ovf, drop_discards_only_for_a_send_that_happens)
+{
+	struct timespec past = { .tv_sec = 1 };
+	struct kmsgq_msg m;
+	unsigned int i;
+
+	ASSERT_EQ(0, ovf_create(self, variant, KMSGQ_OPEN_OVERFLOW_DROP));
+	for (i = 0; i < OVF_DEPTH; i++)
+		ASSERT_EQ(0, send_tag(self->q, i, 0));
+	/* An unreadable payload: EFAULT, and the queue as it was. */
+	m = (struct kmsgq_msg){ .buf = (uintptr_t)fault_page(), .len = 4 };
+	EXPECT_EQ(-EFAULT, kmsgq_send_batch(self->q, &m, 1, 0,
+					    CLOCK_MONOTONIC, NULL));
+	EXPECT_EQ(-1, write(self->q, fault_page(), 4));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, lost(self->q));
+	EXPECT_EQ(OVF_DEPTH, queued(self->q));
+	/* A deadline long past: the send completes all the same. */
+	EXPECT_EQ(0, kmsgq_timedsend(self->q, &i, sizeof(i), 0,
+				     CLOCK_MONOTONIC, &past));
+	EXPECT_EQ(1, lost(self->q));
+	EXPECT_EQ(1, recv_tag(self->q, NULL));
+}
+
 TEST_F(ovf, drop_takes_the_lowest_priority_first)
 {
 	static const unsigned int prio[] = { 5, 1, 1, 9, 2, 2, 7, 1 };

@@ -111,10 +111,16 @@ struct kmsgq_info {
  * With CREATE, the queue's overflow policy (at most one; neither: a send to
  * a full queue sleeps, or fails with EAGAIN if it may not):
  * OVERFLOW_FAIL: a send to a full queue fails with EAGAIN even if it may
- *	sleep; OVERFLOW_DROP: a send to a full queue discards the oldest
- *	message of the lowest priority queued (on a ring: the oldest) to make
- *	room, and counts it in msgs_lost.  Sends through the kernel only: a
- *	ring's in-place producers find it full as before.
+ *	sleep.  (io_uring treats EAGAIN as "not yet": its writes wait for room.)
+ * OVERFLOW_DROP: a send to a full queue discards queued messages to make
+ *	room for the ones it sends, and counts them in msgs_lost: on a copy
+ *	queue the oldest message of the lowest priority queued, even if the
+ *	new one's priority is lower still; on a ring the oldest, when its slot
+ *	is the one the next producer needs (else the sender waits for that
+ *	slot's reader).  A send that fails (EFAULT, say) drops nothing.
+ * Only sends through the kernel: a ring's in-place producers find it full
+ * as before.  The creator chooses; an open of an existing queue keeps its
+ * policy whatever it asks for: use EXCL, or read qflags with GETATTR.
  */
 #define KMSGQ_OPEN_OVERFLOW_FAIL	0x8U
 #define KMSGQ_OPEN_OVERFLOW_DROP	0x10U
@@ -298,7 +304,8 @@ struct kmsgq_attr {
  * @recv_waiters: out: tasks sleeping for a message now
  * @mappings: out: live mmap()s of the ring
  * @msgs_lost: out: messages discarded since creation to make room
- *	(KMSGQ_OPEN_OVERFLOW_DROP): sent = received + lost + queued
+ *	(KMSGQ_OPEN_OVERFLOW_DROP): with no in-place ring traffic, sent =
+ *	received + lost + queued
  *
  * The counters cover messages that pass through the kernel (read, write,
  * SEND, RECV).  Ring producers and consumers that work in place bypass the

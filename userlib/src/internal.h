@@ -6,6 +6,7 @@
 #define KMSGQ_INTERNAL_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
 
 /* ioctl() that returns -errno on failure and leaves errno alone. */
@@ -20,5 +21,22 @@ static inline int kmsgq_ioctl(int fd, unsigned long req, void *arg)
 	errno = saved;
 	return ret;
 }
+
+/*
+ * Export @impl as @sym_at_node (name@KMSGQ_x.y), the version programs linked
+ * against that node call, beside the default the map file names.  Where a
+ * structure a call fills grew, its old version fills the old size.
+ */
+#define KMSGQ_SYMVER(impl, sym_at_node) \
+	__asm__(".symver " #impl ", " #sym_at_node)
+
+struct kmsgq_stats;
+struct kmsgq_queue_entry;
+int kmsgq_stats_v1_0(int fd, struct kmsgq_stats *stats);
+int kmsgq_stats_v1_2(int fd, struct kmsgq_stats *stats);
+int kmsgq_list_v1_0(int fd, uint64_t *cursor,
+		    struct kmsgq_queue_entry *entries, unsigned int nr);
+int kmsgq_list_v1_2(int fd, uint64_t *cursor,
+		    struct kmsgq_queue_entry *entries, unsigned int nr);
 
 #endif /* KMSGQ_INTERNAL_H */

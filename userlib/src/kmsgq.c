@@ -323,16 +323,33 @@ int kmsgq_setattr(int fd, unsigned int flags, struct kmsgq_attr *old)
 	return ret;
 }
 
-int kmsgq_stats(int fd, struct kmsgq_stats *stats)
+/*
+ * KMSGQ_IOC_STATS into the caller's structure of @size bytes: what the
+ * kernel knows of it, zeroes beyond.
+ */
+static int kmsgq_stats_sized(int fd, struct kmsgq_stats *stats, size_t size)
 {
-	struct kmsgq_stats cur = { .size = sizeof(cur) };
+	struct kmsgq_stats cur = { .size = size };
 	int ret;
 
 	ret = kmsgq_ioctl(fd, KMSGQ_IOC_STATS, &cur);
 	if (!ret)
-		*stats = cur;
+		memcpy(stats, &cur, size);
 	return ret;
 }
+
+int kmsgq_stats_v1_2(int fd, struct kmsgq_stats *stats)
+{
+	return kmsgq_stats_sized(fd, stats, sizeof(*stats));
+}
+KMSGQ_SYMVER(kmsgq_stats_v1_2, kmsgq_stats@@KMSGQ_1.2);
+
+/* kmsgq_stats@KMSGQ_1.0: its callers' structure ends before msgs_lost. */
+int kmsgq_stats_v1_0(int fd, struct kmsgq_stats *stats)
+{
+	return kmsgq_stats_sized(fd, stats, KMSGQ_STATS_SIZE_VER0);
+}
+KMSGQ_SYMVER(kmsgq_stats_v1_0, kmsgq_stats@KMSGQ_1.0);
 
 int kmsgq_info(int fd, struct kmsgq_info *info)
 {
@@ -345,14 +362,16 @@ int kmsgq_info(int fd, struct kmsgq_info *info)
 	return ret;
 }
 
-int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
-	       unsigned int nr)
+/* KMSGQ_IOC_LIST into the caller's entries of @entry_size bytes each. */
+static int kmsgq_list_sized(int fd, uint64_t *cursor,
+			    struct kmsgq_queue_entry *entries, unsigned int nr,
+			    size_t entry_size)
 {
 	struct kmsgq_list list = {
 		.size = sizeof(list),
 		.cursor = *cursor,
 		.entries = (uintptr_t)entries,
-		.entry_size = sizeof(*entries),
+		.entry_size = entry_size,
 		.nr = nr,
 	};
 	int ret;
@@ -363,3 +382,19 @@ int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
 	*cursor = list.cursor;
 	return list.nr;
 }
+
+int kmsgq_list_v1_2(int fd, uint64_t *cursor,
+		    struct kmsgq_queue_entry *entries, unsigned int nr)
+{
+	return kmsgq_list_sized(fd, cursor, entries, nr, sizeof(*entries));
+}
+KMSGQ_SYMVER(kmsgq_list_v1_2, kmsgq_list@@KMSGQ_1.2);
+
+/* kmsgq_list@KMSGQ_1.0: its callers' entries end before msgs_lost. */
+int kmsgq_list_v1_0(int fd, uint64_t *cursor,
+		    struct kmsgq_queue_entry *entries, unsigned int nr)
+{
+	return kmsgq_list_sized(fd, cursor, entries, nr,
+				KMSGQ_QUEUE_ENTRY_SIZE_VER0);
+}
+KMSGQ_SYMVER(kmsgq_list_v1_0, kmsgq_list@KMSGQ_1.0);
