@@ -393,6 +393,21 @@ static inline int wait_sleepers(int fd, bool send, unsigned int n)
 	return -ETIMEDOUT;
 }
 
+/*
+ * Receive one message of a single unsigned int, a tag, from @fd (@prio:
+ * its priority, unless NULL): the tag, -EPROTO for another length, or
+ * -errno.
+ */
+static inline int recv_tag(int fd, unsigned int *prio)
+{
+	unsigned int tag;
+	ssize_t n = kmsgq_receive(fd, &tag, sizeof(tag), prio);
+
+	if (n < 0)
+		return n;
+	return n == sizeof(tag) ? (int)tag : -EPROTO;
+}
+
 /* ---- pipes and processes ---- */
 
 /* Read exactly @len bytes of @fd, through EINTR: false on EOF or error. */
@@ -418,6 +433,33 @@ static inline void child_write(int fd, const void *buf, size_t len)
 {
 	if (write(fd, buf, len) != (ssize_t)len)
 		_exit(2);
+}
+
+/*
+ * Run @fn(@arg) in a child process (which may drop privileges or change
+ * namespaces on its way) and return the int it returns, or -ECHILD if the
+ * child died first.
+ */
+static inline int child_int(int (*fn)(const void *arg), const void *arg)
+{
+	int p[2], ret;
+	pid_t pid;
+
+	if (pipe(p))
+		return -errno;
+	pid = fork();
+	if (!pid) {
+		ret = fn(arg);
+		child_write(p[1], &ret, sizeof(ret));
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0 || !read_all(p[0], &ret, sizeof(ret)))
+		ret = -ECHILD;
+	close(p[0]);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	return ret;
 }
 
 /* Whether @fd reports @events right now. */

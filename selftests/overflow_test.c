@@ -69,16 +69,6 @@ static int send_tag(int fd, unsigned int tag, unsigned int prio)
 	return kmsgq_send(fd, &tag, sizeof(tag), prio);
 }
 
-static int recv_tag(int fd, unsigned int *prio)
-{
-	unsigned int tag;
-	ssize_t n = kmsgq_receive(fd, &tag, sizeof(tag), prio);
-
-	if (n < 0)
-		return n;
-	return n == sizeof(tag) ? (int)tag : -EPROTO;
-}
-
 static __u64 lost(int fd)
 {
 	struct kmsgq_stats st;
@@ -283,32 +273,25 @@ TEST_F(ovf, policy_flags_are_checked_and_fixed_at_creation)
 	close(fd);
 }
 
-/* The policy of @name seen by a child as nobody, or as another IPC ns. */
-static int ovf_child_qflags(const char *name, bool nobody)
+/* In a child (child_int()): the policy @name has once opened asking DROP. */
+static int ovf_open_drop_qflags(const char *name)
 {
 	struct kmsgq_attr attr = { .qflags = KMSGQ_OPEN_OVERFLOW_DROP };
-	int p[2], ret;
-	pid_t pid;
+	int fd = kmsgq_open(name, O_RDWR | O_CREAT, 0600, &attr);
 
-	if (pipe(p))
-		return -errno;
-	pid = fork();
-	if (!pid) {
-		ret = nobody ? become(NOBODY, NOBODY) : unshare(CLONE_NEWIPC);
-		if (!ret)
-			ret = kmsgq_open(name, O_RDWR | O_CREAT, 0600, &attr);
-		if (ret >= 0)
-			ret = qflags(ret);
-		child_write(p[1], &ret, sizeof(ret));
-		_exit(0);
-	}
-	close(p[1]);
-	if (pid < 0 || !read_all(p[0], &ret, sizeof(ret)))
-		ret = -ECHILD;
-	close(p[0]);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-	return ret;
+	return fd < 0 ? fd : (int)qflags(fd);
+}
+
+static int ovf_nobody_qflags(const void *name)
+{
+	int ret = become(NOBODY, NOBODY);
+
+	return ret ?: ovf_open_drop_qflags(name);
+}
+
+static int ovf_other_ns_qflags(const void *name)
+{
+	return unshare(CLONE_NEWIPC) ? -errno : ovf_open_drop_qflags(name);
 }
 
 TEST_F(ovf, nobody_else_chooses_the_policy)
@@ -321,10 +304,10 @@ TEST_F(ovf, nobody_else_chooses_the_policy)
 	ASSERT_EQ(0, kmsgq_chmod(self->name, 0666));
 	/* Another user opens it as it is. */
 	EXPECT_EQ((int)(ring | KMSGQ_OPEN_OVERFLOW_FAIL),
-		  ovf_child_qflags(self->name, true));
+		  child_int(ovf_nobody_qflags, self->name));
 	/* Another IPC namespace creates its own queue of that name. */
 	EXPECT_EQ(KMSGQ_OPEN_OVERFLOW_DROP,
-		  ovf_child_qflags(self->name, false));
+		  child_int(ovf_other_ns_qflags, self->name));
 	EXPECT_EQ(ring | KMSGQ_OPEN_OVERFLOW_FAIL, qflags(self->q));
 }
 

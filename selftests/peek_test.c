@@ -96,16 +96,6 @@ static int peek_tag(int fd, unsigned int index, unsigned int *prio,
 	return n == sizeof(tag) ? (int)tag : -EPROTO;
 }
 
-static int recv_tag(int fd, unsigned int *prio)
-{
-	unsigned int tag;
-	ssize_t n = kmsgq_receive(fd, &tag, sizeof(tag), prio);
-
-	if (n < 0)
-		return n;
-	return n == sizeof(tag) ? (int)tag : -EPROTO;
-}
-
 /*
  * Wait until task @pid sleeps (its /proc state is S), then 100 ms more so
  * that it is on its wait queue, not just about to be.  A peeker is not in
@@ -456,30 +446,15 @@ TEST_F(peek, read_access_is_what_it_takes)
 	EXPECT_EQ(1, queued(self->q));
 }
 
-/* As nobody, in a child: the tag peeked at index 0 of @name, or -errno. */
-static int nobody_peek(const char *name)
+/* As nobody (child_int()): the tag peeked at index 0 of @name, or -errno. */
+static int nobody_peek(const void *name)
 {
-	int p[2], ret;
-	pid_t pid;
+	int ret = become(NOBODY, NOBODY);
 
-	if (pipe(p))
-		return -errno;
-	pid = fork();
-	if (!pid) {
-		ret = become(NOBODY, NOBODY);
-		if (!ret)
-			ret = kmsgq_open(name, O_RDONLY, 0, NULL);
-		if (ret >= 0)
-			ret = peek_tag(ret, 0, NULL, 0);
-		child_write(p[1], &ret, sizeof(ret));
-		_exit(0);
-	}
-	close(p[1]);
-	if (pid < 0 || !read_all(p[0], &ret, sizeof(ret)))
-		ret = -ECHILD;
-	close(p[0]);
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
+	if (!ret)
+		ret = kmsgq_open(name, O_RDONLY, 0, NULL);
+	if (ret >= 0)
+		ret = peek_tag(ret, 0, NULL, 0);
 	return ret;
 }
 
@@ -495,9 +470,9 @@ TEST_F(peek, unprivileged_and_other_namespaces)
 	if (geteuid())
 		SKIP(return, "needs root to become nobody");
 	ASSERT_EQ(0, kmsgq_send(self->q, &tag, sizeof(tag), 0));
-	EXPECT_EQ(-EACCES, nobody_peek(self->name));
+	EXPECT_EQ(-EACCES, child_int(nobody_peek, self->name));
 	ASSERT_EQ(0, kmsgq_chmod(self->name, 0604));
-	EXPECT_EQ(9, nobody_peek(self->name));
+	EXPECT_EQ(9, child_int(nobody_peek, self->name));
 
 	pid = fork();
 	ASSERT_LE(0, pid);
