@@ -587,7 +587,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 
 /*
  * KMSGQ_OPEN_OVERFLOW_DROP on a full ring: consume the oldest message
- * unread, counting it in *@dropped, if its slot is the one the next
+ * unread, counting it in msgs_lost, if its slot is the one the next
  * producer needs.  False if the kernel could make no room that way (that
  * slot claimed but not committed, or read but not released yet, or a
  * mapper's words say so): the sender then waits as without the policy,
