@@ -246,23 +246,6 @@ static long kmsgq_ioctl_setowner(void __user *uarg)
 	return kmsgq_registry_setowner(&so);
 }
 
-/* KMSGQ_XFER_PEEK: the one message at @index of the receive order. */
-static long kmsgq_ioctl_peek(struct kmsgq_queue *q,
-			     struct kmsgq_msg __user *umsg, u32 index,
-			     struct kmsgq_deadline *dl)
-{
-	struct kmsgq_kmsg km;
-	struct kmsgq_msg um;
-
-	if (copy_from_user(&um, umsg, sizeof(um)))
-		return -EFAULT;
-	km.buf = u64_to_user_ptr(um.buf);
-	km.len = um.len;
-	km.prio = um.prio;
-	km.umsg = umsg;
-	return kmsgq_queue_peek(q, &km, index, dl);
-}
-
 static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 {
 	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
@@ -295,8 +278,6 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 	ret = kmsgq_ioctl_deadline(&dl, file, x.flags, x.clockid, &x.timeout);
 	if (ret)
 		return ret;
-	if (x.flags & KMSGQ_XFER_PEEK)
-		return kmsgq_ioctl_peek(q, u64_to_user_ptr(x.msgs), x.index, &dl);
 
 	umsgs = u64_to_user_ptr(x.msgs);
 	while (total < x.nr) {
@@ -311,8 +292,12 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 			km[i].prio = um[i].prio;
 			km[i].umsg = umsgs + total + i;
 		}
-		ret = send ? kmsgq_queue_send(q, km, n, &dl) :
-			     kmsgq_queue_recv(q, km, n, &dl);
+		if (send)
+			ret = kmsgq_queue_send(q, km, n, &dl);
+		else if (x.flags & KMSGQ_XFER_PEEK)	/* n is 1 */
+			ret = kmsgq_queue_peek(q, km, x.index, &dl);
+		else
+			ret = kmsgq_queue_recv(q, km, n, &dl);
 		if (ret < 0)
 			break;
 		total += ret;

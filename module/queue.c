@@ -383,11 +383,11 @@ static bool kmsgq_queue_fault_in(const struct kmsgq_kmsg *m,
 
 /*
  * KMSGQ_OPEN_OVERFLOW_DROP: discard queued messages, the least urgent and
- * oldest first, until @want slots are free or nothing is queued; how many.
- * Slots in flight cannot be taken: if all are, the sender waits for one.
+ * oldest first, until @want slots are free or nothing is queued, counting
+ * them in msgs_lost.  Slots in flight cannot be taken: if all are, the
+ * sender waits for one.
  */
-static unsigned int kmsgq_queue_store_drop(struct kmsgq_queue *q,
-					   unsigned int want)
+static void kmsgq_queue_store_drop(struct kmsgq_queue *q, unsigned int want)
 {
 	struct kmsgq_store *s = &q->store;
 	unsigned int n = 0;
@@ -400,7 +400,6 @@ static unsigned int kmsgq_queue_store_drop(struct kmsgq_queue *q,
 	}
 	if (n)
 		atomic64_add(n, &q->msgs_lost);
-	return n;
 }
 
 /* Can a dropping sender go on: a free slot, or a queued one to drop? */
@@ -416,7 +415,7 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_store *s = &q->store;
 	struct kmsgq_notify_reg *notify = NULL;
-	unsigned int taken, done, i, valid = 0;
+	unsigned int taken, done, i, valid = 0, wake;
 	bool was_empty;
 	u32 slots[KMSGQ_CHUNK];
 	u64 bytes = 0;
@@ -476,10 +475,11 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		kmsgq_queue_wake(q, true, done);
 	/*
 	 * Slots given back: as many senders may use them; and a dropping
-	 * sender that found every slot in flight can drop what is queued.
+	 * sender that found every slot in flight can drop what was queued.
 	 */
-	if (taken > done || (drop && done))
-		kmsgq_queue_wake(q, false, drop ? taken : taken - done);
+	wake = drop ? taken : taken - done;
+	if (wake)	/* 0 would wake every sender */
+		kmsgq_queue_wake(q, false, wake);
 	return done ?: err;
 }
 
@@ -576,12 +576,15 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
 	if (done)
 		kmsgq_queue_wake(q, false, done);
-	/* Messages given back: as many receivers may take them... */
-	if (taken > done)
+	/*
+	 * Messages given back: as many receivers may take them, or dropping
+	 * senders that found every slot in flight drop them.
+	 */
+	if (taken > done) {
 		kmsgq_queue_wake(q, true, taken - done);
-	/* ...or dropping senders that found every slot in flight drop. */
-	if (taken > done && q->overflow == KMSGQ_OPEN_OVERFLOW_DROP)
-		kmsgq_queue_wake(q, false, taken - done);
+		if (q->overflow == KMSGQ_OPEN_OVERFLOW_DROP)
+			kmsgq_queue_wake(q, false, taken - done);
+	}
 	return done ?: err;
 }
 
@@ -929,9 +932,9 @@ static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 {
 	struct kmsgq_ring *r = &q->ring;
 	u32 pos;
+	int err;
 
-	int err = kmsgq_ring_peek_at(r, index, &pos, len);
-
+	err = kmsgq_ring_peek_at(r, index, &pos, len);
 	if (err)
 		return err == -EBUSY ? -ESTALE : err;
 	*prio = 0;
