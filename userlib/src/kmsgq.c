@@ -239,8 +239,11 @@ ssize_t kmsgq_receive(int fd, void *buf, size_t len, unsigned int *prio)
 	return kmsgq_timedreceive(fd, buf, len, prio, CLOCK_MONOTONIC, NULL);
 }
 
-ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
-			   clockid_t clock, const struct timespec *deadline)
+/* One message received, or peeked at @index (KMSGQ_XFER_PEEK in @flags). */
+static ssize_t kmsgq_recv_one(int fd, void *buf, size_t len,
+			      unsigned int *prio, unsigned int flags,
+			      unsigned int index, clockid_t clock,
+			      const struct timespec *deadline)
 {
 	/* A buffer larger than any message can be is as good as 4 GiB. */
 	struct kmsgq_msg msg = {
@@ -249,12 +252,19 @@ ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
 	};
 	int ret;
 
-	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, 0, 0, clock, deadline);
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, flags, index, clock,
+			 deadline);
 	if (ret < 0)
 		return ret;
 	if (prio)
 		*prio = msg.prio;
 	return msg.len;
+}
+
+ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
+			   clockid_t clock, const struct timespec *deadline)
+{
+	return kmsgq_recv_one(fd, buf, len, prio, 0, 0, clock, deadline);
 }
 
 int kmsgq_send_batch(int fd, const struct kmsgq_msg *msgs, unsigned int nr,
@@ -277,21 +287,10 @@ ssize_t kmsgq_peek(int fd, unsigned int index, void *buf, size_t len,
 		   unsigned int *prio, unsigned int flags, clockid_t clock,
 		   const struct timespec *deadline)
 {
-	struct kmsgq_msg msg = {
-		.buf = (uintptr_t)buf,
-		.len = len > UINT32_MAX ? UINT32_MAX : len,
-	};
-	int ret;
-
 	if (flags & KMSGQ_XFER_PEEK)
 		return -EINVAL;
-	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, flags | KMSGQ_XFER_PEEK,
-			 index, clock, deadline);
-	if (ret < 0)
-		return ret;
-	if (prio)
-		*prio = msg.prio;
-	return msg.len;
+	return kmsgq_recv_one(fd, buf, len, prio, flags | KMSGQ_XFER_PEEK,
+			      index, clock, deadline);
 }
 
 int kmsgq_getattr(int fd, struct kmsgq_attr *attr)
