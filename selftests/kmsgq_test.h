@@ -393,6 +393,12 @@ static inline int wait_sleepers(int fd, bool send, unsigned int n)
 	return -ETIMEDOUT;
 }
 
+/* Send one message of a single unsigned int, @tag: 0 or -errno. */
+static inline int send_tag(int fd, unsigned int tag, unsigned int prio)
+{
+	return kmsgq_send(fd, &tag, sizeof(tag), prio);
+}
+
 /*
  * Receive one message of a single unsigned int, a tag, from @fd (@prio:
  * its priority, unless NULL): the tag, -EPROTO for another length, or

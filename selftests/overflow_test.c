@@ -64,11 +64,6 @@ static int ovf_create(FIXTURE_DATA(ovf) *self,
 	return self->q < 0 ? self->q : 0;
 }
 
-static int send_tag(int fd, unsigned int tag, unsigned int prio)
-{
-	return kmsgq_send(fd, &tag, sizeof(tag), prio);
-}
-
 static __u64 lost(int fd)
 {
 	struct kmsgq_stats st;

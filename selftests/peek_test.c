@@ -75,7 +75,7 @@ static int send_tagged(int fd, unsigned int first, unsigned int n,
 	int ret;
 
 	for (i = first; i < first + n; i++) {
-		ret = kmsgq_send(fd, &i, sizeof(i), prio);
+		ret = send_tag(fd, i, prio);
 		if (ret)
 			return ret;
 	}
@@ -103,21 +103,10 @@ static int peek_tag(int fd, unsigned int index, unsigned int *prio,
  */
 static int wait_task_sleeps(pid_t pid)
 {
-	char path[64], buf[256], *p;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	for (i = 0; i < SLEEP_POLL_TRIES; i++) {
-		if (read_file(path, buf, sizeof(buf)) < 0)
-			return -errno;
-		p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && p[2] == 'S') {
-			usleep(100000);
-			return 0;
-		}
-		usleep(1000);
-	}
-	return -ETIMEDOUT;
+	if (!wait_until_sleeping(pid))
+		return -ETIMEDOUT;
+	usleep(100000);
+	return 0;
 }
 
 TEST_F(peek, every_index_in_receive_order_and_nothing_moves)

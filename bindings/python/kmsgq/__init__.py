@@ -195,8 +195,8 @@ class Queue:
         """The queue's attributes now (cur_msgs changes as messages move)."""
         (flags, qflags, max_msgs, max_msgsize, cur_msgs, mode, uid,
          gid) = _kmsgq.getattr(self.fileno())
-        overflow = ("drop" if qflags & _kmsgq.OPEN_OVERFLOW_DROP else
-                    "fail" if qflags & _kmsgq.OPEN_OVERFLOW_FAIL else "block")
+        overflow = next((name for name, bit in _OVERFLOW.items()
+                         if bit and qflags & bit), "block")
         return Attr(bool(qflags & _kmsgq.OPEN_RING), max_msgs, max_msgsize,
                     cur_msgs, mode, uid, gid,
                     bool(flags & _kmsgq.ATTR_NONBLOCK), overflow)
