@@ -66,7 +66,7 @@
 #define CRASH_DEPTH		16
 #define CRASH_MSGSIZE		128
 #define CRASH_BATCH_MAX		8
-#define CRASH_WORKERS_MAX	4
+#define CRASH_WORKERS_MAX	4	/* their pids live in struct kids */
 #define CRASH_IDS		4096	/* producer processes of one test */
 #define CRASH_SEQS		8192	/* messages of one producer process */
 #define CRASH_KILLS		200
@@ -74,6 +74,8 @@
 #define CRASH_STALL_SECS	10
 /* Longest random delay before a kill at no particular point. */
 #define CRASH_DELAY_US		3000
+
+_Static_assert(CRASH_WORKERS_MAX <= KIDS_MAX, "workers are kids");
 
 enum crash_role {
 	CRASH_PRODUCER,
