@@ -155,8 +155,11 @@ static int kmsgq_file_release(struct inode *inode, struct file *file)
 {
 	struct kmsgq_queue *q = kmsgq_file_queue(file);
 
-	if (q)
-		kmsgq_registry_put(q);
+	if (!q)
+		return 0;
+	/* The file's mappings are gone too: finish its ring claims. */
+	kmsgq_queue_ring_reclaim(q, file);
+	kmsgq_registry_put(q);
 	return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
 #include <linux/spinlock.h>
@@ -35,6 +36,7 @@
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 #include <linux/kmsgq.h>
 
 #define KMSGQ_SLOT_NONE		U32_MAX
@@ -139,7 +141,9 @@ static inline void *kmsgq_store_payload(const struct kmsgq_store *s, u32 slot)
  * @prod: shared producer position (untrusted)
  * @cons: shared consumer position (untrusted)
  * @wakeup: shared KMSGQ_RING_WAKE_* word (untrusted)
- * @desc: shared descriptors (untrusted)
+ * @desc: shared descriptors (untrusted), or NULL on a reclaiming ring
+ * @rdesc: a reclaiming ring's shared descriptors (untrusted), or NULL
+ * @reclaim: a reclaiming ring (KMSGQ_OPEN_RECLAIM); fixed at creation
  * @data: shared payload area
  * @desc_off: offset of @desc in the mapping
  * @data_off: offset of @data in the mapping
@@ -158,14 +162,17 @@ struct kmsgq_ring {
 	u32 *cons;
 	u32 *wakeup;
 	struct kmsgq_ring_desc *desc;
+	struct kmsgq_ring_rdesc *rdesc;
+	bool reclaim;
 	u8 *data;
 	u32 desc_off;
 	u32 data_off;
 };
 
-int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size);
+int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size,
+		    bool reclaim);
 void kmsgq_ring_destroy(struct kmsgq_ring *r);
-size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size);
+size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size, bool reclaim);
 u32 kmsgq_ring_slot_size(u32 max_msgsize);
 bool kmsgq_ring_readable(const struct kmsgq_ring *r);
 bool kmsgq_ring_writable(const struct kmsgq_ring *r);
@@ -179,6 +186,7 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 			 bool *freed);
 bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos);
 void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos);
+u32 kmsgq_ring_reclaim(struct kmsgq_ring *r, u32 owner, u32 *events);
 void kmsgq_ring_arm(struct kmsgq_ring *r, u32 bits);
 void kmsgq_ring_disarm(struct kmsgq_ring *r, struct wait_queue_head *wq,
 		       u32 bit);
@@ -228,6 +236,10 @@ struct kmsgq_notify_reg;
  * @send_waiters: tasks sleeping in a send
  * @recv_waiters: tasks sleeping in a receive
  * @mappings: live mappings of the ring
+ * @owners: a reclaiming ring's claimant tokens (kmsgq_ring_info.owner),
+ *	each mapped to the struct file it was given to, which is never
+ *	dereferenced; an entry lives until that file's release
+ * @owners_lock: serialises giving a file its token
  * @notify: the process registered by KMSGQ_IOC_NOTIFY, or NULL; protected
  *	by @lock
  * @node: link in the name table; protected by the registry mutex
@@ -262,6 +274,8 @@ struct kmsgq_queue {
 	atomic_t send_waiters;
 	atomic_t recv_waiters;
 	atomic_t mappings;
+	struct xarray owners;
+	struct mutex owners_lock;	/* one token per file */
 	struct kmsgq_notify_reg *notify;
 	struct hlist_node node;
 	struct list_head all;
@@ -334,7 +348,7 @@ unsigned int kmsgq_registry_list(u64 *cursor, struct kmsgq_queue_entry *ents,
 				 unsigned int nr);
 
 /* queue.c */
-struct kmsgq_queue *kmsgq_queue_alloc(bool ring, u32 msgs, u32 msgsize);
+struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize);
 void kmsgq_queue_free(struct kmsgq_queue *q);
 int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
@@ -351,6 +365,9 @@ u32 kmsgq_queue_qflags(const struct kmsgq_queue *q);
 __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 			       bool queued);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
+int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
+			   bool give, u32 *owner);
+void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
 

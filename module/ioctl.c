@@ -167,7 +167,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_LIST | KMSGQ_FEAT_IPC_NS |
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
-			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW;
+			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
+			KMSGQ_FEAT_RECLAIM;
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
@@ -189,11 +190,14 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	if (err)
 		return err;
 	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
-			 KMSGQ_OPEN_OVERFLOW))
+			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM))
 		return -EINVAL;
 	if ((op.flags & (KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
-			 KMSGQ_OPEN_OVERFLOW)) &&
+			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM)) &&
 	    !(op.flags & KMSGQ_OPEN_CREATE))
+		return -EINVAL;
+	/* Reclaiming is a kind of ring. */
+	if ((op.flags & KMSGQ_OPEN_RECLAIM) && !(op.flags & KMSGQ_OPEN_RING))
 		return -EINVAL;
 	/* One policy. */
 	if ((op.flags & KMSGQ_OPEN_OVERFLOW) == KMSGQ_OPEN_OVERFLOW)
@@ -423,6 +427,14 @@ static long kmsgq_ioctl_ring_info(struct file *file, void __user *uarg)
 		return -EINVAL;
 
 	r = &q->ring;
+	/* Only a caller that knows the reclaiming protocol may map such a ring. */
+	if (r->reclaim && ri.size >= KMSGQ_RING_INFO_SIZE_VER1) {
+		err = kmsgq_queue_ring_owner(q, file, true, &ri.owner);
+		if (err)
+			return err;
+	}
+	ri.desc_size = r->reclaim ? sizeof(struct kmsgq_ring_rdesc) :
+				    sizeof(struct kmsgq_ring_desc);
 	ri.map_size = (u64)r->nr_pages << PAGE_SHIFT;
 	ri.nr_slots = r->nr_slots;
 	ri.slot_size = r->slot_size;

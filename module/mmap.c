@@ -63,17 +63,30 @@ static const struct vm_operations_struct kmsgq_mmap_ops = {
  * A file opened without FMODE_WRITE gets a mapping the VFS refuses to make
  * (or mprotect) writable; no mapping is ever executable.
  *
+ * A reclaiming ring is mapped only through a file that has its claimant
+ * token (KMSGQ_IOC_RING_INFO of KMSGQ_RING_INFO_SIZE_VER1 or more): any
+ * other would speak the protocol without owners.
+ *
  * Return: 0, -ENOTCONN (unbound), -ENODEV (not a ring queue), -EPERM
- * (PROT_EXEC) or -EINVAL.
+ * (PROT_EXEC), -EACCES (a reclaiming ring, no token) or -EINVAL.
  */
 int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct kmsgq_queue *q = kmsgq_file_queue(file);
+	u32 owner;
+	int err;
 
 	if (!q)
 		return -ENOTCONN;
 	if (!q->is_ring)
 		return -ENODEV;
+	if (q->ring.reclaim) {
+		err = kmsgq_queue_ring_owner(q, file, false, &owner);
+		if (err)
+			return err;
+		if (!owner)
+			return -EACCES;
+	}
 	/* VM_MAYSHARE: the VFS clears VM_SHARED for read-only files. */
 	if (vma->vm_pgoff || vma_pages(vma) != q->ring.nr_pages ||
 	    !(vma->vm_flags & VM_MAYSHARE))

@@ -36,7 +36,9 @@
 
 /**
  * kmsgq_queue_alloc() - a new, unnamed queue with empty storage
- * @ring: ring storage (mappable) rather than a copy store
+ * @qflags: KMSGQ_OPEN_RING for ring storage (mappable) rather than a copy
+ *	store, with KMSGQ_OPEN_RECLAIM for a reclaiming ring; other bits
+ *	are ignored
  * @msgs: depth; for a ring a power of two
  * @msgsize: largest message; for a ring its slot size
  *
@@ -48,8 +50,9 @@
  *
  * Return: the queue, with one reference, or ERR_PTR(-ENOMEM/-EINVAL).
  */
-struct kmsgq_queue *kmsgq_queue_alloc(bool ring, u32 msgs, u32 msgsize)
+struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 {
+	bool ring = qflags & KMSGQ_OPEN_RING;
 	struct kmsgq_queue *q;
 	int err;
 
@@ -58,7 +61,8 @@ struct kmsgq_queue *kmsgq_queue_alloc(bool ring, u32 msgs, u32 msgsize)
 	if (!q)
 		return ERR_PTR(-ENOMEM);
 	if (ring)
-		err = kmsgq_ring_init(&q->ring, msgs, msgsize);
+		err = kmsgq_ring_init(&q->ring, msgs, msgsize,
+				      qflags & KMSGQ_OPEN_RECLAIM);
 	else
 		err = kmsgq_store_init(&q->store, msgs, msgsize);
 	if (err) {
@@ -70,6 +74,8 @@ struct kmsgq_queue *kmsgq_queue_alloc(bool ring, u32 msgs, u32 msgsize)
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->recv_wq);
 	init_waitqueue_head(&q->send_wq);
+	xa_init_flags(&q->owners, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	mutex_init(&q->owners_lock);
 	q->is_ring = ring;
 	q->max_msgs = msgs;
 	q->max_msgsize = msgsize;
@@ -87,6 +93,9 @@ void kmsgq_queue_free(struct kmsgq_queue *q)
 	else
 		kmsgq_store_destroy(&q->store);
 	kmsgq_notify_destroy(q);
+	WARN_ON_ONCE(!xa_empty(&q->owners));
+	xa_destroy(&q->owners);
+	mutex_destroy(&q->owners_lock);
 	kfree(q);
 }
 
@@ -112,7 +121,8 @@ u32 kmsgq_queue_count(struct kmsgq_queue *q)
  */
 u32 kmsgq_queue_qflags(const struct kmsgq_queue *q)
 {
-	return (q->is_ring ? KMSGQ_OPEN_RING : 0) | q->overflow;
+	return (q->is_ring ? KMSGQ_OPEN_RING : 0) |
+	       (q->ring.reclaim ? KMSGQ_OPEN_RECLAIM : 0) | q->overflow;
 }
 
 static bool kmsgq_queue_readable(struct kmsgq_queue *q)
@@ -184,6 +194,77 @@ static void kmsgq_queue_ring_notify(struct kmsgq_queue *q, u32 events)
 	/* waitqueue_active() is safe after the barrier above. */
 	if (waitqueue_active(wq))
 		kmsgq_queue_ring_wake(q, events);
+}
+
+/* The token given to @file, or 0.  Context: @q->owners_lock held. */
+static u32 kmsgq_queue_ring_owner_find(struct kmsgq_queue *q,
+				       struct file *file)
+{
+	unsigned long index;
+	void *entry;
+
+	lockdep_assert_held(&q->owners_lock);
+	xa_for_each(&q->owners, index, entry)
+		if (entry == file)
+			return index;
+	return 0;
+}
+
+/**
+ * kmsgq_queue_ring_owner() - a file's claimant token on a reclaiming ring
+ * @q: reclaiming ring queue the file is bound to
+ * @file: the file
+ * @give: give the file a token if it has none yet
+ * @owner: out: its token, 1 .. 0x7fffffff, or 0 if it has none
+ *
+ * A file keeps its token until kmsgq_queue_ring_reclaim() at its release.
+ *
+ * Return: 0, or -ENOMEM, or -ENOSPC if every token is taken.
+ */
+int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
+			   bool give, u32 *owner)
+{
+	int err = 0;
+
+	mutex_lock(&q->owners_lock);
+	*owner = kmsgq_queue_ring_owner_find(q, file);
+	if (!*owner && give)
+		err = xa_alloc(&q->owners, owner, file,
+			       XA_LIMIT(1, S32_MAX), GFP_KERNEL_ACCOUNT);
+	mutex_unlock(&q->owners_lock);
+	return err;
+}
+
+/**
+ * kmsgq_queue_ring_reclaim() - finish what a released file left claimed
+ * @q: the queue the file was bound to
+ * @file: the file, at its release: no process holds it or maps through it
+ *
+ * On a reclaiming ring, publishes the slots the file's holders reserved
+ * and released those they claimed (kmsgq_ring_reclaim()), counts the
+ * messages so lost in msgs_lost, wakes who can go on now, and frees the
+ * file's token.  Nothing on other queues.
+ */
+void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file)
+{
+	u32 events = 0;
+	u32 owner;
+	u32 lost;
+
+	if (!q->ring.reclaim)
+		return;
+	mutex_lock(&q->owners_lock);
+	owner = kmsgq_queue_ring_owner_find(q, file);
+	if (owner) {
+		lost = kmsgq_ring_reclaim(&q->ring, owner, &events);
+		atomic64_add(lost, &q->msgs_lost);
+		xa_erase(&q->owners, owner);
+	}
+	mutex_unlock(&q->owners_lock);
+	if (events & KMSGQ_RING_READABLE)
+		kmsgq_queue_ring_notify(q, KMSGQ_RING_READABLE);
+	if (events & KMSGQ_RING_WRITABLE)
+		kmsgq_queue_ring_notify(q, KMSGQ_RING_WRITABLE);
 }
 
 /*

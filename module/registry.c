@@ -606,7 +606,8 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 		msgsize = kmsgq_ring_slot_size(msgsize);
 		if (!kmsgq_registry_attr_ok(msgs, msgsize))
 			return ERR_PTR(-EINVAL);
-		charge = kmsgq_ring_bytes(msgs, msgsize);
+		charge = kmsgq_ring_bytes(msgs, msgsize,
+					  op->flags & KMSGQ_OPEN_RECLAIM);
 	} else {
 		charge = kmsgq_store_bytes(msgs, msgsize);
 	}
@@ -617,7 +618,7 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 
 	/* Up to 64 MiB of pages and a vmap: not under the registry lock. */
 	mutex_unlock(&kmsgq_registry_lock);
-	q = kmsgq_queue_alloc(ring, msgs, msgsize);
+	q = kmsgq_queue_alloc(op->flags, msgs, msgsize);
 	mutex_lock(&kmsgq_registry_lock);
 	if (IS_ERR(q))
 		goto out_uncharge;

@@ -17,8 +17,15 @@
  *	0		producer position (u32), own cache line
  *	64		consumer position (u32), own cache line
  *	128		wakeup word (u32)
- *	PAGE_SIZE	struct kmsgq_ring_desc[nr_slots]
+ *	PAGE_SIZE	struct kmsgq_ring_desc[nr_slots], or on a reclaiming
+ *			ring struct kmsgq_ring_rdesc[nr_slots]
  *	data_off	nr_slots payload slots of slot_size bytes, page aligned
+ *
+ * A reclaiming ring (KMSGQ_OPEN_RECLAIM) keeps each claim's owner in the
+ * descriptor, beside the sequence word, and both change together by one
+ * 64-bit compare-and-swap; the kernel claims with KMSGQ_RING_OWNER_KERNEL,
+ * which no file is given.  Its functions below are the kmsgq_ring_r*()
+ * ones, which the common entry points call for such a ring.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -49,23 +56,30 @@ u32 kmsgq_ring_slot_size(u32 max_msgsize)
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_slot_size);
 
-static size_t kmsgq_ring_data_off(u32 nr_slots)
+static size_t kmsgq_ring_desc_size(bool reclaim)
+{
+	return reclaim ? sizeof(struct kmsgq_ring_rdesc) :
+			 sizeof(struct kmsgq_ring_desc);
+}
+
+static size_t kmsgq_ring_data_off(u32 nr_slots, bool reclaim)
 {
 	return PAGE_ALIGN(size_add(PAGE_SIZE,
 				   size_mul(nr_slots,
-					    sizeof(struct kmsgq_ring_desc))));
+					    kmsgq_ring_desc_size(reclaim))));
 }
 
 /**
  * kmsgq_ring_bytes() - bytes a ring of this shape maps
  * @nr_slots: slots, a power of two
  * @slot_size: bytes per slot, from kmsgq_ring_slot_size()
+ * @reclaim: a reclaiming ring (struct kmsgq_ring_rdesc descriptors)
  *
  * Return: bytes, or SIZE_MAX on overflow.
  */
-size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size)
+size_t kmsgq_ring_bytes(u32 nr_slots, u32 slot_size, bool reclaim)
 {
-	return size_add(kmsgq_ring_data_off(nr_slots),
+	return size_add(kmsgq_ring_data_off(nr_slots, reclaim),
 			PAGE_ALIGN(size_mul(nr_slots, slot_size)));
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_bytes);
@@ -75,12 +89,14 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_bytes);
  * @r: ring to set up
  * @nr_slots: slots, a power of two, at least 2
  * @slot_size: bytes per slot
+ * @reclaim: a reclaiming ring (KMSGQ_OPEN_RECLAIM)
  *
  * Return: 0, -EINVAL for a bad shape, or -ENOMEM.
  */
-int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size)
+int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size,
+		    bool reclaim)
 {
-	size_t bytes = kmsgq_ring_bytes(nr_slots, slot_size);
+	size_t bytes = kmsgq_ring_bytes(nr_slots, slot_size, reclaim);
 	u32 i;
 
 	memset(r, 0, sizeof(*r));
@@ -105,14 +121,21 @@ int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size)
 	r->mask = nr_slots - 1;
 	r->slot_size = slot_size;
 	r->desc_off = PAGE_SIZE;
-	r->data_off = kmsgq_ring_data_off(nr_slots);
+	r->data_off = kmsgq_ring_data_off(nr_slots, reclaim);
 	r->prod = r->vaddr + KMSGQ_RING_PROD_OFF;
 	r->cons = r->vaddr + KMSGQ_RING_CONS_OFF;
 	r->wakeup = r->vaddr + KMSGQ_RING_WAKEUP_OFF;
-	r->desc = r->vaddr + r->desc_off;
 	r->data = r->vaddr + r->data_off;
-	for (i = 0; i < nr_slots; i++)
-		r->desc[i].seq = i;
+	r->reclaim = reclaim;
+	if (reclaim) {
+		r->rdesc = r->vaddr + r->desc_off;
+		for (i = 0; i < nr_slots; i++)
+			r->rdesc[i].seq = i;
+	} else {
+		r->desc = r->vaddr + r->desc_off;
+		for (i = 0; i < nr_slots; i++)
+			r->desc[i].seq = i;
+	}
 	return 0;
 
 err:
@@ -148,6 +171,96 @@ static u32 kmsgq_ring_seq(const struct kmsgq_ring *r, u32 pos)
 	return smp_load_acquire(&r->desc[pos & r->mask].seq);
 }
 
+/* A reclaiming ring's {seq, owner}, one 64-bit word in shared memory. */
+union kmsgq_ring_word {
+	struct {
+		u32 seq;
+		u32 owner;
+	};
+	s64 val;
+};
+
+static_assert(offsetof(struct kmsgq_ring_rdesc, owner) ==
+	      offsetof(union kmsgq_ring_word, owner));
+
+static atomic64_t *kmsgq_ring_wordp(const struct kmsgq_ring *r, u32 pos)
+{
+	return (atomic64_t *)&r->rdesc[pos & r->mask];
+}
+
+/* The word of the slot @pos maps to, read once, with acquire ordering. */
+static union kmsgq_ring_word kmsgq_ring_rword(const struct kmsgq_ring *r,
+					      u32 pos)
+{
+	union kmsgq_ring_word w;
+
+	/* Pairs with the release that published or freed the slot. */
+	w.val = atomic64_read_acquire(kmsgq_ring_wordp(r, pos));
+	return w;
+}
+
+/* Replace @old, as read, by {@seq, @owner}; fully ordered.  True if done. */
+static bool kmsgq_ring_rcas(struct kmsgq_ring *r, u32 pos,
+			    union kmsgq_ring_word old, u32 seq, u32 owner)
+{
+	union kmsgq_ring_word new = { .seq = seq, .owner = owner };
+
+	return atomic64_try_cmpxchg(kmsgq_ring_wordp(r, pos), &old.val,
+				    new.val);
+}
+
+/* Store {@seq, 0}: the slot's claim is over.  Release ordering. */
+static void kmsgq_ring_rset(struct kmsgq_ring *r, u32 pos, u32 seq)
+{
+	union kmsgq_ring_word new = { .seq = seq };
+
+	atomic64_set_release(kmsgq_ring_wordp(r, pos), new.val);
+}
+
+/*
+ * Move a shared position from wherever it is in [@from, @to) to @to: the
+ * slots before @to are claimed.  Gives up after KMSGQ_RING_CLAIM_TRIES
+ * races, as a mapper may keep moving it.  Return: the position after.
+ */
+static u32 kmsgq_ring_radvance(u32 *head, u32 from, u32 to)
+{
+	u32 h = READ_ONCE(*head);
+	int tries;
+
+	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
+		u32 old;
+
+		if ((s32)(h - from) < 0 || (s32)(h - to) >= 0)
+			break;
+		old = cmpxchg(head, h, to);
+		if (old == h)
+			return to;
+		h = old;
+	}
+	return h;
+}
+
+/*
+ * The first slot from @head on that is not claimed or consumed: @lag 0
+ * looks for a free slot (producers), 1 for a committed one (consumers).
+ * Looks at @r->nr_slots slots at most.  Return: true if one is there.
+ */
+static bool kmsgq_ring_rready(const struct kmsgq_ring *r, u32 head, u32 lag)
+{
+	u32 i;
+
+	for (i = 0; i < r->nr_slots; i++, head++) {
+		union kmsgq_ring_word w = kmsgq_ring_rword(r, head);
+		s32 diff = (s32)(w.seq - (head + lag));
+
+		if (diff < 0)
+			return false;
+		if (!diff && !w.owner)
+			return true;
+	}
+	return false;
+}
+
 /**
  * kmsgq_ring_readable() - does the next consumer position hold a message?
  * @r: ring
@@ -158,6 +271,8 @@ bool kmsgq_ring_readable(const struct kmsgq_ring *r)
 {
 	u32 pos = READ_ONCE(*r->cons);
 
+	if (r->reclaim)
+		return kmsgq_ring_rready(r, pos, 1);
 	return kmsgq_ring_seq(r, pos) == pos + 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_readable);
@@ -172,6 +287,8 @@ bool kmsgq_ring_writable(const struct kmsgq_ring *r)
 {
 	u32 pos = READ_ONCE(*r->prod);
 
+	if (r->reclaim)
+		return kmsgq_ring_rready(r, pos, 0);
 	return kmsgq_ring_seq(r, pos) == pos;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_writable);
@@ -190,6 +307,31 @@ u32 kmsgq_ring_count(const struct kmsgq_ring *r)
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_count);
 
+static int kmsgq_ring_rclaim_prod(struct kmsgq_ring *r, u32 *pos)
+{
+	u32 p = READ_ONCE(*r->prod);
+	int tries;
+
+	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
+		union kmsgq_ring_word w = kmsgq_ring_rword(r, p);
+		s32 diff = (s32)(w.seq - p);
+
+		if (diff < 0)
+			return -EAGAIN;		/* full */
+		if (diff || w.owner) {
+			/* Claimed by someone: help the position past it. */
+			p = kmsgq_ring_radvance(r->prod, p, p + 1);
+			continue;
+		}
+		if (kmsgq_ring_rcas(r, p, w, p, KMSGQ_RING_OWNER_KERNEL)) {
+			kmsgq_ring_radvance(r->prod, p, p + 1);
+			*pos = p;
+			return 0;
+		}
+	}
+	return -EAGAIN;
+}
+
 /**
  * kmsgq_ring_claim_prod() - claim the next free slot as a producer
  * @r: ring
@@ -204,6 +346,8 @@ int kmsgq_ring_claim_prod(struct kmsgq_ring *r, u32 *pos)
 	u32 p = READ_ONCE(*r->prod);
 	int tries;
 
+	if (r->reclaim)
+		return kmsgq_ring_rclaim_prod(r, pos);
 	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
 		s32 diff = (s32)(kmsgq_ring_seq(r, p) - p);
 
@@ -237,11 +381,53 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
 {
 	struct kmsgq_ring_desc *d = &r->desc[pos & r->mask];
 
+	if (r->reclaim) {
+		WRITE_ONCE(r->rdesc[pos & r->mask].len, len);
+		/* Payload and len before seq; pairs with kmsgq_ring_rword(). */
+		kmsgq_ring_rset(r, pos, pos + 1);
+		return;
+	}
 	WRITE_ONCE(d->len, len);
 	/* Payload and len before seq; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&d->seq, pos + 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_publish);
+
+static int kmsgq_ring_rpeek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos,
+				 u32 *len, bool *freed)
+{
+	u32 c = READ_ONCE(*r->cons);
+	int tries;
+
+	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
+		union kmsgq_ring_word w = kmsgq_ring_rword(r, c);
+		s32 diff = (s32)(w.seq - (c + 1));
+		u32 l;
+
+		if (diff < 0)
+			return -EAGAIN;		/* empty */
+		if (diff || w.owner) {
+			/* Claimed or consumed: help the position past it. */
+			c = kmsgq_ring_radvance(r->cons, c, c + 1);
+			continue;
+		}
+		l = READ_ONCE(r->rdesc[c & r->mask].len);
+		if (l > r->slot_size) {
+			if (kmsgq_ring_claim_at(r, c)) {
+				kmsgq_ring_release(r, c);
+				*freed = true;
+			}
+			c = READ_ONCE(*r->cons);
+			continue;
+		}
+		*len = l;
+		if (l > maxlen)
+			return -EMSGSIZE;
+		*pos = c;
+		return 0;
+	}
+	return -EAGAIN;
+}
 
 /**
  * kmsgq_ring_peek_cons() - find the next committed slot without claiming it
@@ -267,6 +453,8 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 	u32 c = READ_ONCE(*r->cons);
 	int tries;
 
+	if (r->reclaim)
+		return kmsgq_ring_rpeek_cons(r, maxlen, pos, len, freed);
 	for (tries = 0; tries < KMSGQ_RING_CLAIM_TRIES; tries++) {
 		s32 diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
 		u32 l, old;
@@ -327,11 +515,28 @@ int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
 		u32 i;
 
 		for (i = 0; i < r->nr_slots; i++, c++) {
-			s32 diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
+			s32 diff;
 			u32 l;
 
 			if (!budget--)
 				return -EBUSY;
+			if (r->reclaim) {
+				union kmsgq_ring_word w = kmsgq_ring_rword(r, c);
+
+				diff = (s32)(w.seq - (c + 1));
+				if (diff < 0)
+					return -EAGAIN;
+				/* Being consumed, or consumed: not in order. */
+				if (diff || w.owner)
+					continue;
+				l = READ_ONCE(r->rdesc[c & r->mask].len);
+				if (l > r->slot_size || left--)
+					continue;
+				*pos = c;
+				*len = l;
+				return 0;
+			}
+			diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
 			if (diff < 0)
 				return -EAGAIN;	/* not committed: the end */
 			if (diff > 0)
@@ -365,6 +570,8 @@ bool kmsgq_ring_unmoved(const struct kmsgq_ring *r, u32 pos)
 {
 	/* The copy's reads before the seq's; pairs with the release store. */
 	smp_rmb();
+	if (r->reclaim)
+		return READ_ONCE(r->rdesc[pos & r->mask].seq) == pos + 1;
 	return READ_ONCE(r->desc[pos & r->mask].seq) == pos + 1;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_unmoved);
@@ -378,6 +585,15 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_unmoved);
  */
 bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos)
 {
+	if (r->reclaim) {
+		union kmsgq_ring_word w = { .seq = pos + 1 };
+
+		if (!kmsgq_ring_rcas(r, pos, w, pos + 1,
+				     KMSGQ_RING_OWNER_KERNEL))
+			return false;
+		kmsgq_ring_radvance(r->cons, pos, pos + 1);
+		return true;
+	}
 	return cmpxchg(r->cons, pos, pos + 1) == pos;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_claim_at);
@@ -389,10 +605,63 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_claim_at);
  */
 void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos)
 {
+	if (r->reclaim) {
+		/* Done reading the payload before the slot is free. */
+		kmsgq_ring_rset(r, pos, pos + r->nr_slots);
+		return;
+	}
 	/* Done reading the payload before the slot is free; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&r->desc[pos & r->mask].seq, pos + r->nr_slots);
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_release);
+
+/**
+ * kmsgq_ring_reclaim() - finish the claims of a file that is gone
+ * @r: reclaiming ring
+ * @owner: the file's token (kmsgq_ring_info.owner), never
+ *	KMSGQ_RING_OWNER_KERNEL
+ * @events: out: KMSGQ_RING_READABLE if a slot was published,
+ *	KMSGQ_RING_WRITABLE if one was released
+ *
+ * Every slot still claimed by @owner is finished as its claimant would
+ * have: a producer's published carrying no message, a consumer's released,
+ * and the shared position moved past it if it was left behind.  Only the
+ * dead file's holders wrote @owner, so no live claim is touched; each
+ * change is a compare-and-swap from the word as read, so a mapper racing
+ * the walk changes only which of its own slots are finished.
+ *
+ * Return: messages released unread.
+ */
+u32 kmsgq_ring_reclaim(struct kmsgq_ring *r, u32 owner, u32 *events)
+{
+	u32 lost = 0;
+	u32 i;
+
+	for (i = 0; i < r->nr_slots; i++) {
+		union kmsgq_ring_word w = kmsgq_ring_rword(r, i);
+		u32 pos = w.seq;
+
+		if (w.owner != owner)
+			continue;
+		if ((pos & r->mask) == i) {
+			/* A producer's claim of position pos. */
+			WRITE_ONCE(r->rdesc[i].len, KMSGQ_RING_LEN_NONE);
+			if (!kmsgq_ring_rcas(r, i, w, pos + 1, 0))
+				continue;
+			kmsgq_ring_radvance(r->prod, pos, pos + 1);
+			*events |= KMSGQ_RING_READABLE;
+		} else if (((pos - 1) & r->mask) == i) {
+			/* A consumer's claim of position pos - 1. */
+			if (!kmsgq_ring_rcas(r, i, w, pos - 1 + r->nr_slots, 0))
+				continue;
+			kmsgq_ring_radvance(r->cons, pos - 1, pos);
+			*events |= KMSGQ_RING_WRITABLE;
+			lost++;
+		}
+	}
+	return lost;
+}
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_reclaim);
 
 /*
  * Waking: the shared wakeup word tells in-place peers, which cannot see the

@@ -109,7 +109,13 @@ SIZE(kmsgq_ring_desc, 8);
 FIELD(kmsgq_ring_desc, seq, 0);
 FIELD(kmsgq_ring_desc, len, 4);
 
-SIZE(kmsgq_ring_info, 56);
+SIZE(kmsgq_ring_rdesc, 16);
+FIELD(kmsgq_ring_rdesc, seq, 0);
+FIELD(kmsgq_ring_rdesc, owner, 4);
+FIELD(kmsgq_ring_rdesc, len, 8);
+FIELD(kmsgq_ring_rdesc, reserved, 12);
+
+SIZE(kmsgq_ring_info, 64);
 FIELD(kmsgq_ring_info, size, 0);
 FIELD(kmsgq_ring_info, flags, 4);
 FIELD(kmsgq_ring_info, map_size, 8);
@@ -121,6 +127,8 @@ FIELD(kmsgq_ring_info, wakeup_off, 32);
 FIELD(kmsgq_ring_info, reserved, 36);
 FIELD(kmsgq_ring_info, desc_off, 40);
 FIELD(kmsgq_ring_info, data_off, 48);
+FIELD(kmsgq_ring_info, desc_size, 56);
+FIELD(kmsgq_ring_info, owner, 60);
 
 SIZE(kmsgq_ring_wait, 32);
 FIELD(kmsgq_ring_wait, size, 0);

@@ -719,4 +719,27 @@ static inline bool wait_until_blocked(struct kid_pipes *p, const pid_t *pid,
 	return true;
 }
 
+/*
+ * Built as ring_*_reclaim_test (Makefile), every ring a ring test creates is a
+ * reclaiming one: the same tests then run the other protocol.
+ */
+#ifdef RING_TEST_RECLAIM
+#define RING_TEST_QFLAGS	KMSGQ_OPEN_RECLAIM
+#else
+#define RING_TEST_QFLAGS	0
+#endif
+
+/* Slot @pos's descriptor words, in whichever layout the ring has. */
+static inline __u32 *desc_seq(const struct kmsgq_ring *r, __u32 pos)
+{
+	return r->desc ? &r->desc[pos & r->mask].seq :
+			 &r->rdesc[pos & r->mask].seq;
+}
+
+static inline __u32 *desc_len(const struct kmsgq_ring *r, __u32 pos)
+{
+	return r->desc ? &r->desc[pos & r->mask].len :
+			 &r->rdesc[pos & r->mask].len;
+}
+
 #endif /* KMSGQ_TEST_H */

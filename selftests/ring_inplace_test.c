@@ -21,7 +21,7 @@ static void ring_set_positions(struct kmsgq_ring *r, uint32_t pos)
 	uint32_t i;
 
 	for (i = 0; i < r->nr_slots; i++)
-		__atomic_store_n(&r->desc[(pos + i) & r->mask].seq, pos + i,
+		__atomic_store_n(desc_seq(r, pos + i), pos + i,
 				 __ATOMIC_RELEASE);
 	__atomic_store_n(r->prod, pos, __ATOMIC_RELEASE);
 	__atomic_store_n(r->cons, pos, __ATOMIC_RELEASE);

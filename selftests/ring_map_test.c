@@ -66,7 +66,7 @@ TEST_F(layout, depth_is_rounded_up_to_a_power_of_two)
 
 	EXPECT_EQ(variant->nr_slots, self->q.ri.nr_slots);
 	ASSERT_EQ(0, kmsgq_getattr(self->q.fd, &attr));
-	EXPECT_EQ(KMSGQ_OPEN_RING, attr.qflags);
+	EXPECT_EQ(KMSGQ_OPEN_RING | RING_TEST_QFLAGS, attr.qflags);
 	EXPECT_EQ(variant->nr_slots, attr.max_msgs);
 	/* The message size is rounded up to the slot size, whole lines. */
 	EXPECT_EQ(self->q.ri.slot_size, attr.max_msgsize);
@@ -89,8 +89,7 @@ TEST_F(layout, regions_are_aligned_disjoint_and_inside_the_mapping)
 		{ ri->prod_off, sizeof(__u32) },
 		{ ri->cons_off, sizeof(__u32) },
 		{ ri->wakeup_off, sizeof(__u32) },
-		{ ri->desc_off,
-		  (__u64)ri->nr_slots * sizeof(struct kmsgq_ring_desc) },
+		{ ri->desc_off, (__u64)ri->nr_slots * ri->desc_size },
 		{ ri->data_off, (__u64)ri->nr_slots * ri->slot_size },
 	};
 	unsigned int i, j;
@@ -101,7 +100,16 @@ TEST_F(layout, regions_are_aligned_disjoint_and_inside_the_mapping)
 	EXPECT_EQ(0, ri->prod_off % sizeof(__u32));
 	EXPECT_EQ(0, ri->cons_off % sizeof(__u32));
 	EXPECT_EQ(0, ri->wakeup_off % sizeof(__u32));
-	EXPECT_EQ(0, ri->desc_off % sizeof(struct kmsgq_ring_desc));
+	EXPECT_EQ(RING_TEST_QFLAGS ? sizeof(struct kmsgq_ring_rdesc) :
+				     sizeof(struct kmsgq_ring_desc),
+		  ri->desc_size);
+	if (RING_TEST_QFLAGS) {
+		EXPECT_LT(0, ri->owner);
+		EXPECT_GE(0x7fffffffU, ri->owner);
+	} else {
+		EXPECT_EQ(0, ri->owner);
+	}
+	EXPECT_EQ(0, ri->desc_off % ri->desc_size);
 	EXPECT_EQ(0, ri->reserved);
 	EXPECT_EQ(0, ri->flags);
 	for (i = 0; i < ARRAY_SIZE(reg); i++) {
@@ -129,7 +137,7 @@ TEST_F(layout, fresh_ring_is_empty_with_each_slot_sequence_at_its_index)
 	EXPECT_EQ(0, *r->cons);
 	EXPECT_EQ(0, *r->wakeup);
 	for (i = 0; i < r->nr_slots; i++) {
-		EXPECT_EQ(i, r->desc[i].seq);
+		EXPECT_EQ(i, *desc_seq(r, i));
 	}
 }
 
@@ -609,10 +617,14 @@ FIXTURE_SETUP(rdonly)
 {
 	rctx_setup(_metadata, &self->q, KMSGQ_OPEN_RING, RING_DEPTH,
 		   RING_MSGSIZE, true);
+	struct kmsgq_ring_info ri;
+
 	self->rfd = rctx_open(&self->q, O_RDONLY);
 	ASSERT_LE(0, self->rfd);
 	self->wfd = rctx_open(&self->q, O_WRONLY);
 	ASSERT_LE(0, self->wfd);
+	/* What a reclaiming ring asks of a file before it maps. */
+	ASSERT_EQ(0, ring_info(self->rfd, &ri));
 }
 
 FIXTURE_TEARDOWN(rdonly)
@@ -664,8 +676,8 @@ TEST_F(rdonly, ring_map_of_read_only_file_observes_the_ring)
 	ASSERT_EQ(0, rctx_ring_map(&self->q, self->rfd, &ro));
 	ASSERT_EQ(0, put_in_place(&self->q.r, "seen", 4));
 	EXPECT_EQ(1, *ro.prod);
-	EXPECT_EQ(1, ro.desc[0].seq);
-	EXPECT_EQ(4, ro.desc[0].len);
+	EXPECT_EQ(1, *desc_seq(&ro, 0));
+	EXPECT_EQ(4, *desc_len(&ro, 0));
 	EXPECT_EQ(0, memcmp(ro.data, "seen", 4));
 	EXPECT_TRUE(ring_readable(&ro));
 	/* It receives with read(). */

@@ -24,7 +24,7 @@ static int create_ring(char *name, const char *tag, __u32 depth,
 		       __u32 msgsize)
 {
 	struct kmsgq_attr attr = {
-		.qflags = KMSGQ_OPEN_RING,
+		.qflags = KMSGQ_OPEN_RING | RING_TEST_QFLAGS,
 		.max_msgs = depth,
 		.max_msgsize = msgsize,
 	};
@@ -518,7 +518,7 @@ static void fresh_ring_works(struct __test_metadata *_metadata)
 	EXPECT_EQ(0, *r.cons);
 	EXPECT_EQ(0, *r.wakeup);
 	for (i = 0; i < (int)r.nr_slots; i++) {
-		EXPECT_EQ(i, r.desc[i].seq);
+		EXPECT_EQ(i, *desc_seq(&r, i));
 	}
 	EXPECT_EQ(0, kmsgq_send(fd, "fresh", 5, 0));
 	EXPECT_EQ(1, kmsgq_ring_claim(&r, 1, &pos));
@@ -683,10 +683,16 @@ hostile_scribbler(struct hostile_shared *sh, const char *name,
 					break;
 				}
 			}
-			__atomic_store_n(&r.desc[pos & r.mask].len,
-					 hostile_len(&s), __ATOMIC_RELAXED);
-			__atomic_store_n(&r.desc[pos & r.mask].seq, seq,
+			__atomic_store_n(desc_len(&r, pos), hostile_len(&s),
+					 __ATOMIC_RELAXED);
+			__atomic_store_n(desc_seq(&r, pos), seq,
 					 __ATOMIC_RELEASE);
+			/* A reclaiming ring's claims, made up too. */
+			if (r.rdesc)
+				__atomic_store_n(&r.rdesc[pos & r.mask].owner,
+						 rnd(&s) % 3 ? 0 :
+						 (uint32_t)rnd(&s),
+						 __ATOMIC_RELEASE);
 		}
 		__atomic_store_n(r.wakeup,
 				 sh->passes % 8 ? (uint32_t)rnd(&s) & 3 : 0,
@@ -1065,8 +1071,8 @@ TEST_F_TIMEOUT(hostile, scribbled_ring_leaves_kernel_calls_bounded_and_sane,
 			*r.prod = (uint32_t)rnd(&s);
 			*r.cons = *r.prod - rnd(&s) % (r.nr_slots + 2);
 			for (i = 0; i < (int)r.nr_slots; i++) {
-				r.desc[i].seq = *r.cons + i + rnd(&s) % 2;
-				r.desc[i].len = hostile_len(&s);
+				*desc_seq(&r, i) = *r.cons + i + rnd(&s) % 2;
+				*desc_len(&r, i) = hostile_len(&s);
 			}
 		}
 		ret = kmsgq_send_batch(self->fd, &(struct kmsgq_msg){

@@ -195,6 +195,7 @@ static inline void rctx_close(struct rctx *q, int fd)
 	close(fd);
 }
 
+
 /*
  * Create a queue unique to this process (@qflags 0: a copy queue) and, if
  * @map, map its ring as q->r.  A queue of the same name left by a killed
@@ -205,7 +206,8 @@ static inline void rctx_setup(struct __test_metadata *_metadata,
 			      __u32 msgsize, bool map)
 {
 	struct kmsgq_attr attr = {
-		.qflags = qflags,
+		.qflags = qflags & KMSGQ_OPEN_RING ? qflags | RING_TEST_QFLAGS :
+						    qflags,
 		.max_msgs = depth,
 		.max_msgsize = msgsize,
 	};
@@ -320,6 +322,9 @@ static inline bool ring_readable(const struct kmsgq_ring *r)
 {
 	uint32_t c = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
 
+	if (!r->desc)
+		return kmsgq_ring__rword(r, c).s.seq == c + 1 &&
+		       !kmsgq_ring__rword(r, c).s.owner;
 	return kmsgq_ring__seq(r, c) == c + 1;
 }
 

@@ -23,7 +23,7 @@ static struct kmsgq_ring *kmsgq_test_ring(struct kunit *test, u32 nr_slots,
 	struct kmsgq_ring *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	KUNIT_ASSERT_EQ(test, kmsgq_ring_init(r, nr_slots, slot_size), 0);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_init(r, nr_slots, slot_size, false), 0);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
 							kmsgq_ring_destroy_action,
 							r), 0);
@@ -117,7 +117,7 @@ static void kmsgq_ring_init_checks_shape(struct kunit *test)
 	const struct kmsgq_ring_shape_case *c = test->param_value;
 	struct kmsgq_ring r;
 
-	KUNIT_EXPECT_EQ(test, kmsgq_ring_init(&r, c->nr_slots, c->slot_size),
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_init(&r, c->nr_slots, c->slot_size, false),
 			c->err);
 	if (c->err)
 		KUNIT_EXPECT_NULL(test, r.vaddr);
@@ -140,7 +140,7 @@ static void kmsgq_ring_init_state(struct kunit *test)
 
 	/* The layout fits the mapping. */
 	KUNIT_EXPECT_EQ(test, (size_t)r->nr_pages << PAGE_SHIFT,
-			kmsgq_ring_bytes(8, 64));
+			kmsgq_ring_bytes(8, 64, false));
 	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(r->data_off));
 	KUNIT_EXPECT_GE(test, r->data_off, r->desc_off + 8 * sizeof(*r->desc));
 	KUNIT_EXPECT_LE(test, r->data_off + 8 * 64, r->nr_pages << PAGE_SHIFT);
@@ -640,7 +640,7 @@ static void kmsgq_ring_bytes_saturates(struct kunit *test)
 {
 	const struct kmsgq_ring_bytes_case *c = test->param_value;
 
-	KUNIT_EXPECT_EQ(test, kmsgq_ring_bytes(c->nr_slots, c->slot_size),
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_bytes(c->nr_slots, c->slot_size, false),
 			c->bytes);
 }
 

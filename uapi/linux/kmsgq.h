@@ -63,6 +63,8 @@
 #define KMSGQ_FEAT_PEEK		0x800ULL	/* KMSGQ_XFER_PEEK, kmsgq_xfer.index */
 /* KMSGQ_OPEN_OVERFLOW_FAIL/_DROP, msgs_lost in kmsgq_stats and LIST */
 #define KMSGQ_FEAT_OVERFLOW	0x1000ULL
+/* KMSGQ_OPEN_RECLAIM: rings whose dead claimants' slots the kernel reclaims */
+#define KMSGQ_FEAT_RECLAIM	0x2000ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -124,6 +126,16 @@ struct kmsgq_info {
  */
 #define KMSGQ_OPEN_OVERFLOW_FAIL	0x8U
 #define KMSGQ_OPEN_OVERFLOW_DROP	0x10U
+/*
+ * With CREATE and RING: a reclaiming ring.  Its descriptors are struct
+ * kmsgq_ring_rdesc, and every claim records its claimant, so that when the
+ * last reference to a file goes away (close, munmap, exit, kill -9) the
+ * kernel finishes what that file's holders claimed and did not: a reserved
+ * slot is published carrying no message, a claimed one released, and each
+ * message so released unread is counted in msgs_lost.  See struct
+ * kmsgq_ring_info for the protocol.
+ */
+#define KMSGQ_OPEN_RECLAIM		0x20U
 
 /**
  * struct kmsgq_open - bind this file to a named queue (KMSGQ_IOC_OPEN)
@@ -339,6 +351,28 @@ struct kmsgq_ring_desc {
 	__u32 len;
 };
 
+/**
+ * struct kmsgq_ring_rdesc - one slot's descriptor in a reclaiming ring
+ *	(KMSGQ_OPEN_RECLAIM)
+ * @seq: sequence word of the protocol at struct kmsgq_ring_info
+ * @owner: 0, or the kmsgq_ring_info.owner of the file whose holder has
+ *	claimed the slot; @seq and @owner are one naturally aligned 64-bit
+ *	word, changed together by compare-and-swap
+ * @len: payload length, written by the producer before it publishes @seq
+ * @reserved: zero
+ */
+struct kmsgq_ring_rdesc {
+	__u32 seq;
+	__u32 owner;
+	__u32 len;
+	__u32 reserved;
+};
+
+/* kmsgq_ring_rdesc.owner of a claim the kernel makes for a copy-mode call */
+#define KMSGQ_RING_OWNER_KERNEL		0xffffffffU
+/* desc.len of a slot that carries no message (any value above slot_size) */
+#define KMSGQ_RING_LEN_NONE		0xffffffffU
+
 /* Bits of the ring's shared wakeup word (at kmsgq_ring_info.wakeup_off). */
 #define KMSGQ_RING_WAKE_CONSUMER	0x1U	/* a consumer sleeps */
 #define KMSGQ_RING_WAKE_PRODUCER	0x2U	/* a producer sleeps */
@@ -354,9 +388,15 @@ struct kmsgq_ring_desc {
  * @cons_off: out: offset of the __u32 consumer position
  * @wakeup_off: out: offset of the __u32 KMSGQ_RING_WAKE_* word
  * @reserved: zero
- * @desc_off: out: offset of struct kmsgq_ring_desc[@nr_slots]
+ * @desc_off: out: offset of struct kmsgq_ring_desc[@nr_slots], or of
+ *	struct kmsgq_ring_rdesc[@nr_slots] on a reclaiming ring
  * @data_off: out: offset of the payload of slot 0; slot i's at
  *	@data_off + i * @slot_size
+ * @desc_size: out: bytes per descriptor: sizeof(struct kmsgq_ring_desc), or
+ *	sizeof(struct kmsgq_ring_rdesc) on a reclaiming ring
+ * @owner: out: on a reclaiming ring, this file's claimant token, between 1
+ *	and 0x7fffffff, the same for every call on the file and no other
+ *	file's while this one lives; 0 on other rings
  *
  * The ring is Vyukov's bounded MPMC queue.  Positions count messages and
  * wrap at 2^32; slot = position & (@nr_slots - 1).  Initially every
@@ -387,6 +427,37 @@ struct kmsgq_ring_desc {
  * spoil only the messages of this queue, never the kernel's own state.  A
  * file opened O_RDONLY may map the ring only read-only, and so can observe
  * it but not claim slots; it receives with read() or KMSGQ_IOC_RECV.
+ *
+ * A reclaiming ring (KMSGQ_OPEN_RECLAIM; @desc_size 16) puts the claim in
+ * the descriptor, so that the kernel knows whose it is: the compare-and-swap
+ * that claims a slot writes the claimant's @owner beside @seq, and the
+ * position only follows.
+ *
+ * Producer at position p: the slot is free when {seq, owner} == {p, 0}.
+ * Claim it by compare-and-swap of {seq, owner} from {p, 0} to {p, @owner}
+ * (more slots: the following ones, one compare-and-swap each, stopping at
+ * the first that fails), then move prod from any value in [p, p + n) to
+ * p + n.  Write the payload and len, then store {seq, owner} = {p + 1, 0}
+ * with release ordering.  A slot at prod whose seq is p with a non-zero
+ * owner, or whose seq is past p, is claimed: move prod from p to p + 1 and
+ * go on, whoever's claim it is.
+ *
+ * Consumer at position c: the slot is ready when {seq, owner} == {c + 1, 0}.
+ * Claim it by compare-and-swap to {c + 1, @owner}, move cons past it as
+ * above, read len and the payload, then store {seq, owner} =
+ * {c + @nr_slots, 0} with release ordering.  A slot at cons whose seq is
+ * c + 1 with a non-zero owner, or past c + 1, is claimed: move cons on.
+ *
+ * When the last reference to a file goes away, the kernel looks for its
+ * @owner in every descriptor: a producer's claim ({p, owner}) becomes
+ * {p + 1, 0} with len KMSGQ_RING_LEN_NONE, a consumer's ({c + 1, owner})
+ * {c + @nr_slots, 0}, and a position left behind the claim is moved past
+ * it.  A token is only ever written by its own file's holders, so nobody
+ * else's claim is touched; a mapper that writes another file's token can
+ * lose only messages of this queue, which a mapper can anyway.  Only a
+ * caller that passes @size of 64 or more learns the protocol exists: a
+ * file that asked with less, or never asked, may not map a reclaiming ring
+ * (EACCES), as it would speak the other protocol.
  */
 struct kmsgq_ring_info {
 	__u32 size;
@@ -400,10 +471,14 @@ struct kmsgq_ring_info {
 	__u32 reserved;
 	__u64 desc_off;
 	__u64 data_off;
+	__u32 desc_size;
+	__u32 owner;
 };
 
 /* sizeof(struct kmsgq_ring_info) as first published: the least @size accepted. */
 #define KMSGQ_RING_INFO_SIZE_VER0	56
+/* The size that learns of reclaiming rings (@desc_size, @owner). */
+#define KMSGQ_RING_INFO_SIZE_VER1	64
 
 /* kmsgq_ring_wait.events: poll bits, as in <poll.h> */
 #define KMSGQ_RING_READABLE	0x001	/* POLLIN: a committed message waits */

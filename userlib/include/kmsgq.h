@@ -31,10 +31,11 @@ extern "C" {
  * @oflag: O_RDONLY, O_WRONLY or O_RDWR, or'ed with O_CREAT, O_EXCL,
  *	O_NONBLOCK, O_CLOEXEC
  * @mode: permission bits of a queue this call creates (umask applies)
- * @attr: with O_CREAT: qflags (KMSGQ_OPEN_RING, and one of
- *	KMSGQ_OPEN_OVERFLOW_FAIL or KMSGQ_OPEN_OVERFLOW_DROP: what a send to
- *	the full queue does), max_msgs, max_msgsize (0 = module default),
- *	other fields ignored; NULL for all defaults
+ * @attr: with O_CREAT: qflags (KMSGQ_OPEN_RING, with KMSGQ_OPEN_RECLAIM
+ *	for a ring whose dead claimants' slots the kernel reclaims, and one
+ *	of KMSGQ_OPEN_OVERFLOW_FAIL or KMSGQ_OPEN_OVERFLOW_DROP: what a send
+ *	to the full queue does), max_msgs, max_msgsize (0 = module
+ *	default), other fields ignored; NULL for all defaults
  *
  * Return: a file descriptor bound to the queue, or -errno.
  */
@@ -211,8 +212,18 @@ int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
  * Any number of producers and consumers, in any processes, may work on one
  * ring at once, and copy-mode calls (kmsgq_send(), read(), ...) on the same
  * queue interoperate with them.  A ring queue is FIFO: priorities other
- * than 0 are refused.  A slot claimed and never committed or released (its
- * process died in between) stalls the ring at that slot.
+ * than 0 are refused.
+ *
+ * A slot reserved and never committed, or claimed and never released,
+ * because its process died in between, stalls an ordinary ring at that
+ * slot.  On a ring created with KMSGQ_OPEN_RECLAIM the kernel finishes
+ * such slots when the last reference to the file they were claimed
+ * through goes away (the descriptor closed in every process that shares
+ * it, and the ring unmapped; a process's exit does both): a reserved slot
+ * is published carrying no message, a claimed one released and counted
+ * in msgs_lost.  Each process that works on such a ring should open its
+ * own descriptor (kmsgq_open()) rather than inherit one, so that its
+ * death alone is enough.  The helpers below speak either protocol.
  *
  * Typical producer:
  *	n = kmsgq_ring_reserve(&r, want, &pos);	// 0: full, kmsgq_ring_wait()
@@ -242,10 +253,13 @@ struct kmsgq_ring {
 	uint32_t *prod;
 	uint32_t *cons;
 	uint32_t *wakeup;
-	struct kmsgq_ring_desc *desc;
+	struct kmsgq_ring_desc *desc;	/* NULL on a reclaiming ring */
 	unsigned char *data;
 	void *map;
 	size_t map_size;
+	/* Since libkmsgq 1.3 (kmsgq_ring_map@KMSGQ_1.3): */
+	struct kmsgq_ring_rdesc *rdesc;	/* a reclaiming ring's, or NULL */
+	uint32_t owner;			/* this descriptor's claimant token */
 };
 
 /**
@@ -253,7 +267,8 @@ struct kmsgq_ring {
  * @ring: filled in
  *
  * Maps read-write if @fd was opened O_RDWR, else read-only (a read-only
- * mapping can be looked at but not used to claim slots).
+ * mapping can be looked at but not used to claim slots).  Programs built
+ * against libkmsgq before 1.3 get -EOPNOTSUPP for a reclaiming ring.
  * Return: 0, or -EOPNOTSUPP (not a ring queue), -errno.
  */
 int kmsgq_ring_map(int fd, struct kmsgq_ring *ring);
@@ -291,6 +306,116 @@ static inline uint32_t kmsgq_ring__seq(const struct kmsgq_ring *r,
 	return __atomic_load_n(&r->desc[pos & r->mask].seq, __ATOMIC_ACQUIRE);
 }
 
+/* A reclaiming ring's {seq, owner}: one 64-bit word of its descriptor. */
+union kmsgq_ring__word {
+	struct {
+		uint32_t seq;
+		uint32_t owner;
+	} s;
+	uint64_t val;
+};
+
+static inline uint64_t *kmsgq_ring__wordp(const struct kmsgq_ring *r,
+					  uint32_t pos)
+{
+	return (uint64_t *)(void *)&r->rdesc[pos & r->mask];
+}
+
+static inline union kmsgq_ring__word
+kmsgq_ring__rword(const struct kmsgq_ring *r, uint32_t pos)
+{
+	union kmsgq_ring__word w;
+
+	w.val = __atomic_load_n(kmsgq_ring__wordp(r, pos), __ATOMIC_ACQUIRE);
+	return w;
+}
+
+/* Swap @old, as read, for {@seq, @owner}.  Return: non-zero if done. */
+static inline int kmsgq_ring__rcas(const struct kmsgq_ring *r, uint32_t pos,
+				   union kmsgq_ring__word old, uint32_t seq,
+				   uint32_t owner)
+{
+	union kmsgq_ring__word w;
+
+	w.s.seq = seq;
+	w.s.owner = owner;
+	return __atomic_compare_exchange_n(kmsgq_ring__wordp(r, pos), &old.val,
+					   w.val, 0, __ATOMIC_ACQUIRE,
+					   __ATOMIC_RELAXED);
+}
+
+/* Store {@seq, 0}, ending a claim, with release ordering. */
+static inline void kmsgq_ring__rset(const struct kmsgq_ring *r, uint32_t pos,
+				    uint32_t seq)
+{
+	union kmsgq_ring__word w;
+
+	w.s.seq = seq;
+	w.s.owner = 0;
+	__atomic_store_n(kmsgq_ring__wordp(r, pos), w.val, __ATOMIC_RELEASE);
+}
+
+/* Move *@head from wherever it is in [@from, @to) to @to. */
+static inline void kmsgq_ring__advance(uint32_t *head, uint32_t from,
+				       uint32_t to)
+{
+	uint32_t h = __atomic_load_n(head, __ATOMIC_RELAXED);
+	unsigned int tries;
+
+	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
+		if ((int32_t)(h - from) < 0 || (int32_t)(h - to) >= 0)
+			return;
+		if (__atomic_compare_exchange_n(head, &h, to, 0,
+						__ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return;
+	}
+}
+
+/*
+ * kmsgq_ring__rclaim() - kmsgq_ring__claim() on a reclaiming ring: each
+ *	slot is claimed by a compare-and-swap of its {seq, owner} that writes
+ *	this descriptor's token, and the head only follows the claims
+ */
+static inline unsigned int kmsgq_ring__rclaim(const struct kmsgq_ring *r,
+					      uint32_t *head, uint32_t lag,
+					      unsigned int n, uint32_t *pos)
+{
+	uint32_t h = __atomic_load_n(head, __ATOMIC_RELAXED);
+	union kmsgq_ring__word w;
+	unsigned int tries, k;
+
+	if (n > r->nr_slots)
+		n = r->nr_slots;
+	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
+		int32_t diff;
+
+		w = kmsgq_ring__rword(r, h);
+		diff = (int32_t)(w.s.seq - (h + lag));
+		if (diff < 0)
+			return 0;
+		if (diff || w.s.owner) {
+			/* Someone's claim: help the head past it. */
+			kmsgq_ring__advance(head, h, h + 1);
+			h = __atomic_load_n(head, __ATOMIC_RELAXED);
+			continue;
+		}
+		if (!kmsgq_ring__rcas(r, h, w, h + lag, r->owner))
+			continue;
+		for (k = 1; k < n; k++) {
+			w = kmsgq_ring__rword(r, h + k);
+			if (w.s.seq != h + k + lag || w.s.owner ||
+			    !kmsgq_ring__rcas(r, h + k, w, h + k + lag,
+					      r->owner))
+				break;
+		}
+		kmsgq_ring__advance(head, h, h + k);
+		*pos = h;
+		return k;
+	}
+	return 0;
+}
+
 /*
  * kmsgq_ring__claim() - take up to @n consecutive slots from *@head, the
  *	producer or the consumer position, for the caller alone
@@ -310,6 +435,8 @@ static inline unsigned int kmsgq_ring__claim(const struct kmsgq_ring *r,
 	uint32_t h = __atomic_load_n(head, __ATOMIC_RELAXED);
 	unsigned int tries;
 
+	if (!r->desc)
+		return kmsgq_ring__rclaim(r, head, lag, n, pos);
 	if (n > r->nr_slots)
 		n = r->nr_slots;
 	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {
@@ -358,8 +485,15 @@ static inline void *kmsgq_ring_slot(const struct kmsgq_ring *r, uint32_t pos)
 static inline void kmsgq_ring_commit(struct kmsgq_ring *r, uint32_t pos,
 				     uint32_t len)
 {
-	struct kmsgq_ring_desc *d = &r->desc[pos & r->mask];
+	struct kmsgq_ring_desc *d;
 
+	if (!r->desc) {
+		__atomic_store_n(&r->rdesc[pos & r->mask].len, len,
+				 __ATOMIC_RELAXED);
+		kmsgq_ring__rset(r, pos, pos + 1);
+		return;
+	}
+	d = &r->desc[pos & r->mask];
 	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->seq, pos + 1, __ATOMIC_RELEASE);
 }
@@ -411,8 +545,9 @@ static inline unsigned int kmsgq_ring_peek(struct kmsgq_ring *r,
 static inline const void *kmsgq_ring_msg(const struct kmsgq_ring *r,
 					 uint32_t pos, uint32_t *len)
 {
-	uint32_t l = __atomic_load_n(&r->desc[pos & r->mask].len,
-				     __ATOMIC_RELAXED);
+	const uint32_t *lp = r->desc ? &r->desc[pos & r->mask].len :
+				       &r->rdesc[pos & r->mask].len;
+	uint32_t l = __atomic_load_n(lp, __ATOMIC_RELAXED);
 
 	if (l > r->slot_size)
 		return NULL;
@@ -426,9 +561,14 @@ static inline void kmsgq_ring_release(struct kmsgq_ring *r, uint32_t pos,
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
-		__atomic_store_n(&r->desc[(pos + i) & r->mask].seq,
-				 pos + i + r->nr_slots, __ATOMIC_RELEASE);
+	for (i = 0; i < n; i++) {
+		if (!r->desc)
+			kmsgq_ring__rset(r, pos + i, pos + i + r->nr_slots);
+		else
+			__atomic_store_n(&r->desc[(pos + i) & r->mask].seq,
+					 pos + i + r->nr_slots,
+					 __ATOMIC_RELEASE);
+	}
 }
 
 /**

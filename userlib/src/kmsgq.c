@@ -89,7 +89,8 @@ int kmsgq_open(const char *name, int oflag, mode_t mode,
 		if (attr) {
 			op.flags |= attr->qflags &
 				    (KMSGQ_OPEN_RING | KMSGQ_OPEN_OVERFLOW_FAIL |
-				     KMSGQ_OPEN_OVERFLOW_DROP);
+				     KMSGQ_OPEN_OVERFLOW_DROP |
+				     KMSGQ_OPEN_RECLAIM);
 			op.max_msgs = attr->max_msgs;
 			op.max_msgsize = attr->max_msgsize;
 		}

@@ -4,6 +4,7 @@
  * protocol is inline in <kmsgq.h>.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,7 +15,13 @@
 
 #include "internal.h"
 
-int kmsgq_ring_map(int fd, struct kmsgq_ring *ring)
+/*
+ * Map @fd's ring into @ring.  A caller with the struct kmsgq_ring of
+ * libkmsgq 1.0 (!@reclaim_ok) has no room for the reclaiming ring's
+ * fields, and its inline helpers speak only the other protocol.
+ */
+static int kmsgq_ring_map_common(int fd, struct kmsgq_ring *ring,
+				 bool reclaim_ok)
 {
 	struct kmsgq_ring_info ri = { .size = sizeof(ri) };
 	int saved = errno;
@@ -32,6 +39,11 @@ int kmsgq_ring_map(int fd, struct kmsgq_ring *ring)
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (ri.desc_size == sizeof(struct kmsgq_ring_rdesc) ? !reclaim_ok :
+	    ri.desc_size != sizeof(struct kmsgq_ring_desc)) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
 	if ((fl & O_ACCMODE) == O_RDWR)
 		prot |= PROT_WRITE;
 	map = mmap(NULL, ri.map_size, prot, MAP_SHARED, fd, 0);
@@ -40,7 +52,8 @@ int kmsgq_ring_map(int fd, struct kmsgq_ring *ring)
 		goto out;
 	}
 
-	memset(ring, 0, sizeof(*ring));
+	memset(ring, 0, reclaim_ok ? sizeof(*ring) :
+			  sizeof(struct kmsgq_ring_v1_0));
 	ring->fd = fd;
 	ring->nr_slots = ri.nr_slots;
 	ring->mask = ri.nr_slots - 1;
@@ -48,16 +61,33 @@ int kmsgq_ring_map(int fd, struct kmsgq_ring *ring)
 	ring->prod = (uint32_t *)(map + ri.prod_off);
 	ring->cons = (uint32_t *)(map + ri.cons_off);
 	ring->wakeup = (uint32_t *)(map + ri.wakeup_off);
-	ring->desc = (struct kmsgq_ring_desc *)(map + ri.desc_off);
 	ring->data = map + ri.data_off;
 	ring->map = map;
 	ring->map_size = ri.map_size;
+	if (ri.desc_size == sizeof(struct kmsgq_ring_rdesc)) {
+		ring->rdesc = (struct kmsgq_ring_rdesc *)(map + ri.desc_off);
+		ring->owner = ri.owner;
+	} else {
+		ring->desc = (struct kmsgq_ring_desc *)(map + ri.desc_off);
+	}
 out:
 	errno = saved;
 	return ret;
 }
 
-int kmsgq_ring_unmap(struct kmsgq_ring *ring)
+int kmsgq_ring_map_v1_3(int fd, struct kmsgq_ring *ring)
+{
+	return kmsgq_ring_map_common(fd, ring, true);
+}
+KMSGQ_SYMVER(kmsgq_ring_map_v1_3, kmsgq_ring_map@@KMSGQ_1.3);
+
+int kmsgq_ring_map_v1_0(int fd, struct kmsgq_ring *ring)
+{
+	return kmsgq_ring_map_common(fd, ring, false);
+}
+KMSGQ_SYMVER(kmsgq_ring_map_v1_0, kmsgq_ring_map@KMSGQ_1.0);
+
+static int kmsgq_ring_unmap_common(struct kmsgq_ring *ring, size_t size)
 {
 	int saved = errno;
 	int ret = 0;
@@ -65,10 +95,22 @@ int kmsgq_ring_unmap(struct kmsgq_ring *ring)
 	if (munmap(ring->map, ring->map_size) < 0)
 		ret = -errno;
 	errno = saved;
-	memset(ring, 0, sizeof(*ring));
+	memset(ring, 0, size);
 	ring->fd = -1;
 	return ret;
 }
+
+int kmsgq_ring_unmap_v1_3(struct kmsgq_ring *ring)
+{
+	return kmsgq_ring_unmap_common(ring, sizeof(*ring));
+}
+KMSGQ_SYMVER(kmsgq_ring_unmap_v1_3, kmsgq_ring_unmap@@KMSGQ_1.3);
+
+int kmsgq_ring_unmap_v1_0(struct kmsgq_ring *ring)
+{
+	return kmsgq_ring_unmap_common(ring, sizeof(struct kmsgq_ring_v1_0));
+}
+KMSGQ_SYMVER(kmsgq_ring_unmap_v1_0, kmsgq_ring_unmap@KMSGQ_1.0);
 
 /*
  * Checks of the ring kmsgq_ring_wait() makes before it sleeps.  A peer that
@@ -77,6 +119,30 @@ int kmsgq_ring_unmap(struct kmsgq_ring *ring)
  */
 #define KMSGQ_RING_SPIN	4096
 
+/*
+ * Is the first slot from @head on that nobody has claimed yet ready, free
+ * (@lag 0) or committed (@lag 1)?  On an ordinary ring that slot is the
+ * one at @head; on a reclaiming ring the head may trail the claims.
+ */
+static bool kmsgq_ring_ready_at(const struct kmsgq_ring *r, uint32_t head,
+				uint32_t lag)
+{
+	uint32_t i;
+
+	if (r->desc)
+		return kmsgq_ring__seq(r, head) == head + lag;
+	for (i = 0; i < r->nr_slots; i++, head++) {
+		union kmsgq_ring__word w = kmsgq_ring__rword(r, head);
+		int32_t diff = (int32_t)(w.s.seq - (head + lag));
+
+		if (diff < 0)
+			return false;
+		if (!diff && !w.s.owner)
+			return true;
+	}
+	return false;
+}
+
 static unsigned int kmsgq_ring_ready(const struct kmsgq_ring *r,
 				     unsigned int events)
 {
@@ -84,9 +150,9 @@ static unsigned int kmsgq_ring_ready(const struct kmsgq_ring *r,
 	uint32_t p = __atomic_load_n(r->prod, __ATOMIC_RELAXED);
 	unsigned int ready = 0;
 
-	if ((events & KMSGQ_RING_READABLE) && kmsgq_ring__seq(r, c) == c + 1)
+	if ((events & KMSGQ_RING_READABLE) && kmsgq_ring_ready_at(r, c, 1))
 		ready |= KMSGQ_RING_READABLE;
-	if ((events & KMSGQ_RING_WRITABLE) && kmsgq_ring__seq(r, p) == p)
+	if ((events & KMSGQ_RING_WRITABLE) && kmsgq_ring_ready_at(r, p, 0))
 		ready |= KMSGQ_RING_WRITABLE;
 	return ready;
 }
