@@ -37,7 +37,7 @@
 /* Every transport, in the order of the tables: a new one is a line here. */
 extern const struct bench_transport mqueue_transport, pipe_transport,
 	unix_transport, shm_transport, kcopy_transport, kcopy_batch_transport,
-	ring_transport, uring_transport;
+	ring_transport, ring_reclaim_transport, uring_transport;
 const struct bench_transport *const bench_transports[] = {
 	&mqueue_transport,
 	&pipe_transport,
@@ -46,6 +46,7 @@ const struct bench_transport *const bench_transports[] = {
 	&kcopy_transport,
 	&kcopy_batch_transport,
 	&ring_transport,
+	&ring_reclaim_transport,
 	&uring_transport,
 };
 const int bench_nt = sizeof(bench_transports) / sizeof(bench_transports[0]);

@@ -251,6 +251,9 @@ static void targets_for(int v)
 	target(what, stream, 64, "kmsgq-batch", "mqueue", 5, 0);
 	snprintf(what, sizeof(what), "kmsgq-zc 1:1 64 B msgs/s vs mqueue%s", w);
 	target(what, stream, 64, "kmsgq-zc", "mqueue", 20, 0);
+	snprintf(what, sizeof(what),
+		 "kmsgq-zc-reclaim 1:1 64 B msgs/s vs mqueue%s", w);
+	target(what, stream, 64, "kmsgq-zc-reclaim", "mqueue", 20, 0);
 	snprintf(what, sizeof(what), "kmsgq-zc 1:1 64 KiB msgs/s vs mqueue%s", w);
 	target(what, stream, 65536, "kmsgq-zc", "mqueue", 3, 0);
 	snprintf(what, sizeof(what), "kmsgq-copy ping-pong 64 B median vs mqueue%s", w);

@@ -3,7 +3,9 @@
  * transport_ring.c - kmsgq zero-copy (kmsgq-zc): a ring queue mapped by
  * both sides; kmsgq_ring_reserve + fill in place + commit, kmsgq_ring_claim
  * + checksum in place + release, up to BENCH_BATCH slots per reserve/peek,
- * kmsgq_ring_wait() when full/empty.
+ * kmsgq_ring_wait() when full/empty.  kmsgq-zc-reclaim: the same on a
+ * reclaiming ring (KMSGQ_OPEN_RECLAIM), whose claims are one
+ * compare-and-swap per slot rather than one per batch.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +21,11 @@
 static int ring_chan_create(struct bench_chan *c)
 {
 	return kcopy_queue_create(c, KMSGQ_OPEN_RING);
+}
+
+static int ring_reclaim_chan_create(struct bench_chan *c)
+{
+	return kcopy_queue_create(c, KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM);
 }
 
 static int ring_ep_open(struct bench_ep *e, const struct bench_chan *c,
@@ -210,6 +217,20 @@ const struct bench_transport ring_transport = {
 	.flags = BENCH_T_KMSGQ,
 	.init = kcopy_init,
 	.chan_create = ring_chan_create,
+	.chan_destroy = kcopy_chan_destroy,
+	.ep_open = ring_ep_open,
+	.send_one = ring_send_one,
+	.recv_one = ring_recv_one,
+	.try_send = ring_try_send,
+	.produce = ring_produce,
+	.consume = ring_consume,
+};
+
+const struct bench_transport ring_reclaim_transport = {
+	.name = "kmsgq-zc-reclaim",
+	.flags = BENCH_T_KMSGQ,
+	.init = kcopy_init,
+	.chan_create = ring_reclaim_chan_create,
 	.chan_destroy = kcopy_chan_destroy,
 	.ep_open = ring_ep_open,
 	.send_one = ring_send_one,
