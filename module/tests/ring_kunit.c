@@ -30,6 +30,27 @@ static struct kmsgq_ring *kmsgq_test_ring(struct kunit *test, u32 nr_slots,
 	return r;
 }
 
+/* A reclaiming ring of 8 slots of 64 bytes, freed at the end. */
+static struct kmsgq_ring *kmsgq_test_rring(struct kunit *test)
+{
+	struct kmsgq_ring *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_init(r, 8, 64, true), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							kmsgq_ring_destroy_action,
+							r), 0);
+	return r;
+}
+
+/* What an in-place claimant writes: {seq, owner} of slot @pos. */
+static void kmsgq_test_rclaim(struct kmsgq_ring *r, u32 pos, u32 seq,
+			      u32 owner)
+{
+	r->rdesc[pos & r->mask].seq = seq;
+	r->rdesc[pos & r->mask].owner = owner;
+}
+
 /* Produce one message tagged @tag, @len bytes long; return its position. */
 static u32 kmsgq_test_produce(struct kunit *test, struct kmsgq_ring *r,
 			      u32 tag, u32 len)
@@ -644,6 +665,94 @@ static void kmsgq_ring_bytes_saturates(struct kunit *test)
 			c->bytes);
 }
 
+/* A dead producer's slot is published empty; another owner's stays. */
+static void kmsgq_ring_reclaim_publishes_a_dead_producers_slot(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_rring(test);
+	u32 events = 0;
+	u32 pos, len;
+
+	KUNIT_EXPECT_EQ(test, kmsgq_test_produce(test, r, 0xa, 4), 0);
+	kmsgq_test_rclaim(r, 1, 1, 5);		/* owner 5 reserved 1 */
+	kmsgq_test_rclaim(r, 2, 2, 6);		/* owner 6 reserved 2 */
+	*r->prod = 3;
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_reclaim(r, 5, &events), 0);
+	KUNIT_EXPECT_EQ(test, events, KMSGQ_RING_READABLE);
+	KUNIT_EXPECT_EQ(test, r->rdesc[1].seq, 2);
+	KUNIT_EXPECT_EQ(test, r->rdesc[1].owner, 0);
+	KUNIT_EXPECT_EQ(test, r->rdesc[1].len, KMSGQ_RING_LEN_NONE);
+	KUNIT_EXPECT_EQ(test, r->rdesc[2].seq, 2);
+	KUNIT_EXPECT_EQ(test, r->rdesc[2].owner, 6);
+
+	KUNIT_ASSERT_EQ(test, kmsgq_test_claim_cons(r, 64, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, pos, 0);
+	kmsgq_ring_release(r, pos);
+	/* The empty slot is passed over; owner 6's is not committed yet. */
+	KUNIT_EXPECT_EQ(test, kmsgq_test_claim_cons(r, 64, &pos, &len),
+			-EAGAIN);
+	KUNIT_EXPECT_EQ(test, *r->cons, 2);
+}
+
+/* A dead consumer's slot is released, counted, and cons moved past it. */
+static void kmsgq_ring_reclaim_releases_a_dead_consumers_slot(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_rring(test);
+	u32 events = 0;
+	u32 pos, len;
+
+	kmsgq_test_produce(test, r, 0xa, 4);
+	kmsgq_test_produce(test, r, 0xb, 4);
+	/* Owner 7 claimed position 0 and died before moving cons. */
+	kmsgq_test_rclaim(r, 0, 1, 7);
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_reclaim(r, 7, &events), 1);
+	KUNIT_EXPECT_EQ(test, events, KMSGQ_RING_WRITABLE);
+	KUNIT_EXPECT_EQ(test, r->rdesc[0].seq, 8);
+	KUNIT_EXPECT_EQ(test, r->rdesc[0].owner, 0);
+	KUNIT_EXPECT_EQ(test, *r->cons, 1);
+	KUNIT_ASSERT_EQ(test, kmsgq_test_claim_cons(r, 64, &pos, &len), 0);
+	KUNIT_EXPECT_EQ(test, pos, 1);
+	KUNIT_EXPECT_EQ(test, *(u32 *)kmsgq_ring_payload(r, pos), 0xb);
+}
+
+/* A claim the position trails is passed by the kernel's own producer. */
+static void kmsgq_ring_reclaim_claims_help_positions_on(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_rring(test);
+	u32 events = 0;
+	u32 pos;
+
+	kmsgq_test_rclaim(r, 0, 0, 5);		/* prod left at 0 */
+	KUNIT_EXPECT_TRUE(test, kmsgq_ring_writable(r));
+	KUNIT_EXPECT_FALSE(test, kmsgq_ring_readable(r));
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_claim_prod(r, &pos), 0);
+	KUNIT_EXPECT_EQ(test, pos, 1);
+	KUNIT_EXPECT_EQ(test, *r->prod, 2);
+	KUNIT_EXPECT_EQ(test, r->rdesc[1].owner, KMSGQ_RING_OWNER_KERNEL);
+	kmsgq_ring_publish(r, pos, 4);
+	/* Position 0 holds the message behind it until its owner is gone. */
+	KUNIT_EXPECT_FALSE(test, kmsgq_ring_readable(r));
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_reclaim(r, 5, &events), 0);
+	KUNIT_EXPECT_TRUE(test, kmsgq_ring_readable(r));
+}
+
+/* The kernel's claims, free slots and other owners are never touched. */
+static void kmsgq_ring_reclaim_touches_only_its_owner(struct kunit *test)
+{
+	struct kmsgq_ring *r = kmsgq_test_rring(test);
+	u32 events = 0;
+	u32 pos;
+
+	KUNIT_ASSERT_EQ(test, kmsgq_ring_claim_prod(r, &pos), 0);
+	kmsgq_test_rclaim(r, 1, 1, 9);
+	*r->prod = 2;
+	KUNIT_EXPECT_EQ(test, kmsgq_ring_reclaim(r, 5, &events), 0);
+	KUNIT_EXPECT_EQ(test, events, 0);
+	KUNIT_EXPECT_EQ(test, r->rdesc[0].owner, KMSGQ_RING_OWNER_KERNEL);
+	KUNIT_EXPECT_EQ(test, r->rdesc[1].owner, 9);
+	KUNIT_EXPECT_EQ(test, r->rdesc[2].seq, 2);
+	KUNIT_EXPECT_EQ(test, r->rdesc[2].owner, 0);
+}
+
 static struct kunit_case kmsgq_ring_cases[] = {
 	KUNIT_CASE_PARAM(kmsgq_ring_init_checks_shape,
 			 kmsgq_ring_shape_gen_params),
@@ -664,6 +773,10 @@ static struct kunit_case kmsgq_ring_cases[] = {
 	KUNIT_CASE_PARAM(kmsgq_ring_hostile_values,
 			 kmsgq_ring_hostile_gen_params),
 	KUNIT_CASE(kmsgq_ring_hostile_random),
+	KUNIT_CASE(kmsgq_ring_reclaim_publishes_a_dead_producers_slot),
+	KUNIT_CASE(kmsgq_ring_reclaim_releases_a_dead_consumers_slot),
+	KUNIT_CASE(kmsgq_ring_reclaim_claims_help_positions_on),
+	KUNIT_CASE(kmsgq_ring_reclaim_touches_only_its_owner),
 	KUNIT_CASE_PARAM(kmsgq_ring_slot_size_is_whole_cache_lines,
 			 kmsgq_ring_msgsize_gen_params),
 	KUNIT_CASE_PARAM(kmsgq_ring_bytes_saturates,
