@@ -353,6 +353,8 @@ __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
+bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
+			    u32 index);
 
 /* notify.c */
 int kmsgq_notify_check(const struct kmsgq_notify *n);
@@ -365,6 +367,12 @@ void kmsgq_notify_destroy(struct kmsgq_queue *q);
 
 /* ioctl.c, mmap.c */
 long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
+					  const void __user *uarg, bool send,
+					  struct kmsgq_xfer *x,
+					  struct kmsgq_deadline *dl);
+int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
+			 bool send, struct kmsgq_deadline *dl);
 int kmsgq_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* file.c */
