@@ -168,6 +168,9 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
 			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW;
+#ifdef KMSGQ_HAVE_URING_CMD
+	info.features |= KMSGQ_FEAT_URING_CMD;
+#endif
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
