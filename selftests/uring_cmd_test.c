@@ -69,17 +69,13 @@ static struct io_uring_sqe *uc_cmd(struct io_uring *ring, int fd, bool send,
 static int uc_once(int fd, bool send, struct kmsgq_xfer *x)
 {
 	struct io_uring ring;
-	int ret, res;
+	int ret;
 
 	ret = io_uring_queue_init(4, &ring, 0);
 	if (ret)
 		return ret;
 	uc_cmd(&ring, fd, send, x, 0);
-	ret = io_uring_submit(&ring);
-	if (ret == 1)
-		ret = uq_next(&ring, &res, NULL) ?: res;
-	else if (ret >= 0)
-		ret = -EIO;
+	ret = uq_submit_one(&ring);
 	io_uring_queue_exit(&ring);
 	return ret;
 }

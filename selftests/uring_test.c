@@ -58,7 +58,7 @@ static void uq_write(struct io_uring *ring, int fd, const void *buf,
 static int uq_once(int fd, void *buf, unsigned int len, bool write)
 {
 	struct io_uring ring;
-	int ret, res;
+	int ret;
 
 	ret = io_uring_queue_init(4, &ring, 0);
 	if (ret)
@@ -67,11 +67,7 @@ static int uq_once(int fd, void *buf, unsigned int len, bool write)
 		uq_write(&ring, fd, buf, len, 0);
 	else
 		uq_read(&ring, fd, buf, len, 0);
-	ret = io_uring_submit(&ring);
-	if (ret == 1)
-		ret = uq_next(&ring, &res, NULL) ?: res;
-	else if (ret >= 0)
-		ret = -EIO;
+	ret = uq_submit_one(&ring);
 	io_uring_queue_exit(&ring);
 	return ret;
 }

@@ -158,4 +158,18 @@ static inline bool uq_completed_now(struct io_uring *ring)
 	return !io_uring_wait_cqe_timeout(ring, &cqe, &ts);
 }
 
+/*
+ * Submit the one entry queued on @ring and wait for its completion: its
+ * result, or -errno.
+ */
+static inline int uq_submit_one(struct io_uring *ring)
+{
+	int ret, res;
+
+	ret = io_uring_submit(ring);
+	if (ret == 1)
+		return uq_next(ring, &res, NULL) ?: res;
+	return ret < 0 ? ret : -EIO;
+}
+
 #endif /* URING_TEST_H */
