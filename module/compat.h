@@ -26,4 +26,10 @@ static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
 #define kmsgq_eventfd_signal(ctx)	eventfd_signal(ctx)
 #endif
 
+/*
+ * KMSGQ_HAVE_URING_CMD: Kbuild builds uring.c, the .uring_cmd handler, only
+ * where io_uring can cancel a parked command (IO_URING_F_CANCEL, 6.7 on);
+ * elsewhere /dev/kmsgq has none and KMSGQ_FEAT_URING_CMD is not reported.
+ */
+
 #endif /* _KMSGQ_COMPAT_H */

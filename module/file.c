@@ -174,4 +174,7 @@ const struct file_operations kmsgq_file_ops = {
 	.unlocked_ioctl = kmsgq_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = kmsgq_mmap,
+#ifdef KMSGQ_HAVE_URING_CMD
+	.uring_cmd = kmsgq_uring_cmd,
+#endif
 };

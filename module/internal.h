@@ -11,6 +11,8 @@
  *              limits, LIST and the debugfs listing.
  * queue.c    - the queue object: sleeping, waking, and send/receive over
  *              either storage.
+ * uring.c    - KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands,
+ *              parked on the queue's wait queues instead of a thread.
  * notify.c   - KMSGQ_IOC_NOTIFY: the one process registered with a queue
  *              to learn that a message arrived on the empty queue.
  * store.c    - the message store of a copy queue: fixed slots, a free stack
@@ -370,6 +372,8 @@ int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
 void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			  struct kmsgq_deadline *dl);
+bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
+			    u32 index);
 
 /* notify.c */
 int kmsgq_notify_check(const struct kmsgq_notify *n);
@@ -382,7 +386,17 @@ void kmsgq_notify_destroy(struct kmsgq_queue *q);
 
 /* ioctl.c, mmap.c */
 long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
+					  const void __user *uarg, bool send,
+					  struct kmsgq_xfer *x,
+					  struct kmsgq_deadline *dl);
+int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
+			 bool send, struct kmsgq_deadline *dl);
 int kmsgq_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* uring.c: built where Kbuild found the cancellation hook (compat.h) */
+struct io_uring_cmd;
+int kmsgq_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
 
 /* file.c */
 struct kmsgq_queue *kmsgq_file_queue(struct file *file);

@@ -169,6 +169,9 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
 			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
 			KMSGQ_FEAT_RECLAIM;
+#ifdef KMSGQ_HAVE_URING_CMD
+	info.features |= KMSGQ_FEAT_URING_CMD;
+#endif
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);
 	info.max_msgsize = min(READ_ONCE(kmsgq_max_msgsize),
@@ -250,42 +253,73 @@ static long kmsgq_ioctl_setowner(void __user *uarg)
 	return kmsgq_registry_setowner(&so);
 }
 
-static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
+/**
+ * kmsgq_ioctl_xfer_prep() - copy in and check a KMSGQ_IOC_SEND or RECV
+ * @file: the /dev/kmsgq file the call is made on
+ * @uarg: user address of the caller's struct kmsgq_xfer
+ * @send: KMSGQ_IOC_SEND (else KMSGQ_IOC_RECV)
+ * @x: the structure, copied in and checked
+ * @dl: how long the call may sleep, from @x's flags and timeout and the
+ *	file's O_NONBLOCK
+ *
+ * Everything that makes a transfer fail before a message moves, for the
+ * ioctl and for its io_uring command (uring.c) alike.
+ *
+ * Return: the file's queue, or ERR_PTR(-ENOTCONN) (an unbound file),
+ * -EBADF (the file's access mode does not allow it), -EFAULT, -EINVAL or
+ * -E2BIG (the structure).
+ */
+struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
+					  const void __user *uarg, bool send,
+					  struct kmsgq_xfer *x,
+					  struct kmsgq_deadline *dl)
 {
 	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
-	struct kmsgq_kmsg km[KMSGQ_CHUNK];
-	struct kmsgq_msg um[KMSGQ_CHUNK];
-	struct kmsgq_msg __user *umsgs;
-	struct kmsgq_deadline dl;
-	struct kmsgq_xfer x;
-	unsigned int total = 0, n, i;
 	int ret;
 
 	if (IS_ERR(q))
-		return PTR_ERR(q);
+		return q;
 	if (!(file->f_mode & (send ? FMODE_WRITE : FMODE_READ)))
-		return -EBADF;
-	ret = kmsgq_ioctl_copy_in(&x, sizeof(x), KMSGQ_XFER_SIZE_VER0,
-				  uarg);
+		return ERR_PTR(-EBADF);
+	ret = kmsgq_ioctl_copy_in(x, sizeof(*x), KMSGQ_XFER_SIZE_VER0, uarg);
 	if (ret)
-		return ret;
-	if ((x.flags & ~KMSGQ_XFER_FLAGS) || !x.nr || x.nr > KMSGQ_BATCH_MAX ||
-	    x.reserved)
-		return -EINVAL;
+		return ERR_PTR(ret);
+	if ((x->flags & ~KMSGQ_XFER_FLAGS) || !x->nr ||
+	    x->nr > KMSGQ_BATCH_MAX || x->reserved)
+		return ERR_PTR(-EINVAL);
 	/* A peek is a receive of one message; the index means nothing else. */
-	if (x.flags & KMSGQ_XFER_PEEK) {
-		if (send || x.nr != 1)
-			return -EINVAL;
-	} else if (x.index) {
-		return -EINVAL;
+	if (x->flags & KMSGQ_XFER_PEEK) {
+		if (send || x->nr != 1)
+			return ERR_PTR(-EINVAL);
+	} else if (x->index) {
+		return ERR_PTR(-EINVAL);
 	}
-	ret = kmsgq_ioctl_deadline(&dl, file, x.flags, x.clockid, &x.timeout);
-	if (ret)
-		return ret;
+	ret = kmsgq_ioctl_deadline(dl, file, x->flags, x->clockid, &x->timeout);
+	return ret ? ERR_PTR(ret) : q;
+}
 
-	umsgs = u64_to_user_ptr(x.msgs);
-	while (total < x.nr) {
-		n = min_t(unsigned int, x.nr - total, KMSGQ_CHUNK);
+/**
+ * kmsgq_ioctl_xfer_run() - move the messages of a checked transfer
+ * @q: the queue kmsgq_ioctl_xfer_prep() returned
+ * @x: the structure it checked
+ * @send: a send (else a receive)
+ * @dl: how long the call may sleep for the first message; set to never
+ *	once one has moved
+ *
+ * Return: messages moved, or -errno if the first could not be.
+ */
+int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
+			 bool send, struct kmsgq_deadline *dl)
+{
+	struct kmsgq_kmsg km[KMSGQ_CHUNK];
+	struct kmsgq_msg um[KMSGQ_CHUNK];
+	struct kmsgq_msg __user *umsgs;
+	unsigned int total = 0, n, i;
+	int ret = 0;
+
+	umsgs = u64_to_user_ptr(x->msgs);
+	while (total < x->nr) {
+		n = min_t(unsigned int, x->nr - total, KMSGQ_CHUNK);
 		if (copy_from_user(um, umsgs + total, n * sizeof(um[0]))) {
 			ret = -EFAULT;
 			break;
@@ -297,20 +331,32 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 			km[i].umsg = umsgs + total + i;
 		}
 		if (send)
-			ret = kmsgq_queue_send(q, km, n, &dl);
-		else if (x.flags & KMSGQ_XFER_PEEK)	/* n is 1 */
-			ret = kmsgq_queue_peek(q, km, x.index, &dl);
+			ret = kmsgq_queue_send(q, km, n, dl);
+		else if (x->flags & KMSGQ_XFER_PEEK)	/* n is 1 */
+			ret = kmsgq_queue_peek(q, km, x->index, dl);
 		else
-			ret = kmsgq_queue_recv(q, km, n, &dl);
+			ret = kmsgq_queue_recv(q, km, n, dl);
 		if (ret < 0)
 			break;
 		total += ret;
 		if (ret < n)
 			break;
 		/* Only the first message may wait. */
-		dl.nonblock = true;
+		dl->nonblock = true;
 	}
 	return total ?: ret;
+}
+
+static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
+{
+	struct kmsgq_deadline dl;
+	struct kmsgq_queue *q;
+	struct kmsgq_xfer x;
+
+	q = kmsgq_ioctl_xfer_prep(file, uarg, send, &x, &dl);
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	return kmsgq_ioctl_xfer_run(q, &x, send, &dl);
 }
 
 /*

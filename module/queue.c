@@ -1237,3 +1237,30 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 	}
 	return ret;
 }
+
+/**
+ * kmsgq_queue_xfer_ready() - may a transfer that found nothing go on now
+ * @q: queue
+ * @send: a send (else a receive or a peek)
+ * @peek: a peek at @index of the receive order (KMSGQ_XFER_PEEK)
+ * @index: with @peek, the index
+ *
+ * What a sleeping send, receive or peek waits for, for a waiter that is
+ * not a sleeping task: an io_uring command parked on q->recv_wq or
+ * q->send_wq (uring.c) asks it after queueing its wait entry (and, on a
+ * ring, arming the wakeup bit), to close the window in which a wakeup
+ * came before the entry was there.
+ *
+ * Return: true if a transfer that may not sleep should be tried again.
+ */
+bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
+			    u32 index)
+{
+	if (peek)
+		return kmsgq_queue_peek_ready(q, index);
+	if (!send)
+		return kmsgq_queue_readable(q);
+	if (!q->is_ring && q->overflow == KMSGQ_OPEN_OVERFLOW_DROP)
+		return kmsgq_queue_store_droppable(q);
+	return kmsgq_queue_writable(q);
+}

@@ -16,14 +16,12 @@
  * use ASSERT or EXPECT: they report through their exit status.
  */
 #include "kmsgq_test.h"
+#include "uring_test.h"
 
-#include <dirent.h>
-#include <liburing.h>
 #include <linux/aio_abi.h>
 #include <sys/uio.h>
 
 #define UQ_DEPTH	64
-#define UQ_MSGSIZE	64
 /* Submission queue entries of a test's ring. */
 #define UQ_ENTRIES	256
 /* Reads waiting on one queue at once. */
@@ -31,109 +29,10 @@
 /* Queues and reads of the many-queues test. */
 #define UQ_QUEUES	64
 #define UQ_READS	1000
-/* How long a completion may take to come: far too long. */
-#define UQ_WAIT_MS	10000
-
 /* open(2) access mode 3: neither read nor write. */
 #define UQ_NOACCESS	(O_WRONLY | O_RDWR)
 
-/* ---- messages ---- */
-
-/* Length of message @seed: 4 to UQ_MSGSIZE bytes. */
-static size_t msg_len(unsigned int seed)
-{
-	return 4 + seed % (UQ_MSGSIZE - 3);
-}
-
-/* Message @seed in @buf: its number, then pattern() bytes. */
-static void msg_fill(void *buf, unsigned int seed)
-{
-	memcpy(buf, &seed, 4);
-	pattern((char *)buf + 4, msg_len(seed) - 4, seed);
-}
-
-/* The number of the @len-byte message in @buf, or -1 if it is garbled. */
-static long msg_seed(const void *buf, long len)
-{
-	unsigned int seed;
-
-	if (len < 4)
-		return -1;
-	memcpy(&seed, buf, 4);
-	if ((size_t)len != msg_len(seed) ||
-	    !pattern_ok((const char *)buf + 4, len - 4, seed))
-		return -1;
-	return seed;
-}
-
-/* Send message @seed, blocking: 0, or -errno. */
-static int msg_send(int fd, unsigned int seed)
-{
-	char buf[UQ_MSGSIZE];
-
-	msg_fill(buf, seed);
-	return kmsgq_send(fd, buf, msg_len(seed), 0);
-}
-
-/* ---- the process and the module ---- */
-
-/* Threads of this process that are io-wq workers (iou-wrk-*), or -errno. */
-static int iowq_workers(void)
-{
-	return self_threads("iou-wrk");
-}
-
-/* Tasks asleep in @fd's queue to send (@send) or to receive, or -errno. */
-static int sleepers(int fd, bool send)
-{
-	struct kmsgq_stats st;
-	int ret = kmsgq_stats(fd, &st);
-
-	if (ret)
-		return ret;
-	return send ? st.send_waiters : st.recv_waiters;
-}
-
-/* The module's reference count (one per open /dev/kmsgq file), or -1. */
-static long module_refs(void)
-{
-	char buf[32];
-
-	if (read_file("/sys/module/kmsgq/refcnt", buf, sizeof(buf)))
-		return -1;
-	return strtol(buf, NULL, 10);
-}
-
-/*
- * Whether the module's reference count comes back to @base within
- * SLEEP_POLL_TRIES looks, 1 ms apart: io_uring puts the files of a ring
- * that is gone from a kernel worker, a little later.
- */
-static bool module_refs_back_to(long base)
-{
-	int i;
-
-	for (i = 0; i < SLEEP_POLL_TRIES; i++) {
-		if (module_refs() == base)
-			return true;
-		usleep(1000);
-	}
-	return false;
-}
-
 /* ---- io_uring ---- */
-
-/* A free submission entry, submitting what is queued if there is none. */
-static struct io_uring_sqe *uq_sqe(struct io_uring *ring)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
-
-	if (!sqe) {
-		io_uring_submit(ring);
-		sqe = io_uring_get_sqe(ring);
-	}
-	return sqe;
-}
 
 /* Queue a READ of @len bytes into @buf, with @data: its entry. */
 static struct io_uring_sqe *uq_read(struct io_uring *ring, int fd, void *buf,
@@ -155,52 +54,11 @@ static void uq_write(struct io_uring *ring, int fd, const void *buf,
 	io_uring_sqe_set_data64(sqe, data);
 }
 
-/*
- * The next completion, waited for at most @ms milliseconds: its result in
- * *@res and its user data in *@data; 0, or -errno (-ETIME: none came).
- */
-static int uq_next_within(struct io_uring *ring, int ms, int *res, __u64 *data)
-{
-	struct __kernel_timespec ts = {
-		.tv_sec = ms / 1000, .tv_nsec = ms % 1000 * NSEC_PER_MSEC,
-	};
-	struct io_uring_cqe *cqe;
-	int ret;
-
-	do
-		ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
-	while (ret == -EINTR);
-	if (ret)
-		return ret;
-	*res = cqe->res;
-	if (data)
-		*data = cqe->user_data;
-	io_uring_cqe_seen(ring, cqe);
-	return 0;
-}
-
-static int uq_next(struct io_uring *ring, int *res, __u64 *data)
-{
-	return uq_next_within(ring, UQ_WAIT_MS, res, data);
-}
-
-/*
- * Whether a completion is there now, after the kernel has run what its
- * wakeups queued for this task: a test of nothing having completed.
- */
-static bool uq_completed_now(struct io_uring *ring)
-{
-	struct io_uring_cqe *cqe;
-	struct __kernel_timespec ts = { 0 };
-
-	return !io_uring_wait_cqe_timeout(ring, &cqe, &ts);
-}
-
 /* One READ or WRITE through a fresh ring, waited for: its result. */
 static int uq_once(int fd, void *buf, unsigned int len, bool write)
 {
 	struct io_uring ring;
-	int ret, res;
+	int ret;
 
 	ret = io_uring_queue_init(4, &ring, 0);
 	if (ret)
@@ -209,11 +67,7 @@ static int uq_once(int fd, void *buf, unsigned int len, bool write)
 		uq_write(&ring, fd, buf, len, 0);
 	else
 		uq_read(&ring, fd, buf, len, 0);
-	ret = io_uring_submit(&ring);
-	if (ret == 1)
-		ret = uq_next(&ring, &res, NULL) ?: res;
-	else if (ret >= 0)
-		ret = -EIO;
+	ret = uq_submit_one(&ring);
 	io_uring_queue_exit(&ring);
 	return ret;
 }

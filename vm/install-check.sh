@@ -155,6 +155,7 @@ check_only() {
 			echo "$dest/usr/lib/$f"
 		done
 		echo "$dest/usr/include/kmsgq.h"
+		echo "$dest/usr/include/kmsgq_uring.h"
 		echo "$dest/usr/include/linux/kmsgq.h"
 		echo "$dest/usr/bin/kmsgqctl"
 		echo "$dest/usr/share/bash-completion/completions/kmsgqctl"

@@ -143,6 +143,7 @@ check "libkmsgq1: libkmsgq.so.$version and its soname link" \
 dev_files() {
 	local p
 	echo usr/include/kmsgq.h
+	echo usr/include/kmsgq_uring.h
 	echo usr/include/linux/kmsgq.h
 	for p in libkmsgq.a libkmsgq.so pkgconfig/kmsgq.pc libkmsgq-mq.a \
 		libkmsgq-mq.so pkgconfig/kmsgq-mq.pc; do

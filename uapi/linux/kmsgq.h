@@ -65,6 +65,12 @@
 #define KMSGQ_FEAT_OVERFLOW	0x1000ULL
 /* KMSGQ_OPEN_RECLAIM: rings whose dead claimants' slots the kernel reclaims */
 #define KMSGQ_FEAT_RECLAIM	0x2000ULL
+/*
+ * KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands (IORING_OP_URING_CMD,
+ * see below the ioctl numbers).  Linux 6.12 only: 6.1's io_uring has no
+ * cancellation hook for a parked command, and the module has none there.
+ */
+#define KMSGQ_FEAT_URING_CMD	0x4000ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -723,5 +729,21 @@ struct kmsgq_notify {
 				     KMSGQ_SETOWNER_SIZE_VER0)
 #define KMSGQ_IOC_NOTIFY	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0d, \
 				     KMSGQ_NOTIFY_SIZE_VER0)
+
+/*
+ * io_uring commands (KMSGQ_FEAT_URING_CMD): an IORING_OP_URING_CMD entry on a
+ * bound /dev/kmsgq file with cmd_op KMSGQ_IOC_SEND or KMSGQ_IOC_RECV and
+ * addr the user address of a struct kmsgq_xfer does what the ioctl does,
+ * with the same checks and errors, and completes with the ioctl's return
+ * value as res: messages moved, or -errno.  len, uring_cmd_flags and the
+ * command bytes (addr3) must be zero (EINVAL).  The structure, its message
+ * array and the buffers must stay valid until the completion.
+ *
+ * A command that would sleep waits instead on the queue, without a thread,
+ * until a message (room) comes, its KMSGQ_XFER_TIMEOUT deadline passes
+ * (ETIMEDOUT), or io_uring cancels it when its ring or its task goes
+ * (ECANCELED).  Signals do not end it.  KMSGQ_XFER_NONBLOCK or an O_NONBLOCK
+ * file complete with EAGAIN instead of waiting, as for the ioctl.
+ */
 
 #endif /* _UAPI_LINUX_KMSGQ_H */

@@ -1,0 +1,802 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Description: KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands
+ * (IORING_OP_URING_CMD, KMSGQ_FEAT_URING_CMD, kmsgq_uring.h).  Priorities,
+ * batches, peeks, NONBLOCK and deadlines do what the ioctl does; a command
+ * that would sleep parks on the queue with no io-wq worker thread and
+ * completes once when a message (room) comes, however many wait; access
+ * modes, unbound files, bad pointers and other users get the ioctl's
+ * errors; cancelling, ring exit and a SIGKILLed submitter leave the
+ * queue's counters clean and no message lost.  On a kernel without the
+ * command (6.1) every test is skipped.
+ *
+ * Every completion is waited for with a generous bound (UQ_WAIT_MS), so a
+ * lost wakeup fails the test instead of hanging it.  Helper processes never
+ * use ASSERT or EXPECT: they report through their exit status.
+ */
+#include "kmsgq_test.h"
+#include "uring_test.h"
+
+#include <kmsgq_uring.h>
+
+#define UC_DEPTH	64
+/* Submission queue entries of a test's ring. */
+#define UC_ENTRIES	256
+/* Commands parked on one queue at once. */
+#define UC_PENDING	64
+/* Messages of a batch. */
+#define UC_BATCH	8
+
+/* open(2) access mode 3: neither read nor write. */
+#define UC_NOACCESS	(O_WRONLY | O_RDWR)
+
+/* ---- commands ---- */
+
+/* A transfer of @nr messages at @m with @flags, as for the ioctl. */
+static void xfer_init(struct kmsgq_xfer *x, struct kmsgq_msg *m,
+		      unsigned int nr, __u32 flags)
+{
+	memset(x, 0, sizeof(*x));
+	x->size = sizeof(*x);
+	x->flags = flags;
+	x->msgs = (uintptr_t)m;
+	x->nr = nr;
+}
+
+/* Message @i of an array points at @buf, of @len bytes, with @prio. */
+static void msg_at(struct kmsgq_msg *m, void *buf, __u32 len, __u32 prio)
+{
+	m->buf = (uintptr_t)buf;
+	m->len = len;
+	m->prio = prio;
+}
+
+/* Queue a command with @data: its entry. */
+static struct io_uring_sqe *uc_cmd(struct io_uring *ring, int fd, bool send,
+				   struct kmsgq_xfer *x, __u64 data)
+{
+	struct io_uring_sqe *sqe = uq_sqe(ring);
+
+	if (send)
+		kmsgq_prep_send(sqe, fd, x);
+	else
+		kmsgq_prep_receive(sqe, fd, x);
+	io_uring_sqe_set_data64(sqe, data);
+	return sqe;
+}
+
+/* One command through a fresh ring, waited for: its result, or -errno. */
+static int uc_once(int fd, bool send, struct kmsgq_xfer *x)
+{
+	struct io_uring ring;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return ret;
+	uc_cmd(&ring, fd, send, x, 0);
+	ret = uq_submit_one(&ring);
+	io_uring_queue_exit(&ring);
+	return ret;
+}
+
+/* Receive one message into @buf with a command: its result. */
+static int uc_recv1(int fd, void *buf, struct kmsgq_msg *m, __u32 flags)
+{
+	struct kmsgq_xfer x;
+
+	msg_at(m, buf, UQ_MSGSIZE, 0);
+	xfer_init(&x, m, 1, flags);
+	return uc_once(fd, false, &x);
+}
+
+/* Whether the module runs the commands; SKIP-worthy if not. */
+static bool have_uring_cmd(void)
+{
+	struct kmsgq_info info;
+
+	return !kmsgq_info(-1, &info) && (info.features & KMSGQ_FEAT_URING_CMD);
+}
+
+/* ---- the fixture: one copy queue ---- */
+
+FIXTURE(ucmd) {
+	char name[KMSGQ_NAME_MAX];
+	int fd;
+	struct io_uring ring;
+	bool have_ring;
+	long refs;		/* module references before the test */
+	struct kids kids;
+};
+
+FIXTURE_SETUP(ucmd)
+{
+	struct kmsgq_attr attr = {
+		.max_msgs = UC_DEPTH, .max_msgsize = UQ_MSGSIZE,
+	};
+	int ret;
+
+	self->fd = -1;
+	if (!have_uring_cmd())
+		SKIP(return, "no KMSGQ_FEAT_URING_CMD (the module's kernel has no cancellation hook for io_uring commands)");
+	self->refs = module_refs();
+	ret = io_uring_queue_init(UC_ENTRIES, &self->ring, 0);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(return, "io_uring unavailable: %s", strerror(-ret));
+	ASSERT_EQ(0, ret);
+	self->have_ring = true;
+	self->fd = create_own_queue(self->name, "ucmd", 0, &attr);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(ucmd)
+{
+	kids_kill(&self->kids);
+	if (self->have_ring)
+		io_uring_queue_exit(&self->ring);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->name[0])
+		kmsgq_unlink(self->name);
+}
+
+/* Close the queue and the ring, as the end of a program does. */
+static void ucmd_close_all(FIXTURE_DATA(ucmd) *self)
+{
+	io_uring_queue_exit(&self->ring);
+	self->have_ring = false;
+	close(self->fd);
+	self->fd = -1;
+}
+
+TEST_F(ucmd, priorities_come_out_highest_first)
+{
+	static const __u32 prios[] = { 1, 7, 3, 7, 0 };
+	static const unsigned int order[] = { 1, 3, 2, 0, 4 };
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	unsigned int i;
+
+	for (i = 0; i < 5; i++) {
+		msg_fill(buf, i);
+		msg_at(&m, buf, msg_len(i), prios[i]);
+		xfer_init(&x, &m, 1, 0);
+		ASSERT_EQ(1, uc_once(self->fd, true, &x)) TH_LOG("send %u", i);
+	}
+	EXPECT_EQ(5, queued(self->fd));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(1, uc_recv1(self->fd, buf, &m, 0));
+		EXPECT_EQ(order[i], msg_seed(buf, m.len)) TH_LOG("receive %u", i);
+		EXPECT_EQ(prios[order[i]], m.prio);
+	}
+}
+
+TEST_F(ucmd, batch_of_8_each_way_completes_with_8)
+{
+	char out[UC_BATCH][UQ_MSGSIZE], in[UC_BATCH][UQ_MSGSIZE];
+	struct kmsgq_msg m[UC_BATCH];
+	struct kmsgq_xfer x;
+	unsigned int i;
+
+	for (i = 0; i < UC_BATCH; i++) {
+		msg_fill(out[i], 100 + i);
+		msg_at(&m[i], out[i], msg_len(100 + i), 2);
+	}
+	xfer_init(&x, m, UC_BATCH, 0);
+	EXPECT_EQ(UC_BATCH, uc_once(self->fd, true, &x));
+	EXPECT_EQ(UC_BATCH, queued(self->fd));
+
+	for (i = 0; i < UC_BATCH; i++)
+		msg_at(&m[i], in[i], UQ_MSGSIZE, 0);
+	xfer_init(&x, m, UC_BATCH, 0);
+	EXPECT_EQ(UC_BATCH, uc_once(self->fd, false, &x));
+	for (i = 0; i < UC_BATCH; i++) {
+		EXPECT_EQ(100 + i, msg_seed(in[i], m[i].len)) TH_LOG("%u", i);
+		EXPECT_EQ(2, m[i].prio);
+	}
+	EXPECT_EQ(0, queued(self->fd));
+}
+
+TEST_F(ucmd, receive_parks_without_a_thread_until_another_process_sends)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int before, res;
+	__u64 data;
+	pid_t p;
+
+	before = self_threads(NULL);
+	ASSERT_LT(0, before);
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, 0);
+	uc_cmd(&self->ring, self->fd, false, &x, 7);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	/* Parked: counted as a waiting receive, but no thread waits. */
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(before, self_threads(NULL));
+	EXPECT_EQ(1, sleepers(self->fd, false));
+
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p)
+		_exit(msg_send(self->fd, 42) ? 1 : 0);
+	ASSERT_EQ(0, uq_next(&self->ring, &res, &data));
+	EXPECT_EQ(7, data);
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(42, msg_seed(buf, m.len));
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(before, self_threads(NULL));
+	EXPECT_EQ(0, sleepers(self->fd, false));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->kids, p)));
+}
+
+TEST_F(ucmd, send_to_a_full_queue_parks_until_a_receive)
+{
+	char buf[UQ_MSGSIZE], last[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int i, res;
+	pid_t p;
+
+	for (i = 0; i < UC_DEPTH; i++)
+		ASSERT_EQ(0, msg_send(self->fd, i));
+	msg_fill(last, 1000);
+	msg_at(&m, last, msg_len(1000), 9);
+	xfer_init(&x, &m, 1, 0);
+	uc_cmd(&self->ring, self->fd, true, &x, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(1, sleepers(self->fd, true));
+
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p)
+		_exit(kmsgq_receive(self->fd, buf, sizeof(buf), NULL) ==
+		      (ssize_t)msg_len(0) ? 0 : 1);
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
+	EXPECT_TRUE(exited_ok(kids_reap(&self->kids, p)));
+	EXPECT_EQ(0, sleepers(self->fd, true));
+	/* Priority 9 overtakes the 63 messages of priority 0. */
+	EXPECT_EQ(1000, msg_seed(buf, kmsgq_receive(self->fd, buf, sizeof(buf),
+						    NULL)));
+	EXPECT_EQ(UC_DEPTH - 1, queued(self->fd));
+}
+
+TEST_F(ucmd, parked_receives_complete_exactly_once_one_message_at_a_time)
+{
+	static char bufs[UC_PENDING][UQ_MSGSIZE];
+	static struct kmsgq_xfer xs[UC_PENDING];
+	static struct kmsgq_msg ms[UC_PENDING];
+	bool done[UC_PENDING] = { false }, seen[UC_PENDING] = { false };
+	int go[2], res, i, k;
+	__u64 data;
+	long seed;
+	pid_t p;
+
+	for (i = 0; i < UC_PENDING; i++) {
+		msg_at(&ms[i], bufs[i], UQ_MSGSIZE, 0);
+		xfer_init(&xs[i], &ms[i], 1, 0);
+		uc_cmd(&self->ring, self->fd, false, &xs[i], i);
+	}
+	ASSERT_EQ(UC_PENDING, io_uring_submit(&self->ring));
+	EXPECT_EQ(UC_PENDING, sleepers(self->fd, false));
+	ASSERT_EQ(0, pipe(go));
+
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {	/* a message per byte on the pipe */
+		char c;
+
+		close(go[1]);
+		for (k = 0; k < UC_PENDING; k++)
+			if (!read_all(go[0], &c, 1) || msg_send(self->fd, k))
+				_exit(1);
+		_exit(0);
+	}
+	close(go[0]);
+
+	for (k = 0; k < UC_PENDING; k++) {
+		EXPECT_EQ(0, iowq_workers()) TH_LOG("before message %d", k);
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		ASSERT_EQ(0, uq_next(&self->ring, &res, &data))
+			TH_LOG("message %d completes no receive", k);
+		ASSERT_GT(UC_PENDING, data);
+		EXPECT_FALSE(done[data]) TH_LOG("receive %llu completes twice",
+						(unsigned long long)data);
+		done[data] = true;
+		ASSERT_EQ(1, res) TH_LOG("receive %llu", (unsigned long long)data);
+		seed = msg_seed(bufs[data], ms[data].len);
+		ASSERT_LE(0, seed);
+		ASSERT_GT(UC_PENDING, seed);
+		EXPECT_FALSE(seen[seed]);
+		seen[seed] = true;
+		/* One message, one completion: the others wait on. */
+		EXPECT_FALSE(uq_completed_now(&self->ring))
+			TH_LOG("message %d completes two receives", k);
+		EXPECT_EQ(UC_PENDING - k - 1, sleepers(self->fd, false));
+	}
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(0, queued(self->fd));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->kids, p)));
+	close(go[1]);
+}
+
+TEST_F(ucmd, peek_leaves_the_message_queued_and_waits_for_its_index)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int res;
+
+	ASSERT_EQ(0, msg_send(self->fd, 1));
+	ASSERT_EQ(0, msg_send(self->fd, 2));
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, KMSGQ_XFER_PEEK);
+	x.index = 1;
+	EXPECT_EQ(1, uc_once(self->fd, false, &x));
+	EXPECT_EQ(2, msg_seed(buf, m.len));
+	EXPECT_EQ(2, queued(self->fd));
+
+	/* Index 2: parks, uncounted, until a third message stands there. */
+	msg_at(&m, buf, sizeof(buf), 0);
+	x.index = 2;
+	uc_cmd(&self->ring, self->fd, false, &x, 3);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(0, sleepers(self->fd, false));
+	ASSERT_EQ(0, msg_send(self->fd, 3));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(3, msg_seed(buf, m.len));
+	EXPECT_EQ(3, queued(self->fd));
+	EXPECT_EQ(1, msg_seed(buf, kmsgq_receive(self->fd, buf, sizeof(buf),
+						 NULL)));
+}
+
+TEST_F(ucmd, nonblock_and_o_nonblock_complete_with_eagain_without_a_thread)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_msg m;
+	int fd;
+
+	EXPECT_EQ(-EAGAIN, uc_recv1(self->fd, buf, &m, KMSGQ_XFER_NONBLOCK));
+	fd = kmsgq_open(self->name, O_RDWR | O_NONBLOCK, 0, NULL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EAGAIN, uc_recv1(fd, buf, &m, 0));
+	close(fd);
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(0, sleepers(self->fd, false));
+}
+
+TEST_F(ucmd, deadline_ends_a_parked_receive_with_etimedout)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int res;
+
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE);
+	x.clockid = CLOCK_MONOTONIC;
+	x.timeout.tv_nsec = 50 * NSEC_PER_MSEC;
+	uc_cmd(&self->ring, self->fd, false, &x, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(-ETIMEDOUT, res);
+	EXPECT_EQ(0, sleepers(self->fd, false));
+
+	/* A deadline already past, on the other clock: at once. */
+	xfer_init(&x, &m, 1, KMSGQ_XFER_TIMEOUT);
+	x.clockid = CLOCK_REALTIME;
+	EXPECT_EQ(-ETIMEDOUT, uc_once(self->fd, false, &x));
+
+	/* Nothing of them is left to take a message. */
+	ASSERT_EQ(0, msg_send(self->fd, 4));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(1, queued(self->fd));
+	EXPECT_EQ(0, iowq_workers());
+}
+
+/*
+ * IORING_OP_ASYNC_CANCEL and a linked IORING_OP_LINK_TIMEOUT reach a
+ * parked command only if the kernel's io_uring cancels commands by user
+ * data, which 6.12's does not (it answers -ENOENT, kmsgq(7)).  Either way
+ * the command completes once and no message is lost: cancelled, the next
+ * message stays queued for a receive; not, the command takes it.
+ */
+static void check_cancelled_or_parked(struct __test_metadata *_metadata,
+				      FIXTURE_DATA(ucmd) *self, bool parked,
+				      const char *buf,
+				      const struct kmsgq_msg *m)
+{
+	char in[UQ_MSGSIZE];
+	int res;
+
+	ASSERT_EQ(0, msg_send(self->fd, 5));
+	if (!parked) {
+		EXPECT_FALSE(uq_completed_now(&self->ring));
+		EXPECT_EQ(1, queued(self->fd));
+		EXPECT_EQ(5, msg_seed(in, kmsgq_receive(self->fd, in,
+							sizeof(in), NULL)));
+	} else {
+		ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+		EXPECT_EQ(1, res);
+		EXPECT_EQ(5, msg_seed(buf, m->len));
+		EXPECT_EQ(0, queued(self->fd));
+	}
+	EXPECT_EQ(0, sleepers(self->fd, false));
+	EXPECT_EQ(0, iowq_workers());
+}
+
+/*
+ * The completions of command 1 and of request 2, which cancels it or
+ * finds nothing: in *@cmd_res the command's result, or 1 if it is still
+ * parked; in *@other_res request 2's.
+ */
+static int ucmd_cancel_results(struct io_uring *ring, int *cmd_res,
+			       int *other_res)
+{
+	int res, i, ret;
+	__u64 data;
+
+	*cmd_res = 1;
+	for (i = 0; i < 2; i++) {
+		ret = uq_next(ring, &res, &data);
+		if (ret)
+			return ret;
+		if (data == 1)
+			*cmd_res = res;
+		else
+			*other_res = res;
+		/* Request 2 found nothing: the command waits on. */
+		if (data == 2 && res == -ENOENT)
+			break;
+	}
+	return 0;
+}
+
+TEST_F(ucmd, async_cancel_ends_a_parked_receive_or_finds_none)
+{
+	struct io_uring_sqe *sqe;
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int cmd_res, cancel_res;
+
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, 0);
+	uc_cmd(&self->ring, self->fd, false, &x, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	sqe = uq_sqe(&self->ring);
+	io_uring_prep_cancel64(sqe, 1, 0);
+	io_uring_sqe_set_data64(sqe, 2);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, ucmd_cancel_results(&self->ring, &cmd_res, &cancel_res));
+	TH_LOG("IORING_OP_ASYNC_CANCEL: %s, the command %s",
+	       strerror(-cancel_res), cmd_res == 1 ? "parked on" : "ended");
+	if (cmd_res == 1) {
+		EXPECT_EQ(-ENOENT, cancel_res);
+		EXPECT_EQ(1, sleepers(self->fd, false));
+	} else {
+		EXPECT_EQ(0, cancel_res);
+		EXPECT_EQ(-ECANCELED, cmd_res);
+	}
+	check_cancelled_or_parked(_metadata, self, cmd_res == 1, buf, &m);
+}
+
+TEST_F(ucmd, linked_timeout_ends_a_parked_receive_or_finds_none)
+{
+	struct __kernel_timespec ts = { .tv_nsec = 50 * NSEC_PER_MSEC };
+	struct io_uring_sqe *sqe;
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int cmd_res, timeout_res;
+
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, 0);
+	sqe = uc_cmd(&self->ring, self->fd, false, &x, 1);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = uq_sqe(&self->ring);
+	io_uring_prep_link_timeout(sqe, &ts, 0);
+	io_uring_sqe_set_data64(sqe, 2);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, ucmd_cancel_results(&self->ring, &cmd_res, &timeout_res));
+	TH_LOG("IORING_OP_LINK_TIMEOUT: %s, the command %s",
+	       strerror(-timeout_res), cmd_res == 1 ? "parked on" : "ended");
+	if (cmd_res == 1) {
+		EXPECT_EQ(-ENOENT, timeout_res);
+		EXPECT_EQ(1, sleepers(self->fd, false));
+	} else {
+		EXPECT_EQ(-ETIME, timeout_res);
+		EXPECT_EQ(-ECANCELED, cmd_res);
+	}
+	check_cancelled_or_parked(_metadata, self, cmd_res == 1, buf, &m);
+}
+
+TEST_F(ucmd, ring_exit_with_commands_parked_leaves_nothing_behind)
+{
+	static char bufs[9][UQ_MSGSIZE];
+	static struct kmsgq_xfer xs[9];
+	static struct kmsgq_msg ms[9];
+	int i, ours = -1;
+
+	for (i = 0; i < 9; i++) {
+		msg_at(&ms[i], bufs[i], UQ_MSGSIZE, 0);
+		xfer_init(&xs[i], &ms[i], 1, 0);
+		if (i == 8) {	/* a peek, with a deadline an hour away */
+			xs[i].flags = KMSGQ_XFER_PEEK | KMSGQ_XFER_TIMEOUT |
+				      KMSGQ_XFER_RELATIVE;
+			xs[i].clockid = CLOCK_MONOTONIC;
+			xs[i].timeout.tv_sec = 3600;
+		}
+		uc_cmd(&self->ring, self->fd, false, &xs[i], i);
+	}
+	ASSERT_EQ(9, io_uring_submit(&self->ring));
+	EXPECT_EQ(8, sleepers(self->fd, false));
+	io_uring_queue_exit(&self->ring);
+	self->have_ring = false;
+
+	/*
+	 * The commands went with their ring (ended by a kernel worker, a
+	 * little later): messages now stay queued.
+	 */
+	EXPECT_EQ(0, wait_sleepers(self->fd, false, 0));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, msg_send(self->fd, i));
+	EXPECT_EQ(3, queued(self->fd));
+	EXPECT_EQ(0, iowq_workers());
+
+	close(self->fd);
+	self->fd = -1;
+	ASSERT_EQ(0, kmsgq_unlink(self->name));
+	if (self->refs >= 0)
+		EXPECT_TRUE(module_refs_back_to(self->refs))
+			TH_LOG("a file of the ring is still open");
+	ASSERT_LE(0, debugfs_count_queues(self->name, &ours));
+	EXPECT_EQ(0, ours);
+}
+
+TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
+{
+	struct kmsgq_attr attr = { .max_msgs = 4, .max_msgsize = UQ_MSGSIZE };
+	char name[KMSGQ_NAME_MAX];
+	int ready[2], fd, i;
+	char c;
+	pid_t p;
+
+	/* Receives park on an empty queue, a send on the full fixture's. */
+	fd = create_own_queue(name, "ucmd-kill", 0, &attr);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_unlink(name));
+	for (i = 0; i < UC_DEPTH; i++)
+		ASSERT_EQ(0, msg_send(self->fd, i));
+	ASSERT_EQ(0, pipe(ready));
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {
+		static char bufs[17][UQ_MSGSIZE];
+		static struct kmsgq_xfer xs[17];
+		static struct kmsgq_msg ms[17];
+		struct io_uring ring;
+
+		if (io_uring_queue_init(32, &ring, 0))
+			_exit(1);
+		for (i = 0; i < 17; i++) {
+			msg_at(&ms[i], bufs[i], i < 16 ? UQ_MSGSIZE : 8, 0);
+			xfer_init(&xs[i], &ms[i], 1, 0);
+			uc_cmd(&ring, i < 16 ? fd : self->fd, i == 16, &xs[i],
+			       i);
+		}
+		if (io_uring_submit(&ring) != 17)
+			_exit(1);
+		child_write(ready[1], "r", 1);
+		pause();
+		_exit(1);
+	}
+	close(ready[1]);
+	ASSERT_TRUE(read_all(ready[0], &c, 1));
+	close(ready[0]);
+	EXPECT_EQ(16, sleepers(fd, false));
+	EXPECT_EQ(1, sleepers(self->fd, true));
+	ASSERT_EQ(0, kill(p, SIGKILL));
+	ASSERT_LE(0, kids_reap(&self->kids, p));
+
+	/* The commands went with their process: nothing takes or adds. */
+	EXPECT_EQ(0, wait_sleepers(fd, false, 0));
+	EXPECT_EQ(0, wait_sleepers(self->fd, true, 0));
+	ASSERT_EQ(0, msg_send(fd, 1));
+	EXPECT_EQ(1, queued(fd));
+	EXPECT_EQ(UC_DEPTH, queued(self->fd));
+	close(fd);
+
+	ucmd_close_all(self);
+	ASSERT_EQ(0, kmsgq_unlink(self->name));
+	if (self->refs >= 0)
+		EXPECT_TRUE(module_refs_back_to(self->refs));
+}
+
+/* ---- errors: the ioctl's ---- */
+
+TEST_F(ucmd, access_modes_give_the_ioctls_ebadf)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int fd;
+
+	fd = kmsgq_open(self->name, O_RDONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	msg_fill(buf, 1);
+	msg_at(&m, buf, msg_len(1), 0);
+	xfer_init(&x, &m, 1, 0);
+	EXPECT_EQ(-EBADF, xioctl(fd, KMSGQ_IOC_SEND, &x));
+	EXPECT_EQ(-EBADF, uc_once(fd, true, &x));
+	EXPECT_EQ(0, queued(self->fd));
+	close(fd);
+
+	fd = kmsgq_open(self->name, O_WRONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, msg_send(self->fd, 2));
+	EXPECT_EQ(-EBADF, uc_recv1(fd, buf, &m, 0));
+	EXPECT_EQ(1, queued(self->fd));
+	close(fd);
+
+	/* Mode 3 never binds: the file stays unbound. */
+	fd = open("/dev/kmsgq", UC_NOACCESS | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOTCONN, uc_recv1(fd, buf, &m, 0));
+	close(fd);
+}
+
+TEST_F(ucmd, unbound_file_bad_pointers_and_fields_fail_as_the_ioctl_does)
+{
+	char buf[UQ_MSGSIZE];
+	struct io_uring_sqe *sqe;
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	void *bad = fault_page();
+	int fd, res;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	fd = open("/dev/kmsgq", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOTCONN, uc_recv1(fd, buf, &m, 0));
+	close(fd);
+
+	ASSERT_EQ(0, msg_send(self->fd, 6));
+	/* The structure, the message array, a buffer. */
+	EXPECT_EQ(-EFAULT, uc_once(self->fd, false, bad));
+	xfer_init(&x, bad, 1, 0);
+	EXPECT_EQ(-EFAULT, uc_once(self->fd, false, &x));
+	EXPECT_EQ(-EFAULT, uc_once(self->fd, true, &x));
+	msg_at(&m, bad, UQ_MSGSIZE, 0);
+	xfer_init(&x, &m, 1, 0);
+	EXPECT_EQ(-EFAULT, uc_once(self->fd, false, &x));
+	EXPECT_EQ(1, queued(self->fd));
+
+	/* What the ioctl refuses, and fields of the entry that mean nothing. */
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, 0x80);
+	EXPECT_EQ(-EINVAL, uc_once(self->fd, false, &x));
+	xfer_init(&x, &m, 0, 0);
+	EXPECT_EQ(-EINVAL, uc_once(self->fd, false, &x));
+	xfer_init(&x, &m, 1, 0);
+	x.size = KMSGQ_XFER_SIZE_VER0 - 1;
+	EXPECT_EQ(-EINVAL, uc_once(self->fd, false, &x));
+	xfer_init(&x, &m, 1, 0);
+	sqe = uc_cmd(&self->ring, self->fd, false, &x, 1);
+	sqe->len = 1;
+	sqe = uc_cmd(&self->ring, self->fd, false, &x, 2);
+	sqe->cmd_op = KMSGQ_IOC_STATS;
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(-EINVAL, res);
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(-ENOTTY, res);
+	EXPECT_EQ(1, queued(self->fd));
+	EXPECT_EQ(1, uc_recv1(self->fd, buf, &m, 0));
+	EXPECT_EQ(6, msg_seed(buf, m.len));
+	munmap(bad, getpagesize());
+}
+
+TEST_F(ucmd, unprivileged_user_gets_no_more_through_the_command)
+{
+	int status, rdonly;
+	pid_t p;
+
+	/* Others may read root's queue, not write it. */
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0604));
+	rdonly = kmsgq_open(self->name, O_RDONLY, 0, NULL);
+	ASSERT_LE(0, rdonly);
+	ASSERT_EQ(0, msg_send(self->fd, 8));
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {
+		char buf[UQ_MSGSIZE];
+		struct kmsgq_xfer x;
+		struct kmsgq_msg m;
+		int fd;
+
+		if (become(NOBODY, NOBODY))
+			_exit(10);
+		if (kmsgq_open(self->name, O_WRONLY, 0, NULL) != -EACCES ||
+		    kmsgq_open(self->name, O_RDWR, 0, NULL) != -EACCES)
+			_exit(11);
+		/* Neither its own read-only file nor root's lets it send. */
+		fd = kmsgq_open(self->name, O_RDONLY, 0, NULL);
+		if (fd < 0)
+			_exit(12);
+		msg_fill(buf, 9);
+		msg_at(&m, buf, msg_len(9), 0);
+		xfer_init(&x, &m, 1, 0);
+		if (uc_once(fd, true, &x) != -EBADF ||
+		    uc_once(rdonly, true, &x) != -EBADF)
+			_exit(13);
+		/* What the mode allows works. */
+		if (uc_recv1(fd, buf, &m, 0) != 1 || msg_seed(buf, m.len) != 8)
+			_exit(14);
+		_exit(0);
+	}
+	status = kids_reap(&self->kids, p);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, queued(self->fd));
+	close(rdonly);
+}
+
+/* ---- ring queues ---- */
+
+TEST_F(ucmd, receive_on_a_ring_queue_is_woken_by_an_in_place_commit)
+{
+	struct kmsgq_attr attr = {
+		.qflags = KMSGQ_OPEN_RING, .max_msgs = 8,
+		.max_msgsize = UQ_MSGSIZE,
+	};
+	char name[KMSGQ_NAME_MAX], buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	struct kmsgq_ring r;
+	int fd, res;
+	pid_t p;
+
+	fd = create_own_queue(name, "ucmd-ring", 0, &attr);
+	ASSERT_LE(0, fd);
+	kmsgq_unlink(name);
+	ASSERT_EQ(0, kmsgq_ring_map(fd, &r));
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, 0);
+	uc_cmd(&self->ring, fd, false, &x, 0);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	/* The parked command armed the consumer's need-wakeup bit. */
+	EXPECT_TRUE(__atomic_load_n(r.wakeup, __ATOMIC_RELAXED) &
+		    KMSGQ_RING_WAKE_CONSUMER);
+
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {	/* in place, through the inherited mapping */
+		__u32 pos;
+
+		if (kmsgq_ring_reserve(&r, 1, &pos) != 1)
+			_exit(1);
+		msg_fill(kmsgq_ring_slot(&r, pos), 40);
+		kmsgq_ring_commit(&r, pos, msg_len(40));
+		_exit(kmsgq_ring_commit_done(&r) ? 1 : 0);
+	}
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(40, msg_seed(buf, m.len));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->kids, p)));
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(0, queued(fd));
+	kmsgq_ring_unmap(&r);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
