@@ -629,6 +629,88 @@ TEST_F(ctl, create_sets_each_overflow_policy)
 	}
 }
 
+TEST_F(ctl, create_reclaim_makes_a_reclaiming_ring)
+{
+	char f[14][80], obj[1024];
+	struct kmsgq_attr attr;
+	int fd;
+
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--ring", "--reclaim",
+			 "--depth", "4", "--msgsize", "64"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("", self->r->err);
+	fd = kmsgq_open(self->q, O_RDONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+	EXPECT_EQ(KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM, attr.qflags);
+	EXPECT_EQ(4, attr.max_msgs);
+	close(fd);
+
+	EXPECT_EQ(0, CTL(self, "list"));
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("ring+reclaim", f[1]);
+	EXPECT_STREQ("block", f[2]);
+	EXPECT_EQ(0, CTL(self, "list", "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	ASSERT_TRUE(json_queue(self->r->out, self->q, obj, sizeof(obj)));
+	EXPECT_NE(NULL, strstr(obj, "\"type\":\"ring\",\"reclaim\":true,"))
+		TH_LOG("%s", obj);
+
+	EXPECT_EQ(0, CTL(self, "show", self->q));
+	ASSERT_EQ(2, row(self->r->out, "type", 0, f, 14));
+	EXPECT_STREQ("ring", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "reclaim", 0, f, 14));
+	EXPECT_STREQ("yes", f[1]);
+	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(self->r->out, "\"reclaim\":true,"));
+
+	/* Reclaiming is part of the type: an existing queue must match. */
+	EXPECT_EQ(0, CTL(self, "create", self->q, "--ring", "--reclaim"));
+	EXPECT_STREQ("", self->r->err);
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--ring"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type ring+reclaim, overflow block, depth 4, msgsize 64, mode 0600)"),
+		     self->r->err);
+}
+
+TEST_F(ctl, create_ring_is_not_reclaiming_unless_asked)
+{
+	char f[14][80];
+	struct kmsgq_attr attr;
+	int fd;
+
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--ring", "--depth", "4",
+			 "--msgsize", "64"));
+	fd = kmsgq_open(self->q, O_RDONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+	EXPECT_EQ(KMSGQ_OPEN_RING, attr.qflags);
+	close(fd);
+	EXPECT_EQ(0, CTL(self, "show", self->q));
+	ASSERT_EQ(2, row(self->r->out, "reclaim", 0, f, 14));
+	EXPECT_STREQ("no", f[1]);
+
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--ring", "--reclaim"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type ring, overflow block, depth 4, msgsize 64, mode 0600)"),
+		     self->r->err);
+}
+
+TEST_F(ctl, create_reclaim_without_ring_is_a_usage_error)
+{
+	EXPECT_EQ(2, CTL(self, "create", self->q, "--reclaim"));
+	EXPECT_TRUE(starts(self->r->err,
+			   "kmsgqctl: create: --reclaim makes a reclaiming ring: give --ring with it\n"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_NE(NULL, strstr(self->r->err, "\nUsage: kmsgqctl create NAME "));
+	EXPECT_STREQ("", self->r->out);
+	EXPECT_EQ(2, CTL(self, "create", self->q, "--reclaim", "--overflow",
+			 "drop"));
+	EXPECT_EQ(-ENOENT, kmsgq_open(self->q, O_RDONLY, 0, NULL));
+}
+
 TEST_F(ctl, create_above_the_module_limit_fails)
 {
 	struct kmsgq_info info;
@@ -1180,8 +1262,8 @@ TEST_F(ctl, list_shows_the_queue_and_its_counters)
 TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 {
 	static const char *const want[] = {
-		"\"type\":\"copy\"", "\"overflow\":\"block\"",
-		"\"mode\":\"0640\"", "\"user\":null",
+		"\"type\":\"copy\",", "\"reclaim\":false,",
+		"\"overflow\":\"block\"", "\"mode\":\"0640\"", "\"user\":null",
 		"\"group\":null", "\"max_msgs\":16,", "\"max_msgsize\":256,",
 		"\"cur_msgs\":2,", "\"files\":1,", "\"send_waiters\":0,",
 		"\"recv_waiters\":0,", "\"mappings\":0,", "\"msgs_sent\":3,",
@@ -1210,8 +1292,9 @@ TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 TEST_F(ctl, show_prints_every_attribute_and_counter)
 {
 	static const char *const lines[][2] = {
-		{ "type", "copy" }, { "overflow", "block" },
-		{ "mode", "0640" }, { "max_msgs", "16" },
+		{ "type", "copy" }, { "reclaim", "no" },
+		{ "overflow", "block" }, { "mode", "0640" },
+		{ "max_msgs", "16" },
 		{ "max_msgsize", "256" }, { "cur_msgs", "2" },
 		{ "files", "1" }, { "send_waiters", "0" },
 		{ "recv_waiters", "0" }, { "mappings", "0" },
@@ -1230,7 +1313,7 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 			TH_LOG("no line %s", lines[i][0]);
 		EXPECT_STREQ(lines[i][1], f[1]) TH_LOG("%s", lines[i][0]);
 	}
-	EXPECT_EQ(19, count_lines(self->r->out, ""));
+	EXPECT_EQ(20, count_lines(self->r->out, ""));
 
 	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
 	EXPECT_TRUE(json_valid(self->r->out));
@@ -1537,13 +1620,13 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow\n"));
+	EXPECT_NE(NULL, strstr(self->r->out, "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow reclaim\n"));
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
 	EXPECT_NE(NULL, strstr(self->r->out,
-			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\"]"));
+			       "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\",\"reclaim\"]"));
 	snprintf(want, sizeof(want), "\"max_msgs\":%u,", info.max_msgs);
 	EXPECT_NE(NULL, strstr(self->r->out, want));
 }

@@ -30,12 +30,12 @@ static unsigned int admin_real_depth(unsigned int depth, bool ring)
 
 /*
  * @name existed before a create without --excl: fine if it has every
- * attribute the command gave (its type always, the rest when given; an
- * @overflow of -1 was not given).
+ * attribute the command gave (its type, reclaiming or not, always; the
+ * rest when given; an @overflow of -1 was not given).
  */
-static int admin_create_existing(const char *name, bool ring, int overflow,
-				 unsigned int depth, unsigned int msgsize,
-				 int mode)
+static int admin_create_existing(const char *name, bool ring, bool reclaim,
+				 int overflow, unsigned int depth,
+				 unsigned int msgsize, int mode)
 {
 	const struct kmsgq_queue_entry *e;
 	struct qlist l;
@@ -48,13 +48,14 @@ static int admin_create_existing(const char *name, bool ring, int overflow,
 		ret = kmsgqctl_fail(name,
 				    "queue exists but vanished; try again");
 	else if (!!(e->qflags & KMSGQ_OPEN_RING) != ring ||
+		 !!(e->qflags & KMSGQ_OPEN_RECLAIM) != reclaim ||
 		 (overflow >= 0 && (e->qflags & ADMIN_OVERFLOW) !=
 				   (unsigned int)overflow) ||
 		 (depth && e->max_msgs != admin_real_depth(depth, ring)) ||
 		 (msgsize && e->max_msgsize != msgsize) ||
 		 (mode >= 0 && e->mode != (unsigned int)mode))
 		ret = kmsgqctl_fail(name, "queue exists with other attributes (type %s, overflow %s, depth %u, msgsize %u, mode %04o)",
-				    list_queue_type(e), list_queue_overflow(e),
+				    list_queue_kind(e), list_queue_overflow(e),
 				    e->max_msgs, e->max_msgsize, e->mode);
 	free(l.e);
 	return ret;
@@ -64,6 +65,7 @@ int admin_cmd_create(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ring", no_argument, NULL, 'r' },
+		{ "reclaim", no_argument, NULL, 'R' },
 		{ "overflow", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "msgsize", required_argument, NULL, 's' },
@@ -73,17 +75,20 @@ int admin_cmd_create(int argc, char **argv)
 	};
 	struct kmsgq_attr attr = { 0 };
 	struct kmsgq_info info;
-	bool ring = false, excl = false;
+	bool ring = false, reclaim = false, excl = false;
 	const char *name;
 	int mode = -1, overflow = -1;
 	mode_t umask_was;
 	int c, fd, ret;
 
-	while ((c = kmsgqctl_next_opt(argc, argv, ":ro:d:s:m:xjh",
+	while ((c = kmsgqctl_next_opt(argc, argv, ":rRo:d:s:m:xjh",
 				      longopts)) != -1) {
 		switch (c) {
 		case 'r':
 			ring = true;
+			break;
+		case 'R':
+			reclaim = true;
 			break;
 		case 'o':
 			overflow = list_overflow_qflag(optarg);
@@ -111,6 +116,8 @@ int admin_cmd_create(int argc, char **argv)
 		}
 	}
 	name = kmsgqctl_one_name(argc, argv);
+	if (reclaim && !ring)
+		kmsgqctl_usage_error("create: --reclaim makes a reclaiming ring: give --ring with it");
 
 	/* The kernel says EINVAL for both; tell a bad limit from a bad name. */
 	if (dev_info(&info))
@@ -124,8 +131,13 @@ int admin_cmd_create(int argc, char **argv)
 	if (overflow > 0 && !(info.features & KMSGQ_FEAT_OVERFLOW))
 		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
 				     "the loaded kmsgq module has no overflow policies");
+	if (reclaim && !(info.features & KMSGQ_FEAT_RECLAIM))
+		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+				     "the loaded kmsgq module has no reclaiming rings");
 	if (ring)
 		attr.qflags = KMSGQ_OPEN_RING;
+	if (reclaim)
+		attr.qflags |= KMSGQ_OPEN_RECLAIM;
 	if (overflow > 0)
 		attr.qflags |= overflow;
 
@@ -143,7 +155,7 @@ int admin_cmd_create(int argc, char **argv)
 	case EEXIST:
 		if (excl)
 			return kmsgqctl_fail(name, "queue exists");
-		return admin_create_existing(name, ring, overflow,
+		return admin_create_existing(name, ring, reclaim, overflow,
 					     attr.max_msgs, attr.max_msgsize,
 					     mode);
 	case ENOSPC:

@@ -222,6 +222,12 @@ const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 const char *list_queue_type(const struct kmsgq_queue_entry *e);
 
 /*
+ * list_queue_kind - "copy", "ring" or "ring+reclaim": queue @e's type and
+ * whether it is a reclaiming ring, as list's TYPE column says it
+ */
+const char *list_queue_kind(const struct kmsgq_queue_entry *e);
+
+/*
  * list_queue_overflow - "block", "fail" or "drop": what a send to queue
  * @e does when it is full
  */

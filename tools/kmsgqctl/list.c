@@ -69,6 +69,12 @@ const char *list_queue_type(const struct kmsgq_queue_entry *e)
 	return e->qflags & KMSGQ_OPEN_RING ? "ring" : "copy";
 }
 
+const char *list_queue_kind(const struct kmsgq_queue_entry *e)
+{
+	return e->qflags & KMSGQ_OPEN_RECLAIM ? "ring+reclaim" :
+						list_queue_type(e);
+}
+
 /* The overflow policies, by the KMSGQ_OPEN_OVERFLOW_* bit that asks for each. */
 static const struct {
 	unsigned int qflag;
@@ -141,8 +147,9 @@ static void list_json_entry_open(const struct kmsgq_queue_entry *e,
 	names_owner(e, numeric, &o);
 	fputs("{\"name\":", stdout);
 	output_json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
-	printf(",\"id\":%llu,\"type\":\"%s\",\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
+	printf(",\"id\":%llu,\"type\":\"%s\",\"reclaim\":%s,\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
 	       (unsigned long long)e->id, list_queue_type(e),
+	       e->qflags & KMSGQ_OPEN_RECLAIM ? "true" : "false",
 	       list_queue_overflow(e), e->mode, e->uid);
 	output_json_cstring_or_null(o.has_user ? o.user : NULL);
 	printf(",\"gid\":%u,\"group\":", e->gid);
@@ -206,7 +213,7 @@ int list_cmd_list(int argc, char **argv)
 
 		names_owner(e, numeric, &o);
 		output_cellf(cell[0], "%.*s", KMSGQ_NAME_MAX, e->name);
-		output_cellf(cell[1], "%s", list_queue_type(e));
+		output_cellf(cell[1], "%s", list_queue_kind(e));
 		output_cellf(cell[2], "%s", list_queue_overflow(e));
 		output_cellf(cell[3], "%04o", e->mode);
 		output_cellf(cell[4], "%s", o.user);
@@ -254,6 +261,8 @@ int list_cmd_show(int argc, char **argv)
 	printf("name          %.*s\n", KMSGQ_NAME_MAX, e->name);
 	printf("id            %llu\n", (unsigned long long)e->id);
 	printf("type          %s\n", list_queue_type(e));
+	printf("reclaim       %s\n",
+	       e->qflags & KMSGQ_OPEN_RECLAIM ? "yes" : "no");
 	printf("overflow      %s\n", list_queue_overflow(e));
 	printf("mode          %04o\n", e->mode);
 	printf("owner         %s\n", o.user);
@@ -495,6 +504,7 @@ static const struct {
 	{ KMSGQ_FEAT_NOWAIT, "nowait" },
 	{ KMSGQ_FEAT_PEEK, "peek" },
 	{ KMSGQ_FEAT_OVERFLOW, "overflow" },
+	{ KMSGQ_FEAT_RECLAIM, "reclaim" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

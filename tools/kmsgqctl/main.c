@@ -201,7 +201,7 @@ static const struct command commands[] = {
 	{ "list", list_cmd_list, "[--numeric] [--json]",
 	  "Every queue of this IPC namespace, one line each, whatever its\n"
 	  "permissions: NAME TYPE OVERFLOW MODE OWNER GROUP DEPTH MSGSIZE FILES SENT\n"
-	  "RECV LOST.\n\n"
+	  "RECV LOST.  TYPE is copy, ring or ring+reclaim.\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     a JSON array of queue objects\n" },
 	{ "show", list_cmd_show, "NAME [--numeric] [--json]",
@@ -209,10 +209,13 @@ static const struct command commands[] = {
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     one JSON queue object\n" },
 	{ "create", admin_cmd_create,
-	  "NAME [--ring] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
+	  "NAME [--ring [--reclaim]] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
 	  "Create a queue.  Without --excl an existing queue is accepted if it has\n"
 	  "the type and every attribute given.\n\n"
 	  "  -r, --ring         zero-copy ring queue (FIFO, depth a power of two)\n"
+	  "  -R, --reclaim      with --ring: a reclaiming ring; the slots a process\n"
+	  "                     claimed and had not finished when it died, the\n"
+	  "                     kernel finishes (unread messages counted as lost)\n"
 	  "  -o, --overflow P   what a send to the full queue does: block (the\n"
 	  "                     default: wait for room), fail (at once, as queue\n"
 	  "                     full) or drop (discard the oldest message of the\n"

@@ -45,7 +45,8 @@ _T = TypeVar("_T")
 
 class Attr(NamedTuple):
     """A queue's attributes, as Queue.attr returns them; overflow is the
-    policy it was created with ("block", "fail" or "drop")."""
+    policy it was created with ("block", "fail" or "drop"), reclaim whether
+    it is a reclaiming ring."""
 
     ring: bool
     max_msgs: int
@@ -56,6 +57,7 @@ class Attr(NamedTuple):
     gid: int
     nonblock: bool
     overflow: str
+    reclaim: bool
 
 
 class Stats(NamedTuple):
@@ -88,7 +90,13 @@ class Queue:
     access is "r", "w" or "rw".  With create=True the queue is made if it
     does not exist (exclusive=True: FileExistsError if it does), with
     permission bits perm and max_msgs messages of up to max_msgsize bytes
-    (0: the module's defaults); ring=True makes a zero-copy ring queue.
+    (0: the module's defaults); ring=True makes a zero-copy ring queue,
+    and reclaim=True with it a reclaiming ring: when the last reference to
+    a process's file goes away (its Queue and Ring closed, or the process
+    dead, even killed), the kernel finishes the slots reserved or claimed
+    through it and never committed or released, counting the messages so
+    released unread in stats().msgs_lost (see kmsgq(7), Crash safety; a
+    module without the reclaim feature refuses it: OSError EINVAL).
     overflow says what a send to the full queue does: "block" waits for
     room; "fail" raises BlockingIOError at once, even without nonblock;
     "drop" discards the oldest message of the lowest priority queued to
@@ -100,7 +108,8 @@ class Queue:
     def __init__(self, name: str, access: str = "rw", *, create: bool = False,
                  exclusive: bool = False, perm: int = 0o600,
                  max_msgs: int = 0, max_msgsize: int = 0, ring: bool = False,
-                 overflow: str = "block", nonblock: bool = False):
+                 reclaim: bool = False, overflow: str = "block",
+                 nonblock: bool = False):
         try:
             oflag = _ACCESS[access]
         except KeyError:
@@ -112,6 +121,10 @@ class Queue:
                              f"not {overflow!r}")
         if ring:
             qflags |= _kmsgq.OPEN_RING
+        if reclaim:
+            if not ring:
+                raise ValueError("reclaim=True needs ring=True")
+            qflags |= _kmsgq.OPEN_RECLAIM
         if create:
             oflag |= os.O_CREAT | (os.O_EXCL if exclusive else 0)
         elif exclusive:
@@ -199,7 +212,8 @@ class Queue:
                          if bit and qflags & bit), "block")
         return Attr(bool(qflags & _kmsgq.OPEN_RING), max_msgs, max_msgsize,
                     cur_msgs, mode, uid, gid,
-                    bool(flags & _kmsgq.ATTR_NONBLOCK), overflow)
+                    bool(flags & _kmsgq.ATTR_NONBLOCK), overflow,
+                    bool(qflags & _kmsgq.OPEN_RECLAIM))
 
     @property
     def nonblock(self) -> bool:
@@ -241,7 +255,10 @@ class Queue:
         """Map the queue's ring (a queue created with ring=True, opened
         "rw"): a Ring, to reserve and commit, or claim and release, slots
         in place.  Close it (or use it in a with block) when done; it has
-        a descriptor of its own, so it outlives the Queue.
+        a descriptor of its own, so it outlives the Queue.  That descriptor
+        shares the Queue's open file, and with it, on a reclaiming ring,
+        its claims: each process should open its own Queue rather than use
+        one inherited over fork, so that its death alone is enough.
         """
         return Ring(self.fileno())
 

@@ -6,6 +6,7 @@ from typing import List, Optional, Tuple, Type, Union, final
 _Buffer = Union[bytes, bytearray, memoryview]
 
 OPEN_RING: int
+OPEN_RECLAIM: int
 OPEN_OVERFLOW_FAIL: int
 OPEN_OVERFLOW_DROP: int
 ATTR_NONBLOCK: int

@@ -490,6 +490,7 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	if (!m)
 		return NULL;
 	if (PyModule_AddIntConstant(m, "OPEN_RING", KMSGQ_OPEN_RING) < 0 ||
+	    PyModule_AddIntConstant(m, "OPEN_RECLAIM", KMSGQ_OPEN_RECLAIM) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_FAIL",
 				    KMSGQ_OPEN_OVERFLOW_FAIL) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_DROP",
