@@ -189,6 +189,13 @@ int kmsgq_ring_peek_cons(struct kmsgq_ring *r, u32 maxlen, u32 *pos, u32 *len,
 bool kmsgq_ring_claim_at(struct kmsgq_ring *r, u32 pos);
 void kmsgq_ring_release(struct kmsgq_ring *r, u32 pos);
 u32 kmsgq_ring_reclaim(struct kmsgq_ring *r, u32 owner, u32 *events);
+
+/* Reclaiming rings share 64-bit words with user space: real atomics only. */
+static inline bool kmsgq_ring_reclaim_supported(void)
+{
+	return !IS_ENABLED(CONFIG_GENERIC_ATOMIC64);
+}
+
 void kmsgq_ring_arm(struct kmsgq_ring *r, u32 bits);
 void kmsgq_ring_disarm(struct kmsgq_ring *r, struct wait_queue_head *wq,
 		       u32 bit);
@@ -241,7 +248,10 @@ struct kmsgq_notify_reg;
  * @owners: a reclaiming ring's claimant tokens (kmsgq_ring_info.owner),
  *	each mapped to the struct file it was given to, which is never
  *	dereferenced; an entry lives until that file's release
- * @owners_lock: serialises giving a file its token
+ * @owner_of: the same the other way: kmsgq_queue_file_index() of a file
+ *	to its token, as an xarray value
+ * @owners_lock: serialises giving, looking up and taking back tokens, and
+ *	so a file's reclaim with the reuse of its token
  * @notify: the process registered by KMSGQ_IOC_NOTIFY, or NULL; protected
  *	by @lock
  * @node: link in the name table; protected by the registry mutex
@@ -277,6 +287,7 @@ struct kmsgq_queue {
 	atomic_t recv_waiters;
 	atomic_t mappings;
 	struct xarray owners;
+	struct xarray owner_of;
 	struct mutex owners_lock;	/* one token per file */
 	struct kmsgq_notify_reg *notify;
 	struct hlist_node node;

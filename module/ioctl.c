@@ -167,8 +167,9 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_LIST | KMSGQ_FEAT_IPC_NS |
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
-			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
-			KMSGQ_FEAT_RECLAIM;
+			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW;
+	if (kmsgq_ring_reclaim_supported())
+		info.features |= KMSGQ_FEAT_RECLAIM;
 #ifdef KMSGQ_HAVE_URING_CMD
 	info.features |= KMSGQ_FEAT_URING_CMD;
 #endif

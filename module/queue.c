@@ -75,6 +75,7 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 	init_waitqueue_head(&q->recv_wq);
 	init_waitqueue_head(&q->send_wq);
 	xa_init_flags(&q->owners, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	xa_init_flags(&q->owner_of, XA_FLAGS_ACCOUNT);
 	mutex_init(&q->owners_lock);
 	q->is_ring = ring;
 	q->max_msgs = msgs;
@@ -93,8 +94,9 @@ void kmsgq_queue_free(struct kmsgq_queue *q)
 	else
 		kmsgq_store_destroy(&q->store);
 	kmsgq_notify_destroy(q);
-	WARN_ON_ONCE(!xa_empty(&q->owners));
+	WARN_ON_ONCE(!xa_empty(&q->owners) || !xa_empty(&q->owner_of));
 	xa_destroy(&q->owners);
+	xa_destroy(&q->owner_of);
 	mutex_destroy(&q->owners_lock);
 	kfree(q);
 }
@@ -196,18 +198,24 @@ static void kmsgq_queue_ring_notify(struct kmsgq_queue *q, u32 events)
 		kmsgq_queue_ring_wake(q, events);
 }
 
+/*
+ * An index that only @file has: live files are whole objects apart, so
+ * their addresses differ in more than the low bits dropped here.
+ */
+static unsigned long kmsgq_queue_file_index(const struct file *file)
+{
+	return (unsigned long)file / sizeof(long);
+}
+
 /* The token given to @file, or 0.  Context: @q->owners_lock held. */
 static u32 kmsgq_queue_ring_owner_find(struct kmsgq_queue *q,
 				       struct file *file)
 {
-	unsigned long index;
 	void *entry;
 
 	lockdep_assert_held(&q->owners_lock);
-	xa_for_each(&q->owners, index, entry)
-		if (entry == file)
-			return index;
-	return 0;
+	entry = xa_load(&q->owner_of, kmsgq_queue_file_index(file));
+	return entry ? xa_to_value(entry) : 0;
 }
 
 /**
@@ -219,7 +227,7 @@ static u32 kmsgq_queue_ring_owner_find(struct kmsgq_queue *q,
  *
  * A file keeps its token until kmsgq_queue_ring_reclaim() at its release.
  *
- * Return: 0, or -ENOMEM, or -ENOSPC if every token is taken.
+ * Return: 0, or -ENOMEM, or -EBUSY if every token is taken.
  */
 int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
 			   bool give, u32 *owner)
@@ -228,9 +236,19 @@ int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
 
 	mutex_lock(&q->owners_lock);
 	*owner = kmsgq_queue_ring_owner_find(q, file);
-	if (!*owner && give)
-		err = xa_alloc(&q->owners, owner, file,
-			       XA_LIMIT(1, S32_MAX), GFP_KERNEL_ACCOUNT);
+	if (*owner || !give)
+		goto out;
+	err = xa_alloc(&q->owners, owner, file, XA_LIMIT(1, S32_MAX),
+		       GFP_KERNEL_ACCOUNT);
+	if (err)
+		goto out;
+	err = xa_err(xa_store(&q->owner_of, kmsgq_queue_file_index(file),
+			      xa_mk_value(*owner), GFP_KERNEL_ACCOUNT));
+	if (err) {
+		xa_erase(&q->owners, *owner);
+		*owner = 0;
+	}
+out:
 	mutex_unlock(&q->owners_lock);
 	return err;
 }
@@ -258,6 +276,7 @@ void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file)
 	if (owner) {
 		lost = kmsgq_ring_reclaim(&q->ring, owner, &events);
 		atomic64_add(lost, &q->msgs_lost);
+		xa_erase(&q->owner_of, kmsgq_queue_file_index(file));
 		xa_erase(&q->owners, owner);
 	}
 	mutex_unlock(&q->owners_lock);

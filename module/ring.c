@@ -103,6 +103,8 @@ int kmsgq_ring_init(struct kmsgq_ring *r, u32 nr_slots, u32 slot_size,
 	/* One slot cannot tell full from free: seq == pos + 1 means both. */
 	if (nr_slots < 2 || !is_power_of_2(nr_slots) || bytes > U32_MAX)
 		return -EINVAL;
+	if (reclaim && !kmsgq_ring_reclaim_supported())
+		return -EOPNOTSUPP;
 
 	r->nr_pages = bytes >> PAGE_SHIFT;
 	r->pages = kvcalloc(r->nr_pages, sizeof(*r->pages), GFP_KERNEL_ACCOUNT);
@@ -182,7 +184,14 @@ union kmsgq_ring_word {
 
 static_assert(offsetof(struct kmsgq_ring_rdesc, owner) ==
 	      offsetof(union kmsgq_ring_word, owner));
+/* 16-byte descriptors from a page boundary: every word 8-byte aligned. */
+static_assert(sizeof(struct kmsgq_ring_rdesc) == 16);
 
+/*
+ * The word as an atomic64_t: shared with user space, so only where the
+ * 64-bit atomics are instructions (not CONFIG_GENERIC_ATOMIC64's locks,
+ * which user space does not take); kmsgq_ring_init() refuses otherwise.
+ */
 static atomic64_t *kmsgq_ring_wordp(const struct kmsgq_ring *r, u32 pos)
 {
 	return (atomic64_t *)&r->rdesc[pos & r->mask];
@@ -241,6 +250,25 @@ static u32 kmsgq_ring_radvance(u32 *head, u32 from, u32 to)
 }
 
 /*
+ * Move @head past every slot from it on that is claimed or done (@lag as
+ * for kmsgq_ring_rready()), at most @r->nr_slots of them.
+ */
+static void kmsgq_ring_rcatch_up(struct kmsgq_ring *r, u32 *head, u32 lag)
+{
+	u32 i;
+
+	for (i = 0; i < r->nr_slots; i++) {
+		u32 h = READ_ONCE(*head);
+		union kmsgq_ring_word w = kmsgq_ring_rword(r, h);
+		s32 diff = (s32)(w.seq - (h + lag));
+
+		if (diff < 0 || (!diff && !w.owner))
+			return;
+		kmsgq_ring_radvance(head, h, h + 1);
+	}
+}
+
+/*
  * The first slot from @head on that is not claimed or consumed: @lag 0
  * looks for a free slot (producers), 1 for a committed one (consumers).
  * Looks at @r->nr_slots slots at most.  Return: true if one is there.
@@ -265,7 +293,10 @@ static bool kmsgq_ring_rready(const struct kmsgq_ring *r, u32 head, u32 lag)
  * kmsgq_ring_readable() - does the next consumer position hold a message?
  * @r: ring
  *
- * Return: true if the slot at the consumer position is committed.
+ * On a reclaiming ring the consumer position may trail slots consumers
+ * have claimed: the first slot from it on that nobody claimed is looked at.
+ *
+ * Return: true if that slot is committed.
  */
 bool kmsgq_ring_readable(const struct kmsgq_ring *r)
 {
@@ -281,7 +312,10 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_readable);
  * kmsgq_ring_writable() - is the next producer position free?
  * @r: ring
  *
- * Return: true if the slot at the producer position is free.
+ * On a reclaiming ring the first slot from the producer position on that
+ * nobody claimed is looked at, as for kmsgq_ring_readable().
+ *
+ * Return: true if that slot is free.
  */
 bool kmsgq_ring_writable(const struct kmsgq_ring *r)
 {
@@ -301,9 +335,10 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_writable);
  */
 u32 kmsgq_ring_count(const struct kmsgq_ring *r)
 {
-	u32 n = READ_ONCE(*r->prod) - READ_ONCE(*r->cons);
+	s32 n = READ_ONCE(*r->prod) - READ_ONCE(*r->cons);
 
-	return min(n, r->nr_slots);
+	/* A reclaiming ring's positions each trail claims: never "below 0". */
+	return n < 0 ? 0 : min_t(u32, n, r->nr_slots);
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_count);
 
@@ -379,7 +414,7 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_claim_prod);
  */
 void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
 {
-	struct kmsgq_ring_desc *d = &r->desc[pos & r->mask];
+	struct kmsgq_ring_desc *d;
 
 	if (r->reclaim) {
 		WRITE_ONCE(r->rdesc[pos & r->mask].len, len);
@@ -387,6 +422,7 @@ void kmsgq_ring_publish(struct kmsgq_ring *r, u32 pos, u32 len)
 		kmsgq_ring_rset(r, pos, pos + 1);
 		return;
 	}
+	d = &r->desc[pos & r->mask];
 	WRITE_ONCE(d->len, len);
 	/* Payload and len before seq; pairs with kmsgq_ring_seq(). */
 	smp_store_release(&d->seq, pos + 1);
@@ -630,35 +666,47 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_release);
  * change is a compare-and-swap from the word as read, so a mapper racing
  * the walk changes only which of its own slots are finished.
  *
- * Return: messages released unread.
+ * Return: messages released unread (slots that carried one).
  */
 u32 kmsgq_ring_reclaim(struct kmsgq_ring *r, u32 owner, u32 *events)
 {
 	u32 lost = 0;
-	u32 i;
+	u32 i, len;
 
 	for (i = 0; i < r->nr_slots; i++) {
 		union kmsgq_ring_word w = kmsgq_ring_rword(r, i);
 		u32 pos = w.seq;
 
+		if (!(i % 1024))
+			cond_resched();
 		if (w.owner != owner)
 			continue;
 		if ((pos & r->mask) == i) {
-			/* A producer's claim of position pos. */
+			/*
+			 * A producer's claim of position pos.  The length
+			 * goes first; were the swap to fail, only a mapper
+			 * that rewrote the word would lose its slot.
+			 */
 			WRITE_ONCE(r->rdesc[i].len, KMSGQ_RING_LEN_NONE);
-			if (!kmsgq_ring_rcas(r, i, w, pos + 1, 0))
-				continue;
-			kmsgq_ring_radvance(r->prod, pos, pos + 1);
-			*events |= KMSGQ_RING_READABLE;
+			if (kmsgq_ring_rcas(r, i, w, pos + 1, 0))
+				*events |= KMSGQ_RING_READABLE;
 		} else if (((pos - 1) & r->mask) == i) {
 			/* A consumer's claim of position pos - 1. */
+			len = READ_ONCE(r->rdesc[i].len);
 			if (!kmsgq_ring_rcas(r, i, w, pos - 1 + r->nr_slots, 0))
 				continue;
-			kmsgq_ring_radvance(r->cons, pos - 1, pos);
 			*events |= KMSGQ_RING_WRITABLE;
-			lost++;
+			if (len <= r->slot_size)
+				lost++;
 		}
 	}
+	/*
+	 * Positions left behind claims the walk finished, in position order
+	 * (the walk went in slot order): each moves past every slot claimed
+	 * or done, as a claimant would have moved it.
+	 */
+	kmsgq_ring_rcatch_up(r, r->prod, 0);
+	kmsgq_ring_rcatch_up(r, r->cons, 1);
 	return lost;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_reclaim);

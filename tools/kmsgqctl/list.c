@@ -505,6 +505,7 @@ static const struct {
 	{ KMSGQ_FEAT_PEEK, "peek" },
 	{ KMSGQ_FEAT_OVERFLOW, "overflow" },
 	{ KMSGQ_FEAT_RECLAIM, "reclaim" },
+	{ KMSGQ_FEAT_URING_CMD, "uring_cmd" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

@@ -306,7 +306,14 @@ static inline uint32_t kmsgq_ring__seq(const struct kmsgq_ring *r,
 	return __atomic_load_n(&r->desc[pos & r->mask].seq, __ATOMIC_ACQUIRE);
 }
 
-/* A reclaiming ring's {seq, owner}: one 64-bit word of its descriptor. */
+/*
+ * A reclaiming ring's {seq, owner}: one 64-bit word of its descriptor,
+ * 16-byte aligned in the mapping, so aligned for the 64-bit atomics even
+ * where uint64_t itself is aligned to 4 (i386), which must be lock-free to
+ * work between processes.
+ */
+typedef uint64_t kmsgq_ring__u64 __attribute__((aligned(8)));
+
 union kmsgq_ring__word {
 	struct {
 		uint32_t seq;
@@ -315,10 +322,10 @@ union kmsgq_ring__word {
 	uint64_t val;
 };
 
-static inline uint64_t *kmsgq_ring__wordp(const struct kmsgq_ring *r,
-					  uint32_t pos)
+static inline kmsgq_ring__u64 *kmsgq_ring__wordp(const struct kmsgq_ring *r,
+						 uint32_t pos)
 {
-	return (uint64_t *)(void *)&r->rdesc[pos & r->mask];
+	return (kmsgq_ring__u64 *)(void *)&r->rdesc[pos & r->mask];
 }
 
 static inline union kmsgq_ring__word
@@ -385,6 +392,9 @@ static inline unsigned int kmsgq_ring__rclaim(const struct kmsgq_ring *r,
 	union kmsgq_ring__word w;
 	unsigned int tries, k;
 
+	/* Owner 0 would claim nothing: not a mapping kmsgq_ring_map() made. */
+	if (!r->owner)
+		return 0;
 	if (n > r->nr_slots)
 		n = r->nr_slots;
 	for (tries = 0; tries < KMSGQ_RING_TRIES; tries++) {

@@ -39,8 +39,9 @@ static int kmsgq_ring_map_common(int fd, struct kmsgq_ring *ring,
 		ret = -ENOMEM;
 		goto out;
 	}
+	/* A module before reclaiming rings leaves desc_size 0. */
 	if (ri.desc_size == sizeof(struct kmsgq_ring_rdesc) ? !reclaim_ok :
-	    ri.desc_size != sizeof(struct kmsgq_ring_desc)) {
+	    ri.desc_size && ri.desc_size != sizeof(struct kmsgq_ring_desc)) {
 		ret = -EOPNOTSUPP;
 		goto out;
 	}
