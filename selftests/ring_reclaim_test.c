@@ -194,9 +194,10 @@ reclaim_claimant(FIXTURE_DATA(reclaim) *self, const struct reclaim_how *how)
 
 /*
  * In the test: start a claimant helper and wait for its first note, in
- * *@n: its pid, or -1 if it could not be forked or said nothing.
+ * *@n, which must say it claimed: its pid.
  */
-static pid_t reclaim_start(FIXTURE_DATA(reclaim) *self,
+static pid_t reclaim_start(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(reclaim) *self,
 			   const struct reclaim_how *how,
 			   struct reclaim_note *n)
 {
@@ -204,40 +205,49 @@ static pid_t reclaim_start(FIXTURE_DATA(reclaim) *self,
 
 	if (!pid)
 		reclaim_claimant(self, how);
-	if (pid < 0 || !reclaim_hear(&self->q, n, SAFETY_MS))
-		return -1;
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(reclaim_hear(&self->q, n, SAFETY_MS));
+	ASSERT_EQ(0, n->ret) TH_LOG("helper: %s", strerror(-n->ret));
 	return pid;
 }
 
-/* In the test: SIGKILL helper @pid and reap it: its wait status, or -errno. */
-static int reclaim_kill(struct rctx *q, pid_t pid)
+/* In the test: SIGKILL helper @pid and reap it. */
+static void reclaim_kill(struct __test_metadata *_metadata, struct rctx *q,
+			 pid_t pid)
 {
 	int status;
 
-	if (kill(pid, SIGKILL))
-		return -errno;
+	ASSERT_EQ(0, kill(pid, SIGKILL));
 	status = reap_within(pid, SAFETY_MS);
 	if (status >= 0)
 		kids_forget(&q->kids, pid);
-	return status;
+	EXPECT_TRUE(status >= 0 && WIFSIGNALED(status) &&
+		    WTERMSIG(status) == SIGKILL) TH_LOG("status %#x", status);
 }
 
-static bool reclaim_killed(int status)
-{
-	return status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
-/* In the test: reap helper @pid, which is to exit: its wait status. */
-static int reclaim_reap(struct rctx *q, pid_t pid)
+/* In the test: reap helper @pid, which is to exit with status 0. */
+static void reclaim_reap(struct __test_metadata *_metadata, struct rctx *q,
+			 pid_t pid)
 {
 	int status = reap_within(pid, SAFETY_MS);
 
 	if (status >= 0)
 		kids_forget(&q->kids, pid);
-	return status;
+	EXPECT_TRUE(exited_ok(status)) TH_LOG("status %#x", status);
 }
 
 /* ---- the queue ---- */
+
+/* In the test: expect slot @pos of @r to hold {@seq, @owner}. */
+static void reclaim_expect_word(struct __test_metadata *_metadata,
+				const struct kmsgq_ring *r, __u32 pos,
+				__u32 seq, __u32 owner)
+{
+	union kmsgq_ring__word w = kmsgq_ring__rword(r, pos);
+
+	EXPECT_EQ(seq, w.s.seq) TH_LOG("slot of position %u", pos);
+	EXPECT_EQ(owner, w.s.owner) TH_LOG("slot of position %u", pos);
+}
 
 /* A copy-mode receive of one tag that never sleeps: the tag, or -errno. */
 static long long reclaim_recv_now(int fd)
@@ -368,74 +378,67 @@ TEST_F(reclaim, classic_ring_reports_plain_descriptors_and_no_token)
 
 /* ==== mapping: only a file that has its token ==== */
 
+/* A raw mmap() of the whole ring through @fd: 0, or the errno it fails with. */
+static int reclaim_mmap(struct rctx *q, int fd, int prot)
+{
+	void *p = rctx_mmap(q, fd, q->ri.map_size, prot, MAP_SHARED, 0);
+
+	return p == MAP_FAILED ? errno : 0;
+}
+
+/* Another file on the test's queue, given its token: the fd, or -errno. */
+static int reclaim_open_token(struct rctx *q, int oflag,
+			      struct kmsgq_ring_info *ri)
+{
+	int fd = rctx_open(q, oflag);
+	int ret;
+
+	if (fd < 0)
+		return fd;
+	ret = ring_info(fd, ri);
+	return ret ? ret : fd;
+}
+
 TEST_F(reclaim, file_without_a_token_may_not_map_the_ring)
 {
 	struct kmsgq_ring_info ri = { .size = KMSGQ_RING_INFO_SIZE_VER0 };
-	size_t len = self->q.ri.map_size;
-	void *p;
-	int fd, err;
+	int fd;
 
 	fd = rctx_open(&self->q, O_RDWR);
 	ASSERT_LE(0, fd);
-	p = rctx_mmap(&self->q, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-	err = errno;
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, err);
-	p = rctx_mmap(&self->q, fd, len, PROT_READ, MAP_SHARED, 0);
-	err = errno;
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, err);
+	EXPECT_EQ(EACCES, reclaim_mmap(&self->q, fd, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, reclaim_mmap(&self->q, fd, PROT_READ));
 
 	/* Asking at the first size does not learn the protocol. */
 	ASSERT_EQ(0, xioctl(fd, KMSGQ_IOC_RING_INFO, &ri));
-	p = rctx_mmap(&self->q, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-	err = errno;
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, err);
+	EXPECT_EQ(EACCES, reclaim_mmap(&self->q, fd, PROT_READ | PROT_WRITE));
 
 	ASSERT_EQ(0, ring_info(fd, &ri));
-	p = rctx_mmap(&self->q, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-	EXPECT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
+	EXPECT_EQ(0, reclaim_mmap(&self->q, fd, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(2, mappings(fd));
 }
 
 TEST_F(reclaim, read_only_file_with_a_token_maps_read_only)
 {
 	struct kmsgq_ring_info ri;
-	size_t len = self->q.ri.map_size;
-	void *p;
-	int fd, err;
+	int fd;
 
-	fd = rctx_open(&self->q, O_RDONLY);
+	fd = reclaim_open_token(&self->q, O_RDONLY, &ri);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ring_info(fd, &ri));
 	EXPECT_NE(0, ri.owner);
-	p = rctx_mmap(&self->q, fd, len, PROT_READ, MAP_SHARED, 0);
-	EXPECT_NE(MAP_FAILED, p) TH_LOG("mmap: %s", strerror(errno));
-	p = rctx_mmap(&self->q, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-	err = errno;
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, err);
+	EXPECT_EQ(0, reclaim_mmap(&self->q, fd, PROT_READ));
+	EXPECT_EQ(EACCES, reclaim_mmap(&self->q, fd, PROT_READ | PROT_WRITE));
 }
 
 TEST_F(reclaim, write_only_file_with_a_token_cannot_map_the_ring)
 {
 	struct kmsgq_ring_info ri;
-	size_t len = self->q.ri.map_size;
-	void *p;
-	int fd, err;
+	int fd;
 
-	fd = rctx_open(&self->q, O_WRONLY);
+	fd = reclaim_open_token(&self->q, O_WRONLY, &ri);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ring_info(fd, &ri));
-	p = rctx_mmap(&self->q, fd, len, PROT_READ, MAP_SHARED, 0);
-	err = errno;
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, err);
-	p = rctx_mmap(&self->q, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED, 0);
-	err = errno;
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EACCES, err);
+	EXPECT_EQ(EACCES, reclaim_mmap(&self->q, fd, PROT_READ));
+	EXPECT_EQ(EACCES, reclaim_mmap(&self->q, fd, PROT_READ | PROT_WRITE));
 }
 
 TEST_F(reclaim, ring_map_sets_up_reclaiming_descriptors_and_the_token)
@@ -448,10 +451,9 @@ TEST_F(reclaim, ring_map_sets_up_reclaiming_descriptors_and_the_token)
 	EXPECT_NE(NULL, self->q.r.rdesc);
 	EXPECT_EQ(self->q.ri.owner, self->q.r.owner);
 
-	fd = rctx_open(&self->q, O_RDWR);
+	fd = reclaim_open_token(&self->q, O_RDWR, &ri);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, rctx_ring_map(&self->q, fd, &r2));
-	ASSERT_EQ(0, ring_info(fd, &ri));
 	EXPECT_EQ(NULL, r2.desc);
 	EXPECT_NE(NULL, r2.rdesc);
 	EXPECT_EQ(ri.owner, r2.owner);
@@ -474,33 +476,23 @@ static void reclaim_producer_dies(struct __test_metadata *_metadata,
 {
 	struct reclaim_how how = { .then = kill ? THEN_PARK : THEN_EXIT };
 	struct kmsgq_ring *r = &self->q.r;
-	union kmsgq_ring__word w;
 	struct reclaim_note n;
 	uint32_t pos, len;
-	int status;
 	pid_t pid;
 
-	pid = reclaim_start(self, &how, &n);
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, n.ret) TH_LOG("helper: %s", strerror(-n.ret));
+	pid = reclaim_start(_metadata, self, &how, &n);
 	EXPECT_NE(self->q.r.owner, n.owner);
-	w = kmsgq_ring__rword(r, n.pos);
-	EXPECT_EQ(n.pos, w.s.seq);
-	EXPECT_EQ(n.owner, w.s.owner);
+	reclaim_expect_word(_metadata, r, n.pos, n.pos, n.owner);
 	ASSERT_EQ(0, put_seq(r, 1));
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
 
 	if (kill) {
-		status = reclaim_kill(&self->q, pid);
-		EXPECT_TRUE(reclaim_killed(status)) TH_LOG("status %#x", status);
+		reclaim_kill(_metadata, &self->q, pid);
 	} else {
 		ASSERT_TRUE(reclaim_go(self));
-		status = reclaim_reap(&self->q, pid);
-		EXPECT_TRUE(exited_ok(status)) TH_LOG("status %#x", status);
+		reclaim_reap(_metadata, &self->q, pid);
 	}
-	w = kmsgq_ring__rword(r, n.pos);
-	EXPECT_EQ(n.pos + 1, w.s.seq);
-	EXPECT_EQ(0, w.s.owner);
+	reclaim_expect_word(_metadata, r, n.pos, n.pos + 1, 0);
 	EXPECT_EQ(KMSGQ_RING_LEN_NONE, *desc_len(r, n.pos));
 	ASSERT_EQ(0, put_seq(r, 2));
 	EXPECT_EQ(0, stats(self->q.fd).msgs_lost);
@@ -537,28 +529,21 @@ TEST_F(reclaim, killed_consumers_claims_are_released_and_counted_lost)
 	struct kmsgq_ring *r = &self->q.r;
 	struct reclaim_note n;
 	uint32_t pos, i;
-	int status;
 	pid_t pid;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(0, put_seq(r, i));
-	pid = reclaim_start(self, &how, &n);
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, n.ret) TH_LOG("helper: %s", strerror(-n.ret));
-	EXPECT_EQ(0, n.pos);
-	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(i + 1, kmsgq_ring__rword(r, i).s.seq);
-		EXPECT_EQ(n.owner, kmsgq_ring__rword(r, i).s.owner);
 	}
+	pid = reclaim_start(_metadata, self, &how, &n);
+	EXPECT_EQ(0, n.pos);
+	for (i = 0; i < 2; i++)
+		reclaim_expect_word(_metadata, r, i, i + 1, n.owner);
 	EXPECT_EQ(0, stats(self->q.fd).msgs_lost);
 
-	status = reclaim_kill(&self->q, pid);
-	EXPECT_TRUE(reclaim_killed(status)) TH_LOG("status %#x", status);
+	reclaim_kill(_metadata, &self->q, pid);
 	EXPECT_EQ(2, stats(self->q.fd).msgs_lost);
-	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(i + RING_DEPTH, kmsgq_ring__rword(r, i).s.seq);
-		EXPECT_EQ(0, kmsgq_ring__rword(r, i).s.owner);
-	}
+	for (i = 0; i < 2; i++)
+		reclaim_expect_word(_metadata, r, i, i + RING_DEPTH, 0);
 	EXPECT_EQ(2, reclaim_recv_now(self->q.fd));
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
 	EXPECT_EQ(0, queued(self->q.fd));
@@ -570,8 +555,9 @@ TEST_F(reclaim, killed_consumers_claims_are_released_and_counted_lost)
 		kmsgq_ring_commit(r, pos + i, sizeof(i));
 	}
 	EXPECT_EQ(0, kmsgq_ring_commit_done(r));
-	for (i = 0; i < RING_DEPTH; i++)
+	for (i = 0; i < RING_DEPTH; i++) {
 		EXPECT_EQ(i, reclaim_recv_now(self->q.fd));
+	}
 	EXPECT_EQ(2, stats(self->q.fd).msgs_lost);
 }
 
@@ -589,21 +575,15 @@ TEST_F(reclaim, slot_claimed_through_a_shared_file_waits_for_the_file_to_go)
 {
 	struct reclaim_how how = { .inherit = true, .then = THEN_PARK };
 	struct kmsgq_ring *r = &self->q.r;
-	union kmsgq_ring__word w;
 	struct reclaim_note n;
-	int status, fd2;
+	int fd2;
 	pid_t pid;
 
-	pid = reclaim_start(self, &how, &n);
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, n.ret) TH_LOG("helper: %s", strerror(-n.ret));
+	pid = reclaim_start(_metadata, self, &how, &n);
 	EXPECT_EQ(self->q.r.owner, n.owner);
-	status = reclaim_kill(&self->q, pid);
-	EXPECT_TRUE(reclaim_killed(status)) TH_LOG("status %#x", status);
+	reclaim_kill(_metadata, &self->q, pid);
 
-	w = kmsgq_ring__rword(r, n.pos);
-	EXPECT_EQ(n.pos, w.s.seq);
-	EXPECT_EQ(self->q.r.owner, w.s.owner);
+	reclaim_expect_word(_metadata, r, n.pos, n.pos, self->q.r.owner);
 	ASSERT_EQ(0, put_seq(r, 7));
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
 
@@ -624,27 +604,16 @@ TEST_F(reclaim, death_of_one_producer_leaves_another_producers_claim_intact)
 	struct reclaim_how dead = { .then = THEN_PARK };
 	struct kmsgq_ring *r = &self->q.r;
 	struct reclaim_note na, nb;
-	union kmsgq_ring__word w;
 	pid_t a, b;
-	int status;
 
-	a = reclaim_start(self, &live, &na);
-	ASSERT_LT(0, a);
-	ASSERT_EQ(0, na.ret) TH_LOG("helper A: %s", strerror(-na.ret));
-	b = reclaim_start(self, &dead, &nb);
-	ASSERT_LT(0, b);
-	ASSERT_EQ(0, nb.ret) TH_LOG("helper B: %s", strerror(-nb.ret));
+	a = reclaim_start(_metadata, self, &live, &na);
+	b = reclaim_start(_metadata, self, &dead, &nb);
 	EXPECT_EQ(na.pos + 1, nb.pos);
 	EXPECT_NE(na.owner, nb.owner);
 
-	status = reclaim_kill(&self->q, b);
-	EXPECT_TRUE(reclaim_killed(status)) TH_LOG("status %#x", status);
-	w = kmsgq_ring__rword(r, na.pos);
-	EXPECT_EQ(na.pos, w.s.seq);
-	EXPECT_EQ(na.owner, w.s.owner);
-	w = kmsgq_ring__rword(r, nb.pos);
-	EXPECT_EQ(nb.pos + 1, w.s.seq);
-	EXPECT_EQ(0, w.s.owner);
+	reclaim_kill(_metadata, &self->q, b);
+	reclaim_expect_word(_metadata, r, na.pos, na.pos, na.owner);
+	reclaim_expect_word(_metadata, r, nb.pos, nb.pos + 1, 0);
 
 	/* A's live claim still holds back what follows it. */
 	ASSERT_EQ(0, put_seq(r, 300));
@@ -653,8 +622,7 @@ TEST_F(reclaim, death_of_one_producer_leaves_another_producers_claim_intact)
 	ASSERT_TRUE(reclaim_go(self));
 	ASSERT_TRUE(reclaim_hear(&self->q, &na, SAFETY_MS));
 	EXPECT_EQ(0, na.ret);
-	status = reclaim_reap(&self->q, a);
-	EXPECT_TRUE(exited_ok(status)) TH_LOG("status %#x", status);
+	reclaim_reap(_metadata, &self->q, a);
 	EXPECT_EQ(100, reclaim_recv_now(self->q.fd));
 	EXPECT_EQ(300, reclaim_recv_now(self->q.fd));
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
@@ -670,7 +638,6 @@ TEST_F(reclaim, copy_mode_traffic_of_an_exiting_process_is_not_reclaimed)
 {
 	struct reclaim_note n;
 	unsigned int i;
-	int status;
 	pid_t pid;
 
 	pid = kids_fork(&self->q.kids);
@@ -688,8 +655,7 @@ TEST_F(reclaim, copy_mode_traffic_of_an_exiting_process_is_not_reclaimed)
 	}
 	ASSERT_TRUE(reclaim_hear(&self->q, &n, SAFETY_MS));
 	EXPECT_EQ(0, n.ret) TH_LOG("sender: %s", strerror(-n.ret));
-	status = reclaim_reap(&self->q, pid);
-	EXPECT_TRUE(exited_ok(status)) TH_LOG("status %#x", status);
+	reclaim_reap(_metadata, &self->q, pid);
 
 	pid = kids_fork(&self->q.kids);
 	ASSERT_LE(0, pid);
@@ -706,11 +672,11 @@ TEST_F(reclaim, copy_mode_traffic_of_an_exiting_process_is_not_reclaimed)
 	ASSERT_TRUE(reclaim_hear(&self->q, &n, SAFETY_MS));
 	EXPECT_EQ(0, n.ret) TH_LOG("receiver: %s", strerror(-n.ret));
 	EXPECT_EQ(10, n.tag);
-	status = reclaim_reap(&self->q, pid);
-	EXPECT_TRUE(exited_ok(status)) TH_LOG("status %#x", status);
+	reclaim_reap(_metadata, &self->q, pid);
 
-	for (i = 11; i < 14; i++)
+	for (i = 11; i < 14; i++) {
 		EXPECT_EQ(i, reclaim_recv_now(self->q.fd));
+	}
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
 	EXPECT_EQ(0, stats(self->q.fd).msgs_lost);
 }
@@ -718,7 +684,6 @@ TEST_F(reclaim, copy_mode_traffic_of_an_exiting_process_is_not_reclaimed)
 TEST_F(reclaim, receiver_killed_asleep_in_the_kernel_takes_no_message)
 {
 	struct kmsgq_stats st;
-	int status;
 	pid_t pid;
 
 	pid = kids_fork(&self->q.kids);
@@ -738,8 +703,7 @@ TEST_F(reclaim, receiver_killed_asleep_in_the_kernel_takes_no_message)
 	}
 	close_child_ends(&self->q.p);
 	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
-	status = reclaim_kill(&self->q, pid);
-	EXPECT_TRUE(reclaim_killed(status)) TH_LOG("status %#x", status);
+	reclaim_kill(_metadata, &self->q, pid);
 	EXPECT_FALSE(report_pending(&self->q.p));
 
 	ASSERT_EQ(0, put_seq(&self->q.r, 5));
@@ -762,15 +726,12 @@ static void reclaim_close_wakes(struct __test_metadata *_metadata,
 				FIXTURE_DATA(reclaim) *self, bool ring_wait)
 {
 	struct reclaim_how how = { .then = THEN_CLOSE };
-	struct reclaim_note n, prod = { 0 }, cons = { 0 };
+	struct reclaim_note claim, n, prod = { 0 }, cons = { 0 };
 	struct kmsgq_ring *r = &self->q.r;
-	union kmsgq_ring__word w;
 	pid_t pid, cpid;
 	int i;
 
-	pid = reclaim_start(self, &how, &n);
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, n.ret) TH_LOG("producer: %s", strerror(-n.ret));
+	pid = reclaim_start(_metadata, self, &how, &claim);
 	ASSERT_EQ(0, put_seq(r, 9));
 
 	cpid = kids_fork(&self->q.kids);
@@ -804,9 +765,7 @@ static void reclaim_close_wakes(struct __test_metadata *_metadata,
 	ASSERT_TRUE(reclaim_go(self));
 	ASSERT_TRUE(reclaim_hear(&self->q, &n, SAFETY_MS));
 	EXPECT_EQ(0, n.ret) TH_LOG("unmap: %s", strerror(-n.ret));
-	w = kmsgq_ring__rword(r, n.pos);
-	EXPECT_EQ(n.pos, w.s.seq);
-	EXPECT_NE(0, w.s.owner);
+	reclaim_expect_word(_metadata, r, claim.pos, claim.pos, claim.owner);
 
 	ASSERT_TRUE(reclaim_go(self));
 	for (i = 0; i < 2; i++) {
@@ -867,9 +826,7 @@ TEST_F(reclaim, other_user_gets_a_token_only_as_the_mode_allows_and_is_reclaimed
 	struct reclaim_open_arg ro = { self->q.name, O_RDONLY };
 	struct reclaim_how how = { .nobody = true, .then = THEN_PARK };
 	struct kmsgq_ring *r = &self->q.r;
-	union kmsgq_ring__word w;
 	struct reclaim_note n;
-	int status;
 	pid_t pid;
 
 	if (geteuid())
@@ -878,20 +835,15 @@ TEST_F(reclaim, other_user_gets_a_token_only_as_the_mode_allows_and_is_reclaimed
 	EXPECT_EQ(-EACCES, child_int(reclaim_nobody_open, &ro));
 
 	ASSERT_EQ(0, kmsgq_chmod(self->q.name, 0666));
-	pid = reclaim_start(self, &how, &n);
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, n.ret) TH_LOG("nobody: %s", strerror(-n.ret));
+	pid = reclaim_start(_metadata, self, &how, &n);
 	EXPECT_LE(1, n.owner);
 	EXPECT_GE(RECLAIM_OWNER_MAX, n.owner);
 	EXPECT_NE(self->q.r.owner, n.owner);
 	ASSERT_EQ(0, put_seq(r, 4));
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
 
-	status = reclaim_kill(&self->q, pid);
-	EXPECT_TRUE(reclaim_killed(status)) TH_LOG("status %#x", status);
-	w = kmsgq_ring__rword(r, n.pos);
-	EXPECT_EQ(n.pos + 1, w.s.seq);
-	EXPECT_EQ(0, w.s.owner);
+	reclaim_kill(_metadata, &self->q, pid);
+	reclaim_expect_word(_metadata, r, n.pos, n.pos + 1, 0);
 	EXPECT_EQ(4, reclaim_recv_now(self->q.fd));
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
 	EXPECT_EQ(0, stats(self->q.fd).msgs_lost);
@@ -919,7 +871,7 @@ TEST_F(reclaim, scribbled_token_of_another_file_costs_only_this_queues_messages)
 	struct reclaim_note n;
 	long long tag, last = -1;
 	unsigned int got = 0, i;
-	int vfd, status;
+	int vfd;
 	pid_t pid;
 
 	vfd = rctx_open(&self->q, O_RDWR);
@@ -952,8 +904,7 @@ TEST_F(reclaim, scribbled_token_of_another_file_costs_only_this_queues_messages)
 	}
 	ASSERT_TRUE(reclaim_hear(&self->q, &n, SAFETY_MS));
 	ASSERT_EQ(0, n.ret) TH_LOG("scribbler: %s", strerror(-n.ret));
-	status = reclaim_kill(&self->q, pid);
-	EXPECT_TRUE(reclaim_killed(status)) TH_LOG("status %#x", status);
+	reclaim_kill(_metadata, &self->q, pid);
 	ASSERT_EQ(0, kmsgq_stats(self->q.fd, &st));
 	EXPECT_GE(RING_DEPTH, st.cur_msgs);
 	EXPECT_GE(1, st.msgs_lost);
@@ -983,8 +934,9 @@ TEST_F(reclaim, scribbled_token_of_another_file_costs_only_this_queues_messages)
 
 	/* And a whole lap goes through. */
 	EXPECT_EQ(RING_DEPTH, fill_ring(r, 10));
-	for (i = 0; i < RING_DEPTH; i++)
+	for (i = 0; i < RING_DEPTH; i++) {
 		EXPECT_EQ(10 + i, reclaim_recv_now(self->q.fd));
+	}
 	EXPECT_EQ(-EAGAIN, reclaim_recv_now(self->q.fd));
 }
 
