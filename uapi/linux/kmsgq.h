@@ -71,6 +71,8 @@
  * cancellation hook for a parked command, and the module has none there.
  */
 #define KMSGQ_FEAT_URING_CMD	0x4000ULL
+/* KMSGQ_OPEN_SENDER, KMSGQ_XFER_SENDER and struct kmsgq_msg_sender */
+#define KMSGQ_FEAT_SENDER	0x8000ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -142,6 +144,11 @@ struct kmsgq_info {
  * kmsgq_ring_info for the protocol.
  */
 #define KMSGQ_OPEN_RECLAIM		0x20U
+/*
+ * With CREATE: the queue records who sent each message, for receivers that
+ * ask (KMSGQ_XFER_SENDER).  See struct kmsgq_msg_sender.
+ */
+#define KMSGQ_OPEN_SENDER		0x40U
 
 /**
  * struct kmsgq_open - bind this file to a named queue (KMSGQ_IOC_OPEN)
@@ -219,13 +226,53 @@ struct kmsgq_msg {
 #define KMSGQ_XFER_TIMEOUT	0x2U	/* sleep at most until @timeout */
 #define KMSGQ_XFER_RELATIVE	0x4U	/* with TIMEOUT: @timeout is an interval */
 #define KMSGQ_XFER_PEEK		0x8U	/* RECV: copy, do not take (see below) */
+/* RECV: @msgs is an array of struct kmsgq_msg_sender, which say who sent */
+#define KMSGQ_XFER_SENDER	0x10U
+
+/* kmsgq_msg_sender.sender_flags */
+#define KMSGQ_SENDER_KERNEL	0x1U	/* sent through the kernel by @pid */
+#define KMSGQ_SENDER_MAPPER	0x2U	/* committed in place on a ring */
+
+/**
+ * struct kmsgq_msg_sender - a message received with who sent it
+ *	(KMSGQ_IOC_RECV with KMSGQ_XFER_SENDER; KMSGQ_FEAT_SENDER)
+ * @msg: as struct kmsgq_msg
+ * @pid: out: the sending process (thread group) as the receiver's PID
+ *	namespace sees it; 0 if it is not visible there, or unknown
+ * @uid: out: the sender's real user ID in the receiver's user namespace,
+ *	the overflow UID (65534) if it has no mapping there or is unknown
+ * @gid: out: the same for the real group ID
+ * @sender_flags: out: KMSGQ_SENDER_KERNEL, KMSGQ_SENDER_MAPPER, or 0 if
+ *	the sender is unknown
+ *
+ * The credentials SCM_CREDENTIALS would carry, taken by the kernel when
+ * the message was queued, so a sender cannot choose them.  Known only on a
+ * queue created with KMSGQ_OPEN_SENDER, for messages sent through the
+ * kernel (KMSGQ_SENDER_KERNEL: write, KMSGQ_IOC_SEND, io_uring, a copy-mode
+ * send to a ring).  A message committed in place on a ring carries the
+ * identity of the process that mapped the ring writable, taken when it
+ * mapped it (KMSGQ_SENDER_MAPPER), if one process only ever has; with
+ * several, such messages are of unknown sender.  Any process with a
+ * writable mapping can change a queued ring message in place: on a ring
+ * the identity says who queued a message, not who wrote every byte of it.
+ * Receives with KMSGQ_XFER_SENDER also work with KMSGQ_XFER_PEEK and on
+ * queues that record nothing (every sender unknown); EINVAL with a send.
+ */
+struct kmsgq_msg_sender {
+	struct kmsgq_msg msg;
+	__s32 pid;
+	__u32 uid;
+	__u32 gid;
+	__u32 sender_flags;
+};
 
 /**
  * struct kmsgq_xfer - send or receive one or more messages
  *	(KMSGQ_IOC_SEND, KMSGQ_IOC_RECV)
  * @size: in: sizeof(struct kmsgq_xfer)
  * @flags: in: KMSGQ_XFER_* bits
- * @msgs: in: user address of an array of @nr struct kmsgq_msg
+ * @msgs: in: user address of an array of @nr struct kmsgq_msg, or of
+ *	struct kmsgq_msg_sender with KMSGQ_XFER_SENDER
  * @nr: in: 1 .. KMSGQ_BATCH_MAX
  * @clockid: in, with KMSGQ_XFER_TIMEOUT: CLOCK_MONOTONIC or CLOCK_REALTIME
  * @timeout: in, with KMSGQ_XFER_TIMEOUT: absolute deadline on @clockid, or
