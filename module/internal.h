@@ -419,20 +419,43 @@ bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
 /* notify.c */
 int kmsgq_notify_check(const struct kmsgq_notify *n);
 
-int kmsgq_sender_init(struct kmsgq_queue *q);
-void kmsgq_sender_destroy(struct kmsgq_queue *q);
-void kmsgq_sender_record(struct kmsgq_queue *q, u32 slot, u32 pos);
-void kmsgq_sender_mapped(struct kmsgq_queue *q);
-void kmsgq_sender_get(struct kmsgq_queue *q, u32 slot, u32 pos,
-		      struct kmsgq_sender *out);
-int kmsgq_sender_copy_out(struct kmsgq_sender *from,
-			  struct kmsgq_msg_sender __user *u);
 int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n);
 bool kmsgq_notify_remove(struct kmsgq_queue *q);
 struct kmsgq_notify_reg *kmsgq_notify_fire(struct kmsgq_queue *q);
 void kmsgq_notify_leftover(struct kmsgq_queue *q);
 void kmsgq_notify_release(struct kmsgq_notify_reg *reg);
 void kmsgq_notify_destroy(struct kmsgq_queue *q);
+
+/* sender.c */
+int kmsgq_sender_init(struct kmsgq_queue *q);
+void kmsgq_sender_destroy(struct kmsgq_queue *q);
+void kmsgq_sender_set(struct kmsgq_queue *q, u32 slot, u32 pos);
+void kmsgq_sender_clear(struct kmsgq_queue *q, u32 slot, u32 pos);
+void kmsgq_sender_mapped(struct kmsgq_queue *q);
+void kmsgq_sender_inherited(struct kmsgq_queue *q);
+void kmsgq_sender_get(struct kmsgq_queue *q, u32 slot, u32 pos,
+		      struct kmsgq_sender *out);
+int kmsgq_sender_copy_out(struct kmsgq_sender *from,
+			  struct kmsgq_msg_sender __user *u);
+
+/*
+ * Record the current task as the sender of the message in @slot (a ring's:
+ * at @pos), or forget it once taken, on a queue that records senders.
+ * Context: q->lock held.
+ */
+static inline void kmsgq_sender_record(struct kmsgq_queue *q, u32 slot,
+				       u32 pos)
+{
+	if (unlikely(q->senders))
+		kmsgq_sender_set(q, slot, pos);
+}
+
+static inline void kmsgq_sender_forget(struct kmsgq_queue *q, u32 slot,
+				       u32 pos)
+{
+	if (unlikely(q->senders))
+		kmsgq_sender_clear(q, slot, pos);
+}
 
 /* ioctl.c, mmap.c */
 long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

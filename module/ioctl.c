@@ -30,7 +30,7 @@ static_assert(sizeof(struct kmsgq_unlink) >= KMSGQ_UNLINK_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_xfer) >= KMSGQ_XFER_SIZE_VER0);
 /* KMSGQ_XFER_SENDER's entries begin as the entries they stand for. */
 static_assert(offsetof(struct kmsgq_msg_sender, msg) == 0);
-static_assert(sizeof(struct kmsgq_msg_sender) == 32);
+static_assert(sizeof(struct kmsgq_msg_sender) == 48);
 static_assert(offsetof(struct kmsgq_xfer, index) == KMSGQ_XFER_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_attr) >= KMSGQ_ATTR_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_stats) >= KMSGQ_STATS_SIZE_VER0);

@@ -27,6 +27,9 @@ static void kmsgq_mmap_open(struct vm_area_struct *vma)
 	struct kmsgq_queue *q = vma->vm_private_data;
 
 	atomic_inc(&q->mappings);
+	/* fork(): another process can now commit in place. */
+	if ((vma->vm_flags & VM_MAYWRITE) && vma->vm_mm != current->mm)
+		kmsgq_sender_inherited(q);
 }
 
 static void kmsgq_mmap_close(struct vm_area_struct *vma)

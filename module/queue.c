@@ -522,11 +522,14 @@ static void kmsgq_queue_store_drop(struct kmsgq_queue *q, unsigned int want)
 {
 	struct kmsgq_store *s = &q->store;
 	unsigned int n = 0;
+	u32 slot;
 
 	lockdep_assert_held(&q->lock);
 	while (s->nr_free < want && s->count) {
 		/* Put moves the generation: a peek of it is looked at again. */
-		kmsgq_store_put(s, kmsgq_store_pop_lowest(s));
+		slot = kmsgq_store_pop_lowest(s);
+		kmsgq_sender_forget(q, slot, 0);
+		kmsgq_store_put(s, slot);
 		n++;
 	}
 	if (n)
@@ -695,8 +698,10 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	spin_lock(&q->lock);
 	for (i = taken; i > done; i--)
 		kmsgq_store_push_head(s, slots[i - 1]);
-	for (i = 0; i < done; i++)
+	for (i = 0; i < done; i++) {
+		kmsgq_sender_forget(q, slots[i], 0);
 		kmsgq_store_put(s, slots[i]);
+	}
 	/*
 	 * A send to the empty queue while this task slept did not fire: it
 	 * was to take the message.  What it leaves, more than it took or put
@@ -744,6 +749,11 @@ static bool kmsgq_queue_ring_drop(struct kmsgq_queue *q)
 		return freed;
 	if (!kmsgq_ring_claim_at(r, pos))
 		return true;	/* a consumer made the room */
+	if (q->senders) {
+		spin_lock(&q->lock);
+		kmsgq_sender_forget(q, pos & r->mask, pos);
+		spin_unlock(&q->lock);
+	}
 	kmsgq_ring_release(r, pos);
 	atomic64_inc(&q->msgs_lost);
 	return true;
@@ -893,6 +903,11 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				break;
 			continue;
 		}
+		if (q->senders) {
+			spin_lock(&q->lock);
+			kmsgq_sender_forget(q, pos & r->mask, pos);
+			spin_unlock(&q->lock);
+		}
 		kmsgq_ring_release(r, pos);
 		released = true;
 		m->len = len;
@@ -1037,7 +1052,7 @@ static int kmsgq_queue_store_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 				  u32 index, u32 *len, u32 *prio)
 {
 	struct kmsgq_store *s = &q->store;
-	struct kmsgq_sender from;
+	struct kmsgq_sender from = {};
 	u32 slot, gen;
 	bool whole;
 
@@ -1050,7 +1065,8 @@ static int kmsgq_queue_store_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 	*len = s->len[slot];
 	*prio = s->prio[slot];
 	gen = s->gen[slot];
-	kmsgq_sender_get(q, slot, 0, &from);
+	if (m->usender)
+		kmsgq_sender_get(q, slot, 0, &from);
 	spin_unlock(&q->lock);
 
 	if (*len > m->len) {

@@ -611,6 +611,10 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 	} else {
 		charge = kmsgq_store_bytes(msgs, msgsize);
 	}
+	/* Who sent each message: a record per slot (sender.c). */
+	if (op->flags & KMSGQ_OPEN_SENDER)
+		charge = size_add(charge,
+				  size_mul(msgs, sizeof(struct kmsgq_sender)));
 
 	err = kmsgq_registry_charge(user_ns, uid, charge);
 	if (err)

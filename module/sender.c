@@ -13,10 +13,13 @@
  * (kmsgq_sender_mapped()), when only one process ever has.
  *
  * Locking: q->lock protects the records and the mapper's identity.  The
- * struct pid a record holds is put when the record is overwritten or the
- * queue freed; a reader outside the lock holds its own reference
- * (kmsgq_sender_get()).  Shared ring memory is never consulted for any of
- * it: a record is matched to a message by the position the kernel read.
+ * struct pid a record holds is put when the kernel receives or drops the
+ * message, the record is overwritten, or the queue is freed; a reader
+ * outside the lock holds its own reference (kmsgq_sender_get()).  The
+ * kernel's own state never depends on the ring's shared words: a record is
+ * matched to a ring message by the position the kernel read, which a
+ * mapper can rewind, so every message of a ring mapped writable is
+ * reported KMSGQ_SENDER_SHARED.
  */
 #include <linux/cred.h>
 #include <linux/mm.h>
@@ -71,20 +74,40 @@ static void kmsgq_sender_set_current(struct kmsgq_sender *rec, u32 pos)
 }
 
 /**
- * kmsgq_sender_record() - record the current task as a message's sender
- * @q: queue; nothing is recorded unless it was created with
- *	KMSGQ_OPEN_SENDER
+ * kmsgq_sender_set() - record the current task as a message's sender
+ * @q: queue created with KMSGQ_OPEN_SENDER (kmsgq_sender_record())
  * @slot: the message's slot, which the caller has filled and not queued
  *	yet (a ring's: its position masked)
  * @pos: a ring message's position; 0 for a copy queue
  *
  * Context: @q->lock held.
  */
-void kmsgq_sender_record(struct kmsgq_queue *q, u32 slot, u32 pos)
+void kmsgq_sender_set(struct kmsgq_queue *q, u32 slot, u32 pos)
 {
 	lockdep_assert_held(&q->lock);
-	if (q->senders)
-		kmsgq_sender_set_current(&q->senders[slot], pos);
+	kmsgq_sender_set_current(&q->senders[slot], pos);
+}
+
+/**
+ * kmsgq_sender_clear() - forget a message's sender once it is taken
+ * @q: queue created with KMSGQ_OPEN_SENDER (kmsgq_sender_forget())
+ * @slot: the message's slot
+ * @pos: a ring message's position: a record of another is left alone
+ *
+ * A record kept would pin the sender's struct pid, and on a ring could be
+ * matched to a message committed in place at that position later.
+ *
+ * Context: @q->lock held.
+ */
+void kmsgq_sender_clear(struct kmsgq_queue *q, u32 slot, u32 pos)
+{
+	struct kmsgq_sender *rec = &q->senders[slot];
+
+	lockdep_assert_held(&q->lock);
+	if (q->is_ring && rec->pos != pos)
+		return;
+	put_pid(rec->pid);
+	rec->pid = NULL;
 }
 
 /**
@@ -93,6 +116,8 @@ void kmsgq_sender_record(struct kmsgq_queue *q, u32 slot, u32 pos)
  *
  * The first process is the identity of messages committed in place; once
  * another (pid, uid or gid differ) has, they are of unknown sender.
+ *
+ * Context: mmap_lock held (the mapping is being made); takes @q->lock.
  */
 void kmsgq_sender_mapped(struct kmsgq_queue *q)
 {
@@ -111,6 +136,24 @@ void kmsgq_sender_mapped(struct kmsgq_queue *q)
 	spin_unlock(&q->lock);
 	/* Ours, unless it became the queue's. */
 	put_pid(me.pid);
+}
+
+/**
+ * kmsgq_sender_inherited() - a writable mapping was copied into a child
+ * @q: ring queue
+ *
+ * The child commits in place as the first mapper would: from now on, in
+ * place messages are of unknown sender.
+ *
+ * Context: mmap_lock held; takes @q->lock.
+ */
+void kmsgq_sender_inherited(struct kmsgq_queue *q)
+{
+	if (!q->senders)
+		return;
+	spin_lock(&q->lock);
+	q->mappers_many = true;
+	spin_unlock(&q->lock);
 }
 
 /**
@@ -135,10 +178,13 @@ void kmsgq_sender_get(struct kmsgq_queue *q, u32 slot, u32 pos,
 	rec = &q->senders[slot];
 	if (q->is_ring && (!rec->pid || rec->pos != pos))
 		rec = q->mappers_many ? NULL : &q->mapper;
-	if (!rec || !rec->pid)
-		return;
-	*out = *rec;
-	get_pid(out->pid);
+	if (rec && rec->pid) {
+		*out = *rec;
+		get_pid(out->pid);
+	}
+	/* Mapped writable: what the ring holds, a mapper may have written. */
+	if (q->is_ring && (q->mapper.pid || q->mappers_many))
+		out->flags |= KMSGQ_SENDER_SHARED;
 }
 
 /**
@@ -150,21 +196,26 @@ void kmsgq_sender_get(struct kmsgq_queue *q, u32 slot, u32 pos,
  * and gid are those of the receiver's user namespace (the overflow IDs if
  * unmapped).
  *
+ * Context: process context of the receiver; may fault.
+ *
  * Return: 0 or -EFAULT.
  */
 int kmsgq_sender_copy_out(struct kmsgq_sender *from,
 			  struct kmsgq_msg_sender __user *u)
 {
 	struct user_namespace *ns = current_user_ns();
-	bool known = from->flags;
+	struct kmsgq_msg_sender k = {};
+	bool known = from->pid;
 	int err;
 
-	err = put_user(known ? pid_vnr(from->pid) : 0, &u->pid) ||
-	      put_user(from_kuid_munged(ns, known ? from->uid : INVALID_UID),
-		       &u->uid) ||
-	      put_user(from_kgid_munged(ns, known ? from->gid : INVALID_GID),
-		       &u->gid) ||
-	      put_user(from->flags, &u->sender_flags);
+	k.pid = known ? pid_vnr(from->pid) : 0;
+	k.uid = from_kuid_munged(ns, known ? from->uid : INVALID_UID);
+	k.gid = from_kgid_munged(ns, known ? from->gid : INVALID_GID);
+	k.sender_flags = known ? from->flags :
+				 from->flags & KMSGQ_SENDER_SHARED;
+	/* From @pid on: the struct kmsgq_msg before it is the caller's. */
+	err = copy_to_user(&u->pid, &k.pid,
+			   sizeof(k) - offsetof(struct kmsgq_msg_sender, pid));
 	put_pid(from->pid);
 	from->pid = NULL;
 	return err ? -EFAULT : 0;

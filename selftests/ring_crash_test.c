@@ -42,7 +42,7 @@
  * Environment:
  *   KMSGQ_CRASH_KILLS=N	kills per test (default 200, at most 2000)
  *   KMSGQ_CRASH_STALL_SECS=N	seconds without progress that make a stall
- *				(default 10)
+ *				(default 30)
  *   KMSGQ_CRASH_SEED=N		seed of the choices of victims and points
  *   KMSGQ_CRASH_CLASSIC=1	a ring created without KMSGQ_OPEN_RECLAIM,
  *				whatever the module offers: shows the stall
@@ -71,7 +71,11 @@
 #define CRASH_SEQS		8192	/* messages of one producer process */
 #define CRASH_KILLS		200
 #define CRASH_KILLS_MAX		2000
-#define CRASH_STALL_SECS	10
+/*
+ * As ring_stress_test's STALL_MS: a TCG guest on a busy host can leave a
+ * runnable worker without a CPU for seconds; a real stall lasts forever.
+ */
+#define CRASH_STALL_SECS	30
 /* Longest random delay before a kill at no particular point. */
 #define CRASH_DELAY_US		3000
 
@@ -532,8 +536,10 @@ static void crash_log_stall(struct __test_metadata *_metadata,
 		return;
 	prod = __atomic_load_n(r.prod, __ATOMIC_ACQUIRE);
 	cons = __atomic_load_n(r.cons, __ATOMIC_ACQUIRE);
-	TH_LOG("  ring: prod %u (slot seq %u), cons %u (slot seq %u)", prod,
-	       kmsgq_ring__seq(&r, prod), cons, kmsgq_ring__seq(&r, cons));
+	TH_LOG("  ring: prod %u (slot seq %u owner %u), cons %u (slot seq %u owner %u)",
+	       prod, *desc_seq(&r, prod),
+	       r.rdesc ? r.rdesc[prod & r.mask].owner : 0, cons,
+	       *desc_seq(&r, cons), r.rdesc ? r.rdesc[cons & r.mask].owner : 0);
 	kmsgq_ring_unmap(&r);
 }
 

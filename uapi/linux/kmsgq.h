@@ -232,6 +232,8 @@ struct kmsgq_msg {
 /* kmsgq_msg_sender.sender_flags */
 #define KMSGQ_SENDER_KERNEL	0x1U	/* sent through the kernel by @pid */
 #define KMSGQ_SENDER_MAPPER	0x2U	/* committed in place on a ring */
+/* on a ring mapped writable: its mappers can rewrite or replay it */
+#define KMSGQ_SENDER_SHARED	0x4U
 
 /**
  * struct kmsgq_msg_sender - a message received with who sent it
@@ -242,8 +244,9 @@ struct kmsgq_msg {
  * @uid: out: the sender's real user ID in the receiver's user namespace,
  *	the overflow UID (65534) if it has no mapping there or is unknown
  * @gid: out: the same for the real group ID
- * @sender_flags: out: KMSGQ_SENDER_KERNEL, KMSGQ_SENDER_MAPPER, or 0 if
- *	the sender is unknown
+ * @sender_flags: out: KMSGQ_SENDER_KERNEL or KMSGQ_SENDER_MAPPER, with
+ *	KMSGQ_SENDER_SHARED; 0 if the sender is unknown
+ * @reserved: out: zero (room for more of the sender)
  *
  * The credentials SCM_CREDENTIALS would carry, taken by the kernel when
  * the message was queued, so a sender cannot choose them.  Known only on a
@@ -251,12 +254,22 @@ struct kmsgq_msg {
  * kernel (KMSGQ_SENDER_KERNEL: write, KMSGQ_IOC_SEND, io_uring, a copy-mode
  * send to a ring).  A message committed in place on a ring carries the
  * identity of the process that mapped the ring writable, taken when it
- * mapped it (KMSGQ_SENDER_MAPPER), if one process only ever has; with
- * several, such messages are of unknown sender.  Any process with a
- * writable mapping can change a queued ring message in place: on a ring
- * the identity says who queued a message, not who wrote every byte of it.
+ * mapped it (KMSGQ_SENDER_MAPPER), if one process only ever has (a child
+ * that inherits the mapping by fork() counts as another); with several,
+ * such messages are of unknown sender.  A process with a writable mapping
+ * of a ring can change any message queued there, and make a message sent
+ * through the kernel appear again at a later position: every message of a
+ * ring that has been mapped writable carries KMSGQ_SENDER_SHARED, and its
+ * identity then proves nothing.  The identity is of the address space that
+ * sent: threads, CLONE_VM children and processes allowed to write its
+ * memory share it.  @pid is the number the sender had; a sender that has
+ * exited leaves it, and a later process may have the number (pidfds do not
+ * have that problem: a later version may report one).  With io_uring the
+ * sender is the task that issues the command, as for SCM_CREDENTIALS.
  * Receives with KMSGQ_XFER_SENDER also work with KMSGQ_XFER_PEEK and on
  * queues that record nothing (every sender unknown); EINVAL with a send.
+ * An open of an existing queue keeps what it records: use EXCL, or read
+ * qflags with GETATTR.
  */
 struct kmsgq_msg_sender {
 	struct kmsgq_msg msg;
@@ -264,6 +277,7 @@ struct kmsgq_msg_sender {
 	__u32 uid;
 	__u32 gid;
 	__u32 sender_flags;
+	__u32 reserved[4];
 };
 
 /**
@@ -329,7 +343,8 @@ struct kmsgq_xfer {
  * @size: in: sizeof(struct kmsgq_attr)
  * @flags: KMSGQ_ATTR_* bits; the only bits SETATTR changes
  * @qflags: out: KMSGQ_OPEN_RING if the queue is a ring queue, and its
- *	KMSGQ_OPEN_OVERFLOW_* policy
+ *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM and
+ *	KMSGQ_OPEN_SENDER if it was created with them
  * @max_msgs: out: queue depth
  * @max_msgsize: out: largest message
  * @cur_msgs: out: messages queued now
@@ -569,7 +584,8 @@ struct kmsgq_ring_wait {
  * @id: creation number, unique while the module is loaded; the list is in
  *	@id order
  * @qflags: KMSGQ_OPEN_RING if the queue is a ring queue, and its
- *	KMSGQ_OPEN_OVERFLOW_* policy
+ *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM and
+ *	KMSGQ_OPEN_SENDER if it was created with them
  * @mode: permission bits
  * @uid: owner, in the caller's user namespace
  * @gid: group, in the caller's user namespace
