@@ -15,6 +15,8 @@
  *              parked on the queue's wait queues instead of a thread.
  * notify.c   - KMSGQ_IOC_NOTIFY: the one process registered with a queue
  *              to learn that a message arrived on the empty queue.
+ * sender.c   - who queued each message (KMSGQ_OPEN_SENDER), and its report
+ *              to receivers in their namespaces.
  * store.c    - the message store of a copy queue: fixed slots, a free stack
  *              and one FIFO per priority, all allocated at creation.  No
  *              locking inside; the queue's lock covers it.
@@ -213,6 +215,22 @@ struct kmsgq_ns;
 struct kmsgq_notify_reg;
 
 /**
+ * struct kmsgq_sender - who queued a message (sender.c)
+ * @pid: the sending thread group (counted), or NULL: no record
+ * @uid: its real uid when it sent
+ * @gid: its real gid when it sent
+ * @pos: on a ring, the position the record is for
+ * @flags: KMSGQ_SENDER_KERNEL or KMSGQ_SENDER_MAPPER
+ */
+struct kmsgq_sender {
+	struct pid *pid;
+	kuid_t uid;
+	kgid_t gid;
+	u32 pos;
+	u32 flags;
+};
+
+/**
  * struct kmsgq_queue - a named message queue
  * @ref: one for the name while linked, one per bound file
  * @lock: protects @store, and @mode, @uid and @gid against a reader without
@@ -252,6 +270,12 @@ struct kmsgq_notify_reg;
  *	to its token, as an xarray value
  * @owners_lock: serialises giving, looking up and taking back tokens, and
  *	so a file's reclaim with the reuse of its token
+ * @senders: who queued the message in each slot (KMSGQ_OPEN_SENDER), or
+ *	NULL; protected by @lock
+ * @mapper: who first mapped the ring writable (KMSGQ_OPEN_SENDER);
+ *	protected by @lock
+ * @mappers_many: another has since: in-place messages are of unknown
+ *	sender; protected by @lock
  * @notify: the process registered by KMSGQ_IOC_NOTIFY, or NULL; protected
  *	by @lock
  * @node: link in the name table; protected by the registry mutex
@@ -289,6 +313,9 @@ struct kmsgq_queue {
 	struct xarray owners;
 	struct xarray owner_of;
 	struct mutex owners_lock;	/* one token per file */
+	struct kmsgq_sender *senders;
+	struct kmsgq_sender mapper;
+	bool mappers_many;
 	struct kmsgq_notify_reg *notify;
 	struct hlist_node node;
 	struct list_head all;
@@ -302,12 +329,15 @@ struct kmsgq_queue {
  * @len: payload length (send) or buffer size (receive)
  * @prio: priority (send)
  * @umsg: the caller's struct kmsgq_msg to update on receive, or NULL
+ * @usender: the caller's struct kmsgq_msg_sender to fill on receive, or
+ *	NULL (no KMSGQ_XFER_SENDER)
  */
 struct kmsgq_kmsg {
 	void __user *buf;
 	u32 len;
 	u32 prio;
 	struct kmsgq_msg __user *umsg;
+	struct kmsgq_msg_sender __user *usender;
 };
 
 /**
@@ -388,6 +418,15 @@ bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
 
 /* notify.c */
 int kmsgq_notify_check(const struct kmsgq_notify *n);
+
+int kmsgq_sender_init(struct kmsgq_queue *q);
+void kmsgq_sender_destroy(struct kmsgq_queue *q);
+void kmsgq_sender_record(struct kmsgq_queue *q, u32 slot, u32 pos);
+void kmsgq_sender_mapped(struct kmsgq_queue *q);
+void kmsgq_sender_get(struct kmsgq_queue *q, u32 slot, u32 pos,
+		      struct kmsgq_sender *out);
+int kmsgq_sender_copy_out(struct kmsgq_sender *from,
+			  struct kmsgq_msg_sender __user *u);
 int kmsgq_notify_register(struct kmsgq_queue *q, const struct kmsgq_notify *n);
 bool kmsgq_notify_remove(struct kmsgq_queue *q);
 struct kmsgq_notify_reg *kmsgq_notify_fire(struct kmsgq_queue *q);

@@ -21,13 +21,16 @@
 
 #define KMSGQ_XFER_FLAGS \
 	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE | \
-	 KMSGQ_XFER_PEEK)
+	 KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER)
 
 /* A structure may grow, never shrink below what old binaries pass. */
 static_assert(sizeof(struct kmsgq_info) >= KMSGQ_INFO_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_open) >= KMSGQ_OPEN_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_unlink) >= KMSGQ_UNLINK_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_xfer) >= KMSGQ_XFER_SIZE_VER0);
+/* KMSGQ_XFER_SENDER's entries begin as the entries they stand for. */
+static_assert(offsetof(struct kmsgq_msg_sender, msg) == 0);
+static_assert(sizeof(struct kmsgq_msg_sender) == 32);
 static_assert(offsetof(struct kmsgq_xfer, index) == KMSGQ_XFER_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_attr) >= KMSGQ_ATTR_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_stats) >= KMSGQ_STATS_SIZE_VER0);
@@ -123,11 +126,14 @@ static int kmsgq_ioctl_deadline(struct kmsgq_deadline *dl, struct file *file,
 {
 	struct timespec64 t;
 
-	dl->nonblock = (flags & KMSGQ_XFER_NONBLOCK) ||
-		       (file->f_flags & O_NONBLOCK);
-	dl->timed = flags & KMSGQ_XFER_TIMEOUT;
-	dl->restart = !(flags & KMSGQ_XFER_RELATIVE);
-	dl->clockid = CLOCK_MONOTONIC;
+	/* Every field: full_fails too, which only a send may set later. */
+	*dl = (struct kmsgq_deadline) {
+		.nonblock = (flags & KMSGQ_XFER_NONBLOCK) ||
+			    (file->f_flags & O_NONBLOCK),
+		.timed = flags & KMSGQ_XFER_TIMEOUT,
+		.restart = !(flags & KMSGQ_XFER_RELATIVE),
+		.clockid = CLOCK_MONOTONIC,
+	};
 	if (!dl->timed)
 		return (flags & KMSGQ_XFER_RELATIVE) ? -EINVAL : 0;
 
@@ -167,7 +173,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_LIST | KMSGQ_FEAT_IPC_NS |
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
-			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW;
+			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
+			KMSGQ_FEAT_SENDER;
 	if (kmsgq_ring_reclaim_supported())
 		info.features |= KMSGQ_FEAT_RECLAIM;
 #ifdef KMSGQ_HAVE_URING_CMD
@@ -194,10 +201,12 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	if (err)
 		return err;
 	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
-			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM))
+			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM |
+			 KMSGQ_OPEN_SENDER))
 		return -EINVAL;
 	if ((op.flags & (KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
-			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM)) &&
+			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM |
+			 KMSGQ_OPEN_SENDER)) &&
 	    !(op.flags & KMSGQ_OPEN_CREATE))
 		return -EINVAL;
 	/* Reclaiming is a kind of ring. */
@@ -288,6 +297,9 @@ struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
 	if ((x->flags & ~KMSGQ_XFER_FLAGS) || !x->nr ||
 	    x->nr > KMSGQ_BATCH_MAX || x->reserved)
 		return ERR_PTR(-EINVAL);
+	/* Only a receiver learns who sent. */
+	if (send && (x->flags & KMSGQ_XFER_SENDER))
+		return ERR_PTR(-EINVAL);
 	/* A peek is a receive of one message; the index means nothing else. */
 	if (x->flags & KMSGQ_XFER_PEEK) {
 		if (send || x->nr != 1)
@@ -297,6 +309,20 @@ struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
 	}
 	ret = kmsgq_ioctl_deadline(dl, file, x->flags, x->clockid, &x->timeout);
 	return ret ? ERR_PTR(ret) : q;
+}
+
+/* Copy in @n entries of @stride bytes, the struct kmsgq_msg of each. */
+static int kmsgq_ioctl_msgs_in(struct kmsgq_msg *um, const void __user *u,
+			       unsigned int n, size_t stride)
+{
+	unsigned int i;
+
+	if (stride == sizeof(*um))
+		return copy_from_user(um, u, n * sizeof(*um)) ? -EFAULT : 0;
+	for (i = 0; i < n; i++)
+		if (copy_from_user(&um[i], u + i * stride, sizeof(*um)))
+			return -EFAULT;
+	return 0;
 }
 
 /**
@@ -312,24 +338,31 @@ struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
 int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
 			 bool send, struct kmsgq_deadline *dl)
 {
+	bool sender = x->flags & KMSGQ_XFER_SENDER;
 	struct kmsgq_kmsg km[KMSGQ_CHUNK];
 	struct kmsgq_msg um[KMSGQ_CHUNK];
-	struct kmsgq_msg __user *umsgs;
 	unsigned int total = 0, n, i;
+	/* Entries are struct kmsgq_msg_sender, which begins as kmsgq_msg. */
+	size_t stride = sender ? sizeof(struct kmsgq_msg_sender) :
+				 sizeof(struct kmsgq_msg);
+	void __user *umsgs;
 	int ret = 0;
 
 	umsgs = u64_to_user_ptr(x->msgs);
 	while (total < x->nr) {
 		n = min_t(unsigned int, x->nr - total, KMSGQ_CHUNK);
-		if (copy_from_user(um, umsgs + total, n * sizeof(um[0]))) {
-			ret = -EFAULT;
+		ret = kmsgq_ioctl_msgs_in(um, umsgs + total * stride, n,
+					  stride);
+		if (ret)
 			break;
-		}
 		for (i = 0; i < n; i++) {
+			void __user *u = umsgs + (total + i) * stride;
+
 			km[i].buf = u64_to_user_ptr(um[i].buf);
 			km[i].len = um[i].len;
 			km[i].prio = um[i].prio;
-			km[i].umsg = umsgs + total + i;
+			km[i].umsg = u;
+			km[i].usender = sender ? u : NULL;
 		}
 		if (send)
 			ret = kmsgq_queue_send(q, km, n, dl);

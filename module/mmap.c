@@ -95,6 +95,9 @@ int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
 
+	/* Who commits in place, for receivers that ask who sent. */
+	if (vma->vm_flags & VM_MAYWRITE)
+		kmsgq_sender_mapped(q);
 	vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
 	vma->vm_ops = &kmsgq_mmap_ops;
 	vma->vm_private_data = q;

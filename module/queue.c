@@ -70,6 +70,21 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 		return ERR_PTR(err);
 	}
 
+	q->is_ring = ring;
+	q->max_msgs = msgs;
+	q->max_msgsize = msgsize;
+	if (qflags & KMSGQ_OPEN_SENDER) {
+		err = kmsgq_sender_init(q);
+		if (err) {
+			if (ring)
+				kmsgq_ring_destroy(&q->ring);
+			else
+				kmsgq_store_destroy(&q->store);
+			kfree(q);
+			return ERR_PTR(err);
+		}
+	}
+
 	kref_init(&q->ref);
 	spin_lock_init(&q->lock);
 	init_waitqueue_head(&q->recv_wq);
@@ -77,9 +92,6 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 	xa_init_flags(&q->owners, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	xa_init_flags(&q->owner_of, XA_FLAGS_ACCOUNT);
 	mutex_init(&q->owners_lock);
-	q->is_ring = ring;
-	q->max_msgs = msgs;
-	q->max_msgsize = msgsize;
 	return q;
 }
 
@@ -94,6 +106,7 @@ void kmsgq_queue_free(struct kmsgq_queue *q)
 	else
 		kmsgq_store_destroy(&q->store);
 	kmsgq_notify_destroy(q);
+	kmsgq_sender_destroy(q);
 	WARN_ON_ONCE(!xa_empty(&q->owners) || !xa_empty(&q->owner_of));
 	xa_destroy(&q->owners);
 	xa_destroy(&q->owner_of);
@@ -124,7 +137,8 @@ u32 kmsgq_queue_count(struct kmsgq_queue *q)
 u32 kmsgq_queue_qflags(const struct kmsgq_queue *q)
 {
 	return (q->is_ring ? KMSGQ_OPEN_RING : 0) |
-	       (q->ring.reclaim ? KMSGQ_OPEN_RECLAIM : 0) | q->overflow;
+	       (q->ring.reclaim ? KMSGQ_OPEN_RECLAIM : 0) |
+	       (q->senders ? KMSGQ_OPEN_SENDER : 0) | q->overflow;
 }
 
 static bool kmsgq_queue_readable(struct kmsgq_queue *q)
@@ -426,6 +440,23 @@ static void kmsgq_queue_wake(struct kmsgq_queue *q, bool recv, int nr)
 	}
 }
 
+/*
+ * Tell a receiver that asked (KMSGQ_XFER_SENDER) who sent the message in
+ * @slot (a ring's: at @pos).  Return: 0 or -EFAULT.
+ */
+static int kmsgq_queue_sender_out(struct kmsgq_queue *q,
+				  const struct kmsgq_kmsg *m, u32 slot, u32 pos)
+{
+	struct kmsgq_sender from;
+
+	if (!m->usender)
+		return 0;
+	spin_lock(&q->lock);
+	kmsgq_sender_get(q, slot, pos, &from);
+	spin_unlock(&q->lock);
+	return kmsgq_sender_copy_out(&from, m->usender);
+}
+
 static bool kmsgq_queue_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m)
 {
 	return m->len <= q->max_msgsize &&
@@ -561,8 +592,10 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	spin_lock(&q->lock);
 	/* mq_notify()'s rule: messages arrive on an empty queue. */
 	was_empty = !s->count;
-	for (i = 0; i < done; i++)
+	for (i = 0; i < done; i++) {
+		kmsgq_sender_record(q, slots[i], 0);
 		kmsgq_store_push(s, slots[i], msgs[i].len, msgs[i].prio);
+	}
 	for (; i < taken; i++)
 		kmsgq_store_put(s, slots[i]);
 	if (done && was_empty)
@@ -649,7 +682,8 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 					 kmsgq_store_payload(s, slots[done]),
 					 len) ||
 		    (m->umsg && (put_user(len, &m->umsg->len) ||
-				 put_user(prio, &m->umsg->prio)))) {
+				 put_user(prio, &m->umsg->prio))) ||
+		    kmsgq_queue_sender_out(q, m, slots[done], 0)) {
 			err = -EFAULT;
 			break;
 		}
@@ -772,6 +806,11 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			kmsgq_ring_publish(r, pos, U32_MAX);
 			break;
 		}
+		if (q->senders) {
+			spin_lock(&q->lock);
+			kmsgq_sender_record(q, pos & r->mask, pos);
+			spin_unlock(&q->lock);
+		}
 		kmsgq_ring_publish(r, pos, msgs[done].len);
 		bytes += msgs[done].len;
 		done++;
@@ -835,7 +874,8 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		if (kmsgq_queue_copy_out(m, iter, kmsgq_ring_payload(r, pos),
 					 len) ||
 		    (m->umsg && (put_user(len, &m->umsg->len) ||
-				 put_user(0, &m->umsg->prio)))) {
+				 put_user(0, &m->umsg->prio))) ||
+		    kmsgq_queue_sender_out(q, m, pos & r->mask, pos)) {
 			err = -EFAULT;
 			break;
 		}
@@ -997,6 +1037,7 @@ static int kmsgq_queue_store_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 				  u32 index, u32 *len, u32 *prio)
 {
 	struct kmsgq_store *s = &q->store;
+	struct kmsgq_sender from;
 	u32 slot, gen;
 	bool whole;
 
@@ -1009,10 +1050,17 @@ static int kmsgq_queue_store_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 	*len = s->len[slot];
 	*prio = s->prio[slot];
 	gen = s->gen[slot];
+	kmsgq_sender_get(q, slot, 0, &from);
 	spin_unlock(&q->lock);
 
-	if (*len > m->len)
+	if (*len > m->len) {
+		put_pid(from.pid);
 		return -EMSGSIZE;
+	}
+	/* The sender as it was while the message was queued (gen below). */
+	if (m->usender && kmsgq_sender_copy_out(&from, m->usender))
+		return -EFAULT;
+	put_pid(from.pid);
 	/*
 	 * Queued, the slot is not written until it is freed (gen moves); a
 	 * sender may write it during the copy after that, a race the gen
@@ -1040,7 +1088,8 @@ static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 	*prio = 0;
 	if (*len > m->len)
 		return -EMSGSIZE;
-	if (kmsgq_queue_copy_out(m, NULL, kmsgq_ring_payload(r, pos), *len))
+	if (kmsgq_queue_copy_out(m, NULL, kmsgq_ring_payload(r, pos), *len) ||
+	    kmsgq_queue_sender_out(q, m, pos & r->mask, pos))
 		return -EFAULT;
 	return kmsgq_ring_unmoved(r, pos) ? 0 : -ESTALE;
 }

@@ -143,7 +143,8 @@ static void kmsgq_uring_park(struct kmsgq_uring *u, bool again)
 	bool kick = false;
 
 	spin_lock_irq(&u->wq->lock);
-	__add_wait_queue_entry_tail(u->wq, &u->wait);
+	/* At the head, before exclusive sleepers: every wake reaches it. */
+	__add_wait_queue(u->wq, &u->wait);
 	if (q->is_ring)
 		kmsgq_ring_arm(&q->ring, u->send ? KMSGQ_RING_WAKE_PRODUCER :
 					     KMSGQ_RING_WAKE_CONSUMER);

@@ -790,7 +790,14 @@ struct kmsgq_notify {
  * until a message (room) comes, its KMSGQ_XFER_TIMEOUT deadline passes
  * (ETIMEDOUT), or io_uring cancels it when its ring or its task goes
  * (ECANCELED).  Signals do not end it.  KMSGQ_XFER_NONBLOCK or an O_NONBLOCK
- * file complete with EAGAIN instead of waiting, as for the ioctl.
+ * file complete with EAGAIN instead of waiting, as for the ioctl.  On 6.12
+ * IORING_OP_ASYNC_CANCEL and linked timeouts do not reach a waiting
+ * command (io_uring cancels commands only when the ring or task goes): give
+ * it a deadline instead.  cmd_op must be the ioctl number exactly.  Linux
+ * security modules and seccomp see the command as an io_uring command
+ * (security_uring_cmd()), not as an ioctl: a policy on the ioctl numbers
+ * does not apply to it.  Keep the submission entry unchanged until the
+ * completion: a linked or drained command may read it only when it runs.
  */
 
 #endif /* _UAPI_LINUX_KMSGQ_H */
