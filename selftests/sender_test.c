@@ -28,6 +28,8 @@
 #define SENDER_JUNK	0x5a5a5a5aU
 /* uid and gid 1000 in the user namespace of sender_userns_recv(). */
 #define SENDER_NS_ID	1000
+/* Exit status of a helper that could not make its namespace. */
+#define SENDER_NS_SKIP	77
 
 /* An entry is a struct kmsgq_msg and four 32-bit words, for both widths. */
 _Static_assert(sizeof(struct kmsgq_msg_sender) == 32, "entry size");
@@ -494,6 +496,33 @@ TEST_F(sender, a_sender_that_has_exited_is_still_named)
 }
 
 /*
+ * Run @fn(@fd, a pipe's write end) in a helper and reap it; what it wrote
+ * is then on *@rd, for the caller to read and close.  Returns 0,
+ * SENDER_NS_SKIP if the helper found no such namespace, or -1.
+ */
+static int sender_ns_kid(struct kids *k, int (*fn)(int fd, int out), int fd,
+			 int *rd)
+{
+	int p[2], status;
+	pid_t kid;
+
+	*rd = -1;
+	if (pipe(p))
+		return -1;
+	kid = kids_fork(k);
+	if (!kid)
+		_exit(fn(fd, p[1]));
+	close(p[1]);
+	*rd = p[0];
+	if (kid < 0)
+		return -1;
+	status = kids_reap(k, kid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == SENDER_NS_SKIP)
+		return SENDER_NS_SKIP;
+	return exited_ok(status) ? 0 : -1;
+}
+
+/*
  * In a new PID namespace, its first process: receive what waits on @fd
  * onto @out, then send tag 71 and exit.  The process that forked it
  * writes its pid, as the test's namespace numbers it, after.
@@ -505,7 +534,7 @@ static int sender_pidns_kid(int fd, int out)
 	int status;
 
 	if (unshare(CLONE_NEWPID))
-		return errno == EPERM || errno == EINVAL ? 77 : 1;
+		return errno == EPERM || errno == EINVAL ? SENDER_NS_SKIP : 1;
 	inner = fork();
 	if (inner < 0)
 		return 2;
@@ -524,31 +553,25 @@ static int sender_pidns_kid(int fd, int out)
 
 TEST_F(sender, pid_namespaces_see_the_sender_as_they_number_it)
 {
-	pid_t kid, inner, inner_self;
+	pid_t inner, inner_self;
 	struct sender_got g;
-	int p[2], status;
+	int rd, ret;
 
 	if (geteuid())
 		SKIP(return, "needs root for a PID namespace");
 	ASSERT_EQ(0, send_tag(self->q, 70, 0));
-	ASSERT_EQ(0, pipe(p));
-	kid = kids_fork(&self->kids);
-	ASSERT_LE(0, kid);
-	if (!kid)
-		_exit(sender_pidns_kid(self->q, p[1]));
-	close(p[1]);
-	status = kids_reap(&self->kids, kid);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-		close(p[0]);
+	ret = sender_ns_kid(&self->kids, sender_pidns_kid, self->q, &rd);
+	if (ret == SENDER_NS_SKIP) {
+		close(rd);
 		SKIP(return, "no PID namespaces here");
 	}
-	ASSERT_TRUE(exited_ok(status)) TH_LOG("status %#x", status);
+	ASSERT_EQ(0, ret);
 
 	/* Inside: we are not visible, so pid 0; the ids are ours. */
-	ASSERT_TRUE(read_all(p[0], &g, sizeof(g)));
-	ASSERT_TRUE(read_all(p[0], &inner_self, sizeof(inner_self)));
-	ASSERT_TRUE(read_all(p[0], &inner, sizeof(inner)));
-	close(p[0]);
+	ASSERT_TRUE(read_all(rd, &g, sizeof(g)));
+	ASSERT_TRUE(read_all(rd, &inner_self, sizeof(inner_self)));
+	ASSERT_TRUE(read_all(rd, &inner, sizeof(inner)));
+	close(rd);
 	EXPECT_EQ(1, inner_self);
 	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
 	sender_expect(_metadata, &g, 0, 70, 0, 0, getuid(), getgid(),
@@ -575,7 +598,7 @@ static int sender_userns_recv(int fd, int out)
 
 	/* Inside, before the maps are written, our ids are unmapped. */
 	if (unshare(CLONE_NEWUSER))
-		return errno == EPERM || errno == EINVAL ? 77 : 1;
+		return errno == EPERM || errno == EINVAL ? SENDER_NS_SKIP : 1;
 	snprintf(map, sizeof(map), "%u %u 1", SENDER_NS_ID, uid);
 	if (write_file("/proc/self/uid_map", map) ||
 	    write_file("/proc/self/setgroups", "deny"))
@@ -591,8 +614,8 @@ static int sender_userns_recv(int fd, int out)
 TEST_F(sender, a_user_namespace_sees_the_ids_as_it_maps_them)
 {
 	struct sender_got g;
-	pid_t kid, nobody;
-	int p[2], status;
+	pid_t nobody;
+	int rd, ret;
 
 	if (geteuid())
 		SKIP(return, "needs root to become nobody");
@@ -604,20 +627,14 @@ TEST_F(sender, a_user_namespace_sees_the_ids_as_it_maps_them)
 		_exit(become(NOBODY, NOBODY) || send_tag(self->q, 81, 0));
 	ASSERT_TRUE(exited_ok(kids_reap(&self->kids, nobody)));
 
-	ASSERT_EQ(0, pipe(p));
-	kid = kids_fork(&self->kids);
-	ASSERT_LE(0, kid);
-	if (!kid)
-		_exit(sender_userns_recv(self->q, p[1]));
-	close(p[1]);
-	status = kids_reap(&self->kids, kid);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
-		close(p[0]);
+	ret = sender_ns_kid(&self->kids, sender_userns_recv, self->q, &rd);
+	if (ret == SENDER_NS_SKIP) {
+		close(rd);
 		SKIP(return, "no user namespaces here");
 	}
-	ASSERT_TRUE(exited_ok(status)) TH_LOG("status %#x", status);
-	ASSERT_TRUE(read_all(p[0], &g, sizeof(g)));
-	close(p[0]);
+	ASSERT_EQ(0, ret);
+	ASSERT_TRUE(read_all(rd, &g, sizeof(g)));
+	close(rd);
 
 	ASSERT_EQ(2, g.ret) TH_LOG("%s", strerror(-g.ret));
 	/* The same PID namespace: pids as they are. */
