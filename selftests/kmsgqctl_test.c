@@ -711,6 +711,73 @@ TEST_F(ctl, create_reclaim_without_ring_is_a_usage_error)
 	EXPECT_EQ(-ENOENT, kmsgq_open(self->q, O_RDONLY, 0, NULL));
 }
 
+TEST_F(ctl, create_sender_makes_a_queue_that_records_senders)
+{
+	char f[14][80], obj[1024];
+	struct kmsgq_attr attr;
+	int fd;
+
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--sender", "--depth", "4",
+			 "--msgsize", "64"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("", self->r->err);
+	fd = kmsgq_open(self->q, O_RDONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+	EXPECT_EQ(KMSGQ_OPEN_SENDER, attr.qflags);
+	close(fd);
+
+	EXPECT_EQ(0, CTL(self, "list"));
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("copy+sender", f[1]);
+	EXPECT_EQ(0, CTL(self, "list", "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	ASSERT_TRUE(json_queue(self->r->out, self->q, obj, sizeof(obj)));
+	EXPECT_NE(NULL, strstr(obj, "\"type\":\"copy\",\"reclaim\":false,\"sender\":true,"))
+		TH_LOG("%s", obj);
+	EXPECT_EQ(0, CTL(self, "show", self->q));
+	ASSERT_EQ(2, row(self->r->out, "type", 0, f, 14));
+	EXPECT_STREQ("copy", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "sender", 0, f, 14));
+	EXPECT_STREQ("yes", f[1]);
+	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(self->r->out, "\"sender\":true,"));
+
+	/* Recording senders is part of the type: an existing queue must match. */
+	EXPECT_EQ(0, CTL(self, "create", self->q, "--sender"));
+	EXPECT_STREQ("", self->r->err);
+	EXPECT_EQ(1, CTL(self, "create", self->q));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type copy+sender, overflow block, depth 4, msgsize 64, mode 0600)"),
+		     self->r->err);
+}
+
+TEST_F(ctl, create_sender_goes_with_every_type)
+{
+	char f[14][80];
+
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--ring", "--reclaim",
+			 "--sender", "--depth", "4", "--msgsize", "64"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_EQ(0, CTL(self, "list"));
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("ring+reclaim+sender", f[1]);
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--ring", "--reclaim"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type ring+reclaim+sender, overflow block, depth 4, msgsize 64, mode 0600)"),
+		     self->r->err);
+
+	/* Without --sender a queue records none. */
+	ASSERT_EQ(0, CTL(self, "create", self->q2, "--ring"));
+	EXPECT_EQ(0, CTL(self, "show", self->q2));
+	ASSERT_EQ(2, row(self->r->out, "sender", 0, f, 14));
+	EXPECT_STREQ("no", f[1]);
+	EXPECT_EQ(1, CTL(self, "create", self->q2, "--ring", "--sender"));
+}
+
 TEST_F(ctl, create_above_the_module_limit_fails)
 {
 	struct kmsgq_info info;
@@ -1210,6 +1277,94 @@ TEST_F(ctl, peek_bad_arguments_are_usage_errors)
 	EXPECT_STREQ("", self->r->out);
 }
 
+/* A queue of the test's, recording senders (make_queue()), and a message. */
+static void sender_queue(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(ctl) *self, unsigned int qflags)
+{
+	ASSERT_EQ(0, make_queue(self, 8, 64, qflags));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "hello", 5, 0));
+}
+
+TEST_F(ctl, recv_sender_prints_who_sent)
+{
+	char want[256];
+
+	sender_queue(_metadata, self, KMSGQ_OPEN_SENDER);
+	ASSERT_EQ(0, kmsgq_send(self->fd, "again", 5, 2));
+	ASSERT_EQ(0, kmsgq_send(self->fd, "third", 5, 0));
+
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--sender", "--prio"))
+		TH_LOG("stderr: %s", self->r->err);
+	snprintf(want, sizeof(want), "2 pid=%d,uid=0,gid=0 again\n", getpid());
+	EXPECT_STREQ(want, self->r->out);
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--sender"));
+	snprintf(want, sizeof(want), "pid=%d,uid=0,gid=0 hello\n", getpid());
+	EXPECT_STREQ(want, self->r->out);
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--sender", "--json"));
+	snprintf(want, sizeof(want),
+		 "[\n{\"prio\":0,\"size\":5,\"sender\":{\"pid\":%d,\"uid\":0,\"gid\":0,\"kind\":\"kernel\"},\"text\":\"third\",\"data\":\"dGhpcmQ=\"}\n]\n",
+		 getpid());
+	EXPECT_STREQ(want, self->r->out);
+	EXPECT_TRUE(json_valid(self->r->out));
+}
+
+TEST_F(ctl, peek_sender_prints_who_sent_and_leaves_the_message)
+{
+	struct kmsgq_stats st;
+	char want[256];
+
+	sender_queue(_metadata, self, KMSGQ_OPEN_SENDER);
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--sender"))
+		TH_LOG("stderr: %s", self->r->err);
+	snprintf(want, sizeof(want), "pid=%d,uid=0,gid=0 hello\n", getpid());
+	EXPECT_STREQ(want, self->r->out);
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--sender", "--json"));
+	EXPECT_NE(NULL, strstr(self->r->out, "\"kind\":\"kernel\"}"))
+		TH_LOG("%s", self->r->out);
+	EXPECT_TRUE(json_valid(self->r->out));
+	ASSERT_EQ(0, kmsgq_stats(self->fd, &st));
+	EXPECT_EQ(1, st.cur_msgs);
+}
+
+TEST_F(ctl, recv_sender_names_the_user_that_sent)
+{
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--sender", "--mode",
+			 "0666"));
+	ASSERT_EQ(0, ctl(self->path, self->r, AS_NOBODY, NULL, 0, "send",
+			 self->q, "hi", NULL))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--sender"));
+	EXPECT_TRUE(starts(self->r->out, "pid="));
+	EXPECT_NE(NULL, strstr(self->r->out, ",uid=65534,gid=65534 hi\n"))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_EQ(NULL, strstr(self->r->out, "pid=0,"));
+}
+
+TEST_F(ctl, recv_sender_without_a_record_says_unknown)
+{
+	sender_queue(_metadata, self, 0);
+	ASSERT_EQ(0, kmsgq_send(self->fd, "again", 5, 0));
+	EXPECT_EQ(0, CTL(self, "peek", self->q, "--sender"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("unknown hello\n", self->r->out);
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--sender"));
+	EXPECT_STREQ("unknown hello\n", self->r->out);
+	EXPECT_EQ(0, CTL(self, "recv", self->q, "--sender", "--json"));
+	EXPECT_STREQ("[\n{\"prio\":0,\"size\":5,\"sender\":null,\"text\":\"again\",\"data\":\"YWdhaW4=\"}\n]\n",
+		     self->r->out);
+}
+
+TEST_F(ctl, recv_sender_with_raw_is_a_usage_error)
+{
+	sender_queue(_metadata, self, KMSGQ_OPEN_SENDER);
+	EXPECT_EQ(2, CTL(self, "recv", self->q, "--sender", "--raw"));
+	EXPECT_TRUE(starts(self->r->err,
+			   "kmsgqctl: recv: --raw goes with none of --prio, --sender and --json\n"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_EQ(2, CTL(self, "peek", self->q, "--sender", "--raw"));
+	EXPECT_STREQ("", self->r->out);
+}
+
 /* Three sent, one received, one file open: the figures list must show. */
 static void traffic(struct __test_metadata *_metadata,
 		    FIXTURE_DATA(ctl) *self)
@@ -1262,7 +1417,7 @@ TEST_F(ctl, list_shows_the_queue_and_its_counters)
 TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 {
 	static const char *const want[] = {
-		"\"type\":\"copy\",", "\"reclaim\":false,",
+		"\"type\":\"copy\",", "\"reclaim\":false,", "\"sender\":false,",
 		"\"overflow\":\"block\"", "\"mode\":\"0640\"", "\"user\":null",
 		"\"group\":null", "\"max_msgs\":16,", "\"max_msgsize\":256,",
 		"\"cur_msgs\":2,", "\"files\":1,", "\"send_waiters\":0,",
@@ -1292,7 +1447,7 @@ TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 TEST_F(ctl, show_prints_every_attribute_and_counter)
 {
 	static const char *const lines[][2] = {
-		{ "type", "copy" }, { "reclaim", "no" },
+		{ "type", "copy" }, { "reclaim", "no" }, { "sender", "no" },
 		{ "overflow", "block" }, { "mode", "0640" },
 		{ "max_msgs", "16" },
 		{ "max_msgsize", "256" }, { "cur_msgs", "2" },
@@ -1313,7 +1468,7 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 			TH_LOG("no line %s", lines[i][0]);
 		EXPECT_STREQ(lines[i][1], f[1]) TH_LOG("%s", lines[i][0]);
 	}
-	EXPECT_EQ(20, count_lines(self->r->out, ""));
+	EXPECT_EQ(21, count_lines(self->r->out, ""));
 
 	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
 	EXPECT_TRUE(json_valid(self->r->out));
@@ -1623,14 +1778,14 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	snprintf(want, sizeof(want), "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow reclaim%s\n",
+	snprintf(want, sizeof(want), "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow reclaim%s sender\n",
 		 ucmd ? " uring_cmd" : "");
 	EXPECT_NE(NULL, strstr(self->r->out, want)) TH_LOG("%s", self->r->out);
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
-	snprintf(want, sizeof(want), "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\",\"reclaim\"%s]",
+	snprintf(want, sizeof(want), "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\",\"reclaim\"%s,\"sender\"]",
 		 ucmd ? ",\"uring_cmd\"" : "");
 	EXPECT_NE(NULL, strstr(self->r->out, want)) TH_LOG("%s", self->r->out);
 	snprintf(want, sizeof(want), "\"max_msgs\":%u,", info.max_msgs);

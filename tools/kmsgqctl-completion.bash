@@ -62,12 +62,12 @@ _kmsgqctl()
 	case $cmd in
 	list | show) opts="--numeric --json" ;;
 	info) opts="--json" ;;
-	create) opts="--ring --reclaim --overflow --depth --msgsize --mode --excl" ;;
+	create) opts="--ring --reclaim --sender --overflow --depth --msgsize --mode --excl" ;;
 	unlink) opts="--force" ;;
 	chmod | chown) opts="" ;;
 	send) opts="--prio --timeout --nonblock --lines" ;;
-	recv) opts="--count --all --timeout --nonblock --prio --raw --json" ;;
-	peek) opts="--index --count --all --timeout --nonblock --prio --raw --json" ;;
+	recv) opts="--count --all --timeout --nonblock --prio --sender --raw --json" ;;
+	peek) opts="--index --count --all --timeout --nonblock --prio --sender --raw --json" ;;
 	watch) opts="--interval --count --json" ;;
 	*) return ;;
 	esac

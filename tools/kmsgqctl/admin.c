@@ -15,6 +15,8 @@
 
 /* The qflags of an overflow policy. */
 #define ADMIN_OVERFLOW	(KMSGQ_OPEN_OVERFLOW_FAIL | KMSGQ_OPEN_OVERFLOW_DROP)
+/* The qflags that an existing queue must have as asked, given or not. */
+#define ADMIN_KIND	(KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER)
 
 /* Depth a queue created with @depth gets: rings round up to 2^n >= 2. */
 static unsigned int admin_real_depth(unsigned int depth, bool ring)
@@ -30,10 +32,11 @@ static unsigned int admin_real_depth(unsigned int depth, bool ring)
 
 /*
  * @name existed before a create without --excl: fine if it has every
- * attribute the command gave (its type, reclaiming or not, always; the
- * rest when given; an @overflow of -1 was not given).
+ * attribute the command gave (its type, reclaiming or not and recording
+ * senders or not, always; the rest when given; an @overflow of -1 was not
+ * given).  @kind holds the KMSGQ_OPEN_RING, _RECLAIM and _SENDER asked for.
  */
-static int admin_create_existing(const char *name, bool ring, bool reclaim,
+static int admin_create_existing(const char *name, unsigned int kind,
 				 int overflow, unsigned int depth,
 				 unsigned int msgsize, int mode)
 {
@@ -47,11 +50,11 @@ static int admin_create_existing(const char *name, bool ring, bool reclaim,
 	if (!e)		/* unlinked in between */
 		ret = kmsgqctl_fail(name,
 				    "queue exists but vanished; try again");
-	else if (!!(e->qflags & KMSGQ_OPEN_RING) != ring ||
-		 !!(e->qflags & KMSGQ_OPEN_RECLAIM) != reclaim ||
+	else if ((e->qflags & ADMIN_KIND) != kind ||
 		 (overflow >= 0 && (e->qflags & ADMIN_OVERFLOW) !=
 				   (unsigned int)overflow) ||
-		 (depth && e->max_msgs != admin_real_depth(depth, ring)) ||
+		 (depth && e->max_msgs !=
+			   admin_real_depth(depth, kind & KMSGQ_OPEN_RING)) ||
 		 (msgsize && e->max_msgsize != msgsize) ||
 		 (mode >= 0 && e->mode != (unsigned int)mode))
 		ret = kmsgqctl_fail(name, "queue exists with other attributes (type %s, overflow %s, depth %u, msgsize %u, mode %04o)",
@@ -66,6 +69,7 @@ int admin_cmd_create(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "ring", no_argument, NULL, 'r' },
 		{ "reclaim", no_argument, NULL, 'R' },
+		{ "sender", no_argument, NULL, 'S' },
 		{ "overflow", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "msgsize", required_argument, NULL, 's' },
@@ -75,13 +79,13 @@ int admin_cmd_create(int argc, char **argv)
 	};
 	struct kmsgq_attr attr = { 0 };
 	struct kmsgq_info info;
-	bool ring = false, reclaim = false, excl = false;
+	bool ring = false, reclaim = false, sender = false, excl = false;
 	const char *name;
 	int mode = -1, overflow = -1;
 	mode_t umask_was;
 	int c, fd, ret;
 
-	while ((c = kmsgqctl_next_opt(argc, argv, ":rRo:d:s:m:xjh",
+	while ((c = kmsgqctl_next_opt(argc, argv, ":rRSo:d:s:m:xjh",
 				      longopts)) != -1) {
 		switch (c) {
 		case 'r':
@@ -89,6 +93,9 @@ int admin_cmd_create(int argc, char **argv)
 			break;
 		case 'R':
 			reclaim = true;
+			break;
+		case 'S':
+			sender = true;
 			break;
 		case 'o':
 			overflow = list_overflow_qflag(optarg);
@@ -134,10 +141,15 @@ int admin_cmd_create(int argc, char **argv)
 	if (reclaim && !(info.features & KMSGQ_FEAT_RECLAIM))
 		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
 				     "the loaded kmsgq module has no reclaiming rings");
+	if (sender && !(info.features & KMSGQ_FEAT_SENDER))
+		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+				     "the loaded kmsgq module records no senders");
 	if (ring)
 		attr.qflags = KMSGQ_OPEN_RING;
 	if (reclaim)
 		attr.qflags |= KMSGQ_OPEN_RECLAIM;
+	if (sender)
+		attr.qflags |= KMSGQ_OPEN_SENDER;
 	if (overflow > 0)
 		attr.qflags |= overflow;
 
@@ -155,9 +167,9 @@ int admin_cmd_create(int argc, char **argv)
 	case EEXIST:
 		if (excl)
 			return kmsgqctl_fail(name, "queue exists");
-		return admin_create_existing(name, ring, reclaim, overflow,
-					     attr.max_msgs, attr.max_msgsize,
-					     mode);
+		return admin_create_existing(name, attr.qflags & ADMIN_KIND,
+					     overflow, attr.max_msgs,
+					     attr.max_msgsize, mode);
 	case ENOSPC:
 		return kmsgqctl_fail(name,
 				     "too many queues (module limits user_queues_max per user, max_queues %u in all)",

@@ -222,8 +222,10 @@ const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 const char *list_queue_type(const struct kmsgq_queue_entry *e);
 
 /*
- * list_queue_kind - "copy", "ring" or "ring+reclaim": queue @e's type and
- * whether it is a reclaiming ring, as list's TYPE column says it
+ * list_queue_kind - "copy", "ring" or "ring+reclaim", and "+sender" if it
+ * records senders: queue @e's type, whether it is a reclaiming ring and
+ * whether it records senders, as list's TYPE column says it (a static
+ * buffer, until the next call)
  */
 const char *list_queue_kind(const struct kmsgq_queue_entry *e);
 

@@ -71,8 +71,12 @@ const char *list_queue_type(const struct kmsgq_queue_entry *e)
 
 const char *list_queue_kind(const struct kmsgq_queue_entry *e)
 {
-	return e->qflags & KMSGQ_OPEN_RECLAIM ? "ring+reclaim" :
-						list_queue_type(e);
+	static char kind[sizeof("ring+reclaim+sender")];
+
+	snprintf(kind, sizeof(kind), "%s%s%s", list_queue_type(e),
+		 e->qflags & KMSGQ_OPEN_RECLAIM ? "+reclaim" : "",
+		 e->qflags & KMSGQ_OPEN_SENDER ? "+sender" : "");
+	return kind;
 }
 
 /* The overflow policies, by the KMSGQ_OPEN_OVERFLOW_* bit that asks for each. */
@@ -147,9 +151,10 @@ static void list_json_entry_open(const struct kmsgq_queue_entry *e,
 	names_owner(e, numeric, &o);
 	fputs("{\"name\":", stdout);
 	output_json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
-	printf(",\"id\":%llu,\"type\":\"%s\",\"reclaim\":%s,\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
+	printf(",\"id\":%llu,\"type\":\"%s\",\"reclaim\":%s,\"sender\":%s,\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
 	       (unsigned long long)e->id, list_queue_type(e),
 	       e->qflags & KMSGQ_OPEN_RECLAIM ? "true" : "false",
+	       e->qflags & KMSGQ_OPEN_SENDER ? "true" : "false",
 	       list_queue_overflow(e), e->mode, e->uid);
 	output_json_cstring_or_null(o.has_user ? o.user : NULL);
 	printf(",\"gid\":%u,\"group\":", e->gid);
@@ -263,6 +268,8 @@ int list_cmd_show(int argc, char **argv)
 	printf("type          %s\n", list_queue_type(e));
 	printf("reclaim       %s\n",
 	       e->qflags & KMSGQ_OPEN_RECLAIM ? "yes" : "no");
+	printf("sender        %s\n",
+	       e->qflags & KMSGQ_OPEN_SENDER ? "yes" : "no");
 	printf("overflow      %s\n", list_queue_overflow(e));
 	printf("mode          %04o\n", e->mode);
 	printf("owner         %s\n", o.user);
@@ -506,6 +513,7 @@ static const struct {
 	{ KMSGQ_FEAT_OVERFLOW, "overflow" },
 	{ KMSGQ_FEAT_RECLAIM, "reclaim" },
 	{ KMSGQ_FEAT_URING_CMD, "uring_cmd" },
+	{ KMSGQ_FEAT_SENDER, "sender" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

@@ -201,7 +201,8 @@ static const struct command commands[] = {
 	{ "list", list_cmd_list, "[--numeric] [--json]",
 	  "Every queue of this IPC namespace, one line each, whatever its\n"
 	  "permissions: NAME TYPE OVERFLOW MODE OWNER GROUP DEPTH MSGSIZE FILES SENT\n"
-	  "RECV LOST.  TYPE is copy, ring or ring+reclaim.\n\n"
+	  "RECV LOST.  TYPE is copy, ring or ring+reclaim, with +sender if the\n"
+	  "queue records senders.\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     a JSON array of queue objects\n" },
 	{ "show", list_cmd_show, "NAME [--numeric] [--json]",
@@ -209,13 +210,14 @@ static const struct command commands[] = {
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     one JSON queue object\n" },
 	{ "create", admin_cmd_create,
-	  "NAME [--ring [--reclaim]] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
+	  "NAME [--ring [--reclaim]] [--sender] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
 	  "Create a queue.  Without --excl an existing queue is accepted if it has\n"
 	  "the type and every attribute given.\n\n"
 	  "  -r, --ring         zero-copy ring queue (FIFO, depth a power of two)\n"
 	  "  -R, --reclaim      with --ring: a reclaiming ring; the slots a process\n"
 	  "                     claimed and had not finished when it died, the\n"
 	  "                     kernel finishes (unread messages counted as lost)\n"
+	  "  -S, --sender       record who sends each message (recv --sender)\n"
 	  "  -o, --overflow P   what a send to the full queue does: block (the\n"
 	  "                     default: wait for room), fail (at once, as queue\n"
 	  "                     full) or drop (discard the oldest message of the\n"
@@ -245,17 +247,20 @@ static const struct command commands[] = {
 	  "  -n, --nonblock       do not wait for room\n"
 	  "  -l, --lines          one message per line of standard input\n" },
 	{ "recv", xfer_cmd_recv,
-	  "NAME [--count N | --all] [--timeout SECONDS] [--nonblock] [--prio] [--raw] [--json]",
+	  "NAME [--count N | --all] [--timeout SECONDS] [--nonblock] [--prio] [--sender] [--raw] [--json]",
 	  "Receive messages and print each, followed by a newline.\n\n"
 	  "  -c, --count N        receive N messages (default 1)\n"
 	  "  -a, --all            receive every message queued, waiting for none\n"
 	  "  -t, --timeout S      wait at most S seconds for each message\n"
 	  "  -n, --nonblock       do not wait for a message\n"
 	  "  -p, --prio           print each message's priority and a space first\n"
+	  "  -S, --sender         print who sent each message and a space before it:\n"
+	  "                       pid=P,uid=U,gid=G (,mapper if committed in place\n"
+	  "                       on a ring), or unknown\n"
 	  "  -r, --raw            print the payloads only, no newlines\n"
-	  "  -j, --json           a JSON array of {prio, size, text, data}\n" },
+	  "  -j, --json           a JSON array of {prio, size, sender, text, data}\n" },
 	{ "peek", xfer_cmd_peek,
-	  "NAME [--index N] [--count N | --all] [--timeout SECONDS] [--nonblock] [--prio] [--raw] [--json]",
+	  "NAME [--index N] [--count N | --all] [--timeout SECONDS] [--nonblock] [--prio] [--sender] [--raw] [--json]",
 	  "Print messages as recv does, but leave them queued: the message at\n"
 	  "index N of the receive order (0: the one recv would take next), then\n"
 	  "the next index, and so on.  Each is copied by a call of its own.\n\n"
@@ -266,8 +271,11 @@ static const struct command commands[] = {
 	  "  -t, --timeout S      wait at most S seconds for each message\n"
 	  "  -n, --nonblock       do not wait for a message\n"
 	  "  -p, --prio           print each message's priority and a space first\n"
+	  "  -S, --sender         print who sent each message and a space before it:\n"
+	  "                       pid=P,uid=U,gid=G (,mapper if committed in place\n"
+	  "                       on a ring), or unknown\n"
 	  "  -r, --raw            print the payloads only, no newlines\n"
-	  "  -j, --json           a JSON array of {prio, size, text, data}\n" },
+	  "  -j, --json           a JSON array of {prio, size, sender, text, data}\n" },
 	{ "watch", list_cmd_watch, "[NAME...] [--interval SECONDS] [--count N] [--json]",
 	  "Print the queues' depth, counters and rates every interval.\n\n"
 	  "  -i, --interval S  seconds between samples (default 1)\n"

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "kmsgqctl.h"
 #include "output.h"
@@ -230,14 +231,56 @@ int xfer_cmd_send(int argc, char **argv)
 	return ret;
 }
 
-/* One received or peeked message on stdout. */
+/* "kernel" or "mapper": how @from queued its message; NULL if unknown. */
+static const char *xfer_sender_kind(const struct kmsgq_sender *from)
+{
+	if (from->flags & KMSGQ_SENDER_KERNEL)
+		return "kernel";
+	if (from->flags & KMSGQ_SENDER_MAPPER)
+		return "mapper";
+	return NULL;
+}
+
+/*
+ * A message's sender, @from, on stdout: a JSON object or null, or one
+ * word, "pid=P,uid=U,gid=G" (",mapper" added for a message committed in
+ * place on a ring) or "unknown", and a space.
+ */
+static void xfer_sender_print(const struct kmsgq_sender *from)
+{
+	const char *kind = xfer_sender_kind(from);
+
+	if (kmsgqctl_json && !kind)
+		fputs("null", stdout);
+	else if (kmsgqctl_json)
+		printf("{\"pid\":%d,\"uid\":%u,\"gid\":%u,\"kind\":\"%s\"}",
+		       (int)from->pid, (unsigned int)from->uid,
+		       (unsigned int)from->gid, kind);
+	else if (!kind)
+		fputs("unknown ", stdout);
+	else
+		printf("pid=%d,uid=%u,gid=%u%s ", (int)from->pid,
+		       (unsigned int)from->uid, (unsigned int)from->gid,
+		       from->flags & KMSGQ_SENDER_KERNEL ? "" : ",mapper");
+}
+
+/*
+ * One received or peeked message on stdout; @from, its sender, if not
+ * NULL (--sender).
+ */
 static void xfer_recv_print(const unsigned char *buf, size_t len,
-			    unsigned int prio, unsigned long long i,
-			    bool show_prio, bool raw)
+			    unsigned int prio,
+			    const struct kmsgq_sender *from,
+			    unsigned long long i, bool show_prio, bool raw)
 {
 	if (kmsgqctl_json) {
 		output_json_item(i);
 		printf("{\"prio\":%u,\"size\":%zu,", prio, len);
+		if (from) {
+			fputs("\"sender\":", stdout);
+			xfer_sender_print(from);
+			putchar(',');
+		}
 		if (output_utf8_valid(buf, len)) {
 			fputs("\"text\":", stdout);
 			output_json_string(buf, len);
@@ -250,6 +293,8 @@ static void xfer_recv_print(const unsigned char *buf, size_t len,
 	}
 	if (show_prio)
 		printf("%u ", prio);
+	if (from)
+		xfer_sender_print(from);
 	fwrite(buf, 1, len, stdout);
 	if (!raw)
 		putchar('\n');
@@ -269,6 +314,43 @@ static int xfer_read_fail(const char *name, int err, bool peek,
 }
 
 /*
+ * kmsgq_peek() that also says who sent the message: KMSGQ_IOC_RECV with
+ * KMSGQ_XFER_PEEK and KMSGQ_XFER_SENDER, for which libkmsgq has no call.
+ */
+static ssize_t xfer_peek_from(int fd, unsigned int index, void *buf,
+			      size_t len, unsigned int *prio,
+			      struct kmsgq_sender *from,
+			      const struct timespec *deadline)
+{
+	struct kmsgq_msg_sender ms = {
+		.msg.buf = (uintptr_t)buf,
+		.msg.len = len,
+	};
+	struct kmsgq_xfer xfer = {
+		.size = sizeof(xfer),
+		.flags = KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER,
+		.msgs = (uintptr_t)&ms,
+		.nr = 1,
+		.index = index,
+	};
+
+	if (deadline) {
+		xfer.flags |= KMSGQ_XFER_TIMEOUT;
+		xfer.clockid = CLOCK_MONOTONIC;
+		xfer.timeout.tv_sec = deadline->tv_sec;
+		xfer.timeout.tv_nsec = deadline->tv_nsec;
+	}
+	if (ioctl(fd, KMSGQ_IOC_RECV, &xfer) < 0)
+		return -errno;
+	*prio = ms.msg.prio;
+	from->pid = ms.pid;
+	from->uid = ms.uid;
+	from->gid = ms.gid;
+	from->flags = ms.sender_flags;
+	return ms.msg.len;
+}
+
+/*
  * recv and peek: receive messages, or copy them out from @peek_index on
  * and leave them queued (@peek), and print each.  They share their options
  * but for peek's --index, and their output.
@@ -283,11 +365,13 @@ static int xfer_read(int argc, char **argv, bool peek)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "nonblock", no_argument, NULL, 'n' },
 		{ "prio", no_argument, NULL, 'p' },
+		{ "sender", no_argument, NULL, 'S' },
 		{ "raw", no_argument, NULL, 'r' },
 		OPT_JSON, OPT_HELP, OPT_END
 	};
 	const char *cmd = peek ? "peek" : "recv";
 	bool all = false, has_count = false, show_prio = false, raw = false;
+	bool sender = false;
 	unsigned long long count = 1, i;
 	unsigned int peek_index = 0;
 	struct xfer_opts x = { 0 };
@@ -298,7 +382,7 @@ static int xfer_read(int argc, char **argv, bool peek)
 	int c, fd, ret = 0;
 
 	while ((c = kmsgqctl_next_opt(argc, argv,
-				      peek ? ":i:c:at:nprjh" : ":c:at:nprjh",
+				      peek ? ":i:c:at:npSrjh" : ":c:at:npSrjh",
 				      peek ? longopts : longopts + 1)) != -1) {
 		switch (c) {
 		case 'i':
@@ -316,6 +400,9 @@ static int xfer_read(int argc, char **argv, bool peek)
 		case 'p':
 			show_prio = true;
 			break;
+		case 'S':
+			sender = true;
+			break;
 		case 'r':
 			raw = true;
 			break;
@@ -327,8 +414,8 @@ static int xfer_read(int argc, char **argv, bool peek)
 	if (all && (has_count || x.has_timeout))
 		kmsgqctl_usage_error("%s: --all takes what is queued and waits for nothing: no --count or --timeout with it",
 				     cmd);
-	if (raw && (show_prio || kmsgqctl_json))
-		kmsgqctl_usage_error("%s: --raw goes with neither --prio nor --json",
+	if (raw && (show_prio || sender || kmsgqctl_json))
+		kmsgqctl_usage_error("%s: --raw goes with none of --prio, --sender and --json",
 				     cmd);
 	/* Peek's indexes are 32-bit: the last must be one. */
 	if (peek && count - 1 > UINT32_MAX - peek_index)
@@ -337,13 +424,16 @@ static int xfer_read(int argc, char **argv, bool peek)
 	if (all)
 		x.nonblock = true;
 
-	if (peek) {
+	if (peek || sender) {
 		ret = dev_info(&info);
 		if (ret)
 			return ret;
-		if (!(info.features & KMSGQ_FEAT_PEEK))
+		if (peek && !(info.features & KMSGQ_FEAT_PEEK))
 			return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
 					     "the module cannot peek (no KMSGQ_FEAT_PEEK)");
+		if (sender && !(info.features & KMSGQ_FEAT_SENDER))
+			return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+					     "the module reports no senders (no KMSGQ_FEAT_SENDER)");
 	}
 	ret = xfer_open(name, O_RDONLY, &x, &fd, &attr);
 	if (ret)
@@ -359,12 +449,21 @@ static int xfer_read(int argc, char **argv, bool peek)
 	for (i = 0; all || i < count; i++) {
 		struct timespec ts;
 		const struct timespec *deadline = xfer_deadline(&x, &ts);
+		struct kmsgq_sender from;
 		unsigned int prio;
 		ssize_t n;
 
 		/* The kernel refuses an index at or past the depth: none there. */
 		if (peek && peek_index + i >= attr.max_msgs)
 			n = -EAGAIN;
+		else if (peek && sender)
+			n = xfer_peek_from(fd, peek_index + i, buf,
+					   attr.max_msgsize, &prio, &from,
+					   deadline);
+		else if (sender)
+			n = kmsgq_receive_from(fd, buf, attr.max_msgsize,
+					       &prio, &from, 0,
+					       CLOCK_MONOTONIC, deadline);
 		else if (peek)
 			n = kmsgq_peek(fd, peek_index + i, buf,
 				       attr.max_msgsize, &prio, 0,
@@ -380,7 +479,8 @@ static int xfer_read(int argc, char **argv, bool peek)
 			ret = xfer_read_fail(name, n, peek, peek_index + i);
 			break;
 		}
-		xfer_recv_print(buf, n, prio, i, show_prio, raw);
+		xfer_recv_print(buf, n, prio, sender ? &from : NULL, i,
+				show_prio, raw);
 		/* A received message has left the queue: make sure it is seen. */
 		if (fflush(stdout)) {
 			ret = kmsgqctl_fail_errno("stdout", errno);

@@ -34,8 +34,9 @@ extern "C" {
  * @attr: with O_CREAT: qflags (KMSGQ_OPEN_RING, with KMSGQ_OPEN_RECLAIM
  *	for a ring whose dead claimants' slots the kernel reclaims, and one
  *	of KMSGQ_OPEN_OVERFLOW_FAIL or KMSGQ_OPEN_OVERFLOW_DROP: what a send
- *	to the full queue does), max_msgs, max_msgsize (0 = module
- *	default), other fields ignored; NULL for all defaults
+ *	to the full queue does; KMSGQ_OPEN_SENDER to record who sends each
+ *	message), max_msgs, max_msgsize (0 = module default), other fields
+ *	ignored; NULL for all defaults
  *
  * Return: a file descriptor bound to the queue, or -errno.
  */
@@ -132,7 +133,8 @@ int kmsgq_send_batch(int fd, const struct kmsgq_msg *msgs, unsigned int nr,
 /**
  * kmsgq_receive_batch() - take up to @nr messages in one call
  * @msgs: in: buf and len (buffer size) of each slot; out: len and prio
- * @flags, @clock, @deadline: as kmsgq_send_batch()
+ * @flags, @clock, @deadline: as kmsgq_send_batch() (KMSGQ_XFER_SENDER is
+ *	-EINVAL: its entries are struct kmsgq_msg_sender, for KMSGQ_IOC_RECV)
  *
  * Sleeps only until one message waits, then takes as many as wait.
  * Return: messages taken (1..@nr), or -errno for the first one (with
@@ -160,6 +162,42 @@ int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
 ssize_t kmsgq_peek(int fd, unsigned int index, void *buf, size_t len,
 		   unsigned int *prio, unsigned int flags, clockid_t clock,
 		   const struct timespec *deadline);
+
+/**
+ * struct kmsgq_sender - who sent a message, as kmsgq_receive_from() reports
+ * @pid: the sending process as the caller's PID namespace sees it; 0 if it
+ *	is not visible there, or unknown
+ * @uid: its real user ID at send time in the caller's user namespace; the
+ *	overflow UID (65534) if unmapped there, or unknown
+ * @gid: the same for its real group ID
+ * @flags: KMSGQ_SENDER_KERNEL (sent through the kernel),
+ *	KMSGQ_SENDER_MAPPER (committed in place on a ring by the one process
+ *	that mapped it writable), or 0: unknown
+ */
+struct kmsgq_sender {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	unsigned int flags;
+};
+
+/**
+ * kmsgq_receive_from() - kmsgq_timedreceive() that also says who sent the
+ *	message
+ * @buf, @len, @prio: as kmsgq_receive()
+ * @from: filled in with the sender, as the kernel recorded it when the
+ *	message was queued (not NULL)
+ * @flags: KMSGQ_XFER_NONBLOCK, KMSGQ_XFER_RELATIVE, or 0
+ * @clock, @deadline: as kmsgq_timedreceive(); @deadline may be NULL
+ *
+ * Senders are known only on queues created with KMSGQ_OPEN_SENDER; on
+ * others every sender is unknown.  Needs KMSGQ_FEAT_SENDER (older modules:
+ * -EINVAL).
+ * Return: as kmsgq_timedreceive(); -EINVAL for other @flags.
+ */
+ssize_t kmsgq_receive_from(int fd, void *buf, size_t len, unsigned int *prio,
+			   struct kmsgq_sender *from, unsigned int flags,
+			   clockid_t clock, const struct timespec *deadline);
 
 /** kmsgq_getattr() - read the queue's attributes. Return: 0 or -errno. */
 int kmsgq_getattr(int fd, struct kmsgq_attr *attr);

@@ -90,7 +90,7 @@ int kmsgq_open(const char *name, int oflag, mode_t mode,
 			op.flags |= attr->qflags &
 				    (KMSGQ_OPEN_RING | KMSGQ_OPEN_OVERFLOW_FAIL |
 				     KMSGQ_OPEN_OVERFLOW_DROP |
-				     KMSGQ_OPEN_RECLAIM);
+				     KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER);
 			op.max_msgs = attr->max_msgs;
 			op.max_msgsize = attr->max_msgsize;
 		}
@@ -188,10 +188,13 @@ int kmsgq_chown(const char *name, uid_t uid, gid_t gid)
 
 /*
  * One KMSGQ_IOC_SEND or KMSGQ_IOC_RECV (a peek at @index with
- * KMSGQ_XFER_PEEK).  A deadline, if any, sets KMSGQ_XFER_TIMEOUT: callers
- * may not set it themselves, nor ask for a peek but through kmsgq_peek().
+ * KMSGQ_XFER_PEEK).  @msgs is an array of struct kmsgq_msg, or of struct
+ * kmsgq_msg_sender with KMSGQ_XFER_SENDER.  A deadline, if any, sets
+ * KMSGQ_XFER_TIMEOUT: callers may not set it themselves, nor ask for a peek
+ * but through kmsgq_peek(), nor for senders but through
+ * kmsgq_receive_from().
  */
-static int kmsgq_xfer(int fd, unsigned long req, const struct kmsgq_msg *msgs,
+static int kmsgq_xfer(int fd, unsigned long req, const void *msgs,
 		      unsigned int nr, unsigned int flags, unsigned int index,
 		      clockid_t clock, const struct timespec *deadline)
 {
@@ -240,32 +243,53 @@ ssize_t kmsgq_receive(int fd, void *buf, size_t len, unsigned int *prio)
 	return kmsgq_timedreceive(fd, buf, len, prio, CLOCK_MONOTONIC, NULL);
 }
 
-/* One message received, or peeked at @index (KMSGQ_XFER_PEEK in @flags). */
+/*
+ * One message received, or peeked at @index (KMSGQ_XFER_PEEK in @flags),
+ * and with @from not NULL who sent it (KMSGQ_XFER_SENDER).
+ */
 static ssize_t kmsgq_recv_one(int fd, void *buf, size_t len,
-			      unsigned int *prio, unsigned int flags,
-			      unsigned int index, clockid_t clock,
-			      const struct timespec *deadline)
+			      unsigned int *prio, struct kmsgq_sender *from,
+			      unsigned int flags, unsigned int index,
+			      clockid_t clock, const struct timespec *deadline)
 {
 	/* A buffer larger than any message can be is as good as 4 GiB. */
-	struct kmsgq_msg msg = {
-		.buf = (uintptr_t)buf,
-		.len = len > UINT32_MAX ? UINT32_MAX : len,
+	struct kmsgq_msg_sender ms = {
+		.msg.buf = (uintptr_t)buf,
+		.msg.len = len > UINT32_MAX ? UINT32_MAX : len,
 	};
 	int ret;
 
-	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &msg, 1, flags, index, clock,
+	if (from)
+		flags |= KMSGQ_XFER_SENDER;
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &ms, 1, flags, index, clock,
 			 deadline);
 	if (ret < 0)
 		return ret;
 	if (prio)
-		*prio = msg.prio;
-	return msg.len;
+		*prio = ms.msg.prio;
+	if (from) {
+		from->pid = ms.pid;
+		from->uid = ms.uid;
+		from->gid = ms.gid;
+		from->flags = ms.sender_flags;
+	}
+	return ms.msg.len;
 }
 
 ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
 			   clockid_t clock, const struct timespec *deadline)
 {
-	return kmsgq_recv_one(fd, buf, len, prio, 0, 0, clock, deadline);
+	return kmsgq_recv_one(fd, buf, len, prio, NULL, 0, 0, clock, deadline);
+}
+
+ssize_t kmsgq_receive_from(int fd, void *buf, size_t len, unsigned int *prio,
+			   struct kmsgq_sender *from, unsigned int flags,
+			   clockid_t clock, const struct timespec *deadline)
+{
+	if (!from || (flags & (KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER)))
+		return -EINVAL;
+	return kmsgq_recv_one(fd, buf, len, prio, from, flags, 0, clock,
+			      deadline);
 }
 
 int kmsgq_send_batch(int fd, const struct kmsgq_msg *msgs, unsigned int nr,
@@ -280,6 +304,9 @@ int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
 			unsigned int flags, clockid_t clock,
 			const struct timespec *deadline)
 {
+	/* Its entries are struct kmsgq_msg, not the larger kmsgq_msg_sender. */
+	if (flags & KMSGQ_XFER_SENDER)
+		return -EINVAL;
 	return kmsgq_xfer(fd, KMSGQ_IOC_RECV, msgs, nr, flags, 0, clock,
 			  deadline);
 }
@@ -288,10 +315,10 @@ ssize_t kmsgq_peek(int fd, unsigned int index, void *buf, size_t len,
 		   unsigned int *prio, unsigned int flags, clockid_t clock,
 		   const struct timespec *deadline)
 {
-	if (flags & KMSGQ_XFER_PEEK)
+	if (flags & (KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER))
 		return -EINVAL;
-	return kmsgq_recv_one(fd, buf, len, prio, flags | KMSGQ_XFER_PEEK,
-			      index, clock, deadline);
+	return kmsgq_recv_one(fd, buf, len, prio, NULL,
+			      flags | KMSGQ_XFER_PEEK, index, clock, deadline);
 }
 
 int kmsgq_getattr(int fd, struct kmsgq_attr *attr)

@@ -31,8 +31,8 @@ from typing import (Any, Callable, Dict, Iterable, List,
 from . import _kmsgq
 from ._kmsgq import Ring, Slot
 
-__all__ = ["Queue", "Ring", "Slot", "Attr", "Stats", "unlink", "NAME_MAX",
-           "PRIO_MAX", "BATCH_MAX"]
+__all__ = ["Queue", "Ring", "Slot", "Attr", "Stats", "Sender", "unlink",
+           "NAME_MAX", "PRIO_MAX", "BATCH_MAX"]
 
 NAME_MAX = _kmsgq.NAME_MAX
 PRIO_MAX = _kmsgq.PRIO_MAX
@@ -46,7 +46,8 @@ _T = TypeVar("_T")
 class Attr(NamedTuple):
     """A queue's attributes, as Queue.attr returns them; overflow is the
     policy it was created with ("block", "fail" or "drop"), reclaim whether
-    it is a reclaiming ring."""
+    it is a reclaiming ring, sender whether it records who sends each
+    message."""
 
     ring: bool
     max_msgs: int
@@ -58,6 +59,7 @@ class Attr(NamedTuple):
     nonblock: bool
     overflow: str
     reclaim: bool
+    sender: bool
 
 
 class Stats(NamedTuple):
@@ -74,9 +76,33 @@ class Stats(NamedTuple):
     msgs_lost: int
 
 
+class Sender(NamedTuple):
+    """Who sent a message, as the kernel took it when the message was
+    queued and as this process's namespaces see it: pid (0 if this PID
+    namespace cannot see the sender), real uid and gid (65534 if unmapped
+    here), and kind: "kernel" (sent through the kernel), "mapper"
+    (committed in place on a ring by the one process that mapped it
+    writable), or None if the sender is unknown (then pid 0, uid and gid
+    65534)."""
+
+    pid: int
+    uid: int
+    gid: int
+    kind: Optional[str]
+
+
 _ACCESS = {"r": os.O_RDONLY, "w": os.O_WRONLY, "rw": os.O_RDWR}
 _OVERFLOW = {"block": 0, "fail": _kmsgq.OPEN_OVERFLOW_FAIL,
              "drop": _kmsgq.OPEN_OVERFLOW_DROP}
+
+
+def _sender_kind(flags: int) -> Optional[str]:
+    """Sender.kind of a message whose sender_flags are flags."""
+    if flags & _kmsgq.SENDER_KERNEL:
+        return "kernel"
+    if flags & _kmsgq.SENDER_MAPPER:
+        return "mapper"
+    return None
 
 
 def unlink(name: str) -> None:
@@ -101,7 +127,10 @@ class Queue:
     room; "fail" raises BlockingIOError at once, even without nonblock;
     "drop" discards the oldest message of the lowest priority queued to
     make room, counted in stats().msgs_lost (a module without the overflow
-    feature refuses "fail" and "drop": OSError EINVAL).  nonblock=True
+    feature refuses "fail" and "drop": OSError EINVAL).  sender=True makes
+    a queue that records who sends each message, for receive(sender=True)
+    (a module without the sender feature refuses it: OSError EINVAL).
+    nonblock=True
     makes send and receive raise BlockingIOError instead of waiting.
     """
 
@@ -109,7 +138,7 @@ class Queue:
                  exclusive: bool = False, perm: int = 0o600,
                  max_msgs: int = 0, max_msgsize: int = 0, ring: bool = False,
                  reclaim: bool = False, overflow: str = "block",
-                 nonblock: bool = False):
+                 sender: bool = False, nonblock: bool = False):
         try:
             oflag = _ACCESS[access]
         except KeyError:
@@ -125,6 +154,8 @@ class Queue:
             if not ring:
                 raise ValueError("reclaim=True needs ring=True")
             qflags |= _kmsgq.OPEN_RECLAIM
+        if sender:
+            qflags |= _kmsgq.OPEN_SENDER
         if create:
             oflag |= os.O_CREAT | (os.O_EXCL if exclusive else 0)
         elif exclusive:
@@ -181,14 +212,23 @@ class Queue:
         """
         _kmsgq.send(self.fileno(), data, prio, timeout)
 
-    def receive(self, timeout: Optional[float] = None) -> Tuple[bytes, int]:
-        """Take the oldest message of the highest priority: (data, prio).
+    def receive(self, timeout: Optional[float] = None, *,
+                sender: bool = False
+                ) -> Union[Tuple[bytes, int], Tuple[bytes, int, Sender]]:
+        """Take the oldest message of the highest priority: (data, prio),
+        or with sender=True (data, prio, Sender): who sent it, known on a
+        queue created with sender=True (a module without the sender
+        feature: OSError EINVAL).
 
         Waits for a message for at most timeout seconds (TimeoutError
         after); BlockingIOError if the queue is empty and the handle
         non-blocking.
         """
-        return _kmsgq.receive(self.fileno(), self._msgsize, timeout)
+        if not sender:
+            return _kmsgq.receive(self.fileno(), self._msgsize, timeout)
+        data, prio, pid, uid, gid, flags = _kmsgq.receive_from(
+            self.fileno(), self._msgsize, timeout)
+        return data, prio, Sender(pid, uid, gid, _sender_kind(flags))
 
     def peek(self, index: int = 0,
              timeout: Optional[float] = None) -> Tuple[bytes, int]:
@@ -213,7 +253,8 @@ class Queue:
         return Attr(bool(qflags & _kmsgq.OPEN_RING), max_msgs, max_msgsize,
                     cur_msgs, mode, uid, gid,
                     bool(flags & _kmsgq.ATTR_NONBLOCK), overflow,
-                    bool(qflags & _kmsgq.OPEN_RECLAIM))
+                    bool(qflags & _kmsgq.OPEN_RECLAIM),
+                    bool(qflags & _kmsgq.OPEN_SENDER))
 
     @property
     def nonblock(self) -> bool:

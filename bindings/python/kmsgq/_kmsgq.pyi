@@ -7,6 +7,9 @@ _Buffer = Union[bytes, bytearray, memoryview]
 
 OPEN_RING: int
 OPEN_RECLAIM: int
+OPEN_SENDER: int
+SENDER_KERNEL: int
+SENDER_MAPPER: int
 OPEN_OVERFLOW_FAIL: int
 OPEN_OVERFLOW_DROP: int
 ATTR_NONBLOCK: int
@@ -23,6 +26,8 @@ def send(fd: int, data: _Buffer, prio: int,
          timeout: Optional[float]) -> None: ...
 def receive(fd: int, bufsize: int,
             timeout: Optional[float]) -> Tuple[bytes, int]: ...
+def receive_from(fd: int, bufsize: int, timeout: Optional[float]
+                 ) -> Tuple[bytes, int, int, int, int, int]: ...
 def peek(fd: int, index: int, bufsize: int,
          timeout: Optional[float]) -> Tuple[bytes, int]: ...
 def send_batch(fd: int, msgs: List[Tuple[_Buffer, int]], flags: int,

@@ -143,10 +143,12 @@ static PyObject *kmsgq_ext_send(PyObject *self, PyObject *args)
 
 /*
  * One message of at most @size bytes, received, or with @peek copied from
- * @index of the receive order and left queued: (bytes, prio).
+ * @index of the receive order and left queued: (bytes, prio); received
+ * with its sender into @from (not with @peek) if @from is not NULL.
  */
 static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
-				    Py_ssize_t size, PyObject *timeout)
+				    Py_ssize_t size, PyObject *timeout,
+				    struct kmsgq_sender *from)
 {
 	const struct timespec *deadline;
 	unsigned int prio = 0;
@@ -169,6 +171,10 @@ static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
 			n = kmsgq_peek(fd, index, PyBytes_AS_STRING(buf),
 				       (size_t)size, &prio, 0,
 				       CLOCK_MONOTONIC, deadline);
+		else if (from)
+			n = kmsgq_receive_from(fd, PyBytes_AS_STRING(buf),
+					       (size_t)size, &prio, from, 0,
+					       CLOCK_MONOTONIC, deadline);
 		else
 			n = kmsgq_timedreceive(fd, PyBytes_AS_STRING(buf),
 					       (size_t)size, &prio,
@@ -194,7 +200,32 @@ static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
 	(void)self;
 	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
 		return NULL;
-	return kmsgq_ext_copy_out(fd, false, 0, size, timeout);
+	return kmsgq_ext_copy_out(fd, false, 0, size, timeout, NULL);
+}
+
+/*
+ * receive_from(fd, bufsize, timeout) -> (bytes, prio, pid, uid, gid,
+ * sender_flags)
+ */
+static PyObject *kmsgq_ext_receive_from(PyObject *self, PyObject *args)
+{
+	PyObject *timeout, *msg, *ret;
+	struct kmsgq_sender from;
+	Py_ssize_t size;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	msg = kmsgq_ext_copy_out(fd, false, 0, size, timeout, &from);
+	if (!msg)
+		return NULL;
+	ret = Py_BuildValue("(OOiIII)", PyTuple_GET_ITEM(msg, 0),
+			    PyTuple_GET_ITEM(msg, 1), (int)from.pid,
+			    (unsigned int)from.uid, (unsigned int)from.gid,
+			    from.flags);
+	Py_DECREF(msg);
+	return ret;
 }
 
 /* peek(fd, index, bufsize, timeout) -> (bytes, prio) */
@@ -219,7 +250,7 @@ static PyObject *kmsgq_ext_peek(PyObject *self, PyObject *args)
 		return NULL;
 	}
 	return kmsgq_ext_copy_out(fd, true, (unsigned int)index, size,
-				  timeout);
+				  timeout, NULL);
 }
 
 /* Release the first @n buffers of @bufs, then the array. */
@@ -457,6 +488,9 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	  "send(fd, data, prio, timeout): timeout None or seconds" },
 	{ "receive", kmsgq_ext_receive, METH_VARARGS,
 	  "receive(fd, bufsize, timeout) -> (bytes, prio)" },
+	{ "receive_from", kmsgq_ext_receive_from, METH_VARARGS,
+	  "receive_from(fd, bufsize, timeout) -> "
+	  "(bytes, prio, pid, uid, gid, sender_flags)" },
 	{ "peek", kmsgq_ext_peek, METH_VARARGS,
 	  "peek(fd, index, bufsize, timeout) -> (bytes, prio)" },
 	{ "send_batch", kmsgq_ext_send_batch, METH_VARARGS,
@@ -491,6 +525,11 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 		return NULL;
 	if (PyModule_AddIntConstant(m, "OPEN_RING", KMSGQ_OPEN_RING) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_RECLAIM", KMSGQ_OPEN_RECLAIM) < 0 ||
+	    PyModule_AddIntConstant(m, "OPEN_SENDER", KMSGQ_OPEN_SENDER) < 0 ||
+	    PyModule_AddIntConstant(m, "SENDER_KERNEL",
+				    KMSGQ_SENDER_KERNEL) < 0 ||
+	    PyModule_AddIntConstant(m, "SENDER_MAPPER",
+				    KMSGQ_SENDER_MAPPER) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_FAIL",
 				    KMSGQ_OPEN_OVERFLOW_FAIL) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_DROP",
