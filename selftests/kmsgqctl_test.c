@@ -1302,7 +1302,7 @@ TEST_F(ctl, recv_sender_prints_who_sent)
 	EXPECT_STREQ(want, self->r->out);
 	EXPECT_EQ(0, CTL(self, "recv", self->q, "--sender", "--json"));
 	snprintf(want, sizeof(want),
-		 "[\n{\"prio\":0,\"size\":5,\"sender\":{\"pid\":%d,\"uid\":0,\"gid\":0,\"kind\":\"kernel\"},\"text\":\"third\",\"data\":\"dGhpcmQ=\"}\n]\n",
+		 "[\n{\"prio\":0,\"size\":5,\"sender\":{\"pid\":%d,\"uid\":0,\"gid\":0,\"kind\":\"kernel\",\"shared\":false},\"text\":\"third\",\"data\":\"dGhpcmQ=\"}\n]\n",
 		 getpid());
 	EXPECT_STREQ(want, self->r->out);
 	EXPECT_TRUE(json_valid(self->r->out));
@@ -1319,7 +1319,7 @@ TEST_F(ctl, peek_sender_prints_who_sent_and_leaves_the_message)
 	snprintf(want, sizeof(want), "pid=%d,uid=0,gid=0 hello\n", getpid());
 	EXPECT_STREQ(want, self->r->out);
 	EXPECT_EQ(0, CTL(self, "peek", self->q, "--sender", "--json"));
-	EXPECT_NE(NULL, strstr(self->r->out, "\"kind\":\"kernel\"}"))
+	EXPECT_NE(NULL, strstr(self->r->out, "\"kind\":\"kernel\",\"shared\":false}"))
 		TH_LOG("%s", self->r->out);
 	EXPECT_TRUE(json_valid(self->r->out));
 	ASSERT_EQ(0, kmsgq_stats(self->fd, &st));

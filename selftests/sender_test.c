@@ -2,7 +2,7 @@
 /*
  * Description: who sent a message (KMSGQ_OPEN_SENDER, KMSGQ_XFER_SENDER):
  * the pid, uid and gid the kernel took when a helper process sent, through
- * the raw ioctl and kmsgq_receive_from(), in batches of 32-byte entries
+ * the raw ioctl and kmsgq_receive_from(), in batches of 48-byte entries
  * and in peeks; queues that record nothing; SENDER refused with SEND; a
  * sender that changes its uid, lies in its payload or has exited; a
  * receiver in another PID or user namespace; each access mode; and on a
@@ -31,8 +31,8 @@
 /* Exit status of a helper that could not make its namespace. */
 #define SENDER_NS_SKIP	77
 
-/* An entry is a struct kmsgq_msg and four 32-bit words, for both widths. */
-_Static_assert(sizeof(struct kmsgq_msg_sender) == 32, "entry size");
+/* An entry is a struct kmsgq_msg, four 32-bit words and 16 reserved bytes. */
+_Static_assert(sizeof(struct kmsgq_msg_sender) == 48, "entry size");
 _Static_assert(offsetof(struct kmsgq_msg_sender, pid) == 16, "pid offset");
 
 FIXTURE(sender) {
@@ -280,7 +280,7 @@ TEST_F(sender, a_batch_names_the_sender_of_each_entry)
 
 	sender_recv(self->q, SENDER_BATCH, 0, &g);
 	ASSERT_EQ(SENDER_BATCH, g.ret) TH_LOG("%s", strerror(-g.ret));
-	/* The entries are 32 bytes apart: the second one's fields first. */
+	/* The entries are 48 bytes apart: the second one's fields first. */
 	EXPECT_EQ((uintptr_t)g.data[1], g.ms[1].msg.buf);
 	sender_expect(_metadata, &g, 1, 1, 0, a, getuid(), getgid(),
 		      KMSGQ_SENDER_KERNEL);
@@ -753,15 +753,16 @@ TEST_F(sender, an_in_place_commit_names_the_one_writable_mapper)
 	ASSERT_LT(0, kid);
 	sender_recv(self->q2, 1, 0, &g);
 	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
+	/* Mapped writable: its mapper could have written anything there. */
 	sender_expect(_metadata, &g, 0, 110, 0, kid, getuid(), getgid(),
-		      KMSGQ_SENDER_MAPPER);
+		      KMSGQ_SENDER_MAPPER | KMSGQ_SENDER_SHARED);
 
 	/* Copy-mode sends on the same ring are still the kernel's. */
 	ASSERT_EQ(0, send_tag(self->q2, 111, 0));
 	sender_recv(rd, 1, 0, &g);
 	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
 	sender_expect(_metadata, &g, 0, 111, 0, getpid(), getuid(), getgid(),
-		      KMSGQ_SENDER_KERNEL);
+		      KMSGQ_SENDER_KERNEL | KMSGQ_SENDER_SHARED);
 	EXPECT_EQ(0, kmsgq_ring_unmap(&ro));
 	close(rd);
 }
@@ -778,23 +779,109 @@ TEST_F(sender, in_place_commits_after_a_second_writable_mapper_are_unknown)
 	sender_recv(self->q2, 1, 0, &g);
 	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
 	sender_expect(_metadata, &g, 0, 120, 0, first, getuid(), getgid(),
-		      KMSGQ_SENDER_MAPPER);
+		      KMSGQ_SENDER_MAPPER | KMSGQ_SENDER_SHARED);
 
 	second = sender_mapper(self, 121);
 	ASSERT_LT(0, second);
 	ASSERT_NE(first, second);
 	sender_recv(self->q2, 1, 0, &g);
 	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
-	sender_expect_unknown(_metadata, &g, 0, 121);
+	sender_expect(_metadata, &g, 0, 121, 0, 0, NOBODY, NOBODY,
+		      KMSGQ_SENDER_SHARED);
 
 	/* The first mapper is no longer alone either. */
 	ASSERT_LT(0, sender_mapper(self, 122));
 	ASSERT_EQ(0, send_tag(self->q2, 123, 0));
 	sender_recv(self->q2, 2, 0, &g);
 	ASSERT_EQ(2, g.ret) TH_LOG("%s", strerror(-g.ret));
-	sender_expect_unknown(_metadata, &g, 0, 122);
+	sender_expect(_metadata, &g, 0, 122, 0, 0, NOBODY, NOBODY,
+		      KMSGQ_SENDER_SHARED);
 	sender_expect(_metadata, &g, 1, 123, 0, getpid(), getuid(), getgid(),
+		      KMSGQ_SENDER_KERNEL | KMSGQ_SENDER_SHARED);
+}
+
+/*
+ * A helper that maps the ring writable, then forks a child that commits
+ * in place through the inherited mapping: 0, or the step that failed.
+ */
+static int sender_commit_by_child(const char *name, unsigned int tag)
+{
+	struct kmsgq_ring r;
+	int fd, status;
+	__u32 pos;
+	pid_t kid;
+
+	fd = kmsgq_open(name, O_RDWR, 0, NULL);
+	if (fd < 0)
+		return 1;
+	if (kmsgq_ring_map(fd, &r))
+		return 2;
+	kid = fork();
+	if (kid < 0)
+		return 3;
+	if (!kid) {
+		if (kmsgq_ring_reserve(&r, 1, &pos) != 1)
+			_exit(4);
+		memcpy(kmsgq_ring_slot(&r, pos), &tag, sizeof(tag));
+		kmsgq_ring_commit(&r, pos, sizeof(tag));
+		_exit(kmsgq_ring_commit_done(&r) ? 5 : 0);
+	}
+	if (waitpid(kid, &status, 0) != kid || !exited_ok(status))
+		return 6;
+	return 0;
+}
+
+TEST_F(sender, a_child_that_inherits_a_writable_mapping_is_another_writer)
+{
+	struct sender_got g;
+	pid_t kid;
+
+	ASSERT_EQ(0, sender_second_queue(self, "sender-ring",
+					 KMSGQ_OPEN_RING | KMSGQ_OPEN_SENDER));
+	kid = kids_fork(&self->kids);
+	if (!kid)
+		_exit(sender_commit_by_child(self->name2, 130));
+	ASSERT_LT(0, kid);
+	ASSERT_TRUE(exited_ok(kids_reap(&self->kids, kid)));
+	/* Not the mapper's: it has not written it, its child has. */
+	sender_recv(self->q2, 1, 0, &g);
+	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
+	sender_expect(_metadata, &g, 0, 130, 0, 0, NOBODY, NOBODY,
+		      KMSGQ_SENDER_SHARED);
+}
+
+/*
+ * A mapper rewinds the ring to a position a message sent through the
+ * kernel had, and commits its own there: the kernel's record of that
+ * sender was dropped when the message was received, and the ring is
+ * flagged shared anyway.
+ */
+TEST_F(sender, a_rewound_ring_position_borrows_no_kernel_senders_name)
+{
+	struct kmsgq_ring r;
+	struct sender_got g;
+	__u32 pos, tag = 140;
+
+	ASSERT_EQ(0, sender_second_queue(self, "sender-ring",
+					 KMSGQ_OPEN_RING | KMSGQ_OPEN_SENDER));
+	ASSERT_EQ(0, send_tag(self->q2, 139, 0));
+	sender_recv(self->q2, 1, 0, &g);
+	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
+	sender_expect(_metadata, &g, 0, 139, 0, getpid(), getuid(), getgid(),
 		      KMSGQ_SENDER_KERNEL);
+
+	/* Position 0 again, with this process's own message in it. */
+	ASSERT_EQ(0, kmsgq_ring_map(self->q2, &r));
+	pos = 0;
+	memcpy(kmsgq_ring_slot(&r, pos), &tag, sizeof(tag));
+	*desc_len(&r, pos) = sizeof(tag);
+	__atomic_store_n(desc_seq(&r, pos), pos + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(r.cons, pos, __ATOMIC_RELEASE);
+	sender_recv(self->q2, 1, 0, &g);
+	ASSERT_EQ(1, g.ret) TH_LOG("%s", strerror(-g.ret));
+	sender_expect(_metadata, &g, 0, 140, 0, getpid(), getuid(), getgid(),
+		      KMSGQ_SENDER_MAPPER | KMSGQ_SENDER_SHARED);
+	EXPECT_EQ(0, kmsgq_ring_unmap(&r));
 }
 
 TEST_HARNESS_MAIN

@@ -244,24 +244,28 @@ static const char *xfer_sender_kind(const struct kmsgq_sender *from)
 /*
  * A message's sender, @from, on stdout: a JSON object or null, or one
  * word, "pid=P,uid=U,gid=G" (",mapper" added for a message committed in
- * place on a ring) or "unknown", and a space.
+ * place on a ring, ",shared" for one on a ring mapped writable, whose
+ * mappers could have written it) or "unknown", and a space.
  */
 static void xfer_sender_print(const struct kmsgq_sender *from)
 {
 	const char *kind = xfer_sender_kind(from);
+	bool shared = from->flags & KMSGQ_SENDER_SHARED;
 
 	if (kmsgqctl_json && !kind)
 		fputs("null", stdout);
 	else if (kmsgqctl_json)
-		printf("{\"pid\":%d,\"uid\":%u,\"gid\":%u,\"kind\":\"%s\"}",
+		printf("{\"pid\":%d,\"uid\":%u,\"gid\":%u,\"kind\":\"%s\",\"shared\":%s}",
 		       (int)from->pid, (unsigned int)from->uid,
-		       (unsigned int)from->gid, kind);
+		       (unsigned int)from->gid, kind,
+		       shared ? "true" : "false");
 	else if (!kind)
-		fputs("unknown ", stdout);
+		fputs(shared ? "unknown,shared " : "unknown ", stdout);
 	else
-		printf("pid=%d,uid=%u,gid=%u%s ", (int)from->pid,
+		printf("pid=%d,uid=%u,gid=%u%s%s ", (int)from->pid,
 		       (unsigned int)from->uid, (unsigned int)from->gid,
-		       from->flags & KMSGQ_SENDER_KERNEL ? "" : ",mapper");
+		       from->flags & KMSGQ_SENDER_KERNEL ? "" : ",mapper",
+		       shared ? ",shared" : "");
 }
 
 /*

@@ -83,12 +83,14 @@ class Sender(NamedTuple):
     here), and kind: "kernel" (sent through the kernel), "mapper"
     (committed in place on a ring by the one process that mapped it
     writable), or None if the sender is unknown (then pid 0, uid and gid
-    65534)."""
+    65534); shared: the message is on a ring some process has mapped
+    writable, which can rewrite or replay it, so the rest proves nothing."""
 
     pid: int
     uid: int
     gid: int
     kind: Optional[str]
+    shared: bool = False
 
 
 _ACCESS = {"r": os.O_RDONLY, "w": os.O_WRONLY, "rw": os.O_RDWR}
@@ -228,7 +230,8 @@ class Queue:
             return _kmsgq.receive(self.fileno(), self._msgsize, timeout)
         data, prio, pid, uid, gid, flags = _kmsgq.receive_from(
             self.fileno(), self._msgsize, timeout)
-        return data, prio, Sender(pid, uid, gid, _sender_kind(flags))
+        return data, prio, Sender(pid, uid, gid, _sender_kind(flags),
+                                  bool(flags & _kmsgq.SENDER_SHARED))
 
     def peek(self, index: int = 0,
              timeout: Optional[float] = None) -> Tuple[bytes, int]:

@@ -530,6 +530,8 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 				    KMSGQ_SENDER_KERNEL) < 0 ||
 	    PyModule_AddIntConstant(m, "SENDER_MAPPER",
 				    KMSGQ_SENDER_MAPPER) < 0 ||
+	    PyModule_AddIntConstant(m, "SENDER_SHARED",
+				    KMSGQ_SENDER_SHARED) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_FAIL",
 				    KMSGQ_OPEN_OVERFLOW_FAIL) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_OVERFLOW_DROP",
