@@ -23,7 +23,7 @@
 /* Most messages one sender_recv() takes. */
 #define SENDER_BATCH	8
 /* Room for each message sender_recv() takes: a struct kmsgq_msg_sender. */
-#define SENDER_DATA	32
+#define SENDER_DATA	64
 /* What the kernel must overwrite in every entry it fills. */
 #define SENDER_JUNK	0x5a5a5a5aU
 /* uid and gid 1000 in the user namespace of sender_userns_recv(). */
