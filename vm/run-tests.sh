@@ -2,9 +2,11 @@
 # Build everything, boot a fresh guest, run the named suites (vm/suites/*)
 # with the module loaded, and judge the run (vm/results.sh).
 #
-# Usage: vm/run-tests.sh [--test NAME] [--timeout SECONDS] [--append ARGS] SUITE...
+# Usage: vm/run-tests.sh [--test NAME] [--skip GLOB] [--timeout SECONDS]
+#                        [--append ARGS] SUITE...
 #   --test NAMES  run only the programs named so (e.g. info_test, or
 #                 info_test,list_test)
+#   --skip GLOB   leave out the programs whose names match (e.g. '*_m32_test')
 #   --timeout S   wall-clock limit of the guest (default $KMSGQ_TIMEOUT)
 #   --append ARGS more guest kernel command line; NAME=VALUE words without a
 #                 dot reach /init, and so the tests, as environment variables
@@ -14,15 +16,17 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "usage: vm/run-tests.sh [--test NAME] [--timeout SECONDS] [--append ARGS] SUITE..." >&2
+	echo "usage: vm/run-tests.sh [--test NAME] [--skip GLOB] [--timeout SECONDS] [--append ARGS] SUITE..." >&2
 	exit 2
 }
 
 test=
+skip=
 append=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--test) test=$2 && shift 2 ;;
+	--skip) skip=$2 && shift 2 ;;
 	--timeout) KMSGQ_TIMEOUT=$2 && shift 2 ;;
 	--append) append="$append $2" && shift 2 ;;
 	-*) usage ;;
@@ -40,7 +44,7 @@ prepare_guest "$work/initrd.gz"
 
 mkdir -p "$KMSGQ_LOGS"
 set_qemu_args "$work/initrd.gz" \
-	"kmsgq.suite=$(IFS=, && echo "$*")${test:+ kmsgq.test=$test}$append"
+	"kmsgq.suite=$(IFS=, && echo "$*")${test:+ kmsgq.test=$test}${skip:+ kmsgq.skip=$skip}$append"
 echo "guest: suites $*${test:+, test $test}; timeout ${KMSGQ_TIMEOUT}s"
 
 # boot: one guest run, logs under $log; its QEMU status in $rc.
