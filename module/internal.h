@@ -431,6 +431,7 @@ int kmsgq_sender_init(struct kmsgq_queue *q);
 void kmsgq_sender_destroy(struct kmsgq_queue *q);
 void kmsgq_sender_set(struct kmsgq_queue *q, u32 slot, u32 pos);
 void kmsgq_sender_clear(struct kmsgq_queue *q, u32 slot, u32 pos);
+void kmsgq_sender_ring(struct kmsgq_queue *q, u32 pos, bool sent);
 void kmsgq_sender_mapped(struct kmsgq_queue *q);
 void kmsgq_sender_inherited(struct kmsgq_queue *q);
 void kmsgq_sender_get(struct kmsgq_queue *q, u32 slot, u32 pos,
@@ -455,6 +456,19 @@ static inline void kmsgq_sender_forget(struct kmsgq_queue *q, u32 slot,
 {
 	if (unlikely(q->senders))
 		kmsgq_sender_clear(q, slot, pos);
+}
+
+/* The same for a ring message at @pos.  Context: takes q->lock. */
+static inline void kmsgq_sender_ring_sent(struct kmsgq_queue *q, u32 pos)
+{
+	if (unlikely(q->senders))
+		kmsgq_sender_ring(q, pos, true);
+}
+
+static inline void kmsgq_sender_ring_taken(struct kmsgq_queue *q, u32 pos)
+{
+	if (unlikely(q->senders))
+		kmsgq_sender_ring(q, pos, false);
 }
 
 /* ioctl.c, mmap.c */

@@ -65,24 +65,16 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 				      qflags & KMSGQ_OPEN_RECLAIM);
 	else
 		err = kmsgq_store_init(&q->store, msgs, msgsize);
-	if (err) {
-		kfree(q);
-		return ERR_PTR(err);
-	}
+	if (err)
+		goto err_free;
 
 	q->is_ring = ring;
 	q->max_msgs = msgs;
 	q->max_msgsize = msgsize;
 	if (qflags & KMSGQ_OPEN_SENDER) {
 		err = kmsgq_sender_init(q);
-		if (err) {
-			if (ring)
-				kmsgq_ring_destroy(&q->ring);
-			else
-				kmsgq_store_destroy(&q->store);
-			kfree(q);
-			return ERR_PTR(err);
-		}
+		if (err)
+			goto err_storage;
 	}
 
 	kref_init(&q->ref);
@@ -93,6 +85,15 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 	xa_init_flags(&q->owner_of, XA_FLAGS_ACCOUNT);
 	mutex_init(&q->owners_lock);
 	return q;
+
+err_storage:
+	if (ring)
+		kmsgq_ring_destroy(&q->ring);
+	else
+		kmsgq_store_destroy(&q->store);
+err_free:
+	kfree(q);
+	return ERR_PTR(err);
 }
 
 /**
@@ -749,11 +750,7 @@ static bool kmsgq_queue_ring_drop(struct kmsgq_queue *q)
 		return freed;
 	if (!kmsgq_ring_claim_at(r, pos))
 		return true;	/* a consumer made the room */
-	if (q->senders) {
-		spin_lock(&q->lock);
-		kmsgq_sender_forget(q, pos & r->mask, pos);
-		spin_unlock(&q->lock);
-	}
+	kmsgq_sender_ring_taken(q, pos);
 	kmsgq_ring_release(r, pos);
 	atomic64_inc(&q->msgs_lost);
 	return true;
@@ -816,11 +813,7 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			kmsgq_ring_publish(r, pos, U32_MAX);
 			break;
 		}
-		if (q->senders) {
-			spin_lock(&q->lock);
-			kmsgq_sender_record(q, pos & r->mask, pos);
-			spin_unlock(&q->lock);
-		}
+		kmsgq_sender_ring_sent(q, pos);
 		kmsgq_ring_publish(r, pos, msgs[done].len);
 		bytes += msgs[done].len;
 		done++;
@@ -903,11 +896,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				break;
 			continue;
 		}
-		if (q->senders) {
-			spin_lock(&q->lock);
-			kmsgq_sender_forget(q, pos & r->mask, pos);
-			spin_unlock(&q->lock);
-		}
+		kmsgq_sender_ring_taken(q, pos);
 		kmsgq_ring_release(r, pos);
 		released = true;
 		m->len = len;

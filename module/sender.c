@@ -111,6 +111,28 @@ void kmsgq_sender_clear(struct kmsgq_queue *q, u32 slot, u32 pos)
 }
 
 /**
+ * kmsgq_sender_ring() - record or forget the sender of a ring message
+ * @q: ring queue created with KMSGQ_OPEN_SENDER
+ *	(kmsgq_sender_ring_sent(), kmsgq_sender_ring_taken())
+ * @pos: the message's position
+ * @sent: record the current task, before the message is published; else
+ *	forget it, once the kernel has claimed the message
+ *
+ * Context: takes @q->lock.
+ */
+void kmsgq_sender_ring(struct kmsgq_queue *q, u32 pos, bool sent)
+{
+	u32 slot = pos & q->ring.mask;
+
+	spin_lock(&q->lock);
+	if (sent)
+		kmsgq_sender_set(q, slot, pos);
+	else
+		kmsgq_sender_clear(q, slot, pos);
+	spin_unlock(&q->lock);
+}
+
+/**
  * kmsgq_sender_mapped() - note who maps a ring writable
  * @q: ring queue
  *
