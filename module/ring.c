@@ -551,6 +551,7 @@ int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
 		u32 i;
 
 		for (i = 0; i < r->nr_slots; i++, c++) {
+			bool claimed = false;
 			s32 diff;
 			u32 l;
 
@@ -560,24 +561,24 @@ int kmsgq_ring_peek_at(const struct kmsgq_ring *r, u32 index, u32 *pos,
 				union kmsgq_ring_word w = kmsgq_ring_rword(r, c);
 
 				diff = (s32)(w.seq - (c + 1));
-				if (diff < 0)
-					return -EAGAIN;
-				/* Being consumed, or consumed: not in order. */
-				if (diff || w.owner)
-					continue;
-				l = READ_ONCE(r->rdesc[c & r->mask].len);
-				if (l > r->slot_size || left--)
-					continue;
-				*pos = c;
-				*len = l;
-				return 0;
+				claimed = w.owner;
+			} else {
+				diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
 			}
-			diff = (s32)(kmsgq_ring_seq(r, c) - (c + 1));
 			if (diff < 0)
 				return -EAGAIN;	/* not committed: the end */
-			if (diff > 0)
-				break;		/* consumed meanwhile */
-			l = READ_ONCE(r->desc[c & r->mask].len);
+			/*
+			 * Consumed meanwhile: an ordinary ring's consumer
+			 * position has moved, so look from it again; a
+			 * reclaiming ring's may trail such slots, which are
+			 * simply not in the receive order, as claimed ones.
+			 */
+			if (diff > 0 && !r->reclaim)
+				break;
+			if (diff || claimed)
+				continue;
+			l = r->reclaim ? READ_ONCE(r->rdesc[c & r->mask].len) :
+					 READ_ONCE(r->desc[c & r->mask].len);
 			if (l > r->slot_size || left--)
 				continue;
 			*pos = c;
