@@ -33,24 +33,6 @@ static inline int kmsgq_ioctl(int fd, unsigned long req, void *arg)
 struct kmsgq_stats;
 struct kmsgq_queue_entry;
 struct kmsgq_ring;
-
-/*
- * struct kmsgq_ring as libkmsgq 1.0 to 1.2 laid it out: what callers of
- * kmsgq_ring_map@KMSGQ_1.0 and kmsgq_ring_unmap@KMSGQ_1.0 have room for.
- */
-struct kmsgq_ring_v1_0 {
-	int fd;
-	uint32_t nr_slots;
-	uint32_t mask;
-	uint32_t slot_size;
-	uint32_t *prod;
-	uint32_t *cons;
-	uint32_t *wakeup;
-	struct kmsgq_ring_desc *desc;
-	unsigned char *data;
-	void *map;
-	size_t map_size;
-};
 int kmsgq_stats_v1_0(int fd, struct kmsgq_stats *stats);
 int kmsgq_stats_v1_2(int fd, struct kmsgq_stats *stats);
 int kmsgq_list_v1_0(int fd, uint64_t *cursor,

@@ -4,8 +4,9 @@
  * protocol is inline in <kmsgq.h>.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,16 @@
 #include <kmsgq.h>
 
 #include "internal.h"
+
+/*
+ * sizeof(struct kmsgq_ring) as libkmsgq 1.0 to 1.2 laid it out, all that
+ * callers of kmsgq_ring_map@KMSGQ_1.0 and kmsgq_ring_unmap@KMSGQ_1.0 have
+ * room for: the fields before @rdesc, which 1.3 appended.
+ */
+#define KMSGQ_RING_SIZE_V1_0	offsetof(struct kmsgq_ring, rdesc)
+_Static_assert(KMSGQ_RING_SIZE_V1_0 ==
+	       4 * sizeof(uint32_t) + 6 * sizeof(void *) + sizeof(size_t),
+	       "the fields of libkmsgq 1.0's struct kmsgq_ring moved");
 
 /*
  * Map @fd's ring into @ring.  A caller with the struct kmsgq_ring of
@@ -54,7 +65,7 @@ static int kmsgq_ring_map_common(int fd, struct kmsgq_ring *ring,
 	}
 
 	memset(ring, 0, reclaim_ok ? sizeof(*ring) :
-			  sizeof(struct kmsgq_ring_v1_0));
+			  KMSGQ_RING_SIZE_V1_0);
 	ring->fd = fd;
 	ring->nr_slots = ri.nr_slots;
 	ring->mask = ri.nr_slots - 1;
@@ -109,7 +120,7 @@ KMSGQ_SYMVER(kmsgq_ring_unmap_v1_3, kmsgq_ring_unmap@@KMSGQ_1.3);
 
 int kmsgq_ring_unmap_v1_0(struct kmsgq_ring *ring)
 {
-	return kmsgq_ring_unmap_common(ring, sizeof(struct kmsgq_ring_v1_0));
+	return kmsgq_ring_unmap_common(ring, KMSGQ_RING_SIZE_V1_0);
 }
 KMSGQ_SYMVER(kmsgq_ring_unmap_v1_0, kmsgq_ring_unmap@KMSGQ_1.0);
 
