@@ -302,29 +302,42 @@ void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file)
 }
 
 /*
+ * A sleeper's wait queue entry, and where its last waker ran: the CPU a
+ * ring waiter reports with KMSGQ_RING_WAIT_WAKER, -1 until a task wakes it.
+ */
+struct kmsgq_queue_waiter {
+	struct wait_queue_entry entry;
+	int waker_cpu;
+};
+
+/*
  * Wake function of kmsgq's sleepers: unlink the entry, then wake its task.
  * autoremove_wake_function() does it the other way round, so a sleeper
  * woken on another CPU can find itself still queued and take the wait
  * queue's lock in finish_wait() while the waker holds it.  Unlinked first,
  * the woken task leaves without touching the lock.  The entry lives on the
- * sleeper's stack and may be gone once unlinked, so the task is read first;
- * the task itself cannot be freed while the waker holds the wait queue's
- * spinlock (an RCU read-side section).
+ * sleeper's stack and may be gone once unlinked, so the task is read and
+ * the waker's CPU written first; the task itself cannot be freed while the
+ * waker holds the wait queue's spinlock (an RCU read-side section).
  */
 static int kmsgq_queue_wake_function(struct wait_queue_entry *entry,
 				     unsigned int mode, int sync, void *key)
 {
+	struct kmsgq_queue_waiter *w = container_of(entry, struct kmsgq_queue_waiter,
+						    entry);
 	struct task_struct *task = entry->private;
 
+	WRITE_ONCE(w->waker_cpu, raw_smp_processor_id());
 	list_del_init_careful(&entry->entry);
 	/* Every kmsgq wake is TASK_NORMAL, which is what this wakes. */
 	return wake_up_process(task);
 }
 
-static void kmsgq_queue_init_wait(struct wait_queue_entry *entry)
+static void kmsgq_queue_init_wait(struct kmsgq_queue_waiter *w)
 {
-	init_wait_entry(entry, 0);
-	entry->func = kmsgq_queue_wake_function;
+	init_wait_entry(&w->entry, 0);
+	w->entry.func = kmsgq_queue_wake_function;
+	w->waker_cpu = -1;
 }
 
 /*
@@ -360,7 +373,7 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 			    atomic_t *waiters, u32 ring_bit,
 			    struct kmsgq_deadline *dl)
 {
-	struct wait_queue_entry wait;
+	struct kmsgq_queue_waiter wait;
 	bool expired = false;
 	int ret = 0;
 
@@ -373,7 +386,7 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 
 	atomic_inc(waiters);
 	for (;;) {
-		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+		prepare_to_wait_exclusive(wq, &wait.entry, TASK_INTERRUPTIBLE);
 		if (q->is_ring)
 			kmsgq_ring_arm(&q->ring, ring_bit);
 		if (ready(q))
@@ -385,7 +398,7 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 		if (ready(q))
 			break;
 	}
-	finish_wait(wq, &wait);
+	finish_wait(wq, &wait.entry);
 	atomic_dec(waiters);
 	if (q->is_ring)
 		kmsgq_ring_disarm(&q->ring, wq, ring_bit);
@@ -1097,7 +1110,7 @@ static bool kmsgq_queue_peek_ready(struct kmsgq_queue *q, u32 index)
 static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 				 struct kmsgq_deadline *dl)
 {
-	struct wait_queue_entry wait;
+	struct kmsgq_queue_waiter wait;
 	bool expired = false;
 	int ret = 0;
 
@@ -1106,7 +1119,7 @@ static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 
 	kmsgq_queue_init_wait(&wait);
 	for (;;) {
-		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
+		prepare_to_wait(&q->recv_wq, &wait.entry, TASK_INTERRUPTIBLE);
 		if (q->is_ring)
 			kmsgq_ring_arm(&q->ring, KMSGQ_RING_WAKE_CONSUMER);
 		if (kmsgq_queue_peek_ready(q, index))
@@ -1115,7 +1128,7 @@ static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 		if (ret)
 			break;
 	}
-	finish_wait(&q->recv_wq, &wait);
+	finish_wait(&q->recv_wq, &wait.entry);
 	if (q->is_ring)
 		kmsgq_ring_disarm(&q->ring, &q->recv_wq,
 				  KMSGQ_RING_WAKE_CONSUMER);
@@ -1345,14 +1358,16 @@ static u32 kmsgq_queue_ring_events(struct kmsgq_queue *q, u32 events)
  * kmsgq_queue_ring_wait() - sleep until a ring is readable or writable
  * @q: ring queue
  * @events: KMSGQ_RING_READABLE and/or KMSGQ_RING_WRITABLE
+ * @waker: add KMSGQ_RING_WOKEN_LOCAL to the result if the task that woke
+ *	this one last ran on the CPU this one returns on
  * @dl: deadline
  *
  * Return: the events that hold, or -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS.
  */
-int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
+int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
 			  struct kmsgq_deadline *dl)
 {
-	struct wait_queue_entry rwait, swait;
+	struct kmsgq_queue_waiter rwait, swait;
 	bool expired = false;
 	u32 bits = 0;
 	int ret;
@@ -1374,9 +1389,11 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 		atomic_inc(&q->send_waiters);
 	for (;;) {
 		if (events & KMSGQ_RING_READABLE)
-			prepare_to_wait(&q->recv_wq, &rwait, TASK_INTERRUPTIBLE);
+			prepare_to_wait(&q->recv_wq, &rwait.entry,
+					TASK_INTERRUPTIBLE);
 		if (events & KMSGQ_RING_WRITABLE)
-			prepare_to_wait(&q->send_wq, &swait, TASK_INTERRUPTIBLE);
+			prepare_to_wait(&q->send_wq, &swait.entry,
+					TASK_INTERRUPTIBLE);
 		kmsgq_ring_arm(&q->ring, bits);
 		ret = kmsgq_queue_ring_events(q, events);
 		if (ret)
@@ -1389,15 +1406,20 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			break;
 	}
 	if (events & KMSGQ_RING_READABLE) {
-		finish_wait(&q->recv_wq, &rwait);
+		finish_wait(&q->recv_wq, &rwait.entry);
 		atomic_dec(&q->recv_waiters);
 		kmsgq_ring_disarm(&q->ring, &q->recv_wq, KMSGQ_RING_WAKE_CONSUMER);
 	}
 	if (events & KMSGQ_RING_WRITABLE) {
-		finish_wait(&q->send_wq, &swait);
+		finish_wait(&q->send_wq, &swait.entry);
 		atomic_dec(&q->send_waiters);
 		kmsgq_ring_disarm(&q->ring, &q->send_wq, KMSGQ_RING_WAKE_PRODUCER);
 	}
+	/* A hint, so a migration since the wakeup does not matter. */
+	if (ret > 0 && waker &&
+	    (READ_ONCE(rwait.waker_cpu) == raw_smp_processor_id() ||
+	     READ_ONCE(swait.waker_cpu) == raw_smp_processor_id()))
+		ret |= KMSGQ_RING_WOKEN_LOCAL;
 	return ret;
 }
 
