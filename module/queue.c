@@ -302,41 +302,61 @@ void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file)
 }
 
 /*
- * A sleeper's wait queue entry, and where its last waker ran: the CPU a
- * ring waiter reports with KMSGQ_RING_WAIT_WAKER, -1 until a task wakes it.
- */
-struct kmsgq_queue_waiter {
-	struct wait_queue_entry entry;
-	int waker_cpu;
-};
-
-/*
  * Wake function of kmsgq's sleepers: unlink the entry, then wake its task.
  * autoremove_wake_function() does it the other way round, so a sleeper
  * woken on another CPU can find itself still queued and take the wait
  * queue's lock in finish_wait() while the waker holds it.  Unlinked first,
  * the woken task leaves without touching the lock.  The entry lives on the
- * sleeper's stack and may be gone once unlinked, so the task is read and
- * the waker's CPU written first; the task itself cannot be freed while the
- * waker holds the wait queue's spinlock (an RCU read-side section).
+ * sleeper's stack and may be gone once unlinked, so the task is read first;
+ * the task itself cannot be freed while the waker holds the wait queue's
+ * spinlock (an RCU read-side section).
  */
 static int kmsgq_queue_wake_function(struct wait_queue_entry *entry,
 				     unsigned int mode, int sync, void *key)
 {
-	struct kmsgq_queue_waiter *w = container_of(entry, struct kmsgq_queue_waiter,
-						    entry);
 	struct task_struct *task = entry->private;
 
-	WRITE_ONCE(w->waker_cpu, raw_smp_processor_id());
 	list_del_init_careful(&entry->entry);
 	/* Every kmsgq wake is TASK_NORMAL, which is what this wakes. */
 	return wake_up_process(task);
 }
 
-static void kmsgq_queue_init_wait(struct kmsgq_queue_waiter *w)
+static void kmsgq_queue_init_wait(struct wait_queue_entry *entry)
+{
+	init_wait_entry(entry, 0);
+	entry->func = kmsgq_queue_wake_function;
+}
+
+/*
+ * A RING_WAIT sleeper's wait queue entry, and where the last task that
+ * woke it ran: -1 until one does (KMSGQ_RING_WAIT_WAKER).
+ */
+struct kmsgq_queue_ring_waiter {
+	struct wait_queue_entry entry;
+	int waker_cpu;
+};
+
+/*
+ * kmsgq_queue_wake_function() that records the waker's CPU first, while
+ * the entry, on the sleeper's stack, is certainly still there: the store
+ * is ordered before the unlink's release, which finish_wait() pairs with.
+ * Wake functions run with interrupts off, so the CPU is stable.
+ */
+static int kmsgq_queue_ring_wake_function(struct wait_queue_entry *entry,
+					  unsigned int mode, int sync,
+					  void *key)
+{
+	struct kmsgq_queue_ring_waiter *w =
+		container_of(entry, struct kmsgq_queue_ring_waiter, entry);
+
+	WRITE_ONCE(w->waker_cpu, smp_processor_id());
+	return kmsgq_queue_wake_function(entry, mode, sync, key);
+}
+
+static void kmsgq_queue_ring_init_wait(struct kmsgq_queue_ring_waiter *w)
 {
 	init_wait_entry(&w->entry, 0);
-	w->entry.func = kmsgq_queue_wake_function;
+	w->entry.func = kmsgq_queue_ring_wake_function;
 	w->waker_cpu = -1;
 }
 
@@ -373,7 +393,7 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 			    atomic_t *waiters, u32 ring_bit,
 			    struct kmsgq_deadline *dl)
 {
-	struct kmsgq_queue_waiter wait;
+	struct wait_queue_entry wait;
 	bool expired = false;
 	int ret = 0;
 
@@ -386,7 +406,7 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 
 	atomic_inc(waiters);
 	for (;;) {
-		prepare_to_wait_exclusive(wq, &wait.entry, TASK_INTERRUPTIBLE);
+		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
 		if (q->is_ring)
 			kmsgq_ring_arm(&q->ring, ring_bit);
 		if (ready(q))
@@ -398,7 +418,7 @@ static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 		if (ready(q))
 			break;
 	}
-	finish_wait(wq, &wait.entry);
+	finish_wait(wq, &wait);
 	atomic_dec(waiters);
 	if (q->is_ring)
 		kmsgq_ring_disarm(&q->ring, wq, ring_bit);
@@ -488,10 +508,12 @@ static void kmsgq_queue_account(atomic64_t *msgs, atomic64_t *bytes,
 
 /*
  * Copy the payload of message @m into @dst: from @iter, if the message is
- * the one of a write_iter call, else from @m->buf.  0, or -EFAULT.
+ * the one of a write_iter call, else from @m->buf.  0, or -EFAULT.  Always
+ * inlined, as kmsgq_queue_copy_out(): a failed copy's first kmsgq frame is
+ * its caller, which fault injection tells the copies apart by.
  */
-static int kmsgq_queue_copy_in(void *dst, const struct kmsgq_kmsg *m,
-			       struct iov_iter *iter)
+static __always_inline int
+kmsgq_queue_copy_in(void *dst, const struct kmsgq_kmsg *m, struct iov_iter *iter)
 {
 	if (iter)
 		return copy_from_iter_full(dst, m->len, iter) ? 0 : -EFAULT;
@@ -503,8 +525,9 @@ static int kmsgq_queue_copy_in(void *dst, const struct kmsgq_kmsg *m,
  * @iter, if the message is the one of a read_iter call, else to @m->buf.
  * 0, or -EFAULT with @iter as it was.
  */
-static int kmsgq_queue_copy_out(const struct kmsgq_kmsg *m,
-				struct iov_iter *iter, const void *src, u32 len)
+static __always_inline int
+kmsgq_queue_copy_out(const struct kmsgq_kmsg *m, struct iov_iter *iter,
+		     const void *src, u32 len)
 {
 	size_t copied;
 
@@ -526,21 +549,29 @@ static int kmsgq_queue_copy_out(const struct kmsgq_kmsg *m,
 #define KMSGQ_QUEUE_LOCKED_COPY	256
 
 /*
- * kmsgq_queue_copy_in() under @q->lock: true if the payload is in @dst,
- * false (@iter as it was) if copying it would have faulted.
+ * May a payload of @len bytes to or from @iter (NULL: an ioctl's buffer)
+ * be copied under the lock?  Small, and one user buffer: a readv() or
+ * writev() of many segments would hold the lock over as many accesses.
  */
-static bool kmsgq_queue_copy_in_locked(struct kmsgq_queue *q, void *dst,
-				       const struct kmsgq_kmsg *m,
-				       struct iov_iter *iter)
+static bool kmsgq_queue_locked_copy_ok(u32 len, const struct iov_iter *iter)
+{
+	return len <= KMSGQ_QUEUE_LOCKED_COPY && (!iter || iter_is_ubuf(iter));
+}
+
+/*
+ * kmsgq_queue_copy_in() under @q->lock: true if the payload is in @dst,
+ * false (@iter as it was) if copying it would have faulted.  Not inlined:
+ * fault injection tells this copy, which a failure retries, by its name.
+ */
+static noinline bool
+kmsgq_queue_copy_in_locked(struct kmsgq_queue *q, void *dst,
+			   const struct kmsgq_kmsg *m, struct iov_iter *iter)
 {
 	bool ok;
 
 	lockdep_assert_held(&q->lock);
 	pagefault_disable();
-	if (iter)	/* reverts @iter if short */
-		ok = copy_from_iter_full(dst, m->len, iter);
-	else
-		ok = !copy_from_user_nofault(dst, m->buf, m->len);
+	ok = !kmsgq_queue_copy_in(dst, m, iter);	/* reverts @iter */
 	pagefault_enable();
 	return ok;
 }
@@ -549,25 +580,22 @@ static bool kmsgq_queue_copy_in_locked(struct kmsgq_queue *q, void *dst,
  * kmsgq_queue_copy_out() of a message of @len bytes and priority @prio,
  * its length and priority too, under @q->lock: true if all of it is out,
  * false (@iter as it was; the caller's buffers may hold part of it) if
- * copying would have faulted.
+ * copying would have faulted.  Not inlined, as kmsgq_queue_copy_in_locked().
  */
-static bool kmsgq_queue_copy_out_locked(struct kmsgq_queue *q,
-					const struct kmsgq_kmsg *m,
-					struct iov_iter *iter, const void *src,
-					u32 len, u32 prio)
+static noinline bool
+kmsgq_queue_copy_out_locked(struct kmsgq_queue *q, const struct kmsgq_kmsg *m,
+			    struct iov_iter *iter, const void *src, u32 len,
+			    u32 prio)
 {
 	bool ok;
 
 	lockdep_assert_held(&q->lock);
 	pagefault_disable();
 	ok = !kmsgq_queue_copy_out(m, iter, src, len);
-	if (ok && m->umsg &&
-	    (copy_to_user_nofault(&m->umsg->len, &len, sizeof(len)) ||
-	     copy_to_user_nofault(&m->umsg->prio, &prio, sizeof(prio)))) {
-		if (iter)
-			iov_iter_revert(iter, len);
+	/* A read_iter call has no entry to write back: only an ioctl's. */
+	if (ok && m->umsg && (put_user(len, &m->umsg->len) ||
+			      put_user(prio, &m->umsg->prio)))
 		ok = false;
-	}
 	pagefault_enable();
 	return ok;
 }
@@ -650,7 +678,7 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		spin_lock(&q->lock);
 	}
 	/* One small message: copied and queued in one hold of the lock. */
-	if (valid == 1 && msgs[0].len <= KMSGQ_QUEUE_LOCKED_COPY) {
+	if (valid == 1 && kmsgq_queue_locked_copy_ok(msgs[0].len, iter)) {
 		slots[0] = kmsgq_store_get(s);
 		if (kmsgq_queue_copy_in_locked(q, kmsgq_store_payload(s, slots[0]),
 					       &msgs[0], iter)) {
@@ -736,7 +764,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		u32 slot = kmsgq_store_peek(s);
 		u32 len = s->len[slot];
 
-		if (len <= KMSGQ_QUEUE_LOCKED_COPY && len <= msgs[0].len &&
+		if (kmsgq_queue_locked_copy_ok(len, iter) && len <= msgs[0].len &&
 		    kmsgq_queue_copy_out_locked(q, &msgs[0], iter,
 						kmsgq_store_payload(s, slot),
 						len, s->prio[slot])) {
@@ -1110,7 +1138,7 @@ static bool kmsgq_queue_peek_ready(struct kmsgq_queue *q, u32 index)
 static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 				 struct kmsgq_deadline *dl)
 {
-	struct kmsgq_queue_waiter wait;
+	struct wait_queue_entry wait;
 	bool expired = false;
 	int ret = 0;
 
@@ -1119,7 +1147,7 @@ static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 
 	kmsgq_queue_init_wait(&wait);
 	for (;;) {
-		prepare_to_wait(&q->recv_wq, &wait.entry, TASK_INTERRUPTIBLE);
+		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
 		if (q->is_ring)
 			kmsgq_ring_arm(&q->ring, KMSGQ_RING_WAKE_CONSUMER);
 		if (kmsgq_queue_peek_ready(q, index))
@@ -1128,7 +1156,7 @@ static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 		if (ret)
 			break;
 	}
-	finish_wait(&q->recv_wq, &wait.entry);
+	finish_wait(&q->recv_wq, &wait);
 	if (q->is_ring)
 		kmsgq_ring_disarm(&q->ring, &q->recv_wq,
 				  KMSGQ_RING_WAKE_CONSUMER);
@@ -1358,8 +1386,8 @@ static u32 kmsgq_queue_ring_events(struct kmsgq_queue *q, u32 events)
  * kmsgq_queue_ring_wait() - sleep until a ring is readable or writable
  * @q: ring queue
  * @events: KMSGQ_RING_READABLE and/or KMSGQ_RING_WRITABLE
- * @waker: add KMSGQ_RING_WOKEN_LOCAL to the result if the task that woke
- *	this one last ran on the CPU this one returns on
+ * @waker: add KMSGQ_RING_WOKEN_LOCAL to the result if a task that woke
+ *	this one while it waited ran on the CPU it returns on
  * @dl: deadline
  *
  * Return: the events that hold, or -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS.
@@ -1367,7 +1395,7 @@ static u32 kmsgq_queue_ring_events(struct kmsgq_queue *q, u32 events)
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
 			  struct kmsgq_deadline *dl)
 {
-	struct kmsgq_queue_waiter rwait, swait;
+	struct kmsgq_queue_ring_waiter rwait, swait;
 	bool expired = false;
 	u32 bits = 0;
 	int ret;
@@ -1381,8 +1409,8 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
 	if (ret || dl->nonblock)
 		return ret ?: -EAGAIN;
 
-	kmsgq_queue_init_wait(&rwait);
-	kmsgq_queue_init_wait(&swait);
+	kmsgq_queue_ring_init_wait(&rwait);
+	kmsgq_queue_ring_init_wait(&swait);
 	if (events & KMSGQ_RING_READABLE)
 		atomic_inc(&q->recv_waiters);
 	if (events & KMSGQ_RING_WRITABLE)

@@ -702,7 +702,7 @@ FIXTURE_VARIANT_ADD(waker, same_cpu_without_the_flag) {
 	.want = KMSGQ_RING_READABLE,
 };
 
-FIXTURE_VARIANT_ADD(waker, same_cpu_through_the_library) {
+FIXTURE_VARIANT_ADD(waker, same_cpu_library_keeps_the_hint_to_itself) {
 	.sleeper_cpu = 0, .how = WAKER_LIBRARY,
 	.want = KMSGQ_RING_READABLE,
 };

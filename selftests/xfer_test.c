@@ -22,6 +22,7 @@
 
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <sys/uio.h>
 
 /* How far ahead a timed call's deadline lies: long enough to have to sleep. */
 #define TIMEOUT_NS		(50 * NSEC_PER_MSEC)
@@ -523,9 +524,17 @@ TEST_F(xfer, receive_into_bad_address_fails_with_efault_and_keeps_message)
  * must then go the long way, which faults the page in.
  */
 
-/* A page of a new memfd holding @pattern @seed, mapped and not touched. */
-static void *untouched_file_page(int seed)
+/* Where a buffer of XFER_MSGSIZE starts in two pages: first page, or across. */
+#define XFER_STRADDLE	32	/* bytes of it in the first page */
+
+/*
+ * Two pages of a new memfd: @pattern @seed from byte 0 and again from
+ * XFER_STRADDLE bytes before the second page, mapped read-only.  With
+ * @touch_first the first page is mapped in (read); the second never is.
+ */
+static void *untouched_file_pages(int seed, bool touch_first)
 {
+	size_t ps = getpagesize();
 	char buf[XFER_MSGSIZE];
 	void *p;
 	int fd;
@@ -534,13 +543,16 @@ static void *untouched_file_page(int seed)
 	if (fd < 0)
 		return MAP_FAILED;
 	pattern(buf, sizeof(buf), seed);
-	if (write(fd, buf, sizeof(buf)) != sizeof(buf) ||
-	    ftruncate(fd, getpagesize())) {
+	if (ftruncate(fd, 2 * ps) ||
+	    pwrite(fd, buf, sizeof(buf), 0) != sizeof(buf) ||
+	    pwrite(fd, buf, sizeof(buf), ps - XFER_STRADDLE) != sizeof(buf)) {
 		close(fd);
 		return MAP_FAILED;
 	}
-	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, 0);
+	p = mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
+	if (p != MAP_FAILED && touch_first)
+		(void)*(volatile char *)p;
 	return p;
 }
 
@@ -548,9 +560,9 @@ TEST_F(xfer, send_from_page_not_yet_mapped_in_is_queued_whole)
 {
 	char in[XFER_MSGSIZE];
 	struct kmsgq_msg m;
-	void *src;
+	char *src;
 
-	src = untouched_file_page(7);
+	src = untouched_file_pages(7, false);
 	ASSERT_NE(MAP_FAILED, src);
 	m = msg(src, XFER_MSGSIZE, 0);
 	EXPECT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
@@ -559,7 +571,27 @@ TEST_F(xfer, send_from_page_not_yet_mapped_in_is_queued_whole)
 	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
 	EXPECT_EQ(XFER_MSGSIZE, m.len);
 	EXPECT_TRUE(pattern_ok(in, XFER_MSGSIZE, 7));
-	munmap(src, getpagesize());
+	munmap(src, 2 * getpagesize());
+}
+
+/* The copy under the lock gets part of the way, then faults. */
+TEST_F(xfer, send_across_into_page_not_yet_mapped_in_is_queued_whole)
+{
+	size_t ps = getpagesize();
+	char in[XFER_MSGSIZE];
+	struct kmsgq_msg m;
+	char *src;
+
+	src = untouched_file_pages(11, true);
+	ASSERT_NE(MAP_FAILED, src);
+	m = msg(src + ps - XFER_STRADDLE, XFER_MSGSIZE, 0);
+	EXPECT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
+
+	m = msg(in, sizeof(in), 0);
+	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
+	EXPECT_EQ(XFER_MSGSIZE, m.len);
+	EXPECT_TRUE(pattern_ok(in, XFER_MSGSIZE, 11));
+	munmap(src, 2 * ps);
 }
 
 TEST_F(xfer, receive_into_page_not_yet_mapped_in_gets_the_message)
@@ -580,6 +612,59 @@ TEST_F(xfer, receive_into_page_not_yet_mapped_in_gets_the_message)
 	EXPECT_TRUE(pattern_ok(dst, XFER_MSGSIZE, 8));
 	EXPECT_EQ(0, queued(self->q.fd));
 	munmap(dst, getpagesize());
+}
+
+TEST_F(xfer, receive_across_into_page_not_yet_mapped_in_gets_the_message)
+{
+	size_t ps = getpagesize();
+	char out[XFER_MSGSIZE];
+	struct kmsgq_msg m = msg(out, sizeof(out), 0);
+	char *dst;
+
+	dst = mmap(NULL, 2 * ps, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	memset(dst, 0, ps);	/* the first page only */
+	pattern(out, sizeof(out), 12);
+	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
+
+	m = msg(dst + ps - XFER_STRADDLE, XFER_MSGSIZE, 0);
+	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
+	EXPECT_EQ(XFER_MSGSIZE, m.len);
+	EXPECT_TRUE(pattern_ok(dst + ps - XFER_STRADDLE, XFER_MSGSIZE, 12));
+	EXPECT_EQ(0, queued(self->q.fd));
+	munmap(dst, 2 * ps);
+}
+
+/* Many user buffers: the long way, with a segment not mapped in yet. */
+TEST_F(xfer, writev_and_readv_with_a_segment_not_yet_mapped_in_move_it_whole)
+{
+	size_t ps = getpagesize();
+	char out[XFER_MSGSIZE], *src, *dst;
+	struct iovec iov[2];
+
+	if (variant->mode != XFER_RW)
+		SKIP(return, "writev() and readv() only");
+	src = untouched_file_pages(13, false);
+	ASSERT_NE(MAP_FAILED, src);
+	pattern(out, sizeof(out), 13);
+	iov[0] = (struct iovec){ .iov_base = out, .iov_len = 16 };
+	iov[1] = (struct iovec){ .iov_base = src + 16,
+				 .iov_len = XFER_MSGSIZE - 16 };
+	EXPECT_EQ(XFER_MSGSIZE, writev(self->q.fd, iov, 2));
+
+	dst = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	memset(out, 0, sizeof(out));
+	iov[0] = (struct iovec){ .iov_base = out, .iov_len = 16 };
+	iov[1] = (struct iovec){ .iov_base = dst + 16,
+				 .iov_len = XFER_MSGSIZE - 16 };
+	EXPECT_EQ(XFER_MSGSIZE, readv(self->q.fd, iov, 2));
+	memcpy(dst, out, 16);
+	EXPECT_TRUE(pattern_ok(dst, XFER_MSGSIZE, 13));
+	munmap(dst, ps);
+	munmap(src, 2 * ps);
 }
 
 TEST_F(xfer, receive_into_read_only_page_fails_with_efault_and_keeps_message)

@@ -73,7 +73,10 @@
 #define KMSGQ_FEAT_URING_CMD	0x4000ULL
 /* KMSGQ_OPEN_SENDER, KMSGQ_XFER_SENDER and struct kmsgq_msg_sender */
 #define KMSGQ_FEAT_SENDER	0x8000ULL
-/* KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait) */
+/*
+ * KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait).
+ * 0x10000 is kept for the publish/subscribe queue kind.
+ */
 #define KMSGQ_FEAT_RING_WAKER	0x20000ULL
 
 /**
@@ -230,6 +233,10 @@ struct kmsgq_msg {
 #define KMSGQ_XFER_PEEK		0x8U	/* RECV: copy, do not take (see below) */
 /* RECV: @msgs is an array of struct kmsgq_msg_sender, which say who sent */
 #define KMSGQ_XFER_SENDER	0x10U
+/*
+ * 0x100 is KMSGQ_RING_WAIT_WAKER, in struct kmsgq_ring_wait's flags, which
+ * share these bits: no transfer flag may take it.
+ */
 
 /* kmsgq_msg_sender.sender_flags */
 #define KMSGQ_SENDER_KERNEL	0x1U	/* sent through the kernel by @pid */
@@ -575,12 +582,14 @@ struct kmsgq_ring_info {
  * recheck the ring.
  *
  * With KMSGQ_RING_WAIT_WAKER (feature KMSGQ_FEAT_RING_WAKER), WAIT's
- * result also has KMSGQ_RING_WOKEN_LOCAL if the call slept and a task that
- * woke it (a publish, a release, a WAKE) ran on the CPU the caller is on
- * when the call returns.  It is a scheduling hint, for callers that poll
- * the ring before they wait: the other end then shares this CPU, and
- * cannot run while this task polls.  libkmsgq's kmsgq_ring_wait() uses it
- * so.  Without the flag the result never has the bit.
+ * result also has KMSGQ_RING_WOKEN_LOCAL if a task woke the caller while
+ * it waited (a publish, a release, a WAKE; usually the wake that ended
+ * its sleep) and ran on the CPU the caller is on when the call returns.
+ * It is a scheduling hint, for callers that poll the ring before they
+ * wait: the other end then shares this CPU, and cannot run while this
+ * task polls.  libkmsgq's kmsgq_ring_wait() uses it so.  Without the flag
+ * the result never has the bit.  It tells a peer of the queue no more of
+ * the waker than /proc/PID/stat's processor field tells anyone.
  */
 struct kmsgq_ring_wait {
 	__u32 size;

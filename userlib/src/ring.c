@@ -140,7 +140,10 @@ KMSGQ_SYMVER(kmsgq_ring_unmap_v1_0, kmsgq_ring_unmap@KMSGQ_1.0);
  */
 static __thread bool kmsgq_ring_peer_local;
 
-/* Cleared once a kernel refuses KMSGQ_RING_WAIT_WAKER (before 1.3's). */
+/*
+ * Cleared once the kernel refuses KMSGQ_RING_WAIT_WAKER (kmsgq before
+ * 1.4) and takes the same wait without it.
+ */
 static int kmsgq_ring_waker_ok = 1;
 
 /*
@@ -215,11 +218,16 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 	if (__atomic_load_n(&kmsgq_ring_waker_ok, __ATOMIC_RELAXED))
 		w.flags |= KMSGQ_RING_WAIT_WAKER;
 	ret = kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAIT, &w);
-	/* Every other EINVAL was refused above, before the spin. */
+	/*
+	 * Every other EINVAL was refused above, before the spin; but only a
+	 * kmsgq that takes the wait without the flag is known not to have it.
+	 */
 	if (ret == -EINVAL && (w.flags & KMSGQ_RING_WAIT_WAKER)) {
-		__atomic_store_n(&kmsgq_ring_waker_ok, 0, __ATOMIC_RELAXED);
 		w.flags &= ~KMSGQ_RING_WAIT_WAKER;
 		ret = kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAIT, &w);
+		if (ret != -EINVAL)
+			__atomic_store_n(&kmsgq_ring_waker_ok, 0,
+					 __ATOMIC_RELAXED);
 	}
 	if (ret < 0)
 		return ret;
