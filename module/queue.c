@@ -4,9 +4,12 @@
  * storage, a copy store (store.c) or a ring (ring.c).
  *
  * Locking: q->lock (a spinlock) protects q->store.  It is never held across
- * a user copy or a sleep: senders take free slots under it, fill them
- * unlocked, then link them under it; receivers the other way round.  A ring
- * has no kernel lock: its shared words are claimed by cmpxchg.
+ * a sleep, nor across a user copy that may fault: senders take free slots
+ * under it, fill them unlocked, then link them under it; receivers the other
+ * way round.  A call of one small message does it all in one hold, copying
+ * with page faults disabled, and goes that way if the copy fails
+ * (kmsgq_queue_copy_in_locked()).  A ring has no kernel lock: its shared
+ * words are claimed by cmpxchg.
  *
  * Wakeups: copy queues use exclusive waits, so each queued message wakes one
  * sleeping receiver and each freed slot one sleeping sender (pollers are all
