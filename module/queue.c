@@ -156,16 +156,46 @@ static bool kmsgq_queue_writable(struct kmsgq_queue *q)
 	return READ_ONCE(q->store.nr_free);
 }
 
+/* Sleepers one wake call wakes after dropping the wait queue's lock. */
+#define KMSGQ_QUEUE_WAKE_BATCH	16
+
+/*
+ * The sleepers a kmsgq_queue_wake_keyed() call on this CPU has taken off
+ * its wait queue and will wake once it has dropped the queue's lock, as
+ * wake_up_q() does for mqueue and futexes (it is not exported).
+ */
+struct kmsgq_queue_wakeups {
+	struct task_struct *task[KMSGQ_QUEUE_WAKE_BATCH];
+	unsigned int nr;
+};
+
+static DEFINE_PER_CPU(struct kmsgq_queue_wakeups *, kmsgq_queue_wakeups);
+
 /*
  * Wake @nr exclusive sleepers on @wq (0: all of them) and every poller,
- * with the key of what @wq waits for.
+ * with the key of what @wq waits for.  kmsgq's own sleepers are woken
+ * after the wait queue's lock is dropped: waking a task on another CPU
+ * can take long (an IPI; under a hypervisor, a vCPU that is not
+ * running), and a task queueing itself for its next wait would spin on
+ * that lock, interrupts off, all that time.
  */
 static void kmsgq_queue_wake_keyed(struct kmsgq_queue *q,
 				   struct wait_queue_head *wq, int nr)
 {
 	__poll_t key = wq == &q->recv_wq ? KMSGQ_POLL_IN : KMSGQ_POLL_OUT;
+	struct kmsgq_queue_wakeups w;
+	unsigned int i;
 
+	w.nr = 0;
+	preempt_disable();
+	this_cpu_write(kmsgq_queue_wakeups, &w);
 	__wake_up(wq, TASK_NORMAL, nr, poll_to_key(key));
+	this_cpu_write(kmsgq_queue_wakeups, NULL);
+	preempt_enable();
+	for (i = 0; i < w.nr; i++) {
+		wake_up_process(w.task[i]);
+		put_task_struct(w.task[i]);
+	}
 }
 
 /**
@@ -314,8 +344,21 @@ void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file)
 static int kmsgq_queue_wake_function(struct wait_queue_entry *entry,
 				     unsigned int mode, int sync, void *key)
 {
+	struct kmsgq_queue_wakeups *w = this_cpu_read(kmsgq_queue_wakeups);
 	struct task_struct *task = entry->private;
 
+	/*
+	 * Taken off the queue now, woken once the lock is dropped: the task
+	 * sleeps on (or goes to sleep) until then, as after wake_q_add().
+	 * It counts as woken; one that leaves without the message on a
+	 * signal or timeout passes its wakeup on (kmsgq_queue_wait()).
+	 */
+	if (w && w->nr < ARRAY_SIZE(w->task)) {
+		get_task_struct(task);
+		w->task[w->nr++] = task;
+		list_del_init_careful(&entry->entry);
+		return 1;
+	}
 	list_del_init_careful(&entry->entry);
 	/* Every kmsgq wake is TASK_NORMAL, which is what this wakes. */
 	return wake_up_process(task);
