@@ -16,7 +16,9 @@
  * woken).  Ring queues cannot count: in-place producers and consumers tell
  * the kernel only through KMSGQ_IOC_RING_WAKE, so their sleepers arm a bit in
  * the shared wakeup word and every wake wakes them all; see
- * kmsgq_queue_ring_wake() for the ordering.  Every wake carries its poll key
+ * kmsgq_queue_ring_wake() for the ordering.  kmsgq's sleepers are taken off
+ * the wait queue under its lock and woken once it is dropped
+ * (kmsgq_queue_wake_keyed()), as wake_q does.  Every wake carries its poll key
  * (KMSGQ_POLL_IN on recv_wq, KMSGQ_POLL_OUT on send_wq): io_uring's poll of
  * a read or write that would block (IOCB_NOWAIT, see file.c) and epoll
  * entries then run only for the event they wait for.
@@ -159,16 +161,68 @@ static bool kmsgq_queue_writable(struct kmsgq_queue *q)
 	return READ_ONCE(q->store.nr_free);
 }
 
+/* kmsgq sleepers one wake call wakes after dropping the wait queue's lock */
+#define KMSGQ_QUEUE_WAKE_BATCH	16
+
+static int kmsgq_queue_wake_function(struct wait_queue_entry *entry,
+				     unsigned int mode, int sync, void *key);
+static int kmsgq_queue_ring_wake_function(struct wait_queue_entry *entry,
+					  unsigned int mode, int sync,
+					  void *key);
+static void kmsgq_queue_ring_waker_note(struct wait_queue_entry *entry);
+
 /*
  * Wake @nr exclusive sleepers on @wq (0: all of them) and every poller,
- * with the key of what @wq waits for.
+ * with the key of what @wq waits for: __wake_up(), but kmsgq's own
+ * sleepers are taken off the queue under its lock and woken after it is
+ * dropped, as wake_q does for mqueue and futexes (wake_up_q() is not
+ * exported).  Waking a task on another CPU can take long (an IPI; under a
+ * hypervisor, a vCPU that is not running), and a task queueing itself for
+ * its next wait would spin on the lock, interrupts off, all that time.
+ * Other entries (poll, epoll, io_uring) are woken in place, as before.
+ *
+ * A sleeper taken off counts as woken, even one a signal or timeout woke
+ * already: kmsgq_queue_wait() passes such a wakeup on.  Preemption stays
+ * off until the tasks are woken, as mutex_unlock() keeps it around
+ * wake_up_q(), so that those taken off are not left waiting on this task.
  */
 static void kmsgq_queue_wake_keyed(struct kmsgq_queue *q,
 				   struct wait_queue_head *wq, int nr)
 {
 	__poll_t key = wq == &q->recv_wq ? KMSGQ_POLL_IN : KMSGQ_POLL_OUT;
+	struct task_struct *tasks[KMSGQ_QUEUE_WAKE_BATCH];
+	struct wait_queue_entry *curr, *next;
+	unsigned int i, n = 0;
+	unsigned long flags;
+	int ret;
 
-	__wake_up(wq, TASK_NORMAL, nr, poll_to_key(key));
+	spin_lock_irqsave(&wq->lock, flags);
+	list_for_each_entry_safe(curr, next, &wq->head, entry) {
+		unsigned int wflags = curr->flags;
+
+		if ((curr->func == kmsgq_queue_wake_function ||
+		     curr->func == kmsgq_queue_ring_wake_function) &&
+		    n < ARRAY_SIZE(tasks)) {
+			kmsgq_queue_ring_waker_note(curr);
+			tasks[n] = curr->private;
+			get_task_struct(tasks[n++]);
+			list_del_init_careful(&curr->entry);
+			ret = 1;
+		} else {
+			ret = curr->func(curr, TASK_NORMAL, 0, poll_to_key(key));
+			if (ret < 0)
+				break;
+		}
+		if (ret && (wflags & WQ_FLAG_EXCLUSIVE) && !--nr)
+			break;
+	}
+	preempt_disable();
+	spin_unlock_irqrestore(&wq->lock, flags);
+	for (i = 0; i < n; i++) {
+		wake_up_process(tasks[i]);
+		put_task_struct(tasks[i]);
+	}
+	preempt_enable();
 }
 
 /**
@@ -340,19 +394,27 @@ struct kmsgq_queue_ring_waiter {
 };
 
 /*
- * kmsgq_queue_wake_function() that records the waker's CPU first, while
- * the entry, on the sleeper's stack, is certainly still there: the store
- * is ordered before the unlink's release, which finish_wait() pairs with.
- * Wake functions run with interrupts off, so the CPU is stable.
+ * Of a ring waiter's @entry: note the CPU the wake comes from, before the
+ * entry is unlinked, while it is certainly still there on the sleeper's
+ * stack: the store is ordered before the unlink's release, which
+ * finish_wait() pairs with.  A hint: raw, as on PREEMPT_RT the waker may
+ * move.
  */
+static void kmsgq_queue_ring_waker_note(struct wait_queue_entry *entry)
+{
+	struct kmsgq_queue_ring_waiter *w;
+
+	if (entry->func != kmsgq_queue_ring_wake_function)
+		return;
+	w = container_of(entry, struct kmsgq_queue_ring_waiter, entry);
+	WRITE_ONCE(w->waker_cpu, raw_smp_processor_id());
+}
+
 static int kmsgq_queue_ring_wake_function(struct wait_queue_entry *entry,
 					  unsigned int mode, int sync,
 					  void *key)
 {
-	struct kmsgq_queue_ring_waiter *w =
-		container_of(entry, struct kmsgq_queue_ring_waiter, entry);
-
-	WRITE_ONCE(w->waker_cpu, smp_processor_id());
+	kmsgq_queue_ring_waker_note(entry);
 	return kmsgq_queue_wake_function(entry, mode, sync, key);
 }
 
