@@ -179,7 +179,10 @@ static void kmsgq_queue_ring_waker_note(struct wait_queue_entry *entry);
  * exported).  Waking a task on another CPU can take long (an IPI; under a
  * hypervisor, a vCPU that is not running), and a task queueing itself for
  * its next wait would spin on the lock, interrupts off, all that time.
- * Other entries (poll, epoll, io_uring) are woken in place, as before.
+ * Other entries (poll, epoll, io_uring), and kmsgq sleepers past the
+ * first KMSGQ_QUEUE_WAKE_BATCH, are woken in place, as before.  The walk
+ * holds the lock over the whole queue, as __wake_up() does on 6.12 (6.1's
+ * dropped it every 64 entries, which only epoll entries could reach).
  *
  * A sleeper taken off counts as woken, even one a signal or timeout woke
  * already: kmsgq_queue_wait() passes such a wakeup on.  Preemption stays
@@ -200,6 +203,11 @@ static void kmsgq_queue_wake_keyed(struct kmsgq_queue *q,
 	list_for_each_entry_safe(curr, next, &wq->head, entry) {
 		unsigned int wflags = curr->flags;
 
+#ifdef WQ_FLAG_BOOKMARK
+		/* Another walk's place; only __wake_up() on 6.1 leaves one. */
+		if (wflags & WQ_FLAG_BOOKMARK)
+			continue;
+#endif
 		if ((curr->func == kmsgq_queue_wake_function ||
 		     curr->func == kmsgq_queue_ring_wake_function) &&
 		    n < ARRAY_SIZE(tasks)) {
@@ -218,11 +226,11 @@ static void kmsgq_queue_wake_keyed(struct kmsgq_queue *q,
 	}
 	preempt_disable();
 	spin_unlock_irqrestore(&wq->lock, flags);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		wake_up_process(tasks[i]);
-		put_task_struct(tasks[i]);
-	}
 	preempt_enable();
+	for (i = 0; i < n; i++)
+		put_task_struct(tasks[i]);
 }
 
 /**
