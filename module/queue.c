@@ -428,7 +428,7 @@ static int kmsgq_queue_ring_wake_function(struct wait_queue_entry *entry,
 
 static void kmsgq_queue_ring_init_wait(struct kmsgq_queue_ring_waiter *w)
 {
-	init_wait_entry(&w->entry, 0);
+	kmsgq_queue_init_wait(&w->entry);
 	w->entry.func = kmsgq_queue_ring_wake_function;
 	w->waker_cpu = -1;
 }

@@ -496,25 +496,40 @@ TEST_F(xfer, send_from_bad_address_fails_with_efault_and_queues_nothing)
 	munmap(bad, getpagesize());
 }
 
-TEST_F(xfer, receive_into_bad_address_fails_with_efault_and_keeps_message)
+/*
+ * Queue 16 bytes of pattern @seed: a receive through the message entry
+ * @bad must fail with EFAULT and leave the message queued, and the next
+ * receive get it whole.
+ */
+static void expect_efault_keeps_message(struct __test_metadata *_metadata,
+					int fd, enum xfer_mode mode,
+					struct kmsgq_msg *bad, int seed)
 {
 	char out[16], in[XFER_MSGSIZE];
 	struct kmsgq_msg m = msg(out, sizeof(out), 0);
+
+	pattern(out, sizeof(out), seed);
+	ASSERT_EQ(1, send_msgs(fd, mode, &m, 1));
+
+	EXPECT_EQ(-EFAULT, recv_msgs(fd, mode, bad, 1));
+	EXPECT_EQ(1, queued(fd));
+
+	memset(in, 0, sizeof(in));
+	m = msg(in, sizeof(in), 0);
+	EXPECT_EQ(1, recv_msgs(fd, mode, &m, 1));
+	EXPECT_EQ(sizeof(out), m.len);
+	EXPECT_TRUE(pattern_ok(in, sizeof(out), seed));
+}
+
+TEST_F(xfer, receive_into_bad_address_fails_with_efault_and_keeps_message)
+{
+	struct kmsgq_msg m;
 	void *bad;
 
 	bad = fault_page();
 	ASSERT_NE(MAP_FAILED, bad);
-	pattern(out, sizeof(out), 5);
-	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
-
 	m = msg(bad, XFER_MSGSIZE, 0);
-	EXPECT_EQ(-EFAULT, recv_msgs(self->q.fd, variant->mode, &m, 1));
-	EXPECT_EQ(1, queued(self->q.fd));
-
-	m = msg(in, sizeof(in), 0);
-	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
-	EXPECT_EQ(sizeof(out), m.len);
-	EXPECT_TRUE(pattern_ok(in, sizeof(out), 5));
+	expect_efault_keeps_message(_metadata, self->q.fd, variant->mode, &m, 5);
 	munmap(bad, getpagesize());
 }
 
@@ -669,52 +684,32 @@ TEST_F(xfer, writev_and_readv_with_a_segment_not_yet_mapped_in_move_it_whole)
 
 TEST_F(xfer, receive_into_read_only_page_fails_with_efault_and_keeps_message)
 {
-	char out[16], in[XFER_MSGSIZE];
-	struct kmsgq_msg m = msg(out, sizeof(out), 0);
+	struct kmsgq_msg m;
 	char *ro;
 
 	ro = mmap(NULL, getpagesize(), PROT_READ,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_EQ(0, ro[0]);	/* mapped in, read-only */
-	pattern(out, sizeof(out), 9);
-	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
-
 	m = msg(ro, XFER_MSGSIZE, 0);
-	EXPECT_EQ(-EFAULT, recv_msgs(self->q.fd, variant->mode, &m, 1));
-	EXPECT_EQ(1, queued(self->q.fd));
-
-	m = msg(in, sizeof(in), 0);
-	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
-	EXPECT_EQ(sizeof(out), m.len);
-	EXPECT_TRUE(pattern_ok(in, sizeof(out), 9));
+	expect_efault_keeps_message(_metadata, self->q.fd, variant->mode, &m, 9);
 	munmap(ro, getpagesize());
 }
 
 TEST_F(xfer, receive_whose_entry_is_read_only_fails_with_efault_and_keeps_message)
 {
-	char out[16], in[XFER_MSGSIZE];
-	struct kmsgq_msg m = msg(out, sizeof(out), 0), *ro;
+	char in[XFER_MSGSIZE];
+	struct kmsgq_msg *ro;
 
 	if (variant->mode == XFER_RW)
 		SKIP(return, "read() has no message entry to write back");
 	ro = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
 		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, ro);
-	pattern(out, sizeof(out), 10);
-	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
-
 	/* The payload could be written; its length and priority not. */
 	*ro = msg(in, sizeof(in), 0);
 	ASSERT_EQ(0, mprotect(ro, getpagesize(), PROT_READ));
-	EXPECT_EQ(-EFAULT, recv_msgs(self->q.fd, variant->mode, ro, 1));
-	EXPECT_EQ(1, queued(self->q.fd));
-
-	memset(in, 0, sizeof(in));
-	m = msg(in, sizeof(in), 0);
-	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
-	EXPECT_EQ(sizeof(out), m.len);
-	EXPECT_TRUE(pattern_ok(in, sizeof(out), 10));
+	expect_efault_keeps_message(_metadata, self->q.fd, variant->mode, ro, 10);
 	munmap(ro, getpagesize());
 }
 
