@@ -603,7 +603,7 @@ TEST_F(queue, binding_an_already_bound_file_fails_with_ebusy)
 
 TEST_F(queue, open_struct_smaller_than_first_version_fails_with_einval)
 {
-	static const __u32 sizes[] = { 0, 4, sizeof(struct kmsgq_open) - 1 };
+	static const __u32 sizes[] = { 0, 4, KMSGQ_OPEN_SIZE_VER0 - 1 };
 	struct kmsgq_open op = {
 		.flags = KMSGQ_OPEN_CREATE,
 		.mode = 0600,
