@@ -21,7 +21,7 @@
 
 #define KMSGQ_XFER_FLAGS \
 	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE | \
-	 KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER)
+	 KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER | KMSGQ_XFER_LOST)
 
 /* A structure may grow, never shrink below what old binaries pass. */
 static_assert(sizeof(struct kmsgq_info) >= KMSGQ_INFO_SIZE_VER0);
@@ -323,8 +323,12 @@ struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
 	if ((x->flags & ~KMSGQ_XFER_FLAGS) || !x->nr ||
 	    x->nr > KMSGQ_BATCH_MAX || x->reserved)
 		return ERR_PTR(-EINVAL);
-	/* Only a receiver learns who sent. */
-	if (send && (x->flags & KMSGQ_XFER_SENDER))
+	/* Only a receiver learns who sent, or what it lost, into @lost. */
+	if (send && (x->flags & (KMSGQ_XFER_SENDER | KMSGQ_XFER_LOST)))
+		return ERR_PTR(-EINVAL);
+	if ((x->flags & KMSGQ_XFER_LOST) &&
+	    ((x->flags & KMSGQ_XFER_PEEK) ||
+	     x->size < offsetofend(struct kmsgq_xfer, lost)))
 		return ERR_PTR(-EINVAL);
 	/* A peek is a receive of one message; the index means nothing else. */
 	if (x->flags & KMSGQ_XFER_PEEK) {
@@ -423,9 +427,8 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 		return PTR_ERR(q);
 	sub = kmsgq_fanout_sub(q, file);
 	ret = kmsgq_ioctl_xfer_run(q, sub, &x, send, &dl);
-	/* A receive reports its subscriber's losses, if the caller knows. */
-	if (send || (x.flags & KMSGQ_XFER_PEEK) ||
-	    x.size < offsetofend(struct kmsgq_xfer, lost))
+	/* A receive reports its subscriber's losses if asked to. */
+	if (!(x.flags & KMSGQ_XFER_LOST))
 		return ret;
 	if (put_user(kmsgq_fanout_lost_report(q, sub), &ux->lost) && ret <= 0)
 		return -EFAULT;

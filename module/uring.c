@@ -305,8 +305,11 @@ static int kmsgq_uring_issue(struct io_uring_cmd *cmd,
 				  &x, &dl);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	/* A parked receive cannot tell a subscriber's readiness yet. */
-	if (!send && q->is_fanout)
+	/*
+	 * A parked receive cannot tell a subscriber's readiness yet, nor
+	 * report its losses.
+	 */
+	if (!send && (q->is_fanout || (x.flags & KMSGQ_XFER_LOST)))
 		return -EOPNOTSUPP;
 
 	now = dl;

@@ -266,6 +266,8 @@ struct kmsgq_msg {
 #define KMSGQ_XFER_PEEK		0x8U	/* RECV: copy, do not take (see below) */
 /* RECV: @msgs is an array of struct kmsgq_msg_sender, which say who sent */
 #define KMSGQ_XFER_SENDER	0x10U
+/* RECV: report a fan-out subscriber's losses in @lost (KMSGQ_FEAT_FANOUT) */
+#define KMSGQ_XFER_LOST		0x20U
 
 /* kmsgq_msg_sender.sender_flags */
 #define KMSGQ_SENDER_KERNEL	0x1U	/* sent through the kernel by @pid */
@@ -333,11 +335,12 @@ struct kmsgq_msg_sender {
  *	to pass over (0: the one a receive would take next), below the
  *	queue's depth; zero otherwise
  * @reserved: must be zero
- * @lost: out, RECV without PEEK (KMSGQ_FEAT_FANOUT): on a fan-out queue,
- *	the messages the caller's subscriber lost (KMSGQ_OPEN_OVERFLOW_DROP)
- *	since the last RECV that reported them, whether this one moved
- *	messages or failed; reporting them resets the count (read() does
- *	not).  0 on other queues.  Ignored on input.
+ * @lost: out, with KMSGQ_XFER_LOST (KMSGQ_FEAT_FANOUT): on a fan-out
+ *	queue, the messages the caller's subscriber lost
+ *	(KMSGQ_OPEN_OVERFLOW_DROP) since the last receive that reported
+ *	them, whether this one moved messages or failed; reporting them
+ *	resets the count, which receives without the flag leave alone.  0 on
+ *	other queues.  Ignored on input.
  *
  * Returns the number of messages moved, 1 .. @nr.  The call sleeps (unless
  * KMSGQ_XFER_NONBLOCK or O_NONBLOCK) only until the first message can move,
@@ -361,7 +364,8 @@ struct kmsgq_msg_sender {
  * A peeker asleep on a ring has producers that publish in place call
  * KMSGQ_IOC_RING_WAKE, as any sleeping consumer does.  EINVAL: PEEK with
  * SEND, with @nr other than 1, or @index at or beyond the queue's depth;
- * @index without PEEK; @reserved not zero.
+ * @index without PEEK; @reserved not zero; KMSGQ_XFER_LOST with SEND or
+ * PEEK, or with @size below KMSGQ_XFER_SIZE_VER1.
  */
 struct kmsgq_xfer {
 	__u32 size;

@@ -226,7 +226,8 @@ ssize_t kmsgq_receive_from(int fd, void *buf, size_t len, unsigned int *prio,
  * @flags: KMSGQ_XFER_NONBLOCK, KMSGQ_XFER_RELATIVE, or 0
  * @clock, @deadline: as kmsgq_timedreceive(); @deadline may be NULL
  *
- * Needs KMSGQ_FEAT_FANOUT (older modules always report 0).
+ * Other receives leave the count alone.  Needs KMSGQ_FEAT_FANOUT (older
+ * modules: -EINVAL).
  * Return: as kmsgq_timedreceive(); -EINVAL for other @flags.
  */
 ssize_t kmsgq_receive_lost(int fd, void *buf, size_t len, uint64_t *lost,

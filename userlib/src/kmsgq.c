@@ -294,6 +294,8 @@ static ssize_t kmsgq_recv_one(int fd, void *buf, size_t len,
 
 	if (from)
 		flags |= KMSGQ_XFER_SENDER;
+	if (lost)
+		flags |= KMSGQ_XFER_LOST;
 	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &ms, 1, flags, index, clock,
 			 deadline, lost);
 	if (ret < 0)
@@ -330,7 +332,8 @@ ssize_t kmsgq_receive_lost(int fd, void *buf, size_t len, uint64_t *lost,
 			   unsigned int flags, clockid_t clock,
 			   const struct timespec *deadline)
 {
-	if (!lost || (flags & (KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER)))
+	if (!lost ||
+	    (flags & (KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER | KMSGQ_XFER_LOST)))
 		return -EINVAL;
 	*lost = 0;
 	return kmsgq_recv_one(fd, buf, len, NULL, NULL, lost, flags, 0, clock,
