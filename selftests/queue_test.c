@@ -430,10 +430,12 @@ TEST_F(queue, unknown_open_flag_fails_with_einval_and_creates_nothing)
 
 	/*
 	 * Bits 3 and 4 are the overflow policies (overflow_test), bit 6 a
-	 * queue that records senders (sender_test).
+	 * queue that records senders (sender_test), bit 7 a fan-out queue
+	 * (fanout_test).
 	 */
 	for (bit = 5; bit < 32; bit++) {
-		if (1U << bit == KMSGQ_OPEN_SENDER)
+		if (1U << bit == KMSGQ_OPEN_SENDER ||
+		    1U << bit == KMSGQ_OPEN_FANOUT)
 			continue;
 		fd = dev_open(&self->c, O_RDWR);
 		ASSERT_LE(0, fd);
