@@ -306,10 +306,12 @@ static int kmsgq_uring_issue(struct io_uring_cmd *cmd,
 	if (IS_ERR(q))
 		return PTR_ERR(q);
 	/*
-	 * A parked receive cannot tell a subscriber's readiness yet, nor
-	 * report its losses.
+	 * Not on a fan-out queue yet: a parked receive cannot tell its
+	 * subscriber's readiness, and a parked send's check for room takes
+	 * the queue's lock, which must not nest in the wait queue's.  Nor
+	 * can a command report losses.
 	 */
-	if (!send && (q->is_fanout || (x.flags & KMSGQ_XFER_LOST)))
+	if (q->is_fanout || (x.flags & KMSGQ_XFER_LOST))
 		return -EOPNOTSUPP;
 
 	now = dl;

@@ -171,7 +171,8 @@ struct kmsgq_info {
  * subscriber learns its losses from kmsgq_xfer.lost and kmsgq_stats).
  * With no subscriber bound, a send overwrites the oldest stored message.
  * Not with RING or RECLAIM (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP, and
- * so is KMSGQ_IOC_RECV as an io_uring command.
+ * so are KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands (io_uring's
+ * READ, WRITE and poll work).
  */
 #define KMSGQ_OPEN_FANOUT		0x80U
 
