@@ -76,6 +76,19 @@ static int fan_sub(FIXTURE_DATA(fan) *self, unsigned int history, bool block)
 			       history);
 }
 
+/* fan_create(), and two non-blocking subscribers *@a and *@b of it. */
+static int fan_create_two(FIXTURE_DATA(fan) *self, __u32 policy, __u32 depth,
+			  int *a, int *b)
+{
+	int ret = fan_create(self, policy, depth);
+
+	if (ret)
+		return ret;
+	*a = fan_sub(self, 0, false);
+	*b = fan_sub(self, 0, false);
+	return *a < 0 ? *a : *b < 0 ? *b : 0;
+}
+
 /* Send tags @from .. @to - 1, non-blocking: 0 or the first -errno. */
 static int send_tags(int fd, unsigned int from, unsigned int to)
 {
@@ -159,11 +172,7 @@ TEST_F(fan, read_and_write_move_one_message_per_subscriber)
 	char buf[FAN_MSGSIZE];
 	int a, b;
 
-	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
-	a = fan_sub(self, 0, false);
-	b = fan_sub(self, 0, false);
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
+	ASSERT_EQ(0, fan_create_two(self, 0, FAN_DEPTH, &a, &b));
 	ASSERT_EQ(5, write(self->pub, "hello", 5));
 	ASSERT_EQ(3, write(self->pub, "bye", 3));
 	EXPECT_EQ(5, read(a, buf, sizeof(buf)));
@@ -196,6 +205,15 @@ TEST_F(fan, a_subscriber_joining_without_history_gets_only_new_messages)
 
 TEST_F(fan, late_joiners_get_exactly_the_history_asked_for)
 {
+	/* Asked for, and the first message that comes of it. */
+	static const struct {
+		unsigned int history;
+		unsigned int from;
+	} h[] = {
+		{ 3, 3 }, { 1, 5 }, { 100, 2 }, { KMSGQ_HISTORY_ALL, 2 },
+		{ 0, 6 },
+	};
+	unsigned int i;
 	int s;
 
 	ASSERT_EQ(0, fan_create(self, 0, 4));
@@ -203,28 +221,15 @@ TEST_F(fan, late_joiners_get_exactly_the_history_asked_for)
 	ASSERT_EQ(0, send_tags(self->pub, 0, 6));
 	EXPECT_EQ(0, queued(self->pub));
 
-	s = fan_sub(self, 3, false);
-	ASSERT_LE(0, s);
-	EXPECT_TRUE(got_tags(s, 3, 6));
-	close(s);
-	s = fan_sub(self, 1, false);
-	ASSERT_LE(0, s);
-	EXPECT_TRUE(got_tags(s, 5, 6));
-	close(s);
-	/* More than is stored: all that is. */
-	s = fan_sub(self, 100, false);
-	ASSERT_LE(0, s);
-	EXPECT_TRUE(got_tags(s, 2, 6));
-	close(s);
-	s = fan_sub(self, KMSGQ_HISTORY_ALL, false);
-	ASSERT_LE(0, s);
-	EXPECT_EQ(4, stats_of(s).sub_lag);
-	EXPECT_TRUE(got_tags(s, 2, 6));
-	close(s);
-	s = fan_sub(self, 0, false);
-	ASSERT_LE(0, s);
-	EXPECT_TRUE(got_tags(s, 0, 0));
-	close(s);
+	/* More than is stored gets all that is. */
+	for (i = 0; i < ARRAY_SIZE(h); i++) {
+		s = fan_sub(self, h[i].history, false);
+		ASSERT_LE(0, s);
+		EXPECT_EQ(6 - h[i].from, stats_of(s).sub_lag);
+		EXPECT_TRUE(got_tags(s, h[i].from, 6))
+			TH_LOG("history %u", h[i].history);
+		close(s);
+	}
 }
 
 TEST_F(fan, peek_looks_at_a_subscribers_own_unread_messages)
@@ -232,11 +237,7 @@ TEST_F(fan, peek_looks_at_a_subscribers_own_unread_messages)
 	unsigned int tag;
 	int a, b;
 
-	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
-	a = fan_sub(self, 0, false);
-	b = fan_sub(self, 0, false);
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
+	ASSERT_EQ(0, fan_create_two(self, 0, FAN_DEPTH, &a, &b));
 	ASSERT_EQ(0, send_tags(self->pub, 0, 3));
 	ASSERT_EQ(0, recv_tag(a, NULL));
 	EXPECT_EQ((ssize_t)sizeof(tag),
@@ -316,11 +317,7 @@ TEST_F(fan, lossless_publishers_wait_for_the_slowest_subscriber)
 	unsigned int tag = 99;
 	int fast, slow;
 
-	ASSERT_EQ(0, fan_create(self, 0, 4));
-	fast = fan_sub(self, 0, false);
-	slow = fan_sub(self, 0, false);
-	ASSERT_LE(0, fast);
-	ASSERT_LE(0, slow);
+	ASSERT_EQ(0, fan_create_two(self, 0, 4, &fast, &slow));
 	ASSERT_EQ(0, send_tags(self->pub, 0, 4));
 	EXPECT_TRUE(ready_now(self->pub, POLLOUT) == false);
 	EXPECT_TRUE(got_tags(fast, 0, 4));
@@ -384,11 +381,7 @@ TEST_F(fan, drop_makes_a_slow_subscriber_lose_the_oldest_and_say_how_many)
 	int fast, slow;
 	unsigned int i;
 
-	ASSERT_EQ(0, fan_create(self, KMSGQ_OPEN_OVERFLOW_DROP, 4));
-	fast = fan_sub(self, 0, false);
-	slow = fan_sub(self, 0, false);
-	ASSERT_LE(0, fast);
-	ASSERT_LE(0, slow);
+	ASSERT_EQ(0, fan_create_two(self, KMSGQ_OPEN_OVERFLOW_DROP, 4, &fast, &slow));
 	/* The publisher never waits, the fast subscriber loses nothing. */
 	for (i = 0; i < 10; i++) {
 		ASSERT_EQ(0, send_tag(self->pub, i, 0));
@@ -461,11 +454,7 @@ TEST_F(fan, poll_and_epoll_report_each_subscribers_own_readiness)
 	struct epoll_event ev, evs[4];
 	int a, b, ep;
 
-	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
-	a = fan_sub(self, 0, false);
-	b = fan_sub(self, 0, false);
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
+	ASSERT_EQ(0, fan_create_two(self, 0, FAN_DEPTH, &a, &b));
 	ep = epoll_create1(0);
 	ASSERT_LE(0, ep);
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.fd = a };
@@ -790,6 +779,36 @@ static int fan_publish(int fd, unsigned int p)
 }
 
 /*
+ * One KMSGQ_IOC_RECV of up to @nr stress messages into @msg, with the
+ * losses reported in *@lost: the messages received, -EPROTO if one is not
+ * a whole stress message with its checksum right, or -errno.
+ */
+static int fan_recv_batch(int fd, struct fan_msg *msg, unsigned int nr,
+			  __u64 *lost)
+{
+	struct kmsgq_msg m[FAN_BATCH];
+	struct kmsgq_xfer x = {
+		.size = sizeof(x),
+		.flags = KMSGQ_XFER_LOST,
+		.msgs = (uintptr_t)m,
+		.nr = nr,
+	};
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < nr; i++)
+		m[i] = (struct kmsgq_msg){ .buf = (uintptr_t)&msg[i],
+					   .len = sizeof(msg[i]) };
+	n = xioctl(fd, KMSGQ_IOC_RECV, &x);
+	*lost = x.lost;
+	for (i = 0; i < (unsigned int)(n > 0 ? n : 0); i++)
+		if (m[i].len != sizeof(msg[i]) || msg[i].pub >= FAN_PUBS ||
+		    msg[i].check != mix32(msg[i].pub * 0x10000 + msg[i].seq))
+			return -EPROTO;
+	return n;
+}
+
+/*
  * Subscriber: every publisher's messages, each once and in its order,
  * nothing lost; writes a hash of the order it saw them in to @out, which
  * every subscriber must share.
@@ -797,39 +816,23 @@ static int fan_publish(int fd, unsigned int p)
 static int fan_subscribe_all(int fd, int out, __u64 want_lost)
 {
 	unsigned int next[FAN_PUBS] = { 0 }, got = 0, i;
-	struct kmsgq_msg m[FAN_BATCH];
 	struct fan_msg msg[FAN_BATCH];
-	struct kmsgq_xfer x;
-	__u64 hash = 0;
+	__u64 hash = 0, lost;
 	int n;
 
 	while (got < FAN_PUBS * FAN_PER_PUB) {
-		for (i = 0; i < FAN_BATCH; i++)
-			m[i] = (struct kmsgq_msg){ .buf = (uintptr_t)&msg[i],
-						   .len = sizeof(msg[i]) };
-		x = (struct kmsgq_xfer){
-			.size = sizeof(x),
-			.flags = KMSGQ_XFER_LOST,
-			.msgs = (uintptr_t)m,
-			.nr = FAN_BATCH,
-		};
-		n = xioctl(fd, KMSGQ_IOC_RECV, &x);
-		if (n <= 0 || x.lost != want_lost) {
+		n = fan_recv_batch(fd, msg, FAN_BATCH, &lost);
+		if (n <= 0 || lost != want_lost) {
 			fprintf(stderr, "# receive: %d, lost %llu, after %u\n",
-				n, (unsigned long long)x.lost, got);
+				n, (unsigned long long)lost, got);
 			return 1;
 		}
 		for (i = 0; i < (unsigned int)n; i++) {
 			struct fan_msg *f = &msg[i];
 
-			if (m[i].len != sizeof(*f) || f->pub >= FAN_PUBS ||
-			    f->seq != next[f->pub] ||
-			    f->check != mix32(f->pub * 0x10000 + f->seq)) {
-				fprintf(stderr,
-					"# got %u/%u (len %u), want %u, after %u\n",
-					f->pub, f->seq, m[i].len,
-					f->pub < FAN_PUBS ? next[f->pub] : 0,
-					got + i);
+			if (f->seq != next[f->pub]) {
+				fprintf(stderr, "# got %u/%u, want %u, after %u\n",
+					f->pub, f->seq, next[f->pub], got + i);
 				return 2;
 			}
 			next[f->pub]++;
@@ -899,33 +902,21 @@ TEST_F_TIMEOUT(fan, stress_4_publishers_8_subscribers_lossless,
 static int fan_subscribe_lossy(int fd, unsigned int pubs, unsigned int slow)
 {
 	unsigned int next[FAN_PUBS] = { 0 }, i;
-	__u64 got = 0, lost = 0;
-	struct kmsgq_msg m[FAN_BATCH];
+	__u64 got = 0, lost = 0, more;
 	struct fan_msg msg[FAN_BATCH];
 	struct kmsgq_stats st;
-	struct kmsgq_xfer x;
 	int n;
 
 	while (got + lost < pubs * FAN_PER_PUB) {
-		for (i = 0; i < FAN_BATCH; i++)
-			m[i] = (struct kmsgq_msg){ .buf = (uintptr_t)&msg[i],
-						   .len = sizeof(msg[i]) };
-		x = (struct kmsgq_xfer){
-			.size = sizeof(x),
-			.flags = KMSGQ_XFER_LOST,
-			.msgs = (uintptr_t)m,
-			.nr = slow ? 1 : FAN_BATCH,
-		};
-		n = xioctl(fd, KMSGQ_IOC_RECV, &x);
+		n = fan_recv_batch(fd, msg, slow ? 1 : FAN_BATCH, &more);
 		if (n <= 0)
 			return 1;
-		lost += x.lost;
+		lost += more;
 		for (i = 0; i < (unsigned int)n; i++) {
 			struct fan_msg *f = &msg[i];
 
 			/* In order: a publisher's numbers only grow. */
-			if (f->pub >= pubs || f->seq < next[f->pub] ||
-			    f->check != mix32(f->pub * 0x10000 + f->seq))
+			if (f->pub >= pubs || f->seq < next[f->pub])
 				return 2;
 			next[f->pub] = f->seq + 1;
 		}
