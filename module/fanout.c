@@ -440,9 +440,8 @@ int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		seq = sub->pos;
 		slot = seq & f->mask;
 		len = f->len[slot];
-		if (!moved)
-			at_floor = seq == f->floor;
 		if (len == KMSGQ_FANOUT_HOLE) {
+			at_floor |= seq == f->floor;
 			sub->pos++;
 			moved++;
 			continue;
@@ -468,6 +467,13 @@ int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 				iov_iter_revert(iter, len);
 			continue;
 		}
+		/*
+		 * Looked at when the position moves, under the lock that a
+		 * publisher about to sleep recomputes the floor under: it
+		 * either saw this position, and then this sees its floor, or
+		 * it sees the new one.
+		 */
+		at_floor |= seq == f->floor;
 		sub->pos++;
 		moved++;
 		m->len = len;
