@@ -17,6 +17,7 @@
 #   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
 #                      (both: LOAD=N runs N busy processes on the host
 #                      beside the guest, vm/host-load.sh)
+#   make bench-profile the benchmark's sleeps and wakeups per transport (LOAD=N)
 #   make soak          the timed soak: SOAK_SECONDS=300, KERNEL=debug, SEED=S
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
@@ -162,6 +163,12 @@ demo:
 bench:
 	$(WITH_LOAD) --timeout 1800 bench
 	vm/bench-plot.sh
+
+# The benchmark's profile alone (make bench ends with it): a scheduler trace
+# of one short run per transport.
+bench-profile:
+	$(WITH_LOAD) bench-profile
+.PHONY: bench-profile
 
 # The soak (vm/suites/soak): soak_test for SOAK_SECONDS (300), then a
 # million fuzz_test calls (2 minutes on the stock kernel under TCG, so

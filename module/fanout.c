@@ -344,7 +344,7 @@ static int kmsgq_fanout_wait(struct kmsgq_queue *q,
 			     struct kmsgq_fanout_sub *sub, u32 index,
 			     bool peek, struct kmsgq_deadline *dl)
 {
-	struct wait_queue_entry wait;
+	struct kmsgq_queue_waiter wait;
 	bool expired = false;
 	bool ready;
 	int ret;
@@ -355,7 +355,7 @@ static int kmsgq_fanout_wait(struct kmsgq_queue *q,
 	if (!peek)
 		atomic_inc(&q->recv_waiters);
 	for (;;) {
-		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
+		prepare_to_wait(&q->recv_wq, &wait.entry, TASK_INTERRUPTIBLE);
 		spin_lock(&q->lock);
 		ready = q->fan.tail - sub->pos > index;
 		spin_unlock(&q->lock);
@@ -367,7 +367,7 @@ static int kmsgq_fanout_wait(struct kmsgq_queue *q,
 		if (ret)
 			break;
 	}
-	finish_wait(&q->recv_wq, &wait);
+	finish_wait(&q->recv_wq, &wait.entry);
 	if (!peek)
 		atomic_dec(&q->recv_waiters);
 	return ret;

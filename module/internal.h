@@ -484,9 +484,20 @@ u32 kmsgq_queue_qflags(const struct kmsgq_queue *q);
 __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q,
 			       struct kmsgq_fanout_sub *sub, __poll_t wanted,
 			       bool queued);
+/**
+ * struct kmsgq_queue_waiter - a kmsgq sleeper's wait queue entry
+ * @entry: the entry (kmsgq_queue_init_wait())
+ * @waker_cpu: where its last waker ran: the CPU a ring waiter reports with
+ *	KMSGQ_RING_WAIT_WAKER, -1 until a task wakes it
+ */
+struct kmsgq_queue_waiter {
+	struct wait_queue_entry entry;
+	int waker_cpu;
+};
+
 /* queue.c's pieces of a send or receive, for fanout.c */
 unsigned long kmsgq_queue_file_index(const struct file *file);
-void kmsgq_queue_init_wait(struct wait_queue_entry *entry);
+void kmsgq_queue_init_wait(struct kmsgq_queue_waiter *w);
 int kmsgq_queue_sleep(struct kmsgq_queue *q, u32 events,
 		      struct kmsgq_deadline *dl, bool *expired);
 int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
@@ -530,7 +541,7 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
 			   bool give, u32 *owner);
 void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file);
-int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
+int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
 			  struct kmsgq_deadline *dl);
 bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
 			    u32 index);

@@ -178,7 +178,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
 			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
-			KMSGQ_FEAT_SENDER | KMSGQ_FEAT_FANOUT;
+			KMSGQ_FEAT_SENDER | KMSGQ_FEAT_RING_WAKER |
+			KMSGQ_FEAT_FANOUT;
 	if (kmsgq_ring_reclaim_supported())
 		info.features |= KMSGQ_FEAT_RECLAIM;
 #ifdef KMSGQ_HAVE_URING_CMD
@@ -611,14 +612,16 @@ static long kmsgq_ioctl_ring_wait(struct file *file, void __user *uarg)
 	q = kmsgq_ioctl_ring_arg(file, uarg, &w, false);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	if (w.flags & ~(KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE))
+	if (w.flags & ~(KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE |
+			KMSGQ_RING_WAIT_WAKER))
 		return -EINVAL;
 	err = kmsgq_ioctl_deadline(&dl, file, w.flags, w.clockid, &w.timeout);
 	if (err)
 		return err;
 	/* An explicit wait ignores O_NONBLOCK. */
 	dl.nonblock = false;
-	return kmsgq_queue_ring_wait(q, w.events, &dl);
+	return kmsgq_queue_ring_wait(q, w.events,
+				     w.flags & KMSGQ_RING_WAIT_WAKER, &dl);
 }
 
 static long kmsgq_ioctl_ring_wake(struct file *file, void __user *uarg)

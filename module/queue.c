@@ -328,30 +328,34 @@ void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file)
  * woken on another CPU can find itself still queued and take the wait
  * queue's lock in finish_wait() while the waker holds it.  Unlinked first,
  * the woken task leaves without touching the lock.  The entry lives on the
- * sleeper's stack and may be gone once unlinked, so the task is read first;
- * the task itself cannot be freed while the waker holds the wait queue's
- * spinlock (an RCU read-side section).
+ * sleeper's stack and may be gone once unlinked, so the task is read and
+ * the waker's CPU written first; the task itself cannot be freed while the
+ * waker holds the wait queue's spinlock (an RCU read-side section).
  */
 static int kmsgq_queue_wake_function(struct wait_queue_entry *entry,
 				     unsigned int mode, int sync, void *key)
 {
+	struct kmsgq_queue_waiter *w = container_of(entry, struct kmsgq_queue_waiter,
+						    entry);
 	struct task_struct *task = entry->private;
 
+	WRITE_ONCE(w->waker_cpu, raw_smp_processor_id());
 	list_del_init_careful(&entry->entry);
 	/* Every kmsgq wake is TASK_NORMAL, which is what this wakes. */
 	return wake_up_process(task);
 }
 
 /**
- * kmsgq_queue_init_wait() - set up a wait entry of a kmsgq sleeper
- * @entry: the entry, on the sleeper's stack
+ * kmsgq_queue_init_wait() - set up the wait entry of a kmsgq sleeper
+ * @w: the entry, on the sleeper's stack
  *
  * Its wake function unlinks it before waking the task (see above).
  */
-void kmsgq_queue_init_wait(struct wait_queue_entry *entry)
+void kmsgq_queue_init_wait(struct kmsgq_queue_waiter *w)
 {
-	init_wait_entry(entry, 0);
-	entry->func = kmsgq_queue_wake_function;
+	init_wait_entry(&w->entry, 0);
+	w->entry.func = kmsgq_queue_wake_function;
+	w->waker_cpu = -1;
 }
 
 /**
@@ -404,7 +408,7 @@ int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 		     atomic_t *waiters, u32 ring_bit,
 		     struct kmsgq_deadline *dl)
 {
-	struct wait_queue_entry wait;
+	struct kmsgq_queue_waiter wait;
 	bool expired = false;
 	int ret = 0;
 
@@ -417,7 +421,7 @@ int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 
 	atomic_inc(waiters);
 	for (;;) {
-		prepare_to_wait_exclusive(wq, &wait, TASK_INTERRUPTIBLE);
+		prepare_to_wait_exclusive(wq, &wait.entry, TASK_INTERRUPTIBLE);
 		if (q->is_ring)
 			kmsgq_ring_arm(&q->ring, ring_bit);
 		if (ready(q))
@@ -429,7 +433,7 @@ int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 		if (ready(q))
 			break;
 	}
-	finish_wait(wq, &wait);
+	finish_wait(wq, &wait.entry);
 	atomic_dec(waiters);
 	if (q->is_ring)
 		kmsgq_ring_disarm(&q->ring, wq, ring_bit);
@@ -575,6 +579,61 @@ int kmsgq_queue_copy_out(const struct kmsgq_kmsg *m, struct iov_iter *iter,
 	return -EFAULT;
 }
 
+/*
+ * Payloads up to this size are copied under the queue's lock, with page
+ * faults disabled, so that a small send or receive takes the lock once:
+ * about as long to hold as the two round trips it saves.  A payload not
+ * in memory fails the copy, and the call goes the long way.
+ */
+#define KMSGQ_QUEUE_LOCKED_COPY	256
+
+/*
+ * kmsgq_queue_copy_in() under @q->lock: true if the payload is in @dst,
+ * false (@iter as it was) if copying it would have faulted.
+ */
+static bool kmsgq_queue_copy_in_locked(struct kmsgq_queue *q, void *dst,
+				       const struct kmsgq_kmsg *m,
+				       struct iov_iter *iter)
+{
+	bool ok;
+
+	lockdep_assert_held(&q->lock);
+	pagefault_disable();
+	if (iter)	/* reverts @iter if short */
+		ok = copy_from_iter_full(dst, m->len, iter);
+	else
+		ok = !copy_from_user_nofault(dst, m->buf, m->len);
+	pagefault_enable();
+	return ok;
+}
+
+/*
+ * kmsgq_queue_copy_out() of a message of @len bytes and priority @prio,
+ * its length and priority too, under @q->lock: true if all of it is out,
+ * false (@iter as it was; the caller's buffers may hold part of it) if
+ * copying would have faulted.
+ */
+static bool kmsgq_queue_copy_out_locked(struct kmsgq_queue *q,
+					const struct kmsgq_kmsg *m,
+					struct iov_iter *iter, const void *src,
+					u32 len, u32 prio)
+{
+	bool ok;
+
+	lockdep_assert_held(&q->lock);
+	pagefault_disable();
+	ok = !kmsgq_queue_copy_out(m, iter, src, len);
+	if (ok && m->umsg &&
+	    (copy_to_user_nofault(&m->umsg->len, &len, sizeof(len)) ||
+	     copy_to_user_nofault(&m->umsg->prio, &prio, sizeof(prio)))) {
+		if (iter)
+			iov_iter_revert(iter, len);
+		ok = false;
+	}
+	pagefault_enable();
+	return ok;
+}
+
 /**
  * kmsgq_queue_fault_in() - fault in a payload kmsgq_queue_copy_in() reads
  * @m: the message
@@ -657,6 +716,18 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 			return err;
 		spin_lock(&q->lock);
 	}
+	/* One small message: copied and queued in one hold of the lock. */
+	if (valid == 1 && msgs[0].len <= KMSGQ_QUEUE_LOCKED_COPY) {
+		slots[0] = kmsgq_store_get(s);
+		if (kmsgq_queue_copy_in_locked(q, kmsgq_store_payload(s, slots[0]),
+					       &msgs[0], iter)) {
+			taken = 1;
+			done = 1;
+			bytes = msgs[0].len;
+			goto queue;
+		}
+		kmsgq_store_put(s, slots[0]);
+	}
 	for (taken = 0; taken < valid && s->nr_free; taken++)
 		slots[taken] = kmsgq_store_get(s);
 	spin_unlock(&q->lock);
@@ -670,6 +741,7 @@ static int kmsgq_queue_store_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	}
 
 	spin_lock(&q->lock);
+queue:
 	/* mq_notify()'s rule: messages arrive on an empty queue. */
 	was_empty = !s->count;
 	for (i = 0; i < done; i++) {
@@ -723,6 +795,27 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		slept = true;
 		spin_lock(&q->lock);
 	}
+	/*
+	 * One small message that fits, to a receiver that does not ask who
+	 * sent it: copied out and taken in one hold of the lock.
+	 */
+	if (nr == 1 && !msgs[0].usender) {
+		u32 slot = kmsgq_store_peek(s);
+		u32 len = s->len[slot];
+
+		if (len <= KMSGQ_QUEUE_LOCKED_COPY && len <= msgs[0].len &&
+		    kmsgq_queue_copy_out_locked(q, &msgs[0], iter,
+						kmsgq_store_payload(s, slot),
+						len, s->prio[slot])) {
+			slots[0] = kmsgq_store_pop(s);
+			msgs[0].len = len;
+			msgs[0].prio = s->prio[slot];
+			bytes = len;
+			taken = 1;
+			done = 1;
+			goto take;
+		}
+	}
 	for (taken = 0; taken < nr; taken++) {
 		u32 slot = kmsgq_store_peek(s);
 
@@ -773,6 +866,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 	}
 
 	spin_lock(&q->lock);
+take:
 	for (i = taken; i > done; i--)
 		kmsgq_store_push_head(s, slots[i - 1]);
 	for (i = 0; i < done; i++) {
@@ -1090,7 +1184,7 @@ static bool kmsgq_queue_peek_ready(struct kmsgq_queue *q, u32 index)
 static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 				 struct kmsgq_deadline *dl)
 {
-	struct wait_queue_entry wait;
+	struct kmsgq_queue_waiter wait;
 	bool expired = false;
 	int ret = 0;
 
@@ -1099,7 +1193,7 @@ static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 
 	kmsgq_queue_init_wait(&wait);
 	for (;;) {
-		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
+		prepare_to_wait(&q->recv_wq, &wait.entry, TASK_INTERRUPTIBLE);
 		if (q->is_ring)
 			kmsgq_ring_arm(&q->ring, KMSGQ_RING_WAKE_CONSUMER);
 		if (kmsgq_queue_peek_ready(q, index))
@@ -1108,7 +1202,7 @@ static int kmsgq_queue_peek_wait(struct kmsgq_queue *q, u32 index,
 		if (ret)
 			break;
 	}
-	finish_wait(&q->recv_wq, &wait);
+	finish_wait(&q->recv_wq, &wait.entry);
 	if (q->is_ring)
 		kmsgq_ring_disarm(&q->ring, &q->recv_wq,
 				  KMSGQ_RING_WAKE_CONSUMER);
@@ -1352,14 +1446,16 @@ static u32 kmsgq_queue_ring_events(struct kmsgq_queue *q, u32 events)
  * kmsgq_queue_ring_wait() - sleep until a ring is readable or writable
  * @q: ring queue
  * @events: KMSGQ_RING_READABLE and/or KMSGQ_RING_WRITABLE
+ * @waker: add KMSGQ_RING_WOKEN_LOCAL to the result if the task that woke
+ *	this one last ran on the CPU this one returns on
  * @dl: deadline
  *
  * Return: the events that hold, or -EAGAIN, -ETIMEDOUT, -EINTR/-ERESTARTSYS.
  */
-int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
+int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
 			  struct kmsgq_deadline *dl)
 {
-	struct wait_queue_entry rwait, swait;
+	struct kmsgq_queue_waiter rwait, swait;
 	bool expired = false;
 	u32 bits = 0;
 	int ret;
@@ -1381,9 +1477,11 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 		atomic_inc(&q->send_waiters);
 	for (;;) {
 		if (events & KMSGQ_RING_READABLE)
-			prepare_to_wait(&q->recv_wq, &rwait, TASK_INTERRUPTIBLE);
+			prepare_to_wait(&q->recv_wq, &rwait.entry,
+					TASK_INTERRUPTIBLE);
 		if (events & KMSGQ_RING_WRITABLE)
-			prepare_to_wait(&q->send_wq, &swait, TASK_INTERRUPTIBLE);
+			prepare_to_wait(&q->send_wq, &swait.entry,
+					TASK_INTERRUPTIBLE);
 		kmsgq_ring_arm(&q->ring, bits);
 		ret = kmsgq_queue_ring_events(q, events);
 		if (ret)
@@ -1396,15 +1494,20 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events,
 			break;
 	}
 	if (events & KMSGQ_RING_READABLE) {
-		finish_wait(&q->recv_wq, &rwait);
+		finish_wait(&q->recv_wq, &rwait.entry);
 		atomic_dec(&q->recv_waiters);
 		kmsgq_ring_disarm(&q->ring, &q->recv_wq, KMSGQ_RING_WAKE_CONSUMER);
 	}
 	if (events & KMSGQ_RING_WRITABLE) {
-		finish_wait(&q->send_wq, &swait);
+		finish_wait(&q->send_wq, &swait.entry);
 		atomic_dec(&q->send_waiters);
 		kmsgq_ring_disarm(&q->ring, &q->send_wq, KMSGQ_RING_WAKE_PRODUCER);
 	}
+	/* A hint, so a migration since the wakeup does not matter. */
+	if (ret > 0 && waker &&
+	    (READ_ONCE(rwait.waker_cpu) == raw_smp_processor_id() ||
+	     READ_ONCE(swait.waker_cpu) == raw_smp_processor_id()))
+		ret |= KMSGQ_RING_WOKEN_LOCAL;
 	return ret;
 }
 

@@ -799,6 +799,8 @@ static void fuzz_ring_wait(struct worker *w, bool wake)
 		/* RING_WAIT ignores O_NONBLOCK and refuses the NONBLOCK bit. */
 		may_sleep = any_timeout(w, chance(w, 3), &rw.flags, &rw.clockid,
 					&rw.timeout);
+		if (chance(w, 30))
+			rw.flags |= KMSGQ_RING_WAIT_WAKER;
 	}
 	if (may_sleep)
 		interrupt_in(w, INTR_NS);
@@ -807,6 +809,9 @@ static void fuzz_ring_wait(struct worker *w, bool wake)
 			 &rw, sizeof(rw));
 	if (may_sleep)
 		interrupt_in(w, 0);
+	/* A hint the caller asked for, not an event. */
+	if (ret > 0 && (rw.flags & KMSGQ_RING_WAIT_WAKER))
+		ret &= ~(long long)KMSGQ_RING_WOKEN_LOCAL;
 	judge(w, ret, wake ? ret == 0 :
 		      ret > 0 && !(ret & ~(long long)rw.events));
 }

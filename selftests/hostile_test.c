@@ -476,6 +476,7 @@ struct hq_call {
 	unsigned long cmd;
 	__u32 size;
 	__u32 events;
+	__u32 wflags;	/* RING_WAIT: flags beyond its timeout's */
 	enum hq_file file;
 	int ok;
 };
@@ -504,6 +505,17 @@ HQ_CALL(hc_wait_r, RING_WAIT, kmsgq_ring_wait, HQ_R, HQ_BOUND, HQ_R);
 HQ_CALL(hc_wait_w, RING_WAIT, kmsgq_ring_wait, HQ_W, HQ_BOUND, HQ_W);
 HQ_CALL(hc_wait_rw, RING_WAIT, kmsgq_ring_wait, HQ_R | HQ_W, HQ_BOUND,
 	HQ_R | HQ_W);
+/* RING_WAIT asking where its waker ran, as libkmsgq's kmsgq_ring_wait() does */
+static const struct hq_call hc_wait_r_waker = {
+	.what = "RING_WAIT+WAKER", .cmd = KMSGQ_IOC_RING_WAIT,
+	.size = sizeof(struct kmsgq_ring_wait), .events = HQ_R,
+	.wflags = KMSGQ_RING_WAIT_WAKER, .file = HQ_BOUND, .ok = HQ_R,
+};
+static const struct hq_call hc_wait_w_waker = {
+	.what = "RING_WAIT+WAKER", .cmd = KMSGQ_IOC_RING_WAIT,
+	.size = sizeof(struct kmsgq_ring_wait), .events = HQ_W,
+	.wflags = KMSGQ_RING_WAIT_WAKER, .file = HQ_BOUND, .ok = HQ_W,
+};
 HQ_CALL(hc_wake_r, RING_WAKE, kmsgq_ring_wait, HQ_R, HQ_BOUND, 0);
 HQ_CALL(hc_wake_w, RING_WAKE, kmsgq_ring_wait, HQ_W, HQ_BOUND, 0);
 HQ_CALL(hc_wake_rw, RING_WAKE, kmsgq_ring_wait, HQ_R | HQ_W, HQ_BOUND, 0);
@@ -559,7 +571,8 @@ static void hq_call_fill(struct hctx *h, const struct hq_call *c, void *arg,
 		a->x.nr = 1;
 		break;
 	case KMSGQ_IOC_RING_WAIT:
-		a->w.flags = KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE;
+		a->w.flags = KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE |
+			     c->wflags;
 		a->w.clockid = CLOCK_MONOTONIC;
 		a->w.timeout.tv_sec = 1;
 		/* fall through */
@@ -707,6 +720,8 @@ static const struct acc_row acc_rows[] = {
 	{ &hc_wait_w, ACC_W, KMSGQ_RING_WRITABLE, -ENOTCONN },
 	{ &hc_wait_rw, ACC_R | ACC_W,
 	  KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE, -ENOTCONN },
+	{ &hc_wait_r_waker, ACC_R, KMSGQ_RING_READABLE, -ENOTCONN },
+	{ &hc_wait_w_waker, ACC_W, KMSGQ_RING_WRITABLE, -ENOTCONN },
 	/* Waking consumers is a producer's call, and the other way round. */
 	{ &hc_wake_r, ACC_W, 0, -ENOTCONN },
 	{ &hc_wake_w, ACC_R, 0, -ENOTCONN },
@@ -1262,7 +1277,8 @@ static const struct abi_word abi_words[] = {
 	ABI_WORD(hc_ring_info, kmsgq_ring_info, flags, ~0U),
 	ABI_WORD(hc_ring_info, kmsgq_ring_info, reserved, ~0U),
 	ABI_WORD(hc_wait_w, kmsgq_ring_wait, flags,
-		 ~(KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE)),
+		 ~(KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE |
+		   KMSGQ_RING_WAIT_WAKER)),
 	ABI_WORD(hc_wait_w, kmsgq_ring_wait, events,
 		 ~(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)),
 	ABI_WORD(hc_wake_r, kmsgq_ring_wait, flags, ~0U),

@@ -4,8 +4,9 @@
  * (KMSGQ_OPEN_RING): the arguments of KMSGQ_IOC_RING_WAIT and
  * KMSGQ_IOC_RING_WAKE, waits that need not sleep and waits that expire,
  * signals, sleepers in kmsgq_ring_wait(), poll(), epoll and blocking
- * copy-mode calls woken by in-place peers, the shared wakeup word, and
- * in-place traffic that makes no system call while nobody sleeps.
+ * copy-mode calls woken by in-place peers, the shared wakeup word,
+ * in-place traffic that makes no system call while nobody sleeps, and
+ * KMSGQ_RING_WAIT_WAKER (whether the waker ran on the sleeper's CPU).
  *
  * What every ring test shares, and the rules its helper processes keep:
  * ring_test.h.
@@ -118,6 +119,9 @@ TEST_F(ring, ring_wake_with_flags_or_timeout_fails_with_einval)
 				      0));
 	EXPECT_EQ(-EINVAL, ring_ioctl(fd, KMSGQ_IOC_RING_WAKE, 0, 0x100, 0, 0,
 				      0));
+	EXPECT_EQ(-EINVAL, ring_ioctl(fd, KMSGQ_IOC_RING_WAKE,
+				      KMSGQ_RING_WAIT_WAKER,
+				      KMSGQ_RING_READABLE, 0, 0, 0));
 }
 
 TEST_F(ring, ring_wake_without_sleepers_succeeds)
@@ -626,6 +630,152 @@ TEST_F(sleep, consumer_is_woken_by_copy_mode_send)
 	EXPECT_EQ(0, rep.ret) TH_LOG("round %u: %s", rep.len,
 				     strerror(-rep.ret));
 	EXPECT_EQ(SLEEP_ROUNDS, rep.len);
+}
+
+/* ==== waker: where the task that woke a RING_WAIT ran ==== */
+
+/* Pin the calling process to @cpu: 0 or -errno. */
+static int pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* How a waker child sleeps: the raw ioctl with @flags, or the library. */
+enum waker_wait { WAKER_IOCTL, WAKER_LIBRARY };
+
+/*
+ * In a child on @cpu: wait for a message, as @how says, and report the
+ * result.
+ */
+static void __attribute__((noreturn))
+child_wait_on_cpu(struct rctx *q, int cpu, enum waker_wait how, __u32 flags)
+{
+	int ret = pin_to_cpu(cpu);
+
+	if (ret)
+		child_report(q, ret, 0, NULL);
+	child_ready(&q->p);
+	if (how == WAKER_LIBRARY)
+		ret = kmsgq_ring_wait(&q->r, KMSGQ_RING_READABLE,
+				      CLOCK_MONOTONIC, NULL);
+	else
+		ret = ring_ioctl(q->fd, KMSGQ_IOC_RING_WAIT, flags,
+				 KMSGQ_RING_READABLE, 0, 0, 0);
+	child_report(q, ret, 0, NULL);
+}
+
+FIXTURE(waker) {
+	struct rctx q;
+};
+
+/*
+ * @sleeper_cpu: where the child sleeps (the test wakes it from CPU 0);
+ * @how, @flags: how it sleeps; @copy_send: woken by a copy-mode send (the
+ * kernel's publish) rather than an in-place commit and its WAKE; @want:
+ * the child's result.
+ */
+FIXTURE_VARIANT(waker) {
+	int sleeper_cpu;
+	enum waker_wait how;
+	__u32 flags;
+	bool copy_send;
+	int want;
+};
+
+FIXTURE_VARIANT_ADD(waker, same_cpu_in_place_commit) {
+	.sleeper_cpu = 0, .how = WAKER_IOCTL, .flags = KMSGQ_RING_WAIT_WAKER,
+	.want = KMSGQ_RING_READABLE | KMSGQ_RING_WOKEN_LOCAL,
+};
+
+FIXTURE_VARIANT_ADD(waker, same_cpu_copy_mode_send) {
+	.sleeper_cpu = 0, .how = WAKER_IOCTL, .flags = KMSGQ_RING_WAIT_WAKER,
+	.copy_send = true,
+	.want = KMSGQ_RING_READABLE | KMSGQ_RING_WOKEN_LOCAL,
+};
+
+FIXTURE_VARIANT_ADD(waker, same_cpu_without_the_flag) {
+	.sleeper_cpu = 0, .how = WAKER_IOCTL, .flags = 0,
+	.want = KMSGQ_RING_READABLE,
+};
+
+FIXTURE_VARIANT_ADD(waker, same_cpu_through_the_library) {
+	.sleeper_cpu = 0, .how = WAKER_LIBRARY,
+	.want = KMSGQ_RING_READABLE,
+};
+
+FIXTURE_VARIANT_ADD(waker, other_cpu_in_place_commit) {
+	.sleeper_cpu = 1, .how = WAKER_IOCTL, .flags = KMSGQ_RING_WAIT_WAKER,
+	.want = KMSGQ_RING_READABLE,
+};
+
+FIXTURE_VARIANT_ADD(waker, other_cpu_copy_mode_send) {
+	.sleeper_cpu = 1, .how = WAKER_IOCTL, .flags = KMSGQ_RING_WAIT_WAKER,
+	.copy_send = true, .want = KMSGQ_RING_READABLE,
+};
+
+FIXTURE_SETUP(waker)
+{
+	rctx_setup(_metadata, &self->q, KMSGQ_OPEN_RING, RING_DEPTH,
+		   RING_MSGSIZE, true);
+}
+
+FIXTURE_TEARDOWN(waker)
+{
+	rctx_teardown(&self->q);
+}
+
+TEST_F(waker, sleeper_learns_whether_its_waker_ran_on_its_cpu)
+{
+	__u32 seq = 3;
+	struct report rep;
+	pid_t pid;
+
+	if (variant->sleeper_cpu >= sysconf(_SC_NPROCESSORS_ONLN))
+		SKIP(return, "needs CPU %d", variant->sleeper_cpu);
+	ASSERT_EQ(0, pin_to_cpu(0));
+	pid = kids_fork(&self->q.kids);
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		child_wait_on_cpu(&self->q, variant->sleeper_cpu, variant->how,
+				  variant->flags);
+	close_child_ends(&self->q.p);
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &pid, 1));
+	ASSERT_FALSE(report_pending(&self->q.p));
+	if (variant->copy_send) {
+		ASSERT_EQ(0, kmsgq_send(self->q.fd, &seq, sizeof(seq), 0));
+	} else {
+		ASSERT_EQ(0, put_in_place(&self->q.r, &seq, sizeof(seq)));
+	}
+	ASSERT_TRUE(read_report(&self->q, &rep));
+	EXPECT_EQ(variant->want, rep.ret);
+}
+
+TEST_F(ring, waker_flag_on_a_wait_that_expires_or_need_not_sleep_reports_nothing)
+{
+	__u32 seq = 4;
+
+	EXPECT_EQ(-ETIMEDOUT,
+		  ring_ioctl(self->q.fd, KMSGQ_IOC_RING_WAIT,
+			     KMSGQ_RING_WAIT_WAKER | KMSGQ_XFER_TIMEOUT |
+			     KMSGQ_XFER_RELATIVE, KMSGQ_RING_READABLE,
+			     CLOCK_MONOTONIC, 0, 1000000));
+	ASSERT_EQ(0, put_in_place(&self->q.r, &seq, sizeof(seq)));
+	EXPECT_EQ(KMSGQ_RING_READABLE,
+		  ring_ioctl(self->q.fd, KMSGQ_IOC_RING_WAIT,
+			     KMSGQ_RING_WAIT_WAKER, KMSGQ_RING_READABLE, 0, 0,
+			     0));
+}
+
+TEST_F(ring, info_reports_the_waker_feature)
+{
+	struct kmsgq_info info = { .size = sizeof(info) };
+
+	ASSERT_EQ(0, kmsgq_info(-1, &info));
+	EXPECT_NE(0, info.features & KMSGQ_FEAT_RING_WAKER);
 }
 
 /* ==== wake: several sleepers, threads, and munmap under a sleeper ==== */

@@ -517,6 +517,122 @@ TEST_F(xfer, receive_into_bad_address_fails_with_efault_and_keeps_message)
 	munmap(bad, getpagesize());
 }
 
+/*
+ * Small payloads are copied under the queue's lock with page faults off;
+ * a buffer whose page is not mapped in yet fails that copy, and the call
+ * must then go the long way, which faults the page in.
+ */
+
+/* A page of a new memfd holding @pattern @seed, mapped and not touched. */
+static void *untouched_file_page(int seed)
+{
+	char buf[XFER_MSGSIZE];
+	void *p;
+	int fd;
+
+	fd = memfd_create("kmsgq-xfer", MFD_CLOEXEC);
+	if (fd < 0)
+		return MAP_FAILED;
+	pattern(buf, sizeof(buf), seed);
+	if (write(fd, buf, sizeof(buf)) != sizeof(buf) ||
+	    ftruncate(fd, getpagesize())) {
+		close(fd);
+		return MAP_FAILED;
+	}
+	p = mmap(NULL, getpagesize(), PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return p;
+}
+
+TEST_F(xfer, send_from_page_not_yet_mapped_in_is_queued_whole)
+{
+	char in[XFER_MSGSIZE];
+	struct kmsgq_msg m;
+	void *src;
+
+	src = untouched_file_page(7);
+	ASSERT_NE(MAP_FAILED, src);
+	m = msg(src, XFER_MSGSIZE, 0);
+	EXPECT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
+
+	m = msg(in, sizeof(in), 0);
+	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
+	EXPECT_EQ(XFER_MSGSIZE, m.len);
+	EXPECT_TRUE(pattern_ok(in, XFER_MSGSIZE, 7));
+	munmap(src, getpagesize());
+}
+
+TEST_F(xfer, receive_into_page_not_yet_mapped_in_gets_the_message)
+{
+	char out[XFER_MSGSIZE];
+	struct kmsgq_msg m = msg(out, sizeof(out), 0);
+	char *dst;
+
+	dst = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	pattern(out, sizeof(out), 8);
+	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
+
+	m = msg(dst, XFER_MSGSIZE, 0);
+	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
+	EXPECT_EQ(XFER_MSGSIZE, m.len);
+	EXPECT_TRUE(pattern_ok(dst, XFER_MSGSIZE, 8));
+	EXPECT_EQ(0, queued(self->q.fd));
+	munmap(dst, getpagesize());
+}
+
+TEST_F(xfer, receive_into_read_only_page_fails_with_efault_and_keeps_message)
+{
+	char out[16], in[XFER_MSGSIZE];
+	struct kmsgq_msg m = msg(out, sizeof(out), 0);
+	char *ro;
+
+	ro = mmap(NULL, getpagesize(), PROT_READ,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_EQ(0, ro[0]);	/* mapped in, read-only */
+	pattern(out, sizeof(out), 9);
+	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
+
+	m = msg(ro, XFER_MSGSIZE, 0);
+	EXPECT_EQ(-EFAULT, recv_msgs(self->q.fd, variant->mode, &m, 1));
+	EXPECT_EQ(1, queued(self->q.fd));
+
+	m = msg(in, sizeof(in), 0);
+	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
+	EXPECT_EQ(sizeof(out), m.len);
+	EXPECT_TRUE(pattern_ok(in, sizeof(out), 9));
+	munmap(ro, getpagesize());
+}
+
+TEST_F(xfer, receive_whose_entry_is_read_only_fails_with_efault_and_keeps_message)
+{
+	char out[16], in[XFER_MSGSIZE];
+	struct kmsgq_msg m = msg(out, sizeof(out), 0), *ro;
+
+	if (variant->mode == XFER_RW)
+		SKIP(return, "read() has no message entry to write back");
+	ro = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	pattern(out, sizeof(out), 10);
+	ASSERT_EQ(1, send_msgs(self->q.fd, variant->mode, &m, 1));
+
+	/* The payload could be written; its length and priority not. */
+	*ro = msg(in, sizeof(in), 0);
+	ASSERT_EQ(0, mprotect(ro, getpagesize(), PROT_READ));
+	EXPECT_EQ(-EFAULT, recv_msgs(self->q.fd, variant->mode, ro, 1));
+	EXPECT_EQ(1, queued(self->q.fd));
+
+	memset(in, 0, sizeof(in));
+	m = msg(in, sizeof(in), 0);
+	EXPECT_EQ(1, recv_msgs(self->q.fd, variant->mode, &m, 1));
+	EXPECT_EQ(sizeof(out), m.len);
+	EXPECT_TRUE(pattern_ok(in, sizeof(out), 10));
+	munmap(ro, getpagesize());
+}
+
 /* ==== ioctl_xfer: what only the ioctls can say, one message or many ==== */
 
 /*

@@ -7,6 +7,7 @@
 # Usage: vm/bench-plot.sh [INPUT] [OUTPUT.png]
 #   INPUT   a guest log (vm/run-tests.sh keeps them in $KMSGQ_LOGS), or a CSV
 #           file; default: the newest *bench*.out.log in $KMSGQ_LOGS
+#           that has a CSV
 #   OUTPUT  default: beside INPUT, named like it with .png (the log's
 #           .out.log or the CSV's .csv replaced); the CSV is written beside
 #           OUTPUT with .csv instead of .png
@@ -18,9 +19,11 @@ vm_dir=$(cd "$(dirname "$0")" && pwd)
 in=${1:-}
 out=${2:-}
 if [ -z "$in" ]; then
-	# shellcheck disable=SC2012 # names are ours: date-pid, no odd characters
-	in=$(ls -t "$KMSGQ_LOGS"/*bench*.out.log 2>/dev/null | head -n 1 || true)
-	[ -n "$in" ] || { echo "no $KMSGQ_LOGS/*bench*.out.log: run make bench first" >&2; exit 1; }
+	# The newest with a CSV (make bench-profile's logs have none).
+	# shellcheck disable=SC2011,SC2012 # names are ours: date-pid, no odd characters
+	in=$(ls -t "$KMSGQ_LOGS"/*bench*.out.log 2>/dev/null |
+		xargs -r grep -l '^KMSGQ-CSV-BEGIN' | head -n 1 || true)
+	[ -n "$in" ] || { echo "no $KMSGQ_LOGS/*bench*.out.log with a CSV: run make bench first" >&2; exit 1; }
 fi
 [ -r "$in" ] || { echo "cannot read $in" >&2; exit 1; }
 if [ -z "$out" ]; then

@@ -53,6 +53,8 @@ struct bench_config {
 	double budget;		/* seconds per run of the slowest transport */
 	unsigned int depth;	/* queue depth, every transport */
 	unsigned int pp_iters;	/* round trips per pingpong run */
+	uint64_t msgs;		/* messages per stream run (per producer),
+				   0: calibrated to budget */
 	double pp_cap;		/* ... or fewer, if a run takes longer than this */
 	unsigned int mpmc_n;	/* producers = consumers in the N:N workload */
 	unsigned int oversub_n;	/* busy processes beside an oversub run */
@@ -178,6 +180,7 @@ struct bench_child_res {
 	uint64_t count;		/* messages received (consumers) */
 	uint64_t seqsum;	/* sum of the sequence numbers received */
 	uint64_t lat_med_ns, lat_p99_ns, lat_mean_ns;	/* pinger */
+	uint64_t warm;		/* untimed round trips before those (pinger) */
 	uint64_t waits;		/* calls to wait for a ring (zero-copy) */
 	uint64_t slept;		/* voluntary context switches in the run */
 	uint64_t calls;		/* send/receive calls or reserve/peek batches */

@@ -185,21 +185,44 @@ static void bench_detect_env(void)
 
 /* ------------------------------------------------------------- main */
 
+/* A comma list of message sizes (multiples of 8) into @out: how many. */
+static int bench_parse_sizes(const char *list, size_t *out, int max)
+{
+	char *s = strdup(list), *tok, *save;
+	int n = 0;
+
+	for (tok = strtok_r(s, ",", &save); tok && n < max;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t sz = strtoul(tok, NULL, 0);
+
+		if (sz < 8 || sz % 8)
+			bench_die("sizes must be multiples of 8: %s", tok);
+		out[n++] = sz;
+	}
+	free(s);
+	if (!n)
+		bench_die("no message size in '%s'", list);
+	return n;
+}
+
 static void bench_usage(void)
 {
 	printf("usage: kmsgq_bench [--short] [--rounds N] [--time SEC] [--depth N]\n"
-	       "                   [--pp-iters N] [--transports LIST] [--sizes LIST]\n"
-	       "                   [--workloads LIST]\n"
+	       "                   [--pp-iters N] [--msgs N] [--transports LIST]\n"
+	       "                   [--sizes LIST] [--pp-sizes LIST] [--workloads LIST]\n"
 	       "  --short       the quick version (make demo): 3 rounds, 0.08 s, 2000 round trips\n"
 	       "  --rounds N    rounds per cell (default 5)\n"
 	       "  --time SEC    per-run time of the slowest transport (default 0.5)\n"
 	       "  --depth N     queue depth of every transport (default 64)\n"
 	       "  --pp-iters N  round trips per pingpong run (default 10000)\n"
+	       "  --msgs N      messages per stream run (4:4: per producer), no\n"
+	       "                calibration pass (default: calibrated to --time)\n"
 	       "  --transports  comma list of:");
 	for (int t = 0; t < bench_nt; t++)
 		printf("%s%s", t ? "," : " ", bench_transports[t]->name);
 	printf("\n"
 	       "  --sizes       comma list of 1:1 message sizes (multiples of 8)\n"
+	       "  --pp-sizes    comma list of pingpong message sizes (default 64,4096)\n"
 	       "  --workloads   comma list of: stream,pingpong,mpmc (default: all)\n"
 	       "  --variants    comma list of: split (the issue's placement), 1cpu (every\n"
 	       "                process on CPU 0), oversub (split, plus a busy process\n"
@@ -219,6 +242,8 @@ int main(int argc, char **argv)
 		{ "time", required_argument, NULL, 't' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "pp-iters", required_argument, NULL, 'p' },
+		{ "msgs", required_argument, NULL, 'n' },
+		{ "pp-sizes", required_argument, NULL, 'Q' },
 		{ "transports", required_argument, NULL, 'T' },
 		{ "sizes", required_argument, NULL, 'S' },
 		{ "workloads", required_argument, NULL, 'W' },
@@ -236,7 +261,7 @@ int main(int argc, char **argv)
 
 	for (t = 0; t < bench_nt; t++)
 		bench_cfg.use[t] = 1;
-	while ((o = getopt_long(argc, argv, "sr:t:d:p:T:S:W:P:V:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "sr:t:d:p:n:T:S:Q:W:P:V:vh", opts, NULL)) != -1) {
 		char *s, *tok, *save;
 
 		switch (o) {
@@ -255,6 +280,9 @@ int main(int argc, char **argv)
 		case 'p':
 			pp = atoi(optarg);
 			break;
+		case 'n':
+			bench_cfg.msgs = strtoull(optarg, NULL, 0);
+			break;
 		case 'T':
 			memset(bench_cfg.use, 0, sizeof(bench_cfg.use));
 			s = strdup(optarg);
@@ -267,17 +295,12 @@ int main(int argc, char **argv)
 			free(s);
 			break;
 		case 'S':
-			bench_cfg.nsizes = 0;
-			s = strdup(optarg);
-			for (tok = strtok_r(s, ",", &save); tok && bench_cfg.nsizes < 16;
-			     tok = strtok_r(NULL, ",", &save)) {
-				size_t sz = strtoul(tok, NULL, 0);
-
-				if (sz < 8 || sz % 8)
-					bench_die("sizes must be multiples of 8: %s", tok);
-				bench_cfg.sizes[bench_cfg.nsizes++] = sz;
-			}
-			free(s);
+			bench_cfg.nsizes = bench_parse_sizes(optarg,
+				bench_cfg.sizes, 16);
+			break;
+		case 'Q':
+			bench_cfg.npp_sizes = bench_parse_sizes(optarg,
+				bench_cfg.pp_sizes, 4);
 			break;
 		case 'W':
 			memset(wl_on, 0, sizeof(wl_on));

@@ -15,7 +15,7 @@
  * Every cell runs all transports in turn, A B C ... A B C ..., for several
  * rounds; the median round is reported.  Within a cell every transport
  * moves the same number of messages, chosen from a calibration pass so that
- * the slowest transport takes about --time seconds per round.
+ * the slowest transport takes about --time seconds per round (or --msgs).
  * CPU time is user + system time of the children (getrusage RUSAGE_CHILDREN)
  * divided by the messages moved (round trips for pingpong).
  */
@@ -215,6 +215,7 @@ static int ping(const struct bench_transport *tr, struct bench_ep *tx,
 	for (i = 0; i < warm; i++)
 		if (tr->send_one(tx, i) || tr->recv_one(rx, &seq))
 			return -1;
+	me->warm = warm;
 	me->t_start = bench_now_s();
 	deadline = me->t_start + bench_cfg.pp_cap;
 	for (i = 0; i < n; i++) {
@@ -557,6 +558,7 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 	}
 	if (bench_cfg.verbose) {
 		uint64_t pw = 0, cw = 0, pc = 0, cc = 0, ps = 0, cs = 0;
+		char pp[96] = "";
 
 		for (i = 0; i < nkids; i++) {
 			int prod = roles[i] == R_PROD || roles[i] == R_PING;
@@ -565,13 +567,18 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 			*(prod ? &pc : &cc) += sh->res[i].calls;
 			*(prod ? &ps : &cs) += sh->res[i].slept;
 		}
+		if (BENCH_IS_PP(wl))
+			snprintf(pp, sizeof(pp), "; median %.1f us, p99 %.1f us,"
+				 " after %" PRIu64 " untimed round trips",
+				 rr->lat_med / 1e3, rr->lat_p99 / 1e3,
+				 sh->res[0].warm);
 		printf("# run %s %s %zu: %" PRIu64 " msgs, %.0f msgs/s, cpu %.0f ns/msg;"
 		       " per 1000 msgs: producer %.1f calls %.1f waits %.1f slept,"
-		       " consumer %.1f calls %.1f waits %.1f slept\n",
+		       " consumer %.1f calls %.1f waits %.1f slept%s\n",
 		       bench_wname[wl], tr->name, size, msgs, rr->rate,
 		       (cpu1 - cpu0) / msgs, pc * 1e3 / msgs, pw * 1e3 / msgs,
 		       ps * 1e3 / msgs, cc * 1e3 / msgs, cw * 1e3 / msgs,
-		       cs * 1e3 / msgs);
+		       cs * 1e3 / msgs, pp);
 	}
 	rr->cpu_ns = (cpu1 - cpu0) / msgs;
 	rr->ok = 1;
@@ -705,6 +712,8 @@ void runner_run_cell(struct runner_cell *c)
 
 	if (BENCH_IS_PP(c->wl)) {
 		c->n = bench_cfg.pp_iters;
+	} else if (bench_cfg.msgs) {
+		c->n = bench_cfg.msgs;
 	} else {
 		/* Calibrate: one short run each; the slowest sets the count. */
 		n0 = (8u << 20) / c->size;

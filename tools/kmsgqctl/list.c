@@ -517,6 +517,7 @@ static const struct {
 	{ KMSGQ_FEAT_URING_CMD, "uring_cmd" },
 	{ KMSGQ_FEAT_SENDER, "sender" },
 	{ KMSGQ_FEAT_FANOUT, "fanout" },
+	{ KMSGQ_FEAT_RING_WAKER, "ring_waker" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

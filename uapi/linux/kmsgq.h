@@ -78,6 +78,8 @@
  * fields of struct kmsgq_stats
  */
 #define KMSGQ_FEAT_FANOUT	0x10000ULL
+/* KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait) */
+#define KMSGQ_FEAT_RING_WAKER	0x20000ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -621,12 +623,17 @@ struct kmsgq_ring_info {
 #define KMSGQ_RING_READABLE	0x001	/* POLLIN: a committed message waits */
 #define KMSGQ_RING_WRITABLE	0x004	/* POLLOUT: a free slot waits */
 
+/* kmsgq_ring_wait.flags, WAIT only: report where the waker ran (below) */
+#define KMSGQ_RING_WAIT_WAKER	0x100U
+/* In WAIT's result, with KMSGQ_RING_WAIT_WAKER: the waker ran on this CPU */
+#define KMSGQ_RING_WOKEN_LOCAL	0x10000
+
 /**
  * struct kmsgq_ring_wait - sleep until a ring is readable or writable, or
  *	wake such sleepers (KMSGQ_IOC_RING_WAIT, KMSGQ_IOC_RING_WAKE)
  * @size: in: sizeof(struct kmsgq_ring_wait)
- * @flags: in: KMSGQ_XFER_TIMEOUT and KMSGQ_XFER_RELATIVE for WAIT; zero
- *	for WAKE
+ * @flags: in: KMSGQ_XFER_TIMEOUT, KMSGQ_XFER_RELATIVE and
+ *	KMSGQ_RING_WAIT_WAKER for WAIT; zero for WAKE
  * @events: in: KMSGQ_RING_READABLE and/or KMSGQ_RING_WRITABLE: what to wait
  *	for, or which sleepers to wake
  * @clockid: in: as in struct kmsgq_xfer
@@ -635,6 +642,14 @@ struct kmsgq_ring_info {
  * WAIT returns the events that hold (at least one of those asked for), or
  * ETIMEDOUT, EINTR.  WAKE returns 0; @events' sleepers are woken and
  * recheck the ring.
+ *
+ * With KMSGQ_RING_WAIT_WAKER (feature KMSGQ_FEAT_RING_WAKER), WAIT's
+ * result also has KMSGQ_RING_WOKEN_LOCAL if the call slept and a task that
+ * woke it (a publish, a release, a WAKE) ran on the CPU the caller is on
+ * when the call returns.  It is a scheduling hint, for callers that poll
+ * the ring before they wait: the other end then shares this CPU, and
+ * cannot run while this task polls.  libkmsgq's kmsgq_ring_wait() uses it
+ * so.  Without the flag the result never has the bit.
  */
 struct kmsgq_ring_wait {
 	__u32 size;

@@ -355,7 +355,9 @@ int kmsgq_ring_unmap(struct kmsgq_ring *ring);
  * @clock, @deadline: as kmsgq_timedsend(); @deadline may be NULL
  *
  * Polls the ring briefly (a few thousand checks) before it asks the kernel
- * to sleep, since a running peer usually gets there first.
+ * to sleep, since a running peer usually gets there first; but not after
+ * a sleep of this thread that a task on its own CPU ended, as that peer
+ * cannot run while this thread polls.
  *
  * Return: the events that hold, or -ETIMEDOUT, -EINTR, -errno.
  */

@@ -132,6 +132,18 @@ KMSGQ_SYMVER(kmsgq_ring_unmap_v1_0, kmsgq_ring_unmap@KMSGQ_1.0);
 #define KMSGQ_RING_SPIN	4096
 
 /*
+ * Whether this thread's last sleep in kmsgq_ring_wait() was ended by a task
+ * on its own CPU (KMSGQ_RING_WOKEN_LOCAL): the other end then shares the
+ * CPU and cannot run while this thread polls, so the next wait sleeps at
+ * once.  Every wait that sleeps learns it afresh, so a thread whose peer
+ * moves to another CPU polls again after its next sleep.
+ */
+static __thread bool kmsgq_ring_peer_local;
+
+/* Cleared once a kernel refuses KMSGQ_RING_WAIT_WAKER (before 1.3's). */
+static int kmsgq_ring_waker_ok = 1;
+
+/*
  * Is the first slot from @head on that nobody has claimed yet ready, free
  * (@lag 0) or committed (@lag 1)?  On an ordinary ring that slot is the
  * one at @head; on a reclaiming ring the head may trail the claims.
@@ -176,7 +188,8 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 		.size = sizeof(w),
 		.events = events,
 	};
-	unsigned int i, ready;
+	unsigned int i, ready, spin;
+	int ret;
 
 	/* What the kernel would refuse, refused before the spin too. */
 	if (!events || (events & ~(KMSGQ_RING_READABLE | KMSGQ_RING_WRITABLE)))
@@ -186,7 +199,8 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 			 deadline->tv_nsec >= 1000000000L))
 		return -EINVAL;
 
-	for (i = 0; i < KMSGQ_RING_SPIN; i++) {
+	spin = kmsgq_ring_peer_local ? 1 : KMSGQ_RING_SPIN;
+	for (i = 0; i < spin; i++) {
 		ready = kmsgq_ring_ready(ring, events);
 		if (ready)
 			return ready;
@@ -198,7 +212,19 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 		w.timeout.tv_sec = deadline->tv_sec;
 		w.timeout.tv_nsec = deadline->tv_nsec;
 	}
-	return kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAIT, &w);
+	if (__atomic_load_n(&kmsgq_ring_waker_ok, __ATOMIC_RELAXED))
+		w.flags |= KMSGQ_RING_WAIT_WAKER;
+	ret = kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAIT, &w);
+	/* Every other EINVAL was refused above, before the spin. */
+	if (ret == -EINVAL && (w.flags & KMSGQ_RING_WAIT_WAKER)) {
+		__atomic_store_n(&kmsgq_ring_waker_ok, 0, __ATOMIC_RELAXED);
+		w.flags &= ~KMSGQ_RING_WAIT_WAKER;
+		ret = kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAIT, &w);
+	}
+	if (ret < 0)
+		return ret;
+	kmsgq_ring_peer_local = ret & KMSGQ_RING_WOKEN_LOCAL;
+	return ret & ~KMSGQ_RING_WOKEN_LOCAL;
 }
 
 int kmsgq_ring_wake(struct kmsgq_ring *ring, unsigned int events)
