@@ -86,7 +86,8 @@ static ssize_t kmsgq_file_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (!q)
 		return -ENOTCONN;
 	kmsgq_file_deadline(iocb, &dl);
-	return kmsgq_queue_recv_iter(q, to, &dl);
+	return kmsgq_queue_recv_iter(q, kmsgq_fanout_sub(q, iocb->ki_filp), to,
+				     &dl);
 }
 
 /* One message, gathered from @from's segments (write, writev, io_uring). */
@@ -128,8 +129,8 @@ static __poll_t kmsgq_file_poll(struct file *file, poll_table *wait)
 		poll_wait(file, &q->recv_wq, wait);
 	if (allowed & KMSGQ_POLL_OUT)
 		poll_wait(file, &q->send_wq, wait);
-	return kmsgq_queue_poll_mask(q, wanted, !poll_does_not_wait(wait)) &
-	       allowed;
+	return kmsgq_queue_poll_mask(q, kmsgq_fanout_sub(q, file), wanted,
+				     !poll_does_not_wait(wait)) & allowed;
 }
 
 static int kmsgq_file_open(struct inode *inode, struct file *file)
@@ -159,6 +160,8 @@ static int kmsgq_file_release(struct inode *inode, struct file *file)
 		return 0;
 	/* The file's mappings are gone too: finish its ring claims. */
 	kmsgq_queue_ring_reclaim(q, file);
+	/* Its position holds no publisher back any more. */
+	kmsgq_fanout_unsubscribe(q, file);
 	kmsgq_registry_put(q);
 	return 0;
 }

@@ -20,6 +20,10 @@
  * store.c    - the message store of a copy queue: fixed slots, a free stack
  *              and one FIFO per priority, all allocated at creation.  No
  *              locking inside; the queue's lock covers it.
+ * fanout.c   - fan-out queues (KMSGQ_OPEN_FANOUT): a circular store of
+ *              sequence-numbered messages that every subscriber (a file
+ *              bound with read access) reads at its own position.  The
+ *              queue's lock covers it.
  * ring.c     - the mappable ring of a ring queue: shared pages holding
  *              Vyukov's MPMC protocol (see uapi struct kmsgq_ring_info) and
  *              its wakeup word.  Every value read from it is untrusted; the
@@ -38,7 +42,9 @@
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 #include <linux/kmsgq.h>
@@ -207,6 +213,71 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
 	return r->data + (size_t)(pos & r->mask) * r->slot_size;
 }
 
+/**
+ * struct kmsgq_fanout_sub - a subscriber of a fan-out queue: a file bound
+ *	to it with read access
+ * @node: link in kmsgq_fanout.@subs
+ * @pos: sequence number of the next message it receives
+ * @lost: messages it lost since it bound (KMSGQ_OPEN_OVERFLOW_DROP)
+ * @lost_report: of those, the ones no RECV has reported yet
+ *
+ * Kernel memory only; protected by the queue's lock.
+ */
+struct kmsgq_fanout_sub {
+	struct list_head node;
+	u64 pos;
+	u64 lost;
+	u64 lost_report;
+};
+
+/**
+ * struct kmsgq_fanout - the message store of a fan-out queue
+ * @nr_slots: slots, a power of two
+ * @mask: @nr_slots - 1; message number n is in slot n & @mask
+ * @slot_size: bytes of payload per slot
+ * @reserve: number of the next message a publisher reserves a slot for
+ * @tail: every message numbered below is committed (or a hole)
+ * @floor: the least of @tail and every subscriber's position when last
+ *	computed: never above the true one, and exact when a publisher
+ *	sleeps for room
+ * @nr_subs: subscribers on @subs
+ * @subs: the subscribers
+ * @sub_of: kmsgq_queue_file_index() of a subscribing file to its struct
+ *	kmsgq_fanout_sub; valid while the file is (its own lock)
+ * @seq: per slot, the number of the message it holds or is being filled
+ *	with; set when a publisher reserves the slot
+ * @len: per slot, payload length, KMSGQ_FANOUT_PENDING while a publisher
+ *	fills it, or KMSGQ_FANOUT_HOLE for a slot that carries no message
+ * @data: @nr_slots * @slot_size bytes of payload
+ *
+ * Messages numbered [max(0, @reserve - @nr_slots), @tail) are stored; a
+ * slot is reused (reserved again) only once every subscriber is past the
+ * message in it, or, with KMSGQ_OPEN_OVERFLOW_DROP, once the subscribers
+ * that were not have been moved past it.  Everything but @sub_of is
+ * protected by the queue's lock.
+ */
+struct kmsgq_fanout {
+	u32 nr_slots;
+	u32 mask;
+	u32 slot_size;
+	u64 reserve;
+	u64 tail;
+	u64 floor;
+	u32 nr_subs;
+	struct list_head subs;
+	struct xarray sub_of;
+	u64 *seq;
+	u32 *len;
+	u8 *data;
+};
+
+#define KMSGQ_FANOUT_PENDING	U32_MAX
+#define KMSGQ_FANOUT_HOLE	(U32_MAX - 1)
+
+int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size);
+void kmsgq_fanout_destroy(struct kmsgq_fanout *f);
+size_t kmsgq_fanout_bytes(u32 nr_slots, u32 slot_size);
+
 struct file;
 struct iov_iter;
 struct seq_file;
@@ -238,7 +309,10 @@ struct kmsgq_sender {
  *	user copy or a sleep
  * @store: messages of a copy queue
  * @ring: messages of a ring queue
+ * @fan: messages and subscribers of a fan-out queue
  * @is_ring: which of the two this queue uses; fixed at creation
+ * @is_fanout: the queue uses @fan instead (KMSGQ_OPEN_FANOUT); fixed at
+ *	creation
  * @overflow: KMSGQ_OPEN_OVERFLOW_FAIL, KMSGQ_OPEN_OVERFLOW_DROP or 0 (a
  *	full queue makes senders wait); fixed at creation
  * @recv_wq: receivers (exclusive) and pollers waiting for a message
@@ -289,7 +363,9 @@ struct kmsgq_queue {
 	spinlock_t lock;	/* protects store */
 	struct kmsgq_store store;
 	struct kmsgq_ring ring;
+	struct kmsgq_fanout fan;
 	bool is_ring;
+	bool is_fanout;
 	u32 overflow;
 	wait_queue_head_t recv_wq;
 	wait_queue_head_t send_wq;
@@ -395,18 +471,102 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize);
 void kmsgq_queue_free(struct kmsgq_queue *q);
 int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		     unsigned int nr, struct kmsgq_deadline *dl);
-int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-		     unsigned int nr, struct kmsgq_deadline *dl);
-int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m, u32 index,
+int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		     struct kmsgq_kmsg *msgs, unsigned int nr,
 		     struct kmsgq_deadline *dl);
+int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		     struct kmsgq_kmsg *m, u32 index, struct kmsgq_deadline *dl);
 ssize_t kmsgq_queue_send_iter(struct kmsgq_queue *q, struct iov_iter *from,
 			      struct kmsgq_deadline *dl);
-ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,
+ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q,
+			      struct kmsgq_fanout_sub *sub, struct iov_iter *to,
 			      struct kmsgq_deadline *dl);
 u32 kmsgq_queue_count(struct kmsgq_queue *q);
 u32 kmsgq_queue_qflags(const struct kmsgq_queue *q);
-__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
+__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q,
+			       struct kmsgq_fanout_sub *sub, __poll_t wanted,
 			       bool queued);
+/* queue.c's pieces of a send or receive, for fanout.c */
+unsigned long kmsgq_queue_file_index(const struct file *file);
+void kmsgq_queue_init_wait(struct wait_queue_entry *entry);
+int kmsgq_queue_sleep(struct kmsgq_queue *q, u32 events,
+		      struct kmsgq_deadline *dl, bool *expired);
+int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
+		     bool (*ready)(struct kmsgq_queue *q),
+		     atomic_t *waiters, u32 ring_bit,
+		     struct kmsgq_deadline *dl);
+void kmsgq_queue_wake(struct kmsgq_queue *q, bool recv, int nr);
+bool kmsgq_queue_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m);
+void kmsgq_queue_account(atomic64_t *msgs, atomic64_t *bytes,
+			 unsigned int n, u64 len);
+bool kmsgq_queue_fault_in(const struct kmsgq_kmsg *m, struct iov_iter *iter);
+
+/**
+ * kmsgq_queue_copy_in() - copy a message's payload from its sender
+ * @dst: where to
+ * @m: the message, whose @buf is the payload unless @iter is given
+ * @iter: the payload of a write_iter call, or NULL
+ *
+ * Always inlined, as kmsgq_queue_copy_out(): a failed copy's first kmsgq
+ * frame is its caller, which fault injection tells the copies apart by.
+ *
+ * Return: 0, or -EFAULT.
+ */
+static __always_inline int
+kmsgq_queue_copy_in(void *dst, const struct kmsgq_kmsg *m, struct iov_iter *iter)
+{
+	if (iter)
+		return copy_from_iter_full(dst, m->len, iter) ? 0 : -EFAULT;
+	return copy_from_user(dst, m->buf, m->len) ? -EFAULT : 0;
+}
+
+/**
+ * kmsgq_queue_copy_out() - copy a payload out to a receiver's buffer
+ * @m: the message, whose @buf is the buffer unless @iter is given
+ * @iter: the buffer of a read_iter call, or NULL
+ * @src: the payload
+ * @len: its length
+ *
+ * Return: 0, or -EFAULT with @iter as it was.
+ */
+static __always_inline int
+kmsgq_queue_copy_out(const struct kmsgq_kmsg *m, struct iov_iter *iter,
+		     const void *src, u32 len)
+{
+	size_t copied;
+
+	if (!iter)
+		return copy_to_user(m->buf, src, len) ? -EFAULT : 0;
+	copied = copy_to_iter(src, len, iter);
+	if (copied == len)
+		return 0;
+	iov_iter_revert(iter, copied);
+	return -EFAULT;
+}
+
+/* fanout.c */
+int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
+			   u32 history);
+void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file);
+struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
+					  struct file *file);
+int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+		      unsigned int nr, struct iov_iter *iter,
+		      struct kmsgq_deadline *dl);
+int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		      struct kmsgq_kmsg *msgs, unsigned int nr,
+		      struct iov_iter *iter, struct kmsgq_deadline *dl);
+int kmsgq_fanout_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		      struct kmsgq_kmsg *m, u32 index,
+		      struct kmsgq_deadline *dl);
+bool kmsgq_fanout_readable(struct kmsgq_queue *q,
+			   struct kmsgq_fanout_sub *sub);
+bool kmsgq_fanout_writable(struct kmsgq_queue *q);
+u32 kmsgq_fanout_count(struct kmsgq_queue *q);
+u64 kmsgq_fanout_lost_report(struct kmsgq_queue *q,
+			     struct kmsgq_fanout_sub *sub);
+void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			struct kmsgq_stats *st);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
 			   bool give, u32 *owner);
@@ -477,8 +637,9 @@ struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
 					  const void __user *uarg, bool send,
 					  struct kmsgq_xfer *x,
 					  struct kmsgq_deadline *dl);
-int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
-			 bool send, struct kmsgq_deadline *dl);
+int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			 const struct kmsgq_xfer *x, bool send,
+			 struct kmsgq_deadline *dl);
 int kmsgq_mmap(struct file *file, struct vm_area_struct *vma);
 
 /* uring.c: built where Kbuild found the cancellation hook (compat.h) */

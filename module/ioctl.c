@@ -21,7 +21,7 @@
 
 #define KMSGQ_XFER_FLAGS \
 	(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE | \
-	 KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER)
+	 KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER | KMSGQ_XFER_LOST)
 
 /* A structure may grow, never shrink below what old binaries pass. */
 static_assert(sizeof(struct kmsgq_info) >= KMSGQ_INFO_SIZE_VER0);
@@ -32,6 +32,10 @@ static_assert(sizeof(struct kmsgq_xfer) >= KMSGQ_XFER_SIZE_VER0);
 static_assert(offsetof(struct kmsgq_msg_sender, msg) == 0);
 static_assert(sizeof(struct kmsgq_msg_sender) == 48);
 static_assert(offsetof(struct kmsgq_xfer, index) == KMSGQ_XFER_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_xfer) == KMSGQ_XFER_SIZE_VER1);
+static_assert(sizeof(struct kmsgq_open) == KMSGQ_OPEN_SIZE_VER1);
+static_assert(offsetof(struct kmsgq_stats, sub_lost) == KMSGQ_STATS_SIZE_VER1);
+static_assert(sizeof(struct kmsgq_stats) == KMSGQ_STATS_SIZE_VER2);
 static_assert(sizeof(struct kmsgq_attr) >= KMSGQ_ATTR_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_stats) >= KMSGQ_STATS_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_ring_info) >= KMSGQ_RING_INFO_SIZE_VER0);
@@ -174,7 +178,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_SETOWNER | KMSGQ_FEAT_PRIO32K |
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
 			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
-			KMSGQ_FEAT_SENDER | KMSGQ_FEAT_RING_WAKER;
+			KMSGQ_FEAT_SENDER | KMSGQ_FEAT_RING_WAKER |
+			KMSGQ_FEAT_FANOUT;
 	if (kmsgq_ring_reclaim_supported())
 		info.features |= KMSGQ_FEAT_RECLAIM;
 #ifdef KMSGQ_HAVE_URING_CMD
@@ -190,6 +195,18 @@ static long kmsgq_ioctl_info(void __user *uarg)
 	return kmsgq_ioctl_copy_out(uarg, &info, sizeof(info));
 }
 
+/*
+ * A file bound to a fan-out queue with read access is a subscriber, which
+ * may ask for @history; any other file may not (EINVAL).
+ */
+static int kmsgq_ioctl_subscribe(struct kmsgq_queue *q, struct file *file,
+				 u32 history)
+{
+	if (q->is_fanout && (file->f_mode & FMODE_READ))
+		return kmsgq_fanout_subscribe(q, file, history);
+	return history ? -EINVAL : 0;
+}
+
 static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 {
 	struct kmsgq_queue *q;
@@ -202,12 +219,15 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 		return err;
 	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
 			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM |
-			 KMSGQ_OPEN_SENDER))
+			 KMSGQ_OPEN_SENDER | KMSGQ_OPEN_FANOUT))
 		return -EINVAL;
 	if ((op.flags & (KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
 			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM |
-			 KMSGQ_OPEN_SENDER)) &&
+			 KMSGQ_OPEN_SENDER | KMSGQ_OPEN_FANOUT)) &&
 	    !(op.flags & KMSGQ_OPEN_CREATE))
+		return -EINVAL;
+	/* A fan-out queue's subscribers do not map a ring (yet). */
+	if ((op.flags & KMSGQ_OPEN_FANOUT) && (op.flags & KMSGQ_OPEN_RING))
 		return -EINVAL;
 	/* Reclaiming is a kind of ring. */
 	if ((op.flags & KMSGQ_OPEN_RECLAIM) && !(op.flags & KMSGQ_OPEN_RING))
@@ -215,7 +235,7 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	/* One policy. */
 	if ((op.flags & KMSGQ_OPEN_OVERFLOW) == KMSGQ_OPEN_OVERFLOW)
 		return -EINVAL;
-	if (op.reserved || (op.mode & ~0777))
+	if (op.reserved || op.reserved2 || (op.mode & ~0777))
 		return -EINVAL;
 	/* Open mode 3 asks for neither: it is granted nothing. */
 	if (!(file->f_mode & (FMODE_READ | FMODE_WRITE)))
@@ -225,6 +245,13 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 		return err;
 
 	q = kmsgq_registry_open(&op, file->f_mode & (FMODE_READ | FMODE_WRITE));
+	if (!IS_ERR(q)) {
+		err = kmsgq_ioctl_subscribe(q, file, op.history);
+		if (err) {
+			kmsgq_registry_put(q);
+			q = ERR_PTR(err);
+		}
+	}
 	kmsgq_file_bind_end(file, q);
 	return PTR_ERR_OR_ZERO(q);
 }
@@ -297,8 +324,12 @@ struct kmsgq_queue *kmsgq_ioctl_xfer_prep(struct file *file,
 	if ((x->flags & ~KMSGQ_XFER_FLAGS) || !x->nr ||
 	    x->nr > KMSGQ_BATCH_MAX || x->reserved)
 		return ERR_PTR(-EINVAL);
-	/* Only a receiver learns who sent. */
-	if (send && (x->flags & KMSGQ_XFER_SENDER))
+	/* Only a receiver learns who sent, or what it lost, into @lost. */
+	if (send && (x->flags & (KMSGQ_XFER_SENDER | KMSGQ_XFER_LOST)))
+		return ERR_PTR(-EINVAL);
+	if ((x->flags & KMSGQ_XFER_LOST) &&
+	    ((x->flags & KMSGQ_XFER_PEEK) ||
+	     x->size < offsetofend(struct kmsgq_xfer, lost)))
 		return ERR_PTR(-EINVAL);
 	/* A peek is a receive of one message; the index means nothing else. */
 	if (x->flags & KMSGQ_XFER_PEEK) {
@@ -328,6 +359,7 @@ static int kmsgq_ioctl_msgs_in(struct kmsgq_msg *um, const void __user *u,
 /**
  * kmsgq_ioctl_xfer_run() - move the messages of a checked transfer
  * @q: the queue kmsgq_ioctl_xfer_prep() returned
+ * @sub: on a fan-out queue, the receiving file's subscriber
  * @x: the structure it checked
  * @send: a send (else a receive)
  * @dl: how long the call may sleep for the first message; set to never
@@ -335,8 +367,9 @@ static int kmsgq_ioctl_msgs_in(struct kmsgq_msg *um, const void __user *u,
  *
  * Return: messages moved, or -errno if the first could not be.
  */
-int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
-			 bool send, struct kmsgq_deadline *dl)
+int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			 const struct kmsgq_xfer *x, bool send,
+			 struct kmsgq_deadline *dl)
 {
 	bool sender = x->flags & KMSGQ_XFER_SENDER;
 	struct kmsgq_kmsg km[KMSGQ_CHUNK];
@@ -367,9 +400,9 @@ int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
 		if (send)
 			ret = kmsgq_queue_send(q, km, n, dl);
 		else if (x->flags & KMSGQ_XFER_PEEK)	/* n is 1 */
-			ret = kmsgq_queue_peek(q, km, x->index, dl);
+			ret = kmsgq_queue_peek(q, sub, km, x->index, dl);
 		else
-			ret = kmsgq_queue_recv(q, km, n, dl);
+			ret = kmsgq_queue_recv(q, sub, km, n, dl);
 		if (ret < 0)
 			break;
 		total += ret;
@@ -383,14 +416,24 @@ int kmsgq_ioctl_xfer_run(struct kmsgq_queue *q, const struct kmsgq_xfer *x,
 
 static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 {
+	struct kmsgq_xfer __user *ux = uarg;
+	struct kmsgq_fanout_sub *sub;
 	struct kmsgq_deadline dl;
 	struct kmsgq_queue *q;
 	struct kmsgq_xfer x;
+	int ret;
 
 	q = kmsgq_ioctl_xfer_prep(file, uarg, send, &x, &dl);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	return kmsgq_ioctl_xfer_run(q, &x, send, &dl);
+	sub = kmsgq_fanout_sub(q, file);
+	ret = kmsgq_ioctl_xfer_run(q, sub, &x, send, &dl);
+	/* A receive reports its subscriber's losses if asked to. */
+	if (!(x.flags & KMSGQ_XFER_LOST))
+		return ret;
+	if (put_user(kmsgq_fanout_lost_report(q, sub), &ux->lost) && ret <= 0)
+		return -EFAULT;
+	return ret;
 }
 
 /*
@@ -484,6 +527,7 @@ static long kmsgq_ioctl_stats(struct file *file, void __user *uarg)
 	st.recv_waiters = atomic_read(&q->recv_waiters);
 	st.mappings = atomic_read(&q->mappings);
 	st.msgs_lost = atomic64_read(&q->msgs_lost);
+	kmsgq_fanout_stats(q, kmsgq_fanout_sub(q, file), &st);
 	return kmsgq_ioctl_copy_out(uarg, &st, sizeof(st));
 }
 
@@ -604,7 +648,7 @@ static long kmsgq_ioctl_notify(struct file *file, void __user *uarg)
 
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	if (q->is_ring)
+	if (q->is_ring || q->is_fanout)
 		return -EOPNOTSUPP;
 	err = kmsgq_ioctl_copy_in(&n, sizeof(n), KMSGQ_NOTIFY_SIZE_VER0,
 				  uarg);

@@ -39,12 +39,23 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
+/* Free the storage kmsgq_queue_alloc() chose for @q. */
+static void kmsgq_queue_storage_destroy(struct kmsgq_queue *q)
+{
+	if (q->is_ring)
+		kmsgq_ring_destroy(&q->ring);
+	else if (q->is_fanout)
+		kmsgq_fanout_destroy(&q->fan);
+	else
+		kmsgq_store_destroy(&q->store);
+}
+
 /**
  * kmsgq_queue_alloc() - a new, unnamed queue with empty storage
  * @qflags: KMSGQ_OPEN_RING for ring storage (mappable) rather than a copy
- *	store, with KMSGQ_OPEN_RECLAIM for a reclaiming ring; other bits
- *	are ignored
- * @msgs: depth; for a ring a power of two
+ *	store, with KMSGQ_OPEN_RECLAIM for a reclaiming ring, or
+ *	KMSGQ_OPEN_FANOUT for a fan-out store; other bits are ignored
+ * @msgs: depth; for a ring or a fan-out store a power of two
  * @msgsize: largest message; for a ring its slot size
  *
  * The caller has checked the shape against the limits and charged it; the
@@ -57,6 +68,7 @@
  */
 struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 {
+	bool fanout = qflags & KMSGQ_OPEN_FANOUT;
 	bool ring = qflags & KMSGQ_OPEN_RING;
 	struct kmsgq_queue *q;
 	int err;
@@ -68,12 +80,15 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 	if (ring)
 		err = kmsgq_ring_init(&q->ring, msgs, msgsize,
 				      qflags & KMSGQ_OPEN_RECLAIM);
+	else if (fanout)
+		err = kmsgq_fanout_init(&q->fan, msgs, msgsize);
 	else
 		err = kmsgq_store_init(&q->store, msgs, msgsize);
 	if (err)
 		goto err_free;
 
 	q->is_ring = ring;
+	q->is_fanout = fanout;
 	q->max_msgs = msgs;
 	q->max_msgsize = msgsize;
 	if (qflags & KMSGQ_OPEN_SENDER) {
@@ -92,10 +107,7 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 	return q;
 
 err_storage:
-	if (ring)
-		kmsgq_ring_destroy(&q->ring);
-	else
-		kmsgq_store_destroy(&q->store);
+	kmsgq_queue_storage_destroy(q);
 err_free:
 	kfree(q);
 	return ERR_PTR(err);
@@ -107,10 +119,7 @@ err_free:
  */
 void kmsgq_queue_free(struct kmsgq_queue *q)
 {
-	if (q->is_ring)
-		kmsgq_ring_destroy(&q->ring);
-	else
-		kmsgq_store_destroy(&q->store);
+	kmsgq_queue_storage_destroy(q);
 	kmsgq_notify_destroy(q);
 	kmsgq_sender_destroy(q);
 	WARN_ON_ONCE(!xa_empty(&q->owners) || !xa_empty(&q->owner_of));
@@ -125,12 +134,15 @@ void kmsgq_queue_free(struct kmsgq_queue *q)
  * @q: queue
  *
  * Return: the messages of a copy queue; the slots between a ring's
- * positions, claimed or committed.
+ * positions, claimed or committed; the messages of a fan-out queue its
+ * slowest subscriber has not read.
  */
 u32 kmsgq_queue_count(struct kmsgq_queue *q)
 {
 	if (q->is_ring)
 		return kmsgq_ring_count(&q->ring);
+	if (q->is_fanout)
+		return kmsgq_fanout_count(q);
 	return READ_ONCE(q->store.count);
 }
 
@@ -138,13 +150,15 @@ u32 kmsgq_queue_count(struct kmsgq_queue *q)
  * kmsgq_queue_qflags() - the queue's kmsgq_open.flags that describe it
  * @q: queue
  *
- * Return: KMSGQ_OPEN_RING for a ring queue, and its overflow policy.
+ * Return: KMSGQ_OPEN_RING for a ring queue, KMSGQ_OPEN_FANOUT for a
+ * fan-out one, and its overflow policy.
  */
 u32 kmsgq_queue_qflags(const struct kmsgq_queue *q)
 {
 	return (q->is_ring ? KMSGQ_OPEN_RING : 0) |
 	       (q->ring.reclaim ? KMSGQ_OPEN_RECLAIM : 0) |
-	       (q->senders ? KMSGQ_OPEN_SENDER : 0) | q->overflow;
+	       (q->senders ? KMSGQ_OPEN_SENDER : 0) |
+	       (q->is_fanout ? KMSGQ_OPEN_FANOUT : 0) | q->overflow;
 }
 
 static bool kmsgq_queue_readable(struct kmsgq_queue *q)
@@ -158,6 +172,8 @@ static bool kmsgq_queue_writable(struct kmsgq_queue *q)
 {
 	if (q->is_ring)
 		return kmsgq_ring_writable(&q->ring);
+	if (q->is_fanout)
+		return kmsgq_fanout_writable(q);
 	return READ_ONCE(q->store.nr_free);
 }
 
@@ -278,11 +294,16 @@ static void kmsgq_queue_ring_notify(struct kmsgq_queue *q, u32 events)
 		kmsgq_queue_ring_wake(q, events);
 }
 
-/*
- * An index that only @file has: live files are whole objects apart, so
- * their addresses differ in more than the low bits dropped here.
+/**
+ * kmsgq_queue_file_index() - an index that only @file has
+ * @file: a live file
+ *
+ * Live files are whole objects apart, so their addresses differ in more
+ * than the low bits dropped here.
+ *
+ * Return: the index, for the queue's xarrays keyed by file.
  */
-static unsigned long kmsgq_queue_file_index(const struct file *file)
+unsigned long kmsgq_queue_file_index(const struct file *file)
 {
 	return (unsigned long)file / sizeof(long);
 }
@@ -386,7 +407,14 @@ static int kmsgq_queue_wake_function(struct wait_queue_entry *entry,
 	return wake_up_process(task);
 }
 
-static void kmsgq_queue_init_wait(struct wait_queue_entry *entry)
+/**
+ * kmsgq_queue_init_wait() - set up the wait entry of a kmsgq sleeper
+ * @entry: the entry, on the sleeper's stack
+ *
+ * Its wake function unlinks it before waking the task (see above), and
+ * kmsgq_queue_wake_keyed() defers the wake to after its unlock.
+ */
+void kmsgq_queue_init_wait(struct wait_queue_entry *entry)
 {
 	init_wait_entry(entry, 0);
 	entry->func = kmsgq_queue_wake_function;
@@ -433,13 +461,20 @@ static void kmsgq_queue_ring_init_wait(struct kmsgq_queue_ring_waiter *w)
 	w->waker_cpu = -1;
 }
 
-/*
- * One sleep of a task that has queued itself, set its state and found
- * nothing ready: 0 once it wakes, or why the wait ends instead: a signal,
- * or the deadline, which passed during an earlier sleep.
+/**
+ * kmsgq_queue_sleep() - one sleep of a task that found nothing ready
+ * @q: queue, for tracing
+ * @events: KMSGQ_RING_READABLE or KMSGQ_RING_WRITABLE: what it waits for
+ * @dl: its deadline
+ * @expired: in/out: the deadline passed during an earlier sleep
+ *
+ * The task has queued itself and set its state.
+ *
+ * Return: 0 once it wakes, or why the wait ends instead: -EINTR or
+ * -ERESTARTSYS (a signal) or -ETIMEDOUT.
  */
-static int kmsgq_queue_sleep(struct kmsgq_queue *q, u32 events,
-			     struct kmsgq_deadline *dl, bool *expired)
+int kmsgq_queue_sleep(struct kmsgq_queue *q, u32 events,
+		      struct kmsgq_deadline *dl, bool *expired)
 {
 	if (signal_pending(current))
 		return dl->restart ? -ERESTARTSYS : -EINTR;
@@ -455,16 +490,26 @@ static int kmsgq_queue_sleep(struct kmsgq_queue *q, u32 events,
 	return 0;
 }
 
-/*
- * Sleep on @wq until @ready, a signal, or the deadline.  Exclusive: a waker
- * that wakes one sleeper per message wakes this one or another, never both.
- * After a wakeup @ready is checked before requeueing, so the common path
- * takes the wait queue's lock once per sleep.
+/**
+ * kmsgq_queue_wait() - sleep until a queue is ready for a send or receive
+ * @q: queue
+ * @wq: @q->recv_wq or @q->send_wq
+ * @ready: whether the caller can go on; may take @q->lock
+ * @waiters: the count of such sleepers to keep
+ * @ring_bit: on a ring, the wakeup bit to arm
+ * @dl: deadline, and whether the caller may sleep at all
+ *
+ * Exclusive: a waker that wakes one sleeper per message wakes this one or
+ * another, never both.  After a wakeup @ready is checked before
+ * requeueing, so the common path takes the wait queue's lock once per
+ * sleep.
+ *
+ * Return: 0 once @ready, or -EAGAIN, -ETIMEDOUT, -EINTR, -ERESTARTSYS.
  */
-static int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
-			    bool (*ready)(struct kmsgq_queue *q),
-			    atomic_t *waiters, u32 ring_bit,
-			    struct kmsgq_deadline *dl)
+int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
+		     bool (*ready)(struct kmsgq_queue *q),
+		     atomic_t *waiters, u32 ring_bit,
+		     struct kmsgq_deadline *dl)
 {
 	struct wait_queue_entry wait;
 	bool expired = false;
@@ -529,14 +574,18 @@ static int kmsgq_queue_ring_retry(struct kmsgq_deadline *dl,
 	return 0;
 }
 
-/*
- * Wake @nr exclusive receivers (@recv) or senders, and every poller waiting
- * for the same.  The common case, nobody waiting, costs a barrier and no
- * lock: the barrier in wq_has_sleeper() pairs with the one in
- * set_current_state() that a sleeper issues after queueing itself and
- * before checking the store.
+/**
+ * kmsgq_queue_wake() - wake receivers or senders after the store changed
+ * @q: queue
+ * @recv: wake receivers (else senders)
+ * @nr: exclusive sleepers to wake (0: all), besides every poller
+ *
+ * The common case, nobody waiting, costs a barrier and no lock: the
+ * barrier in wq_has_sleeper() pairs with the one in set_current_state()
+ * that a sleeper issues after queueing itself and before checking the
+ * store.
  */
-static void kmsgq_queue_wake(struct kmsgq_queue *q, bool recv, int nr)
+void kmsgq_queue_wake(struct kmsgq_queue *q, bool recv, int nr)
 {
 	struct wait_queue_head *wq = recv ? &q->recv_wq : &q->send_wq;
 
@@ -564,53 +613,34 @@ static int kmsgq_queue_sender_out(struct kmsgq_queue *q,
 	return kmsgq_sender_copy_out(&from, m->usender);
 }
 
-static bool kmsgq_queue_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m)
+/**
+ * kmsgq_queue_msg_ok() - can message @m be sent to @q
+ * @q: queue
+ * @m: message
+ *
+ * Return: whether its length fits and its priority is one @q has: any
+ * below KMSGQ_PRIO_MAX on a copy queue, only 0 on a ring or fan-out one.
+ */
+bool kmsgq_queue_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m)
 {
 	return m->len <= q->max_msgsize &&
-	       m->prio < (q->is_ring ? 1 : KMSGQ_PRIO_MAX);
+	       m->prio < (q->is_ring || q->is_fanout ? 1 : KMSGQ_PRIO_MAX);
 }
 
-static void kmsgq_queue_account(atomic64_t *msgs, atomic64_t *bytes,
-				unsigned int n, u64 len)
+/**
+ * kmsgq_queue_account() - count messages sent or received
+ * @msgs: the queue's message counter
+ * @bytes: the queue's byte counter
+ * @n: messages
+ * @len: their bytes
+ */
+void kmsgq_queue_account(atomic64_t *msgs, atomic64_t *bytes,
+			 unsigned int n, u64 len)
 {
 	if (n) {
 		atomic64_add(n, msgs);
 		atomic64_add(len, bytes);
 	}
-}
-
-/*
- * Copy the payload of message @m into @dst: from @iter, if the message is
- * the one of a write_iter call, else from @m->buf.  0, or -EFAULT.  Always
- * inlined, as kmsgq_queue_copy_out(): a failed copy's first kmsgq frame is
- * its caller, which fault injection tells the copies apart by.
- */
-static __always_inline int
-kmsgq_queue_copy_in(void *dst, const struct kmsgq_kmsg *m, struct iov_iter *iter)
-{
-	if (iter)
-		return copy_from_iter_full(dst, m->len, iter) ? 0 : -EFAULT;
-	return copy_from_user(dst, m->buf, m->len) ? -EFAULT : 0;
-}
-
-/*
- * Copy @len bytes of payload at @src out to message @m's buffer: into
- * @iter, if the message is the one of a read_iter call, else to @m->buf.
- * 0, or -EFAULT with @iter as it was.
- */
-static __always_inline int
-kmsgq_queue_copy_out(const struct kmsgq_kmsg *m, struct iov_iter *iter,
-		     const void *src, u32 len)
-{
-	size_t copied;
-
-	if (!iter)
-		return copy_to_user(m->buf, src, len) ? -EFAULT : 0;
-	copied = copy_to_iter(src, len, iter);
-	if (copied == len)
-		return 0;
-	iov_iter_revert(iter, copied);
-	return -EFAULT;
 }
 
 /*
@@ -673,9 +703,14 @@ kmsgq_queue_copy_out_locked(struct kmsgq_queue *q, const struct kmsgq_kmsg *m,
 	return ok;
 }
 
-/* Fault in message @m's payload, as kmsgq_queue_copy_in() reads it. */
-static bool kmsgq_queue_fault_in(const struct kmsgq_kmsg *m,
-				 struct iov_iter *iter)
+/**
+ * kmsgq_queue_fault_in() - fault in a payload kmsgq_queue_copy_in() reads
+ * @m: the message
+ * @iter: as for kmsgq_queue_copy_in()
+ *
+ * Return: whether all of it is readable now.
+ */
+bool kmsgq_queue_fault_in(const struct kmsgq_kmsg *m, struct iov_iter *iter)
 {
 	if (iter)
 		return !fault_in_iov_iter_readable(iter, m->len);
@@ -1134,6 +1169,8 @@ static int kmsgq_queue_do_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	}
 	if (q->is_ring)
 		ret = kmsgq_queue_ring_send(q, msgs, nr, iter, dl);
+	else if (q->is_fanout)
+		ret = kmsgq_fanout_send(q, msgs, nr, iter, dl);
 	else
 		ret = kmsgq_queue_store_send(q, msgs, nr, iter, dl);
 	if (trace_kmsgq_send_enabled())
@@ -1142,14 +1179,17 @@ static int kmsgq_queue_do_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	return ret;
 }
 
-static int kmsgq_queue_do_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-			       unsigned int nr, struct iov_iter *iter,
-			       struct kmsgq_deadline *dl)
+static int kmsgq_queue_do_recv(struct kmsgq_queue *q,
+			       struct kmsgq_fanout_sub *sub,
+			       struct kmsgq_kmsg *msgs, unsigned int nr,
+			       struct iov_iter *iter, struct kmsgq_deadline *dl)
 {
 	int i, ret;
 
 	if (q->is_ring)
 		ret = kmsgq_queue_ring_recv(q, msgs, nr, iter, dl);
+	else if (q->is_fanout)
+		ret = kmsgq_fanout_recv(q, sub, msgs, nr, iter, dl);
 	else
 		ret = kmsgq_queue_store_recv(q, msgs, nr, iter, dl);
 	if (trace_kmsgq_recv_enabled())
@@ -1176,16 +1216,18 @@ int kmsgq_queue_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 /**
  * kmsgq_queue_recv() - take up to @nr messages
  * @q: queue
+ * @sub: on a fan-out queue, the receiving file's subscriber
  * @msgs: buffers, at most KMSGQ_CHUNK; length and priority filled in
  * @nr: buffers in @msgs, at least 1
  * @dl: how long the call may sleep for the first message
  *
  * Return: messages taken, or -errno if the first could not be.
  */
-int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-		     unsigned int nr, struct kmsgq_deadline *dl)
+int kmsgq_queue_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		     struct kmsgq_kmsg *msgs, unsigned int nr,
+		     struct kmsgq_deadline *dl)
 {
-	return kmsgq_queue_do_recv(q, msgs, nr, NULL, dl);
+	return kmsgq_queue_do_recv(q, sub, msgs, nr, NULL, dl);
 }
 
 /*
@@ -1306,6 +1348,8 @@ static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 /**
  * kmsgq_queue_peek() - copy out a message without taking it
  * @q: queue
+ * @sub: on a fan-out queue, the peeking file's subscriber: @index counts
+ *	its unread messages
  * @m: buffer; its caller's struct kmsgq_msg gets the length and priority
  * @index: messages to pass over in receive order
  * @dl: how long the call may sleep for a message at @index
@@ -1322,8 +1366,8 @@ static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
  * -EAGAIN, -ETIMEDOUT, -EINTR, -ERESTARTSYS, -EFAULT, or -EMSGSIZE with
  * the length needed written back.
  */
-int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m, u32 index,
-		     struct kmsgq_deadline *dl)
+int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		     struct kmsgq_kmsg *m, u32 index, struct kmsgq_deadline *dl)
 {
 	unsigned int lost = 0;
 	u32 len = 0, prio = 0;
@@ -1332,6 +1376,8 @@ int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m, u32 index,
 	/* Never satisfied, and a ring's sleeper costs its producers. */
 	if (index >= q->max_msgs)
 		return -EINVAL;
+	if (q->is_fanout)
+		return kmsgq_fanout_peek(q, sub, m, index, dl);
 	for (;;) {
 		if (q->is_ring)
 			err = kmsgq_queue_ring_peek(q, m, index, &len, &prio);
@@ -1383,6 +1429,7 @@ ssize_t kmsgq_queue_send_iter(struct kmsgq_queue *q, struct iov_iter *from,
 /**
  * kmsgq_queue_recv_iter() - take one message, scattered into an iov_iter
  * @q: queue
+ * @sub: on a fan-out queue, the receiving file's subscriber
  * @to: the buffer: its whole length must hold the message (read_iter,
  *	readv)
  * @dl: how long the call may sleep
@@ -1390,7 +1437,8 @@ ssize_t kmsgq_queue_send_iter(struct kmsgq_queue *q, struct iov_iter *from,
  * Return: the message's length, or -errno (-EMSGSIZE if the next message
  * is longer than @to: it stays queued); @to is advanced past the message.
  */
-ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,
+ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q,
+			      struct kmsgq_fanout_sub *sub, struct iov_iter *to,
 			      struct kmsgq_deadline *dl)
 {
 	struct kmsgq_kmsg m = {
@@ -1398,13 +1446,15 @@ ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,
 	};
 	int ret;
 
-	ret = kmsgq_queue_do_recv(q, &m, 1, to, dl);
+	ret = kmsgq_queue_do_recv(q, sub, &m, 1, to, dl);
 	return ret < 0 ? ret : (ssize_t)m.len;
 }
 
 /**
  * kmsgq_queue_poll_mask() - readiness of a queue
  * @q: queue
+ * @sub: on a fan-out queue, the polling file's subscriber, or NULL: it is
+ *	readable for a subscriber with a message unread
  * @wanted: events the poller waits for
  * @queued: the poller has just queued itself on the wait queues of @wanted
  *
@@ -1415,10 +1465,16 @@ ssize_t kmsgq_queue_recv_iter(struct kmsgq_queue *q, struct iov_iter *to,
  *
  * Return: EPOLLIN/EPOLLRDNORM and EPOLLOUT/EPOLLWRNORM as they hold now.
  */
-__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q, __poll_t wanted,
+__poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q,
+			       struct kmsgq_fanout_sub *sub, __poll_t wanted,
 			       bool queued)
 {
 	__poll_t mask = 0;
+
+	/* Its lock orders the poller's queueing with a publisher's commit. */
+	if (q->is_fanout)
+		return (kmsgq_fanout_readable(q, sub) ? KMSGQ_POLL_IN : 0) |
+		       (kmsgq_fanout_writable(q) ? KMSGQ_POLL_OUT : 0);
 
 	if (q->is_ring) {
 		u32 bits = 0;

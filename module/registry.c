@@ -608,6 +608,12 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 			return ERR_PTR(-EINVAL);
 		charge = kmsgq_ring_bytes(msgs, msgsize,
 					  op->flags & KMSGQ_OPEN_RECLAIM);
+	} else if (op->flags & KMSGQ_OPEN_FANOUT) {
+		/* Message n in slot n & (depth - 1). */
+		msgs = roundup_pow_of_two(max(msgs, 2U));
+		if (!kmsgq_registry_attr_ok(msgs, msgsize))
+			return ERR_PTR(-EINVAL);
+		charge = kmsgq_fanout_bytes(msgs, msgsize);
 	} else {
 		charge = kmsgq_store_bytes(msgs, msgsize);
 	}
@@ -894,7 +900,8 @@ void kmsgq_registry_show(struct seq_file *m)
 			   e.msgs_sent, e.msgs_recv, e.bytes_sent,
 			   e.bytes_recv, e.send_waiters, e.recv_waiters,
 			   e.mode, e.uid, e.gid,
-			   e.qflags & KMSGQ_OPEN_RING ? "ring" : "copy",
+			   e.qflags & KMSGQ_OPEN_RING ? "ring" :
+			   e.qflags & KMSGQ_OPEN_FANOUT ? "fanout" : "copy",
 			   q->kns->ns->inum);
 	}
 	mutex_unlock(&kmsgq_registry_lock);

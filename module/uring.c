@@ -217,7 +217,7 @@ static void kmsgq_uring_retry(struct io_uring_cmd *cmd,
 		return;
 	}
 	dl.nonblock = true;
-	ret = kmsgq_ioctl_xfer_run(u->q, &u->x, u->send, &dl);
+	ret = kmsgq_ioctl_xfer_run(u->q, NULL, &u->x, u->send, &dl);
 	if (ret == -EAGAIN) {
 		if (!kmsgq_uring_expired(&u->dl)) {
 			kmsgq_uring_park(u, true);
@@ -305,10 +305,18 @@ static int kmsgq_uring_issue(struct io_uring_cmd *cmd,
 				  &x, &dl);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
+	/*
+	 * Not on a fan-out queue yet: a parked receive cannot tell its
+	 * subscriber's readiness, and a parked send's check for room takes
+	 * the queue's lock, which must not nest in the wait queue's.  Nor
+	 * can a command report losses.
+	 */
+	if (q->is_fanout || (x.flags & KMSGQ_XFER_LOST))
+		return -EOPNOTSUPP;
 
 	now = dl;
 	now.nonblock = true;
-	ret = kmsgq_ioctl_xfer_run(q, &x, send, &now);
+	ret = kmsgq_ioctl_xfer_run(q, NULL, &x, send, &now);
 	if (ret != -EAGAIN)
 		return ret;
 	/* A full queue with KMSGQ_OPEN_OVERFLOW_FAIL fails even a wait. */

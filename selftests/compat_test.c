@@ -51,7 +51,7 @@ FIELD(kmsgq_info, name_max, 28);
 FIELD(kmsgq_info, prio_max, 32);
 FIELD(kmsgq_info, batch_max, 36);
 
-SIZE(kmsgq_open, 88);
+SIZE(kmsgq_open, 96);
 FIELD(kmsgq_open, size, 0);
 FIELD(kmsgq_open, flags, 4);
 FIELD(kmsgq_open, mode, 8);
@@ -59,6 +59,8 @@ FIELD(kmsgq_open, max_msgs, 12);
 FIELD(kmsgq_open, max_msgsize, 16);
 FIELD(kmsgq_open, reserved, 20);
 FIELD(kmsgq_open, name, 24);
+FIELD(kmsgq_open, history, 88);
+FIELD(kmsgq_open, reserved2, 92);
 
 SIZE(kmsgq_unlink, 72);
 FIELD(kmsgq_unlink, size, 0);
@@ -70,7 +72,7 @@ FIELD(kmsgq_msg, buf, 0);
 FIELD(kmsgq_msg, len, 8);
 FIELD(kmsgq_msg, prio, 12);
 
-SIZE(kmsgq_xfer, 48);
+SIZE(kmsgq_xfer, 56);
 FIELD(kmsgq_xfer, size, 0);
 FIELD(kmsgq_xfer, flags, 4);
 FIELD(kmsgq_xfer, msgs, 8);
@@ -79,6 +81,7 @@ FIELD(kmsgq_xfer, clockid, 20);
 FIELD(kmsgq_xfer, timeout, 24);
 FIELD(kmsgq_xfer, index, 40);
 FIELD(kmsgq_xfer, reserved, 44);
+FIELD(kmsgq_xfer, lost, 48);
 
 SIZE(kmsgq_attr, 40);
 FIELD(kmsgq_attr, size, 0);
@@ -92,7 +95,7 @@ FIELD(kmsgq_attr, uid, 28);
 FIELD(kmsgq_attr, gid, 32);
 FIELD(kmsgq_attr, reserved, 36);
 
-SIZE(kmsgq_stats, 64);
+SIZE(kmsgq_stats, 80);
 FIELD(kmsgq_stats, size, 0);
 FIELD(kmsgq_stats, flags, 4);
 FIELD(kmsgq_stats, msgs_sent, 8);
@@ -104,6 +107,9 @@ FIELD(kmsgq_stats, send_waiters, 44);
 FIELD(kmsgq_stats, recv_waiters, 48);
 FIELD(kmsgq_stats, mappings, 52);
 FIELD(kmsgq_stats, msgs_lost, 56);
+FIELD(kmsgq_stats, sub_lost, 64);
+FIELD(kmsgq_stats, sub_lag, 72);
+FIELD(kmsgq_stats, subscribers, 76);
 
 SIZE(kmsgq_ring_desc, 8);
 FIELD(kmsgq_ring_desc, seq, 0);

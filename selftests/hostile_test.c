@@ -1266,7 +1266,7 @@ static const struct abi_word abi_words[] = {
 	ABI_WORD(hc_recv, kmsgq_xfer, flags,
 		 ~(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT |
 		   KMSGQ_XFER_RELATIVE | KMSGQ_XFER_PEEK |
-		   KMSGQ_XFER_SENDER)),
+		   KMSGQ_XFER_SENDER | KMSGQ_XFER_LOST)),
 	ABI_WORD(hc_recv, kmsgq_xfer, index, ~0U),
 	ABI_WORD(hc_recv, kmsgq_xfer, reserved, ~0U),
 	ABI_WORD(hc_getattr, kmsgq_attr, flags, ~KMSGQ_ATTR_NONBLOCK),

@@ -430,10 +430,12 @@ TEST_F(queue, unknown_open_flag_fails_with_einval_and_creates_nothing)
 
 	/*
 	 * Bits 3 and 4 are the overflow policies (overflow_test), bit 6 a
-	 * queue that records senders (sender_test).
+	 * queue that records senders (sender_test), bit 7 a fan-out queue
+	 * (fanout_test).
 	 */
 	for (bit = 5; bit < 32; bit++) {
-		if (1U << bit == KMSGQ_OPEN_SENDER)
+		if (1U << bit == KMSGQ_OPEN_SENDER ||
+		    1U << bit == KMSGQ_OPEN_FANOUT)
 			continue;
 		fd = dev_open(&self->c, O_RDWR);
 		ASSERT_LE(0, fd);
@@ -603,7 +605,7 @@ TEST_F(queue, binding_an_already_bound_file_fails_with_ebusy)
 
 TEST_F(queue, open_struct_smaller_than_first_version_fails_with_einval)
 {
-	static const __u32 sizes[] = { 0, 4, sizeof(struct kmsgq_open) - 1 };
+	static const __u32 sizes[] = { 0, 4, KMSGQ_OPEN_SIZE_VER0 - 1 };
 	struct kmsgq_open op = {
 		.flags = KMSGQ_OPEN_CREATE,
 		.mode = 0600,

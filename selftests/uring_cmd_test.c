@@ -654,6 +654,31 @@ TEST_F(ucmd, access_modes_give_the_ioctls_ebadf)
 	close(fd);
 }
 
+/* Not yet on fan-out queues, nor reporting losses: io_uring READ is. */
+TEST_F(ucmd, fanout_queues_and_loss_reports_are_refused_with_eopnotsupp)
+{
+	struct kmsgq_attr attr = {
+		.qflags = KMSGQ_OPEN_FANOUT, .max_msgs = UC_DEPTH,
+		.max_msgsize = UQ_MSGSIZE,
+	};
+	char name[KMSGQ_NAME_MAX], buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int fd;
+
+	EXPECT_EQ(-EOPNOTSUPP, uc_recv1(self->fd, buf, &m, KMSGQ_XFER_LOST));
+	fd = create_own_queue(name, "ucmd-fan", 0, &attr);
+	ASSERT_LE(0, fd);
+	msg_fill(buf, 1);
+	msg_at(&m, buf, msg_len(1), 0);
+	xfer_init(&x, &m, 1, 0);
+	EXPECT_EQ(-EOPNOTSUPP, uc_once(fd, true, &x));
+	EXPECT_EQ(-EOPNOTSUPP, uc_recv1(fd, buf, &m, 0));
+	EXPECT_EQ(0, queued(fd));
+	close(fd);
+	kmsgq_unlink(name);
+}
+
 TEST_F(ucmd, unbound_file_bad_pointers_and_fields_fail_as_the_ioctl_does)
 {
 	char buf[UQ_MSGSIZE];

@@ -66,12 +66,14 @@ const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 
 const char *list_queue_type(const struct kmsgq_queue_entry *e)
 {
+	if (e->qflags & KMSGQ_OPEN_FANOUT)
+		return "fanout";
 	return e->qflags & KMSGQ_OPEN_RING ? "ring" : "copy";
 }
 
 const char *list_queue_kind(const struct kmsgq_queue_entry *e)
 {
-	static char kind[sizeof("ring+reclaim+sender")];
+	static char kind[sizeof("fanout+reclaim+sender")];
 
 	snprintf(kind, sizeof(kind), "%s%s%s", list_queue_type(e),
 		 e->qflags & KMSGQ_OPEN_RECLAIM ? "+reclaim" : "",
@@ -514,6 +516,7 @@ static const struct {
 	{ KMSGQ_FEAT_RECLAIM, "reclaim" },
 	{ KMSGQ_FEAT_URING_CMD, "uring_cmd" },
 	{ KMSGQ_FEAT_SENDER, "sender" },
+	{ KMSGQ_FEAT_FANOUT, "fanout" },
 	{ KMSGQ_FEAT_RING_WAKER, "ring_waker" },
 };
 

@@ -74,9 +74,11 @@
 /* KMSGQ_OPEN_SENDER, KMSGQ_XFER_SENDER and struct kmsgq_msg_sender */
 #define KMSGQ_FEAT_SENDER	0x8000ULL
 /*
- * KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait).
- * 0x10000 is kept for the publish/subscribe queue kind.
+ * KMSGQ_OPEN_FANOUT, kmsgq_open.history, kmsgq_xfer.lost and the subscriber
+ * fields of struct kmsgq_stats
  */
+#define KMSGQ_FEAT_FANOUT	0x10000ULL
+/* KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait) */
 #define KMSGQ_FEAT_RING_WAKER	0x20000ULL
 
 /**
@@ -154,6 +156,30 @@ struct kmsgq_info {
  * ask (KMSGQ_XFER_SENDER).  See struct kmsgq_msg_sender.
  */
 #define KMSGQ_OPEN_SENDER		0x40U
+/*
+ * With CREATE: a fan-out (publish/subscribe) queue.  Every file bound to it
+ * with read access is a subscriber with a position of its own, and receives
+ * every message published after it bound (and the history it asked for,
+ * kmsgq_open.history) exactly once, in the order published.  Files with
+ * write access publish with the usual calls.  A message's slot is free for
+ * reuse once every subscriber has read it; until it is reused it stays
+ * stored, for late joiners' history.  The depth is rounded up to a power
+ * of two, at least 2.  Messages are FIFO: a send with a priority other
+ * than 0 fails with EINVAL.  The overflow policy says what a send does
+ * when the slowest subscriber is a whole depth behind: sleep (none; no
+ * message is ever lost), fail with EAGAIN (OVERFLOW_FAIL), or move every
+ * subscriber that far behind past its oldest unread messages, which it
+ * loses (OVERFLOW_DROP: the publisher never waits for a subscriber; each
+ * subscriber learns its losses from kmsgq_xfer.lost and kmsgq_stats).
+ * With no subscriber bound, a send overwrites the oldest stored message.
+ * Not with RING or RECLAIM (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP, and
+ * so are KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands (io_uring's
+ * READ, WRITE and poll work).
+ */
+#define KMSGQ_OPEN_FANOUT		0x80U
+
+/* kmsgq_open.history: every message still stored */
+#define KMSGQ_HISTORY_ALL		0xffffffffU
 
 /**
  * struct kmsgq_open - bind this file to a named queue (KMSGQ_IOC_OPEN)
@@ -168,6 +194,12 @@ struct kmsgq_info {
  *	Limits apply after rounding (EINVAL).
  * @reserved: must be zero
  * @name: in: NUL-terminated queue name, in the caller's IPC namespace
+ * @history: in: on a fan-out queue (KMSGQ_OPEN_FANOUT), for a file with
+ *	read access: how many of the newest messages still stored the new
+ *	subscriber receives before those published after it bound (fewer if
+ *	fewer are stored; KMSGQ_HISTORY_ALL: all of them); 0 otherwise
+ *	(EINVAL)
+ * @reserved2: must be zero
  *
  * Names are scoped by IPC namespace, as POSIX mqueue's are.  Access is the
  * file's open mode: O_RDONLY needs read permission on the queue, O_WRONLY
@@ -189,10 +221,14 @@ struct kmsgq_open {
 	__u32 max_msgsize;
 	__u32 reserved;
 	char name[KMSGQ_NAME_MAX];
+	__u32 history;
+	__u32 reserved2;
 };
 
 /* sizeof(struct kmsgq_open) as first published: the least @size accepted. */
 #define KMSGQ_OPEN_SIZE_VER0	88
+/* The size that carries @history (KMSGQ_FEAT_FANOUT). */
+#define KMSGQ_OPEN_SIZE_VER1	96
 
 /**
  * struct kmsgq_unlink - remove a queue's name (KMSGQ_IOC_UNLINK)
@@ -233,6 +269,8 @@ struct kmsgq_msg {
 #define KMSGQ_XFER_PEEK		0x8U	/* RECV: copy, do not take (see below) */
 /* RECV: @msgs is an array of struct kmsgq_msg_sender, which say who sent */
 #define KMSGQ_XFER_SENDER	0x10U
+/* RECV: report a fan-out subscriber's losses in @lost (KMSGQ_FEAT_FANOUT) */
+#define KMSGQ_XFER_LOST		0x20U
 /*
  * 0x100 is KMSGQ_RING_WAIT_WAKER, in struct kmsgq_ring_wait's flags, which
  * share these bits: no transfer flag may take it.
@@ -304,6 +342,12 @@ struct kmsgq_msg_sender {
  *	to pass over (0: the one a receive would take next), below the
  *	queue's depth; zero otherwise
  * @reserved: must be zero
+ * @lost: out, with KMSGQ_XFER_LOST (KMSGQ_FEAT_FANOUT): on a fan-out
+ *	queue, the messages the caller's subscriber lost
+ *	(KMSGQ_OPEN_OVERFLOW_DROP) since the last receive that reported
+ *	them, whether this one moved messages or failed; reporting them
+ *	resets the count, which receives without the flag leave alone.  0 on
+ *	other queues.  Ignored on input.
  *
  * Returns the number of messages moved, 1 .. @nr.  The call sleeps (unless
  * KMSGQ_XFER_NONBLOCK or O_NONBLOCK) only until the first message can move,
@@ -327,7 +371,8 @@ struct kmsgq_msg_sender {
  * A peeker asleep on a ring has producers that publish in place call
  * KMSGQ_IOC_RING_WAKE, as any sleeping consumer does.  EINVAL: PEEK with
  * SEND, with @nr other than 1, or @index at or beyond the queue's depth;
- * @index without PEEK; @reserved not zero.
+ * @index without PEEK; @reserved not zero; KMSGQ_XFER_LOST with SEND or
+ * PEEK, or with @size below KMSGQ_XFER_SIZE_VER1.
  */
 struct kmsgq_xfer {
 	__u32 size;
@@ -338,10 +383,13 @@ struct kmsgq_xfer {
 	struct kmsgq_timespec timeout;
 	__u32 index;
 	__u32 reserved;
+	__u64 lost;
 };
 
 /* sizeof(struct kmsgq_xfer) as first published: the least @size accepted. */
 #define KMSGQ_XFER_SIZE_VER0	40
+/* The size that carries @lost (KMSGQ_FEAT_FANOUT). */
+#define KMSGQ_XFER_SIZE_VER1	56
 
 /* kmsgq_attr.flags */
 #define KMSGQ_ATTR_NONBLOCK	0x1U	/* the file has O_NONBLOCK */
@@ -352,8 +400,8 @@ struct kmsgq_xfer {
  * @size: in: sizeof(struct kmsgq_attr)
  * @flags: KMSGQ_ATTR_* bits; the only bits SETATTR changes
  * @qflags: out: KMSGQ_OPEN_RING if the queue is a ring queue, and its
- *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM and
- *	KMSGQ_OPEN_SENDER if it was created with them
+ *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM,
+ *	KMSGQ_OPEN_SENDER and KMSGQ_OPEN_FANOUT if it was created with them
  * @max_msgs: out: queue depth
  * @max_msgsize: out: largest message
  * @cur_msgs: out: messages queued now
@@ -395,6 +443,17 @@ struct kmsgq_attr {
  * @msgs_lost: out: messages discarded since creation to make room
  *	(KMSGQ_OPEN_OVERFLOW_DROP): with no in-place ring traffic, sent =
  *	received + lost + queued
+ * @sub_lost: out: on a fan-out queue, messages the subscriber of the file
+ *	the call is made on lost since it bound (KMSGQ_OPEN_OVERFLOW_DROP);
+ *	received + lost = published since it bound, plus its history
+ * @sub_lag: out: on a fan-out queue, messages published that the file's
+ *	subscriber has not read yet
+ * @subscribers: out: on a fan-out queue, files bound to it with read access
+ *
+ * On a fan-out queue (KMSGQ_OPEN_FANOUT) @msgs_recv and @bytes_recv count
+ * a message once per subscriber that received it, @msgs_lost once per
+ * subscriber that lost it, and @cur_msgs the messages the slowest
+ * subscriber has not read yet.
  *
  * The counters cover messages that pass through the kernel (read, write,
  * SEND, RECV).  Ring producers and consumers that work in place bypass the
@@ -413,10 +472,17 @@ struct kmsgq_stats {
 	__u32 recv_waiters;
 	__u32 mappings;
 	__u64 msgs_lost;
+	__u64 sub_lost;
+	__u32 sub_lag;
+	__u32 subscribers;
 };
 
 /* sizeof(struct kmsgq_stats) as first published: the least @size accepted. */
 #define KMSGQ_STATS_SIZE_VER0	56
+/* The size that carries @msgs_lost (KMSGQ_FEAT_OVERFLOW). */
+#define KMSGQ_STATS_SIZE_VER1	64
+/* The size that carries the subscriber fields (KMSGQ_FEAT_FANOUT). */
+#define KMSGQ_STATS_SIZE_VER2	80
 
 /**
  * struct kmsgq_ring_desc - one slot's descriptor in a ring's shared memory
@@ -608,8 +674,8 @@ struct kmsgq_ring_wait {
  * @id: creation number, unique while the module is loaded; the list is in
  *	@id order
  * @qflags: KMSGQ_OPEN_RING if the queue is a ring queue, and its
- *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM and
- *	KMSGQ_OPEN_SENDER if it was created with them
+ *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM,
+ *	KMSGQ_OPEN_SENDER and KMSGQ_OPEN_FANOUT if it was created with them
  * @mode: permission bits
  * @uid: owner, in the caller's user namespace
  * @gid: group, in the caller's user namespace

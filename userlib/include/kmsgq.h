@@ -35,13 +35,30 @@ extern "C" {
  *	for a ring whose dead claimants' slots the kernel reclaims, and one
  *	of KMSGQ_OPEN_OVERFLOW_FAIL or KMSGQ_OPEN_OVERFLOW_DROP: what a send
  *	to the full queue does; KMSGQ_OPEN_SENDER to record who sends each
- *	message), max_msgs, max_msgsize (0 = module default), other fields
- *	ignored; NULL for all defaults
+ *	message; KMSGQ_OPEN_FANOUT for a queue whose every reader receives
+ *	every message), max_msgs, max_msgsize (0 = module default), other
+ *	fields ignored; NULL for all defaults
  *
  * Return: a file descriptor bound to the queue, or -errno.
  */
 int kmsgq_open(const char *name, int oflag, mode_t mode,
 	       const struct kmsgq_attr *attr);
+
+/**
+ * kmsgq_subscribe() - subscribe to a fan-out queue, with history
+ * @name: name of an existing queue created with KMSGQ_OPEN_FANOUT
+ * @oflag: O_RDONLY or O_RDWR, or'ed with O_NONBLOCK, O_CLOEXEC
+ * @history: how many of the newest messages still stored to receive
+ *	first (fewer if fewer are stored; KMSGQ_HISTORY_ALL: all of them)
+ *
+ * As kmsgq_open() without O_CREAT, with a history (kmsgq_open.history).
+ * Needs KMSGQ_FEAT_FANOUT (older modules: -EINVAL, or -E2BIG for a
+ * @history other than 0).
+ *
+ * Return: a file descriptor bound to the queue, or -errno (-EINVAL also
+ * when the queue is not a fan-out queue and @history is not 0).
+ */
+int kmsgq_subscribe(const char *name, int oflag, unsigned int history);
 
 /** kmsgq_close() - close a queue descriptor. Return: 0 or -errno. */
 int kmsgq_close(int fd);
@@ -198,6 +215,24 @@ struct kmsgq_sender {
 ssize_t kmsgq_receive_from(int fd, void *buf, size_t len, unsigned int *prio,
 			   struct kmsgq_sender *from, unsigned int flags,
 			   clockid_t clock, const struct timespec *deadline);
+
+/**
+ * kmsgq_receive_lost() - kmsgq_timedreceive() that also reports what a
+ *	fan-out subscriber lost
+ * @buf, @len: as kmsgq_receive()
+ * @lost: set to the messages this subscriber lost
+ *	(KMSGQ_OPEN_OVERFLOW_DROP) since the last call that reported them,
+ *	whether a message is received or not; 0 on other queues (not NULL)
+ * @flags: KMSGQ_XFER_NONBLOCK, KMSGQ_XFER_RELATIVE, or 0
+ * @clock, @deadline: as kmsgq_timedreceive(); @deadline may be NULL
+ *
+ * Other receives leave the count alone.  Needs KMSGQ_FEAT_FANOUT (older
+ * modules: -EINVAL).
+ * Return: as kmsgq_timedreceive(); -EINVAL for other @flags.
+ */
+ssize_t kmsgq_receive_lost(int fd, void *buf, size_t len, uint64_t *lost,
+			   unsigned int flags, clockid_t clock,
+			   const struct timespec *deadline);
 
 /** kmsgq_getattr() - read the queue's attributes. Return: 0 or -errno. */
 int kmsgq_getattr(int fd, struct kmsgq_attr *attr);

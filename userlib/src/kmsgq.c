@@ -67,12 +67,33 @@ static int kmsgq_copy_name(char dst[KMSGQ_NAME_MAX], const char *name)
 	return 0;
 }
 
+/* Bind a new descriptor opened with @oflag's access as @op asks. */
+static int kmsgq_open_op(struct kmsgq_open *op, int oflag)
+{
+	int saved = errno;
+	int fd, ret;
+
+	fd = kmsgq_open_dev(oflag & (O_ACCMODE | O_NONBLOCK | O_CLOEXEC));
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	if (ioctl(fd, KMSGQ_IOC_OPEN, op) < 0) {
+		ret = -errno;
+		close(fd);
+		goto out;
+	}
+	ret = fd;
+out:
+	errno = saved;
+	return ret;
+}
+
 int kmsgq_open(const char *name, int oflag, mode_t mode,
 	       const struct kmsgq_attr *attr)
 {
 	struct kmsgq_open op = { .size = sizeof(op) };
-	int saved = errno;
-	int fd, ret;
+	int ret;
 
 	if ((oflag & ~KMSGQ_OFLAGS) || (oflag & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
@@ -90,26 +111,30 @@ int kmsgq_open(const char *name, int oflag, mode_t mode,
 			op.flags |= attr->qflags &
 				    (KMSGQ_OPEN_RING | KMSGQ_OPEN_OVERFLOW_FAIL |
 				     KMSGQ_OPEN_OVERFLOW_DROP |
-				     KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER);
+				     KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER |
+				     KMSGQ_OPEN_FANOUT);
 			op.max_msgs = attr->max_msgs;
 			op.max_msgsize = attr->max_msgsize;
 		}
 	}
+	return kmsgq_open_op(&op, oflag);
+}
 
-	fd = kmsgq_open_dev(oflag & (O_ACCMODE | O_NONBLOCK | O_CLOEXEC));
-	if (fd < 0) {
-		ret = fd;
-		goto out;
-	}
-	if (ioctl(fd, KMSGQ_IOC_OPEN, &op) < 0) {
-		ret = -errno;
-		close(fd);
-		goto out;
-	}
-	ret = fd;
-out:
-	errno = saved;
-	return ret;
+int kmsgq_subscribe(const char *name, int oflag, unsigned int history)
+{
+	struct kmsgq_open op = {
+		.size = sizeof(op),
+		.history = history,
+	};
+	int ret;
+
+	if ((oflag & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) ||
+	    (oflag & O_ACCMODE) == O_WRONLY || (oflag & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	ret = kmsgq_copy_name(op.name, name);
+	if (ret)
+		return ret;
+	return kmsgq_open_op(&op, oflag);
 }
 
 int kmsgq_close(int fd)
@@ -196,7 +221,8 @@ int kmsgq_chown(const char *name, uid_t uid, gid_t gid)
  */
 static int kmsgq_xfer(int fd, unsigned long req, const void *msgs,
 		      unsigned int nr, unsigned int flags, unsigned int index,
-		      clockid_t clock, const struct timespec *deadline)
+		      clockid_t clock, const struct timespec *deadline,
+		      uint64_t *lost)
 {
 	struct kmsgq_xfer xfer = {
 		.size = sizeof(xfer),
@@ -205,6 +231,7 @@ static int kmsgq_xfer(int fd, unsigned long req, const void *msgs,
 		.nr = nr,
 		.index = index,
 	};
+	int ret;
 
 	if (flags & KMSGQ_XFER_TIMEOUT)
 		return -EINVAL;
@@ -214,7 +241,10 @@ static int kmsgq_xfer(int fd, unsigned long req, const void *msgs,
 		xfer.timeout.tv_sec = deadline->tv_sec;
 		xfer.timeout.tv_nsec = deadline->tv_nsec;
 	}
-	return kmsgq_ioctl(fd, req, &xfer);
+	ret = kmsgq_ioctl(fd, req, &xfer);
+	if (lost)
+		*lost = xfer.lost;
+	return ret;
 }
 
 int kmsgq_send(int fd, const void *buf, size_t len, unsigned int prio)
@@ -234,7 +264,8 @@ int kmsgq_timedsend(int fd, const void *buf, size_t len, unsigned int prio,
 
 	if (len > UINT32_MAX)
 		return -EMSGSIZE;
-	ret = kmsgq_xfer(fd, KMSGQ_IOC_SEND, &msg, 1, 0, 0, clock, deadline);
+	ret = kmsgq_xfer(fd, KMSGQ_IOC_SEND, &msg, 1, 0, 0, clock, deadline,
+			 NULL);
 	return ret < 0 ? ret : 0;
 }
 
@@ -245,12 +276,14 @@ ssize_t kmsgq_receive(int fd, void *buf, size_t len, unsigned int *prio)
 
 /*
  * One message received, or peeked at @index (KMSGQ_XFER_PEEK in @flags),
- * and with @from not NULL who sent it (KMSGQ_XFER_SENDER).
+ * and with @from not NULL who sent it (KMSGQ_XFER_SENDER); with @lost not
+ * NULL, the messages a fan-out subscriber lost before it (kmsgq_xfer.lost).
  */
 static ssize_t kmsgq_recv_one(int fd, void *buf, size_t len,
 			      unsigned int *prio, struct kmsgq_sender *from,
-			      unsigned int flags, unsigned int index,
-			      clockid_t clock, const struct timespec *deadline)
+			      uint64_t *lost, unsigned int flags,
+			      unsigned int index, clockid_t clock,
+			      const struct timespec *deadline)
 {
 	/* A buffer larger than any message can be is as good as 4 GiB. */
 	struct kmsgq_msg_sender ms = {
@@ -261,8 +294,10 @@ static ssize_t kmsgq_recv_one(int fd, void *buf, size_t len,
 
 	if (from)
 		flags |= KMSGQ_XFER_SENDER;
+	if (lost)
+		flags |= KMSGQ_XFER_LOST;
 	ret = kmsgq_xfer(fd, KMSGQ_IOC_RECV, &ms, 1, flags, index, clock,
-			 deadline);
+			 deadline, lost);
 	if (ret < 0)
 		return ret;
 	if (prio)
@@ -279,7 +314,8 @@ static ssize_t kmsgq_recv_one(int fd, void *buf, size_t len,
 ssize_t kmsgq_timedreceive(int fd, void *buf, size_t len, unsigned int *prio,
 			   clockid_t clock, const struct timespec *deadline)
 {
-	return kmsgq_recv_one(fd, buf, len, prio, NULL, 0, 0, clock, deadline);
+	return kmsgq_recv_one(fd, buf, len, prio, NULL, NULL, 0, 0, clock,
+			      deadline);
 }
 
 ssize_t kmsgq_receive_from(int fd, void *buf, size_t len, unsigned int *prio,
@@ -288,7 +324,19 @@ ssize_t kmsgq_receive_from(int fd, void *buf, size_t len, unsigned int *prio,
 {
 	if (!from || (flags & (KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER)))
 		return -EINVAL;
-	return kmsgq_recv_one(fd, buf, len, prio, from, flags, 0, clock,
+	return kmsgq_recv_one(fd, buf, len, prio, from, NULL, flags, 0, clock,
+			      deadline);
+}
+
+ssize_t kmsgq_receive_lost(int fd, void *buf, size_t len, uint64_t *lost,
+			   unsigned int flags, clockid_t clock,
+			   const struct timespec *deadline)
+{
+	if (!lost ||
+	    (flags & (KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER | KMSGQ_XFER_LOST)))
+		return -EINVAL;
+	*lost = 0;
+	return kmsgq_recv_one(fd, buf, len, NULL, NULL, lost, flags, 0, clock,
 			      deadline);
 }
 
@@ -297,7 +345,7 @@ int kmsgq_send_batch(int fd, const struct kmsgq_msg *msgs, unsigned int nr,
 		     const struct timespec *deadline)
 {
 	return kmsgq_xfer(fd, KMSGQ_IOC_SEND, msgs, nr, flags, 0, clock,
-			  deadline);
+			  deadline, NULL);
 }
 
 int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
@@ -308,7 +356,7 @@ int kmsgq_receive_batch(int fd, struct kmsgq_msg *msgs, unsigned int nr,
 	if (flags & KMSGQ_XFER_SENDER)
 		return -EINVAL;
 	return kmsgq_xfer(fd, KMSGQ_IOC_RECV, msgs, nr, flags, 0, clock,
-			  deadline);
+			  deadline, NULL);
 }
 
 ssize_t kmsgq_peek(int fd, unsigned int index, void *buf, size_t len,
@@ -317,7 +365,7 @@ ssize_t kmsgq_peek(int fd, unsigned int index, void *buf, size_t len,
 {
 	if (flags & (KMSGQ_XFER_PEEK | KMSGQ_XFER_SENDER))
 		return -EINVAL;
-	return kmsgq_recv_one(fd, buf, len, prio, NULL,
+	return kmsgq_recv_one(fd, buf, len, prio, NULL, NULL,
 			      flags | KMSGQ_XFER_PEEK, index, clock, deadline);
 }
 
@@ -365,11 +413,18 @@ static int kmsgq_stats_sized(int fd, struct kmsgq_stats *stats, size_t size)
 	return ret;
 }
 
-int kmsgq_stats_v1_2(int fd, struct kmsgq_stats *stats)
+int kmsgq_stats_v1_5(int fd, struct kmsgq_stats *stats)
 {
 	return kmsgq_stats_sized(fd, stats, sizeof(*stats));
 }
-KMSGQ_SYMVER(kmsgq_stats_v1_2, kmsgq_stats@@KMSGQ_1.2);
+KMSGQ_SYMVER(kmsgq_stats_v1_5, kmsgq_stats@@KMSGQ_1.5);
+
+/* kmsgq_stats@KMSGQ_1.2: its callers' structure ends after msgs_lost. */
+int kmsgq_stats_v1_2(int fd, struct kmsgq_stats *stats)
+{
+	return kmsgq_stats_sized(fd, stats, KMSGQ_STATS_SIZE_VER1);
+}
+KMSGQ_SYMVER(kmsgq_stats_v1_2, kmsgq_stats@KMSGQ_1.2);
 
 /* kmsgq_stats@KMSGQ_1.0: its callers' structure ends before msgs_lost. */
 int kmsgq_stats_v1_0(int fd, struct kmsgq_stats *stats)

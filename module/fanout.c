@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kmsgq fanout: fan-out queues (KMSGQ_OPEN_FANOUT), where every subscriber
+ * receives every message.
+ *
+ * The store is a circle of slots, all allocated at creation: message
+ * number n (a u64 that never wraps) is in slot n & mask.  Publishers
+ * reserve numbers under the queue's lock, fill their slots unlocked and
+ * commit them under it again, in any order; the tail moves over the
+ * committed prefix.  A subscriber is a file bound with read access; its
+ * position, the number of the next message it receives, is kernel state
+ * found from the file.  A slot is reserved again only once every
+ * subscriber is past the message in it (the floor): the slowest subscriber
+ * frees it.  With KMSGQ_OPEN_OVERFLOW_DROP a publisher instead moves the
+ * subscribers that are a whole depth behind past the messages it needs the
+ * slots of, and they count them lost.
+ *
+ * A subscriber copies a payload out unlocked and keeps the copy only if,
+ * under the lock again, nobody moved its position and no publisher has
+ * reserved the slot since: then the slot was not written during the copy.
+ * Without DROP the check fails only for a second thread receiving on the
+ * same file, as a slot is not reserved again while a subscriber's
+ * position is at or before it.
+ *
+ * Locking: q->lock protects everything here but the xarray of subscribers
+ * (its own lock, at bind and release only); it is never held across a
+ * user copy or a sleep.  Wakeups: subscribers sleep non-exclusively on
+ * q->recv_wq, so one wake call after a publish wakes them all; publishers
+ * sleep exclusively on q->send_wq (kmsgq_queue_wait()), and a subscriber
+ * that leaves the floor wakes as many as it read messages.  A publisher
+ * about to sleep for room recomputes the floor after queueing itself, so
+ * the subscriber that then moves from it sees it asleep.
+ */
+#include <linux/log2.h>
+#include <linux/minmax.h>
+#include <linux/overflow.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "internal.h"
+
+/**
+ * kmsgq_fanout_bytes() - memory a fan-out store of this shape takes
+ * @nr_slots: depth
+ * @slot_size: bytes per slot
+ *
+ * Return: bytes, or SIZE_MAX on overflow.
+ */
+size_t kmsgq_fanout_bytes(u32 nr_slots, u32 slot_size)
+{
+	return size_mul(nr_slots, size_add(sizeof(u64) + sizeof(u32),
+					   slot_size));
+}
+
+/**
+ * kmsgq_fanout_init() - allocate an empty fan-out store
+ * @f: store to set up
+ * @nr_slots: depth, a power of two
+ * @slot_size: bytes per slot
+ *
+ * Return: 0, -EINVAL (@nr_slots not a power of two) or -ENOMEM.
+ */
+int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size)
+{
+	u32 i;
+
+	memset(f, 0, sizeof(*f));
+	INIT_LIST_HEAD(&f->subs);
+	xa_init_flags(&f->sub_of, XA_FLAGS_ACCOUNT);
+	if (!is_power_of_2(nr_slots))
+		return -EINVAL;
+	f->seq = kvmalloc_array(nr_slots, sizeof(*f->seq), GFP_KERNEL_ACCOUNT);
+	f->len = kvmalloc_array(nr_slots, sizeof(*f->len), GFP_KERNEL_ACCOUNT);
+	f->data = kvmalloc_array(nr_slots, slot_size, GFP_KERNEL_ACCOUNT);
+	if (!f->seq || !f->len || !f->data) {
+		kmsgq_fanout_destroy(f);
+		return -ENOMEM;
+	}
+	f->nr_slots = nr_slots;
+	f->mask = nr_slots - 1;
+	f->slot_size = slot_size;
+	/* Slot i last held message i - nr_slots: never, as reserve says. */
+	for (i = 0; i < nr_slots; i++) {
+		f->seq[i] = U64_MAX;
+		f->len[i] = KMSGQ_FANOUT_HOLE;
+	}
+	return 0;
+}
+
+/**
+ * kmsgq_fanout_destroy() - free a fan-out store's memory
+ * @f: store, initialised or partly initialised, with no subscriber left
+ */
+void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
+{
+	WARN_ON_ONCE(!list_empty(&f->subs) || !xa_empty(&f->sub_of));
+	xa_destroy(&f->sub_of);
+	kvfree(f->data);
+	kvfree(f->len);
+	kvfree(f->seq);
+	f->data = NULL;
+	f->len = NULL;
+	f->seq = NULL;
+}
+
+/* The oldest message still stored (or being reserved over). */
+static u64 kmsgq_fanout_oldest(const struct kmsgq_fanout *f)
+{
+	return f->reserve > f->nr_slots ? f->reserve - f->nr_slots : 0;
+}
+
+/* Recompute the floor: the least of the tail and every position. */
+static u64 kmsgq_fanout_floor(struct kmsgq_queue *q)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	struct kmsgq_fanout_sub *sub;
+	u64 floor = f->tail;
+
+	lockdep_assert_held(&q->lock);
+	list_for_each_entry(sub, &f->subs, node)
+		floor = min(floor, sub->pos);
+	f->floor = floor;
+	return floor;
+}
+
+/*
+ * Slots a publisher may reserve now, at most @want: without DROP, those
+ * every subscriber is past; with it, those no other publisher is still
+ * filling (subscribers in the way are moved, kmsgq_fanout_drop()).
+ */
+static u32 kmsgq_fanout_room(struct kmsgq_queue *q, u32 want, bool drop)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	u64 limit = drop ? f->tail : f->floor;
+
+	lockdep_assert_held(&q->lock);
+	if (!drop && f->reserve + want - limit > f->nr_slots)
+		limit = kmsgq_fanout_floor(q);
+	return min_t(u64, want, limit + f->nr_slots - f->reserve);
+}
+
+/*
+ * KMSGQ_OPEN_OVERFLOW_DROP: move every subscriber still before message
+ * @target there, counting the messages it passes over (holes are none) as
+ * lost to it.  Every message before @target is committed.
+ */
+static void kmsgq_fanout_drop(struct kmsgq_queue *q, u64 target)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	struct kmsgq_fanout_sub *sub;
+	u64 total = 0, n, seq;
+
+	lockdep_assert_held(&q->lock);
+	/* The floor is never above the slowest: nobody is behind it. */
+	if (f->floor >= target)
+		return;
+	list_for_each_entry(sub, &f->subs, node) {
+		if (sub->pos >= target)
+			continue;
+		n = 0;
+		for (seq = sub->pos; seq < target; seq++)
+			n += f->len[seq & f->mask] != KMSGQ_FANOUT_HOLE;
+		sub->pos = target;
+		sub->lost += n;
+		sub->lost_report += n;
+		total += n;
+	}
+	/* Everyone is at @target or past it, and so is the tail. */
+	f->floor = target;
+	if (total)
+		atomic64_add(total, &q->msgs_lost);
+}
+
+/**
+ * kmsgq_fanout_writable() - may a publisher reserve a slot now
+ * @q: fan-out queue
+ *
+ * What a sleeping publisher waits for (kmsgq_queue_wait()): it recomputes
+ * the floor after the publisher queued itself.
+ *
+ * Context: takes @q->lock.
+ * Return: true if a send would find room (with KMSGQ_OPEN_OVERFLOW_DROP:
+ * a slot no other publisher is filling).
+ */
+bool kmsgq_fanout_writable(struct kmsgq_queue *q)
+{
+	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
+	u32 room;
+
+	spin_lock(&q->lock);
+	if (!drop)
+		kmsgq_fanout_floor(q);
+	room = kmsgq_fanout_room(q, 1, drop);
+	spin_unlock(&q->lock);
+	return room;
+}
+
+/**
+ * kmsgq_fanout_readable() - has a subscriber a message to receive
+ * @q: fan-out queue
+ * @sub: the subscriber, or NULL (a file without read access: never)
+ *
+ * Context: takes @q->lock.
+ * Return: true if a receive would find a message (or a hole to skip).
+ */
+bool kmsgq_fanout_readable(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub)
+{
+	bool ready;
+
+	if (!sub)
+		return false;
+	spin_lock(&q->lock);
+	ready = sub->pos < q->fan.tail;
+	spin_unlock(&q->lock);
+	return ready;
+}
+
+/**
+ * kmsgq_fanout_count() - messages the slowest subscriber has not read
+ * @q: fan-out queue
+ *
+ * Context: takes @q->lock.
+ * Return: the count, 0 without subscribers.
+ */
+u32 kmsgq_fanout_count(struct kmsgq_queue *q)
+{
+	u64 n;
+
+	spin_lock(&q->lock);
+	n = q->fan.tail - kmsgq_fanout_floor(q);
+	spin_unlock(&q->lock);
+	return n;
+}
+
+/* Commit reserved message @seq: @len bytes, or KMSGQ_FANOUT_HOLE. */
+static void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	u32 slot = seq & f->mask;
+
+	lockdep_assert_held(&q->lock);
+	f->len[slot] = len;
+	if (len != KMSGQ_FANOUT_HOLE)
+		kmsgq_sender_record(q, slot, 0);
+	while (f->tail < f->reserve &&
+	       f->len[f->tail & f->mask] != KMSGQ_FANOUT_PENDING)
+		f->tail++;
+}
+
+/**
+ * kmsgq_fanout_send() - publish up to @nr messages to every subscriber
+ * @q: fan-out queue
+ * @msgs: messages, at most KMSGQ_CHUNK; the first one valid
+ * @nr: messages in @msgs
+ * @iter: the payload of a write_iter call's one message, or NULL
+ * @dl: how long the call may sleep for room for the first message
+ *
+ * Return: messages published, or -errno if the first could not be.
+ */
+int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+		      unsigned int nr, struct iov_iter *iter,
+		      struct kmsgq_deadline *dl)
+{
+	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
+	struct kmsgq_fanout *f = &q->fan;
+	unsigned int valid = 0, taken, done, i;
+	u64 first, tail;
+	u64 bytes = 0;
+	int err = 0;
+
+	/*
+	 * A reserved slot must be committed, and holds back every
+	 * subscriber until it is: fault the payloads in first.
+	 */
+	while (valid < nr && kmsgq_queue_msg_ok(q, &msgs[valid]) &&
+	       kmsgq_queue_fault_in(&msgs[valid], iter))
+		valid++;
+	if (!valid)
+		return -EFAULT;
+
+	spin_lock(&q->lock);
+	for (;;) {
+		taken = kmsgq_fanout_room(q, valid, drop);
+		if (taken)
+			break;
+		spin_unlock(&q->lock);
+		err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_fanout_writable,
+				       &q->send_waiters, 0, dl);
+		if (err)
+			return err;
+		spin_lock(&q->lock);
+	}
+	/* The slots taken held the messages before this number. */
+	if (drop && f->reserve + taken > f->nr_slots)
+		kmsgq_fanout_drop(q, f->reserve + taken - f->nr_slots);
+	first = f->reserve;
+	for (i = 0; i < taken; i++) {
+		u32 slot = (first + i) & f->mask;
+
+		f->seq[slot] = first + i;
+		f->len[slot] = KMSGQ_FANOUT_PENDING;
+		kmsgq_sender_forget(q, slot, 0);
+	}
+	f->reserve += taken;
+	spin_unlock(&q->lock);
+
+	for (done = 0; done < taken; done++) {
+		u32 slot = (first + done) & f->mask;
+
+		err = kmsgq_queue_copy_in(f->data + (size_t)slot * f->slot_size,
+					  &msgs[done], iter);
+		if (err)
+			break;
+		bytes += msgs[done].len;
+	}
+
+	spin_lock(&q->lock);
+	tail = f->tail;
+	for (i = 0; i < taken; i++)
+		kmsgq_fanout_commit(q, first + i,
+				    i < done ? msgs[i].len : KMSGQ_FANOUT_HOLE);
+	tail = f->tail - tail;
+	spin_unlock(&q->lock);
+
+	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
+	if (tail) {
+		/* One call wakes every subscriber: none waits exclusively. */
+		kmsgq_queue_wake(q, true, 0);
+		/* Publishers waiting for the slots this one was filling. */
+		kmsgq_queue_wake(q, false, tail);
+	}
+	return done ?: err;
+}
+
+/*
+ * Sleep until @sub has a message at @index of its unread ones, a signal,
+ * or the deadline.  Not exclusive: one publish wakes every subscriber.
+ * A peeker (@index from a peek) is not counted as a waiting receiver.
+ */
+static int kmsgq_fanout_wait(struct kmsgq_queue *q,
+			     struct kmsgq_fanout_sub *sub, u32 index,
+			     bool peek, struct kmsgq_deadline *dl)
+{
+	struct wait_queue_entry wait;
+	bool expired = false;
+	bool ready;
+	int ret;
+
+	if (dl->nonblock)
+		return -EAGAIN;
+	kmsgq_queue_init_wait(&wait);
+	if (!peek)
+		atomic_inc(&q->recv_waiters);
+	for (;;) {
+		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
+		spin_lock(&q->lock);
+		ready = q->fan.tail - sub->pos > index;
+		spin_unlock(&q->lock);
+		if (ready) {
+			ret = 0;
+			break;
+		}
+		ret = kmsgq_queue_sleep(q, KMSGQ_RING_READABLE, dl, &expired);
+		if (ret)
+			break;
+	}
+	finish_wait(&q->recv_wq, &wait);
+	if (!peek)
+		atomic_dec(&q->recv_waiters);
+	return ret;
+}
+
+/*
+ * Copy message @seq (in @slot, @len bytes) out to @m, with who sent it
+ * (@from, a counted record, dropped here).  0 or -EFAULT.
+ */
+static int kmsgq_fanout_copy_out(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
+				 struct iov_iter *iter, u32 slot, u32 len,
+				 struct kmsgq_sender *from)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	int err;
+
+	err = kmsgq_queue_copy_out(m, iter,
+				   f->data + (size_t)slot * f->slot_size, len);
+	if (!err && m->umsg && (put_user(len, &m->umsg->len) ||
+				put_user(0, &m->umsg->prio)))
+		err = -EFAULT;
+	if (!err && m->usender && kmsgq_sender_copy_out(from, m->usender))
+		err = -EFAULT;
+	put_pid(from->pid);
+	from->pid = NULL;
+	return err;
+}
+
+/**
+ * kmsgq_fanout_recv() - receive up to @nr messages as a subscriber
+ * @q: fan-out queue
+ * @sub: the receiving file's subscriber, or NULL (-EBADF)
+ * @msgs: buffers, at most KMSGQ_CHUNK; length and priority (0) filled in
+ * @nr: buffers in @msgs, at least 1
+ * @iter: the buffer of a read_iter call's one message, or NULL
+ * @dl: how long the call may sleep for the first message
+ *
+ * Return: messages received, or -errno if the first could not be:
+ * -EAGAIN, -ETIMEDOUT, -EINTR, -ERESTARTSYS, -EFAULT, or -EMSGSIZE with
+ * the length needed written back (the message stays unread).
+ */
+int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		      struct kmsgq_kmsg *msgs, unsigned int nr,
+		      struct iov_iter *iter, struct kmsgq_deadline *dl)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	struct kmsgq_sender from = {};
+	unsigned int done = 0, moved = 0;
+	bool at_floor = false;
+	u32 slot, len, needed = 0;
+	u64 bytes = 0, seq;
+	int err = 0;
+
+	if (!sub)
+		return -EBADF;
+	spin_lock(&q->lock);
+	while (done < nr) {
+		struct kmsgq_kmsg *m = &msgs[done];
+
+		if (sub->pos == f->tail) {
+			if (done)
+				break;
+			spin_unlock(&q->lock);
+			err = kmsgq_fanout_wait(q, sub, 0, false, dl);
+			spin_lock(&q->lock);
+			if (err)
+				break;
+			continue;
+		}
+		seq = sub->pos;
+		slot = seq & f->mask;
+		len = f->len[slot];
+		if (len == KMSGQ_FANOUT_HOLE) {
+			at_floor |= seq == f->floor;
+			sub->pos++;
+			moved++;
+			continue;
+		}
+		if (len > m->len) {
+			if (!done) {
+				needed = len;
+				err = -EMSGSIZE;
+			}
+			break;
+		}
+		if (m->usender)
+			kmsgq_sender_get(q, slot, 0, &from);
+		spin_unlock(&q->lock);
+
+		err = kmsgq_fanout_copy_out(q, m, iter, slot, len, &from);
+		spin_lock(&q->lock);
+		if (err)
+			break;
+		if (sub->pos != seq || f->seq[slot] != seq) {
+			/* Overwritten or taken meanwhile: look again. */
+			if (iter)
+				iov_iter_revert(iter, len);
+			continue;
+		}
+		/*
+		 * Looked at when the position moves, under the lock that a
+		 * publisher about to sleep recomputes the floor under: it
+		 * either saw this position, and then this sees its floor, or
+		 * it sees the new one.
+		 */
+		at_floor |= seq == f->floor;
+		sub->pos++;
+		moved++;
+		m->len = len;
+		m->prio = 0;
+		bytes += len;
+		done++;
+	}
+	spin_unlock(&q->lock);
+
+	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
+	/* The slowest moved on: slots are free for as many publishers. */
+	if (at_floor && moved)
+		kmsgq_queue_wake(q, false, moved);
+	if (err == -EMSGSIZE && msgs[0].umsg &&
+	    put_user(needed, &msgs[0].umsg->len))
+		err = -EFAULT;
+	return done ?: err;
+}
+
+/**
+ * kmsgq_fanout_peek() - copy out a subscriber's unread message, leaving it
+ * @q: fan-out queue
+ * @sub: the peeking file's subscriber, or NULL (-EBADF)
+ * @m: buffer; its caller's struct kmsgq_msg gets the length and priority
+ * @index: unread messages to pass over
+ * @dl: how long the call may sleep for a message at @index
+ *
+ * Slots that carry no message count as messages here.  A message
+ * overwritten during the copy (KMSGQ_OPEN_OVERFLOW_DROP) is looked for
+ * again.
+ *
+ * Return: 1, or -errno as kmsgq_queue_peek().
+ */
+int kmsgq_fanout_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		      struct kmsgq_kmsg *m, u32 index,
+		      struct kmsgq_deadline *dl)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	struct kmsgq_sender from = {};
+	u32 slot, len;
+	bool whole;
+	u64 seq;
+	int err;
+
+	if (!sub)
+		return -EBADF;
+	for (;;) {
+		spin_lock(&q->lock);
+		if (f->tail - sub->pos <= index) {
+			spin_unlock(&q->lock);
+			err = kmsgq_fanout_wait(q, sub, index, true, dl);
+			if (err)
+				return err;
+			continue;
+		}
+		seq = sub->pos + index;
+		slot = seq & f->mask;
+		len = f->len[slot];
+		if (len == KMSGQ_FANOUT_HOLE)
+			len = 0;
+		if (len > m->len) {
+			spin_unlock(&q->lock);
+			return put_user(len, &m->umsg->len) ? -EFAULT :
+			       -EMSGSIZE;
+		}
+		if (m->usender)
+			kmsgq_sender_get(q, slot, 0, &from);
+		spin_unlock(&q->lock);
+
+		err = kmsgq_fanout_copy_out(q, m, NULL, slot, len, &from);
+		if (err)
+			return err;
+		spin_lock(&q->lock);
+		whole = f->seq[slot] == seq;
+		spin_unlock(&q->lock);
+		if (whole)
+			return 1;
+		if (signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/**
+ * kmsgq_fanout_sub() - the subscriber a file is
+ * @q: the queue the file is bound to
+ * @file: the file, held by the caller
+ *
+ * Return: the subscriber, or NULL if @q is not a fan-out queue or the
+ * file has no read access.  It lives until the file's release.
+ */
+struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
+					  struct file *file)
+{
+	if (!q->is_fanout)
+		return NULL;
+	return xa_load(&q->fan.sub_of, kmsgq_queue_file_index(file));
+}
+
+/**
+ * kmsgq_fanout_subscribe() - make a file being bound a subscriber
+ * @q: fan-out queue, with a reference for the file
+ * @file: the file, opened with read access and not bound yet
+ * @history: stored messages to start back from the newest
+ *	(KMSGQ_HISTORY_ALL: every one)
+ *
+ * Context: process context, before the file's binding is published.
+ * Return: 0 or -ENOMEM.
+ */
+int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
+			   u32 history)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	struct kmsgq_fanout_sub *sub;
+	u64 oldest;
+	int err;
+
+	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
+	if (!sub)
+		return -ENOMEM;
+	err = xa_err(xa_store(&f->sub_of, kmsgq_queue_file_index(file), sub,
+			      GFP_KERNEL_ACCOUNT));
+	if (err) {
+		kfree(sub);
+		return err;
+	}
+
+	spin_lock(&q->lock);
+	/* Not reserved again: what the slots from here to the tail hold. */
+	oldest = kmsgq_fanout_oldest(f);
+	sub->pos = f->tail - min_t(u64, history, f->tail - oldest);
+	list_add_tail(&sub->node, &f->subs);
+	f->nr_subs++;
+	f->floor = min(f->floor, sub->pos);
+	spin_unlock(&q->lock);
+	return 0;
+}
+
+/**
+ * kmsgq_fanout_unsubscribe() - a subscribing file's release
+ * @q: the queue the file was bound to
+ * @file: the file: no call on it is running or can start
+ *
+ * Its position no longer holds publishers back: every sleeping one is
+ * woken to look again.  Nothing for a file that was no subscriber.
+ */
+void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
+{
+	struct kmsgq_fanout_sub *sub;
+
+	if (!q->is_fanout)
+		return;
+	sub = xa_erase(&q->fan.sub_of, kmsgq_queue_file_index(file));
+	if (!sub)
+		return;
+	spin_lock(&q->lock);
+	list_del(&sub->node);
+	q->fan.nr_subs--;
+	spin_unlock(&q->lock);
+	kfree(sub);
+	kmsgq_queue_wake(q, false, 0);
+}
+
+/**
+ * kmsgq_fanout_lost_report() - take a subscriber's unreported losses
+ * @q: fan-out queue
+ * @sub: the subscriber, or NULL (none: 0)
+ *
+ * Context: takes @q->lock.
+ * Return: messages it lost since this was last called.
+ */
+u64 kmsgq_fanout_lost_report(struct kmsgq_queue *q,
+			     struct kmsgq_fanout_sub *sub)
+{
+	u64 lost;
+
+	if (!sub)
+		return 0;
+	spin_lock(&q->lock);
+	lost = sub->lost_report;
+	sub->lost_report = 0;
+	spin_unlock(&q->lock);
+	return lost;
+}
+
+/**
+ * kmsgq_fanout_stats() - fill the fan-out fields of KMSGQ_IOC_STATS
+ * @q: queue
+ * @sub: the calling file's subscriber, or NULL
+ * @st: the result: sub_lost, sub_lag and subscribers are set (0 on a
+ *	queue that is not fan-out)
+ *
+ * Context: takes @q->lock.
+ */
+void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			struct kmsgq_stats *st)
+{
+	st->sub_lost = 0;
+	st->sub_lag = 0;
+	st->subscribers = 0;
+	if (!q->is_fanout)
+		return;
+	spin_lock(&q->lock);
+	st->subscribers = q->fan.nr_subs;
+	if (sub) {
+		st->sub_lost = sub->lost;
+		st->sub_lag = q->fan.tail - sub->pos;
+	}
+	spin_unlock(&q->lock);
+}
