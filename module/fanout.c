@@ -178,8 +178,11 @@ static void kmsgq_fanout_drop(struct kmsgq_queue *q, u64 target)
  * kmsgq_fanout_writable() - may a publisher reserve a slot now
  * @q: fan-out queue
  *
- * What a sleeping publisher waits for (kmsgq_queue_wait()): it recomputes
- * the floor after the publisher queued itself.
+ * What a sleeping publisher waits for (kmsgq_queue_wait()).  The cached
+ * floor is never above the true one, so room it shows is there; when it
+ * shows none, the floor is recomputed, after the publisher queued itself,
+ * and a subscriber that then moves from it sees it and wakes the
+ * publisher (kmsgq_fanout_recv()).  Walks the subscribers only then.
  *
  * Context: takes @q->lock.
  * Return: true if a send would find room (with KMSGQ_OPEN_OVERFLOW_DROP:
@@ -191,8 +194,6 @@ bool kmsgq_fanout_writable(struct kmsgq_queue *q)
 	u32 room;
 
 	spin_lock(&q->lock);
-	if (!drop)
-		kmsgq_fanout_floor(q);
 	room = kmsgq_fanout_room(q, 1, drop);
 	spin_unlock(&q->lock);
 	return room;
@@ -250,24 +251,19 @@ static void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
 		f->tail++;
 }
 
-/**
- * kmsgq_fanout_send() - publish up to @nr messages to every subscriber
- * @q: fan-out queue
- * @msgs: messages, at most KMSGQ_CHUNK; the first one valid
- * @nr: messages in @msgs
- * @iter: the payload of a write_iter call's one message, or NULL
- * @dl: how long the call may sleep for room for the first message
- *
- * Return: messages published, or -errno if the first could not be.
+/*
+ * Publish up to @nr messages, as kmsgq_fanout_send(), with one try at
+ * copying them: *@again if the first could not be copied without a page
+ * fault (its slot became a hole, which every subscriber skips).
  */
-int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
-		      unsigned int nr, struct iov_iter *iter,
-		      struct kmsgq_deadline *dl)
+static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+				unsigned int nr, struct iov_iter *iter,
+				struct kmsgq_deadline *dl, bool *again)
 {
 	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_fanout *f = &q->fan;
 	unsigned int valid = 0, taken, done, i;
-	u64 first, tail;
+	u64 first, committed;
 	u64 bytes = 0;
 	int err = 0;
 
@@ -307,32 +303,70 @@ int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	f->reserve += taken;
 	spin_unlock(&q->lock);
 
+	/*
+	 * Page faults disabled: a copy that would wait for the payload (a
+	 * page reclaimed since it was faulted in, or one a FUSE server or
+	 * userfaultfd holds up) must not hold back every subscriber.
+	 */
 	for (done = 0; done < taken; done++) {
 		u32 slot = (first + done) & f->mask;
 
+		pagefault_disable();
 		err = kmsgq_queue_copy_in(f->data + (size_t)slot * f->slot_size,
 					  &msgs[done], iter);
+		pagefault_enable();
 		if (err)
 			break;
 		bytes += msgs[done].len;
 	}
 
 	spin_lock(&q->lock);
-	tail = f->tail;
+	committed = f->tail;
 	for (i = 0; i < taken; i++)
 		kmsgq_fanout_commit(q, first + i,
 				    i < done ? msgs[i].len : KMSGQ_FANOUT_HOLE);
-	tail = f->tail - tail;
+	committed = f->tail - committed;
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
-	if (tail) {
+	if (committed) {
 		/* One call wakes every subscriber: none waits exclusively. */
 		kmsgq_queue_wake(q, true, 0);
 		/* Publishers waiting for the slots this one was filling. */
-		kmsgq_queue_wake(q, false, tail);
+		kmsgq_queue_wake(q, false, committed);
 	}
+	/* Faulted after the fault-in: the caller faults in and retries. */
+	*again = !done && err == -EFAULT;
 	return done ?: err;
+}
+
+/**
+ * kmsgq_fanout_send() - publish up to @nr messages to every subscriber
+ * @q: fan-out queue
+ * @msgs: messages, at most KMSGQ_CHUNK; the first one valid
+ * @nr: messages in @msgs
+ * @iter: the payload of a write_iter call's one message, or NULL
+ * @dl: how long the call may sleep for room for the first message
+ *
+ * Return: messages published, or -errno if the first could not be.
+ */
+int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
+		      unsigned int nr, struct iov_iter *iter,
+		      struct kmsgq_deadline *dl)
+{
+	unsigned int faults = 0;
+	bool again;
+	int ret;
+
+	for (;;) {
+		again = false;
+		ret = kmsgq_fanout_publish(q, msgs, nr, iter, dl, &again);
+		if (!again)
+			return ret;
+		ret = kmsgq_queue_retry(dl, &faults);
+		if (ret)
+			return ret;
+	}
 }
 
 /*
@@ -415,7 +449,7 @@ int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 {
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_sender from = {};
-	unsigned int done = 0, moved = 0;
+	unsigned int done = 0, moved = 0, lapped = 0;
 	bool at_floor = false;
 	u32 slot, len, needed = 0;
 	u64 bytes = 0, seq;
@@ -462,9 +496,20 @@ int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		if (err)
 			break;
 		if (sub->pos != seq || f->seq[slot] != seq) {
-			/* Overwritten or taken meanwhile: look again. */
+			/*
+			 * Overwritten or taken meanwhile: look again, but
+			 * not past a signal or the deadline, however often
+			 * publishers lap this subscriber.
+			 */
 			if (iter)
 				iov_iter_revert(iter, len);
+			if (done)
+				break;
+			spin_unlock(&q->lock);
+			err = kmsgq_queue_retry(dl, &lapped);
+			spin_lock(&q->lock);
+			if (err)
+				break;
 			continue;
 		}
 		/*
@@ -513,6 +558,7 @@ int kmsgq_fanout_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 {
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_sender from = {};
+	unsigned int lapped = 0;
 	u32 slot, len;
 	bool whole;
 	u64 seq;
@@ -551,9 +597,9 @@ int kmsgq_fanout_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		spin_unlock(&q->lock);
 		if (whole)
 			return 1;
-		if (signal_pending(current))
-			return -EINTR;
-		cond_resched();
+		err = kmsgq_queue_retry(dl, &lapped);
+		if (err)
+			return err;
 	}
 }
 
@@ -581,7 +627,8 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
  *	(KMSGQ_HISTORY_ALL: every one)
  *
  * Context: process context, before the file's binding is published.
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already) or
+ * -ENOMEM.
  */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history)
@@ -602,6 +649,13 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	}
 
 	spin_lock(&q->lock);
+	/* Publishers and receivers walk the subscribers under this lock. */
+	if (f->nr_subs >= READ_ONCE(kmsgq_max_subscribers)) {
+		spin_unlock(&q->lock);
+		xa_erase(&f->sub_of, kmsgq_queue_file_index(file));
+		kfree(sub);
+		return -ENOSPC;
+	}
 	/* Not reserved again: what the slots from here to the tail hold. */
 	oldest = kmsgq_fanout_oldest(f);
 	sub->pos = f->tail - min_t(u64, history, f->tail - oldest);
@@ -617,12 +671,14 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
  * @q: the queue the file was bound to
  * @file: the file: no call on it is running or can start
  *
- * Its position no longer holds publishers back: every sleeping one is
- * woken to look again.  Nothing for a file that was no subscriber.
+ * If its position held publishers back (it was at the cached floor, which
+ * a publisher about to sleep recomputes), every sleeping one is woken to
+ * look again.  Nothing for a file that was no subscriber.
  */
 void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 {
 	struct kmsgq_fanout_sub *sub;
+	bool at_floor;
 
 	if (!q->is_fanout)
 		return;
@@ -630,33 +686,46 @@ void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 	if (!sub)
 		return;
 	spin_lock(&q->lock);
+	at_floor = sub->pos == q->fan.floor;
 	list_del(&sub->node);
 	q->fan.nr_subs--;
 	spin_unlock(&q->lock);
 	kfree(sub);
-	kmsgq_queue_wake(q, false, 0);
+	if (at_floor)
+		kmsgq_queue_wake(q, false, 0);
 }
 
 /**
- * kmsgq_fanout_lost_report() - take a subscriber's unreported losses
+ * kmsgq_fanout_lost_report() - report a subscriber's unreported losses
  * @q: fan-out queue
- * @sub: the subscriber, or NULL (none: 0)
+ * @sub: the subscriber, or NULL (none: 0 is reported)
+ * @to: where to write the count
  *
- * Context: takes @q->lock.
- * Return: messages it lost since this was last called.
+ * The losses since the last report are taken, and given back if they
+ * cannot be written, so that the next report carries them.
+ *
+ * Context: process context; takes @q->lock.
+ * Return: 0 or -EFAULT.
  */
-u64 kmsgq_fanout_lost_report(struct kmsgq_queue *q,
-			     struct kmsgq_fanout_sub *sub)
+int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
+			     struct kmsgq_fanout_sub *sub, u64 __user *to)
 {
-	u64 lost;
+	u64 lost = 0;
 
-	if (!sub)
+	if (sub) {
+		spin_lock(&q->lock);
+		lost = sub->lost_report;
+		sub->lost_report = 0;
+		spin_unlock(&q->lock);
+	}
+	if (!put_user(lost, to))
 		return 0;
-	spin_lock(&q->lock);
-	lost = sub->lost_report;
-	sub->lost_report = 0;
-	spin_unlock(&q->lock);
-	return lost;
+	if (sub) {
+		spin_lock(&q->lock);
+		sub->lost_report += lost;
+		spin_unlock(&q->lock);
+	}
+	return -EFAULT;
 }
 
 /**

@@ -449,6 +449,7 @@ extern unsigned int kmsgq_default_msgs;
 extern unsigned int kmsgq_default_msgsize;
 extern unsigned long kmsgq_user_bytes_max;
 extern unsigned int kmsgq_user_queues_max;
+extern unsigned int kmsgq_max_subscribers;
 
 #define KMSGQ_MSGSIZE_HARD_MAX	(4U * 1024 * 1024)
 #define KMSGQ_MSGS_HARD_MAX	65536U
@@ -496,6 +497,7 @@ int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 		     atomic_t *waiters, u32 ring_bit,
 		     struct kmsgq_deadline *dl);
 void kmsgq_queue_wake(struct kmsgq_queue *q, bool recv, int nr);
+int kmsgq_queue_retry(struct kmsgq_deadline *dl, unsigned int *lost);
 bool kmsgq_queue_msg_ok(struct kmsgq_queue *q, const struct kmsgq_kmsg *m);
 void kmsgq_queue_account(atomic64_t *msgs, atomic64_t *bytes,
 			 unsigned int n, u64 len);
@@ -563,8 +565,8 @@ bool kmsgq_fanout_readable(struct kmsgq_queue *q,
 			   struct kmsgq_fanout_sub *sub);
 bool kmsgq_fanout_writable(struct kmsgq_queue *q);
 u32 kmsgq_fanout_count(struct kmsgq_queue *q);
-u64 kmsgq_fanout_lost_report(struct kmsgq_queue *q,
-			     struct kmsgq_fanout_sub *sub);
+int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
+			     struct kmsgq_fanout_sub *sub, u64 __user *to);
 void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			struct kmsgq_stats *st);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);

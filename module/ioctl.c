@@ -204,7 +204,7 @@ static int kmsgq_ioctl_subscribe(struct kmsgq_queue *q, struct file *file,
 {
 	if (q->is_fanout && (file->f_mode & FMODE_READ))
 		return kmsgq_fanout_subscribe(q, file, history);
-	return history ? -EINVAL : 0;
+	return 0;
 }
 
 static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
@@ -240,6 +240,9 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	/* Open mode 3 asks for neither: it is granted nothing. */
 	if (!(file->f_mode & (FMODE_READ | FMODE_WRITE)))
 		return -EACCES;
+	/* History is a subscriber's (kmsgq_registry_open() checks the kind). */
+	if (op.history && !(file->f_mode & FMODE_READ))
+		return -EINVAL;
 	err = kmsgq_file_bind_begin(file);
 	if (err)
 		return err;
@@ -431,7 +434,7 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 	/* A receive reports its subscriber's losses if asked to. */
 	if (!(x.flags & KMSGQ_XFER_LOST))
 		return ret;
-	if (put_user(kmsgq_fanout_lost_report(q, sub), &ux->lost) && ret <= 0)
+	if (kmsgq_fanout_lost_report(q, sub, &ux->lost) && ret <= 0)
 		return -EFAULT;
 	return ret;
 }

@@ -47,6 +47,11 @@ module_param_named(user_queues_max, kmsgq_user_queues_max, uint, 0644);
 MODULE_PARM_DESC(user_queues_max, "Queues one user may hold");
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_user_queues_max);
 
+unsigned int kmsgq_max_subscribers = 256;
+module_param_named(max_subscribers, kmsgq_max_subscribers, uint, 0644);
+MODULE_PARM_DESC(max_subscribers,
+		 "Most subscribers one fan-out queue may have at once");
+
 static struct dentry *kmsgq_debugfs;
 
 static struct miscdevice kmsgq_misc = {

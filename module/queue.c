@@ -547,17 +547,24 @@ int kmsgq_queue_wait(struct kmsgq_queue *q, struct wait_queue_head *wq,
 	return ret;
 }
 
-/*
- * A ring looked ready but the claim failed: another claimant won, or a
- * mapper keeps the shared words inconsistent.  Retry, but never past a
+/**
+ * kmsgq_queue_retry() - may a call that lost a race try again
+ * @dl: the call's deadline
+ * @lost: races lost so far by the call, counted here
+ *
+ * A ring looked ready but the claim failed (another claimant won, or a
+ * mapper keeps the shared words inconsistent), or a fan-out subscriber's
+ * message was overwritten while it copied.  Retry, but never past a
  * signal or the deadline, however long that goes on; a call that may not
- * sleep gives up with EAGAIN after KMSGQ_RING_CLAIM_TRIES lost claims
- * (counted in *@lost), as for a busy ring, and one that may sleeps a tick
- * after every KMSGQ_RING_CLAIM_TRIES, so that nobody spins on a ring a
- * mapper keeps inconsistent.
+ * sleep gives up with EAGAIN after KMSGQ_RING_CLAIM_TRIES lost races, as
+ * for a busy ring, and one that may sleeps a tick after every
+ * KMSGQ_RING_CLAIM_TRIES, so that nobody spins on a ring a mapper keeps
+ * inconsistent or on a subscriber that publishers keep lapping.
+ *
+ * Context: process context, no lock held; may sleep.
+ * Return: 0 to retry, or -EAGAIN, -EINTR, -ERESTARTSYS, -ETIMEDOUT.
  */
-static int kmsgq_queue_ring_retry(struct kmsgq_deadline *dl,
-				  unsigned int *lost)
+int kmsgq_queue_retry(struct kmsgq_deadline *dl, unsigned int *lost)
 {
 	if (++*lost % KMSGQ_RING_CLAIM_TRIES == 0) {
 		if (dl->nonblock)
@@ -1027,7 +1034,7 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			if (drop && kmsgq_queue_ring_drop(q)) {
 				if (++drops % KMSGQ_RING_CLAIM_TRIES)
 					continue;
-				err = kmsgq_queue_ring_retry(dl, &lost);
+				err = kmsgq_queue_retry(dl, &lost);
 				if (!err)
 					continue;
 				kmsgq_queue_ring_notify(q, KMSGQ_RING_WRITABLE);
@@ -1039,7 +1046,7 @@ static int kmsgq_queue_ring_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 					       &q->send_waiters,
 					       KMSGQ_RING_WAKE_PRODUCER, dl);
 			if (!err)
-				err = kmsgq_queue_ring_retry(dl, &lost);
+				err = kmsgq_queue_retry(dl, &lost);
 			if (err)
 				break;
 			continue;
@@ -1100,7 +1107,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 					       &q->recv_waiters,
 					       KMSGQ_RING_WAKE_CONSUMER, dl);
 			if (!err)
-				err = kmsgq_queue_ring_retry(dl, &lost);
+				err = kmsgq_queue_retry(dl, &lost);
 			if (err)
 				break;
 			continue;
@@ -1130,7 +1137,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				err = -EFAULT;
 			if (done || err)
 				break;
-			err = kmsgq_queue_ring_retry(dl, &lost);
+			err = kmsgq_queue_retry(dl, &lost);
 			if (err)
 				break;
 			continue;
@@ -1356,7 +1363,7 @@ static int kmsgq_queue_ring_peek(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
  *
  * Leaves the queue as it was.  A message received while it is copied, or
  * a ring too busy to walk, is looked for again as a lost ring claim is
- * (kmsgq_queue_ring_retry(): never past a signal or the deadline, and no
+ * (kmsgq_queue_retry(): never past a signal or the deadline, and no
  * more than KMSGQ_RING_CLAIM_TRIES times for a call that may not sleep);
  * so is a message that was gone again when a wakeup came.  On a queue
  * whose receivers keep taking the message at @index during the copy, a
@@ -1387,9 +1394,9 @@ int kmsgq_queue_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			err = kmsgq_queue_peek_wait(q, index, dl);
 			/* Woken, or found ready: not past a signal. */
 			if (!err)
-				err = kmsgq_queue_ring_retry(dl, &lost);
+				err = kmsgq_queue_retry(dl, &lost);
 		} else if (err == -ESTALE) {
-			err = kmsgq_queue_ring_retry(dl, &lost);
+			err = kmsgq_queue_retry(dl, &lost);
 		} else {
 			break;
 		}
@@ -1472,9 +1479,13 @@ __poll_t kmsgq_queue_poll_mask(struct kmsgq_queue *q,
 	__poll_t mask = 0;
 
 	/* Its lock orders the poller's queueing with a publisher's commit. */
-	if (q->is_fanout)
-		return (kmsgq_fanout_readable(q, sub) ? KMSGQ_POLL_IN : 0) |
-		       (kmsgq_fanout_writable(q) ? KMSGQ_POLL_OUT : 0);
+	if (q->is_fanout) {
+		if ((wanted & KMSGQ_POLL_IN) && kmsgq_fanout_readable(q, sub))
+			mask |= KMSGQ_POLL_IN;
+		if ((wanted & KMSGQ_POLL_OUT) && kmsgq_fanout_writable(q))
+			mask |= KMSGQ_POLL_OUT;
+		return mask;
+	}
 
 	if (q->is_ring) {
 		u32 bits = 0;

@@ -698,7 +698,11 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	mutex_lock(&kmsgq_registry_lock);
 	q = kmsgq_registry_lookup(op->name, kmsgq_registry_current_ns());
 	if (!q && create) {
-		q = kmsgq_registry_create(op, &pin, &raced, &spare);
+		/* History is for fan-out queues: create nothing else with it. */
+		if (op->history && !(op->flags & KMSGQ_OPEN_FANOUT))
+			err = -EINVAL;
+		else
+			q = kmsgq_registry_create(op, &pin, &raced, &spare);
 		if (IS_ERR(q))
 			err = PTR_ERR(q);
 	} else if (!q) {
@@ -709,6 +713,8 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	if (!err && raced)
 		err = (create && excl) ? -EEXIST :
 		      kmsgq_registry_permission(q, fmode);
+	if (!err && op->history && !q->is_fanout)
+		err = -EINVAL;
 	if (!err)
 		kref_get(&q->ref);
 	mutex_unlock(&kmsgq_registry_lock);

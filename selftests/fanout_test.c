@@ -423,6 +423,65 @@ TEST_F(fan, a_drop_is_reported_with_the_next_receive_even_if_it_fails)
 	EXPECT_EQ(1, lost);
 }
 
+TEST_F(fan, a_loss_count_that_cannot_be_written_is_reported_again)
+{
+	long pg = getpagesize();
+	struct kmsgq_msg m;
+	struct kmsgq_xfer *x;
+	unsigned int tag;
+	__u64 lost = 0;
+	char *map;
+	int s;
+
+	ASSERT_EQ(0, fan_create(self, KMSGQ_OPEN_OVERFLOW_DROP, 2));
+	s = fan_sub(self, 0, false);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, send_tags(self->pub, 0, 5));
+	/* A receive's struct whose @lost alone is on a read-only page. */
+	map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	x = (struct kmsgq_xfer *)(map + pg - offsetof(struct kmsgq_xfer, lost));
+	m = (struct kmsgq_msg){ .buf = (uintptr_t)&tag, .len = sizeof(tag) };
+	*x = (struct kmsgq_xfer){ .size = sizeof(*x),
+				  .flags = KMSGQ_XFER_LOST | KMSGQ_XFER_NONBLOCK,
+				  .msgs = (uintptr_t)&m, .nr = 1 };
+	ASSERT_EQ(0, mprotect(map + pg, pg, PROT_READ));
+	/* The message comes; the count it could not carry is kept. */
+	EXPECT_EQ(1, xioctl(s, KMSGQ_IOC_RECV, x));
+	EXPECT_EQ(3, tag);
+	EXPECT_EQ(4, recv_tag_lost(s, &lost));
+	EXPECT_EQ(3, lost);
+	munmap(map, 2 * pg);
+}
+
+TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
+{
+	unsigned long old;
+	int s[3], extra, pub2;
+
+	if (geteuid())
+		SKIP(return, "module parameters need root");
+	ASSERT_EQ(0, read_param("max_subscribers", &old));
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, write_param("max_subscribers", 3));
+	for (int i = 0; i < 3; i++)
+		s[i] = fan_sub(self, 0, false);
+	extra = fan_sub(self, 0, false);
+	/* Publishers are not subscribers: they still bind. */
+	pub2 = kmsgq_open(self->name, O_WRONLY, 0, NULL);
+	close(s[0]);
+	s[0] = fan_sub(self, 0, false);
+	EXPECT_EQ(0, write_param("max_subscribers", old));
+	for (int i = 0; i < 3; i++) {
+		EXPECT_LE(0, s[i]);
+		close(s[i]);
+	}
+	EXPECT_EQ(-ENOSPC, extra);
+	EXPECT_LE(0, pub2);
+	close(pub2);
+}
+
 /* --- wakeups and readiness ----------------------------------------------- */
 
 TEST_F(fan, one_publish_wakes_every_sleeping_subscriber)
@@ -718,6 +777,20 @@ TEST_F(fan, bad_inputs_fail_with_clear_errnos)
 	EXPECT_EQ(-1, read(s, fault_page(), 4));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(5, recv_tag(s, NULL));
+}
+
+TEST_F(fan, a_refused_open_leaves_no_queue_behind)
+{
+	/* History for a file that is no subscriber, or a queue not fan-out. */
+	EXPECT_EQ(-EINVAL, fan_raw_open(O_WRONLY, KMSGQ_OPEN_CREATE |
+					KMSGQ_OPEN_FANOUT, self->name, 5, 0));
+	EXPECT_EQ(-ENOENT, kmsgq_subscribe(self->name, O_RDONLY, 0));
+	EXPECT_EQ(-EINVAL, fan_raw_open(O_RDONLY, KMSGQ_OPEN_CREATE,
+					self->name, 5, 0));
+	EXPECT_EQ(-ENOENT, kmsgq_subscribe(self->name, O_RDONLY, 0));
+	/* The name is still free for the queue asked for. */
+	EXPECT_EQ(0, fan_raw_open(O_RDONLY, KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL |
+				  KMSGQ_OPEN_FANOUT, self->name, 5, 0));
 }
 
 /* --- stress -------------------------------------------------------------- */

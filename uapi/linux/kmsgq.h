@@ -172,6 +172,11 @@ struct kmsgq_info {
  * loses (OVERFLOW_DROP: the publisher never waits for a subscriber; each
  * subscriber learns its losses from kmsgq_xfer.lost and kmsgq_stats).
  * With no subscriber bound, a send overwrites the oldest stored message.
+ * Read permission is thus power over publishers: without OVERFLOW_DROP, a
+ * subscriber that never reads (an O_RDWR publisher is a subscriber too)
+ * holds every publisher back once it is a depth behind; give untrusted
+ * readers a DROP queue.  A queue has at most the module parameter
+ * max_subscribers subscribers at once (ENOSPC).
  * Not with RING or RECLAIM (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP, and
  * so are KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands (io_uring's
  * READ, WRITE and poll work).
