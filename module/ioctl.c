@@ -44,6 +44,8 @@ static_assert(sizeof(struct kmsgq_list) >= KMSGQ_LIST_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_setowner) >= KMSGQ_SETOWNER_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_notify) >= KMSGQ_NOTIFY_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_subscribers) >= KMSGQ_SUBSCRIBERS_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_subscriber) >= KMSGQ_SUBSCRIBER_SIZE_VER0);
 
 /*
  * Must-be-zero input: the bytes of @karg (@ksize bytes) from offset @from
@@ -720,6 +722,57 @@ out:
 	return err;
 }
 
+static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_subscriber *ents = NULL;
+	struct kmsgq_subscribers sl;
+	unsigned int n, i;
+	size_t len;
+	long err;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (!q->is_fanout)
+		return -EOPNOTSUPP;
+	err = kmsgq_ioctl_copy_in(&sl, sizeof(sl), KMSGQ_SUBSCRIBERS_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (sl.flags || sl.total || sl.reserved || sl.nr > KMSGQ_BATCH_MAX ||
+	    sl.entry_size < KMSGQ_SUBSCRIBER_SIZE_VER0)
+		return -EINVAL;
+	if (sl.entry_size > SZ_4K)
+		return -E2BIG;
+	/* Entries newer than ours get a zero tail. */
+	len = min_t(size_t, sl.entry_size, sizeof(*ents));
+
+	/* Filled under the queue's lock, copied out after it. */
+	if (sl.nr) {
+		ents = kvmalloc_array(sl.nr, sizeof(*ents), GFP_KERNEL);
+		if (!ents)
+			return -ENOMEM;
+	}
+	n = kmsgq_fanout_subscribers(q, kmsgq_fanout_sub(q, file), &sl.cursor,
+				     ents, sl.nr, &sl.total);
+	for (i = 0; i < n; i++) {
+		void __user *dst = u64_to_user_ptr(sl.subs +
+						   (u64)i * sl.entry_size);
+
+		if (copy_to_user(dst, &ents[i], len) ||
+		    (sl.entry_size > len &&
+		     clear_user(dst + len, sl.entry_size - len))) {
+			err = -EFAULT;
+			goto out_free;
+		}
+	}
+	sl.nr = n;
+	err = kmsgq_ioctl_copy_out(uarg, &sl, sizeof(sl)) ?: n;
+out_free:
+	kvfree(ents);
+	return err;
+}
+
 /**
  * kmsgq_ioctl() - the ioctls of a /dev/kmsgq file
  * @file: the file
@@ -764,6 +817,8 @@ long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kmsgq_ioctl_ring_wake(file, uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_NOTIFY):
 		return kmsgq_ioctl_notify(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_SUBSCRIBERS):
+		return kmsgq_ioctl_subscribers(file, uarg);
 	}
 	return -ENOTTY;
 }
