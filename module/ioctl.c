@@ -669,6 +669,22 @@ static long kmsgq_ioctl_notify(struct file *file, void __user *uarg)
 	return kmsgq_notify_register(q, &n);
 }
 
+/*
+ * Copy out entry @i of an array of @entry_size-byte entries at @base: the
+ * first @len bytes of @ent (what the caller knows of ours), and zeroes
+ * for what it has beyond.
+ */
+static int kmsgq_ioctl_entry_out(u64 base, u32 entry_size, unsigned int i,
+				 const void *ent, size_t len)
+{
+	void __user *dst = u64_to_user_ptr(base + (u64)i * entry_size);
+
+	if (copy_to_user(dst, ent, len) ||
+	    (entry_size > len && clear_user(dst + len, entry_size - len)))
+		return -EFAULT;
+	return 0;
+}
+
 /* Entries KMSGQ_IOC_LIST gathers under the registry lock at a time. */
 #define KMSGQ_LIST_CHUNK	16
 
@@ -701,15 +717,10 @@ static long kmsgq_ioctl_list(void __user *uarg)
 		n = kmsgq_registry_list(&cursor, ents,
 					min(l.nr - done, KMSGQ_LIST_CHUNK));
 		for (i = 0; i < n; i++, done++) {
-			void __user *dst = u64_to_user_ptr(l.entries +
-					(u64)done * l.entry_size);
-
-			if (copy_to_user(dst, &ents[i], len) ||
-			    (l.entry_size > len &&
-			     clear_user(dst + len, l.entry_size - len))) {
-				err = -EFAULT;
+			err = kmsgq_ioctl_entry_out(l.entries, l.entry_size,
+						    done, &ents[i], len);
+			if (err)
 				goto out;
-			}
 		}
 		if (n < KMSGQ_LIST_CHUNK)
 			break;
@@ -756,15 +767,10 @@ static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
 	n = kmsgq_fanout_subscribers(q, kmsgq_fanout_sub(q, file), &sl.cursor,
 				     ents, sl.nr, &sl.total);
 	for (i = 0; i < n; i++) {
-		void __user *dst = u64_to_user_ptr(sl.subs +
-						   (u64)i * sl.entry_size);
-
-		if (copy_to_user(dst, &ents[i], len) ||
-		    (sl.entry_size > len &&
-		     clear_user(dst + len, sl.entry_size - len))) {
-			err = -EFAULT;
+		err = kmsgq_ioctl_entry_out(sl.subs, sl.entry_size, i, &ents[i],
+					    len);
+		if (err)
 			goto out_free;
-		}
 	}
 	sl.nr = n;
 	err = kmsgq_ioctl_copy_out(uarg, &sl, sizeof(sl)) ?: n;

@@ -305,6 +305,7 @@ TEST_F(subs, entries_follow_the_entry_size_the_caller_knows)
 	EXPECT_EQ(1, subs_ioctl(self->pub, &sl));
 	EXPECT_EQ(0, big[0].e.flags);
 	/* Below the first version, or absurdly large: refused. */
+	sl.total = 0;		/* output only: the call above set it */
 	sl.entry_size = KMSGQ_SUBSCRIBER_SIZE_VER0 - 8;
 	EXPECT_EQ(-EINVAL, subs_ioctl(s, &sl));
 	sl.entry_size = 4097;
@@ -431,7 +432,7 @@ TEST_F(subs, pids_are_as_the_callers_pid_namespace_sees_them)
 {
 	struct kmsgq_subscriber e[16];
 	int seen[2] = { -2, -2 };
-	int out[2], hold[2];
+	int out[2], hold[2], pids[2];
 	pid_t outer, inner = 0;
 	int s;
 
@@ -440,11 +441,13 @@ TEST_F(subs, pids_are_as_the_callers_pid_namespace_sees_them)
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, pipe(out));
 	ASSERT_EQ(0, pipe(hold));
+	ASSERT_EQ(0, pipe(pids));
 	outer = kids_fork(&self->kids);
 	ASSERT_LE(0, outer);
 	if (!outer) {
 		close(out[0]);
 		close(hold[1]);
+		close(pids[0]);
 		if (unshare(CLONE_NEWPID)) {
 			child_write(out[1], seen, sizeof(seen));
 			_exit(1);
@@ -453,16 +456,17 @@ TEST_F(subs, pids_are_as_the_callers_pid_namespace_sees_them)
 		if (!inner)
 			subs_in_pid_ns(self->name, out[1], hold[0]);
 		/* Its pid as the outer namespace sees it. */
-		child_write(out[1], &inner, sizeof(inner));
+		child_write(pids[1], &inner, sizeof(inner));
 		waitpid(inner, NULL, 0);
 		_exit(0);
 	}
 	close(out[1]);
 	close(hold[0]);
+	close(pids[1]);
 	ASSERT_TRUE(read_all(out[0], seen, sizeof(seen)));
 	if (seen[0] == -2)
 		SKIP(return, "no PID namespaces");
-	ASSERT_TRUE(read_all(out[0], &inner, sizeof(inner)));
+	ASSERT_TRUE(read_all(pids[0], &inner, sizeof(inner)));
 	EXPECT_EQ(0, seen[0]);
 	EXPECT_EQ(1, seen[1]);
 	/* From outside, the inner subscriber has its outer pid. */
@@ -474,6 +478,7 @@ TEST_F(subs, pids_are_as_the_callers_pid_namespace_sees_them)
 	EXPECT_TRUE(exited_ok(kids_reap(&self->kids, outer)));
 	EXPECT_EQ(1, subs_total(s));
 	close(out[0]);
+	close(pids[0]);
 	close(s);
 }
 
