@@ -647,18 +647,21 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 		kfree(sub);
 		return err;
 	}
+	sub->pid = get_pid(task_tgid(current));
 
 	spin_lock(&q->lock);
 	/* Publishers and receivers walk the subscribers under this lock. */
 	if (f->nr_subs >= READ_ONCE(kmsgq_max_subscribers)) {
 		spin_unlock(&q->lock);
 		xa_erase(&f->sub_of, kmsgq_queue_file_index(file));
+		put_pid(sub->pid);
 		kfree(sub);
 		return -ENOSPC;
 	}
 	/* Not reserved again: what the slots from here to the tail hold. */
 	oldest = kmsgq_fanout_oldest(f);
 	sub->pos = f->tail - min_t(u64, history, f->tail - oldest);
+	sub->id = ++f->last_id;
 	list_add_tail(&sub->node, &f->subs);
 	f->nr_subs++;
 	f->floor = min(f->floor, sub->pos);
@@ -690,6 +693,7 @@ void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 	list_del(&sub->node);
 	q->fan.nr_subs--;
 	spin_unlock(&q->lock);
+	put_pid(sub->pid);
 	kfree(sub);
 	if (at_floor)
 		kmsgq_queue_wake(q, false, 0);
@@ -726,6 +730,52 @@ int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
 		spin_unlock(&q->lock);
 	}
 	return -EFAULT;
+}
+
+/**
+ * kmsgq_fanout_subscribers() - a moment's list of a queue's subscribers
+ * @q: fan-out queue
+ * @self: the calling file's subscriber, or NULL
+ * @cursor: in: report subscribers with a greater id; out: the last one's
+ *	id, unchanged if none is reported
+ * @ents: room for @nr entries, filled in bind (id) order
+ * @nr: entries to fill at most
+ * @total: set to the number of subscribers bound
+ *
+ * Pids are as the calling task's PID namespace sees them.
+ *
+ * Context: takes @q->lock.
+ * Return: entries filled.
+ */
+unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
+				      struct kmsgq_fanout_sub *self,
+				      u64 *cursor,
+				      struct kmsgq_subscriber *ents,
+				      unsigned int nr, u32 *total)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	struct kmsgq_fanout_sub *sub;
+	unsigned int n = 0;
+
+	spin_lock(&q->lock);
+	*total = f->nr_subs;
+	list_for_each_entry(sub, &f->subs, node) {
+		if (n == nr)
+			break;
+		if (sub->id <= *cursor)
+			continue;
+		ents[n++] = (struct kmsgq_subscriber) {
+			.id = sub->id,
+			.lag = f->tail - sub->pos,
+			.lost = sub->lost,
+			.pid = pid_vnr(sub->pid),
+			.flags = sub == self ? KMSGQ_SUBSCRIBER_SELF : 0,
+		};
+	}
+	if (n)
+		*cursor = ents[n - 1].id;
+	spin_unlock(&q->lock);
+	return n;
 }
 
 /**

@@ -220,6 +220,8 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
  * @pos: sequence number of the next message it receives
  * @lost: messages it lost since it bound (KMSGQ_OPEN_OVERFLOW_DROP)
  * @lost_report: of those, the ones no RECV has reported yet
+ * @id: its number in the queue, from kmsgq_fanout.@last_id; fixed
+ * @pid: the thread group that bound the file (counted); fixed
  *
  * Kernel memory only; protected by the queue's lock.
  */
@@ -228,6 +230,8 @@ struct kmsgq_fanout_sub {
 	u64 pos;
 	u64 lost;
 	u64 lost_report;
+	u64 id;
+	struct pid *pid;
 };
 
 /**
@@ -241,7 +245,8 @@ struct kmsgq_fanout_sub {
  *	computed: never above the true one, and exact when a publisher
  *	sleeps for room
  * @nr_subs: subscribers on @subs
- * @subs: the subscribers
+ * @last_id: the id of the latest subscriber to bind
+ * @subs: the subscribers, in @id order
  * @sub_of: kmsgq_queue_file_index() of a subscribing file to its struct
  *	kmsgq_fanout_sub; valid while the file is (its own lock)
  * @seq: per slot, the number of the message it holds or is being filled
@@ -264,6 +269,7 @@ struct kmsgq_fanout {
 	u64 tail;
 	u64 floor;
 	u32 nr_subs;
+	u64 last_id;
 	struct list_head subs;
 	struct xarray sub_of;
 	u64 *seq;
@@ -567,6 +573,11 @@ bool kmsgq_fanout_writable(struct kmsgq_queue *q);
 u32 kmsgq_fanout_count(struct kmsgq_queue *q);
 int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
 			     struct kmsgq_fanout_sub *sub, u64 __user *to);
+unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
+				      struct kmsgq_fanout_sub *self,
+				      u64 *cursor,
+				      struct kmsgq_subscriber *ents,
+				      unsigned int nr, u32 *total);
 void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			struct kmsgq_stats *st);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);

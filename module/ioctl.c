@@ -44,6 +44,8 @@ static_assert(sizeof(struct kmsgq_list) >= KMSGQ_LIST_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_setowner) >= KMSGQ_SETOWNER_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_notify) >= KMSGQ_NOTIFY_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_subscribers) >= KMSGQ_SUBSCRIBERS_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_subscriber) >= KMSGQ_SUBSCRIBER_SIZE_VER0);
 
 /*
  * Must-be-zero input: the bytes of @karg (@ksize bytes) from offset @from
@@ -670,6 +672,22 @@ static long kmsgq_ioctl_notify(struct file *file, void __user *uarg)
 	return kmsgq_notify_register(q, &n);
 }
 
+/*
+ * Copy out entry @i of an array of @entry_size-byte entries at @base: the
+ * first @len bytes of @ent (what the caller knows of ours), and zeroes
+ * for what it has beyond.
+ */
+static int kmsgq_ioctl_entry_out(u64 base, u32 entry_size, unsigned int i,
+				 const void *ent, size_t len)
+{
+	void __user *dst = u64_to_user_ptr(base + (u64)i * entry_size);
+
+	if (copy_to_user(dst, ent, len) ||
+	    (entry_size > len && clear_user(dst + len, entry_size - len)))
+		return -EFAULT;
+	return 0;
+}
+
 /* Entries KMSGQ_IOC_LIST gathers under the registry lock at a time. */
 #define KMSGQ_LIST_CHUNK	16
 
@@ -702,15 +720,10 @@ static long kmsgq_ioctl_list(void __user *uarg)
 		n = kmsgq_registry_list(&cursor, ents,
 					min(l.nr - done, KMSGQ_LIST_CHUNK));
 		for (i = 0; i < n; i++, done++) {
-			void __user *dst = u64_to_user_ptr(l.entries +
-					(u64)done * l.entry_size);
-
-			if (copy_to_user(dst, &ents[i], len) ||
-			    (l.entry_size > len &&
-			     clear_user(dst + len, l.entry_size - len))) {
-				err = -EFAULT;
+			err = kmsgq_ioctl_entry_out(l.entries, l.entry_size,
+						    done, &ents[i], len);
+			if (err)
 				goto out;
-			}
 		}
 		if (n < KMSGQ_LIST_CHUNK)
 			break;
@@ -720,6 +733,52 @@ static long kmsgq_ioctl_list(void __user *uarg)
 	err = kmsgq_ioctl_copy_out(uarg, &l, sizeof(l)) ?: done;
 out:
 	kfree(ents);
+	return err;
+}
+
+static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_subscriber *ents = NULL;
+	struct kmsgq_subscribers sl;
+	unsigned int n, i;
+	size_t len;
+	long err;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (!q->is_fanout)
+		return -EOPNOTSUPP;
+	err = kmsgq_ioctl_copy_in(&sl, sizeof(sl), KMSGQ_SUBSCRIBERS_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (sl.flags || sl.total || sl.reserved || sl.nr > KMSGQ_BATCH_MAX ||
+	    sl.entry_size < KMSGQ_SUBSCRIBER_SIZE_VER0)
+		return -EINVAL;
+	if (sl.entry_size > SZ_4K)
+		return -E2BIG;
+	/* Entries newer than ours get a zero tail. */
+	len = min_t(size_t, sl.entry_size, sizeof(*ents));
+
+	/* Filled under the queue's lock, copied out after it. */
+	if (sl.nr) {
+		ents = kvmalloc_array(sl.nr, sizeof(*ents), GFP_KERNEL);
+		if (!ents)
+			return -ENOMEM;
+	}
+	n = kmsgq_fanout_subscribers(q, kmsgq_fanout_sub(q, file), &sl.cursor,
+				     ents, sl.nr, &sl.total);
+	for (i = 0; i < n; i++) {
+		err = kmsgq_ioctl_entry_out(sl.subs, sl.entry_size, i, &ents[i],
+					    len);
+		if (err)
+			goto out_free;
+	}
+	sl.nr = n;
+	err = kmsgq_ioctl_copy_out(uarg, &sl, sizeof(sl)) ?: n;
+out_free:
+	kvfree(ents);
 	return err;
 }
 
@@ -767,6 +826,8 @@ long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kmsgq_ioctl_ring_wake(file, uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_NOTIFY):
 		return kmsgq_ioctl_notify(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_SUBSCRIBERS):
+		return kmsgq_ioctl_subscribers(file, uarg);
 	}
 	return -ENOTTY;
 }

@@ -183,6 +183,23 @@ FIELD(kmsgq_notify, fd, 24);
 FIELD(kmsgq_notify, reserved, 28);
 FIELD(kmsgq_notify, id, 32);
 
+SIZE(kmsgq_subscriber, 32);
+FIELD(kmsgq_subscriber, id, 0);
+FIELD(kmsgq_subscriber, lag, 8);
+FIELD(kmsgq_subscriber, lost, 16);
+FIELD(kmsgq_subscriber, pid, 24);
+FIELD(kmsgq_subscriber, flags, 28);
+
+SIZE(kmsgq_subscribers, 40);
+FIELD(kmsgq_subscribers, size, 0);
+FIELD(kmsgq_subscribers, flags, 4);
+FIELD(kmsgq_subscribers, cursor, 8);
+FIELD(kmsgq_subscribers, subs, 16);
+FIELD(kmsgq_subscribers, entry_size, 24);
+FIELD(kmsgq_subscribers, nr, 28);
+FIELD(kmsgq_subscribers, total, 32);
+FIELD(kmsgq_subscribers, reserved, 36);
+
 /* Constants the ABI fixes: as many priorities as mqueue's MQ_PRIO_MAX. */
 _Static_assert(KMSGQ_PRIO_MAX == 32768, "KMSGQ_PRIO_MAX");
 _Static_assert(KMSGQ_NOTIFY_SIZE_VER0 == 40, "KMSGQ_NOTIFY_SIZE_VER0");
@@ -203,6 +220,7 @@ IOC(KMSGQ_IOC_RING_WAIT, 0x4020b909);
 IOC(KMSGQ_IOC_RING_WAKE, 0x4020b90a);
 IOC(KMSGQ_IOC_LIST,	 0xc020b90b);
 IOC(KMSGQ_IOC_NOTIFY,	 0xc028b90d);
+IOC(KMSGQ_IOC_SUBSCRIBERS, 0xc028b90e);
 
 TEST(program_is_built_for_the_width_in_its_name)
 {

@@ -1479,6 +1479,167 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 	EXPECT_NE(NULL, strstr(obj, "\"msgs_sent\":3,"));
 }
 
+/* --- fan-out queues ------------------------------------------------------ */
+
+/* Skip unless the module has fan-out queues. */
+#define NEED_FANOUT() do { \
+	struct kmsgq_info info_; \
+	if (kmsgq_info(-1, &info_) || \
+	    !(info_.features & KMSGQ_FEAT_FANOUT)) \
+		SKIP(return, "module without KMSGQ_FEAT_FANOUT"); \
+} while (0)
+
+TEST_F(ctl, create_fanout_makes_a_fanout_queue)
+{
+	struct kmsgq_attr attr;
+	char f[14][80];
+	int fd;
+
+	NEED_FANOUT();
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--fanout", "--depth", "5",
+			 "--msgsize", "64"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("", self->r->err);
+	fd = kmsgq_open(self->q, O_WRONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+	EXPECT_EQ(KMSGQ_OPEN_FANOUT, attr.qflags);
+	EXPECT_EQ(8, attr.max_msgs);
+	close(fd);
+	EXPECT_EQ(0, CTL(self, "list"));
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("fanout", f[1]);
+
+	/* The kind is part of the type; the depth given is rounded alike. */
+	EXPECT_EQ(0, CTL(self, "create", self->q, "--fanout", "--depth", "7"));
+	EXPECT_STREQ("", self->r->err);
+	EXPECT_EQ(1, CTL(self, "create", self->q));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type fanout, overflow block, depth 8, msgsize 64, mode 0600)"),
+		     self->r->err);
+	EXPECT_EQ(2, CTL(self, "create", self->q2, "--fanout", "--ring"));
+	EXPECT_TRUE(starts(self->r->err,
+			   "kmsgqctl: create: a fan-out queue is not a ring: --fanout or --ring\n"))
+		TH_LOG("%s", self->r->err);
+}
+
+/*
+ * A fan-out queue that drops, depth 4, whose two subscribers (self->fd,
+ * which also publishes, and *@b) lost 2 of 6 messages; *@b then read one.
+ */
+static void fanout_traffic(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(ctl) *self, int *b)
+{
+	char buf[16];
+	int i;
+
+	ASSERT_EQ(0, make_queue(self, 4, 16, KMSGQ_OPEN_FANOUT |
+				KMSGQ_OPEN_OVERFLOW_DROP));
+	*b = kmsgq_subscribe(self->q, O_RDONLY | O_NONBLOCK, 0);
+	ASSERT_LE(0, *b);
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, kmsgq_send(self->fd, "m", 1, 0));
+	ASSERT_EQ(1, lib_recv(*b, buf, sizeof(buf), NULL));
+}
+
+TEST_F(ctl, subscribers_lists_pid_lag_and_lost)
+{
+	char f[6][80], pid[32], obj[256];
+	int b;
+
+	NEED_FANOUT();
+	fanout_traffic(_metadata, self, &b);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	EXPECT_EQ(0, CTL(self, "subscribers", self->q))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_EQ(3, count_lines(self->r->out, ""));
+	ASSERT_EQ(5, row(self->r->out, "ID", 0, f, 6))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("PID", f[1]);
+	EXPECT_STREQ("COMMAND", f[2]);
+	EXPECT_STREQ("LAG", f[3]);
+	EXPECT_STREQ("LOST", f[4]);
+	ASSERT_EQ(5, row(self->r->out, "1", 1, f, 6))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ(pid, f[1]);
+	EXPECT_STREQ("4", f[3]);
+	EXPECT_STREQ("2", f[4]);
+	ASSERT_EQ(5, row(self->r->out, "2", 1, f, 6));
+	EXPECT_STREQ(pid, f[1]);
+	EXPECT_STREQ("3", f[3]);
+	EXPECT_STREQ("2", f[4]);
+
+	EXPECT_EQ(0, CTL(self, "subscribers", self->q, "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	snprintf(obj, sizeof(obj), "{\"id\":2,\"pid\":%d,\"command\":",
+		 getpid());
+	EXPECT_NE(NULL, strstr(self->r->out, obj)) TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(self->r->out, ",\"lag\":3,\"lost\":2}"));
+
+	/* Gone with its descriptor. */
+	close(b);
+	EXPECT_EQ(0, CTL(self, "subscribers", self->q));
+	EXPECT_EQ(2, count_lines(self->r->out, ""));
+}
+
+TEST_F(ctl, subscribers_as_a_reader_leaves_itself_out)
+{
+	char f[6][80];
+	int b;
+
+	NEED_FANOUT();
+	fanout_traffic(_metadata, self, &b);
+	ASSERT_EQ(0, kmsgq_chmod(self->q, 0604));
+	EXPECT_EQ(0, ctl(self->path, self->r, AS_NOBODY, NULL, 0,
+			 "subscribers", self->q, NULL))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_EQ(3, count_lines(self->r->out, ""));
+	EXPECT_EQ(5, row(self->r->out, "2", 1, f, 6));
+	ASSERT_EQ(0, kmsgq_chmod(self->q, 0600));
+	EXPECT_EQ(1, ctl(self->path, self->r, AS_NOBODY, NULL, 0,
+			 "subscribers", self->q, NULL));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "Permission denied (listing subscribers needs read or write permission)"),
+		     self->r->err);
+	close(b);
+}
+
+TEST_F(ctl, subscribers_of_other_queues_fail)
+{
+	NEED_FANOUT();
+	ASSERT_EQ(0, make_queue(self, 4, 16, 0));
+	EXPECT_EQ(1, CTL(self, "subscribers", self->q));
+	EXPECT_STREQ("", self->r->out);
+	EXPECT_STREQ(err_line(self, self->q, "not a fan-out queue"),
+		     self->r->err);
+	EXPECT_EQ(1, CTL(self, "subscribers", self->missing));
+	EXPECT_STREQ(err_line(self, self->missing, "no such queue"),
+		     self->r->err);
+	EXPECT_EQ(2, CTL(self, "subscribers"));
+}
+
+TEST_F(ctl, show_counts_a_fanout_queues_subscribers)
+{
+	char f[4][80];
+	int b;
+
+	NEED_FANOUT();
+	fanout_traffic(_metadata, self, &b);
+	EXPECT_EQ(0, CTL(self, "show", self->q));
+	ASSERT_EQ(2, row(self->r->out, "type", 0, f, 4));
+	EXPECT_STREQ("fanout", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "subscribers", 0, f, 4))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("2", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "msgs_lost", 0, f, 4));
+	EXPECT_STREQ("4", f[1]);
+	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
+	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(self->r->out, ",\"subscribers\":2}"));
+	close(b);
+}
+
 TEST_F(ctl, commands_on_a_missing_queue_fail)
 {
 	const char *want = err_line(self, self->missing, "no such queue");

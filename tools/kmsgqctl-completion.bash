@@ -12,7 +12,7 @@ _kmsgqctl_queues()
 _kmsgqctl()
 {
 	local cur prev cmd i opts words prefix nargs=0
-	local commands="list show create unlink chmod chown send recv peek watch info"
+	local commands="list show create unlink chmod chown send recv peek subscribers watch info"
 
 	COMPREPLY=()
 	# The words up to the cursor, split at blanks only: COMP_WORDS is also
@@ -61,8 +61,8 @@ _kmsgqctl()
 
 	case $cmd in
 	list | show) opts="--numeric --json" ;;
-	info) opts="--json" ;;
-	create) opts="--ring --reclaim --sender --overflow --depth --msgsize --mode --excl" ;;
+	info | subscribers) opts="--json" ;;
+	create) opts="--ring --reclaim --fanout --sender --overflow --depth --msgsize --mode --excl" ;;
 	unlink) opts="--force" ;;
 	chmod | chown) opts="" ;;
 	send) opts="--prio --timeout --nonblock --lines" ;;
@@ -88,7 +88,7 @@ _kmsgqctl()
 		fi
 	elif [[ $cmd == chmod && $nargs -eq 0 ]]; then
 		return	# an octal mode
-	elif [[ $cmd =~ ^(show|unlink|chmod|chown|send|recv|peek|watch)$ ]]; then
+	elif [[ $cmd =~ ^(show|unlink|chmod|chown|send|recv|peek|subscribers|watch)$ ]]; then
 		mapfile -t COMPREPLY < <(compgen -W "$(_kmsgqctl_queues)" -- "$cur")
 	fi
 } &&

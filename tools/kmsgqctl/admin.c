@@ -16,14 +16,18 @@
 /* The qflags of an overflow policy. */
 #define ADMIN_OVERFLOW	(KMSGQ_OPEN_OVERFLOW_FAIL | KMSGQ_OPEN_OVERFLOW_DROP)
 /* The qflags that an existing queue must have as asked, given or not. */
-#define ADMIN_KIND	(KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER)
+#define ADMIN_KIND	(KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER | \
+			 KMSGQ_OPEN_FANOUT)
 
-/* Depth a queue created with @depth gets: rings round up to 2^n >= 2. */
-static unsigned int admin_real_depth(unsigned int depth, bool ring)
+/*
+ * Depth a queue created with @depth gets: rings and fan-out queues
+ * (@pow2) round up to 2^n >= 2.
+ */
+static unsigned int admin_real_depth(unsigned int depth, bool pow2)
 {
 	unsigned int d = 2;
 
-	if (!ring)
+	if (!pow2)
 		return depth;
 	while (d < depth && d <= 0x80000000U / 2)
 		d *= 2;
@@ -34,7 +38,8 @@ static unsigned int admin_real_depth(unsigned int depth, bool ring)
  * @name existed before a create without --excl: fine if it has every
  * attribute the command gave (its type, reclaiming or not and recording
  * senders or not, always; the rest when given; an @overflow of -1 was not
- * given).  @kind holds the KMSGQ_OPEN_RING, _RECLAIM and _SENDER asked for.
+ * given).  @kind holds the KMSGQ_OPEN_RING, _RECLAIM, _SENDER and _FANOUT
+ * asked for.
  */
 static int admin_create_existing(const char *name, unsigned int kind,
 				 int overflow, unsigned int depth,
@@ -54,7 +59,8 @@ static int admin_create_existing(const char *name, unsigned int kind,
 		 (overflow >= 0 && (e->qflags & ADMIN_OVERFLOW) !=
 				   (unsigned int)overflow) ||
 		 (depth && e->max_msgs !=
-			   admin_real_depth(depth, kind & KMSGQ_OPEN_RING)) ||
+			   admin_real_depth(depth, kind & (KMSGQ_OPEN_RING |
+						   KMSGQ_OPEN_FANOUT))) ||
 		 (msgsize && e->max_msgsize != msgsize) ||
 		 (mode >= 0 && e->mode != (unsigned int)mode))
 		ret = kmsgqctl_fail(name, "queue exists with other attributes (type %s, overflow %s, depth %u, msgsize %u, mode %04o)",
@@ -70,6 +76,7 @@ int admin_cmd_create(int argc, char **argv)
 		{ "ring", no_argument, NULL, 'r' },
 		{ "reclaim", no_argument, NULL, 'R' },
 		{ "sender", no_argument, NULL, 'S' },
+		{ "fanout", no_argument, NULL, 'F' },
 		{ "overflow", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "msgsize", required_argument, NULL, 's' },
@@ -80,12 +87,13 @@ int admin_cmd_create(int argc, char **argv)
 	struct kmsgq_attr attr = { 0 };
 	struct kmsgq_info info;
 	bool ring = false, reclaim = false, sender = false, excl = false;
+	bool fanout = false;
 	const char *name;
 	int mode = -1, overflow = -1;
 	mode_t umask_was;
 	int c, fd, ret;
 
-	while ((c = kmsgqctl_next_opt(argc, argv, ":rRSo:d:s:m:xjh",
+	while ((c = kmsgqctl_next_opt(argc, argv, ":rRSFo:d:s:m:xjh",
 				      longopts)) != -1) {
 		switch (c) {
 		case 'r':
@@ -96,6 +104,9 @@ int admin_cmd_create(int argc, char **argv)
 			break;
 		case 'S':
 			sender = true;
+			break;
+		case 'F':
+			fanout = true;
 			break;
 		case 'o':
 			overflow = list_overflow_qflag(optarg);
@@ -125,6 +136,8 @@ int admin_cmd_create(int argc, char **argv)
 	name = kmsgqctl_one_name(argc, argv);
 	if (reclaim && !ring)
 		kmsgqctl_usage_error("create: --reclaim makes a reclaiming ring: give --ring with it");
+	if (fanout && ring)
+		kmsgqctl_usage_error("create: a fan-out queue is not a ring: --fanout or --ring");
 
 	/* The kernel says EINVAL for both; tell a bad limit from a bad name. */
 	if (dev_info(&info))
@@ -144,12 +157,17 @@ int admin_cmd_create(int argc, char **argv)
 	if (sender && !(info.features & KMSGQ_FEAT_SENDER))
 		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
 				     "the loaded kmsgq module records no senders");
+	if (fanout && !(info.features & KMSGQ_FEAT_FANOUT))
+		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+				     "the loaded kmsgq module has no fan-out queues");
 	if (ring)
 		attr.qflags = KMSGQ_OPEN_RING;
 	if (reclaim)
 		attr.qflags |= KMSGQ_OPEN_RECLAIM;
 	if (sender)
 		attr.qflags |= KMSGQ_OPEN_SENDER;
+	if (fanout)
+		attr.qflags |= KMSGQ_OPEN_FANOUT;
 	if (overflow > 0)
 		attr.qflags |= overflow;
 

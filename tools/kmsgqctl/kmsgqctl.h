@@ -4,7 +4,8 @@
  * errors and runs one command; list.c fetches the queue list and runs the
  * commands that read it (list, show, watch) and info; xfer.c sends,
  * receives and peeks (send, recv, peek); admin.c creates, unlinks and changes queues
- * (create, unlink, chmod, chown); dev.c holds /dev/kmsgq; names.c maps
+ * (create, unlink, chmod, chown); subs.c lists a fan-out queue's
+ * subscribers (subscribers); dev.c holds /dev/kmsgq; names.c maps
  * user and group ids to names and back; output.h writes JSON and tables.
  *
  * Exit status: 0 success, EXIT_FAILURE (1) the operation failed,
@@ -250,6 +251,27 @@ int list_cmd_list(int argc, char **argv);
 int list_cmd_show(int argc, char **argv);
 int list_cmd_watch(int argc, char **argv);
 int list_cmd_info(int argc, char **argv);
+
+/* subs.c: a fan-out queue's subscribers; the subscribers command */
+
+/* Subscribers, as kmsgq_subscribers() gives them; s is malloc()ed. */
+struct subs_list {
+	struct kmsgq_subscriber *s;
+	size_t nr;
+};
+
+/**
+ * subs_collect - every subscriber of fan-out queue @name, but kmsgqctl's
+ * @name: the queue's name
+ * @l: filled in
+ *
+ * Return: 0, the caller then freeing l->s; or -errno (-EOPNOTSUPP: not a
+ * fan-out queue; -EACCES: neither read nor write permission), nothing
+ * reported.
+ */
+int subs_collect(const char *name, struct subs_list *l);
+
+int subs_cmd_subscribers(int argc, char **argv);
 
 /* xfer.c: send, recv and peek */
 int xfer_cmd_send(int argc, char **argv);

@@ -142,6 +142,20 @@ static void list_counters(const struct kmsgq_queue_entry *e,
 	memcpy(c, all, sizeof(all));
 }
 
+/*
+ * A fan-out queue's subscribers, but kmsgqctl's, or -1 if it may not
+ * count them (or the queue is another kind).
+ */
+static long list_subscribers(const struct kmsgq_queue_entry *e)
+{
+	struct subs_list l;
+
+	if (!(e->qflags & KMSGQ_OPEN_FANOUT) || subs_collect(e->name, &l))
+		return -1;
+	free(l.s);
+	return l.nr;
+}
+
 /* One queue as a JSON object, left open for callers to add fields. */
 static void list_json_entry_open(const struct kmsgq_queue_entry *e,
 				 bool numeric)
@@ -246,6 +260,7 @@ int list_cmd_show(int argc, char **argv)
 	struct names_owner o;
 	struct qlist l;
 	bool numeric;
+	long subs;
 	size_t i;
 
 	numeric = list_numeric_opt(argc, argv);
@@ -258,8 +273,13 @@ int list_cmd_show(int argc, char **argv)
 		return kmsgqctl_fail(name, "no such queue");
 	}
 
+	subs = list_subscribers(e);
 	if (kmsgqctl_json) {
 		list_json_entry_open(e, numeric);
+		if ((e->qflags & KMSGQ_OPEN_FANOUT) && subs >= 0)
+			printf(",\"subscribers\":%ld", subs);
+		else if (e->qflags & KMSGQ_OPEN_FANOUT)
+			fputs(",\"subscribers\":null", stdout);
 		puts("}");
 		free(l.e);
 		return 0;
@@ -279,6 +299,10 @@ int list_cmd_show(int argc, char **argv)
 	list_counters(e, c);
 	for (i = 0; i < NR_COUNTERS; i++)
 		printf("%-14s%llu\n", c[i].name, c[i].v);
+	if ((e->qflags & KMSGQ_OPEN_FANOUT) && subs >= 0)
+		printf("subscribers   %ld\n", subs);
+	else if (e->qflags & KMSGQ_OPEN_FANOUT)
+		printf("subscribers   -\n");
 	free(l.e);
 	return 0;
 }

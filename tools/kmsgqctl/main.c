@@ -201,22 +201,26 @@ static const struct command commands[] = {
 	{ "list", list_cmd_list, "[--numeric] [--json]",
 	  "Every queue of this IPC namespace, one line each, whatever its\n"
 	  "permissions: NAME TYPE OVERFLOW MODE OWNER GROUP DEPTH MSGSIZE FILES SENT\n"
-	  "RECV LOST.  TYPE is copy, ring or ring+reclaim, with +sender if the\n"
-	  "queue records senders.\n\n"
+	  "RECV LOST.  TYPE is copy, ring, ring+reclaim or fanout, with +sender if\n"
+	  "the queue records senders.\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     a JSON array of queue objects\n" },
 	{ "show", list_cmd_show, "NAME [--numeric] [--json]",
-	  "Every attribute and counter of one queue, one 'key value' per line.\n\n"
+	  "Every attribute and counter of one queue, one 'key value' per line;\n"
+	  "for a fan-out queue also its subscribers (- if kmsgqctl may not open\n"
+	  "the queue).\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     one JSON queue object\n" },
 	{ "create", admin_cmd_create,
-	  "NAME [--ring [--reclaim]] [--sender] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
+	  "NAME [--ring [--reclaim] | --fanout] [--sender] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
 	  "Create a queue.  Without --excl an existing queue is accepted if it has\n"
 	  "the type and every attribute given.\n\n"
 	  "  -r, --ring         zero-copy ring queue (FIFO, depth a power of two)\n"
 	  "  -R, --reclaim      with --ring: a reclaiming ring; the slots a process\n"
 	  "                     claimed and had not finished when it died, the\n"
 	  "                     kernel finishes (unread messages counted as lost)\n"
+	  "  -F, --fanout       fan-out (publish/subscribe) queue: every reader\n"
+	  "                     receives every message (depth a power of two)\n"
 	  "  -S, --sender       record who sends each message (recv --sender)\n"
 	  "  -o, --overflow P   what a send to the full queue does: block (the\n"
 	  "                     default: wait for room), fail (at once, as queue\n"
@@ -276,6 +280,13 @@ static const struct command commands[] = {
 	  "                       on a ring), or unknown\n"
 	  "  -r, --raw            print the payloads only, no newlines\n"
 	  "  -j, --json           a JSON array of {prio, size, sender, text, data}\n" },
+	{ "subscribers", subs_cmd_subscribers, "NAME [--json]",
+	  "The subscribers of a fan-out queue, in the order they subscribed:\n"
+	  "ID PID COMMAND LAG LOST.  PID is the process that subscribed (- if\n"
+	  "it is not in this PID namespace), LAG the messages published that it\n"
+	  "has not received yet, LOST the messages it lost to --overflow drop.\n"
+	  "Needs read or write permission on the queue.\n\n"
+	  "  -j, --json  a JSON array of {id, pid, command, lag, lost}\n" },
 	{ "watch", list_cmd_watch, "[NAME...] [--interval SECONDS] [--count N] [--json]",
 	  "Print the queues' depth, counters and rates every interval.\n\n"
 	  "  -i, --interval S  seconds between samples (default 1)\n"

@@ -74,8 +74,8 @@
 /* KMSGQ_OPEN_SENDER, KMSGQ_XFER_SENDER and struct kmsgq_msg_sender */
 #define KMSGQ_FEAT_SENDER	0x8000ULL
 /*
- * KMSGQ_OPEN_FANOUT, kmsgq_open.history, kmsgq_xfer.lost and the subscriber
- * fields of struct kmsgq_stats
+ * KMSGQ_OPEN_FANOUT, kmsgq_open.history, kmsgq_xfer.lost, the subscriber
+ * fields of struct kmsgq_stats and KMSGQ_IOC_SUBSCRIBERS
  */
 #define KMSGQ_FEAT_FANOUT	0x10000ULL
 /* KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait) */
@@ -851,6 +851,82 @@ struct kmsgq_notify {
 /* sizeof(struct kmsgq_notify) as first published: the least @size accepted. */
 #define KMSGQ_NOTIFY_SIZE_VER0	40
 
+/* kmsgq_subscriber.flags */
+#define KMSGQ_SUBSCRIBER_SELF	0x1U	/* the file the call is made on */
+
+/**
+ * struct kmsgq_subscriber - one subscriber of a fan-out queue, as
+ *	KMSGQ_IOC_SUBSCRIBERS reports it
+ * @id: its number: 1 for the queue's first subscriber, then counting up,
+ *	never reused while the queue exists; the list is in @id order
+ * @lag: messages published that it has not received yet (as
+ *	kmsgq_stats.sub_lag counts them on its own file)
+ * @lost: messages it lost since it bound (KMSGQ_OPEN_OVERFLOW_DROP), as
+ *	kmsgq_stats.sub_lost counts them
+ * @pid: the process (thread group) that bound it, as the caller's PID
+ *	namespace sees it; 0 if it is not visible there
+ * @flags: KMSGQ_SUBSCRIBER_* bits
+ *
+ * Later versions may append fields; see struct
+ * kmsgq_subscribers.@entry_size.
+ */
+struct kmsgq_subscriber {
+	__u64 id;
+	__u64 lag;
+	__u64 lost;
+	__s32 pid;
+	__u32 flags;
+};
+
+/* sizeof(struct kmsgq_subscriber) as first published: the least @entry_size. */
+#define KMSGQ_SUBSCRIBER_SIZE_VER0	32
+
+/**
+ * struct kmsgq_subscribers - list the subscribers of the bound fan-out
+ *	queue (KMSGQ_IOC_SUBSCRIBERS; KMSGQ_FEAT_FANOUT)
+ * @size: in: sizeof(struct kmsgq_subscribers)
+ * @flags: must be zero
+ * @cursor: in: report subscribers whose id is greater (0 to start); out:
+ *	id of the last subscriber reported, to pass back for the next batch
+ *	(unchanged if none is)
+ * @subs: in: user address of an array of @nr entries, @entry_size bytes
+ *	apart
+ * @entry_size: in: sizeof(struct kmsgq_subscriber) as the caller knows it,
+ *	KMSGQ_SUBSCRIBER_SIZE_VER0 .. 4096 (E2BIG above); the kernel fills
+ *	what it knows of each entry and zeroes the rest
+ * @nr: in: room in @subs, 0 .. KMSGQ_BATCH_MAX; out: entries filled,
+ *	0 at the end of the list
+ * @total: in: zero; out: subscribers bound to the queue now, reported or
+ *	not
+ * @reserved: must be zero
+ *
+ * A subscriber is a file bound to the queue with read access; it leaves
+ * the list when the last reference to its file goes away.  The entries,
+ * @total and @cursor describe one moment.  @pid names the process that
+ * bound the file; a process that inherited the file or received it over
+ * a unix socket is not named, nor is a later holder of that number after
+ * the binder exits (pidfds do not have that problem).  Works on any file
+ * bound to a fan-out queue, whatever its access mode; as KMSGQ_IOC_LIST
+ * does for queues, it reports positions and counters, never contents.
+ * Returns @nr.  Errors: ENOTCONN (the file is not bound), EOPNOTSUPP (the
+ * queue is not a fan-out queue), EINVAL (non-zero @flags, @total or
+ * @reserved, @nr above KMSGQ_BATCH_MAX, @entry_size below
+ * KMSGQ_SUBSCRIBER_SIZE_VER0), E2BIG, EFAULT, ENOMEM.
+ */
+struct kmsgq_subscribers {
+	__u32 size;
+	__u32 flags;
+	__u64 cursor;
+	__u64 subs;
+	__u32 entry_size;
+	__u32 nr;
+	__u32 total;
+	__u32 reserved;
+};
+
+/* sizeof(struct kmsgq_subscribers) as first published: the least @size accepted. */
+#define KMSGQ_SUBSCRIBERS_SIZE_VER0	40
+
 #define KMSGQ_IOC_MAGIC		0xB9
 
 /*
@@ -887,6 +963,8 @@ struct kmsgq_notify {
 				     KMSGQ_SETOWNER_SIZE_VER0)
 #define KMSGQ_IOC_NOTIFY	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0d, \
 				     KMSGQ_NOTIFY_SIZE_VER0)
+#define KMSGQ_IOC_SUBSCRIBERS	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0e, \
+				     KMSGQ_SUBSCRIBERS_SIZE_VER0)
 
 /*
  * io_uring commands (KMSGQ_FEAT_URING_CMD): an IORING_OP_URING_CMD entry on a

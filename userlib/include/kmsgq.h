@@ -271,6 +271,23 @@ int kmsgq_info(int fd, struct kmsgq_info *info);
 int kmsgq_list(int fd, uint64_t *cursor, struct kmsgq_queue_entry *entries,
 	       unsigned int nr);
 
+/**
+ * kmsgq_subscribers() - the subscribers of a fan-out queue, a batch at a
+ *	time, in the order they bound
+ * @fd: a descriptor of the queue, any access mode
+ * @cursor: 0 to start; updated to continue after the last entry returned
+ * @subs: room for @nr entries: id, lag, lost, pid and flags of each
+ *	(KMSGQ_SUBSCRIBER_SELF marks @fd's own subscriber)
+ * @nr: 0..KMSGQ_BATCH_MAX
+ * @total: if not NULL, set to the number of subscribers bound now
+ *
+ * Needs KMSGQ_FEAT_FANOUT (older modules: -ENOTTY).
+ * Return: entries filled (0 at the end), or -errno (-EOPNOTSUPP: not a
+ * fan-out queue).
+ */
+int kmsgq_subscribers(int fd, uint64_t *cursor, struct kmsgq_subscriber *subs,
+		      unsigned int nr, unsigned int *total);
+
 /*
  * Zero-copy rings.
  *

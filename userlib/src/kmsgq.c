@@ -480,3 +480,24 @@ int kmsgq_list_v1_0(int fd, uint64_t *cursor,
 				KMSGQ_QUEUE_ENTRY_SIZE_VER0);
 }
 KMSGQ_SYMVER(kmsgq_list_v1_0, kmsgq_list@KMSGQ_1.0);
+
+int kmsgq_subscribers(int fd, uint64_t *cursor, struct kmsgq_subscriber *subs,
+		      unsigned int nr, unsigned int *total)
+{
+	struct kmsgq_subscribers sl = {
+		.size = sizeof(sl),
+		.cursor = *cursor,
+		.subs = (uintptr_t)subs,
+		.entry_size = sizeof(*subs),
+		.nr = nr,
+	};
+	int ret;
+
+	ret = kmsgq_ioctl(fd, KMSGQ_IOC_SUBSCRIBERS, &sl);
+	if (ret < 0)
+		return ret;
+	*cursor = sl.cursor;
+	if (total)
+		*total = sl.total;
+	return sl.nr;
+}
