@@ -65,7 +65,7 @@ col() {
 }
 colvars=()
 for n in workload transport size msgs_per_s cpu_ns_per_msg lat_median_ns \
-	lat_p99_ns ratio_vs_mqueue host_load; do
+	lat_p99_ns ratio_vs_mqueue host_load subscribers pub_cpu_ns_per_msg; do
 	colvars+=(-v "c_$n=$(col "$n")")
 done
 nf=$(col ratio_vs_mqueue)
@@ -88,7 +88,7 @@ title=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf {
 	exit }' "$csv")
 idle=$(sed -n 's/^# guest idle: \([^;]*\);.*/\1/p' "$csv" | head -n 1)
 
-transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-uring"
+transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-uring kmsgq-fanout"
 # plot_lines WORKLOAD COLUMN [EXTRA]: a "plot" command with a line per
 # transport present, or, if the run had no such workload, an empty panel.
 plot_lines() {
@@ -132,14 +132,43 @@ END {
 		print ""
 	}
 }' "$csv" >"$work/mpmc.hist"
+# Fan-out: 1:4 msgs/s per transport and size (a column each), and the
+# publisher's CPU per message by subscribers at the size of the first
+# fan-out row (the sweep's), a line per transport (CSVs before fan-out
+# have neither: empty panels).
+awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to4/ {
+	key = $c_workload " " $c_size; v[$c_transport, key] = $c_msgs_per_s
+	if (!(key in k)) { k[key] = 1; keys[++nk] = key }
+	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
+}
+END {
+	printf "transport"; for (i = 1; i <= nk; i++) { s = keys[i]; gsub(/ /, "_", s); printf " %s", s }; print ""
+	for (j = 1; j <= nt; j++) {
+		printf "%s", ts[j]
+		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
+		print ""
+	}
+}' "$csv" >"$work/fanout.hist"
+awk -F, -v dir="$work" -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ {
+	if (size == "") size = $c_size
+	if ($c_size != size) next
+	print $c_subscribers, $c_pub_cpu_ns_per_msg | ("sort -n > \"" dir "/fansweep." $c_transport ".dat\"")
+}' "$csv"
+fanout_sweep=
+for t in $transports; do
+	[ -f "$work/fansweep.$t.dat" ] || continue
+	fanout_sweep+="${fanout_sweep:+, }'$work/fansweep.$t.dat' using 1:2 with linespoints title '$t'"
+done
+fansize=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_size; exit }' "$csv")
 ppcols=$(head -n 1 "$work/pingpong.hist" | wc -w)
 mpcols=$(head -n 1 "$work/mpmc.hist" | wc -w)
+fancols=$(head -n 1 "$work/fanout.hist" | wc -w)
 
 cat >"$work/plot.gp" <<EOF
-set terminal pngcairo size 1800,1500 font ",10" noenhanced
+set terminal pngcairo size 1800,2000 font ",10" noenhanced
 set output '$out'
 set datafile missing 'NaN'
-set multiplot layout 3,2 title "$title\nguest idle: ${idle:-?}; depth and max message size equal for all transports; median of interleaved rounds"
+set multiplot layout 4,2 title "$title\nguest idle: ${idle:-?}; depth and max message size equal for all transports; median of interleaved rounds"
 set key top right font ",9"
 set grid
 set logscale x 2
@@ -179,6 +208,23 @@ set ylabel 'msgs/s'
 unset logscale y
 set yrange [0:*]
 plot for [i=2:$mpcols] '$work/mpmc.hist' using i:xtic(1) title columnheader(i)
+
+set title 'fan-out, 1 publisher : 4 subscribers, messages published/s (zero-copy fan-out: not implemented)'
+set ylabel 'msgs/s'
+$(if [ "$fancols" -gt 1 ]; then
+	echo "plot for [i=2:$fancols] '$work/fanout.hist' using i:xtic(1) title columnheader(i)"
+else
+	echo "set multiplot next"
+fi)
+
+set style data linespoints
+set title 'fan-out: publisher CPU per message by subscribers, ${fansize:-?} B, not pinned (lower is better)'
+set xlabel 'subscribers'
+set ylabel 'publisher CPU ns/msg'
+set xtics norotate autofreq
+set logscale x 2
+set key inside top left vertical
+$(if [ -n "$fanout_sweep" ]; then echo "plot $fanout_sweep"; else echo "set multiplot next"; fi)
 unset multiplot
 EOF
 gnuplot "$work/plot.gp"
