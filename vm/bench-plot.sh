@@ -105,23 +105,14 @@ plot_lines() {
 	fi
 }
 
-# Ping-pong and 4:4: one row per transport, a column per workload/size.
-awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && $c_workload ~ /^pingpong/ {
-	key = $c_workload " " $c_size; v[$c_transport, key] = $c_lat_median_ns / 1000
+# hist REGEX COLUMN DIVISOR BYSIZE: a row per transport, a column per
+# workload matching REGEX (BYSIZE 1: per workload and size), of the CSV's
+# column number COLUMN over DIVISOR; no rows if COLUMN is 0 (an older CSV).
+hist() {
+	awk -F, -v nf="$nf" -v re="$1" -v vc="$2" -v div="$3" -v bysize="$4" \
+		"${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && vc && $c_workload ~ re {
+	key = bysize ? $c_workload "_" $c_size : $c_workload; v[$c_transport, key] = $vc / div
 	if (!(key in k)) { k[key] = 1; keys[++nk] = key }
-	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
-}
-END {
-	printf "transport"; for (i = 1; i <= nk; i++) { s = keys[i]; gsub(/ /, "_", s); printf " %s", s }; print ""
-	for (j = 1; j <= nt; j++) {
-		printf "%s", ts[j]
-		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
-		print ""
-	}
-}' "$csv" >"$work/pingpong.hist"
-awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && $c_workload ~ /^stream_4to4/ {
-	v[$c_transport, $c_workload] = $c_msgs_per_s
-	if (!($c_workload in k)) { k[$c_workload] = 1; keys[++nk] = $c_workload }
 	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
 }
 END {
@@ -131,24 +122,15 @@ END {
 		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
 		print ""
 	}
-}' "$csv" >"$work/mpmc.hist"
-# Fan-out: 1:4 msgs/s per transport and size (a column each), and the
-# publisher's CPU per message by subscribers at the size of the first
-# fan-out row (the sweep's), a line per transport (CSVs before fan-out
-# have neither: empty panels).
-awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to4/ {
-	key = $c_workload " " $c_size; v[$c_transport, key] = $c_msgs_per_s
-	if (!(key in k)) { k[key] = 1; keys[++nk] = key }
-	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
+}' "$csv"
 }
-END {
-	printf "transport"; for (i = 1; i <= nk; i++) { s = keys[i]; gsub(/ /, "_", s); printf " %s", s }; print ""
-	for (j = 1; j <= nt; j++) {
-		printf "%s", ts[j]
-		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
-		print ""
-	}
-}' "$csv" >"$work/fanout.hist"
+# Ping-pong, 4:4 and fan-out 1:4 (msgs published): bar charts.
+hist '^pingpong' "$(col lat_median_ns)" 1000 1 >"$work/pingpong.hist"
+hist '^stream_4to4' "$(col msgs_per_s)" 1 0 >"$work/mpmc.hist"
+hist '^fanout_1to4' "$(col msgs_per_s)" 1 1 >"$work/fanout.hist"
+# Fan-out: the publisher's CPU per message by subscribers at the size of
+# the first fan-out row (the sweep's), a line per transport (CSVs before
+# fan-out have none: an empty panel).
 awk -F, -v dir="$work" -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ {
 	if (size == "") size = $c_size
 	if ($c_size != size) next
