@@ -832,7 +832,10 @@ void runner_run_cell(struct runner_cell *c)
 	} else {
 		/* Calibrate: one short run each; the slowest sets the count. */
 		n0 = (8u << 20) / c->size;
-		n0 = n0 < 128 ? 128 : n0 > 2000 ? 2000 : n0;
+		n0 = n0 > 2000 ? 2000 : n0;
+		if (c->subs)	/* each message is delivered subs times */
+			n0 /= c->subs;
+		n0 = n0 < 128 ? 128 : n0;
 		if (bench_cfg.short_mode)
 			n0 /= 2;
 		nprod = (n0 + np - 1) / np;
