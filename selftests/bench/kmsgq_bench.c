@@ -265,7 +265,8 @@ static void bench_usage(void)
 	       "                   [--pp-iters N] [--msgs N] [--transports LIST]\n"
 	       "                   [--sizes LIST] [--pp-sizes LIST] [--workloads LIST]\n"
 	       "                   [--fanout-sizes LIST] [--fanout-subs LIST]\n"
-	       "  --short       the quick version (make demo): 3 rounds, 0.08 s, 2000 round trips\n"
+	       "  --short       the quick version (make demo): 3 rounds, 0.08 s, 2000 round\n"
+	       "                trips, no fan-out unless --workloads names it\n"
 	       "  --rounds N    rounds per cell (default 5)\n"
 	       "  --time SEC    per-run time of the slowest transport (default 0.5)\n"
 	       "  --depth N     queue depth of every transport (default 64)\n"
@@ -278,7 +279,8 @@ static void bench_usage(void)
 	printf("\n"
 	       "  --sizes       comma list of 1:1 message sizes (multiples of 8)\n"
 	       "  --pp-sizes    comma list of pingpong message sizes (default 64,4096)\n"
-	       "  --workloads   comma list of: stream,pingpong,mpmc,fanout (default: all)\n"
+	       "  --workloads   comma list of: stream,pingpong,mpmc,fanout (default: all;\n"
+	       "                --short: all but fanout)\n"
 	       "  --fanout-sizes comma list of fan-out message sizes (default 64,4096):\n"
 	       "                1 publisher, %d subscribers at each\n"
 	       "  --fanout-subs comma list of subscriber counts (default 1,2,4,8): the\n"
@@ -315,7 +317,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int wl_on[BENCH_W_NBASE] = { 1, 1, 1, 1 };
+	int wl_on[BENCH_W_NBASE] = { 1, 1, 1, 1 }, wl_given = 0;
 	int var_on[BENCH_V_NVAR] = { 1, 1, 0 };
 	int rounds = 0, pp = 0, o, i, t, v;
 	double budget = 0;
@@ -365,6 +367,7 @@ int main(int argc, char **argv)
 				bench_cfg.pp_sizes, 4);
 			break;
 		case 'W':
+			wl_given = 1;
 			memset(wl_on, 0, sizeof(wl_on));
 			s = strdup(optarg);
 			for (tok = strtok_r(s, ",", &save); tok;
@@ -405,6 +408,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (bench_cfg.short_mode) {
+		/* make demo's time: fan-out only when asked for */
+		if (!wl_given)
+			wl_on[BENCH_W_FANOUT] = 0;
 		bench_cfg.rounds = 3;
 		bench_cfg.budget = 0.08;
 		bench_cfg.pp_iters = 2000;

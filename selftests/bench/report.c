@@ -69,6 +69,15 @@ static double spread(const struct runner_cell *c, int t)
 
 static int stalls_seen;
 
+/* Whether this run had fan-out cells. */
+static int fanout_run(void)
+{
+	for (int i = 0; i < runner_ncells; i++)
+		if (BENCH_IS_FANOUT(runner_cells[i].wl))
+			return 1;
+	return 0;
+}
+
 /* Whether this run had the oversub variant. */
 static int oversub_run(void)
 {
@@ -272,13 +281,14 @@ void report_tables(void)
 	if (oversub_run())
 		printf("*_oversub: placed as the first tables, with %u busy processes beside\n"
 		       "(one pinned to each CPU in turn).\n", bench_cfg.oversub_n);
-	printf("fanout_1toS: a publisher and S subscribers, not pinned; each subscriber\n"
-	       "receives and checksums every message; msgs/s = messages published, MB/s\n"
-	       "the bytes published. mqueue, pipe, kmsgq-copy: a queue (pipe) per\n"
-	       "subscriber, the publisher fills a message once and sends it S times;\n"
-	       "kmsgq-fanout: one fan-out queue (copy mode, blocking), one write per\n"
-	       "message. cpu = every process, pub = the publisher's publishing loop\n"
-	       "(CLOCK_PROCESS_CPUTIME_ID), per message published.\n");
+	if (fanout_run())
+		printf("fanout_1toS: a publisher and S subscribers, not pinned; each subscriber\n"
+		       "receives and checksums every message; msgs/s = messages published, MB/s\n"
+		       "the bytes published. mqueue, pipe, kmsgq-copy: a queue (pipe) per\n"
+		       "subscriber, the publisher fills a message once and sends it S times;\n"
+		       "kmsgq-fanout: one fan-out queue (copy mode, blocking), one write per\n"
+		       "message. cpu = every process, pub = the publisher's publishing loop\n"
+		       "(CLOCK_PROCESS_CPUTIME_ID), per message published.\n");
 
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
@@ -553,7 +563,8 @@ static void targets_for(int v)
 		targets_loaded(v, w);
 	else
 		targets_quiet(v, w);
-	targets_fanout(v, w);
+	if (fanout_run())
+		targets_fanout(v, w);
 }
 
 void report_targets(void)
@@ -565,10 +576,11 @@ void report_targets(void)
 		       bench_sys.host_load);
 	else
 		printf("Quiet host (CPU/msg: children's CPU per message, 1:1 64 B)\n");
-	printf("The issue's placement: 1:1 and ping-pong on CPU 0 -> CPU 1, 4:4 not pinned\n"
-	       "Fan-out (issue 17, not pinned): 1:4 msgs/s against mqueue (a queue per\n"
-	       "subscriber); publisher CPU per message with the sweep's most subscribers\n"
-	       "against its fewest (1:8 vs 1:1 by default), goal: independent (<= 1.25x)\n");
+	printf("The issue's placement: 1:1 and ping-pong on CPU 0 -> CPU 1, 4:4 not pinned\n");
+	if (fanout_run())
+		printf("Fan-out (issue 17, not pinned): 1:4 msgs/s against mqueue (a queue per\n"
+		       "subscriber); publisher CPU per message with the sweep's most subscribers\n"
+		       "against its fewest (1:8 vs 1:1 by default), goal: independent (<= 1.25x)\n");
 	targets_for(BENCH_V_SPLIT);
 	printf("The same with every process on CPU 0 (no cross-vCPU wakeups)\n");
 	targets_for(BENCH_V_ONECPU);
