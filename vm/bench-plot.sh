@@ -142,9 +142,17 @@ for t in $transports; do
 	fanout_sweep+="${fanout_sweep:+, }'$work/fansweep.$t.dat' using 1:2 with linespoints title '$t'"
 done
 fansize=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_size; exit }' "$csv")
-ppcols=$(head -n 1 "$work/pingpong.hist" | wc -w)
-mpcols=$(head -n 1 "$work/mpmc.hist" | wc -w)
-fancols=$(head -n 1 "$work/fanout.hist" | wc -w)
+# plot_bars NAME: a bar chart of $work/NAME.hist, or an empty panel if the
+# run had no such workload.
+plot_bars() {
+	local n
+	n=$(head -n 1 "$work/$1.hist" | wc -w)
+	if [ "$n" -gt 1 ]; then
+		echo "plot for [i=2:$n] '$work/$1.hist' using i:xtic(1) title columnheader(i)"
+	else
+		echo "set multiplot next"
+	fi
+}
 
 cat >"$work/plot.gp" <<EOF
 set terminal pngcairo size 1800,2000 font ",10" noenhanced
@@ -183,28 +191,26 @@ set key above horizontal
 set title 'ping-pong median round trip (log scale; lower is better)'
 set ylabel 'microseconds'
 set logscale y
-plot for [i=2:$ppcols] '$work/pingpong.hist' using i:xtic(1) title columnheader(i)
+$(plot_bars pingpong)
 
 set title '4 producers : 4 consumers, 64 B, aggregate throughput'
 set ylabel 'msgs/s'
 unset logscale y
 set yrange [0:*]
-plot for [i=2:$mpcols] '$work/mpmc.hist' using i:xtic(1) title columnheader(i)
+$(plot_bars mpmc)
 
 set title 'fan-out, 1 publisher : 4 subscribers, messages published/s (zero-copy fan-out: not implemented)'
 set ylabel 'msgs/s'
-$(if [ "$fancols" -gt 1 ]; then
-	echo "plot for [i=2:$fancols] '$work/fanout.hist' using i:xtic(1) title columnheader(i)"
-else
-	echo "set multiplot next"
-fi)
+$(plot_bars fanout)
 
 set style data linespoints
 set title 'fan-out: publisher CPU per message by subscribers, ${fansize:-?} B, not pinned (lower is better)'
 set xlabel 'subscribers'
-set ylabel 'publisher CPU ns/msg'
+set ylabel 'publisher CPU ns/msg (log scale)'
 set xtics norotate autofreq
 set logscale x 2
+set logscale y
+set yrange [*:*]
 set key inside top left vertical
 $(if [ -n "$fanout_sweep" ]; then echo "plot $fanout_sweep"; else echo "set multiplot next"; fi)
 unset multiplot
