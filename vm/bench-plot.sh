@@ -65,7 +65,7 @@ col() {
 }
 colvars=()
 for n in workload transport size msgs_per_s cpu_ns_per_msg lat_median_ns \
-	lat_p99_ns ratio_vs_mqueue host_load; do
+	lat_p99_ns ratio_vs_mqueue host_load subscribers pub_cpu_ns_per_msg; do
 	colvars+=(-v "c_$n=$(col "$n")")
 done
 nf=$(col ratio_vs_mqueue)
@@ -88,7 +88,7 @@ title=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf {
 	exit }' "$csv")
 idle=$(sed -n 's/^# guest idle: \([^;]*\);.*/\1/p' "$csv" | head -n 1)
 
-transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-uring"
+transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-uring kmsgq-fanout"
 # plot_lines WORKLOAD COLUMN [EXTRA]: a "plot" command with a line per
 # transport present, or, if the run had no such workload, an empty panel.
 plot_lines() {
@@ -105,23 +105,14 @@ plot_lines() {
 	fi
 }
 
-# Ping-pong and 4:4: one row per transport, a column per workload/size.
-awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && $c_workload ~ /^pingpong/ {
-	key = $c_workload " " $c_size; v[$c_transport, key] = $c_lat_median_ns / 1000
+# hist REGEX COLUMN DIVISOR BYSIZE: a row per transport, a column per
+# workload matching REGEX (BYSIZE 1: per workload and size), of the CSV's
+# column number COLUMN over DIVISOR; no rows if COLUMN is 0 (an older CSV).
+hist() {
+	awk -F, -v nf="$nf" -v re="$1" -v vc="$2" -v div="$3" -v bysize="$4" \
+		"${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && vc && $c_workload ~ re {
+	key = bysize ? $c_workload "_" $c_size : $c_workload; v[$c_transport, key] = $vc / div
 	if (!(key in k)) { k[key] = 1; keys[++nk] = key }
-	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
-}
-END {
-	printf "transport"; for (i = 1; i <= nk; i++) { s = keys[i]; gsub(/ /, "_", s); printf " %s", s }; print ""
-	for (j = 1; j <= nt; j++) {
-		printf "%s", ts[j]
-		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
-		print ""
-	}
-}' "$csv" >"$work/pingpong.hist"
-awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && $c_workload ~ /^stream_4to4/ {
-	v[$c_transport, $c_workload] = $c_msgs_per_s
-	if (!($c_workload in k)) { k[$c_workload] = 1; keys[++nk] = $c_workload }
 	if (!($c_transport in tt)) { tt[$c_transport] = 1; ts[++nt] = $c_transport }
 }
 END {
@@ -131,15 +122,43 @@ END {
 		for (i = 1; i <= nk; i++) printf " %s", ((ts[j], keys[i]) in v) ? v[ts[j], keys[i]] : "NaN"
 		print ""
 	}
-}' "$csv" >"$work/mpmc.hist"
-ppcols=$(head -n 1 "$work/pingpong.hist" | wc -w)
-mpcols=$(head -n 1 "$work/mpmc.hist" | wc -w)
+}' "$csv"
+}
+# Ping-pong, 4:4 and fan-out 1:4 (msgs published): bar charts.
+hist '^pingpong' "$(col lat_median_ns)" 1000 1 >"$work/pingpong.hist"
+hist '^stream_4to4' "$(col msgs_per_s)" 1 0 >"$work/mpmc.hist"
+hist '^fanout_1to4' "$(col msgs_per_s)" 1 1 >"$work/fanout.hist"
+# Fan-out: the publisher's CPU per message by subscribers at the size of
+# the first fan-out row (the sweep's), a line per transport (CSVs before
+# fan-out have none: an empty panel).
+awk -F, -v dir="$work" -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ {
+	if (size == "") size = $c_size
+	if ($c_size != size) next
+	print $c_subscribers, $c_pub_cpu_ns_per_msg | ("sort -n > \"" dir "/fansweep." $c_transport ".dat\"")
+}' "$csv"
+fanout_sweep=
+for t in $transports; do
+	[ -f "$work/fansweep.$t.dat" ] || continue
+	fanout_sweep+="${fanout_sweep:+, }'$work/fansweep.$t.dat' using 1:2 with linespoints title '$t'"
+done
+fansize=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_size; exit }' "$csv")
+# plot_bars NAME: a bar chart of $work/NAME.hist, or an empty panel if the
+# run had no such workload.
+plot_bars() {
+	local n
+	n=$(head -n 1 "$work/$1.hist" | wc -w)
+	if [ "$n" -gt 1 ]; then
+		echo "plot for [i=2:$n] '$work/$1.hist' using i:xtic(1) title columnheader(i)"
+	else
+		echo "set multiplot next"
+	fi
+}
 
 cat >"$work/plot.gp" <<EOF
-set terminal pngcairo size 1800,1500 font ",10" noenhanced
+set terminal pngcairo size 1800,2000 font ",10" noenhanced
 set output '$out'
 set datafile missing 'NaN'
-set multiplot layout 3,2 title "$title\nguest idle: ${idle:-?}; depth and max message size equal for all transports; median of interleaved rounds"
+set multiplot layout 4,2 title "$title\nguest idle: ${idle:-?}; depth and max message size equal for all transports; median of interleaved rounds"
 set key top right font ",9"
 set grid
 set logscale x 2
@@ -172,13 +191,28 @@ set key above horizontal
 set title 'ping-pong median round trip (log scale; lower is better)'
 set ylabel 'microseconds'
 set logscale y
-plot for [i=2:$ppcols] '$work/pingpong.hist' using i:xtic(1) title columnheader(i)
+$(plot_bars pingpong)
 
 set title '4 producers : 4 consumers, 64 B, aggregate throughput'
 set ylabel 'msgs/s'
 unset logscale y
 set yrange [0:*]
-plot for [i=2:$mpcols] '$work/mpmc.hist' using i:xtic(1) title columnheader(i)
+$(plot_bars mpmc)
+
+set title 'fan-out, 1 publisher : 4 subscribers, messages published/s (zero-copy fan-out: not implemented)'
+set ylabel 'msgs/s'
+$(plot_bars fanout)
+
+set style data linespoints
+set title 'fan-out: publisher CPU per message by subscribers, ${fansize:-?} B, not pinned (lower is better)'
+set xlabel 'subscribers'
+set ylabel 'publisher CPU ns/msg (log scale)'
+set xtics norotate autofreq
+set logscale x 2
+set logscale y
+set yrange [*:*]
+set key inside top left vertical
+$(if [ -n "$fanout_sweep" ]; then echo "plot $fanout_sweep"; else echo "set multiplot next"; fi)
 unset multiplot
 EOF
 gnuplot "$work/plot.gp"

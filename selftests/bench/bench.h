@@ -23,17 +23,21 @@
 #define BENCH_BATCH	32	/* messages per batch call / reserve / peek */
 #define BENCH_MAX_T	12	/* transports in the table, at most */
 #define BENCH_MAX_CHILDREN 16
+#define BENCH_MAX_CELLS	64
+#define BENCH_FANOUT_SUBS 4	/* subscribers of fanout_1to4, every size */
 #define BENCH_MARKER	UINT64_MAX /* sequence number of an end marker (4:4) */
 #define BENCH_HDR_ROOM	4	/* bytes before a payload in an endpoint's
 				   buffer: a pipe's length header */
 
 /*
- * Workloads; each also in variants (wl = base + BENCH_W_NBASE * variant):
+ * Workloads (fan-out: one publisher, every message to each of S
+ * subscribers); each also in variants (wl = base + BENCH_W_NBASE * variant):
  * the issue's placement, every process pinned to CPU 0 (see the README on
  * cross-vCPU wakeups under TCG), and the issue's placement with busy
  * processes beside it in the guest (more runnable processes than vCPUs).
  */
-enum { BENCH_W_STREAM, BENCH_W_PINGPONG, BENCH_W_MPMC, BENCH_W_NBASE };
+enum { BENCH_W_STREAM, BENCH_W_PINGPONG, BENCH_W_MPMC, BENCH_W_FANOUT,
+       BENCH_W_NBASE };
 enum { BENCH_V_SPLIT, BENCH_V_ONECPU, BENCH_V_OVERSUB, BENCH_V_NVAR };
 #define BENCH_BASE(wl)		((wl) % BENCH_W_NBASE)
 #define BENCH_VARIANT(wl)	((wl) / BENCH_W_NBASE)
@@ -41,6 +45,7 @@ enum { BENCH_V_SPLIT, BENCH_V_ONECPU, BENCH_V_OVERSUB, BENCH_V_NVAR };
 #define BENCH_OVERSUB(wl)	(BENCH_VARIANT(wl) == BENCH_V_OVERSUB)
 #define BENCH_IS_PP(wl)		(BENCH_BASE(wl) == BENCH_W_PINGPONG)
 #define BENCH_IS_MPMC(wl)	(BENCH_BASE(wl) == BENCH_W_MPMC)
+#define BENCH_IS_FANOUT(wl)	(BENCH_BASE(wl) == BENCH_W_FANOUT)
 
 /* Where the two processes of 1:1 and pingpong run. */
 enum { BENCH_PIN_SPLIT, BENCH_PIN_SAME, BENCH_PIN_NONE };
@@ -67,6 +72,11 @@ struct bench_config {
 	size_t pp_sizes[4];
 	int npp_sizes;
 	size_t mpmc_size;
+	size_t fanout_sizes[4];	/* fanout_1to4 at each */
+	int nfanout_sizes;
+	unsigned int fanout_subs[8]; /* the sweep's subscriber counts, at
+					fanout_sizes[0] */
+	int nfanout_subs;
 };
 
 struct bench_sys {
@@ -121,6 +131,12 @@ struct bench_cons {
 #define BENCH_T_KMSGQ	0x1	/* a kmsgq transport: failing to set up is a
 				   functional error; ratios to pipe shown */
 #define BENCH_T_NO_PP	0x2	/* not in pingpong (a batch of one) */
+#define BENCH_T_FANOUT	0x4	/* in the fan-out workload, a channel per
+				   subscriber, the publisher sending to each
+				   (needs @resend) */
+#define BENCH_T_PUBSUB	0x8	/* a fan-out queue: one channel, every
+				   consumer receives every message; only in
+				   the fan-out workload */
 
 /**
  * struct bench_transport - one transport, as the runner drives it
@@ -141,6 +157,9 @@ struct bench_cons {
  *	send @n messages @first.. (default: send_one in a loop)
  * @consume: optional, likewise: receive @n messages (ordered) or up to an
  *	end marker, bench_account() each (default: recv_one in a loop)
+ * @resend: with BENCH_T_FANOUT: send through @e the message that
+ *	send_one() just sent through @from, from @from's buffer as send_one()
+ *	left it (fan-out by hand: filled once, sent to every subscriber)
  */
 struct bench_transport {
 	const char *name;
@@ -155,6 +174,7 @@ struct bench_transport {
 	int (*try_send)(struct bench_ep *e, uint64_t seq);
 	int (*produce)(struct bench_ep *e, uint64_t first, uint64_t n);
 	int (*consume)(struct bench_ep *e, uint64_t n, struct bench_cons *cs);
+	int (*resend)(struct bench_ep *e, const struct bench_ep *from);
 };
 
 extern const struct bench_transport *const bench_transports[];
@@ -168,6 +188,7 @@ void pipe_chan_close(struct bench_chan *c);
 int pipe_ep_open(struct bench_ep *e, const struct bench_chan *c, int prod);
 int unix_send_one(struct bench_ep *e, uint64_t seq);
 int unix_recv_one(struct bench_ep *e, uint64_t *seq);
+int unix_resend(struct bench_ep *e, const struct bench_ep *from);
 int kcopy_init(void);
 int kcopy_queue_create(struct bench_chan *c, unsigned int qflags);
 void kcopy_chan_destroy(struct bench_chan *c);
@@ -184,6 +205,7 @@ struct bench_child_res {
 	uint64_t waits;		/* calls to wait for a ring (zero-copy) */
 	uint64_t slept;		/* voluntary context switches in the run */
 	uint64_t calls;		/* send/receive calls or reserve/peek batches */
+	uint64_t cpu_ns;	/* CPU time of the publishing loop (fan-out) */
 	int failed;
 	char err[200];
 };
@@ -203,6 +225,7 @@ struct runner_res {
 	double lat_med, lat_p99; /* ns, pingpong */
 	uint64_t msgs;		/* messages (round trips) this run moved */
 	uint64_t waits, slept;	/* of every child, see bench_child_res */
+	double pub_cpu_ns;	/* fan-out: the publisher's CPU per message */
 	int ok;
 };
 
@@ -210,6 +233,8 @@ struct runner_res {
 struct runner_cell {
 	int wl;
 	size_t size;
+	unsigned int subs;	/* fan-out: subscribers; 0 otherwise */
+	char wname[32];		/* the workload's name, e.g. fanout_1to4_1cpu */
 	uint64_t n;		/* messages per producer / round trips per run */
 	struct runner_res r[BENCH_MAX_T][64];
 	struct runner_res med[BENCH_MAX_T];	/* medians over rounds */
@@ -221,10 +246,11 @@ struct runner_cell {
 	char note[200];
 };
 
-extern struct runner_cell runner_cells[32];
+extern struct runner_cell runner_cells[BENCH_MAX_CELLS];
 extern int runner_ncells;
 
 void runner_init(void);
+void runner_add_cell(int wl, size_t size, unsigned int subs);
 void runner_run_cell(struct runner_cell *c);
 
 void report_banner(FILE *f, const char *prefix);

@@ -1,17 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * report.c - what a run prints at the end: a human table with ratios
- * against mqueue (and against pipe and shm-futex for kmsgq), the targets
- * of the benchmark issue with MET/MISSED (information only), and a CSV
+ * against mqueue (and against pipe and shm-futex for kmsgq), for fan-out
+ * also the publisher's CPU per message by subscriber count, the targets
+ * of the benchmark issues with MET/MISSED (information only), and a CSV
  * between the lines KMSGQ-CSV-BEGIN and KMSGQ-CSV-END (vm/bench-plot.sh
  * reads it).
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+
+/* Zero-copy fan-out: "not implemented" while no transport has this name. */
+#define REPORT_FANOUT_ZC	"kmsgq-fanout-zc"
 
 static const char *human(double v, char *buf)
 {
@@ -64,6 +69,15 @@ static double spread(const struct runner_cell *c, int t)
 
 static int stalls_seen;
 
+/* Whether this run had fan-out cells. */
+static int fanout_run(void)
+{
+	for (int i = 0; i < runner_ncells; i++)
+		if (BENCH_IS_FANOUT(runner_cells[i].wl))
+			return 1;
+	return 0;
+}
+
 /* Whether this run had the oversub variant. */
 static int oversub_run(void)
 {
@@ -79,20 +93,29 @@ static void table_head(const struct runner_cell *c)
 
 	snprintf(where, sizeof(where), "%s%s",
 		 BENCH_ONECPU(c->wl) ? "all on CPU 0" :
-		 BENCH_IS_MPMC(c->wl) ? "not pinned" : "CPU 0 -> CPU 1",
+		 BENCH_IS_MPMC(c->wl) || BENCH_IS_FANOUT(c->wl) ? "not pinned" :
+		 "CPU 0 -> CPU 1",
 		 BENCH_OVERSUB(c->wl) ? ", busy processes beside" : "");
 
 	if (BENCH_BASE(c->wl) == BENCH_W_STREAM)
 		printf("\n== %s: 1:1 streaming throughput, %s (higher is better) ==\n",
-		       bench_wname[c->wl], where);
+		       c->wname, where);
 	else if (BENCH_IS_MPMC(c->wl))
 		printf("\n== %s: %u:%u streaming throughput, aggregate, %s"
-		       " (higher is better) ==\n", bench_wname[c->wl],
+		       " (higher is better) ==\n", c->wname,
 		       bench_cfg.mpmc_n, bench_cfg.mpmc_n, where);
+	else if (BENCH_IS_FANOUT(c->wl))
+		printf("\n== %s: 1 publisher -> %u subscriber%s, messages published,"
+		       " %s (higher is better) ==\n", c->wname, c->subs,
+		       c->subs == 1 ? "" : "s", where);
 	else
 		printf("\n== %s: ping-pong round trip, %s (lower is better;"
-		       " x = latency ratio) ==\n", bench_wname[c->wl], where);
-	if (BENCH_IS_PP(c->wl))
+		       " x = latency ratio) ==\n", c->wname, where);
+	if (BENCH_IS_FANOUT(c->wl))
+		printf("%6s  %-15s %9s %8s %9s %10s %10s %7s %8s %7s\n", "size",
+		       "transport", "msgs/s", "MB/s", "ns/msg", "cpu ns/msg",
+		       "pub ns/msg", "spread", "x mqueue", "x pipe");
+	else if (BENCH_IS_PP(c->wl))
 		printf("%6s  %-12s %7s %9s %9s %10s %7s %8s %7s %7s\n", "size",
 		       "transport", "rt", "median us", "p99 us",
 		       "cpu ns/rt", "spread", "x mqueue", "x pipe", "x shm");
@@ -123,7 +146,13 @@ static void table_row(const struct runner_cell *c, int t, int mq, int pipe,
 		return;
 	}
 	snprintf(b1, sizeof(b1), sp < 0 ? "-" : "%.0f%%", sp * 100);
-	if (BENCH_IS_PP(c->wl)) {
+	if (BENCH_IS_FANOUT(c->wl)) {
+		printf("%6s  %-15s %9s %8.1f %9.0f %10.0f %10.0f %7s %8s %7s\n",
+		       "", tr->name, human(m->rate, hb), m->rate * c->size / 1e6,
+		       1e9 / m->rate, m->cpu_ns, m->pub_cpu_ns, b1,
+		       fmt_ratio(ratio(c, t, mq), b2),
+		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "");
+	} else if (BENCH_IS_PP(c->wl)) {
 		if (m->lat_med >= 1e6)
 			stalls_seen = 1;
 		printf("%6s  %-12s %7" PRIu64 " %9.1f %9.1f %10.0f %7s %8s %7s %7s\n",
@@ -140,6 +169,85 @@ static void table_row(const struct runner_cell *c, int t, int mq, int pipe,
 		       kmsgq ? fmt_ratio(ratio(c, t, pipe), b3) : "",
 		       kmsgq ? fmt_ratio(ratio(c, t, shm), b4) : "");
 	}
+}
+
+/* A fan-out cell's row for zero-copy while it does not exist. */
+static void fanout_zc_row(const struct runner_cell *c)
+{
+	if (BENCH_IS_FANOUT(c->wl) && bench_transport_find(REPORT_FANOUT_ZC) < 0)
+		printf("%6s  %-15s %9s  %s\n", "", REPORT_FANOUT_ZC, "-",
+		       "not implemented (no zero-copy fan-out in kmsgq yet)");
+}
+
+static int cmp_subs(const void *a, const void *b)
+{
+	const struct runner_cell *x = *(const struct runner_cell *const *)a;
+	const struct runner_cell *y = *(const struct runner_cell *const *)b;
+
+	return (x->subs > y->subs) - (x->subs < y->subs);
+}
+
+/*
+ * The fan-out cells of workload @wl at @size, by subscriber count: how many
+ * (at most @max) in @out.
+ */
+static int fanout_sweep(int wl, size_t size, struct runner_cell **out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < runner_ncells && n < max; i++)
+		if (runner_cells[i].wl == wl && runner_cells[i].size == size)
+			out[n++] = &runner_cells[i];
+	qsort(out, n, sizeof(*out), cmp_subs);
+	return n;
+}
+
+/*
+ * The publisher's own CPU per message against the subscriber count, at the
+ * first fan-out size, for each placement that ran fan-out: zero-copy's
+ * should not grow with the subscribers (issue 17).
+ */
+static void fanout_cpu_table(int v)
+{
+	int wl = BENCH_W_FANOUT + v * BENCH_W_NBASE, n, i, t;
+	size_t size = bench_cfg.fanout_sizes[0];
+	struct runner_cell *sw[8];
+	char b[32];
+
+	n = fanout_sweep(wl, size, sw, 8);
+	if (n < 2)
+		return;
+	printf("\n== %s: publisher CPU ns per message by subscribers, %zu B"
+	       " (lower is better) ==\n%-15s", bench_wname[wl], size,
+	       "transport");
+	for (i = 0; i < n; i++) {
+		snprintf(b, sizeof(b), "1:%u", sw[i]->subs);
+		printf(" %8s", b);
+	}
+	printf(" %10s\n", "last/first");
+	for (t = 0; t < bench_nt; t++) {
+		const struct runner_res *lo = NULL, *hi = NULL;
+
+		if (!sw[0]->have[t])
+			continue;
+		printf("%-15s", bench_transports[t]->name);
+		for (i = 0; i < n; i++) {
+			const struct runner_res *m = &sw[i]->med[t];
+
+			if (!sw[i]->have[t] || !m->ok) {
+				printf(" %8s", "-");
+				continue;
+			}
+			printf(" %8.0f", m->pub_cpu_ns);
+			if (!lo)
+				lo = m;
+			hi = m;
+		}
+		printf(" %10s\n", lo && hi != lo && lo->pub_cpu_ns > 0 ?
+		       fmt_ratio(hi->pub_cpu_ns / lo->pub_cpu_ns, b) : "-");
+	}
+	if (bench_transport_find(REPORT_FANOUT_ZC) < 0)
+		printf("%-15s not implemented\n", REPORT_FANOUT_ZC);
 }
 
 void report_tables(void)
@@ -173,18 +281,29 @@ void report_tables(void)
 	if (oversub_run())
 		printf("*_oversub: placed as the first tables, with %u busy processes beside\n"
 		       "(one pinned to each CPU in turn).\n", bench_cfg.oversub_n);
+	if (fanout_run())
+		printf("fanout_1toS: a publisher and S subscribers, not pinned; each subscriber\n"
+		       "receives and checksums every message; msgs/s = messages published, MB/s\n"
+		       "the bytes published. mqueue, pipe, kmsgq-copy: a queue (pipe) per\n"
+		       "subscriber, the publisher fills a message once and sends it S times;\n"
+		       "kmsgq-fanout: one fan-out queue (copy mode, blocking), one write per\n"
+		       "message. cpu = every process, pub = the publisher's publishing loop\n"
+		       "(CLOCK_PROCESS_CPUTIME_ID), per message published.\n");
 
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
 
-		if (i == 0 || runner_cells[i - 1].wl != c->wl)
+		if (i == 0 || strcmp(runner_cells[i - 1].wname, c->wname))
 			table_head(c);
 		printf("%6zu  (%" PRIu64 " %s per run; %s)\n", c->size,
 		       c->n * (BENCH_IS_MPMC(c->wl) ? bench_cfg.mpmc_n : 1),
 		       BENCH_IS_PP(c->wl) ? "round trips at most" : "msgs", c->note);
 		for (t = 0; t < bench_nt; t++)
 			table_row(c, t, mq, pipe, shm);
+		fanout_zc_row(c);
 	}
+	for (i = 0; i < BENCH_V_NVAR; i++)
+		fanout_cpu_table(i);
 	if (stalls_seen)
 		printf("\nNOTE: some round trips took milliseconds (multiples of this %s\n"
 		       "guest's 4 ms tick) with both vCPUs busy in the kernel: the signature\n"
@@ -208,10 +327,18 @@ static struct runner_cell *find_cell(int wl, size_t size)
 	return NULL;
 }
 
-/* One target line: the figure @r (< 0: not measured) against @goal. */
+/*
+ * One target line: the figure @r against @goal; @r < 0: not measured,
+ * REPORT_NOT_IMPL: nothing to measure yet.
+ */
+#define REPORT_NOT_IMPL	(-2.0)
 static void target_line(const char *what, double r, double goal,
 			int lower_better, const char *note)
 {
+	if (r == REPORT_NOT_IMPL) {
+		printf("  %-52s %8s  %-6s  (not implemented)\n", what, "-", "-");
+		return;
+	}
 	if (r < 0) {
 		printf("  %-52s %8s  %-6s  (not measured)\n", what, "-", "-");
 		return;
@@ -223,13 +350,12 @@ static void target_line(const char *what, double r, double goal,
 }
 
 /*
- * Transport @t against @ref in the cell (@wl, @size): ratio(), or with
- * @cpu the ratio of their CPU per message; -1 if either is not measured.
+ * Transport @t against @ref in cell @c: ratio(), or with @cpu the ratio of
+ * their CPU per message; -1 if either is not measured.
  */
-static double target_ratio(int wl, size_t size, int t, int ref, int cpu)
+static double target_ratio_cell(const struct runner_cell *c, int t, int ref,
+				int cpu)
 {
-	struct runner_cell *c = find_cell(wl, size);
-
 	if (!c || t < 0 || ref < 0 || !c->have[t] || !c->have[ref])
 		return -1;
 	if (!cpu)
@@ -237,6 +363,12 @@ static double target_ratio(int wl, size_t size, int t, int ref, int cpu)
 	if (!c->med[t].ok || !c->med[ref].ok || c->med[ref].cpu_ns <= 0)
 		return -1;
 	return c->med[t].cpu_ns / c->med[ref].cpu_ns;
+}
+
+/* target_ratio_cell() in the cell (@wl, @size). */
+static double target_ratio(int wl, size_t size, int t, int ref, int cpu)
+{
+	return target_ratio_cell(find_cell(wl, size), t, ref, cpu);
 }
 
 static void target(const char *what, int wl, size_t size, const char *tname,
@@ -347,6 +479,74 @@ static void targets_loaded(int v, const char *w)
 	target_cpu(what, stream, 64, "kmsgq-zc", "mqueue", 1.0);
 }
 
+/* The fan-out cell (@wl, @size) with @subs subscribers, or NULL. */
+static struct runner_cell *find_fanout_cell(int wl, size_t size,
+					    unsigned int subs)
+{
+	for (int i = 0; i < runner_ncells; i++)
+		if (runner_cells[i].wl == wl && runner_cells[i].size == size &&
+		    runner_cells[i].subs == subs)
+			return &runner_cells[i];
+	return NULL;
+}
+
+/* Fan-out 1:4 msgs/s of @tname against mqueue's at @size. */
+static void target_fanout(const char *what, int wl, size_t size,
+			  const char *tname, double goal)
+{
+	int t = bench_transport_find(tname);
+
+	target_line(what, t < 0 ? REPORT_NOT_IMPL :
+		    target_ratio_cell(find_fanout_cell(wl, size,
+						       BENCH_FANOUT_SUBS),
+				      t, bench_transport_find("mqueue"), 0),
+		    goal, 0, "");
+}
+
+/*
+ * The publisher's CPU per message of @tname with the most subscribers of
+ * the sweep against the fewest (lower is better, 1.0: independent).
+ */
+static void target_fanout_cpu(const char *what, int wl, const char *tname,
+			      double goal, const char *note)
+{
+	struct runner_cell *sw[8];
+	int t = bench_transport_find(tname);
+	int n = fanout_sweep(wl, bench_cfg.fanout_sizes[0], sw, 8);
+	double r = -1;
+
+	if (t < 0)
+		r = REPORT_NOT_IMPL;
+	else if (n >= 2 && sw[0]->have[t] && sw[n - 1]->have[t] &&
+		 sw[0]->med[t].ok && sw[n - 1]->med[t].ok &&
+		 sw[0]->med[t].pub_cpu_ns > 0)
+		r = sw[n - 1]->med[t].pub_cpu_ns / sw[0]->med[t].pub_cpu_ns;
+	target_line(what, r, goal, 1, note);
+}
+
+/* Issue 17's fan-out targets for placement variant @v. */
+static void targets_fanout(int v, const char *w)
+{
+	int wl = BENCH_W_FANOUT + v * BENCH_W_NBASE;
+	char what[96];
+
+	snprintf(what, sizeof(what), "kmsgq-fanout 1:4 64 B msgs/s vs mqueue%s", w);
+	target_fanout(what, wl, 64, "kmsgq-fanout", 3);
+	snprintf(what, sizeof(what), "%s 1:4 64 B msgs/s vs mqueue%s",
+		 REPORT_FANOUT_ZC, w);
+	target_fanout(what, wl, 64, REPORT_FANOUT_ZC, 20);
+	snprintf(what, sizeof(what), "%s 1:4 4096 B msgs/s vs mqueue%s",
+		 REPORT_FANOUT_ZC, w);
+	target_fanout(what, wl, 4096, REPORT_FANOUT_ZC, 4);
+	snprintf(what, sizeof(what), "%s pub CPU/msg most/fewest subs%s",
+		 REPORT_FANOUT_ZC, w);
+	target_fanout_cpu(what, wl, REPORT_FANOUT_ZC, 1.25, "");
+	snprintf(what, sizeof(what), "kmsgq-fanout pub CPU/msg most/fewest subs%s",
+		 w);
+	target_fanout_cpu(what, wl, "kmsgq-fanout", 1.25,
+			  "; information: the goal is zero-copy's");
+}
+
 /* Whether the run was told of busy processes on the host (make bench LOAD=N). */
 static int host_loaded(void)
 {
@@ -363,6 +563,8 @@ static void targets_for(int v)
 		targets_loaded(v, w);
 	else
 		targets_quiet(v, w);
+	if (fanout_run())
+		targets_fanout(v, w);
 }
 
 void report_targets(void)
@@ -375,6 +577,10 @@ void report_targets(void)
 	else
 		printf("Quiet host (CPU/msg: children's CPU per message, 1:1 64 B)\n");
 	printf("The issue's placement: 1:1 and ping-pong on CPU 0 -> CPU 1, 4:4 not pinned\n");
+	if (fanout_run())
+		printf("Fan-out (issue 17, not pinned): 1:4 msgs/s against mqueue (a queue per\n"
+		       "subscriber); publisher CPU per message with the sweep's most subscribers\n"
+		       "against its fewest (1:8 vs 1:1 by default), goal: independent (<= 1.25x)\n");
 	targets_for(BENCH_V_SPLIT);
 	printf("The same with every process on CPU 0 (no cross-vCPU wakeups)\n");
 	targets_for(BENCH_V_ONECPU);
@@ -411,12 +617,17 @@ void report_csv(void)
 	       "# ns_per_msg = mean round trip, lat_* = round-trip median/p99,\n"
 	       "# MB_per_s counts both directions; ratio_vs_*: msgs/s ratio, or\n"
 	       "# latency ratio (median) for pingpong*; rate_min/max: slowest/fastest round;\n"
-	       "# host_load: busy processes on the host beside the guest (empty: not told)\n",
+	       "# host_load: busy processes on the host beside the guest (empty: not told)\n"
+	       "# fanout_1toS*: a publisher and S (subscribers) subscribers; msgs = messages\n"
+	       "# published (each delivered to every subscriber), MB_per_s published,\n"
+	       "# cpu_ns_per_msg every process, pub_cpu_ns_per_msg the publisher's own\n",
 	       bench_sys.idle, bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
+	if (bench_transport_find(REPORT_FANOUT_ZC) < 0)
+		printf("# %s: not implemented (no rows)\n", REPORT_FANOUT_ZC);
 	printf("env,kernel,cpus,workload,transport,size,depth,msgs_per_run,"
 	       "msgs_per_s,MB_per_s,ns_per_msg,cpu_ns_per_msg,lat_median_ns,"
 	       "lat_p99_ns,ratio_vs_mqueue,ratio_vs_pipe,rate_min,rate_max,"
-	       "ratio_vs_shm_futex,host_load\n");
+	       "ratio_vs_shm_futex,host_load,subscribers,pub_cpu_ns_per_msg\n");
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
 		int pp = BENCH_IS_PP(c->wl);
@@ -428,7 +639,7 @@ void report_csv(void)
 				continue;
 			printf("%s,%s,%d,%s,%s,%zu,%u,%" PRIu64 ",%.0f,%.3f,%.0f,%.0f,",
 			       env, bench_sys.kernel, bench_sys.ncpus,
-			       bench_wname[c->wl], bench_transports[t]->name,
+			       c->wname, bench_transports[t]->name,
 			       c->size, bench_cfg.depth,
 			       pp ? m->msgs : c->n * (BENCH_IS_MPMC(c->wl) ?
 						      bench_cfg.mpmc_n : 1),
@@ -443,6 +654,10 @@ void report_csv(void)
 			printf(",%.0f,%.0f", c->rmin[t], c->rmax[t]);
 			csv_ratio(ratio(c, t, shm));
 			printf(",%s", bench_sys.host_load);
+			if (c->subs)
+				printf(",%u,%.0f", c->subs, m->pub_cpu_ns);
+			else
+				printf(",,");
 			printf("\n");
 		}
 	}

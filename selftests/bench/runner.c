@@ -10,6 +10,10 @@
  *                two queues; median and p99 of the round-trip time
  *   stream 4:4   4 producers and 4 consumers on one queue, not pinned;
  *                aggregate msgs/s
+ *   fan-out 1:S  a publisher and S subscribers, not pinned; each subscriber
+ *                receives every message (a fan-out queue, or a channel per
+ *                subscriber that the publisher sends each message to);
+ *                msgs/s published, and the publisher's own CPU per message
  * Each also with every process on CPU 0 (*_1cpu) and, on request, placed as
  * above with a busy process per CPU beside the run (*_oversub).
  * Every cell runs all transports in turn, A B C ... A B C ..., for several
@@ -44,7 +48,7 @@ struct runner_shared {
 
 static struct runner_shared *sh;
 
-struct runner_cell runner_cells[32];
+struct runner_cell runner_cells[BENCH_MAX_CELLS];
 int runner_ncells;
 
 static int cmp_u64(const void *a, const void *b)
@@ -78,11 +82,13 @@ static double median_d(double *v, int n)
 /* --------------------------------------------------------- endpoints */
 
 struct job {
+	const struct runner_cell *c;
 	int wl;
 	int t;
 	size_t size;
 	uint64_t n;		/* messages per producer, or round trips */
-	struct bench_chan ch[2];
+	unsigned int subs;	/* fan-out: subscribers */
+	struct bench_chan ch[BENCH_MAX_CHILDREN];
 	int nchan;
 };
 
@@ -149,6 +155,29 @@ static int consume(const struct bench_transport *tr, struct bench_ep *e,
 	return 0;
 }
 
+/*
+ * Fan-out publisher: @n messages, each to every subscriber.  One endpoint
+ * (a fan-out queue): a stream's producer.  One per subscriber: every
+ * message is filled once and sent through each.
+ */
+static int publish(const struct bench_transport *tr, struct bench_ep *ep,
+		   unsigned int nep, uint64_t n)
+{
+	uint64_t seq;
+	unsigned int k;
+
+	if (nep == 1)
+		return produce(tr, ep, 0, n);
+	for (seq = 0; seq < n; seq++) {
+		if (tr->send_one(&ep[0], seq))
+			return -1;
+		for (k = 1; k < nep; k++)
+			if (tr->resend(&ep[k], &ep[0]))
+				return -1;
+	}
+	return 0;
+}
+
 /* An end marker if the descriptor has room within a millisecond. */
 int runner_try_send_poll(struct bench_ep *e, uint64_t seq)
 {
@@ -180,7 +209,7 @@ static int send_markers(const struct bench_transport *tr, struct bench_ep *e)
 
 /* ----------------------------------------------------------- children */
 
-enum { R_PROD, R_CONS, R_PING, R_PONG };
+enum { R_PROD, R_CONS, R_PING, R_PONG, R_PUB, R_SUB };
 
 static void pin(int cpu)
 {
@@ -283,19 +312,29 @@ static uint64_t nvcsw(void)
 	return ru.ru_nvcsw;
 }
 
+/* CPU time of this process so far, in ns. */
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 {
+	static struct bench_ep pub[BENCH_MAX_CHILDREN];
 	const struct bench_transport *tr = bench_transports[j->t];
-	int mpmc = BENCH_IS_MPMC(j->wl);
+	int mpmc = BENCH_IS_MPMC(j->wl), fanout = BENCH_IS_FANOUT(j->wl);
 	struct bench_cons cs = { 0 };
 	struct bench_ep a, b;
-	int ret = -1;
+	int ret = -1, k;
 	char c;
 
 	bench_self = &sh->res[idx];
 	if (BENCH_ONECPU(j->wl))
 		pin(0);
-	else if (!mpmc && bench_cfg.placement != BENCH_PIN_NONE)
+	else if (!mpmc && !fanout && bench_cfg.placement != BENCH_PIN_NONE)
 		pin(role == R_PROD || role == R_PING ||
 		    bench_cfg.placement == BENCH_PIN_SAME ? 0 : 1);
 
@@ -315,6 +354,14 @@ static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 		ret = ep_open(&a, j->t, &j->ch[0], 0, 0);
 		if (!ret)
 			ret = ep_open(&b, j->t, &j->ch[1], 1, 0);
+		break;
+	case R_PUB:
+		for (k = 0, ret = 0; k < j->nchan && !ret; k++)
+			ret = ep_open(&pub[k], j->t, &j->ch[k], 1, 0);
+		break;
+	case R_SUB:	/* idx 1.. */
+		ret = ep_open(&a, j->t, &j->ch[j->nchan > 1 ? idx - 1 : 0], 0,
+			      0);
 		break;
 	}
 	if (write(ready_w, "r", 1) != 1)
@@ -339,6 +386,16 @@ static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 		bench_self->t_end = bench_now_s();
 		break;
 	}
+	case R_PUB: {
+		uint64_t cpu0 = cpu_now_ns();
+
+		ret = publish(tr, pub, j->nchan, j->n);
+		bench_self->cpu_ns = cpu_now_ns() - cpu0;
+		bench_self->slept = nvcsw() - bench_self->slept;
+		bench_self->t_end = bench_now_s();
+		break;
+	}
+	case R_SUB:
 	case R_CONS:
 		cs.ordered = !mpmc;
 		ret = consume(tr, &a, cs.ordered ? j->n : UINT64_MAX, &cs);
@@ -398,17 +455,41 @@ static double rusage_children_ns(void)
 static void report_error(const struct job *j, const char *msg)
 {
 	bench_errors++;
-	printf("FUNCTIONAL ERROR: %s %s size %zu: %s\n", bench_wname[j->wl],
+	printf("FUNCTIONAL ERROR: %s %s size %zu: %s\n", j->c->wname,
 	       bench_transports[j->t]->name, j->size, msg);
 	fflush(stdout);
 }
 
+/* Fan-out: whether every subscriber got the @n messages, in order. */
+static int fanout_check(const struct job *j)
+{
+	uint64_t n = j->n;
+
+	for (unsigned int i = 1; i <= j->subs; i++) {
+		char msg[160];
+
+		if (sh->res[i].count == n &&
+		    sh->res[i].seqsum == n * (n - 1) / 2)
+			continue;
+		snprintf(msg, sizeof(msg), "subscriber %u of %u got %" PRIu64
+			 " messages (want %" PRIu64 "), sequence sum %s", i,
+			 j->subs, sh->res[i].count, n,
+			 sh->res[i].seqsum == n * (n - 1) / 2 ? "ok" : "WRONG");
+		report_error(j, msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* One run: 0, -1 after a functional error, -2 if @t cannot be set up. */
-static int run_once(int wl, int t, size_t size, uint64_t n,
+static int run_once(const struct runner_cell *cell, int t, uint64_t n,
 		    struct runner_res *rr)
 {
 	const struct bench_transport *tr = bench_transports[t];
-	struct job j = { .wl = wl, .t = t, .size = size, .n = n };
+	int wl = cell->wl;
+	size_t size = cell->size;
+	struct job j = { .c = cell, .wl = wl, .t = t, .size = size, .n = n,
+			 .subs = cell->subs };
 	int ready[2], go[2], roles[BENCH_MAX_CHILDREN];
 	double cpu0, cpu1, t0 = 1e300, t1 = 0;
 	int i, status, bad = 0, timed_out = 0;
@@ -417,6 +498,8 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 
 	memset(rr, 0, sizeof(*rr));
 	j.nchan = BENCH_IS_PP(wl) ? 2 : 1;
+	if (BENCH_IS_FANOUT(wl) && !(tr->flags & BENCH_T_PUBSUB))
+		j.nchan = j.subs;
 	for (i = 0; i < j.nchan; i++) {
 		if (chan_create(&j.ch[i], t, size)) {
 			while (i--)
@@ -433,6 +516,10 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 	} else if (BENCH_IS_PP(wl)) {
 		roles[nkids++] = R_PING;
 		roles[nkids++] = R_PONG;
+	} else if (BENCH_IS_FANOUT(wl)) {
+		roles[nkids++] = R_PUB;
+		for (i = 0; i < (int)j.subs; i++)
+			roles[nkids++] = R_SUB;
 	} else {
 		for (i = 0; i < (int)bench_cfg.mpmc_n; i++)
 			roles[nkids++] = R_PROD;
@@ -529,6 +616,11 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 			report_error(&j, "consumer count mismatch");
 			return -1;
 		}
+	} else if (BENCH_IS_FANOUT(wl)) {
+		msgs = n;
+		if (fanout_check(&j))
+			return -1;
+		rr->pub_cpu_ns = (double)sh->res[0].cpu_ns / n;
 	} else {
 		uint64_t cnt = 0, sum = 0, want = 0;
 
@@ -561,7 +653,8 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 		char pp[96] = "";
 
 		for (i = 0; i < nkids; i++) {
-			int prod = roles[i] == R_PROD || roles[i] == R_PING;
+			int prod = roles[i] == R_PROD || roles[i] == R_PING ||
+				   roles[i] == R_PUB;
 
 			*(prod ? &pw : &cw) += sh->res[i].waits;
 			*(prod ? &pc : &cc) += sh->res[i].calls;
@@ -575,7 +668,7 @@ static int run_once(int wl, int t, size_t size, uint64_t n,
 		printf("# run %s %s %zu: %" PRIu64 " msgs, %.0f msgs/s, cpu %.0f ns/msg;"
 		       " per 1000 msgs: producer %.1f calls %.1f waits %.1f slept,"
 		       " consumer %.1f calls %.1f waits %.1f slept%s\n",
-		       bench_wname[wl], tr->name, size, msgs, rr->rate,
+		       cell->wname, tr->name, size, msgs, rr->rate,
 		       (cpu1 - cpu0) / msgs, pc * 1e3 / msgs, pw * 1e3 / msgs,
 		       ps * 1e3 / msgs, cc * 1e3 / msgs, cw * 1e3 / msgs,
 		       cs * 1e3 / msgs, pp);
@@ -595,7 +688,9 @@ static int transport_ok(int t, int wl)
 		return 0;
 	if (BENCH_IS_PP(wl) && (tr->flags & BENCH_T_NO_PP))
 		return 0;	/* a batch of one is not a batch */
-	return 1;
+	if (BENCH_IS_FANOUT(wl))
+		return !!(tr->flags & (BENCH_T_FANOUT | BENCH_T_PUBSUB));
+	return !(tr->flags & BENCH_T_PUBSUB);
 }
 
 /*
@@ -608,12 +703,12 @@ static void cell_skip(struct runner_cell *c, int t)
 	const char *name = bench_transports[t]->name;
 
 	snprintf(c->skip[t], sizeof(c->skip[t]), "%s", bench_setup_err);
-	printf("# %s %s %zu B: cannot set up: %s\n", bench_wname[c->wl], name,
+	printf("# %s %s %zu B: cannot set up: %s\n", c->wname, name,
 	       c->size, bench_setup_err);
 	if (bench_transports[t]->flags & BENCH_T_KMSGQ) {
 		bench_errors++;
 		printf("FUNCTIONAL ERROR: %s %s size %zu: %s\n",
-		       bench_wname[c->wl], name, c->size, bench_setup_err);
+		       c->wname, name, c->size, bench_setup_err);
 	}
 }
 
@@ -692,10 +787,30 @@ static void cell_waits(const struct runner_cell *c)
 		if (slept > waits)
 			slept = waits;
 		printf("# waits: %-12s %6zu B %-10s %.1f per 1000 msgs: %.1f%% slept,"
-		       " %.1f%% without sleeping\n", bench_wname[c->wl], c->size,
+		       " %.1f%% without sleeping\n", c->wname, c->size,
 		       bench_transports[t]->name, waits * 1e3 / msgs,
 		       slept * 100.0 / waits, (waits - slept) * 100.0 / waits);
 	}
+}
+
+/* A cell to run: workload @wl at @size, with @subs subscribers (fan-out). */
+void runner_add_cell(int wl, size_t size, unsigned int subs)
+{
+	struct runner_cell *c;
+
+	if (runner_ncells == BENCH_MAX_CELLS)
+		bench_die("more than %d cells", BENCH_MAX_CELLS);
+	c = &runner_cells[runner_ncells++];
+	c->wl = wl;
+	c->size = size;
+	c->subs = BENCH_IS_FANOUT(wl) ? subs : 0;
+	if (c->subs) {
+		const char *variant = strchr(bench_wname[wl], '_');
+
+		snprintf(c->wname, sizeof(c->wname), "fanout_1to%u%s", subs,
+			 variant ? variant : "");
+	} else
+		snprintf(c->wname, sizeof(c->wname), "%s", bench_wname[wl]);
 }
 
 void runner_run_cell(struct runner_cell *c)
@@ -717,7 +832,10 @@ void runner_run_cell(struct runner_cell *c)
 	} else {
 		/* Calibrate: one short run each; the slowest sets the count. */
 		n0 = (8u << 20) / c->size;
-		n0 = n0 < 128 ? 128 : n0 > 2000 ? 2000 : n0;
+		n0 = n0 > 2000 ? 2000 : n0;
+		if (c->subs)	/* each message is delivered subs times */
+			n0 /= c->subs;
+		n0 = n0 < 128 ? 128 : n0;
 		if (bench_cfg.short_mode)
 			n0 /= 2;
 		nprod = (n0 + np - 1) / np;
@@ -727,7 +845,7 @@ void runner_run_cell(struct runner_cell *c)
 
 			if (!transport_ok(t, c->wl))
 				continue;
-			ret = run_once(c->wl, t, c->size, nprod, &rr);
+			ret = run_once(c, t, nprod, &rr);
 			if (ret == 0 && 1.0 / rr.rate > slowest)
 				slowest = 1.0 / rr.rate;
 			if (ret == -1)
@@ -752,7 +870,7 @@ void runner_run_cell(struct runner_cell *c)
 			c->have[t] = 1;
 			if (c->failed[t])
 				continue;
-			ret = run_once(c->wl, t, c->size, c->n, &c->r[t][r]);
+			ret = run_once(c, t, c->n, &c->r[t][r]);
 			if (ret == -1)
 				c->failed[t] = 1;
 			if (ret == -2) {
@@ -779,6 +897,9 @@ void runner_run_cell(struct runner_cell *c)
 		for (r = 0; r < bench_cfg.rounds; r++)
 			v[r] = c->r[t][r].ok ? c->r[t][r].lat_p99 : -1;
 		c->med[t].lat_p99 = median_d(v, bench_cfg.rounds);
+		for (r = 0; r < bench_cfg.rounds; r++)
+			v[r] = c->r[t][r].ok ? c->r[t][r].pub_cpu_ns : -1;
+		c->med[t].pub_cpu_ns = median_d(v, bench_cfg.rounds);
 		c->med[t].ok = c->med[t].rate > 0;
 		c->rmin[t] = 1e300;
 		c->rmax[t] = 0;
@@ -798,7 +919,7 @@ void runner_run_cell(struct runner_cell *c)
 	if (bench_cfg.verbose)
 		cell_waits(c);
 	printf("# done: %-12s %6zu B, %" PRIu64 " %s x %d transports x %d rounds, %.1f s\n",
-	       bench_wname[c->wl], c->size, c->n * np,
+	       c->wname, c->size, c->n * np,
 	       BENCH_IS_PP(c->wl) ? "round trips" : "msgs", nt, bench_cfg.rounds,
 	       bench_now_s() - t_cell);
 	fflush(stdout);

@@ -58,9 +58,11 @@ int kcopy_queue_create(struct bench_chan *c, unsigned int qflags)
 	fd = kmsgq_open(c->name, O_RDWR | O_CREAT | O_EXCL, 0600, &ka);
 	if (fd < 0) {
 		snprintf(bench_setup_err, sizeof(bench_setup_err),
-			 "kmsgq_open(depth %u, msgsize %zu%s): %s",
+			 "kmsgq_open(depth %u, msgsize %zu%s%s): %s",
 			 bench_cfg.depth, c->size,
-			 qflags & KMSGQ_OPEN_RING ? ", ring" : "", strerror(-fd));
+			 qflags & KMSGQ_OPEN_RING ? ", ring" : "",
+			 qflags & KMSGQ_OPEN_FANOUT ? ", fan-out" : "",
+			 strerror(-fd));
 		return -1;
 	}
 	if (kmsgq_getattr(fd, &ka) == 0 && ka.max_msgs != bench_cfg.depth) {
@@ -195,7 +197,7 @@ static int kcopy_batch_consume(struct bench_ep *e, uint64_t left,
 
 const struct bench_transport kcopy_transport = {
 	.name = "kmsgq-copy",
-	.flags = BENCH_T_KMSGQ,
+	.flags = BENCH_T_KMSGQ | BENCH_T_FANOUT,
 	.init = kcopy_init,
 	.chan_create = kcopy_chan_create,
 	.chan_destroy = kcopy_chan_destroy,
@@ -203,6 +205,7 @@ const struct bench_transport kcopy_transport = {
 	.send_one = unix_send_one,
 	.recv_one = unix_recv_one,
 	.try_send = runner_try_send_poll,
+	.resend = unix_resend,
 };
 
 const struct bench_transport kcopy_batch_transport = {

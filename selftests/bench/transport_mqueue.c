@@ -70,6 +70,9 @@ static int mqueue_init(void)
 	for (i = 0; i < bench_cfg.npp_sizes; i++)
 		if (bench_cfg.pp_sizes[i] > maxsz)
 			maxsz = bench_cfg.pp_sizes[i];
+	for (i = 0; i < bench_cfg.nfanout_sizes; i++)
+		if (bench_cfg.fanout_sizes[i] > maxsz)
+			maxsz = bench_cfg.fanout_sizes[i];
 	mm = mqueue_read_long(pm);
 	ms = mqueue_read_long(ps);
 	if (mm >= 0 && mm < (long)bench_cfg.depth &&
@@ -137,16 +140,27 @@ static int mqueue_ep_open(struct bench_ep *e, const struct bench_chan *c,
 	return 0;
 }
 
-static int mqueue_send_one(struct bench_ep *e, uint64_t seq)
+/* Send the message in @buf through @e. */
+static int mqueue_send_buf(struct bench_ep *e, const unsigned char *buf)
 {
-	bench_fill(e->buf, e->size, seq);
-	while (mq_send(e->fd, (char *)e->buf, e->size, 0)) {
+	while (mq_send(e->fd, (const char *)buf, e->size, 0)) {
 		if (errno != EINTR) {
 			bench_fail("mq_send: %s", strerror(errno));
 			return -1;
 		}
 	}
 	return 0;
+}
+
+static int mqueue_send_one(struct bench_ep *e, uint64_t seq)
+{
+	bench_fill(e->buf, e->size, seq);
+	return mqueue_send_buf(e, e->buf);
+}
+
+static int mqueue_resend(struct bench_ep *e, const struct bench_ep *from)
+{
+	return mqueue_send_buf(e, from->buf);
 }
 
 static int mqueue_recv_one(struct bench_ep *e, uint64_t *seq)
@@ -169,6 +183,7 @@ static int mqueue_recv_one(struct bench_ep *e, uint64_t *seq)
 
 const struct bench_transport mqueue_transport = {
 	.name = "mqueue",
+	.flags = BENCH_T_FANOUT,
 	.init = mqueue_init,
 	.chan_create = mqueue_chan_create,
 	.chan_destroy = mqueue_chan_destroy,
@@ -176,4 +191,5 @@ const struct bench_transport mqueue_transport = {
 	.send_one = mqueue_send_one,
 	.recv_one = mqueue_recv_one,
 	.try_send = runner_try_send_poll,
+	.resend = mqueue_resend,
 };

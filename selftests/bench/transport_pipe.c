@@ -146,17 +146,23 @@ int pipe_ep_open(struct bench_ep *e, const struct bench_chan *c, int prod)
 	return 0;
 }
 
+/* Write the record in @from's buffer (length, payload) through @e. */
+static int pipe_resend(struct bench_ep *e, const struct bench_ep *from)
+{
+	if (pipe_write_all(e->fd, from->buf, PIPE_HDR + e->size)) {
+		bench_fail("pipe write: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int pipe_send_one(struct bench_ep *e, uint64_t seq)
 {
 	uint32_t hdr = e->size;
 
 	memcpy(e->buf, &hdr, PIPE_HDR);
 	bench_fill(e->buf + PIPE_HDR, e->size, seq);
-	if (pipe_write_all(e->fd, e->buf, PIPE_HDR + e->size)) {
-		bench_fail("pipe write: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return pipe_resend(e, e);
 }
 
 static int pipe_recv_one(struct bench_ep *e, uint64_t *seq)
@@ -206,6 +212,7 @@ static int pipe_recv_one(struct bench_ep *e, uint64_t *seq)
 
 const struct bench_transport pipe_transport = {
 	.name = "pipe",
+	.flags = BENCH_T_FANOUT,
 	.size_setup = pipe_size_setup,
 	.chan_create = pipe_chan_create,
 	.chan_destroy = pipe_chan_close,
@@ -213,4 +220,5 @@ const struct bench_transport pipe_transport = {
 	.send_one = pipe_send_one,
 	.recv_one = pipe_recv_one,
 	.try_send = runner_try_send_poll,
+	.resend = pipe_resend,
 };

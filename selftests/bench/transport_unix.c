@@ -80,13 +80,12 @@ static int unix_chan_create(struct bench_chan *c)
 	return 0;
 }
 
-/* Fill and write() message @seq whole, on any descriptor that keeps
- * message boundaries. */
-int unix_send_one(struct bench_ep *e, uint64_t seq)
+/* write() the message in @from's buffer whole through @e, on any
+ * descriptor that keeps message boundaries. */
+int unix_resend(struct bench_ep *e, const struct bench_ep *from)
 {
-	bench_fill(e->buf, e->size, seq);
 	for (;;) {
-		ssize_t r = write(e->fd, e->buf, e->size);
+		ssize_t r = write(e->fd, from->buf, e->size);
 
 		if (r == (ssize_t)e->size)
 			return 0;
@@ -96,6 +95,13 @@ int unix_send_one(struct bench_ep *e, uint64_t seq)
 			   r < 0 ? strerror(errno) : "short");
 		return -1;
 	}
+}
+
+/* Fill and write() message @seq whole, likewise. */
+int unix_send_one(struct bench_ep *e, uint64_t seq)
+{
+	bench_fill(e->buf, e->size, seq);
+	return unix_resend(e, e);
 }
 
 /* read() one whole message and check it, likewise. */
