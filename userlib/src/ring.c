@@ -141,14 +141,17 @@ KMSGQ_SYMVER(kmsgq_ring_unmap_v1_0, kmsgq_ring_unmap@KMSGQ_1.0);
 /*
  * This thread's budget of checks: a poll that pays (the ring became ready
  * while this thread checked it) doubles it, up to KMSGQ_RING_SPIN_MAX; a
- * poll that ends in a sleep halves it, down to KMSGQ_RING_SPIN_MIN.  A peer
- * running on another CPU keeps the budget whole.  One that the scheduler
+ * second poll in a row that ends in a sleep halves it, down to
+ * KMSGQ_RING_SPIN_MIN (one alone is chance: a peer whose round trip is
+ * near the budget must not lose it for good).  A peer running on another
+ * CPU keeps the budget whole.  One that the scheduler
  * or a busy host has taken off its CPU cannot be outwaited, and after a
  * few such waits this thread sleeps almost at once instead of burning a
  * CPU that others need.  Every KMSGQ_RING_SPIN_PROBE-th wait at the floor
  * polls with the whole budget once, to notice a peer that runs again.
  */
 static __thread unsigned int kmsgq_ring_spin = KMSGQ_RING_SPIN_MAX;
+static __thread unsigned int kmsgq_ring_spin_misses;
 static __thread unsigned int kmsgq_ring_spin_floor;
 
 /*
@@ -237,8 +240,11 @@ static void kmsgq_ring_spin_learn(unsigned int budget, unsigned int i,
 	if (budget == 1 || (paid && !i))
 		return;		/* no poll, or no wait */
 	if (paid) {
+		kmsgq_ring_spin_misses = 0;
 		if (kmsgq_ring_spin < KMSGQ_RING_SPIN_MAX)
 			kmsgq_ring_spin *= 2;
+	} else if (++kmsgq_ring_spin_misses < 2) {
+		return;
 	} else if (kmsgq_ring_spin > KMSGQ_RING_SPIN_MIN) {
 		kmsgq_ring_spin /= 2;
 	} else if (++kmsgq_ring_spin_floor == KMSGQ_RING_SPIN_PROBE) {
