@@ -3,8 +3,10 @@
  * libkmsgq zero-copy rings: mapping, sleeping and waking.  The per-message
  * protocol is inline in <kmsgq.h>.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,11 +127,32 @@ int kmsgq_ring_unmap_v1_0(struct kmsgq_ring *ring)
 KMSGQ_SYMVER(kmsgq_ring_unmap_v1_0, kmsgq_ring_unmap@KMSGQ_1.0);
 
 /*
- * Checks of the ring kmsgq_ring_wait() makes before it sleeps.  A peer that
- * is running usually commits or releases within that; a sleep costs two
- * system calls and a wakeup across CPUs.
+ * Checks of the ring kmsgq_ring_wait() may make before it sleeps.  A peer
+ * that is running on another CPU usually commits or releases within that;
+ * a sleep costs two system calls and a wakeup across CPUs.
  */
-#define KMSGQ_RING_SPIN	4096
+#define KMSGQ_RING_SPIN_MAX	4096
+#define KMSGQ_RING_SPIN_MIN	16
+/* Waits at the floor between two polls with the whole budget. */
+#define KMSGQ_RING_SPIN_PROBE	32
+/* Waits between two looks at the CPUs this thread may run on. */
+#define KMSGQ_RING_SPIN_CPUS	256
+
+/*
+ * This thread's budget of checks: a poll that pays (the ring became ready
+ * while this thread checked it) doubles it, up to KMSGQ_RING_SPIN_MAX; a
+ * second poll in a row that ends in a sleep halves it, down to
+ * KMSGQ_RING_SPIN_MIN (one alone is chance: a peer whose round trip is
+ * near the budget must not lose it for good).  A peer running on another
+ * CPU keeps the budget whole.  One that the scheduler
+ * or a busy host has taken off its CPU cannot be outwaited, and after a
+ * few such waits this thread sleeps almost at once instead of burning a
+ * CPU that others need.  Every KMSGQ_RING_SPIN_PROBE-th wait at the floor
+ * polls with the whole budget once, to notice a peer that runs again.
+ */
+static __thread unsigned int kmsgq_ring_spin = KMSGQ_RING_SPIN_MAX;
+static __thread unsigned int kmsgq_ring_spin_misses;
+static __thread unsigned int kmsgq_ring_spin_floor;
 
 /*
  * Whether this thread's last sleep in kmsgq_ring_wait() was ended by a task
@@ -139,6 +162,14 @@ KMSGQ_SYMVER(kmsgq_ring_unmap_v1_0, kmsgq_ring_unmap@KMSGQ_1.0);
  * moves to another CPU polls again after its next sleep.
  */
 static __thread bool kmsgq_ring_peer_local;
+
+/*
+ * Whether this thread may run on one CPU only (its affinity, or the only
+ * CPU online): then no peer runs while it polls.  Looked at again every
+ * KMSGQ_RING_SPIN_CPUS waits.
+ */
+static __thread bool kmsgq_ring_one_cpu;
+static __thread unsigned int kmsgq_ring_cpus_age;
 
 /*
  * Cleared once the kernel refuses KMSGQ_RING_WAIT_WAKER (kmsgq before
@@ -168,6 +199,58 @@ static bool kmsgq_ring_ready_at(const struct kmsgq_ring *r, uint32_t head,
 			return true;
 	}
 	return false;
+}
+
+/* Tell the CPU, and a sibling hyperthread, that this is a spin. */
+static inline void kmsgq_ring_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+static bool kmsgq_ring_alone(void)
+{
+	cpu_set_t set;
+
+	if (!kmsgq_ring_cpus_age--) {
+		kmsgq_ring_cpus_age = KMSGQ_RING_SPIN_CPUS - 1;
+		kmsgq_ring_one_cpu = !sched_getaffinity(0, sizeof(set), &set) &&
+				     CPU_COUNT(&set) == 1;
+	}
+	return kmsgq_ring_one_cpu;
+}
+
+/* How many checks this wait makes before it sleeps. */
+static unsigned int kmsgq_ring_spin_budget(void)
+{
+	if (kmsgq_ring_peer_local || kmsgq_ring_alone())
+		return 1;
+	return kmsgq_ring_spin;
+}
+
+/* A poll of @budget checks found the ring ready at check @i, or not. */
+static void kmsgq_ring_spin_learn(unsigned int budget, unsigned int i,
+				  bool paid)
+{
+	if (budget == 1 || (paid && !i))
+		return;		/* no poll, or no wait */
+	if (paid) {
+		kmsgq_ring_spin_misses = 0;
+		if (kmsgq_ring_spin < KMSGQ_RING_SPIN_MAX)
+			kmsgq_ring_spin *= 2;
+	} else if (++kmsgq_ring_spin_misses < 2) {
+		return;
+	} else if (kmsgq_ring_spin > KMSGQ_RING_SPIN_MIN) {
+		kmsgq_ring_spin /= 2;
+	} else if (++kmsgq_ring_spin_floor == KMSGQ_RING_SPIN_PROBE) {
+		kmsgq_ring_spin_floor = 0;
+		kmsgq_ring_spin = KMSGQ_RING_SPIN_MAX;
+	}
 }
 
 static unsigned int kmsgq_ring_ready(const struct kmsgq_ring *r,
@@ -202,12 +285,16 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 			 deadline->tv_nsec >= 1000000000L))
 		return -EINVAL;
 
-	spin = kmsgq_ring_peer_local ? 1 : KMSGQ_RING_SPIN;
+	spin = kmsgq_ring_spin_budget();
 	for (i = 0; i < spin; i++) {
 		ready = kmsgq_ring_ready(ring, events);
-		if (ready)
+		if (ready) {
+			kmsgq_ring_spin_learn(spin, i, true);
 			return ready;
+		}
+		kmsgq_ring_relax();
 	}
+	kmsgq_ring_spin_learn(spin, i, false);
 
 	if (deadline) {
 		w.flags = KMSGQ_XFER_TIMEOUT;
