@@ -5,7 +5,8 @@
  * both map, Vyukov's bounded MPMC protocol (the one kmsgq's rings use),
  * payloads written and checksummed in place, and futex sleeps guarded by
  * need-wakeup counters: a side sleeps only when the ring is full or empty
- * (after the same brief poll as kmsgq_ring_wait()), and a side wakes the
+ * (after a fixed poll of 4096 checks, the common spin-then-futex design;
+ * kmsgq_ring_wait() adapts its poll instead), and a side wakes the
  * other only when the counter says someone sleeps.
  *
  * Sleeper (consumer shown; producers are the mirror image):
@@ -30,7 +31,7 @@
 
 #include "bench.h"
 
-#define SHM_SPIN	4096	/* checks before a sleep, as kmsgq_ring_wait() */
+#define SHM_SPIN	4096	/* checks before a sleep, every time */
 #define SHM_TRIES	64	/* lost claim races before "nothing now" */
 
 /* The shared header: every word that two sides write on its own line. */
