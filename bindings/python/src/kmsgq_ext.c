@@ -81,6 +81,24 @@ static PyObject *kmsgq_ext_open(PyObject *self, PyObject *args)
 	return PyLong_FromLong(fd);
 }
 
+/* subscribe(name, oflag, history) -> fd */
+static PyObject *kmsgq_ext_subscribe(PyObject *self, PyObject *args)
+{
+	unsigned int history;
+	const char *name;
+	int oflag, fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "siI", &name, &oflag, &history))
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	fd = kmsgq_subscribe(name, oflag, history);
+	Py_END_ALLOW_THREADS
+	if (fd < 0)
+		return kmsgq_ext_error(-fd);
+	return PyLong_FromLong(fd);
+}
+
 /* close(fd) */
 static PyObject *kmsgq_ext_close(PyObject *self, PyObject *args)
 {
@@ -226,6 +244,81 @@ static PyObject *kmsgq_ext_receive_from(PyObject *self, PyObject *args)
 			    from.flags);
 	Py_DECREF(msg);
 	return ret;
+}
+
+/*
+ * Add @lost to the attribute "lost" of the exception being raised: what a
+ * failed kmsgq_receive_lost() reported, which the kernel will not report
+ * again.  The exception stays set; one that cannot take it (no memory)
+ * replaces it.
+ */
+static void kmsgq_ext_raise_lost(uint64_t lost)
+{
+	PyObject *type, *value, *tb, *n;
+
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	n = PyLong_FromUnsignedLongLong(lost);
+	if (!n || PyObject_SetAttrString(value, "lost", n) < 0) {
+		Py_XDECREF(n);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
+		return;
+	}
+	Py_DECREF(n);
+	PyErr_Restore(type, value, tb);
+}
+
+/*
+ * receive_lost(fd, bufsize, timeout) -> (bytes, lost)
+ * A message, and the messages the subscriber lost since the last report.
+ * Losses are reported by failed calls too: an exception raised after the
+ * kernel reported some carries them in its attribute "lost".
+ */
+static PyObject *kmsgq_ext_receive_lost(PyObject *self, PyObject *args)
+{
+	const struct timespec *deadline;
+	uint64_t lost, total = 0;
+	PyObject *timeout, *buf;
+	struct timespec ts;
+	Py_ssize_t size;
+	ssize_t n;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	if (size < 0) {
+		PyErr_SetString(PyExc_ValueError, "negative buffer size");
+		return NULL;
+	}
+	if (kmsgq_ext_deadline(timeout, &ts, &deadline) < 0)
+		return NULL;
+	buf = PyBytes_FromStringAndSize(NULL, size);
+	if (!buf)
+		return NULL;
+	/* Each try takes the losses it reports: add them up. */
+	do {
+		lost = 0;
+		Py_BEGIN_ALLOW_THREADS
+		n = kmsgq_receive_lost(fd, PyBytes_AS_STRING(buf),
+				       (size_t)size, &lost, 0,
+				       CLOCK_MONOTONIC, deadline);
+		Py_END_ALLOW_THREADS
+		total += lost;
+	} while (n == -EINTR && !kmsgq_ext_interrupted());
+	if (n < 0) {
+		Py_DECREF(buf);
+		if (n != -EINTR)
+			kmsgq_ext_error((int)-n);
+		if (total)
+			kmsgq_ext_raise_lost(total);
+		return NULL;
+	}
+	if (_PyBytes_Resize(&buf, n) < 0)
+		return NULL;
+	return Py_BuildValue("(NK)", buf, (unsigned long long)total);
 }
 
 /* peek(fd, index, bufsize, timeout) -> (bytes, prio) */
@@ -457,7 +550,8 @@ static PyObject *kmsgq_ext_setattr(PyObject *self, PyObject *args)
 
 /*
  * stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, cur_msgs,
- * send_waiters, recv_waiters, mappings, msgs_lost)
+ * send_waiters, recv_waiters, mappings, msgs_lost, sub_lost, sub_lag,
+ * subscribers)
  */
 static PyObject *kmsgq_ext_stats(PyObject *self, PyObject *args)
 {
@@ -470,18 +564,22 @@ static PyObject *kmsgq_ext_stats(PyObject *self, PyObject *args)
 	ret = kmsgq_stats(fd, &s);
 	if (ret < 0)
 		return kmsgq_ext_error(-ret);
-	return Py_BuildValue("(KKKKIIIIK)",
+	return Py_BuildValue("(KKKKIIIIKKII)",
 			     (unsigned long long)s.msgs_sent,
 			     (unsigned long long)s.msgs_recv,
 			     (unsigned long long)s.bytes_sent,
 			     (unsigned long long)s.bytes_recv,
 			     s.cur_msgs, s.send_waiters, s.recv_waiters,
-			     s.mappings, (unsigned long long)s.msgs_lost);
+			     s.mappings, (unsigned long long)s.msgs_lost,
+			     (unsigned long long)s.sub_lost, s.sub_lag,
+			     s.subscribers);
 }
 
 static PyMethodDef kmsgq_ext_methods[] = {
 	{ "open", kmsgq_ext_open, METH_VARARGS,
 	  "open(name, oflag, mode, qflags, max_msgs, max_msgsize) -> fd" },
+	{ "subscribe", kmsgq_ext_subscribe, METH_VARARGS,
+	  "subscribe(name, oflag, history) -> fd" },
 	{ "close", kmsgq_ext_close, METH_VARARGS, "close(fd)" },
 	{ "unlink", kmsgq_ext_unlink, METH_VARARGS, "unlink(name)" },
 	{ "send", kmsgq_ext_send, METH_VARARGS,
@@ -491,6 +589,9 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	{ "receive_from", kmsgq_ext_receive_from, METH_VARARGS,
 	  "receive_from(fd, bufsize, timeout) -> "
 	  "(bytes, prio, pid, uid, gid, sender_flags)" },
+	{ "receive_lost", kmsgq_ext_receive_lost, METH_VARARGS,
+	  "receive_lost(fd, bufsize, timeout) -> (bytes, lost); "
+	  "an exception carries what was lost in its attribute lost" },
 	{ "peek", kmsgq_ext_peek, METH_VARARGS,
 	  "peek(fd, index, bufsize, timeout) -> (bytes, prio)" },
 	{ "send_batch", kmsgq_ext_send_batch, METH_VARARGS,
@@ -505,7 +606,8 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	  "setattr(fd, flags) -> old flags" },
 	{ "stats", kmsgq_ext_stats, METH_VARARGS,
 	  "stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, "
-	  "cur_msgs, send_waiters, recv_waiters, mappings, msgs_lost)" },
+	  "cur_msgs, send_waiters, recv_waiters, mappings, msgs_lost, "
+	  "sub_lost, sub_lag, subscribers)" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -526,6 +628,9 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	if (PyModule_AddIntConstant(m, "OPEN_RING", KMSGQ_OPEN_RING) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_RECLAIM", KMSGQ_OPEN_RECLAIM) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_SENDER", KMSGQ_OPEN_SENDER) < 0 ||
+	    PyModule_AddIntConstant(m, "OPEN_FANOUT", KMSGQ_OPEN_FANOUT) < 0 ||
+	    PyModule_AddObject(m, "HISTORY_ALL",
+			       PyLong_FromUnsignedLong(KMSGQ_HISTORY_ALL)) < 0 ||
 	    PyModule_AddIntConstant(m, "SENDER_KERNEL",
 				    KMSGQ_SENDER_KERNEL) < 0 ||
 	    PyModule_AddIntConstant(m, "SENDER_MAPPER",
