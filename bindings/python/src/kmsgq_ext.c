@@ -160,93 +160,6 @@ static PyObject *kmsgq_ext_send(PyObject *self, PyObject *args)
 }
 
 /*
- * One message of at most @size bytes, received, or with @peek copied from
- * @index of the receive order and left queued: (bytes, prio); received
- * with its sender into @from (not with @peek) if @from is not NULL.
- */
-static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
-				    Py_ssize_t size, PyObject *timeout,
-				    struct kmsgq_sender *from)
-{
-	const struct timespec *deadline;
-	unsigned int prio = 0;
-	struct timespec ts;
-	PyObject *buf;
-	ssize_t n;
-
-	if (size < 0) {
-		PyErr_SetString(PyExc_ValueError, "negative buffer size");
-		return NULL;
-	}
-	if (kmsgq_ext_deadline(timeout, &ts, &deadline) < 0)
-		return NULL;
-	buf = PyBytes_FromStringAndSize(NULL, size);
-	if (!buf)
-		return NULL;
-	do {
-		Py_BEGIN_ALLOW_THREADS
-		if (peek)
-			n = kmsgq_peek(fd, index, PyBytes_AS_STRING(buf),
-				       (size_t)size, &prio, 0,
-				       CLOCK_MONOTONIC, deadline);
-		else if (from)
-			n = kmsgq_receive_from(fd, PyBytes_AS_STRING(buf),
-					       (size_t)size, &prio, from, 0,
-					       CLOCK_MONOTONIC, deadline);
-		else
-			n = kmsgq_timedreceive(fd, PyBytes_AS_STRING(buf),
-					       (size_t)size, &prio,
-					       CLOCK_MONOTONIC, deadline);
-		Py_END_ALLOW_THREADS
-	} while (n == -EINTR && !kmsgq_ext_interrupted());
-	if (n < 0) {
-		Py_DECREF(buf);
-		return n == -EINTR ? NULL : kmsgq_ext_error((int)-n);
-	}
-	if (_PyBytes_Resize(&buf, n) < 0)
-		return NULL;
-	return Py_BuildValue("(NI)", buf, prio);
-}
-
-/* receive(fd, bufsize, timeout) -> (bytes, prio) */
-static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
-{
-	PyObject *timeout;
-	Py_ssize_t size;
-	int fd;
-
-	(void)self;
-	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
-		return NULL;
-	return kmsgq_ext_copy_out(fd, false, 0, size, timeout, NULL);
-}
-
-/*
- * receive_from(fd, bufsize, timeout) -> (bytes, prio, pid, uid, gid,
- * sender_flags)
- */
-static PyObject *kmsgq_ext_receive_from(PyObject *self, PyObject *args)
-{
-	PyObject *timeout, *msg, *ret;
-	struct kmsgq_sender from;
-	Py_ssize_t size;
-	int fd;
-
-	(void)self;
-	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
-		return NULL;
-	msg = kmsgq_ext_copy_out(fd, false, 0, size, timeout, &from);
-	if (!msg)
-		return NULL;
-	ret = Py_BuildValue("(OOiIII)", PyTuple_GET_ITEM(msg, 0),
-			    PyTuple_GET_ITEM(msg, 1), (int)from.pid,
-			    (unsigned int)from.uid, (unsigned int)from.gid,
-			    from.flags);
-	Py_DECREF(msg);
-	return ret;
-}
-
-/*
  * Add @lost to the attribute "lost" of the exception being raised: what a
  * failed kmsgq_receive_lost() reported, which the kernel will not report
  * again.  The exception stays set; one that cannot take it (no memory)
@@ -271,24 +184,23 @@ static void kmsgq_ext_raise_lost(uint64_t lost)
 }
 
 /*
- * receive_lost(fd, bufsize, timeout) -> (bytes, lost)
- * A message, and the messages the subscriber lost since the last report.
- * Losses are reported by failed calls too: an exception raised after the
- * kernel reported some carries them in its attribute "lost".
+ * One message of at most @size bytes, received, or with @peek copied from
+ * @index of the receive order and left queued: (bytes, prio); received
+ * with its sender into @from (not with @peek) if @from is not NULL, or
+ * with the losses reported added to *@lost if @lost is not NULL (then
+ * also when it fails: see kmsgq_ext_raise_lost()).
  */
-static PyObject *kmsgq_ext_receive_lost(PyObject *self, PyObject *args)
+static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
+				    Py_ssize_t size, PyObject *timeout,
+				    struct kmsgq_sender *from, uint64_t *lost)
 {
 	const struct timespec *deadline;
-	uint64_t lost, total = 0;
-	PyObject *timeout, *buf;
+	unsigned int prio = 0;
 	struct timespec ts;
-	Py_ssize_t size;
+	uint64_t reported;
+	PyObject *buf;
 	ssize_t n;
-	int fd;
 
-	(void)self;
-	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
-		return NULL;
 	if (size < 0) {
 		PyErr_SetString(PyExc_ValueError, "negative buffer size");
 		return NULL;
@@ -300,25 +212,102 @@ static PyObject *kmsgq_ext_receive_lost(PyObject *self, PyObject *args)
 		return NULL;
 	/* Each try takes the losses it reports: add them up. */
 	do {
-		lost = 0;
+		reported = 0;
 		Py_BEGIN_ALLOW_THREADS
-		n = kmsgq_receive_lost(fd, PyBytes_AS_STRING(buf),
-				       (size_t)size, &lost, 0,
+		if (peek)
+			n = kmsgq_peek(fd, index, PyBytes_AS_STRING(buf),
+				       (size_t)size, &prio, 0,
 				       CLOCK_MONOTONIC, deadline);
+		else if (lost)
+			n = kmsgq_receive_lost(fd, PyBytes_AS_STRING(buf),
+					       (size_t)size, &reported, 0,
+					       CLOCK_MONOTONIC, deadline);
+		else if (from)
+			n = kmsgq_receive_from(fd, PyBytes_AS_STRING(buf),
+					       (size_t)size, &prio, from, 0,
+					       CLOCK_MONOTONIC, deadline);
+		else
+			n = kmsgq_timedreceive(fd, PyBytes_AS_STRING(buf),
+					       (size_t)size, &prio,
+					       CLOCK_MONOTONIC, deadline);
 		Py_END_ALLOW_THREADS
-		total += lost;
+		if (lost)
+			*lost += reported;
 	} while (n == -EINTR && !kmsgq_ext_interrupted());
 	if (n < 0) {
 		Py_DECREF(buf);
 		if (n != -EINTR)
 			kmsgq_ext_error((int)-n);
-		if (total)
-			kmsgq_ext_raise_lost(total);
+		if (lost && *lost)
+			kmsgq_ext_raise_lost(*lost);
 		return NULL;
 	}
 	if (_PyBytes_Resize(&buf, n) < 0)
 		return NULL;
-	return Py_BuildValue("(NK)", buf, (unsigned long long)total);
+	return Py_BuildValue("(NI)", buf, prio);
+}
+
+/* receive(fd, bufsize, timeout) -> (bytes, prio) */
+static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
+{
+	PyObject *timeout;
+	Py_ssize_t size;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	return kmsgq_ext_copy_out(fd, false, 0, size, timeout, NULL, NULL);
+}
+
+/*
+ * receive_from(fd, bufsize, timeout) -> (bytes, prio, pid, uid, gid,
+ * sender_flags)
+ */
+static PyObject *kmsgq_ext_receive_from(PyObject *self, PyObject *args)
+{
+	PyObject *timeout, *msg, *ret;
+	struct kmsgq_sender from;
+	Py_ssize_t size;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	msg = kmsgq_ext_copy_out(fd, false, 0, size, timeout, &from, NULL);
+	if (!msg)
+		return NULL;
+	ret = Py_BuildValue("(OOiIII)", PyTuple_GET_ITEM(msg, 0),
+			    PyTuple_GET_ITEM(msg, 1), (int)from.pid,
+			    (unsigned int)from.uid, (unsigned int)from.gid,
+			    from.flags);
+	Py_DECREF(msg);
+	return ret;
+}
+
+/*
+ * receive_lost(fd, bufsize, timeout) -> (bytes, lost)
+ * A message, and the messages the subscriber lost since the last report.
+ * Losses are reported by failed calls too: an exception raised after the
+ * kernel reported some carries them in its attribute "lost".
+ */
+static PyObject *kmsgq_ext_receive_lost(PyObject *self, PyObject *args)
+{
+	PyObject *timeout, *msg, *ret;
+	uint64_t lost = 0;
+	Py_ssize_t size;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	msg = kmsgq_ext_copy_out(fd, false, 0, size, timeout, NULL, &lost);
+	if (!msg)
+		return NULL;
+	ret = Py_BuildValue("(OK)", PyTuple_GET_ITEM(msg, 0),
+			    (unsigned long long)lost);
+	Py_DECREF(msg);
+	return ret;
 }
 
 /* peek(fd, index, bufsize, timeout) -> (bytes, prio) */
@@ -343,7 +332,7 @@ static PyObject *kmsgq_ext_peek(PyObject *self, PyObject *args)
 		return NULL;
 	}
 	return kmsgq_ext_copy_out(fd, true, (unsigned int)index, size,
-				  timeout, NULL);
+				  timeout, NULL, NULL);
 }
 
 /* Release the first @n buffers of @bufs, then the array. */
