@@ -26,7 +26,8 @@ drain(const char *who, int fd)
 
     for (;;) {
         len = kmsgq_receive_lost(fd, buf, sizeof(buf), &lost,
-                                 KMSGQ_XFER_NONBLOCK, CLOCK_MONOTONIC, NULL);
+                                 KMSGQ_XFER_NONBLOCK,
+                                 CLOCK_MONOTONIC, NULL);
         if (lost > 0)
             printf("%s: lost %" PRIu64 "\n", who, lost);
         if (len == -EAGAIN)
