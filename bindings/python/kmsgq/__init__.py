@@ -8,10 +8,13 @@
         data, prio = q.receive(timeout=1.0)
 
 peek() copies out a message at any index of the receive order and leaves
-it queued.  Batches move up to BATCH_MAX messages in one call (send_batch,
-receive_batch); receive_async and send_async wait in an asyncio event
-loop; Queue.ring() maps a ring queue, whose slots are filled and read in
-place through memoryviews (Ring, Slot).
+it queued.  A fan-out queue (fanout=True) gives every reader every
+message: subscribe() joins one, with history, and receive(lost=True)
+reports the messages a slow subscriber lost.  Batches move up to
+BATCH_MAX messages in one call (send_batch, receive_batch); receive_async
+and send_async wait in an asyncio event loop; Queue.ring() maps a ring
+queue, whose slots are filled and read in place through memoryviews
+(Ring, Slot).
 
 Errors are OSError with the kernel's errno, so the usual subclasses apply:
 BlockingIOError (queue full or empty, non-blocking), TimeoutError (the
@@ -32,11 +35,13 @@ from . import _kmsgq
 from ._kmsgq import Ring, Slot
 
 __all__ = ["Queue", "Ring", "Slot", "Attr", "Stats", "Sender", "unlink",
-           "NAME_MAX", "PRIO_MAX", "BATCH_MAX"]
+           "subscribe", "NAME_MAX", "PRIO_MAX", "BATCH_MAX", "HISTORY_ALL"]
 
 NAME_MAX = _kmsgq.NAME_MAX
 PRIO_MAX = _kmsgq.PRIO_MAX
 BATCH_MAX = _kmsgq.BATCH_MAX
+# subscribe(history=HISTORY_ALL): every message a fan-out queue still stores
+HISTORY_ALL = _kmsgq.HISTORY_ALL
 
 # What send() takes: bytes, bytearray, memoryview, ...
 Buffer = Union[bytes, bytearray, memoryview]
@@ -47,7 +52,8 @@ class Attr(NamedTuple):
     """A queue's attributes, as Queue.attr returns them; overflow is the
     policy it was created with ("block", "fail" or "drop"), reclaim whether
     it is a reclaiming ring, sender whether it records who sends each
-    message."""
+    message, fanout whether it is a fan-out queue.  On a fan-out queue
+    cur_msgs is the slowest subscriber's count of unread messages."""
 
     ring: bool
     max_msgs: int
@@ -60,10 +66,18 @@ class Attr(NamedTuple):
     overflow: str
     reclaim: bool
     sender: bool
+    fanout: bool = False
 
 
 class Stats(NamedTuple):
-    """A queue's counters since its creation, and its state now."""
+    """A queue's counters since its creation, and its state now.
+
+    On a fan-out queue msgs_recv and bytes_recv count a message once per
+    subscriber that received it, and msgs_lost once per subscriber that
+    lost it; sub_lost and sub_lag are those of the handle's own subscriber
+    (the messages it lost since it subscribed, and those published that it
+    has not received yet), subscribers the subscribers bound now.  All
+    three are 0 on other queues."""
 
     msgs_sent: int
     msgs_recv: int
@@ -74,6 +88,9 @@ class Stats(NamedTuple):
     recv_waiters: int
     mappings: int
     msgs_lost: int
+    sub_lost: int = 0
+    sub_lag: int = 0
+    subscribers: int = 0
 
 
 class Sender(NamedTuple):
@@ -112,6 +129,18 @@ def unlink(name: str) -> None:
     _kmsgq.unlink(name)
 
 
+def subscribe(name: str, history: int = 0, access: str = "r", *,
+              nonblock: bool = False) -> "Queue":
+    """Subscribe to the existing fan-out queue called name: a Queue that
+    receives every message published from now on, after the history
+    newest messages the queue still stores (HISTORY_ALL: all of them).
+
+    access is "r", or "rw" to publish too.  A history other than 0 on a
+    queue that is not a fan-out queue: OSError EINVAL.
+    """
+    return Queue(name, access, history=history, nonblock=nonblock)
+
+
 class Queue:
     """A handle on a named queue: open it, or create it with create=True.
 
@@ -132,7 +161,14 @@ class Queue:
     feature refuses "fail" and "drop": OSError EINVAL).  sender=True makes
     a queue that records who sends each message, for receive(sender=True)
     (a module without the sender feature refuses it: OSError EINVAL).
-    nonblock=True
+    fanout=True makes a fan-out queue: every handle opened "r" or "rw" on
+    it is a subscriber that receives every message published after it
+    opened, in order (history=n: the n newest still stored first; see
+    subscribe()); its messages have priority 0; the slowest subscriber
+    is what makes it full, and with overflow="drop" subscribers that far
+    behind lose their oldest messages instead, which receive(lost=True)
+    reports (a module without the fan-out feature refuses it: OSError
+    EINVAL; not with ring=True).  nonblock=True
     makes send and receive raise BlockingIOError instead of waiting.
     """
 
@@ -140,7 +176,8 @@ class Queue:
                  exclusive: bool = False, perm: int = 0o600,
                  max_msgs: int = 0, max_msgsize: int = 0, ring: bool = False,
                  reclaim: bool = False, overflow: str = "block",
-                 sender: bool = False, nonblock: bool = False):
+                 sender: bool = False, fanout: bool = False,
+                 history: int = 0, nonblock: bool = False):
         try:
             oflag = _ACCESS[access]
         except KeyError:
@@ -158,6 +195,14 @@ class Queue:
             qflags |= _kmsgq.OPEN_RECLAIM
         if sender:
             qflags |= _kmsgq.OPEN_SENDER
+        if fanout:
+            if ring:
+                raise ValueError("fanout=True cannot be ring=True")
+            qflags |= _kmsgq.OPEN_FANOUT
+        if not 0 <= history <= HISTORY_ALL:
+            raise ValueError("history must be 0..HISTORY_ALL")
+        if history and create:
+            raise ValueError("history needs an existing queue: no create")
         if create:
             oflag |= os.O_CREAT | (os.O_EXCL if exclusive else 0)
         elif exclusive:
@@ -169,8 +214,13 @@ class Queue:
         # waiting for the descriptor, and the loop that watches it for them.
         self._waiters: Dict[bool, List["asyncio.Future[None]"]] = {
             False: [], True: []}
-        self._fd = _kmsgq.open(name, oflag | os.O_CLOEXEC, perm, qflags,
-                               max_msgs, max_msgsize)
+        # Losses a failed receive(lost=True) took, for the next one.
+        self._lost = 0
+        if history:
+            self._fd = _kmsgq.subscribe(name, oflag | os.O_CLOEXEC, history)
+        else:
+            self._fd = _kmsgq.open(name, oflag | os.O_CLOEXEC, perm, qflags,
+                                   max_msgs, max_msgsize)
         self.name = name
         self._msgsize = self.attr.max_msgsize
 
@@ -215,23 +265,43 @@ class Queue:
         _kmsgq.send(self.fileno(), data, prio, timeout)
 
     def receive(self, timeout: Optional[float] = None, *,
-                sender: bool = False
+                sender: bool = False, lost: bool = False
                 ) -> Union[Tuple[bytes, int], Tuple[bytes, int, Sender]]:
         """Take the oldest message of the highest priority: (data, prio),
         or with sender=True (data, prio, Sender): who sent it, known on a
         queue created with sender=True (a module without the sender
-        feature: OSError EINVAL).
+        feature: OSError EINVAL); or with lost=True (data, lost), without
+        the priority (a fan-out queue's messages have none): lost is how
+        many messages this subscriber of a fan-out queue lost since the
+        last receive(lost=True) (0 on other queues; a module
+        without the fan-out feature: OSError EINVAL).  Losses that a
+        receive which raises learns of are counted in the next one's.
+        Not both.
 
         Waits for a message for at most timeout seconds (TimeoutError
         after); BlockingIOError if the queue is empty and the handle
         non-blocking.
         """
+        if lost:
+            if sender:
+                raise ValueError("sender=True and lost=True: one or the other")
+            return self._receive_lost(timeout)
         if not sender:
             return _kmsgq.receive(self.fileno(), self._msgsize, timeout)
         data, prio, pid, uid, gid, flags = _kmsgq.receive_from(
             self.fileno(), self._msgsize, timeout)
         return data, prio, Sender(pid, uid, gid, _sender_kind(flags),
                                   bool(flags & _kmsgq.SENDER_SHARED))
+
+    def _receive_lost(self, timeout: Optional[float]) -> Tuple[bytes, int]:
+        try:
+            data, n = _kmsgq.receive_lost(self.fileno(), self._msgsize,
+                                          timeout)
+        except BaseException as e:
+            self._lost += getattr(e, "lost", 0)
+            raise
+        n, self._lost = n + self._lost, 0
+        return data, n
 
     def peek(self, index: int = 0,
              timeout: Optional[float] = None) -> Tuple[bytes, int]:
@@ -257,7 +327,8 @@ class Queue:
                     cur_msgs, mode, uid, gid,
                     bool(flags & _kmsgq.ATTR_NONBLOCK), overflow,
                     bool(qflags & _kmsgq.OPEN_RECLAIM),
-                    bool(qflags & _kmsgq.OPEN_SENDER))
+                    bool(qflags & _kmsgq.OPEN_SENDER),
+                    bool(qflags & _kmsgq.OPEN_FANOUT))
 
     @property
     def nonblock(self) -> bool:
@@ -268,7 +339,8 @@ class Queue:
         _kmsgq.setattr(self.fileno(), _kmsgq.ATTR_NONBLOCK if on else 0)
 
     def stats(self) -> Stats:
-        """The queue's counters (every handle on the queue sees the same)."""
+        """The queue's counters (every handle on the queue sees the same,
+        but for a fan-out subscriber's own sub_lost and sub_lag)."""
         return Stats(*_kmsgq.stats(self.fileno()))
 
     def send_batch(self, msgs: Iterable[Union[Buffer, Tuple[Buffer, int]]],

@@ -81,6 +81,24 @@ static PyObject *kmsgq_ext_open(PyObject *self, PyObject *args)
 	return PyLong_FromLong(fd);
 }
 
+/* subscribe(name, oflag, history) -> fd */
+static PyObject *kmsgq_ext_subscribe(PyObject *self, PyObject *args)
+{
+	unsigned int history;
+	const char *name;
+	int oflag, fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "siI", &name, &oflag, &history))
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	fd = kmsgq_subscribe(name, oflag, history);
+	Py_END_ALLOW_THREADS
+	if (fd < 0)
+		return kmsgq_ext_error(-fd);
+	return PyLong_FromLong(fd);
+}
+
 /* close(fd) */
 static PyObject *kmsgq_ext_close(PyObject *self, PyObject *args)
 {
@@ -142,17 +160,44 @@ static PyObject *kmsgq_ext_send(PyObject *self, PyObject *args)
 }
 
 /*
+ * Add @lost to the attribute "lost" of the exception being raised: what a
+ * failed kmsgq_receive_lost() reported, which the kernel will not report
+ * again.  The exception stays set; one that cannot take it (no memory)
+ * replaces it.
+ */
+static void kmsgq_ext_raise_lost(uint64_t lost)
+{
+	PyObject *type, *value, *tb, *n;
+
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	n = PyLong_FromUnsignedLongLong(lost);
+	if (!n || PyObject_SetAttrString(value, "lost", n) < 0) {
+		Py_XDECREF(n);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
+		return;
+	}
+	Py_DECREF(n);
+	PyErr_Restore(type, value, tb);
+}
+
+/*
  * One message of at most @size bytes, received, or with @peek copied from
  * @index of the receive order and left queued: (bytes, prio); received
- * with its sender into @from (not with @peek) if @from is not NULL.
+ * with its sender into @from (not with @peek) if @from is not NULL, or
+ * with the losses reported added to *@lost if @lost is not NULL (then
+ * also when it fails: see kmsgq_ext_raise_lost()).
  */
 static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
 				    Py_ssize_t size, PyObject *timeout,
-				    struct kmsgq_sender *from)
+				    struct kmsgq_sender *from, uint64_t *lost)
 {
 	const struct timespec *deadline;
 	unsigned int prio = 0;
 	struct timespec ts;
+	uint64_t reported;
 	PyObject *buf;
 	ssize_t n;
 
@@ -165,12 +210,18 @@ static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
 	buf = PyBytes_FromStringAndSize(NULL, size);
 	if (!buf)
 		return NULL;
+	/* Each try takes the losses it reports: add them up. */
 	do {
+		reported = 0;
 		Py_BEGIN_ALLOW_THREADS
 		if (peek)
 			n = kmsgq_peek(fd, index, PyBytes_AS_STRING(buf),
 				       (size_t)size, &prio, 0,
 				       CLOCK_MONOTONIC, deadline);
+		else if (lost)
+			n = kmsgq_receive_lost(fd, PyBytes_AS_STRING(buf),
+					       (size_t)size, &reported, 0,
+					       CLOCK_MONOTONIC, deadline);
 		else if (from)
 			n = kmsgq_receive_from(fd, PyBytes_AS_STRING(buf),
 					       (size_t)size, &prio, from, 0,
@@ -180,10 +231,16 @@ static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
 					       (size_t)size, &prio,
 					       CLOCK_MONOTONIC, deadline);
 		Py_END_ALLOW_THREADS
+		if (lost)
+			*lost += reported;
 	} while (n == -EINTR && !kmsgq_ext_interrupted());
 	if (n < 0) {
 		Py_DECREF(buf);
-		return n == -EINTR ? NULL : kmsgq_ext_error((int)-n);
+		if (n != -EINTR)
+			kmsgq_ext_error((int)-n);
+		if (lost && *lost)
+			kmsgq_ext_raise_lost(*lost);
+		return NULL;
 	}
 	if (_PyBytes_Resize(&buf, n) < 0)
 		return NULL;
@@ -200,7 +257,7 @@ static PyObject *kmsgq_ext_receive(PyObject *self, PyObject *args)
 	(void)self;
 	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
 		return NULL;
-	return kmsgq_ext_copy_out(fd, false, 0, size, timeout, NULL);
+	return kmsgq_ext_copy_out(fd, false, 0, size, timeout, NULL, NULL);
 }
 
 /*
@@ -217,13 +274,38 @@ static PyObject *kmsgq_ext_receive_from(PyObject *self, PyObject *args)
 	(void)self;
 	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
 		return NULL;
-	msg = kmsgq_ext_copy_out(fd, false, 0, size, timeout, &from);
+	msg = kmsgq_ext_copy_out(fd, false, 0, size, timeout, &from, NULL);
 	if (!msg)
 		return NULL;
 	ret = Py_BuildValue("(OOiIII)", PyTuple_GET_ITEM(msg, 0),
 			    PyTuple_GET_ITEM(msg, 1), (int)from.pid,
 			    (unsigned int)from.uid, (unsigned int)from.gid,
 			    from.flags);
+	Py_DECREF(msg);
+	return ret;
+}
+
+/*
+ * receive_lost(fd, bufsize, timeout) -> (bytes, lost)
+ * A message, and the messages the subscriber lost since the last report.
+ * Losses are reported by failed calls too: an exception raised after the
+ * kernel reported some carries them in its attribute "lost".
+ */
+static PyObject *kmsgq_ext_receive_lost(PyObject *self, PyObject *args)
+{
+	PyObject *timeout, *msg, *ret;
+	uint64_t lost = 0;
+	Py_ssize_t size;
+	int fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "inO", &fd, &size, &timeout))
+		return NULL;
+	msg = kmsgq_ext_copy_out(fd, false, 0, size, timeout, NULL, &lost);
+	if (!msg)
+		return NULL;
+	ret = Py_BuildValue("(OK)", PyTuple_GET_ITEM(msg, 0),
+			    (unsigned long long)lost);
 	Py_DECREF(msg);
 	return ret;
 }
@@ -250,7 +332,7 @@ static PyObject *kmsgq_ext_peek(PyObject *self, PyObject *args)
 		return NULL;
 	}
 	return kmsgq_ext_copy_out(fd, true, (unsigned int)index, size,
-				  timeout, NULL);
+				  timeout, NULL, NULL);
 }
 
 /* Release the first @n buffers of @bufs, then the array. */
@@ -457,7 +539,8 @@ static PyObject *kmsgq_ext_setattr(PyObject *self, PyObject *args)
 
 /*
  * stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, cur_msgs,
- * send_waiters, recv_waiters, mappings, msgs_lost)
+ * send_waiters, recv_waiters, mappings, msgs_lost, sub_lost, sub_lag,
+ * subscribers)
  */
 static PyObject *kmsgq_ext_stats(PyObject *self, PyObject *args)
 {
@@ -470,18 +553,22 @@ static PyObject *kmsgq_ext_stats(PyObject *self, PyObject *args)
 	ret = kmsgq_stats(fd, &s);
 	if (ret < 0)
 		return kmsgq_ext_error(-ret);
-	return Py_BuildValue("(KKKKIIIIK)",
+	return Py_BuildValue("(KKKKIIIIKKII)",
 			     (unsigned long long)s.msgs_sent,
 			     (unsigned long long)s.msgs_recv,
 			     (unsigned long long)s.bytes_sent,
 			     (unsigned long long)s.bytes_recv,
 			     s.cur_msgs, s.send_waiters, s.recv_waiters,
-			     s.mappings, (unsigned long long)s.msgs_lost);
+			     s.mappings, (unsigned long long)s.msgs_lost,
+			     (unsigned long long)s.sub_lost, s.sub_lag,
+			     s.subscribers);
 }
 
 static PyMethodDef kmsgq_ext_methods[] = {
 	{ "open", kmsgq_ext_open, METH_VARARGS,
 	  "open(name, oflag, mode, qflags, max_msgs, max_msgsize) -> fd" },
+	{ "subscribe", kmsgq_ext_subscribe, METH_VARARGS,
+	  "subscribe(name, oflag, history) -> fd" },
 	{ "close", kmsgq_ext_close, METH_VARARGS, "close(fd)" },
 	{ "unlink", kmsgq_ext_unlink, METH_VARARGS, "unlink(name)" },
 	{ "send", kmsgq_ext_send, METH_VARARGS,
@@ -491,6 +578,9 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	{ "receive_from", kmsgq_ext_receive_from, METH_VARARGS,
 	  "receive_from(fd, bufsize, timeout) -> "
 	  "(bytes, prio, pid, uid, gid, sender_flags)" },
+	{ "receive_lost", kmsgq_ext_receive_lost, METH_VARARGS,
+	  "receive_lost(fd, bufsize, timeout) -> (bytes, lost); "
+	  "an exception carries what was lost in its attribute lost" },
 	{ "peek", kmsgq_ext_peek, METH_VARARGS,
 	  "peek(fd, index, bufsize, timeout) -> (bytes, prio)" },
 	{ "send_batch", kmsgq_ext_send_batch, METH_VARARGS,
@@ -505,7 +595,8 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	  "setattr(fd, flags) -> old flags" },
 	{ "stats", kmsgq_ext_stats, METH_VARARGS,
 	  "stats(fd) -> (msgs_sent, msgs_recv, bytes_sent, bytes_recv, "
-	  "cur_msgs, send_waiters, recv_waiters, mappings, msgs_lost)" },
+	  "cur_msgs, send_waiters, recv_waiters, mappings, msgs_lost, "
+	  "sub_lost, sub_lag, subscribers)" },
 	{ NULL, NULL, 0, NULL }
 };
 
@@ -526,6 +617,9 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	if (PyModule_AddIntConstant(m, "OPEN_RING", KMSGQ_OPEN_RING) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_RECLAIM", KMSGQ_OPEN_RECLAIM) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_SENDER", KMSGQ_OPEN_SENDER) < 0 ||
+	    PyModule_AddIntConstant(m, "OPEN_FANOUT", KMSGQ_OPEN_FANOUT) < 0 ||
+	    PyModule_AddObject(m, "HISTORY_ALL",
+			       PyLong_FromUnsignedLong(KMSGQ_HISTORY_ALL)) < 0 ||
 	    PyModule_AddIntConstant(m, "SENDER_KERNEL",
 				    KMSGQ_SENDER_KERNEL) < 0 ||
 	    PyModule_AddIntConstant(m, "SENDER_MAPPER",
