@@ -42,6 +42,9 @@
 
 #include "internal.h"
 
+/* Copies of one message that may fault after faulting it in. */
+#define KMSGQ_FANOUT_FAULT_TRIES	4
+
 /**
  * kmsgq_fanout_bytes() - memory a fan-out store of this shape takes
  * @nr_slots: depth
@@ -269,8 +272,10 @@ static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 
 	/*
 	 * A reserved slot must be committed, and holds back every
-	 * subscriber until it is: fault the payloads in first.
+	 * subscriber until it is: fault the payloads in first, and again
+	 * after a sleep for room, in which they may have been paged out.
 	 */
+again:
 	while (valid < nr && kmsgq_queue_msg_ok(q, &msgs[valid]) &&
 	       kmsgq_queue_fault_in(&msgs[valid], iter))
 		valid++;
@@ -278,16 +283,15 @@ static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		return -EFAULT;
 
 	spin_lock(&q->lock);
-	for (;;) {
-		taken = kmsgq_fanout_room(q, valid, drop);
-		if (taken)
-			break;
+	taken = kmsgq_fanout_room(q, valid, drop);
+	if (!taken) {
 		spin_unlock(&q->lock);
 		err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_fanout_writable,
 				       &q->send_waiters, 0, dl);
 		if (err)
 			return err;
-		spin_lock(&q->lock);
+		valid = 0;
+		goto again;
 	}
 	/* The slots taken held the messages before this number. */
 	if (drop && f->reserve + taken > f->nr_slots)
@@ -354,7 +358,7 @@ int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		      unsigned int nr, struct iov_iter *iter,
 		      struct kmsgq_deadline *dl)
 {
-	unsigned int faults = 0;
+	unsigned int faults = 0, tries = 0;
 	bool again;
 	int ret;
 
@@ -363,6 +367,15 @@ int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		ret = kmsgq_fanout_publish(q, msgs, nr, iter, dl, &again);
 		if (!again)
 			return ret;
+		/*
+		 * Faulted in, yet the copy faults: paged out meanwhile, or
+		 * a fault that faulting in cannot fix.  Only the first
+		 * message again, so that few slots become holes, and not
+		 * for ever: then it is an EFAULT.
+		 */
+		if (++tries == KMSGQ_FANOUT_FAULT_TRIES)
+			return -EFAULT;
+		nr = 1;
 		ret = kmsgq_queue_retry(dl, &faults);
 		if (ret)
 			return ret;
@@ -663,7 +676,7 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	sub->pos = f->tail - min_t(u64, history, f->tail - oldest);
 	sub->id = ++f->last_id;
 	list_add_tail(&sub->node, &f->subs);
-	f->nr_subs++;
+	WRITE_ONCE(f->nr_subs, f->nr_subs + 1);
 	f->floor = min(f->floor, sub->pos);
 	spin_unlock(&q->lock);
 	return 0;
@@ -691,7 +704,7 @@ void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 	spin_lock(&q->lock);
 	at_floor = sub->pos == q->fan.floor;
 	list_del(&sub->node);
-	q->fan.nr_subs--;
+	WRITE_ONCE(q->fan.nr_subs, q->fan.nr_subs - 1);
 	spin_unlock(&q->lock);
 	put_pid(sub->pid);
 	kfree(sub);
@@ -733,6 +746,17 @@ int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
 }
 
 /**
+ * kmsgq_fanout_nr_subs() - how many subscribers a fan-out queue has now
+ * @q: fan-out queue
+ *
+ * Return: the count, which may change as soon as it is read.
+ */
+u32 kmsgq_fanout_nr_subs(struct kmsgq_queue *q)
+{
+	return READ_ONCE(q->fan.nr_subs);
+}
+
+/**
  * kmsgq_fanout_subscribers() - a moment's list of a queue's subscribers
  * @q: fan-out queue
  * @self: the calling file's subscriber, or NULL
@@ -741,8 +765,10 @@ int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
  * @ents: room for @nr entries, filled in bind (id) order
  * @nr: entries to fill at most
  * @total: set to the number of subscribers bound
+ * @pids: fill in pids (else 0)
  *
- * Pids are as the calling task's PID namespace sees them.
+ * Pids are as the calling task's PID namespace sees them, and 0 for a
+ * thread group that has exited (its number may be another's by now).
  *
  * Context: takes @q->lock.
  * Return: entries filled.
@@ -751,7 +777,7 @@ unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
 				      struct kmsgq_fanout_sub *self,
 				      u64 *cursor,
 				      struct kmsgq_subscriber *ents,
-				      unsigned int nr, u32 *total)
+				      unsigned int nr, u32 *total, bool pids)
 {
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_fanout_sub *sub;
@@ -768,7 +794,8 @@ unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
 			.id = sub->id,
 			.lag = f->tail - sub->pos,
 			.lost = sub->lost,
-			.pid = pid_vnr(sub->pid),
+			.pid = pids && pid_has_task(sub->pid, PIDTYPE_TGID) ?
+			       pid_vnr(sub->pid) : 0,
 			.flags = sub == self ? KMSGQ_SUBSCRIBER_SELF : 0,
 		};
 	}

@@ -268,8 +268,8 @@ struct kmsgq_fanout {
 	u64 reserve;
 	u64 tail;
 	u64 floor;
-	u32 nr_subs;
 	u64 last_id;
+	u32 nr_subs;
 	struct list_head subs;
 	struct xarray sub_of;
 	u64 *seq;
@@ -466,6 +466,7 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 					fmode_t fmode);
 int kmsgq_registry_unlink(const char *name);
 void kmsgq_registry_put(struct kmsgq_queue *q);
+bool kmsgq_registry_owner_or_cap(struct kmsgq_queue *q);
 void kmsgq_registry_assert_unlocked(void);
 void kmsgq_registry_unlink_all(void);
 int kmsgq_registry_setowner(const struct kmsgq_setowner *so);
@@ -577,7 +578,8 @@ unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
 				      struct kmsgq_fanout_sub *self,
 				      u64 *cursor,
 				      struct kmsgq_subscriber *ents,
-				      unsigned int nr, u32 *total);
+				      unsigned int nr, u32 *total, bool pids);
+u32 kmsgq_fanout_nr_subs(struct kmsgq_queue *q);
 void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			struct kmsgq_stats *st);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);

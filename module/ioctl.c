@@ -245,6 +245,10 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	/* History is a subscriber's (kmsgq_registry_open() checks the kind). */
 	if (op.history && !(file->f_mode & FMODE_READ))
 		return -EINVAL;
+	/* A reader of a fan-out queue, when none may be: create nothing. */
+	if ((op.flags & KMSGQ_OPEN_FANOUT) && (file->f_mode & FMODE_READ) &&
+	    !READ_ONCE(kmsgq_max_subscribers))
+		return -ENOSPC;
 	err = kmsgq_file_bind_begin(file);
 	if (err)
 		return err;
@@ -433,8 +437,11 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 		return PTR_ERR(q);
 	sub = kmsgq_fanout_sub(q, file);
 	ret = kmsgq_ioctl_xfer_run(q, sub, &x, send, &dl);
-	/* A receive reports its subscriber's losses if asked to. */
-	if (!(x.flags & KMSGQ_XFER_LOST))
+	/*
+	 * A receive reports its subscriber's losses if asked to; one that
+	 * will be restarted leaves them to the call that comes back.
+	 */
+	if (!(x.flags & KMSGQ_XFER_LOST) || ret == -ERESTARTSYS)
 		return ret;
 	if (kmsgq_fanout_lost_report(q, sub, &ux->lost) && ret <= 0)
 		return -EFAULT;
@@ -742,6 +749,7 @@ static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
 	struct kmsgq_subscriber *ents = NULL;
 	struct kmsgq_subscribers sl;
 	unsigned int n, i;
+	bool pids;
 	size_t len;
 	long err;
 
@@ -753,7 +761,8 @@ static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
 				  uarg);
 	if (err)
 		return err;
-	if (sl.flags || sl.total || sl.reserved || sl.nr > KMSGQ_BATCH_MAX ||
+	/* @total is output only, ignored here: one struct serves a loop. */
+	if (sl.flags || sl.reserved || sl.nr > KMSGQ_BATCH_MAX ||
 	    sl.entry_size < KMSGQ_SUBSCRIBER_SIZE_VER0)
 		return -EINVAL;
 	if (sl.entry_size > SZ_4K)
@@ -761,14 +770,24 @@ static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
 	/* Entries newer than ours get a zero tail. */
 	len = min_t(size_t, sl.entry_size, sizeof(*ents));
 
-	/* Filled under the queue's lock, copied out after it. */
+	/*
+	 * Filled under the queue's lock, copied out after it; no more room
+	 * than there are subscribers (those who bind meanwhile wait for the
+	 * next call).
+	 */
+	sl.nr = min(sl.nr, kmsgq_fanout_nr_subs(q));
 	if (sl.nr) {
-		ents = kvmalloc_array(sl.nr, sizeof(*ents), GFP_KERNEL);
+		ents = kvmalloc_array(sl.nr, sizeof(*ents), GFP_KERNEL_ACCOUNT);
 		if (!ents)
 			return -ENOMEM;
 	}
+	/*
+	 * Who reads the queue: its readers, themselves subscribers, see
+	 * each other; a writer only if it owns the queue or is privileged.
+	 */
+	pids = (file->f_mode & FMODE_READ) || kmsgq_registry_owner_or_cap(q);
 	n = kmsgq_fanout_subscribers(q, kmsgq_fanout_sub(q, file), &sl.cursor,
-				     ents, sl.nr, &sl.total);
+				     ents, sl.nr, &sl.total, pids);
 	for (i = 0; i < n; i++) {
 		err = kmsgq_ioctl_entry_out(sl.subs, sl.entry_size, i, &ents[i],
 					    len);

@@ -499,6 +499,25 @@ static bool kmsgq_registry_owner_or(struct kmsgq_queue *q, int cap)
 	       ns_capable(q->kns->user_ns, cap);
 }
 
+/**
+ * kmsgq_registry_owner_or_cap() - is the caller @q's owner, or privileged
+ * @q: a queue the caller holds a reference to
+ *
+ * Context: process context; takes kmsgq_registry_lock (the owner may
+ * change).
+ * Return: true if its fsuid owns @q or it has CAP_IPC_OWNER in the user
+ * namespace of @q's IPC namespace.
+ */
+bool kmsgq_registry_owner_or_cap(struct kmsgq_queue *q)
+{
+	bool ret;
+
+	mutex_lock(&kmsgq_registry_lock);
+	ret = kmsgq_registry_owner_or(q, CAP_IPC_OWNER);
+	mutex_unlock(&kmsgq_registry_lock);
+	return ret;
+}
+
 static int kmsgq_registry_permission(struct kmsgq_queue *q, fmode_t fmode)
 {
 	umode_t mode = q->mode;

@@ -455,31 +455,54 @@ TEST_F(fan, a_loss_count_that_cannot_be_written_is_reported_again)
 	munmap(map, 2 * pg);
 }
 
-TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
-{
-	unsigned long old;
-	int s[3], extra, pub2;
+static int fan_signal_pipe = -1;
 
-	if (geteuid())
-		SKIP(return, "module parameters need root");
-	ASSERT_EQ(0, read_param("max_subscribers", &old));
-	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
-	ASSERT_EQ(0, write_param("max_subscribers", 3));
-	for (int i = 0; i < 3; i++)
-		s[i] = fan_sub(self, 0, false);
-	extra = fan_sub(self, 0, false);
-	/* Publishers are not subscribers: they still bind. */
-	pub2 = kmsgq_open(self->name, O_WRONLY, 0, NULL);
-	close(s[0]);
-	s[0] = fan_sub(self, 0, false);
-	EXPECT_EQ(0, write_param("max_subscribers", old));
-	for (int i = 0; i < 3; i++) {
-		EXPECT_LE(0, s[i]);
-		close(s[i]);
+static void fan_note_signal(int sig)
+{
+	(void)sig;
+	if (write(fan_signal_pipe, "s", 1) != 1)
+		_exit(3);
+}
+
+TEST_F(fan, a_receive_restarted_by_a_signal_still_reports_the_losses)
+{
+	struct sigaction sa = { .sa_handler = fan_note_signal,
+				.sa_flags = SA_RESTART };
+	int s, note[2], status;
+	unsigned int tag;
+	uint64_t lost;
+	pid_t kid;
+	char c;
+
+	ASSERT_EQ(0, fan_create(self, KMSGQ_OPEN_OVERFLOW_DROP, 2));
+	s = fan_sub(self, 0, true);
+	ASSERT_LE(0, s);
+	/* 0 .. 2 lost; 3 and 4 read without asking for the count. */
+	ASSERT_EQ(0, send_tags(self->pub, 0, 5));
+	ASSERT_EQ(3, recv_tag(s, NULL));
+	ASSERT_EQ(4, recv_tag(s, NULL));
+	ASSERT_EQ(0, pipe(note));
+	kid = kids_fork(&self->kids);
+	ASSERT_LE(0, kid);
+	if (!kid) {
+		fan_signal_pipe = note[1];
+		if (sigaction(SIGUSR1, &sa, NULL))
+			_exit(4);
+		if (kmsgq_receive_lost(s, &tag, sizeof(tag), &lost, 0,
+				       CLOCK_MONOTONIC, NULL) != sizeof(tag))
+			_exit(5);
+		_exit(tag == 5 && lost == 3 ? 0 : 6);
 	}
-	EXPECT_EQ(-ENOSPC, extra);
-	EXPECT_LE(0, pub2);
-	close(pub2);
+	close(note[1]);
+	ASSERT_EQ(0, wait_sleepers(s, false, 1));
+	/* Interrupted asleep; the handler ran; the call starts again. */
+	kill(kid, SIGUSR1);
+	ASSERT_TRUE(read_all(note[0], &c, 1));
+	close(note[0]);
+	ASSERT_EQ(0, send_tags(self->pub, 5, 6));
+	ASSERT_EQ(kid, kids_wait(&self->kids, kid, &status));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 /* --- wakeups and readiness ----------------------------------------------- */
@@ -777,6 +800,41 @@ TEST_F(fan, bad_inputs_fail_with_clear_errnos)
 	EXPECT_EQ(-1, read(s, fault_page(), 4));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(5, recv_tag(s, NULL));
+}
+
+TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
+{
+	char other[KMSGQ_NAME_MAX];
+	int s[3], extra, pub2, created;
+	unsigned long old;
+
+	if (geteuid())
+		SKIP(return, "module parameters need root");
+	ASSERT_EQ(0, read_param("max_subscribers", &old));
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, write_param("max_subscribers", 3));
+	for (int i = 0; i < 3; i++)
+		s[i] = fan_sub(self, 0, false);
+	extra = fan_sub(self, 0, false);
+	/* Publishers are not subscribers: they still bind. */
+	pub2 = kmsgq_open(self->name, O_WRONLY, 0, NULL);
+	close(s[0]);
+	s[0] = fan_sub(self, 0, false);
+	/* None allowed: a reader that creates the queue creates nothing. */
+	ASSERT_EQ(0, write_param("max_subscribers", 0));
+	snprintf(other, sizeof(other), "fan-none-%d", getpid());
+	created = fan_raw_open(O_RDONLY, KMSGQ_OPEN_CREATE | KMSGQ_OPEN_FANOUT,
+			       other, 0, 0);
+	EXPECT_EQ(0, write_param("max_subscribers", old));
+	for (int i = 0; i < 3; i++) {
+		EXPECT_LE(0, s[i]);
+		close(s[i]);
+	}
+	EXPECT_EQ(-ENOSPC, extra);
+	EXPECT_LE(0, pub2);
+	close(pub2);
+	EXPECT_EQ(-ENOSPC, created);
+	EXPECT_EQ(-ENOENT, kmsgq_unlink(other));
 }
 
 TEST_F(fan, a_refused_open_leaves_no_queue_behind)

@@ -176,7 +176,8 @@ struct kmsgq_info {
  * subscriber that never reads (an O_RDWR publisher is a subscriber too)
  * holds every publisher back once it is a depth behind; give untrusted
  * readers a DROP queue.  A queue has at most the module parameter
- * max_subscribers subscribers at once (ENOSPC).
+ * max_subscribers subscribers at once (ENOSPC), whoever holds them: a
+ * reader may take them all.
  * Not with RING or RECLAIM (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP, and
  * so are KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands (io_uring's
  * READ, WRITE and poll work).
@@ -864,7 +865,9 @@ struct kmsgq_notify {
  * @lost: messages it lost since it bound (KMSGQ_OPEN_OVERFLOW_DROP), as
  *	kmsgq_stats.sub_lost counts them
  * @pid: the process (thread group) that bound it, as the caller's PID
- *	namespace sees it; 0 if it is not visible there
+ *	namespace sees it; 0 if it is not visible there, if it has exited,
+ *	or if the caller's file has no read access and the caller neither
+ *	owns the queue nor has CAP_IPC_OWNER
  * @flags: KMSGQ_SUBSCRIBER_* bits
  *
  * Later versions may append fields; see struct
@@ -896,21 +899,23 @@ struct kmsgq_subscriber {
  *	what it knows of each entry and zeroes the rest
  * @nr: in: room in @subs, 0 .. KMSGQ_BATCH_MAX; out: entries filled,
  *	0 at the end of the list
- * @total: in: zero; out: subscribers bound to the queue now, reported or
- *	not
+ * @total: out: subscribers bound to the queue now, reported or not;
+ *	ignored on input
  * @reserved: must be zero
  *
  * A subscriber is a file bound to the queue with read access; it leaves
  * the list when the last reference to its file goes away.  The entries,
  * @total and @cursor describe one moment.  @pid names the process that
  * bound the file; a process that inherited the file or received it over
- * a unix socket is not named, nor is a later holder of that number after
- * the binder exits (pidfds do not have that problem).  Works on any file
- * bound to a fan-out queue, whatever its access mode; as KMSGQ_IOC_LIST
- * does for queues, it reports positions and counters, never contents.
+ * a unix socket is not named, and once the binder has exited its number
+ * is not reported (it may be another process's by then).  Works on any
+ * file bound to a fan-out queue, whatever its access mode; as
+ * KMSGQ_IOC_LIST does for queues, it reports positions and counters,
+ * never contents.  Readers see one another's pids; a writer sees them
+ * only if it owns the queue or has CAP_IPC_OWNER.
  * Returns @nr.  Errors: ENOTCONN (the file is not bound), EOPNOTSUPP (the
- * queue is not a fan-out queue), EINVAL (non-zero @flags, @total or
- * @reserved, @nr above KMSGQ_BATCH_MAX, @entry_size below
+ * queue is not a fan-out queue), EINVAL (non-zero @flags or @reserved,
+ * @nr above KMSGQ_BATCH_MAX, @entry_size below
  * KMSGQ_SUBSCRIBER_SIZE_VER0), E2BIG, EFAULT, ENOMEM.
  */
 struct kmsgq_subscribers {
