@@ -3,16 +3,15 @@
  * libkmsgq zero-copy rings: mapping, sleeping and waking.  The per-message
  * protocol is inline in <kmsgq.h>.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <kmsgq.h>
 
@@ -164,9 +163,10 @@ static __thread unsigned int kmsgq_ring_spin_floor;
 static __thread bool kmsgq_ring_peer_local;
 
 /*
- * Whether this thread may run on one CPU only (its affinity, or the only
- * CPU online): then no peer runs while it polls.  Looked at again every
- * KMSGQ_RING_SPIN_CPUS waits.
+ * Whether one CPU is online: then no peer runs while this thread polls.
+ * Looked at again every KMSGQ_RING_SPIN_CPUS waits.  (A thread pinned to
+ * one CPU is not alone: its peer may run on another; a peer that shares
+ * its CPU is what KMSGQ_RING_WOKEN_LOCAL tells.)
  */
 static __thread bool kmsgq_ring_one_cpu;
 static __thread unsigned int kmsgq_ring_cpus_age;
@@ -215,12 +215,9 @@ static inline void kmsgq_ring_relax(void)
 
 static bool kmsgq_ring_alone(void)
 {
-	cpu_set_t set;
-
 	if (!kmsgq_ring_cpus_age--) {
 		kmsgq_ring_cpus_age = KMSGQ_RING_SPIN_CPUS - 1;
-		kmsgq_ring_one_cpu = !sched_getaffinity(0, sizeof(set), &set) &&
-				     CPU_COUNT(&set) == 1;
+		kmsgq_ring_one_cpu = sysconf(_SC_NPROCESSORS_ONLN) == 1;
 	}
 	return kmsgq_ring_one_cpu;
 }
