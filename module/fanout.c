@@ -358,7 +358,7 @@ int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		      unsigned int nr, struct iov_iter *iter,
 		      struct kmsgq_deadline *dl)
 {
-	unsigned int faults = 0, tries = 0;
+	unsigned int faults = 0;
 	bool again;
 	int ret;
 
@@ -371,9 +371,10 @@ int kmsgq_fanout_send(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		 * Faulted in, yet the copy faults: paged out meanwhile, or
 		 * a fault that faulting in cannot fix.  Only the first
 		 * message again, so that few slots become holes, and not
-		 * for ever: then it is an EFAULT.
+		 * for ever: then it is an EFAULT.  kmsgq_queue_retry()
+		 * counts the faults.
 		 */
-		if (++tries == KMSGQ_FANOUT_FAULT_TRIES)
+		if (faults == KMSGQ_FANOUT_FAULT_TRIES - 1)
 			return -EFAULT;
 		nr = 1;
 		ret = kmsgq_queue_retry(dl, &faults);

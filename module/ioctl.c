@@ -199,7 +199,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 
 /*
  * A file bound to a fan-out queue with read access is a subscriber, which
- * may ask for @history; any other file may not (EINVAL).
+ * may ask for @history (kmsgq_ioctl_open() and kmsgq_registry_open() have
+ * refused it to every other file).
  */
 static int kmsgq_ioctl_subscribe(struct kmsgq_queue *q, struct file *file,
 				 u32 history)
