@@ -50,6 +50,12 @@ kmsgqctl_fail(const char *context, const char *fmt, ...);
  */
 int kmsgqctl_fail_errno(const char *context, int err);
 
+/*
+ * The first line of file @path, without its newline, into @buf of @size
+ * bytes: false if it cannot be read or is empty.
+ */
+bool kmsgqctl_read_line(const char *path, char *buf, size_t size);
+
 /**
  * kmsgqctl_fail_queue - report an error of opening or unlinking a queue
  * @name: the queue's name

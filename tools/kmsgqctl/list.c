@@ -550,18 +550,9 @@ static const struct {
 static bool list_sysfs_read(const char *name, char *buf, size_t size)
 {
 	char path[128];
-	FILE *f;
-	bool ok;
 
 	snprintf(path, sizeof(path), SYSFS_MODULE "%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	ok = fgets(buf, size, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok && *buf;
+	return kmsgqctl_read_line(path, buf, size);
 }
 
 static const char *const params[] = {

@@ -43,6 +43,21 @@ int kmsgqctl_fail(const char *context, const char *fmt, ...)
 	return EXIT_FAILURE;
 }
 
+bool kmsgqctl_read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f;
+	bool ok;
+
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	ok = fgets(buf, size, f) != NULL;
+	fclose(f);
+	if (ok)
+		buf[strcspn(buf, "\n")] = '\0';
+	return ok && *buf;
+}
+
 int kmsgqctl_fail_errno(const char *context, int err)
 {
 	return kmsgqctl_fail(context, "%s", strerror(err));

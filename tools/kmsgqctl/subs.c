@@ -93,20 +93,11 @@ int subs_collect(const char *name, struct subs_list *l)
 static bool subs_comm(int pid, char *buf, size_t size)
 {
 	char path[32];
-	FILE *f;
-	bool ok;
 
 	if (pid <= 0)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	ok = fgets(buf, size, f) != NULL;
-	fclose(f);
-	if (ok)
-		buf[strcspn(buf, "\n")] = '\0';
-	return ok && *buf;
+	return kmsgqctl_read_line(path, buf, size);
 }
 
 int subs_cmd_subscribers(int argc, char **argv)
