@@ -204,6 +204,7 @@ struct bench_child_res {
 	uint64_t warm;		/* untimed round trips before those (pinger) */
 	uint64_t waits;		/* calls to wait for a ring (zero-copy) */
 	uint64_t slept;		/* voluntary context switches in the run */
+	uint64_t wait_cpu_ns;	/* --verbose: CPU time inside those waits */
 	uint64_t calls;		/* send/receive calls or reserve/peek batches */
 	uint64_t cpu_ns;	/* CPU time of the publishing loop (fan-out) */
 	int failed;
@@ -212,6 +213,14 @@ struct bench_child_res {
 
 /* The result record of the child this process is (runner.c sets it). */
 extern struct bench_child_res *bench_self;
+
+/*
+ * Around a zero-copy transport's wait for its ring: counts the wait and,
+ * with --verbose only (it costs two system calls), the CPU time spent in
+ * it, which is the time spent polling before a sleep or instead of one.
+ */
+uint64_t bench_wait_begin(void);
+void bench_wait_end(uint64_t begin);
 
 void bench_die(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
@@ -225,6 +234,7 @@ struct runner_res {
 	double lat_med, lat_p99; /* ns, pingpong */
 	uint64_t msgs;		/* messages (round trips) this run moved */
 	uint64_t waits, slept;	/* of every child, see bench_child_res */
+	uint64_t wait_cpu_ns;	/* likewise */
 	double pub_cpu_ns;	/* fan-out: the publisher's CPU per message */
 	int ok;
 };

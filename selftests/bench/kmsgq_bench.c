@@ -289,7 +289,8 @@ static void bench_usage(void)
 	       "                process on CPU 0), oversub (split, plus a busy process\n"
 	       "                per CPU beside it); default split,1cpu\n"
 	       "  --verbose     a line per run (batch calls, ring waits and sleeps per\n"
-	       "                message) and per cell (how zero-copy waits ended)\n"
+	       "                message) and per cell (how zero-copy waits ended,\n"
+	       "                their spin time)\n"
 	       "  --pin WHERE   1:1 and pingpong placement: split (default: CPU 0 and\n"
 	       "                CPU 1), same (both on CPU 0), none (not pinned)\n"
 	       "Exit status: 0, or 1 after a functional error (never for timing).\n",

@@ -321,6 +321,27 @@ static uint64_t cpu_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* CPU time of this thread so far, in ns. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+uint64_t bench_wait_begin(void)
+{
+	bench_self->waits++;
+	return bench_cfg.verbose ? thread_cpu_ns() : 0;
+}
+
+void bench_wait_end(uint64_t begin)
+{
+	if (bench_cfg.verbose)
+		bench_self->wait_cpu_ns += thread_cpu_ns() - begin;
+}
+
 static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 {
 	static struct bench_ep pub[BENCH_MAX_CHILDREN];
@@ -647,6 +668,7 @@ static int run_once(const struct runner_cell *cell, int t, uint64_t n,
 	for (i = 0; i < nkids; i++) {
 		rr->waits += sh->res[i].waits;
 		rr->slept += sh->res[i].slept;
+		rr->wait_cpu_ns += sh->res[i].wait_cpu_ns;
 	}
 	if (bench_cfg.verbose) {
 		uint64_t pw = 0, cw = 0, pc = 0, cc = 0, ps = 0, cs = 0;
@@ -768,18 +790,21 @@ static void busy_stop(void)
  * --verbose: how the waits of a transport that polls before it sleeps
  * (kmsgq-zc, shm-futex) ended, over the cell's rounds.  A sleep is a
  * voluntary context switch; a wait without one was satisfied by the poll
- * before the system call (or, rarely, by the kernel's recheck).
+ * before the system call (or, rarely, by the kernel's recheck).  The CPU
+ * time inside the waits is the time spent polling (and entering the
+ * sleeps): spin time against sleep count.
  */
 static void cell_waits(const struct runner_cell *c)
 {
 	for (int t = 0; t < bench_nt; t++) {
-		uint64_t waits = 0, slept = 0, msgs = 0;
+		uint64_t waits = 0, slept = 0, msgs = 0, spin = 0;
 
 		for (int r = 0; r < bench_cfg.rounds; r++) {
 			if (!c->have[t] || !c->r[t][r].ok)
 				continue;
 			waits += c->r[t][r].waits;
 			slept += c->r[t][r].slept;
+			spin += c->r[t][r].wait_cpu_ns;
 			msgs += c->r[t][r].msgs;
 		}
 		if (!waits)
@@ -787,9 +812,11 @@ static void cell_waits(const struct runner_cell *c)
 		if (slept > waits)
 			slept = waits;
 		printf("# waits: %-12s %6zu B %-10s %.1f per 1000 msgs: %.1f%% slept,"
-		       " %.1f%% without sleeping\n", c->wname, c->size,
+		       " %.1f%% without sleeping; CPU in waits %.2f us per wait,"
+		       " %.0f us per 1000 msgs\n", c->wname, c->size,
 		       bench_transports[t]->name, waits * 1e3 / msgs,
-		       slept * 100.0 / waits, (waits - slept) * 100.0 / waits);
+		       slept * 100.0 / waits, (waits - slept) * 100.0 / waits,
+		       spin / 1e3 / waits, spin / 1e3 * 1e3 / msgs);
 	}
 }
 

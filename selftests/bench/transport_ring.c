@@ -64,10 +64,11 @@ static int ring_ep_open(struct bench_ep *e, const struct bench_chan *c,
 /* kmsgq_ring_wait(), counted: how often the ring users wait. */
 static int ring_wait(struct kmsgq_ring *r, unsigned int events)
 {
+	uint64_t begin = bench_wait_begin();
 	int ret;
 
-	bench_self->waits++;
 	ret = kmsgq_ring_wait(r, events, CLOCK_MONOTONIC, NULL);
+	bench_wait_end(begin);
 	if (ret < 0 && ret != -EINTR) {
 		bench_fail("kmsgq_ring_wait: %s", strerror(-ret));
 		return -1;

@@ -193,19 +193,21 @@ static void shm_wait(struct shm_ring *r, int prod)
 {
 	uint32_t *word = prod ? &r->h->prod_futex : &r->h->cons_futex;
 	uint32_t *sleepers = prod ? &r->h->prod_sleepers : &r->h->cons_sleepers;
+	uint64_t begin = bench_wait_begin();
 	uint32_t v;
 	int i;
 
-	bench_self->waits++;
 	for (i = 0; i < SHM_SPIN; i++)
 		if (shm_ready(r, prod))
-			return;
+			goto out;
 	v = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 	__atomic_fetch_add(sleepers, 1, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!shm_ready(r, prod))
 		shm_futex(word, FUTEX_WAIT, v);	/* EAGAIN, EINTR: recheck */
 	__atomic_fetch_sub(sleepers, 1, __ATOMIC_SEQ_CST);
+out:
+	bench_wait_end(begin);
 }
 
 /* After publishing: wake the other side's sleepers, if the counter says. */
