@@ -553,6 +553,35 @@ kmsgq_queue_copy_out(const struct kmsgq_kmsg *m, struct iov_iter *iter,
 	return -EFAULT;
 }
 
+/**
+ * kmsgq_queue_result_out() - write a received message's length and priority
+ * @m: the message; an ioctl's entry (@m->umsg) gets them, a read_iter
+ *	call has none
+ * @len: its length
+ * @prio: its priority
+ *
+ * Both in one user access window: a batch writes them for every message.
+ *
+ * Return: 0, or -EFAULT.
+ */
+static __always_inline int
+kmsgq_queue_result_out(const struct kmsgq_kmsg *m, u32 len, u32 prio)
+{
+	struct kmsgq_msg __user *u = m->umsg;
+
+	if (!u)
+		return 0;
+	if (!user_write_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(len, &u->len, fault);
+	unsafe_put_user(prio, &u->prio, fault);
+	user_write_access_end();
+	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 /* fanout.c */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history);

@@ -701,11 +701,8 @@ kmsgq_queue_copy_out_locked(struct kmsgq_queue *q, const struct kmsgq_kmsg *m,
 
 	lockdep_assert_held(&q->lock);
 	pagefault_disable();
-	ok = !kmsgq_queue_copy_out(m, iter, src, len);
-	/* A read_iter call has no entry to write back: only an ioctl's. */
-	if (ok && m->umsg && (put_user(len, &m->umsg->len) ||
-			      put_user(prio, &m->umsg->prio)))
-		ok = false;
+	ok = !kmsgq_queue_copy_out(m, iter, src, len) &&
+	     !kmsgq_queue_result_out(m, len, prio);
 	pagefault_enable();
 	return ok;
 }
@@ -930,8 +927,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		if (kmsgq_queue_copy_out(m, iter,
 					 kmsgq_store_payload(s, slots[done]),
 					 len) ||
-		    (m->umsg && (put_user(len, &m->umsg->len) ||
-				 put_user(prio, &m->umsg->prio))) ||
+		    kmsgq_queue_result_out(m, len, prio) ||
 		    kmsgq_queue_sender_out(q, m, slots[done], 0)) {
 			err = -EFAULT;
 			break;
@@ -1122,8 +1118,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		 */
 		if (kmsgq_queue_copy_out(m, iter, kmsgq_ring_payload(r, pos),
 					 len) ||
-		    (m->umsg && (put_user(len, &m->umsg->len) ||
-				 put_user(0, &m->umsg->prio))) ||
+		    kmsgq_queue_result_out(m, len, 0) ||
 		    kmsgq_queue_sender_out(q, m, pos & r->mask, pos)) {
 			err = -EFAULT;
 			break;
@@ -1132,8 +1127,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			if (iter)
 				iov_iter_revert(iter, len);
 			/* Written a moment ago: cannot fault but by an unmap. */
-			if (m->umsg && (put_user(m->len, &m->umsg->len) ||
-					put_user(m->prio, &m->umsg->prio)))
+			if (kmsgq_queue_result_out(m, m->len, m->prio))
 				err = -EFAULT;
 			if (done || err)
 				break;
