@@ -166,7 +166,7 @@ demo:
 GUEST_PERF = vm/apt-need.sh linux-perf || echo "no linux-perf: no CPU profile"
 bench:
 	$(GUEST_PERF)
-	KMSGQ_GUEST_PERF=1 $(WITH_LOAD) --timeout 1800 bench
+	KMSGQ_GUEST_PERF=1 $(WITH_LOAD) --timeout 2400 bench
 	vm/bench-plot.sh
 
 # The benchmark's profiles alone (make bench ends with them): a scheduler
