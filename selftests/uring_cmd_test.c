@@ -104,6 +104,49 @@ static bool have_uring_cmd(void)
 	return !kmsgq_info(-1, &info) && (info.features & KMSGQ_FEAT_URING_CMD);
 }
 
+/*
+ * In a helper process: submit the @n commands queued on @ring (if any),
+ * say so on @ready, and wait to be killed with them parked.
+ */
+static void child_park(struct io_uring *ring, int n, int ready)
+{
+	if (ring && io_uring_submit(ring) != n)
+		_exit(1);
+	child_write(ready, "r", 1);
+	pause();
+	_exit(1);
+}
+
+/* Wait for the byte of child_park() on pipe @ready: false if none came. */
+static bool parked_in_child(int ready[2])
+{
+	bool ok;
+	char c;
+
+	close(ready[1]);
+	ok = read_all(ready[0], &c, 1);
+	close(ready[0]);
+	return ok;
+}
+
+/*
+ * Unlink queue @name, whose every file the test closed, and check that
+ * nothing of it is left: the module's references back to @refs (unless
+ * unknown), and no queue of that name.
+ */
+static void uc_check_gone(struct __test_metadata *_metadata, const char *name,
+			  long refs)
+{
+	int ours = -1;
+
+	ASSERT_EQ(0, kmsgq_unlink(name));
+	if (refs >= 0)
+		EXPECT_TRUE(module_refs_back_to(refs))
+			TH_LOG("a file of the ring is still open");
+	ASSERT_LE(0, debugfs_count_queues(name, &ours));
+	EXPECT_EQ(0, ours);
+}
+
 /* ---- the fixture: one copy queue ---- */
 
 FIXTURE(ucmd) {
@@ -530,7 +573,7 @@ TEST_F(ucmd, ring_exit_with_commands_parked_leaves_nothing_behind)
 	static char bufs[9][UQ_MSGSIZE];
 	static struct kmsgq_xfer xs[9];
 	static struct kmsgq_msg ms[9];
-	int i, ours = -1;
+	int i;
 
 	for (i = 0; i < 9; i++) {
 		msg_at(&ms[i], bufs[i], UQ_MSGSIZE, 0);
@@ -560,12 +603,7 @@ TEST_F(ucmd, ring_exit_with_commands_parked_leaves_nothing_behind)
 
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, kmsgq_unlink(self->name));
-	if (self->refs >= 0)
-		EXPECT_TRUE(module_refs_back_to(self->refs))
-			TH_LOG("a file of the ring is still open");
-	ASSERT_LE(0, debugfs_count_queues(self->name, &ours));
-	EXPECT_EQ(0, ours);
+	uc_check_gone(_metadata, self->name, self->refs);
 }
 
 TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
@@ -573,7 +611,6 @@ TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 	struct kmsgq_attr attr = { .max_msgs = 4, .max_msgsize = UQ_MSGSIZE };
 	char name[KMSGQ_NAME_MAX];
 	int ready[2], fd, i;
-	char c;
 	pid_t p;
 
 	/* Receives park on an empty queue, a send on the full fixture's. */
@@ -599,15 +636,9 @@ TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 			uc_cmd(&ring, i < 16 ? fd : self->fd, i == 16, &xs[i],
 			       i);
 		}
-		if (io_uring_submit(&ring) != 17)
-			_exit(1);
-		child_write(ready[1], "r", 1);
-		pause();
-		_exit(1);
+		child_park(&ring, 17, ready[1]);
 	}
-	close(ready[1]);
-	ASSERT_TRUE(read_all(ready[0], &c, 1));
-	close(ready[0]);
+	ASSERT_TRUE(parked_in_child(ready));
 	EXPECT_EQ(16, sleepers(fd, false));
 	EXPECT_EQ(1, sleepers(self->fd, true));
 	ASSERT_EQ(0, kill(p, SIGKILL));
@@ -622,9 +653,7 @@ TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 	close(fd);
 
 	ucmd_close_all(self);
-	ASSERT_EQ(0, kmsgq_unlink(self->name));
-	if (self->refs >= 0)
-		EXPECT_TRUE(module_refs_back_to(self->refs));
+	uc_check_gone(_metadata, self->name, self->refs);
 }
 
 /* ---- errors: the ioctl's ---- */
@@ -952,6 +981,54 @@ static int ioctl_send_seeds(int fd, unsigned int from, unsigned int to)
 	return 0;
 }
 
+/*
+ * ucfan_create(), blocking, with two subscribers: *@fast has read a whole
+ * depth of messages, *@slow none, so the queue is full and *@fast has
+ * nothing to read.  0, or -errno.
+ */
+static int ucfan_create_full(FIXTURE_DATA(ucfan) *self, int *fast, int *slow)
+{
+	int ret, k;
+
+	ret = ucfan_create(self, 0);
+	if (ret)
+		return ret;
+	*fast = ucfan_sub(self);
+	*slow = ucfan_sub(self);
+	if (*fast < 0 || *slow < 0)
+		return *fast < 0 ? *fast : *slow;
+	ret = ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH);
+	for (k = 0; !ret && k < UC_FAN_DEPTH; k++)
+		if (ioctl_recv_seed(*fast) != k)
+			ret = -EPROTO;
+	return ret;
+}
+
+/* One message's command: its transfer and buffer, kept until it completes. */
+struct uc_one {
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_msg m;
+	struct kmsgq_xfer x;
+};
+
+/*
+ * Queue a command with @data and @flags on @ring: a send of message @seed,
+ * or a receive of one message into @o->buf.
+ */
+static void uc_one(struct io_uring *ring, int fd, bool send,
+		   struct uc_one *o, unsigned int seed, __u32 flags,
+		   __u64 data)
+{
+	if (send) {
+		msg_fill(o->buf, seed);
+		msg_at(&o->m, o->buf, msg_len(seed), 0);
+	} else {
+		msg_at(&o->m, o->buf, sizeof(o->buf), 0);
+	}
+	xfer_init(&o->x, &o->m, 1, flags);
+	uc_cmd(ring, fd, send, &o->x, data);
+}
+
 static struct kmsgq_stats ucfan_stats(int fd)
 {
 	struct kmsgq_stats st = { 0 };
@@ -1102,38 +1179,23 @@ TEST_F(ucfan, receives_parked_on_two_subscribers_take_each_message_once_each)
 TEST_F(ucfan, parked_send_on_a_full_queue_completes_when_the_slowest_reads)
 {
 	int fast, slow, res, k;
+	struct uc_one o;
 
-	ASSERT_EQ(0, ucfan_create(self, 0));
-	fast = ucfan_sub(self);
-	slow = ucfan_sub(self);
-	ASSERT_LE(0, fast);
-	ASSERT_LE(0, slow);
-	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
-	for (k = 0; k < UC_FAN_DEPTH; k++)
-		ASSERT_EQ(k, ioctl_recv_seed(fast));
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
 
 	/* The slow subscriber is a whole depth behind. */
 	EXPECT_EQ(-EAGAIN, uc_send1(self->pub, 100, KMSGQ_XFER_NONBLOCK));
-	{
-		char buf[UQ_MSGSIZE];
-		struct kmsgq_xfer x;
-		struct kmsgq_msg m;
-
-		msg_fill(buf, 100);
-		msg_at(&m, buf, msg_len(100), 0);
-		xfer_init(&x, &m, 1, 0);
-		uc_cmd(&self->ring, self->pub, true, &x, 1);
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
-		EXPECT_FALSE(uq_completed_now(&self->ring));
-		EXPECT_EQ(1, sleepers(self->pub, true));
-		EXPECT_EQ(0, iowq_workers());
-		/* The fast one reading nothing frees nothing. */
-		EXPECT_EQ(-EAGAIN, ioctl_recv_seed(fast));
-		EXPECT_FALSE(uq_completed_now(&self->ring));
-		EXPECT_EQ(0, ioctl_recv_seed(slow));
-		ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
-		EXPECT_EQ(1, res);
-	}
+	uc_one(&self->ring, self->pub, true, &o, 100, 0, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(1, sleepers(self->pub, true));
+	EXPECT_EQ(0, iowq_workers());
+	/* The fast one reading nothing frees nothing. */
+	EXPECT_EQ(-EAGAIN, ioctl_recv_seed(fast));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(0, ioctl_recv_seed(slow));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
 	EXPECT_EQ(0, sleepers(self->pub, true));
 	EXPECT_EQ(100, ioctl_recv_seed(fast));
 	for (k = 1; k < UC_FAN_DEPTH; k++)
@@ -1145,8 +1207,8 @@ TEST_F(ucfan, parked_send_on_a_full_queue_completes_when_the_slowest_reads)
 
 TEST_F(ucfan, parked_send_completes_when_the_slowest_subscriber_is_sigkilled)
 {
+	struct uc_one o;
 	int ready[2], res;
-	char c;
 	pid_t p;
 
 	ASSERT_EQ(0, ucfan_create(self, 0));
@@ -1156,31 +1218,18 @@ TEST_F(ucfan, parked_send_completes_when_the_slowest_subscriber_is_sigkilled)
 	if (!p) {	/* subscribes and never reads */
 		if (ucfan_sub(self) < 0)
 			_exit(1);
-		child_write(ready[1], "r", 1);
-		pause();
-		_exit(1);
+		child_park(NULL, 0, ready[1]);
 	}
-	close(ready[1]);
-	ASSERT_TRUE(read_all(ready[0], &c, 1));
-	close(ready[0]);
+	ASSERT_TRUE(parked_in_child(ready));
 	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
-	{
-		char buf[UQ_MSGSIZE];
-		struct kmsgq_xfer x;
-		struct kmsgq_msg m;
-
-		msg_fill(buf, 100);
-		msg_at(&m, buf, msg_len(100), 0);
-		xfer_init(&x, &m, 1, 0);
-		uc_cmd(&self->ring, self->pub, true, &x, 1);
-		ASSERT_EQ(1, io_uring_submit(&self->ring));
-		EXPECT_FALSE(uq_completed_now(&self->ring));
-		EXPECT_EQ(1, sleepers(self->pub, true));
-		ASSERT_EQ(0, kill(p, SIGKILL));
-		ASSERT_LE(0, kids_reap(&self->kids, p));
-		ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
-		EXPECT_EQ(1, res);
-	}
+	uc_one(&self->ring, self->pub, true, &o, 100, 0, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(1, sleepers(self->pub, true));
+	ASSERT_EQ(0, kill(p, SIGKILL));
+	ASSERT_LE(0, kids_reap(&self->kids, p));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
 	EXPECT_EQ(0, sleepers(self->pub, true));
 	EXPECT_EQ(0, ucfan_stats(self->pub).subscribers);
 	EXPECT_EQ(UC_FAN_DEPTH + 1, ucfan_stats(self->pub).msgs_sent);
@@ -1188,20 +1237,13 @@ TEST_F(ucfan, parked_send_completes_when_the_slowest_subscriber_is_sigkilled)
 
 TEST_F(ucfan, a_publisher_sigkilled_while_a_receive_is_parked_publishes_nothing)
 {
-	int fast, slow, res, k;
+	int fast, slow, res;
 	char buf[UQ_MSGSIZE];
 	struct kmsgq_xfer x;
 	struct kmsgq_msg m;
 	pid_t p;
 
-	ASSERT_EQ(0, ucfan_create(self, 0));
-	fast = ucfan_sub(self);
-	slow = ucfan_sub(self);
-	ASSERT_LE(0, fast);
-	ASSERT_LE(0, slow);
-	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
-	for (k = 0; k < UC_FAN_DEPTH; k++)
-		ASSERT_EQ(k, ioctl_recv_seed(fast));
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
 	msg_at(&m, buf, sizeof(buf), 0);
 	xfer_init(&x, &m, 1, 0);
 	uc_cmd(&self->ring, fast, false, &x, 1);
@@ -1242,14 +1284,7 @@ TEST_F(ucfan, deadlines_end_a_parked_receive_and_send_with_etimedout)
 	int fast, slow, res, k;
 	__u64 data;
 
-	ASSERT_EQ(0, ucfan_create(self, 0));
-	fast = ucfan_sub(self);
-	slow = ucfan_sub(self);
-	ASSERT_LE(0, fast);
-	ASSERT_LE(0, slow);
-	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
-	for (k = 0; k < UC_FAN_DEPTH; k++)
-		ASSERT_EQ(k, ioctl_recv_seed(fast));
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
 
 	msg_at(&rm, rbuf, sizeof(rbuf), 0);
 	xfer_init(&rx, &rm, 1, KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE);
@@ -1287,16 +1322,9 @@ TEST_F(ucfan, ring_exit_with_commands_parked_leaves_nothing_behind)
 	static char bufs[6][UQ_MSGSIZE];
 	static struct kmsgq_xfer xs[6];
 	static struct kmsgq_msg ms[6];
-	int fast, slow, i, ours = -1;
+	int fast, slow, i;
 
-	ASSERT_EQ(0, ucfan_create(self, 0));
-	fast = ucfan_sub(self);
-	slow = ucfan_sub(self);
-	ASSERT_LE(0, fast);
-	ASSERT_LE(0, slow);
-	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
-	for (i = 0; i < UC_FAN_DEPTH; i++)
-		ASSERT_EQ(i, ioctl_recv_seed(fast));
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
 	/* Three receives and a peek on the fast one, two sends. */
 	for (i = 0; i < 6; i++) {
 		msg_fill(bufs[i], 100 + i);
@@ -1325,18 +1353,12 @@ TEST_F(ucfan, ring_exit_with_commands_parked_leaves_nothing_behind)
 	close(slow);
 	close(self->pub);
 	self->pub = -1;
-	ASSERT_EQ(0, kmsgq_unlink(self->name));
-	if (self->refs >= 0)
-		EXPECT_TRUE(module_refs_back_to(self->refs))
-			TH_LOG("a file of the ring is still open");
-	ASSERT_LE(0, debugfs_count_queues(self->name, &ours));
-	EXPECT_EQ(0, ours);
+	uc_check_gone(_metadata, self->name, self->refs);
 }
 
 TEST_F(ucfan, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 {
 	int slow, ready[2], i;
-	char c;
 	pid_t p;
 
 	ASSERT_EQ(0, ucfan_create(self, 0));
@@ -1363,15 +1385,9 @@ TEST_F(ucfan, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 			uc_cmd(&ring, i < 4 ? s : self->pub, i == 4, &xs[i],
 			       i);
 		}
-		if (io_uring_submit(&ring) != 5)
-			_exit(1);
-		child_write(ready[1], "r", 1);
-		pause();
-		_exit(1);
+		child_park(&ring, 5, ready[1]);
 	}
-	close(ready[1]);
-	ASSERT_TRUE(read_all(ready[0], &c, 1));
-	close(ready[0]);
+	ASSERT_TRUE(parked_in_child(ready));
 	EXPECT_EQ(4, sleepers(slow, false));
 	EXPECT_EQ(1, sleepers(slow, true));
 	EXPECT_EQ(2, ucfan_stats(slow).subscribers);
@@ -1392,9 +1408,7 @@ TEST_F(ucfan, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 	self->have_ring = false;
 	close(self->pub);
 	self->pub = -1;
-	ASSERT_EQ(0, kmsgq_unlink(self->name));
-	if (self->refs >= 0)
-		EXPECT_TRUE(module_refs_back_to(self->refs));
+	uc_check_gone(_metadata, self->name, self->refs);
 }
 
 TEST_F(ucfan, overflow_fail_and_drop_behave_as_with_the_ioctl)
