@@ -24,7 +24,8 @@
  *
  * Locking: q->lock protects everything here but the xarray of subscribers
  * (its own lock, at bind and release only); it is never held across a
- * user copy or a sleep.  Wakeups: subscribers sleep non-exclusively on
+ * user copy or a sleep, nor taken under a wait queue's lock (an io_uring
+ * command parking takes it first, uring.c).  Wakeups: subscribers sleep non-exclusively on
  * q->recv_wq, so one wake call after a publish wakes them all; publishers
  * sleep exclusively on q->send_wq (kmsgq_queue_wait()), and a subscriber
  * that leaves the floor wakes as many as it read messages.  A publisher
@@ -178,28 +179,54 @@ static void kmsgq_fanout_drop(struct kmsgq_queue *q, u64 target)
 }
 
 /**
+ * kmsgq_fanout_ready() - may a send, receive or peek go on now
+ * @q: fan-out queue
+ * @sub: the subscriber of a receive or peek, or NULL (none: never)
+ * @send: a send (else a receive, or a peek at @index)
+ * @index: unread messages of @sub to pass over (a receive's is 0)
+ *
+ * What a sleeping transfer waits for.  For a send, the cached floor is
+ * never above the true one, so room it shows is there; when it shows
+ * none, the floor is recomputed, and a subscriber that then moves from
+ * it sees the new value and wakes the publishers (kmsgq_fanout_recv()).
+ * Walks the subscribers only then.  A receive is ready over a hole too,
+ * which it steps over.
+ *
+ * Context: @q->lock held.  An io_uring command parked on a wait queue
+ * asks it with that queue's lock held too, taken after @q->lock (uring.c):
+ * @q->lock is never taken under a wait queue's lock.
+ * Return: true if the transfer would find room (with
+ * KMSGQ_OPEN_OVERFLOW_DROP: a slot no other publisher is filling), or a
+ * message (or hole) at @index.
+ */
+bool kmsgq_fanout_ready(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			bool send, u32 index)
+{
+	lockdep_assert_held(&q->lock);
+	if (send)
+		return kmsgq_fanout_room(q, 1, q->overflow ==
+					 KMSGQ_OPEN_OVERFLOW_DROP);
+	return sub && q->fan.tail - sub->pos > index;
+}
+
+/**
  * kmsgq_fanout_writable() - may a publisher reserve a slot now
  * @q: fan-out queue
  *
- * What a sleeping publisher waits for (kmsgq_queue_wait()).  The cached
- * floor is never above the true one, so room it shows is there; when it
- * shows none, the floor is recomputed, after the publisher queued itself,
- * and a subscriber that then moves from it sees it and wakes the
- * publisher (kmsgq_fanout_recv()).  Walks the subscribers only then.
+ * What a sleeping publisher waits for (kmsgq_queue_wait()), which asks it
+ * after queueing itself: see kmsgq_fanout_ready().
  *
  * Context: takes @q->lock.
- * Return: true if a send would find room (with KMSGQ_OPEN_OVERFLOW_DROP:
- * a slot no other publisher is filling).
+ * Return: true if a send would find room.
  */
 bool kmsgq_fanout_writable(struct kmsgq_queue *q)
 {
-	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
-	u32 room;
+	bool ready;
 
 	spin_lock(&q->lock);
-	room = kmsgq_fanout_room(q, 1, drop);
+	ready = kmsgq_fanout_ready(q, NULL, true, 0);
 	spin_unlock(&q->lock);
-	return room;
+	return ready;
 }
 
 /**
@@ -217,7 +244,7 @@ bool kmsgq_fanout_readable(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub)
 	if (!sub)
 		return false;
 	spin_lock(&q->lock);
-	ready = sub->pos < q->fan.tail;
+	ready = kmsgq_fanout_ready(q, sub, false, 0);
 	spin_unlock(&q->lock);
 	return ready;
 }
@@ -405,7 +432,7 @@ static int kmsgq_fanout_wait(struct kmsgq_queue *q,
 	for (;;) {
 		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
 		spin_lock(&q->lock);
-		ready = q->fan.tail - sub->pos > index;
+		ready = kmsgq_fanout_ready(q, sub, false, index);
 		spin_unlock(&q->lock);
 		if (ready) {
 			ret = 0;
@@ -714,22 +741,32 @@ void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 }
 
 /**
- * kmsgq_fanout_lost_report() - report a subscriber's unreported losses
- * @q: fan-out queue
- * @sub: the subscriber, or NULL (none: 0 is reported)
- * @to: where to write the count
+ * kmsgq_fanout_lost_report() - a receive's result, with its loss report
+ * @q: the receive's queue
+ * @sub: its file's subscriber, or NULL (none: 0 is reported)
+ * @flags: its kmsgq_xfer.flags: nothing is reported without
+ *	KMSGQ_XFER_LOST
+ * @to: where to write the count: its kmsgq_xfer.lost
+ * @ret: what the receive returns
  *
  * The losses since the last report are taken, and given back if they
- * cannot be written, so that the next report carries them.
+ * cannot be written, so that the next report carries them.  A receive
+ * that will be restarted (-ERESTARTSYS) leaves them to the call that
+ * comes back.  The ioctl reports as it returns, an io_uring command as it
+ * completes (uring.c).
  *
- * Context: process context; takes @q->lock.
- * Return: 0 or -EFAULT.
+ * Context: process context, @to in current's memory; takes @q->lock.
+ * Return: @ret, or -EFAULT if the count cannot be written and no message
+ * moved.
  */
 int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
-			     struct kmsgq_fanout_sub *sub, u64 __user *to)
+			     struct kmsgq_fanout_sub *sub, u32 flags,
+			     u64 __user *to, int ret)
 {
 	u64 lost = 0;
 
+	if (!(flags & KMSGQ_XFER_LOST) || ret == -ERESTARTSYS)
+		return ret;
 	if (sub) {
 		spin_lock(&q->lock);
 		lost = sub->lost_report;
@@ -737,13 +774,13 @@ int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
 		spin_unlock(&q->lock);
 	}
 	if (!put_user(lost, to))
-		return 0;
+		return ret;
 	if (sub) {
 		spin_lock(&q->lock);
 		sub->lost_report += lost;
 		spin_unlock(&q->lock);
 	}
-	return -EFAULT;
+	return ret > 0 ? ret : -EFAULT;
 }
 
 /**

@@ -599,10 +599,13 @@ int kmsgq_fanout_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		      struct kmsgq_deadline *dl);
 bool kmsgq_fanout_readable(struct kmsgq_queue *q,
 			   struct kmsgq_fanout_sub *sub);
+bool kmsgq_fanout_ready(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			bool send, u32 index);
 bool kmsgq_fanout_writable(struct kmsgq_queue *q);
 u32 kmsgq_fanout_count(struct kmsgq_queue *q);
 int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
-			     struct kmsgq_fanout_sub *sub, u64 __user *to);
+			     struct kmsgq_fanout_sub *sub, u32 flags,
+			     u64 __user *to, int ret);
 unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
 				      struct kmsgq_fanout_sub *self,
 				      u64 *cursor,

@@ -438,15 +438,8 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 		return PTR_ERR(q);
 	sub = kmsgq_fanout_sub(q, file);
 	ret = kmsgq_ioctl_xfer_run(q, sub, &x, send, &dl);
-	/*
-	 * A receive reports its subscriber's losses if asked to; one that
-	 * will be restarted leaves them to the call that comes back.
-	 */
-	if (!(x.flags & KMSGQ_XFER_LOST) || ret == -ERESTARTSYS)
-		return ret;
-	if (kmsgq_fanout_lost_report(q, sub, &ux->lost) && ret <= 0)
-		return -EFAULT;
-	return ret;
+	/* A receive reports its subscriber's losses if asked to. */
+	return kmsgq_fanout_lost_report(q, sub, x.flags, &ux->lost, ret);
 }
 
 /*
