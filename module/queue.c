@@ -1596,13 +1596,17 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
  * not a sleeping task: an io_uring command parked on q->recv_wq or
  * q->send_wq (uring.c) asks it after queueing its wait entry (and, on a
  * ring, arming the wakeup bit), to close the window in which a wakeup
- * came before the entry was there.
+ * came before the entry was there.  It takes no lock, as it is asked
+ * under the wait queue's; a fan-out queue's command asks
+ * kmsgq_fanout_ready() under @q->lock instead.
  *
  * Return: true if a transfer that may not sleep should be tried again.
  */
 bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
 			    u32 index)
 {
+	if (WARN_ON_ONCE(q->is_fanout))
+		return true;
 	if (peek)
 		return kmsgq_queue_peek_ready(q, index);
 	if (!send)
