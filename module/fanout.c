@@ -24,8 +24,8 @@
  *
  * Locking: q->lock protects everything here but the xarray of subscribers
  * (its own lock, at bind and release only); it is never held across a
- * user copy or a sleep, nor taken under a wait queue's lock (an io_uring
- * command parking takes it first, uring.c).  Wakeups: subscribers sleep non-exclusively on
+ * user copy or a sleep, and never nests with a wait queue's lock.
+ * Wakeups: subscribers sleep non-exclusively on
  * q->recv_wq, so one wake call after a publish wakes them all; publishers
  * sleep exclusively on q->send_wq (kmsgq_queue_wait()), and a subscriber
  * that leaves the floor wakes as many as it read messages.  A publisher
@@ -116,6 +116,31 @@ static u64 kmsgq_fanout_oldest(const struct kmsgq_fanout *f)
 	return f->reserve > f->nr_slots ? f->reserve - f->nr_slots : 0;
 }
 
+/* A change that may let a waiting transfer go on; its wakeup follows. */
+static void kmsgq_fanout_changed(struct kmsgq_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	WRITE_ONCE(q->fan.gen, q->fan.gen + 1);
+}
+
+/**
+ * kmsgq_fanout_gen() - the count of changes that may let a transfer go on
+ * @q: fan-out queue
+ *
+ * Read under @q->lock with a transfer's readiness (kmsgq_fanout_ready()),
+ * and again after the transfer's wait entry is on its wait queue and a
+ * full barrier: a different count means that a change came in between,
+ * whose waker may have looked at the wait queue before the entry was on
+ * it.  The waker moves the count under @q->lock, then looks for sleepers
+ * (wq_has_sleeper(), a full barrier): one of the two sees the other.
+ *
+ * Return: the count, which only ever grows (and wraps).
+ */
+unsigned long kmsgq_fanout_gen(struct kmsgq_queue *q)
+{
+	return READ_ONCE(q->fan.gen);
+}
+
 /* Recompute the floor: the least of the tail and every position. */
 static u64 kmsgq_fanout_floor(struct kmsgq_queue *q)
 {
@@ -192,9 +217,8 @@ static void kmsgq_fanout_drop(struct kmsgq_queue *q, u64 target)
  * Walks the subscribers only then.  A receive is ready over a hole too,
  * which it steps over.
  *
- * Context: @q->lock held.  An io_uring command parked on a wait queue
- * asks it with that queue's lock held too, taken after @q->lock (uring.c):
- * @q->lock is never taken under a wait queue's lock.
+ * Context: @q->lock held.  An io_uring command about to park asks it
+ * with kmsgq_fanout_gen() (uring.c).
  * Return: true if the transfer would find room (with
  * KMSGQ_OPEN_OVERFLOW_DROP: a slot no other publisher is filling), or a
  * message (or hole) at @index.
@@ -357,6 +381,8 @@ again:
 		kmsgq_fanout_commit(q, first + i,
 				    i < done ? msgs[i].len : KMSGQ_FANOUT_HOLE);
 	committed = f->tail - committed;
+	if (committed)
+		kmsgq_fanout_changed(q);
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
@@ -567,6 +593,8 @@ int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		bytes += len;
 		done++;
 	}
+	if (at_floor && moved)
+		kmsgq_fanout_changed(q);
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
@@ -733,6 +761,8 @@ void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 	at_floor = sub->pos == q->fan.floor;
 	list_del(&sub->node);
 	WRITE_ONCE(q->fan.nr_subs, q->fan.nr_subs - 1);
+	if (at_floor)
+		kmsgq_fanout_changed(q);
 	spin_unlock(&q->lock);
 	put_pid(sub->pid);
 	kfree(sub);

@@ -244,6 +244,10 @@ struct kmsgq_fanout_sub {
  * @floor: the least of @tail and every subscriber's position when last
  *	computed: never above the true one, and exact when a publisher
  *	sleeps for room
+ * @gen: moved by every change that can let a waiting send, receive or
+ *	peek go on (a commit; the floor's subscriber moving or leaving),
+ *	before the wakeup that follows it: an io_uring command parks against
+ *	it (uring.c)
  * @nr_subs: subscribers on @subs
  * @last_id: the id of the latest subscriber to bind
  * @subs: the subscribers, in @id order
@@ -268,6 +272,7 @@ struct kmsgq_fanout {
 	u64 reserve;
 	u64 tail;
 	u64 floor;
+	unsigned long gen;
 	u64 last_id;
 	u32 nr_subs;
 	struct list_head subs;
@@ -602,6 +607,7 @@ bool kmsgq_fanout_readable(struct kmsgq_queue *q,
 bool kmsgq_fanout_ready(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			bool send, u32 index);
 bool kmsgq_fanout_writable(struct kmsgq_queue *q);
+unsigned long kmsgq_fanout_gen(struct kmsgq_queue *q);
 u32 kmsgq_fanout_count(struct kmsgq_queue *q);
 int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
 			     struct kmsgq_fanout_sub *sub, u32 flags,

@@ -30,13 +30,14 @@
  *
  * Fan-out queues (fanout.c): whether a parked command can go on is a
  * question for the queue's lock, which the queue's subscribers and
- * publishers change their positions under.  The wait queue's lock is
- * taken in hard interrupt context (the timer), the queue's never is, so
- * the queue's is taken first and the wait queue's inside it, never the
- * other way round.  A loss report (KMSGQ_XFER_LOST) is written back when
- * the command completes, in the submitting task (or an io_uring thread of
- * it), as the ioctl writes it as it returns; a cancelled command reports
- * nothing and leaves the losses to the next report.
+ * publishers change their positions under, and which is never taken
+ * under a wait queue's lock (the timer takes that one in hard interrupt
+ * context): the command asks under the queue's lock, then parks and
+ * looks at the queue's count of changes again.  A loss report
+ * (KMSGQ_XFER_LOST) is written back when the command completes, in the
+ * submitting task (or an io_uring thread of it), as the ioctl writes it
+ * as it returns; a cancelled command, or one that could not park
+ * (ENOMEM), reports nothing and leaves the losses to the next report.
  */
 #include <linux/hrtimer.h>
 #include <linux/io_uring/cmd.h>
@@ -197,29 +198,37 @@ static bool kmsgq_uring_enqueue(struct kmsgq_uring *u, bool again)
 }
 
 /*
- * Queue the command on a fan-out queue: the entry goes on, and the
- * subscriber's position (or the room for a send) is looked at, under the
- * queue's lock, as a sleeping receive or send does (kmsgq_fanout_wait(),
- * kmsgq_queue_wait()).  No wakeup is lost: a publisher commits under the
- * queue's lock and wakes recv_wq after dropping it, a subscriber that
- * leaves the floor (or goes) and a commit that other publishers wait for
- * wake send_wq likewise, so each change either came before this hold of
- * the lock and is seen here, or came after it, when the entry is on the
- * wait queue for the wake that follows.  The floor a send's check
- * recomputes is one that such a subscriber then sees it leave.  The
- * queue's lock is dropped before the wait queue's: until then nobody can
- * take the entry off and end the command, which holds the queue.
+ * Queue the command on a fan-out queue.  The subscriber's position (or
+ * the room for a send) is looked at under the queue's lock, with the
+ * count of changes (kmsgq_fanout_gen()); the entry goes on after the lock
+ * is dropped, and the count is read again.  No wakeup is lost: every
+ * change that can let the command go on (a commit; the floor's subscriber
+ * moving or leaving) is made under the queue's lock, moves the count and
+ * is followed by a wake of the wait queue after the unlock.  A change
+ * before the check is seen by it; one after it moves the count, which
+ * either this second read sees (a full barrier after the entry went on),
+ * or the waker's wq_has_sleeper() (a full barrier after the count moved)
+ * sees the entry.  The floor a send's check recomputes is one that such a
+ * subscriber then sees it leave.  The two locks never nest: a waker walks
+ * the wait queue with interrupts off and must not hold the queue up.
  */
 static bool kmsgq_uring_enqueue_fanout(struct kmsgq_uring *u, bool again)
 {
 	struct kmsgq_queue *q = u->q;
+	unsigned long gen;
 	bool ready, kick;
 
 	spin_lock(&q->lock);
+	ready = kmsgq_fanout_ready(q, u->sub, u->send, u->x.index);
+	gen = kmsgq_fanout_gen(q);
+	spin_unlock(&q->lock);
+
 	spin_lock_irq(&u->wq->lock);
 	__add_wait_queue(u->wq, &u->wait);
-	ready = kmsgq_fanout_ready(q, u->sub, u->send, u->x.index);
-	spin_unlock(&q->lock);
+	/* Pairs with the barrier in wq_has_sleeper() of a waker. */
+	smp_mb();
+	if (kmsgq_fanout_gen(q) != gen)
+		ready = true;
 	kick = kmsgq_uring_settle(u, ready, again);
 	spin_unlock_irq(&u->wq->lock);
 	return kick;
