@@ -463,7 +463,8 @@ extern unsigned int kmsgq_max_subscribers;
 /* registry.c */
 int kmsgq_registry_check_name(const char *name, size_t size);
 struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
-					fmode_t fmode);
+					fmode_t fmode, bool *created);
+void kmsgq_registry_unlink_created(struct kmsgq_queue *q);
 int kmsgq_registry_unlink(const char *name);
 void kmsgq_registry_put(struct kmsgq_queue *q);
 bool kmsgq_registry_owner_or_cap(struct kmsgq_queue *q);
