@@ -32,6 +32,8 @@
  * about to sleep for room recomputes the floor after queueing itself, so
  * the subscriber that then moves from it sees it asleep.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/overflow.h>
@@ -100,7 +102,14 @@ int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size)
  */
 void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
 {
-	WARN_ON_ONCE(!list_empty(&f->subs) || !xa_empty(&f->sub_of));
+	unsigned long index = 0;
+
+	/*
+	 * No entry, rather than xa_empty(): a failed xa_store() may leave
+	 * empty nodes behind, which xa_destroy() frees.
+	 */
+	WARN_ON_ONCE(!list_empty(&f->subs) ||
+		     xa_find(&f->sub_of, &index, ULONG_MAX, XA_PRESENT));
 	xa_destroy(&f->sub_of);
 	kvfree(f->data);
 	kvfree(f->len);
@@ -688,6 +697,31 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
 	return xa_load(&q->fan.sub_of, kmsgq_queue_file_index(file));
 }
 
+/*
+ * Whether user @uid has its share of @q's subscribers already
+ * (kmsgq_max_subscribers_per_user), unless it owns @q: the owner may
+ * change the mode or unlink the queue anyway; the share keeps readers
+ * from taking the slots of other readers.  Walks the subscribers, at most
+ * kmsgq_max_subscribers of them, at subscribe only.
+ */
+static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q, kuid_t uid)
+{
+	unsigned int max = READ_ONCE(kmsgq_max_subscribers_per_user);
+	struct kmsgq_fanout_sub *sub;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&q->lock);
+	/* The owner may change with KMSGQ_IOC_SETOWNER, under this lock. */
+	if (uid_eq(uid, q->uid))
+		return false;
+	if (!max)
+		return true;
+	list_for_each_entry(sub, &q->fan.subs, node)
+		if (uid_eq(sub->uid, uid) && ++n == max)
+			return true;
+	return false;
+}
+
 /**
  * kmsgq_fanout_subscribe() - make a file being bound a subscriber
  * @q: fan-out queue, with a reference for the file
@@ -695,37 +729,51 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
  * @history: stored messages to start back from the newest
  *	(KMSGQ_HISTORY_ALL: every one)
  *
+ * The subscriber counts towards the share of @q the caller's fsuid (the
+ * one read permission was checked for) may have, unless that user owns
+ * @q or the caller has CAP_SYS_RESOURCE (in the initial user namespace,
+ * as for mqueue's limits), which is asked for only when the share is
+ * taken.
+ *
  * Context: process context, before the file's binding is published.
- * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already) or
- * -ENOMEM.
+ * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already, or
+ * the caller's user kmsgq_max_subscribers_per_user of them) or -ENOMEM.
  */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history)
 {
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_fanout_sub *sub;
+	bool privileged = false;
 	u64 oldest;
 	int err;
 
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
 	if (!sub)
 		return -ENOMEM;
+	sub->uid = current_fsuid();
 	err = xa_err(xa_store(&f->sub_of, kmsgq_queue_file_index(file), sub,
 			      GFP_KERNEL_ACCOUNT));
-	if (err) {
-		kfree(sub);
-		return err;
-	}
+	if (err)
+		goto out_free;
 	sub->pid = get_pid(task_tgid(current));
 
+again:
 	spin_lock(&q->lock);
 	/* Publishers and receivers walk the subscribers under this lock. */
 	if (f->nr_subs >= READ_ONCE(kmsgq_max_subscribers)) {
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+	if (!privileged && kmsgq_fanout_share_taken(q, sub->uid)) {
+		/* Not under a spinlock: a security module may sleep. */
 		spin_unlock(&q->lock);
-		xa_erase(&f->sub_of, kmsgq_queue_file_index(file));
-		put_pid(sub->pid);
-		kfree(sub);
-		return -ENOSPC;
+		if (!capable(CAP_SYS_RESOURCE)) {
+			err = -ENOSPC;
+			goto out_erase;
+		}
+		privileged = true;
+		goto again;
 	}
 	/* Not reserved again: what the slots from here to the tail hold. */
 	oldest = kmsgq_fanout_oldest(f);
@@ -736,6 +784,15 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	f->floor = min(f->floor, sub->pos);
 	spin_unlock(&q->lock);
 	return 0;
+
+out_unlock:
+	spin_unlock(&q->lock);
+out_erase:
+	xa_erase(&f->sub_of, kmsgq_queue_file_index(file));
+	put_pid(sub->pid);
+out_free:
+	kfree(sub);
+	return err;
 }
 
 /**

@@ -222,6 +222,8 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
  * @lost_report: of those, the ones no RECV has reported yet
  * @id: its number in the queue, from kmsgq_fanout.@last_id; fixed
  * @pid: the thread group that bound the file (counted); fixed
+ * @uid: the fsuid it bound with, which read permission was checked for,
+ *	and whose share of the queue it takes; fixed
  *
  * Kernel memory only; protected by the queue's lock.
  */
@@ -232,6 +234,7 @@ struct kmsgq_fanout_sub {
 	u64 lost_report;
 	u64 id;
 	struct pid *pid;
+	kuid_t uid;
 };
 
 /**
@@ -461,6 +464,7 @@ extern unsigned int kmsgq_default_msgsize;
 extern unsigned long kmsgq_user_bytes_max;
 extern unsigned int kmsgq_user_queues_max;
 extern unsigned int kmsgq_max_subscribers;
+extern unsigned int kmsgq_max_subscribers_per_user;
 
 #define KMSGQ_MSGSIZE_HARD_MAX	(4U * 1024 * 1024)
 #define KMSGQ_MSGS_HARD_MAX	65536U
@@ -468,7 +472,8 @@ extern unsigned int kmsgq_max_subscribers;
 /* registry.c */
 int kmsgq_registry_check_name(const char *name, size_t size);
 struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
-					fmode_t fmode);
+					fmode_t fmode, bool *created);
+void kmsgq_registry_unlink_created(struct kmsgq_queue *q);
 int kmsgq_registry_unlink(const char *name);
 void kmsgq_registry_put(struct kmsgq_queue *q);
 bool kmsgq_registry_owner_or_cap(struct kmsgq_queue *q);

@@ -214,6 +214,7 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 {
 	struct kmsgq_queue *q;
 	struct kmsgq_open op;
+	bool created;
 	int err;
 
 	err = kmsgq_ioctl_copy_in(&op, sizeof(op), KMSGQ_OPEN_SIZE_VER0,
@@ -254,14 +255,19 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	if (err)
 		return err;
 
-	q = kmsgq_registry_open(&op, file->f_mode & (FMODE_READ | FMODE_WRITE));
-	if (!IS_ERR(q)) {
-		err = kmsgq_ioctl_subscribe(q, file, op.history);
-		if (err) {
-			kmsgq_registry_put(q);
-			q = ERR_PTR(err);
-		}
+	q = kmsgq_registry_open(&op, file->f_mode & (FMODE_READ | FMODE_WRITE),
+				&created);
+	if (IS_ERR(q))
+		goto out;
+	err = kmsgq_ioctl_subscribe(q, file, op.history);
+	if (err) {
+		/* A failed open creates nothing: what it created goes again. */
+		if (created)
+			kmsgq_registry_unlink_created(q);
+		kmsgq_registry_put(q);
+		q = ERR_PTR(err);
 	}
+out:
 	kmsgq_file_bind_end(file, q);
 	return PTR_ERR_OR_ZERO(q);
 }
