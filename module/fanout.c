@@ -761,7 +761,8 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 again:
 	spin_lock(&q->lock);
 	/* Publishers and receivers walk the subscribers under this lock. */
-	if (f->nr_subs >= READ_ONCE(kmsgq_max_subscribers)) {
+	if (f->nr_subs >= min(READ_ONCE(kmsgq_max_subscribers),
+			      KMSGQ_SUBSCRIBERS_HARD_MAX)) {
 		err = -ENOSPC;
 		goto out_unlock;
 	}

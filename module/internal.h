@@ -468,6 +468,12 @@ extern unsigned int kmsgq_max_subscribers_per_user;
 
 #define KMSGQ_MSGSIZE_HARD_MAX	(4U * 1024 * 1024)
 #define KMSGQ_MSGS_HARD_MAX	65536U
+/*
+ * The most subscribers a fan-out queue may have, whatever max_subscribers
+ * says: publishers, pollers and parked io_uring sends walk them all under
+ * the queue's lock when the cached floor shows no room.
+ */
+#define KMSGQ_SUBSCRIBERS_HARD_MAX	4096U
 
 /* registry.c */
 int kmsgq_registry_check_name(const char *name, size_t size);

@@ -185,7 +185,7 @@ static long kmsgq_ioctl_info(void __user *uarg)
 	if (kmsgq_ring_reclaim_supported())
 		info.features |= KMSGQ_FEAT_RECLAIM;
 #ifdef KMSGQ_HAVE_URING_CMD
-	info.features |= KMSGQ_FEAT_URING_CMD;
+	info.features |= KMSGQ_FEAT_URING_CMD | KMSGQ_FEAT_URING_FANOUT;
 #endif
 	info.max_queues = READ_ONCE(kmsgq_max_queues);
 	info.max_msgs = min(READ_ONCE(kmsgq_max_msgs), KMSGQ_MSGS_HARD_MAX);

@@ -50,7 +50,7 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_user_queues_max);
 unsigned int kmsgq_max_subscribers = 256;
 module_param_named(max_subscribers, kmsgq_max_subscribers, uint, 0644);
 MODULE_PARM_DESC(max_subscribers,
-		 "Most subscribers one fan-out queue may have at once");
+		 "Most subscribers one fan-out queue may have at once (at most 4096)");
 
 unsigned int kmsgq_max_subscribers_per_user = 64;
 module_param_named(max_subscribers_per_user, kmsgq_max_subscribers_per_user,

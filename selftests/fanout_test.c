@@ -13,6 +13,7 @@
 #include "kmsgq_test.h"
 
 #include <sys/epoll.h>
+#include <sys/resource.h>
 
 #define FAN_DEPTH	8
 #define FAN_MSGSIZE	64
@@ -836,6 +837,43 @@ TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
 	close(pub2);
 	EXPECT_EQ(-ENOSPC, created);
 	EXPECT_EQ(-ENOENT, kmsgq_unlink(other));
+}
+
+/* The most subscribers any queue may have, whatever max_subscribers says. */
+#define FAN_SUBS_HARD_MAX	4096
+
+TEST_F(fan, max_subscribers_is_capped_by_the_hard_limit)
+{
+	static int s[FAN_SUBS_HARD_MAX + 1];
+	struct rlimit rl = { FAN_SUBS_HARD_MAX + 64, FAN_SUBS_HARD_MAX + 64 };
+	unsigned long old, old_share;
+	int n = 0;
+
+	if (geteuid())
+		SKIP(return, "module parameters need root");
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_EQ(0, read_param("max_subscribers", &old));
+	ASSERT_EQ(0, read_param("max_subscribers_per_user", &old_share));
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, write_param("max_subscribers", 1000000));
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", 1000000));
+	while (n <= FAN_SUBS_HARD_MAX) {
+		s[n] = fan_sub(self, 0, false);
+		if (s[n] < 0)
+			break;
+		n++;
+	}
+	EXPECT_EQ(0, write_param("max_subscribers", old));
+	EXPECT_EQ(0, write_param("max_subscribers_per_user", old_share));
+	EXPECT_EQ(FAN_SUBS_HARD_MAX, n);
+	if (n <= FAN_SUBS_HARD_MAX)
+		EXPECT_EQ(-ENOSPC, s[n]);
+	/* Each of them still gets what is published. */
+	ASSERT_EQ(0, send_tag(self->pub, 7, 0));
+	EXPECT_EQ(7, recv_tag(s[0], NULL));
+	EXPECT_EQ(7, recv_tag(s[n - 1], NULL));
+	while (n--)
+		close(s[n]);
 }
 
 /* max_subscribers_per_user in the share tests, and a second reader's uid. */

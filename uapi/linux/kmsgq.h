@@ -80,6 +80,11 @@
 #define KMSGQ_FEAT_FANOUT	0x10000ULL
 /* KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait) */
 #define KMSGQ_FEAT_RING_WAKER	0x20000ULL
+/*
+ * The io_uring commands (KMSGQ_FEAT_URING_CMD) on fan-out queues too, and
+ * KMSGQ_XFER_LOST with them; before it, both completed with -EOPNOTSUPP
+ */
+#define KMSGQ_FEAT_URING_FANOUT	0x80000ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -355,7 +360,10 @@ struct kmsgq_msg_sender {
  *	(KMSGQ_OPEN_OVERFLOW_DROP) since the last receive that reported
  *	them, whether this one moved messages or failed; reporting them
  *	resets the count, which receives without the flag leave alone.  0 on
- *	other queues.  Ignored on input.
+ *	other queues.  Ignored on input.  An io_uring command
+ *	(KMSGQ_FEAT_URING_FANOUT) writes it when it completes; one cancelled,
+ *	or refused for want of memory to wait, writes nothing and leaves the
+ *	count to the next report.
  *
  * Returns the number of messages moved, 1 .. @nr.  The call sleeps (unless
  * KMSGQ_XFER_NONBLOCK or O_NONBLOCK) only until the first message can move,
