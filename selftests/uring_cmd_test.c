@@ -1496,6 +1496,48 @@ TEST_F(ucfan, a_parked_receive_reports_losses_when_it_completes)
 	close(s);
 }
 
+TEST_F(ucfan, a_cancelled_receive_leaves_its_losses_to_the_next_report)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	uint64_t lost = 99;
+	ssize_t len;
+	int s, k;
+
+	ASSERT_EQ(0, ucfan_create(self, KMSGQ_OPEN_OVERFLOW_DROP));
+	s = ucfan_sub(self);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH + 2));
+	for (k = 2; k < UC_FAN_DEPTH + 2; k++)
+		ASSERT_EQ(k, ioctl_recv_seed(s));
+
+	/* Parked with nothing to read, then cancelled by the ring's exit. */
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, KMSGQ_XFER_LOST);
+	x.lost = 99;
+	uc_cmd(&self->ring, s, false, &x, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(1, sleepers(s, false));
+	io_uring_queue_exit(&self->ring);
+	self->have_ring = false;
+	EXPECT_EQ(0, wait_sleepers(s, false, 0));
+	EXPECT_EQ(99, x.lost);
+
+	/* The next report carries them, once. */
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 50, 52));
+	len = kmsgq_receive_lost(s, buf, sizeof(buf), &lost, 0,
+				 CLOCK_MONOTONIC, NULL);
+	EXPECT_EQ(2, lost);
+	EXPECT_EQ(50, msg_seed(buf, len));
+	lost = 99;
+	len = kmsgq_receive_lost(s, buf, sizeof(buf), &lost, 0,
+				 CLOCK_MONOTONIC, NULL);
+	EXPECT_EQ(0, lost);
+	EXPECT_EQ(51, msg_seed(buf, len));
+	close(s);
+}
+
 TEST_F(ucfan, access_modes_0_to_3_allow_what_the_ioctl_does)
 {
 	int fd;
