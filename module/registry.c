@@ -496,7 +496,7 @@ static void kmsgq_registry_uncharge(struct user_namespace *ns, kuid_t uid,
 static bool kmsgq_registry_owner_or(struct kmsgq_queue *q, int cap)
 {
 	return uid_eq(current_fsuid(), q->uid) ||
-	       ns_capable(q->kns->user_ns, cap);
+	       ns_capable(q->ipc_user_ns, cap);
 }
 
 /**
@@ -535,7 +535,7 @@ static int kmsgq_registry_permission(struct kmsgq_queue *q, fmode_t fmode)
 		mode >>= 3;
 	if ((mode & want) == want)
 		return 0;
-	if (ns_capable(q->kns->user_ns, CAP_IPC_OWNER))
+	if (ns_capable(q->ipc_user_ns, CAP_IPC_OWNER))
 		return 0;
 	return -EACCES;
 }
@@ -551,6 +551,7 @@ static void kmsgq_registry_release(struct kref *ref)
 	kmsgq_registry_uncharge(q->charge_ns, q->charge_uid, q->charge);
 	mutex_unlock(&kmsgq_registry_lock);
 
+	put_user_ns(q->ipc_user_ns);
 	put_user_ns(q->charge_ns);
 	kmsgq_queue_free(q);
 }
@@ -670,6 +671,7 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 	q->mode = op->mode & ~current_umask() & 0777;
 	q->uid = current_fsuid();
 	q->gid = current_fsgid();
+	q->ipc_user_ns = get_user_ns(kns->user_ns);
 	q->charge_ns = get_user_ns(user_ns);
 	q->charge_uid = uid;
 	q->charge = charge;
@@ -823,7 +825,7 @@ static bool kmsgq_registry_may_setowner(struct kmsgq_queue *q,
 					const struct kmsgq_setowner *so,
 					kuid_t uid, kgid_t gid)
 {
-	struct user_namespace *ns = q->kns->user_ns;
+	struct user_namespace *ns = q->ipc_user_ns;
 	bool owner = uid_eq(current_fsuid(), q->uid);
 	bool need_chown, need_owner;
 

@@ -405,6 +405,47 @@ TEST_F(subs, an_unprivileged_user_lists_with_read_or_write_access)
 	close(s);
 }
 
+TEST_F(subs, a_writer_lists_a_queue_unlinked_while_it_is_bound)
+{
+	struct kmsgq_subscriber e[4];
+	int s, go[2], done[2], fd, n;
+	char c = 0;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to become nobody");
+	ASSERT_EQ(0, subs_create(self, 0));
+	s = subs_sub(self->name);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0602));
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(done));
+	pid = kids_fork(&self->kids);
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Nobody, neither owner nor reader: no pids, no privilege. */
+		if (become(NOBODY, NOBODY))
+			_exit(1);
+		fd = kmsgq_open(self->name, O_WRONLY, 0, NULL);
+		if (fd < 0 || write(done[1], &c, 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(2);
+		n = subs_all(fd, e, NULL);
+		_exit(n == 1 && e[0].pid == 0 ? 0 : 3);
+	}
+	ASSERT_EQ(1, read(done[0], &c, 1));
+	/* Unnamed now; the child's file keeps the queue. */
+	ASSERT_EQ(0, kmsgq_unlink(self->name));
+	ASSERT_EQ(1, write(go[1], &c, 1));
+	EXPECT_EQ(0, kids_reap(&self->kids, pid));
+	EXPECT_EQ(1, subs_total(self->pub));
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	close(done[1]);
+	close(s);
+}
+
 /* --- pid namespaces and dead subscribers --------------------------------- */
 
 /*
