@@ -761,8 +761,9 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_open);
  * For an open that created @q and then could not bind to it: its name
  * goes, as by kmsgq_registry_unlink() (and without its permission check:
  * the caller made the queue), unless it went already (an unlink, the
- * reaper), whatever queue has the name by now.  A file that opened @q
- * meanwhile keeps it, unnamed, as after an unlink.
+ * reaper), whatever queue has the name by now, or another open found @q
+ * meanwhile: then the queue is in use under its name, which stays, as
+ * another creator's open without KMSGQ_OPEN_EXCL expects.
  *
  * Context: process context; takes kmsgq_registry_lock.
  */
@@ -773,6 +774,12 @@ void kmsgq_registry_unlink_created(struct kmsgq_queue *q)
 	mutex_lock(&kmsgq_registry_lock);
 	/* Still in the table, under its name: a queue has one name or none. */
 	named = q->kns && kmsgq_registry_lookup(q->name, q->kns->ns) == q;
+	/*
+	 * Only the name's reference and the caller's: every other is taken
+	 * under this lock, by an open (an unlocked look may only err towards
+	 * keeping the name).
+	 */
+	named = named && kref_read(&q->ref) == 2;
 	if (named)
 		kmsgq_registry_unlink_name(q);
 	mutex_unlock(&kmsgq_registry_lock);
