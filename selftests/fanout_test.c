@@ -28,6 +28,9 @@ FIXTURE(fan) {
 	char name[KMSGQ_NAME_MAX];
 	int pub;
 	struct kids kids;
+	/* The module parameters the tests change, as found (root only). */
+	bool params;
+	unsigned long max_subs, share;
 };
 
 FIXTURE_SETUP(fan)
@@ -36,6 +39,7 @@ FIXTURE_SETUP(fan)
 
 	self->pub = -1;
 	self->kids.nr = 0;
+	self->params = false;
 	snprintf(self->name, sizeof(self->name), "fan-%d", getpid());
 	if (access(KMSGQ_DEVICE_PATH, F_OK))
 		SKIP(return, "%s missing: kmsgq module not loaded",
@@ -43,11 +47,19 @@ FIXTURE_SETUP(fan)
 	ASSERT_EQ(0, kmsgq_info(-1, &info));
 	if (!(info.features & KMSGQ_FEAT_FANOUT))
 		SKIP(return, "module without KMSGQ_FEAT_FANOUT");
+	self->params = !geteuid() &&
+		       !read_param("max_subscribers", &self->max_subs) &&
+		       !read_param("max_subscribers_per_user", &self->share);
 }
 
 FIXTURE_TEARDOWN(fan)
 {
 	kids_kill(&self->kids);
+	/* Whatever a test changed, and however it ended. */
+	if (self->params) {
+		write_param("max_subscribers", self->max_subs);
+		write_param("max_subscribers_per_user", self->share);
+	}
 	if (self->pub >= 0)
 		close(self->pub);
 	kmsgq_unlink(self->name);
@@ -808,11 +820,9 @@ TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
 {
 	char other[KMSGQ_NAME_MAX];
 	int s[3], extra, pub2, created;
-	unsigned long old;
 
-	if (geteuid())
+	if (!self->params)
 		SKIP(return, "module parameters need root");
-	ASSERT_EQ(0, read_param("max_subscribers", &old));
 	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
 	ASSERT_EQ(0, write_param("max_subscribers", 3));
 	for (int i = 0; i < 3; i++)
@@ -827,7 +837,6 @@ TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
 	snprintf(other, sizeof(other), "fan-none-%d", getpid());
 	created = fan_raw_open(O_RDONLY, KMSGQ_OPEN_CREATE | KMSGQ_OPEN_FANOUT,
 			       other, 0, 0);
-	EXPECT_EQ(0, write_param("max_subscribers", old));
 	for (int i = 0; i < 3; i++) {
 		EXPECT_LE(0, s[i]);
 		close(s[i]);
@@ -846,14 +855,11 @@ TEST_F(fan, max_subscribers_is_capped_by_the_hard_limit)
 {
 	static int s[FAN_SUBS_HARD_MAX + 1];
 	struct rlimit rl = { FAN_SUBS_HARD_MAX + 64, FAN_SUBS_HARD_MAX + 64 };
-	unsigned long old, old_share;
 	int n = 0;
 
-	if (geteuid())
+	if (!self->params)
 		SKIP(return, "module parameters need root");
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	ASSERT_EQ(0, read_param("max_subscribers", &old));
-	ASSERT_EQ(0, read_param("max_subscribers_per_user", &old_share));
 	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
 	ASSERT_EQ(0, write_param("max_subscribers", 1000000));
 	ASSERT_EQ(0, write_param("max_subscribers_per_user", 1000000));
@@ -863,8 +869,6 @@ TEST_F(fan, max_subscribers_is_capped_by_the_hard_limit)
 			break;
 		n++;
 	}
-	EXPECT_EQ(0, write_param("max_subscribers", old));
-	EXPECT_EQ(0, write_param("max_subscribers_per_user", old_share));
 	EXPECT_EQ(FAN_SUBS_HARD_MAX, n);
 	if (n <= FAN_SUBS_HARD_MAX)
 		EXPECT_EQ(-ENOSPC, s[n]);
@@ -946,11 +950,9 @@ static int fan_share_one(const void *arg)
 TEST_F(fan, each_user_gets_a_share_of_the_subscribers)
 {
 	int mine[2 * FAN_SHARE + 2], i, n = 0;
-	unsigned long old;
 
-	if (geteuid())
+	if (!self->params)
 		SKIP(return, "needs root to become other users");
-	ASSERT_EQ(0, read_param("max_subscribers_per_user", &old));
 	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
 	ASSERT_EQ(0, kmsgq_chmod(self->name, 0666));
 	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_SHARE));
@@ -965,9 +967,9 @@ TEST_F(fan, each_user_gets_a_share_of_the_subscribers)
 	/* None: only the owner and the privileged subscribe. */
 	ASSERT_EQ(0, write_param("max_subscribers_per_user", 0));
 	EXPECT_EQ(-ENOSPC, child_int(fan_share_one, self->name));
-	EXPECT_EQ(0, write_param("max_subscribers_per_user", old));
+	EXPECT_EQ(0, write_param("max_subscribers_per_user", self->share));
 	EXPECT_EQ(0, child_int(fan_share_one, self->name));
-	EXPECT_EQ(64, old);
+	EXPECT_EQ(64, self->share);
 	for (i = 0; i < n; i++) {
 		EXPECT_LE(0, mine[i]);
 		close(mine[i]);
