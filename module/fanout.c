@@ -42,6 +42,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/user_namespace.h>
 
 #include "internal.h"
 
@@ -698,28 +699,52 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
 }
 
 /*
- * Whether user @uid has its share of @q's subscribers already
- * (kmsgq_max_subscribers_per_user), unless it owns @q: the owner may
- * change the mode or unlink the queue anyway; the share keeps readers
- * from taking the slots of other readers.  Walks the subscribers, at most
- * kmsgq_max_subscribers of them, at subscribe only.
+ * The account a subscriber with @cred takes a share of a queue from, as
+ * well as its fsuid's: the owner of the outermost user namespace it is in
+ * below the initial one, or in the initial one its fsuid.  However many
+ * ids a user namespace maps, they share its owner's account, as their
+ * queues' storage is (registry.c).
  */
-static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q, kuid_t uid)
+static kuid_t kmsgq_fanout_account(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+
+	if (ns == &init_user_ns)
+		return cred->fsuid;
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
+/*
+ * Whether @sub, not bound yet, would take more than a share of @q's
+ * subscribers (kmsgq_max_subscribers_per_user): its user or its account
+ * has that many already.  @q's owner is not held to a share: it may change
+ * the mode or unlink the queue anyway; its subscribers count towards no
+ * share.  The share keeps readers from taking the slots of other readers.
+ * Walks the subscribers, at most kmsgq_max_subscribers of them, at
+ * subscribe only.
+ */
+static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
+				     const struct kmsgq_fanout_sub *sub)
 {
 	unsigned int max = READ_ONCE(kmsgq_max_subscribers_per_user);
-	struct kmsgq_fanout_sub *sub;
-	unsigned int n = 0;
+	unsigned int user = 0, account = 0;
+	struct kmsgq_fanout_sub *s;
 
 	lockdep_assert_held(&q->lock);
 	/* The owner may change with KMSGQ_IOC_SETOWNER, under this lock. */
-	if (uid_eq(uid, q->uid))
+	if (uid_eq(sub->uid, q->uid))
 		return false;
 	if (!max)
 		return true;
-	list_for_each_entry(sub, &q->fan.subs, node)
-		if (uid_eq(sub->uid, uid) && ++n == max)
-			return true;
-	return false;
+	list_for_each_entry(s, &q->fan.subs, node) {
+		if (uid_eq(s->uid, q->uid))
+			continue;
+		user += uid_eq(s->uid, sub->uid);
+		account += uid_eq(s->account, sub->account);
+	}
+	return user >= max || account >= max;
 }
 
 /**
@@ -730,14 +755,15 @@ static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q, kuid_t uid)
  *	(KMSGQ_HISTORY_ALL: every one)
  *
  * The subscriber counts towards the share of @q the caller's fsuid (the
- * one read permission was checked for) may have, unless that user owns
- * @q or the caller has CAP_SYS_RESOURCE (in the initial user namespace,
- * as for mqueue's limits), which is asked for only when the share is
- * taken.
+ * one read permission was checked for) may have, and towards its
+ * account's (the owner of its user namespaces), unless that user owns @q
+ * or the caller has CAP_SYS_RESOURCE (in the initial user namespace, as
+ * for mqueue's limits), which is asked for only when a share is taken.
  *
  * Context: process context, before the file's binding is published.
  * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already, or
- * the caller's user kmsgq_max_subscribers_per_user of them) or -ENOMEM.
+ * the caller's user or account kmsgq_max_subscribers_per_user of them)
+ * or -ENOMEM.
  */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history)
@@ -752,6 +778,7 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	if (!sub)
 		return -ENOMEM;
 	sub->uid = current_fsuid();
+	sub->account = kmsgq_fanout_account(current_cred());
 	err = xa_err(xa_store(&f->sub_of, kmsgq_queue_file_index(file), sub,
 			      GFP_KERNEL_ACCOUNT));
 	if (err)
@@ -766,7 +793,7 @@ again:
 		err = -ENOSPC;
 		goto out_unlock;
 	}
-	if (!privileged && kmsgq_fanout_share_taken(q, sub->uid)) {
+	if (!privileged && kmsgq_fanout_share_taken(q, sub)) {
 		/* Not under a spinlock: a security module may sleep. */
 		spin_unlock(&q->lock);
 		if (!capable(CAP_SYS_RESOURCE)) {

@@ -224,6 +224,8 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
  * @pid: the thread group that bound the file (counted); fixed
  * @uid: the fsuid it bound with, which read permission was checked for,
  *	and whose share of the queue it takes; fixed
+ * @account: the account whose share it takes too, for every id a user
+ *	namespace maps: kmsgq_fanout_account() of the binder; fixed
  *
  * Kernel memory only; protected by the queue's lock.
  */
@@ -235,6 +237,7 @@ struct kmsgq_fanout_sub {
 	u64 id;
 	struct pid *pid;
 	kuid_t uid;
+	kuid_t account;
 };
 
 /**
