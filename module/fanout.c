@@ -719,17 +719,19 @@ static kuid_t kmsgq_fanout_account(const struct cred *cred)
 /*
  * Whether @sub, not bound yet, would take more than a share of @q's
  * subscribers (kmsgq_max_subscribers_per_user): its user or its account
- * has that many already.  @q's owner is not held to a share: it may change
- * the mode or unlink the queue anyway; its subscribers count towards no
- * share.  The share keeps readers from taking the slots of other readers.
- * Walks the subscribers, at most kmsgq_max_subscribers of them, at
- * subscribe only.
+ * has that many already, or the subscribers not @q's owner's would leave
+ * the owner less than a share of the @most @q may have.  The owner is not
+ * held to a share: it may change the mode or unlink the queue anyway; its
+ * subscribers count towards no share.  The shares keep readers from
+ * taking the slots of other readers, and of the owner's.  Walks the
+ * subscribers, at most @most of them, at subscribe only.
  */
 static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
-				     const struct kmsgq_fanout_sub *sub)
+				     const struct kmsgq_fanout_sub *sub,
+				     unsigned int most)
 {
 	unsigned int max = READ_ONCE(kmsgq_max_subscribers_per_user);
-	unsigned int user = 0, account = 0;
+	unsigned int user = 0, account = 0, others = 0;
 	struct kmsgq_fanout_sub *s;
 
 	lockdep_assert_held(&q->lock);
@@ -741,10 +743,11 @@ static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
 	list_for_each_entry(s, &q->fan.subs, node) {
 		if (uid_eq(s->uid, q->uid))
 			continue;
+		others++;
 		user += uid_eq(s->uid, sub->uid);
 		account += uid_eq(s->account, sub->account);
 	}
-	return user >= max || account >= max;
+	return user >= max || account >= max || others >= most - min(max, most);
 }
 
 /**
@@ -759,11 +762,12 @@ static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
  * account's (the owner of its user namespaces), unless that user owns @q
  * or the caller has CAP_SYS_RESOURCE (in the initial user namespace, as
  * for mqueue's limits), which is asked for only when a share is taken.
+ * Other subscribers leave the owner a share of @q free.
  *
  * Context: process context, before the file's binding is published.
  * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already, or
- * the caller's user or account kmsgq_max_subscribers_per_user of them)
- * or -ENOMEM.
+ * the caller's user or account kmsgq_max_subscribers_per_user of them,
+ * or the other users all but the owner's share) or -ENOMEM.
  */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history)
@@ -771,6 +775,7 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_fanout_sub *sub;
 	bool privileged = false;
+	unsigned int most;
 	u64 oldest;
 	int err;
 
@@ -788,12 +793,12 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 again:
 	spin_lock(&q->lock);
 	/* Publishers and receivers walk the subscribers under this lock. */
-	if (f->nr_subs >= min(READ_ONCE(kmsgq_max_subscribers),
-			      KMSGQ_SUBSCRIBERS_HARD_MAX)) {
+	most = min(READ_ONCE(kmsgq_max_subscribers), KMSGQ_SUBSCRIBERS_HARD_MAX);
+	if (f->nr_subs >= most) {
 		err = -ENOSPC;
 		goto out_unlock;
 	}
-	if (!privileged && kmsgq_fanout_share_taken(q, sub)) {
+	if (!privileged && kmsgq_fanout_share_taken(q, sub, most)) {
 		/* Not under a spinlock: a security module may sleep. */
 		spin_unlock(&q->lock);
 		if (!capable(CAP_SYS_RESOURCE)) {

@@ -8,8 +8,8 @@
  * subscribers SIGKILLed anywhere never stall publishers; one publish wakes
  * every sleeping subscriber; poll per subscriber; permissions, the limits
  * on subscribers (per queue, and each user's share of a queue, which a
- * user namespace cannot multiply) and bad inputs; 4 publishers x 8
- * subscribers stress.
+ * user namespace cannot multiply, and the owner's own) and bad inputs;
+ * 4 publishers x 8 subscribers stress.
  */
 #include "kmsgq_test.h"
 
@@ -1070,6 +1070,52 @@ TEST_F(fan, a_user_namespace_takes_its_owners_share_only)
 	EXPECT_TRUE(exited_ok(status)) TH_LOG("child status %#x", status);
 	close(to[1]);
 	close(from[0]);
+}
+
+/* The limits of the next test: the owner keeps FAN_RES_SHARE of them. */
+#define FAN_RES_MAX	6
+#define FAN_RES_SHARE	2
+
+/*
+ * As nobody, then another user, take a share each of the queue @arg
+ * names, leaving FAN_RES_SHARE; as a third user, find the next subscribe
+ * refused; as root, its owner, bind the last FAN_RES_SHARE, and find the
+ * queue full.  Return: 0, or the number of the step that went wrong.
+ */
+static int fan_reserve_try(const void *arg)
+{
+	static const uid_t users[] = { NOBODY, FAN_OTHER_UID };
+	int i, j;
+
+	for (i = 0; i < 2; i++) {
+		if (fan_become_for_now(users[i]))
+			return 1;
+		for (j = 0; j < FAN_RES_SHARE; j++)
+			if (kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) < 0)
+				return 2;
+	}
+	if (fan_become_for_now(FAN_OTHER_UID - 1))
+		return 3;
+	if (kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) != -ENOSPC)
+		return 4;
+	if (fan_become_for_now(0))
+		return 5;
+	for (j = 0; j < FAN_RES_SHARE; j++)
+		if (kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) < 0)
+			return 6;
+	return kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) == -ENOSPC ?
+	       0 : 7;
+}
+
+TEST_F(fan, the_owner_keeps_a_share_of_the_subscribers)
+{
+	if (!self->params)
+		SKIP(return, "needs root to become other users");
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0644));
+	ASSERT_EQ(0, write_param("max_subscribers", FAN_RES_MAX));
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_RES_SHARE));
+	EXPECT_EQ(0, child_int(fan_reserve_try, self->name));
 }
 
 TEST_F(fan, a_refused_open_leaves_no_queue_behind)
