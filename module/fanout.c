@@ -103,14 +103,7 @@ int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size)
  */
 void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
 {
-	unsigned long index = 0;
-
-	/*
-	 * No entry, rather than xa_empty(): a failed xa_store() may leave
-	 * empty nodes behind, which xa_destroy() frees.
-	 */
-	WARN_ON_ONCE(!list_empty(&f->subs) ||
-		     xa_find(&f->sub_of, &index, ULONG_MAX, XA_PRESENT));
+	WARN_ON_ONCE(!list_empty(&f->subs) || kmsgq_xa_has_entries(&f->sub_of));
 	xa_destroy(&f->sub_of);
 	kvfree(f->data);
 	kvfree(f->len);

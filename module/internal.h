@@ -458,6 +458,18 @@ static inline ktime_t kmsgq_clock_now(clockid_t clockid)
 	return clockid == CLOCK_REALTIME ? ktime_get_real() : ktime_get();
 }
 
+/*
+ * Whether @xa holds an entry: a WARN when freeing must not use xa_empty(),
+ * which is false too for the empty nodes a failed xa_store() may leave
+ * behind (xa_destroy() frees them).
+ */
+static inline bool kmsgq_xa_has_entries(struct xarray *xa)
+{
+	unsigned long index = 0;
+
+	return xa_find(xa, &index, ULONG_MAX, XA_PRESENT);
+}
+
 /* Module parameters (main.c). */
 extern unsigned int kmsgq_max_queues;
 extern unsigned int kmsgq_max_msgs;
