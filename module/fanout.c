@@ -42,6 +42,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/user_namespace.h>
 
 #include "internal.h"
 
@@ -102,14 +103,7 @@ int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size)
  */
 void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
 {
-	unsigned long index = 0;
-
-	/*
-	 * No entry, rather than xa_empty(): a failed xa_store() may leave
-	 * empty nodes behind, which xa_destroy() frees.
-	 */
-	WARN_ON_ONCE(!list_empty(&f->subs) ||
-		     xa_find(&f->sub_of, &index, ULONG_MAX, XA_PRESENT));
+	WARN_ON_ONCE(!list_empty(&f->subs) || kmsgq_xa_has_entries(&f->sub_of));
 	xa_destroy(&f->sub_of);
 	kvfree(f->data);
 	kvfree(f->len);
@@ -698,28 +692,55 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
 }
 
 /*
- * Whether user @uid has its share of @q's subscribers already
- * (kmsgq_max_subscribers_per_user), unless it owns @q: the owner may
- * change the mode or unlink the queue anyway; the share keeps readers
- * from taking the slots of other readers.  Walks the subscribers, at most
- * kmsgq_max_subscribers of them, at subscribe only.
+ * The account a subscriber with @cred takes a share of a queue from, as
+ * well as its fsuid's: the owner of the outermost user namespace it is in
+ * below the initial one, or in the initial one its fsuid.  However many
+ * ids a user namespace maps, they share its owner's account, as their
+ * queues' storage is (registry.c).
  */
-static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q, kuid_t uid)
+static kuid_t kmsgq_fanout_account(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+
+	if (ns == &init_user_ns)
+		return cred->fsuid;
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
+/*
+ * Whether @sub, not bound yet, would take more than a share of @q's
+ * subscribers (kmsgq_max_subscribers_per_user): its user or its account
+ * has that many already, or the subscribers not @q's owner's would leave
+ * the owner less than a share of the @most @q may have.  The owner is not
+ * held to a share: it may change the mode or unlink the queue anyway; its
+ * subscribers count towards no share.  The shares keep readers from
+ * taking the slots of other readers, and of the owner's.  Walks the
+ * subscribers, at most @most of them, at subscribe only.
+ */
+static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
+				     const struct kmsgq_fanout_sub *sub,
+				     unsigned int most)
 {
 	unsigned int max = READ_ONCE(kmsgq_max_subscribers_per_user);
-	struct kmsgq_fanout_sub *sub;
-	unsigned int n = 0;
+	unsigned int user = 0, account = 0, others = 0;
+	struct kmsgq_fanout_sub *s;
 
 	lockdep_assert_held(&q->lock);
 	/* The owner may change with KMSGQ_IOC_SETOWNER, under this lock. */
-	if (uid_eq(uid, q->uid))
+	if (uid_eq(sub->uid, q->uid))
 		return false;
 	if (!max)
 		return true;
-	list_for_each_entry(sub, &q->fan.subs, node)
-		if (uid_eq(sub->uid, uid) && ++n == max)
-			return true;
-	return false;
+	list_for_each_entry(s, &q->fan.subs, node) {
+		if (uid_eq(s->uid, q->uid))
+			continue;
+		others++;
+		user += uid_eq(s->uid, sub->uid);
+		account += uid_eq(s->account, sub->account);
+	}
+	return user >= max || account >= max || others >= most - min(max, most);
 }
 
 /**
@@ -730,14 +751,16 @@ static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q, kuid_t uid)
  *	(KMSGQ_HISTORY_ALL: every one)
  *
  * The subscriber counts towards the share of @q the caller's fsuid (the
- * one read permission was checked for) may have, unless that user owns
- * @q or the caller has CAP_SYS_RESOURCE (in the initial user namespace,
- * as for mqueue's limits), which is asked for only when the share is
- * taken.
+ * one read permission was checked for) may have, and towards its
+ * account's (the owner of its user namespaces), unless that user owns @q
+ * or the caller has CAP_SYS_RESOURCE (in the initial user namespace, as
+ * for mqueue's limits), which is asked for only when a share is taken.
+ * Other subscribers leave the owner a share of @q free.
  *
  * Context: process context, before the file's binding is published.
  * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already, or
- * the caller's user kmsgq_max_subscribers_per_user of them) or -ENOMEM.
+ * the caller's user or account kmsgq_max_subscribers_per_user of them,
+ * or the other users all but the owner's share) or -ENOMEM.
  */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history)
@@ -745,6 +768,7 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_fanout_sub *sub;
 	bool privileged = false;
+	unsigned int most;
 	u64 oldest;
 	int err;
 
@@ -752,6 +776,7 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	if (!sub)
 		return -ENOMEM;
 	sub->uid = current_fsuid();
+	sub->account = kmsgq_fanout_account(current_cred());
 	err = xa_err(xa_store(&f->sub_of, kmsgq_queue_file_index(file), sub,
 			      GFP_KERNEL_ACCOUNT));
 	if (err)
@@ -761,12 +786,12 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 again:
 	spin_lock(&q->lock);
 	/* Publishers and receivers walk the subscribers under this lock. */
-	if (f->nr_subs >= min(READ_ONCE(kmsgq_max_subscribers),
-			      KMSGQ_SUBSCRIBERS_HARD_MAX)) {
+	most = min(READ_ONCE(kmsgq_max_subscribers), KMSGQ_SUBSCRIBERS_HARD_MAX);
+	if (f->nr_subs >= most) {
 		err = -ENOSPC;
 		goto out_unlock;
 	}
-	if (!privileged && kmsgq_fanout_share_taken(q, sub->uid)) {
+	if (!privileged && kmsgq_fanout_share_taken(q, sub, most)) {
 		/* Not under a spinlock: a security module may sleep. */
 		spin_unlock(&q->lock);
 		if (!capable(CAP_SYS_RESOURCE)) {

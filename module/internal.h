@@ -224,6 +224,8 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
  * @pid: the thread group that bound the file (counted); fixed
  * @uid: the fsuid it bound with, which read permission was checked for,
  *	and whose share of the queue it takes; fixed
+ * @account: the account whose share it takes too, for every id a user
+ *	namespace maps: kmsgq_fanout_account() of the binder; fixed
  *
  * Kernel memory only; protected by the queue's lock.
  */
@@ -235,6 +237,7 @@ struct kmsgq_fanout_sub {
 	u64 id;
 	struct pid *pid;
 	kuid_t uid;
+	kuid_t account;
 };
 
 /**
@@ -456,6 +459,18 @@ struct kmsgq_deadline {
 static inline ktime_t kmsgq_clock_now(clockid_t clockid)
 {
 	return clockid == CLOCK_REALTIME ? ktime_get_real() : ktime_get();
+}
+
+/*
+ * Whether @xa holds an entry: a WARN when freeing must not use xa_empty(),
+ * which is false too for the empty nodes a failed xa_store() may leave
+ * behind (xa_destroy() frees them).
+ */
+static inline bool kmsgq_xa_has_entries(struct xarray *xa)
+{
+	unsigned long index = 0;
+
+	return xa_find(xa, &index, ULONG_MAX, XA_PRESENT);
 }
 
 /* Module parameters (main.c). */

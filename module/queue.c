@@ -122,7 +122,8 @@ void kmsgq_queue_free(struct kmsgq_queue *q)
 	kmsgq_queue_storage_destroy(q);
 	kmsgq_notify_destroy(q);
 	kmsgq_sender_destroy(q);
-	WARN_ON_ONCE(!xa_empty(&q->owners) || !xa_empty(&q->owner_of));
+	WARN_ON_ONCE(kmsgq_xa_has_entries(&q->owners) ||
+		     kmsgq_xa_has_entries(&q->owner_of));
 	xa_destroy(&q->owners);
 	xa_destroy(&q->owner_of);
 	mutex_destroy(&q->owners_lock);

@@ -7,11 +7,13 @@
  * subscriber); late joiners get exactly the history they ask for;
  * subscribers SIGKILLed anywhere never stall publishers; one publish wakes
  * every sleeping subscriber; poll per subscriber; permissions, the limits
- * on subscribers (per queue, and each user's share of a queue) and bad
- * inputs; 4 publishers x 8 subscribers stress.
+ * on subscribers (per queue, and each user's share of a queue, which a
+ * user namespace cannot multiply, and the owner's own) and bad inputs;
+ * 4 publishers x 8 subscribers stress.
  */
 #include "kmsgq_test.h"
 
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 
@@ -28,6 +30,9 @@ FIXTURE(fan) {
 	char name[KMSGQ_NAME_MAX];
 	int pub;
 	struct kids kids;
+	/* The module parameters the tests change, as found (root only). */
+	bool params;
+	unsigned long max_subs, share;
 };
 
 FIXTURE_SETUP(fan)
@@ -36,6 +41,7 @@ FIXTURE_SETUP(fan)
 
 	self->pub = -1;
 	self->kids.nr = 0;
+	self->params = false;
 	snprintf(self->name, sizeof(self->name), "fan-%d", getpid());
 	if (access(KMSGQ_DEVICE_PATH, F_OK))
 		SKIP(return, "%s missing: kmsgq module not loaded",
@@ -43,11 +49,19 @@ FIXTURE_SETUP(fan)
 	ASSERT_EQ(0, kmsgq_info(-1, &info));
 	if (!(info.features & KMSGQ_FEAT_FANOUT))
 		SKIP(return, "module without KMSGQ_FEAT_FANOUT");
+	self->params = !geteuid() &&
+		       !read_param("max_subscribers", &self->max_subs) &&
+		       !read_param("max_subscribers_per_user", &self->share);
 }
 
 FIXTURE_TEARDOWN(fan)
 {
 	kids_kill(&self->kids);
+	/* Whatever a test changed, and however it ended. */
+	if (self->params) {
+		write_param("max_subscribers", self->max_subs);
+		write_param("max_subscribers_per_user", self->share);
+	}
 	if (self->pub >= 0)
 		close(self->pub);
 	kmsgq_unlink(self->name);
@@ -808,11 +822,9 @@ TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
 {
 	char other[KMSGQ_NAME_MAX];
 	int s[3], extra, pub2, created;
-	unsigned long old;
 
-	if (geteuid())
+	if (!self->params)
 		SKIP(return, "module parameters need root");
-	ASSERT_EQ(0, read_param("max_subscribers", &old));
 	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
 	ASSERT_EQ(0, write_param("max_subscribers", 3));
 	for (int i = 0; i < 3; i++)
@@ -827,7 +839,6 @@ TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
 	snprintf(other, sizeof(other), "fan-none-%d", getpid());
 	created = fan_raw_open(O_RDONLY, KMSGQ_OPEN_CREATE | KMSGQ_OPEN_FANOUT,
 			       other, 0, 0);
-	EXPECT_EQ(0, write_param("max_subscribers", old));
 	for (int i = 0; i < 3; i++) {
 		EXPECT_LE(0, s[i]);
 		close(s[i]);
@@ -846,14 +857,11 @@ TEST_F(fan, max_subscribers_is_capped_by_the_hard_limit)
 {
 	static int s[FAN_SUBS_HARD_MAX + 1];
 	struct rlimit rl = { FAN_SUBS_HARD_MAX + 64, FAN_SUBS_HARD_MAX + 64 };
-	unsigned long old, old_share;
 	int n = 0;
 
-	if (geteuid())
+	if (!self->params)
 		SKIP(return, "module parameters need root");
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
-	ASSERT_EQ(0, read_param("max_subscribers", &old));
-	ASSERT_EQ(0, read_param("max_subscribers_per_user", &old_share));
 	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
 	ASSERT_EQ(0, write_param("max_subscribers", 1000000));
 	ASSERT_EQ(0, write_param("max_subscribers_per_user", 1000000));
@@ -863,8 +871,6 @@ TEST_F(fan, max_subscribers_is_capped_by_the_hard_limit)
 			break;
 		n++;
 	}
-	EXPECT_EQ(0, write_param("max_subscribers", old));
-	EXPECT_EQ(0, write_param("max_subscribers_per_user", old_share));
 	EXPECT_EQ(FAN_SUBS_HARD_MAX, n);
 	if (n <= FAN_SUBS_HARD_MAX)
 		EXPECT_EQ(-ENOSPC, s[n]);
@@ -929,14 +935,21 @@ static int fan_share_try(const void *arg)
 	return 0;
 }
 
-/* As nobody: one subscribe, 0 or -errno. */
+/* A queue's name, and the user to subscribe to it as. */
+struct fan_as {
+	const char *name;
+	uid_t uid;
+};
+
+/* As the user @arg names: one subscribe, 0 or -errno. */
 static int fan_share_one(const void *arg)
 {
+	const struct fan_as *as = arg;
 	int fd;
 
-	if (become(NOBODY, NOBODY))
+	if (become(as->uid, as->uid))
 		return -EPERM;
-	fd = kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0);
+	fd = kmsgq_subscribe(as->name, O_RDONLY | O_NONBLOCK, 0);
 	if (fd < 0)
 		return fd;
 	close(fd);
@@ -945,12 +958,11 @@ static int fan_share_one(const void *arg)
 
 TEST_F(fan, each_user_gets_a_share_of_the_subscribers)
 {
+	struct fan_as nobody = { self->name, NOBODY };
 	int mine[2 * FAN_SHARE + 2], i, n = 0;
-	unsigned long old;
 
-	if (geteuid())
+	if (!self->params)
 		SKIP(return, "needs root to become other users");
-	ASSERT_EQ(0, read_param("max_subscribers_per_user", &old));
 	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
 	ASSERT_EQ(0, kmsgq_chmod(self->name, 0666));
 	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_SHARE));
@@ -964,14 +976,146 @@ TEST_F(fan, each_user_gets_a_share_of_the_subscribers)
 		mine[n++] = fan_sub(self, 0, false);
 	/* None: only the owner and the privileged subscribe. */
 	ASSERT_EQ(0, write_param("max_subscribers_per_user", 0));
-	EXPECT_EQ(-ENOSPC, child_int(fan_share_one, self->name));
-	EXPECT_EQ(0, write_param("max_subscribers_per_user", old));
-	EXPECT_EQ(0, child_int(fan_share_one, self->name));
-	EXPECT_EQ(64, old);
+	EXPECT_EQ(-ENOSPC, child_int(fan_share_one, &nobody));
+	EXPECT_EQ(0, write_param("max_subscribers_per_user", self->share));
+	EXPECT_EQ(0, child_int(fan_share_one, &nobody));
+	EXPECT_EQ(64, self->share);
 	for (i = 0; i < n; i++) {
 		EXPECT_LE(0, mine[i]);
 		close(mine[i]);
 	}
+}
+
+/* Ids the user namespace of the next test maps, from this host uid on. */
+#define FAN_NS_IDS	8
+#define FAN_NS_HOST	"100000"
+
+/*
+ * In a child: as nobody, make a user namespace and wait (on fd 0) for the
+ * parent to map FAN_NS_IDS ids in it, as a subuid range would be; then
+ * subscribe to the queue @arg names as each of those ids in turn, until
+ * one is refused.  Write (on fd 1) how many bound and the refusal's
+ * -errno, keep the subscribers until told, and exit.  Exit status 1: no
+ * user namespace here; 2 to 4: a step failed.
+ */
+static int fan_ns_ids(const void *arg)
+{
+	int fds[FAN_NS_IDS], got[2] = { 0, 0 }, i;
+	char c;
+
+	if (become(NOBODY, NOBODY))
+		return 2;
+	if (unshare(CLONE_NEWUSER))
+		return 1;
+	if (write(1, "u", 1) != 1 || read(0, &c, 1) != 1)
+		return 3;
+	for (i = 0; i < FAN_NS_IDS; i++) {
+		/* Saved uid 0 keeps the way to the next id. */
+		if (seteuid(0) || setresuid(i, i, 0))
+			return 4;
+		fds[got[0]] = kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0);
+		if (fds[got[0]] < 0) {
+			got[1] = fds[got[0]];
+			break;
+		}
+		got[0]++;
+	}
+	child_write(1, got, sizeof(got));
+	if (read(0, &c, 1) < 0)
+		return 3;
+	return 0;
+}
+
+TEST_F(fan, a_user_namespace_takes_its_owners_share_only)
+{
+	struct fan_as nobody = { self->name, NOBODY };
+	struct fan_as other = { self->name, FAN_OTHER_UID };
+	int to[2], from[2], got[2], status;
+	char path[64], c;
+	pid_t pid;
+
+	if (!self->params)
+		SKIP(return, "needs root to map ids in a user namespace");
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0644));
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_SHARE));
+	ASSERT_EQ(0, pipe(to));
+	ASSERT_EQ(0, pipe(from));
+	pid = kids_fork(&self->kids);
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		_exit(fan_ns_ids(self->name));
+	}
+	close(to[0]);
+	close(from[1]);
+	if (read(from[0], &c, 1) != 1) {
+		ASSERT_EQ(pid, kids_wait(&self->kids, pid, &status));
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+			SKIP(return, "no user namespaces for nobody here");
+		ASSERT_TRUE(false) TH_LOG("child status %#x", status);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	ASSERT_EQ(0, write_file(path, "0 " FAN_NS_HOST " 8"));
+	ASSERT_EQ(1, write(to[1], "g", 1));
+	ASSERT_TRUE(read_all(from[0], got, sizeof(got)));
+	/* However many ids it maps, they are nobody's: one share. */
+	EXPECT_EQ(FAN_SHARE, got[0]);
+	EXPECT_EQ(-ENOSPC, got[1]);
+	EXPECT_EQ(-ENOSPC, child_int(fan_share_one, &nobody));
+	EXPECT_EQ(0, child_int(fan_share_one, &other));
+	ASSERT_EQ(1, write(to[1], "x", 1));
+	ASSERT_EQ(pid, kids_wait(&self->kids, pid, &status));
+	EXPECT_TRUE(exited_ok(status)) TH_LOG("child status %#x", status);
+	close(to[1]);
+	close(from[0]);
+}
+
+/* The limits of the next test: the owner keeps FAN_RES_SHARE of them. */
+#define FAN_RES_MAX	6
+#define FAN_RES_SHARE	2
+
+/*
+ * As nobody, then another user, take a share each of the queue @arg
+ * names, leaving FAN_RES_SHARE; as a third user, find the next subscribe
+ * refused; as root, its owner, bind the last FAN_RES_SHARE, and find the
+ * queue full.  Return: 0, or the number of the step that went wrong.
+ */
+static int fan_reserve_try(const void *arg)
+{
+	static const uid_t users[] = { NOBODY, FAN_OTHER_UID };
+	int i, j;
+
+	for (i = 0; i < 2; i++) {
+		if (fan_become_for_now(users[i]))
+			return 1;
+		for (j = 0; j < FAN_RES_SHARE; j++)
+			if (kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) < 0)
+				return 2;
+	}
+	if (fan_become_for_now(FAN_OTHER_UID - 1))
+		return 3;
+	if (kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) != -ENOSPC)
+		return 4;
+	if (fan_become_for_now(0))
+		return 5;
+	for (j = 0; j < FAN_RES_SHARE; j++)
+		if (kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) < 0)
+			return 6;
+	return kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) == -ENOSPC ?
+	       0 : 7;
+}
+
+TEST_F(fan, the_owner_keeps_a_share_of_the_subscribers)
+{
+	if (!self->params)
+		SKIP(return, "needs root to become other users");
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0644));
+	ASSERT_EQ(0, write_param("max_subscribers", FAN_RES_MAX));
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_RES_SHARE));
+	EXPECT_EQ(0, child_int(fan_reserve_try, self->name));
 }
 
 TEST_F(fan, a_refused_open_leaves_no_queue_behind)
