@@ -716,8 +716,9 @@ static kuid_t kmsgq_fanout_account(const struct cred *cred)
  * the owner less than a share of the @most @q may have.  The owner is not
  * held to a share: it may change the mode or unlink the queue anyway; its
  * subscribers count towards no share.  The shares keep readers from
- * taking the slots of other readers, and of the owner's.  Walks the
- * subscribers, at most @most of them, at subscribe only.
+ * taking the slots of other readers, and of the owner's; a share of
+ * @most or more turns them off.  Walks the subscribers, at most @most of
+ * them, at subscribe only.
  */
 static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
 				     const struct kmsgq_fanout_sub *sub,
@@ -740,7 +741,10 @@ static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
 		user += uid_eq(s->uid, sub->uid);
 		account += uid_eq(s->account, sub->account);
 	}
-	return user >= max || account >= max || others >= most - min(max, most);
+	/* A share as large as the queue turns shares off, and the reserve. */
+	if (max >= most)
+		return false;
+	return user >= max || account >= max || others >= most - max;
 }
 
 /**

@@ -1118,6 +1118,33 @@ TEST_F(fan, the_owner_keeps_a_share_of_the_subscribers)
 	EXPECT_EQ(0, child_int(fan_reserve_try, self->name));
 }
 
+/* As nobody: bind @arg's whole FAN_RES_MAX subscribers.  0, or -errno. */
+static int fan_take_all(const void *arg)
+{
+	int i, fd;
+
+	if (fan_become_for_now(NOBODY))
+		return -EPERM;
+	for (i = 0; i < FAN_RES_MAX; i++) {
+		fd = kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0);
+		if (fd < 0)
+			return fd;
+	}
+	return kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0) == -ENOSPC ?
+	       0 : -EPROTO;
+}
+
+TEST_F(fan, a_share_as_large_as_the_queue_turns_the_shares_off)
+{
+	if (!self->params)
+		SKIP(return, "needs root to become other users");
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0644));
+	ASSERT_EQ(0, write_param("max_subscribers", FAN_RES_MAX));
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_RES_MAX));
+	EXPECT_EQ(0, child_int(fan_take_all, self->name));
+}
+
 TEST_F(fan, a_refused_open_leaves_no_queue_behind)
 {
 	/* History for a file that is no subscriber, or a queue not fan-out. */

@@ -183,11 +183,12 @@ struct kmsgq_info {
  * readers a DROP queue.  A queue has at most the module parameter
  * max_subscribers subscribers at once (ENOSPC), and each user at most
  * max_subscribers_per_user of them (64 by default; ENOSPC), counted by
- * the fsuid a subscriber bound with, so that one reader cannot take them
- * all; the queue's owner and CAP_SYS_RESOURCE are not held to a share.
- * Not with RING or RECLAIM (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP, and
- * so are KMSGQ_IOC_SEND and KMSGQ_IOC_RECV as io_uring commands (io_uring's
- * READ, WRITE and poll work).
+ * the fsuid a subscriber bound with and by the owner of its user
+ * namespaces, so that one reader cannot take them all; the queue's owner
+ * and CAP_SYS_RESOURCE are not held to a share, and the owner keeps one.
+ * Not with RING or RECLAIM (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP;
+ * KMSGQ_IOC_SEND and KMSGQ_IOC_RECV work as io_uring commands where
+ * KMSGQ_FEAT_URING_FANOUT is reported.
  */
 #define KMSGQ_OPEN_FANOUT		0x80U
 
