@@ -973,7 +973,9 @@ struct kmsgq_subscribers {
  * access, i.e. a subscriber, may map it (EACCES otherwise), shared, at
  * offset 0, from one page up to @map_size bytes: map one page to learn
  * @map_size, then the whole.  The mapping keeps the queue alive, and the
- * file a subscriber, until munmap, after close and unlink too.
+ * file a subscriber, until munmap, after close and unlink too.  It shows
+ * every message still stored, as a subscriber that asks for
+ * KMSGQ_HISTORY_ALL receives them.
  *
  * A subscriber's position (the number of the next message it reads) is
  * kernel state: KMSGQ_IOC_FANOUT_ACK reports and sets it.  To read message
