@@ -27,20 +27,29 @@
 
 #include "bench.h"
 
-/* kmsgq's probe, and whether the module has fan-out queues. */
-static int fanout_init(void)
+/*
+ * kmsgq's probe, and whether the module has @feature: if not, the
+ * transport is skipped, as @why says.
+ */
+static int fanout_probe(__u64 feature, const char *why)
 {
 	struct kmsgq_info info = { .size = sizeof(info) };
 	size_t used;
 
 	if (kcopy_init() || kmsgq_info(-1, &info))
 		return -1;
-	if (info.features & KMSGQ_FEAT_FANOUT)
+	if (info.features & feature)
 		return 0;
 	used = strlen(bench_sys.kmsgq_why);
 	snprintf(bench_sys.kmsgq_why + used, sizeof(bench_sys.kmsgq_why) - used,
-		 "; no fan-out queues: kmsgq-fanout skipped");
+		 "; %s", why);
 	return -1;
+}
+
+static int fanout_init(void)
+{
+	return fanout_probe(KMSGQ_FEAT_FANOUT,
+			    "no fan-out queues: kmsgq-fanout skipped");
 }
 
 static int fanout_chan_create(struct bench_chan *c)
@@ -80,20 +89,10 @@ struct fanout_zc {
 	struct kmsgq_msg msgs[BENCH_BATCH];
 };
 
-/* And whether the module lets subscribers map fan-out queues. */
 static int fanout_zc_init(void)
 {
-	struct kmsgq_info info = { .size = sizeof(info) };
-	size_t used;
-
-	if (fanout_init() || kmsgq_info(-1, &info))
-		return -1;
-	if (info.features & KMSGQ_FEAT_FANOUT_MAP)
-		return 0;
-	used = strlen(bench_sys.kmsgq_why);
-	snprintf(bench_sys.kmsgq_why + used, sizeof(bench_sys.kmsgq_why) - used,
-		 "; no mapped fan-out queues: kmsgq-fanout-zc skipped");
-	return -1;
+	return fanout_probe(KMSGQ_FEAT_FANOUT_MAP,
+			    "no mapped fan-out queues: kmsgq-fanout-zc skipped");
 }
 
 static int fanout_zc_chan_create(struct bench_chan *c)
