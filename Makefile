@@ -17,7 +17,8 @@
 #   make bench         the full benchmark: table, CSV and PNG (host gnuplot)
 #                      (both: LOAD=N runs N busy processes on the host
 #                      beside the guest, vm/host-load.sh)
-#   make bench-profile the benchmark's sleeps and wakeups per transport (LOAD=N)
+#   make bench-profile the benchmark's sleeps and wakeups per transport, and
+#                      its CPU profile by function (LOAD=N)
 #   make soak          the timed soak: SOAK_SECONDS=300, KERNEL=debug, SEED=S
 #   make vm-shell      a shell in the guest with the module loaded
 #   make deps          install the build and guest tools (Debian)
@@ -159,15 +160,20 @@ WITH_LOAD = vm/host-load.sh $(LOAD) vm/run-tests.sh --append KMSGQ_HOST_LOAD=$(L
 demo:
 	$(WITH_LOAD) demo bench-short
 
-# The full benchmark; its table, CSV and (rendered on the host) PNG.
+# The full benchmark; its table, CSV and (rendered on the host) PNG.  Its
+# CPU profile takes perf (linux-perf) into the guest; without it, the
+# profile says it is skipped.
+GUEST_PERF = vm/apt-need.sh linux-perf || echo "no linux-perf: no CPU profile"
 bench:
-	$(WITH_LOAD) --timeout 1800 bench
+	$(GUEST_PERF)
+	KMSGQ_GUEST_PERF=1 $(WITH_LOAD) --timeout 2400 bench
 	vm/bench-plot.sh
 
-# The benchmark's profile alone (make bench ends with it): a scheduler trace
-# of one short run per transport.
+# The benchmark's profiles alone (make bench ends with them): a scheduler
+# trace of one short run per transport, and a CPU profile of the main cells.
 bench-profile:
-	$(WITH_LOAD) bench-profile
+	$(GUEST_PERF)
+	KMSGQ_GUEST_PERF=1 $(WITH_LOAD) bench-profile
 .PHONY: bench-profile
 
 # The soak (vm/suites/soak): soak_test for SOAK_SECONDS (300), then a

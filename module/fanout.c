@@ -24,13 +24,16 @@
  *
  * Locking: q->lock protects everything here but the xarray of subscribers
  * (its own lock, at bind and release only); it is never held across a
- * user copy or a sleep.  Wakeups: subscribers sleep non-exclusively on
+ * user copy or a sleep, and never nests with a wait queue's lock.
+ * Wakeups: subscribers sleep non-exclusively on
  * q->recv_wq, so one wake call after a publish wakes them all; publishers
  * sleep exclusively on q->send_wq (kmsgq_queue_wait()), and a subscriber
  * that leaves the floor wakes as many as it read messages.  A publisher
  * about to sleep for room recomputes the floor after queueing itself, so
  * the subscriber that then moves from it sees it asleep.
  */
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -168,7 +171,14 @@ int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size,
  */
 void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
 {
-	WARN_ON_ONCE(!list_empty(&f->subs) || !xa_empty(&f->sub_of));
+	unsigned long index = 0;
+
+	/*
+	 * No entry, rather than xa_empty(): a failed xa_store() may leave
+	 * empty nodes behind, which xa_destroy() frees.
+	 */
+	WARN_ON_ONCE(!list_empty(&f->subs) ||
+		     xa_find(&f->sub_of, &index, ULONG_MAX, XA_PRESENT));
 	xa_destroy(&f->sub_of);
 	if (f->map) {
 		vfree(f->map);
@@ -187,6 +197,31 @@ void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
 static u64 kmsgq_fanout_oldest(const struct kmsgq_fanout *f)
 {
 	return f->reserve > f->nr_slots ? f->reserve - f->nr_slots : 0;
+}
+
+/* A change that may let a waiting transfer go on; its wakeup follows. */
+static void kmsgq_fanout_changed(struct kmsgq_queue *q)
+{
+	lockdep_assert_held(&q->lock);
+	WRITE_ONCE(q->fan.gen, q->fan.gen + 1);
+}
+
+/**
+ * kmsgq_fanout_gen() - the count of changes that may let a transfer go on
+ * @q: fan-out queue
+ *
+ * Read under @q->lock with a transfer's readiness (kmsgq_fanout_ready()),
+ * and again after the transfer's wait entry is on its wait queue and a
+ * full barrier: a different count means that a change came in between,
+ * whose waker may have looked at the wait queue before the entry was on
+ * it.  The waker moves the count under @q->lock, then looks for sleepers
+ * (wq_has_sleeper(), a full barrier): one of the two sees the other.
+ *
+ * Return: the count, which only ever grows (and wraps).
+ */
+unsigned long kmsgq_fanout_gen(struct kmsgq_queue *q)
+{
+	return READ_ONCE(q->fan.gen);
 }
 
 /* Recompute the floor: the least of the tail and every position. */
@@ -252,28 +287,53 @@ static void kmsgq_fanout_drop(struct kmsgq_queue *q, u64 target)
 }
 
 /**
+ * kmsgq_fanout_ready() - may a send, receive or peek go on now
+ * @q: fan-out queue
+ * @sub: the subscriber of a receive or peek, or NULL (none: never)
+ * @send: a send (else a receive, or a peek at @index)
+ * @index: unread messages of @sub to pass over (a receive's is 0)
+ *
+ * What a sleeping transfer waits for.  For a send, the cached floor is
+ * never above the true one, so room it shows is there; when it shows
+ * none, the floor is recomputed, and a subscriber that then moves from
+ * it sees the new value and wakes the publishers (kmsgq_fanout_recv()).
+ * Walks the subscribers only then.  A receive is ready over a hole too,
+ * which it steps over.
+ *
+ * Context: @q->lock held.  An io_uring command about to park asks it
+ * with kmsgq_fanout_gen() (uring.c).
+ * Return: true if the transfer would find room (with
+ * KMSGQ_OPEN_OVERFLOW_DROP: a slot no other publisher is filling), or a
+ * message (or hole) at @index.
+ */
+bool kmsgq_fanout_ready(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			bool send, u32 index)
+{
+	lockdep_assert_held(&q->lock);
+	if (send)
+		return kmsgq_fanout_room(q, 1, q->overflow ==
+					 KMSGQ_OPEN_OVERFLOW_DROP);
+	return sub && q->fan.tail - sub->pos > index;
+}
+
+/**
  * kmsgq_fanout_writable() - may a publisher reserve a slot now
  * @q: fan-out queue
  *
- * What a sleeping publisher waits for (kmsgq_queue_wait()).  The cached
- * floor is never above the true one, so room it shows is there; when it
- * shows none, the floor is recomputed, after the publisher queued itself,
- * and a subscriber that then moves from it sees it and wakes the
- * publisher (kmsgq_fanout_recv()).  Walks the subscribers only then.
+ * What a sleeping publisher waits for (kmsgq_queue_wait()), which asks it
+ * after queueing itself: see kmsgq_fanout_ready().
  *
  * Context: takes @q->lock.
- * Return: true if a send would find room (with KMSGQ_OPEN_OVERFLOW_DROP:
- * a slot no other publisher is filling).
+ * Return: true if a send would find room.
  */
 bool kmsgq_fanout_writable(struct kmsgq_queue *q)
 {
-	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
-	u32 room;
+	bool ready;
 
 	spin_lock(&q->lock);
-	room = kmsgq_fanout_room(q, 1, drop);
+	ready = kmsgq_fanout_ready(q, NULL, true, 0);
 	spin_unlock(&q->lock);
-	return room;
+	return ready;
 }
 
 /**
@@ -291,7 +351,7 @@ bool kmsgq_fanout_readable(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub)
 	if (!sub)
 		return false;
 	spin_lock(&q->lock);
-	ready = sub->pos < q->fan.tail;
+	ready = kmsgq_fanout_ready(q, sub, false, 0);
 	spin_unlock(&q->lock);
 	return ready;
 }
@@ -438,6 +498,8 @@ again:
 				    i < done ? msgs[i].len : KMSGQ_FANOUT_HOLE);
 	committed = f->tail - committed;
 	kmsgq_fanout_map_committed(f);
+	if (committed)
+		kmsgq_fanout_changed(q);
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
@@ -513,7 +575,7 @@ static int kmsgq_fanout_wait(struct kmsgq_queue *q,
 	for (;;) {
 		prepare_to_wait(&q->recv_wq, &wait, TASK_INTERRUPTIBLE);
 		spin_lock(&q->lock);
-		ready = q->fan.tail - sub->pos > index;
+		ready = kmsgq_fanout_ready(q, sub, false, index);
 		spin_unlock(&q->lock);
 		if (ready) {
 			ret = 0;
@@ -648,6 +710,8 @@ int kmsgq_fanout_recv(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		bytes += len;
 		done++;
 	}
+	if (at_floor && moved)
+		kmsgq_fanout_changed(q);
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, done, bytes);
@@ -741,6 +805,31 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
 	return xa_load(&q->fan.sub_of, kmsgq_queue_file_index(file));
 }
 
+/*
+ * Whether user @uid has its share of @q's subscribers already
+ * (kmsgq_max_subscribers_per_user), unless it owns @q: the owner may
+ * change the mode or unlink the queue anyway; the share keeps readers
+ * from taking the slots of other readers.  Walks the subscribers, at most
+ * kmsgq_max_subscribers of them, at subscribe only.
+ */
+static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q, kuid_t uid)
+{
+	unsigned int max = READ_ONCE(kmsgq_max_subscribers_per_user);
+	struct kmsgq_fanout_sub *sub;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&q->lock);
+	/* The owner may change with KMSGQ_IOC_SETOWNER, under this lock. */
+	if (uid_eq(uid, q->uid))
+		return false;
+	if (!max)
+		return true;
+	list_for_each_entry(sub, &q->fan.subs, node)
+		if (uid_eq(sub->uid, uid) && ++n == max)
+			return true;
+	return false;
+}
+
 /**
  * kmsgq_fanout_subscribe() - make a file being bound a subscriber
  * @q: fan-out queue, with a reference for the file
@@ -748,37 +837,51 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
  * @history: stored messages to start back from the newest
  *	(KMSGQ_HISTORY_ALL: every one)
  *
+ * The subscriber counts towards the share of @q the caller's fsuid (the
+ * one read permission was checked for) may have, unless that user owns
+ * @q or the caller has CAP_SYS_RESOURCE (in the initial user namespace,
+ * as for mqueue's limits), which is asked for only when the share is
+ * taken.
+ *
  * Context: process context, before the file's binding is published.
- * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already) or
- * -ENOMEM.
+ * Return: 0, -ENOSPC (the queue has kmsgq_max_subscribers already, or
+ * the caller's user kmsgq_max_subscribers_per_user of them) or -ENOMEM.
  */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history)
 {
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_fanout_sub *sub;
+	bool privileged = false;
 	u64 oldest;
 	int err;
 
 	sub = kzalloc(sizeof(*sub), GFP_KERNEL_ACCOUNT);
 	if (!sub)
 		return -ENOMEM;
+	sub->uid = current_fsuid();
 	err = xa_err(xa_store(&f->sub_of, kmsgq_queue_file_index(file), sub,
 			      GFP_KERNEL_ACCOUNT));
-	if (err) {
-		kfree(sub);
-		return err;
-	}
+	if (err)
+		goto out_free;
 	sub->pid = get_pid(task_tgid(current));
 
+again:
 	spin_lock(&q->lock);
 	/* Publishers and receivers walk the subscribers under this lock. */
 	if (f->nr_subs >= READ_ONCE(kmsgq_max_subscribers)) {
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+	if (!privileged && kmsgq_fanout_share_taken(q, sub->uid)) {
+		/* Not under a spinlock: a security module may sleep. */
 		spin_unlock(&q->lock);
-		xa_erase(&f->sub_of, kmsgq_queue_file_index(file));
-		put_pid(sub->pid);
-		kfree(sub);
-		return -ENOSPC;
+		if (!capable(CAP_SYS_RESOURCE)) {
+			err = -ENOSPC;
+			goto out_erase;
+		}
+		privileged = true;
+		goto again;
 	}
 	/* Not reserved again: what the slots from here to the tail hold. */
 	oldest = kmsgq_fanout_oldest(f);
@@ -789,6 +892,15 @@ int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 	f->floor = min(f->floor, sub->pos);
 	spin_unlock(&q->lock);
 	return 0;
+
+out_unlock:
+	spin_unlock(&q->lock);
+out_erase:
+	xa_erase(&f->sub_of, kmsgq_queue_file_index(file));
+	put_pid(sub->pid);
+out_free:
+	kfree(sub);
+	return err;
 }
 
 /**
@@ -814,6 +926,8 @@ void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 	at_floor = sub->pos == q->fan.floor;
 	list_del(&sub->node);
 	WRITE_ONCE(q->fan.nr_subs, q->fan.nr_subs - 1);
+	if (at_floor)
+		kmsgq_fanout_changed(q);
 	spin_unlock(&q->lock);
 	put_pid(sub->pid);
 	kfree(sub);
@@ -822,22 +936,32 @@ void kmsgq_fanout_unsubscribe(struct kmsgq_queue *q, struct file *file)
 }
 
 /**
- * kmsgq_fanout_lost_report() - report a subscriber's unreported losses
- * @q: fan-out queue
- * @sub: the subscriber, or NULL (none: 0 is reported)
- * @to: where to write the count
+ * kmsgq_fanout_lost_report() - a receive's result, with its loss report
+ * @q: the receive's queue
+ * @sub: its file's subscriber, or NULL (none: 0 is reported)
+ * @flags: its kmsgq_xfer.flags: nothing is reported without
+ *	KMSGQ_XFER_LOST
+ * @to: where to write the count: its kmsgq_xfer.lost
+ * @ret: what the receive returns
  *
  * The losses since the last report are taken, and given back if they
- * cannot be written, so that the next report carries them.
+ * cannot be written, so that the next report carries them.  A receive
+ * that will be restarted (-ERESTARTSYS) leaves them to the call that
+ * comes back.  The ioctl reports as it returns, an io_uring command as it
+ * completes (uring.c).
  *
- * Context: process context; takes @q->lock.
- * Return: 0 or -EFAULT.
+ * Context: process context, @to in current's memory; takes @q->lock.
+ * Return: @ret, or -EFAULT if the count cannot be written and no message
+ * moved.
  */
 int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
-			     struct kmsgq_fanout_sub *sub, u64 __user *to)
+			     struct kmsgq_fanout_sub *sub, u32 flags,
+			     u64 __user *to, int ret)
 {
 	u64 lost = 0;
 
+	if (!(flags & KMSGQ_XFER_LOST) || ret == -ERESTARTSYS)
+		return ret;
 	if (sub) {
 		spin_lock(&q->lock);
 		lost = sub->lost_report;
@@ -845,13 +969,13 @@ int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
 		spin_unlock(&q->lock);
 	}
 	if (!put_user(lost, to))
-		return 0;
+		return ret;
 	if (sub) {
 		spin_lock(&q->lock);
 		sub->lost_report += lost;
 		spin_unlock(&q->lock);
 	}
-	return -EFAULT;
+	return ret > 0 ? ret : -EFAULT;
 }
 
 /**
@@ -976,6 +1100,8 @@ int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		at_floor = sub->pos == f->floor;
 		moved = ack->pos - sub->pos;
 		sub->pos = ack->pos;
+		if (at_floor)
+			kmsgq_fanout_changed(q);
 	}
 	spin_unlock(&q->lock);
 

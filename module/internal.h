@@ -222,6 +222,8 @@ static inline void *kmsgq_ring_payload(const struct kmsgq_ring *r, u32 pos)
  * @lost_report: of those, the ones no RECV has reported yet
  * @id: its number in the queue, from kmsgq_fanout.@last_id; fixed
  * @pid: the thread group that bound the file (counted); fixed
+ * @uid: the fsuid it bound with, which read permission was checked for,
+ *	and whose share of the queue it takes; fixed
  *
  * Kernel memory only; protected by the queue's lock.
  */
@@ -232,6 +234,7 @@ struct kmsgq_fanout_sub {
 	u64 lost_report;
 	u64 id;
 	struct pid *pid;
+	kuid_t uid;
 };
 
 /**
@@ -244,6 +247,10 @@ struct kmsgq_fanout_sub {
  * @floor: the least of @tail and every subscriber's position when last
  *	computed: never above the true one, and exact when a publisher
  *	sleeps for room
+ * @gen: moved by every change that can let a waiting send, receive or
+ *	peek go on (a commit; the floor's subscriber moving or leaving),
+ *	before the wakeup that follows it: an io_uring command parks against
+ *	it (uring.c)
  * @nr_subs: subscribers on @subs
  * @last_id: the id of the latest subscriber to bind
  * @subs: the subscribers, in @id order
@@ -272,6 +279,7 @@ struct kmsgq_fanout {
 	u64 reserve;
 	u64 tail;
 	u64 floor;
+	unsigned long gen;
 	u64 last_id;
 	u32 nr_subs;
 	struct list_head subs;
@@ -464,6 +472,7 @@ extern unsigned int kmsgq_default_msgsize;
 extern unsigned long kmsgq_user_bytes_max;
 extern unsigned int kmsgq_user_queues_max;
 extern unsigned int kmsgq_max_subscribers;
+extern unsigned int kmsgq_max_subscribers_per_user;
 
 #define KMSGQ_MSGSIZE_HARD_MAX	(4U * 1024 * 1024)
 #define KMSGQ_MSGS_HARD_MAX	65536U
@@ -471,7 +480,8 @@ extern unsigned int kmsgq_max_subscribers;
 /* registry.c */
 int kmsgq_registry_check_name(const char *name, size_t size);
 struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
-					fmode_t fmode);
+					fmode_t fmode, bool *created);
+void kmsgq_registry_unlink_created(struct kmsgq_queue *q);
 int kmsgq_registry_unlink(const char *name);
 void kmsgq_registry_put(struct kmsgq_queue *q);
 bool kmsgq_registry_owner_or_cap(struct kmsgq_queue *q);
@@ -561,6 +571,35 @@ kmsgq_queue_copy_out(const struct kmsgq_kmsg *m, struct iov_iter *iter,
 	return -EFAULT;
 }
 
+/**
+ * kmsgq_queue_result_out() - write a received message's length and priority
+ * @m: the message; an ioctl's entry (@m->umsg) gets them, a read_iter
+ *	call has none
+ * @len: its length
+ * @prio: its priority
+ *
+ * Both in one user access window: a batch writes them for every message.
+ *
+ * Return: 0, or -EFAULT.
+ */
+static __always_inline int
+kmsgq_queue_result_out(const struct kmsgq_kmsg *m, u32 len, u32 prio)
+{
+	struct kmsgq_msg __user *u = m->umsg;
+
+	if (!u)
+		return 0;
+	if (!user_write_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(len, &u->len, fault);
+	unsafe_put_user(prio, &u->prio, fault);
+	user_write_access_end();
+	return 0;
+fault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 /* fanout.c */
 int kmsgq_fanout_subscribe(struct kmsgq_queue *q, struct file *file,
 			   u32 history);
@@ -578,10 +617,14 @@ int kmsgq_fanout_peek(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		      struct kmsgq_deadline *dl);
 bool kmsgq_fanout_readable(struct kmsgq_queue *q,
 			   struct kmsgq_fanout_sub *sub);
+bool kmsgq_fanout_ready(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+			bool send, u32 index);
 bool kmsgq_fanout_writable(struct kmsgq_queue *q);
+unsigned long kmsgq_fanout_gen(struct kmsgq_queue *q);
 u32 kmsgq_fanout_count(struct kmsgq_queue *q);
 int kmsgq_fanout_lost_report(struct kmsgq_queue *q,
-			     struct kmsgq_fanout_sub *sub, u64 __user *to);
+			     struct kmsgq_fanout_sub *sub, u32 flags,
+			     u64 __user *to, int ret);
 unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
 				      struct kmsgq_fanout_sub *self,
 				      u64 *cursor,

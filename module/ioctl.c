@@ -215,6 +215,7 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 {
 	struct kmsgq_queue *q;
 	struct kmsgq_open op;
+	bool created;
 	int err;
 
 	err = kmsgq_ioctl_copy_in(&op, sizeof(op), KMSGQ_OPEN_SIZE_VER0,
@@ -256,14 +257,19 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 	if (err)
 		return err;
 
-	q = kmsgq_registry_open(&op, file->f_mode & (FMODE_READ | FMODE_WRITE));
-	if (!IS_ERR(q)) {
-		err = kmsgq_ioctl_subscribe(q, file, op.history);
-		if (err) {
-			kmsgq_registry_put(q);
-			q = ERR_PTR(err);
-		}
+	q = kmsgq_registry_open(&op, file->f_mode & (FMODE_READ | FMODE_WRITE),
+				&created);
+	if (IS_ERR(q))
+		goto out;
+	err = kmsgq_ioctl_subscribe(q, file, op.history);
+	if (err) {
+		/* A failed open creates nothing: what it created goes again. */
+		if (created)
+			kmsgq_registry_unlink_created(q);
+		kmsgq_registry_put(q);
+		q = ERR_PTR(err);
 	}
+out:
 	kmsgq_file_bind_end(file, q);
 	return PTR_ERR_OR_ZERO(q);
 }
@@ -440,15 +446,8 @@ static long kmsgq_ioctl_xfer(struct file *file, void __user *uarg, bool send)
 		return PTR_ERR(q);
 	sub = kmsgq_fanout_sub(q, file);
 	ret = kmsgq_ioctl_xfer_run(q, sub, &x, send, &dl);
-	/*
-	 * A receive reports its subscriber's losses if asked to; one that
-	 * will be restarted leaves them to the call that comes back.
-	 */
-	if (!(x.flags & KMSGQ_XFER_LOST) || ret == -ERESTARTSYS)
-		return ret;
-	if (kmsgq_fanout_lost_report(q, sub, &ux->lost) && ret <= 0)
-		return -EFAULT;
-	return ret;
+	/* A receive reports its subscriber's losses if asked to. */
+	return kmsgq_fanout_lost_report(q, sub, x.flags, &ux->lost, ret);
 }
 
 /*

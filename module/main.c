@@ -52,6 +52,12 @@ module_param_named(max_subscribers, kmsgq_max_subscribers, uint, 0644);
 MODULE_PARM_DESC(max_subscribers,
 		 "Most subscribers one fan-out queue may have at once");
 
+unsigned int kmsgq_max_subscribers_per_user = 64;
+module_param_named(max_subscribers_per_user, kmsgq_max_subscribers_per_user,
+		   uint, 0644);
+MODULE_PARM_DESC(max_subscribers_per_user,
+		 "Most subscribers of one fan-out queue one user may have, but its owner");
+
 static struct dentry *kmsgq_debugfs;
 
 static struct miscdevice kmsgq_misc = {

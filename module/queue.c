@@ -705,11 +705,8 @@ kmsgq_queue_copy_out_locked(struct kmsgq_queue *q, const struct kmsgq_kmsg *m,
 
 	lockdep_assert_held(&q->lock);
 	pagefault_disable();
-	ok = !kmsgq_queue_copy_out(m, iter, src, len);
-	/* A read_iter call has no entry to write back: only an ioctl's. */
-	if (ok && m->umsg && (put_user(len, &m->umsg->len) ||
-			      put_user(prio, &m->umsg->prio)))
-		ok = false;
+	ok = !kmsgq_queue_copy_out(m, iter, src, len) &&
+	     !kmsgq_queue_result_out(m, len, prio);
 	pagefault_enable();
 	return ok;
 }
@@ -934,8 +931,7 @@ static int kmsgq_queue_store_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs
 		if (kmsgq_queue_copy_out(m, iter,
 					 kmsgq_store_payload(s, slots[done]),
 					 len) ||
-		    (m->umsg && (put_user(len, &m->umsg->len) ||
-				 put_user(prio, &m->umsg->prio))) ||
+		    kmsgq_queue_result_out(m, len, prio) ||
 		    kmsgq_queue_sender_out(q, m, slots[done], 0)) {
 			err = -EFAULT;
 			break;
@@ -1126,8 +1122,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 		 */
 		if (kmsgq_queue_copy_out(m, iter, kmsgq_ring_payload(r, pos),
 					 len) ||
-		    (m->umsg && (put_user(len, &m->umsg->len) ||
-				 put_user(0, &m->umsg->prio))) ||
+		    kmsgq_queue_result_out(m, len, 0) ||
 		    kmsgq_queue_sender_out(q, m, pos & r->mask, pos)) {
 			err = -EFAULT;
 			break;
@@ -1136,8 +1131,7 @@ static int kmsgq_queue_ring_recv(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 			if (iter)
 				iov_iter_revert(iter, len);
 			/* Written a moment ago: cannot fault but by an unmap. */
-			if (m->umsg && (put_user(m->len, &m->umsg->len) ||
-					put_user(m->prio, &m->umsg->prio)))
+			if (kmsgq_queue_result_out(m, m->len, m->prio))
 				err = -EFAULT;
 			if (done || err)
 				break;
@@ -1606,13 +1600,17 @@ int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
  * not a sleeping task: an io_uring command parked on q->recv_wq or
  * q->send_wq (uring.c) asks it after queueing its wait entry (and, on a
  * ring, arming the wakeup bit), to close the window in which a wakeup
- * came before the entry was there.
+ * came before the entry was there.  It takes no lock, as it is asked
+ * under the wait queue's; a fan-out queue's command asks
+ * kmsgq_fanout_ready() under @q->lock instead.
  *
  * Return: true if a transfer that may not sleep should be tried again.
  */
 bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,
 			    u32 index)
 {
+	if (WARN_ON_ONCE(q->is_fanout))
+		return true;
 	if (peek)
 		return kmsgq_queue_peek_ready(q, index);
 	if (!send)

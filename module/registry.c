@@ -689,13 +689,16 @@ out_uncharge:
  * kmsgq_registry_open() - find or create the queue a KMSGQ_IOC_OPEN names
  * @op: the request, flags and reserved fields already checked
  * @fmode: access the file was opened for
+ * @created: out: whether this call created the queue it returns
  *
- * The name is looked up in the caller's IPC namespace.
+ * The name is looked up in the caller's IPC namespace.  A caller that
+ * cannot bind to a queue it created takes it back with
+ * kmsgq_registry_unlink_created().
  *
  * Return: the queue with a reference for the file, or an ERR_PTR.
  */
 struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
-					fmode_t fmode)
+					fmode_t fmode, bool *created)
 {
 	bool create = op->flags & KMSGQ_OPEN_CREATE;
 	bool excl = op->flags & KMSGQ_OPEN_EXCL;
@@ -704,6 +707,7 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	bool raced = false;
 	int err;
 
+	*created = false;
 	err = kmsgq_registry_check_name(op->name, sizeof(op->name));
 	if (err)
 		return ERR_PTR(err);
@@ -737,8 +741,10 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 		      kmsgq_registry_permission(q, fmode);
 	if (!err && op->history && !q->is_fanout)
 		err = -EINVAL;
-	if (!err)
+	if (!err) {
 		kref_get(&q->ref);
+		*created = !raced;
+	}
 	mutex_unlock(&kmsgq_registry_lock);
 	if (spare)
 		kmsgq_queue_free(spare);
@@ -747,6 +753,34 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	return err ? ERR_PTR(err) : q;
 }
 EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_open);
+
+/**
+ * kmsgq_registry_unlink_created() - take back a queue an open created
+ * @q: the queue, as kmsgq_registry_open() created and returned it; the
+ *	caller still holds the reference it got
+ *
+ * For an open that created @q and then could not bind to it: its name
+ * goes, as by kmsgq_registry_unlink() (and without its permission check:
+ * the caller made the queue), unless it went already (an unlink, the
+ * reaper), whatever queue has the name by now.  A file that opened @q
+ * meanwhile keeps it, unnamed, as after an unlink.
+ *
+ * Context: process context; takes kmsgq_registry_lock.
+ */
+void kmsgq_registry_unlink_created(struct kmsgq_queue *q)
+{
+	bool named;
+
+	mutex_lock(&kmsgq_registry_lock);
+	/* Still in the table, under its name: a queue has one name or none. */
+	named = q->kns && kmsgq_registry_lookup(q->name, q->kns->ns) == q;
+	if (named)
+		kmsgq_registry_unlink_name(q);
+	mutex_unlock(&kmsgq_registry_lock);
+	/* The name's reference; the caller's keeps @q until it drops it. */
+	if (named)
+		kmsgq_registry_put(q);
+}
 
 /**
  * kmsgq_registry_unlink() - remove a name from the caller's IPC namespace

@@ -22,10 +22,22 @@
  * task waited for, at the cost of a task-work round per parked command
  * per message (the poll path's thundering herd).
  *
- * Lifetime: the request holds its file, the file the queue; the parked
- * command holds a queue reference too.  Nothing of a command is touched
- * after its entry is on the wait queue and the wait queue's lock dropped,
- * but by whoever takes the entry off.
+ * Lifetime: the request holds its file, the file the queue (and, on a
+ * fan-out queue, the file's subscriber); the parked command holds a queue
+ * reference too.  Nothing of a command is touched after its entry is on
+ * the wait queue and the wait queue's lock dropped, but by whoever takes
+ * the entry off.
+ *
+ * Fan-out queues (fanout.c): whether a parked command can go on is a
+ * question for the queue's lock, which the queue's subscribers and
+ * publishers change their positions under, and which is never taken
+ * under a wait queue's lock (the timer takes that one in hard interrupt
+ * context): the command asks under the queue's lock, then parks and
+ * looks at the queue's count of changes again.  A loss report
+ * (KMSGQ_XFER_LOST) is written back when the command completes, in the
+ * submitting task (or an io_uring thread of it), as the ioctl writes it
+ * as it returns; a cancelled command, or one that could not park
+ * (ENOMEM), reports nothing and leaves the losses to the next report.
  */
 #include <linux/hrtimer.h>
 #include <linux/io_uring/cmd.h>
@@ -42,6 +54,9 @@
  * @wq: q->recv_wq (receive, peek) or q->send_wq (send)
  * @cmd: the command
  * @q: the queue (counted reference)
+ * @sub: on a fan-out queue, the file's subscriber (a receive or peek), or
+ *	NULL; it lives as long as the file, which the command holds
+ * @ux: the user's struct kmsgq_xfer, for a loss report
  * @timer: wakes the command at its deadline, or after a pause when a ring
  *	keeps looking ready but yields nothing; started only while parked
  * @x: the command's struct kmsgq_xfer, as checked
@@ -57,6 +72,8 @@ struct kmsgq_uring {
 	struct wait_queue_head *wq;
 	struct io_uring_cmd *cmd;
 	struct kmsgq_queue *q;
+	struct kmsgq_fanout_sub *sub;
+	struct kmsgq_xfer __user *ux;
 	struct hrtimer timer;
 	struct kmsgq_xfer x;
 	struct kmsgq_deadline dl;
@@ -125,22 +142,41 @@ static bool kmsgq_uring_expired(const struct kmsgq_deadline *dl)
 }
 
 /*
- * Put the command on its wait queue until a wakeup, its deadline or a
- * cancel.  The entry goes on before the queue is looked at again (and, on
- * a ring, before the wakeup bit is armed), so that a message (room) that
- * came after the try that found none either finds the entry or is seen
- * here; then the command is tried again at once.  Except, every
- * KMSGQ_RING_CLAIM_TRIES times in a row that a ring looks ready and yields
- * nothing (other consumers win, or a mapper keeps the ring inconsistent),
- * it pauses a tick, as a sleeping receive does, rather than spin.
- *
- * After the lock is dropped the command may be gone: nothing touches it.
+ * The command's entry is on its wait queue, and the queue was looked at
+ * again: @ready if the command can go on.  Take the entry off to try it
+ * again at once (true: the caller queues the try), except every
+ * KMSGQ_RING_CLAIM_TRIES times in a row that the queue looks ready and
+ * yields nothing (other consumers win, or a mapper keeps a ring
+ * inconsistent): then pause a tick, as a sleeping receive does, rather
+ * than spin.  Else wait, with the timer started for the deadline.
  */
-static void kmsgq_uring_park(struct kmsgq_uring *u, bool again)
+static bool kmsgq_uring_settle(struct kmsgq_uring *u, bool ready, bool again)
+{
+	ktime_t pause = 0;
+
+	lockdep_assert_held(&u->wq->lock);
+	if (ready) {
+		if (!again || ++u->lost % KMSGQ_RING_CLAIM_TRIES)
+			return kmsgq_uring_unpark(u);
+		pause = ktime_add_ns(kmsgq_clock_now(u->dl.clockid), TICK_NSEC);
+	}
+	if (u->dl.timed && (!pause || ktime_before(u->dl.expires, pause)))
+		pause = u->dl.expires;
+	if (pause)
+		hrtimer_start(&u->timer, pause, HRTIMER_MODE_ABS);
+	return false;
+}
+
+/*
+ * Queue the command on a copy or ring queue: the queue's state is read
+ * without its lock, after the entry is on (and, on a ring, the wakeup bit
+ * armed), so that a message (room) that came after the try that found
+ * none either finds the entry or is seen here.
+ */
+static bool kmsgq_uring_enqueue(struct kmsgq_uring *u, bool again)
 {
 	struct kmsgq_queue *q = u->q;
-	ktime_t pause = 0;
-	bool kick = false;
+	bool ready, kick;
 
 	spin_lock_irq(&u->wq->lock);
 	/* At the head, before exclusive sleepers: every wake reaches it. */
@@ -154,20 +190,64 @@ static void kmsgq_uring_park(struct kmsgq_uring *u, bool again)
 	 * of a waker that changed that state first.
 	 */
 	smp_mb();
-	if (kmsgq_queue_xfer_ready(q, u->send, u->x.flags & KMSGQ_XFER_PEEK,
-				   u->x.index)) {
-		if (again && ++u->lost % KMSGQ_RING_CLAIM_TRIES == 0)
-			pause = ktime_add_ns(kmsgq_clock_now(u->dl.clockid),
-					     TICK_NSEC);
-		else
-			kick = kmsgq_uring_unpark(u);
-	}
-	if (u->dl.timed && (!pause || ktime_before(u->dl.expires, pause)))
-		pause = u->dl.expires;
-	if (!kick && pause)
-		hrtimer_start(&u->timer, pause, HRTIMER_MODE_ABS);
+	ready = kmsgq_queue_xfer_ready(q, u->send, u->x.flags & KMSGQ_XFER_PEEK,
+				       u->x.index);
+	kick = kmsgq_uring_settle(u, ready, again);
 	spin_unlock_irq(&u->wq->lock);
+	return kick;
+}
 
+/*
+ * Queue the command on a fan-out queue.  The subscriber's position (or
+ * the room for a send) is looked at under the queue's lock, with the
+ * count of changes (kmsgq_fanout_gen()); the entry goes on after the lock
+ * is dropped, and the count is read again.  No wakeup is lost: every
+ * change that can let the command go on (a commit; the floor's subscriber
+ * moving or leaving) is made under the queue's lock, moves the count and
+ * is followed by a wake of the wait queue after the unlock.  A change
+ * before the check is seen by it; one after it moves the count, which
+ * either this second read sees (a full barrier after the entry went on),
+ * or the waker's wq_has_sleeper() (a full barrier after the count moved)
+ * sees the entry.  The floor a send's check recomputes is one that such a
+ * subscriber then sees it leave.  The two locks never nest: a waker walks
+ * the wait queue with interrupts off and must not hold the queue up.
+ */
+static bool kmsgq_uring_enqueue_fanout(struct kmsgq_uring *u, bool again)
+{
+	struct kmsgq_queue *q = u->q;
+	unsigned long gen;
+	bool ready, kick;
+
+	spin_lock(&q->lock);
+	ready = kmsgq_fanout_ready(q, u->sub, u->send, u->x.index);
+	gen = kmsgq_fanout_gen(q);
+	spin_unlock(&q->lock);
+
+	spin_lock_irq(&u->wq->lock);
+	__add_wait_queue(u->wq, &u->wait);
+	/* Pairs with the barrier in wq_has_sleeper() of a waker. */
+	smp_mb();
+	if (kmsgq_fanout_gen(q) != gen)
+		ready = true;
+	kick = kmsgq_uring_settle(u, ready, again);
+	spin_unlock_irq(&u->wq->lock);
+	return kick;
+}
+
+/*
+ * Put the command on its wait queue until a wakeup, its deadline or a
+ * cancel, or try it again at once if the queue changed since the try that
+ * found nothing.  After the wait queue's lock is dropped the command may
+ * be gone: nothing touches it unless it took its entry off itself.
+ */
+static void kmsgq_uring_park(struct kmsgq_uring *u, bool again)
+{
+	bool kick;
+
+	if (u->q->is_fanout)
+		kick = kmsgq_uring_enqueue_fanout(u, again);
+	else
+		kick = kmsgq_uring_enqueue(u, again);
 	if (kick)
 		io_uring_cmd_complete_in_task(u->cmd, kmsgq_uring_retry);
 }
@@ -217,7 +297,7 @@ static void kmsgq_uring_retry(struct io_uring_cmd *cmd,
 		return;
 	}
 	dl.nonblock = true;
-	ret = kmsgq_ioctl_xfer_run(u->q, NULL, &u->x, u->send, &dl);
+	ret = kmsgq_ioctl_xfer_run(u->q, u->sub, &u->x, u->send, &dl);
 	if (ret == -EAGAIN) {
 		if (!kmsgq_uring_expired(&u->dl)) {
 			kmsgq_uring_park(u, true);
@@ -225,13 +305,16 @@ static void kmsgq_uring_retry(struct io_uring_cmd *cmd,
 		}
 		ret = -ETIMEDOUT;
 	}
+	ret = kmsgq_fanout_lost_report(u->q, u->sub, u->x.flags, &u->ux->lost,
+				       ret);
 	kmsgq_uring_finish(u, ret, issue_flags);
 }
 
 /*
  * IO_URING_F_CANCEL: the command's ring or task is going away.  If it is
  * parked, end it; if a wakeup or its timer took it first, its task work
- * completes it or parks it again, and io_uring asks again.
+ * completes it or parks it again, and io_uring asks again.  No loss
+ * report: this may run in a kernel worker, away from the user's memory.
  */
 static void kmsgq_uring_cancel(struct io_uring_cmd *cmd,
 			       unsigned int issue_flags)
@@ -252,7 +335,10 @@ static void kmsgq_uring_cancel(struct io_uring_cmd *cmd,
  * notification while it is to take the message); a peek does not.
  */
 static struct kmsgq_uring *kmsgq_uring_alloc(struct io_uring_cmd *cmd,
-					     struct kmsgq_queue *q, bool send,
+					     struct kmsgq_queue *q,
+					     struct kmsgq_fanout_sub *sub,
+					     bool send,
+					     struct kmsgq_xfer __user *ux,
 					     const struct kmsgq_xfer *x,
 					     const struct kmsgq_deadline *dl)
 {
@@ -266,6 +352,8 @@ static struct kmsgq_uring *kmsgq_uring_alloc(struct io_uring_cmd *cmd,
 	u->wq = send ? &q->send_wq : &q->recv_wq;
 	u->cmd = cmd;
 	u->q = q;
+	u->sub = sub;
+	u->ux = ux;
 	hrtimer_init(&u->timer, dl->clockid, HRTIMER_MODE_ABS);
 	u->timer.function = kmsgq_uring_timer;
 	u->x = *x;
@@ -292,6 +380,8 @@ static int kmsgq_uring_issue(struct io_uring_cmd *cmd,
 {
 	const struct io_uring_sqe *sqe = cmd->sqe;
 	struct kmsgq_deadline dl, now;
+	struct kmsgq_fanout_sub *sub;
+	struct kmsgq_xfer __user *ux;
 	struct kmsgq_uring *u;
 	struct kmsgq_queue *q;
 	struct kmsgq_xfer x;
@@ -300,25 +390,17 @@ static int kmsgq_uring_issue(struct io_uring_cmd *cmd,
 	if ((cmd->flags & IORING_URING_CMD_FIXED) || READ_ONCE(sqe->len) ||
 	    READ_ONCE(sqe->addr3) || READ_ONCE(sqe->__pad2[0]))
 		return -EINVAL;
-	q = kmsgq_ioctl_xfer_prep(cmd->file,
-				  u64_to_user_ptr(READ_ONCE(sqe->addr)), send,
-				  &x, &dl);
+	ux = u64_to_user_ptr(READ_ONCE(sqe->addr));
+	q = kmsgq_ioctl_xfer_prep(cmd->file, ux, send, &x, &dl);
 	if (IS_ERR(q))
 		return PTR_ERR(q);
-	/*
-	 * Not on a fan-out queue yet: a parked receive cannot tell its
-	 * subscriber's readiness, and a parked send's check for room takes
-	 * the queue's lock, which must not nest in the wait queue's.  Nor
-	 * can a command report losses.
-	 */
-	if (q->is_fanout || (x.flags & KMSGQ_XFER_LOST))
-		return -EOPNOTSUPP;
+	sub = kmsgq_fanout_sub(q, cmd->file);
 
 	now = dl;
 	now.nonblock = true;
-	ret = kmsgq_ioctl_xfer_run(q, NULL, &x, send, &now);
+	ret = kmsgq_ioctl_xfer_run(q, sub, &x, send, &now);
 	if (ret != -EAGAIN)
-		return ret;
+		return kmsgq_fanout_lost_report(q, sub, x.flags, &ux->lost, ret);
 	/* A full queue with KMSGQ_OPEN_OVERFLOW_FAIL fails even a wait. */
 	if (dl.nonblock ||
 	    (send && (kmsgq_queue_qflags(q) & KMSGQ_OPEN_OVERFLOW_FAIL)))
@@ -328,7 +410,7 @@ static int kmsgq_uring_issue(struct io_uring_cmd *cmd,
 		goto done;
 	}
 
-	u = kmsgq_uring_alloc(cmd, q, send, &x, &dl);
+	u = kmsgq_uring_alloc(cmd, q, sub, send, ux, &x, &dl);
 	if (!u)
 		return -ENOMEM;
 	/* Before it can complete: io_uring_cmd_done() undoes it. */
@@ -336,6 +418,7 @@ static int kmsgq_uring_issue(struct io_uring_cmd *cmd,
 	kmsgq_uring_park(u, false);
 	return -EIOCBQUEUED;
 done:
+	ret = kmsgq_fanout_lost_report(q, sub, x.flags, &ux->lost, ret);
 	io_uring_cmd_done(cmd, ret, 0, issue_flags);
 	return -EIOCBQUEUED;
 }

@@ -6,7 +6,8 @@
  * oldest messages and learns how many (drop; received + lost = sent per
  * subscriber); late joiners get exactly the history they ask for;
  * subscribers SIGKILLed anywhere never stall publishers; one publish wakes
- * every sleeping subscriber; poll per subscriber; permissions and bad
+ * every sleeping subscriber; poll per subscriber; permissions, the limits
+ * on subscribers (per queue, and each user's share of a queue) and bad
  * inputs; 4 publishers x 8 subscribers stress.
  */
 #include "kmsgq_test.h"
@@ -835,6 +836,104 @@ TEST_F(fan, subscribers_beyond_the_module_limit_get_enospc)
 	close(pub2);
 	EXPECT_EQ(-ENOSPC, created);
 	EXPECT_EQ(-ENOENT, kmsgq_unlink(other));
+}
+
+/* max_subscribers_per_user in the share tests, and a second reader's uid. */
+#define FAN_SHARE	3
+#define FAN_OTHER_UID	(NOBODY - 1)
+
+/*
+ * Make @uid this process's real and effective uid, keeping root as the
+ * saved one, so that it may change them again: 0 or -errno.
+ */
+static int fan_become_for_now(uid_t uid)
+{
+	if (setresuid(-1, 0, -1) || setresuid(uid, uid, 0))
+		return -errno;
+	return 0;
+}
+
+/*
+ * As nobody: take a whole share of the queue @arg names, and find the
+ * next subscribe refused, while publishing still binds; as another user,
+ * subscribe; as nobody again, close one and subscribe again.  Return: 0,
+ * or the number of the step that went wrong.
+ */
+static int fan_share_try(const void *arg)
+{
+	const char *name = arg;
+	int fds[FAN_SHARE], fd, i;
+
+	if (fan_become_for_now(NOBODY))
+		return 1;
+	for (i = 0; i < FAN_SHARE; i++) {
+		fds[i] = kmsgq_subscribe(name, O_RDONLY | O_NONBLOCK, 0);
+		if (fds[i] < 0)
+			return 2;
+	}
+	if (kmsgq_subscribe(name, O_RDONLY | O_NONBLOCK, 0) != -ENOSPC)
+		return 3;
+	fd = kmsgq_open(name, O_WRONLY, 0, NULL);
+	if (fd < 0)
+		return 4;
+	close(fd);
+	if (fan_become_for_now(FAN_OTHER_UID))
+		return 5;
+	fd = kmsgq_subscribe(name, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return 6;
+	if (fan_become_for_now(NOBODY))
+		return 7;
+	close(fds[0]);
+	fds[0] = kmsgq_subscribe(name, O_RDONLY | O_NONBLOCK, 0);
+	if (fds[0] < 0)
+		return 8;
+	return 0;
+}
+
+/* As nobody: one subscribe, 0 or -errno. */
+static int fan_share_one(const void *arg)
+{
+	int fd;
+
+	if (become(NOBODY, NOBODY))
+		return -EPERM;
+	fd = kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
+TEST_F(fan, each_user_gets_a_share_of_the_subscribers)
+{
+	int mine[2 * FAN_SHARE + 2], i, n = 0;
+	unsigned long old;
+
+	if (geteuid())
+		SKIP(return, "needs root to become other users");
+	ASSERT_EQ(0, read_param("max_subscribers_per_user", &old));
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0666));
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_SHARE));
+	EXPECT_EQ(0, child_int(fan_share_try, self->name));
+	/* The owner is not held to a share: the queue is its to give. */
+	for (i = 0; i < FAN_SHARE + 1; i++)
+		mine[n++] = fan_sub(self, 0, false);
+	/* Nor is CAP_SYS_RESOURCE, here without owning the queue. */
+	ASSERT_EQ(0, kmsgq_chown(self->name, FAN_OTHER_UID, -1));
+	for (i = 0; i < FAN_SHARE + 1; i++)
+		mine[n++] = fan_sub(self, 0, false);
+	/* None: only the owner and the privileged subscribe. */
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", 0));
+	EXPECT_EQ(-ENOSPC, child_int(fan_share_one, self->name));
+	EXPECT_EQ(0, write_param("max_subscribers_per_user", old));
+	EXPECT_EQ(0, child_int(fan_share_one, self->name));
+	EXPECT_EQ(64, old);
+	for (i = 0; i < n; i++) {
+		EXPECT_LE(0, mine[i]);
+		close(mine[i]);
+	}
 }
 
 TEST_F(fan, a_refused_open_leaves_no_queue_behind)

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Description: every allocation and user copy that kmsgq makes for a system
- * call is made to fail, one at a time, on each path: create (copy and ring
- * queues, kmalloc'd and vmalloc'd storage, new and existing users), list,
- * send, receive, the control ioctls, mmap and epoll.  Each failure must end
- * in a clean result (ENOMEM, EFAULT, or a batch cut short), leave no
- * half-made queue and no charge behind, and keep every other message of the
- * queue, in order.  Needs a kernel with fault injection (vm/debug.config);
- * skips on others.
+ * call is made to fail, one at a time, on each path: create (copy, ring and
+ * fan-out queues, kmalloc'd and vmalloc'd storage, new and existing users),
+ * subscribing to a fan-out queue, list, send, receive, the control ioctls,
+ * mmap and epoll.  Each failure must end in a clean result (ENOMEM, EFAULT,
+ * or a batch cut short), leave no half-made queue, subscriber or charge
+ * behind, and keep every other message of the queue, in order, for every
+ * subscriber of a fan-out queue.  A fan-out publisher's copy that faults
+ * leaves a hole its subscribers skip and is tried again, a bounded number
+ * of times.  Needs a kernel with fault injection (vm/debug.config); skips
+ * on others.
  *
  * Method: writing N to /proc/thread-self/fail-nth fails the Nth fault point
  * this thread passes; reading back 0 says it was reached.  N = 1, 2, ...
@@ -50,6 +53,8 @@
 #define MAX_SITES	128
 #define MAX_NAMES	(LIST_QUEUES + 16)
 #define UID_BASE	61000	/* real uids the create loops are charged to */
+/* Copies a fan-out publish tries (the module's KMSGQ_FANOUT_FAULT_TRIES). */
+#define FANOUT_FAULT_TRIES	4
 /* fail-nth of a call meant to count its fault points, not to fail one. */
 #define COUNT_ONLY	1000000
 /*
@@ -108,13 +113,18 @@ struct model {
 /* State shared by an operation's prepare, call and check. */
 struct run {
 	FIXTURE_DATA(fault) *self;
-	const char *kind;	/* "copy" or "ring" */
+	const char *kind;	/* "copy", "ring" or "fanout" */
 	bool ring;
-	int fd;			/* the queue */
+	bool fanout;
+	int fd;			/* the queue; on a fan-out one, a subscriber */
+	int sub2;		/* a fan-out queue's second subscriber, or -1 */
 	int fd2;		/* a second file: OPEN, SETATTR, epoll */
 	const char *name;
 	const char *name2;
 	struct model model;
+	struct model model2;	/* what sub2 has to receive */
+	unsigned long long published;	/* messages sent to a fan-out queue */
+	unsigned long long delivered;	/* ... and received by subscribers */
 	unsigned int seq;	/* messages made so far */
 	struct msg out[SEND_BATCH];
 	struct kmsgq_msg xmsgs[SEND_BATCH];
@@ -560,13 +570,22 @@ static unsigned int next_point(unsigned int n, unsigned int points)
 /*
  * A copy the module retries when it fails: a small message's, made under
  * the queue lock with page faults off (kmsgq_queue_copy_in_locked() and
- * kmsgq_queue_copy_out_locked()), which then goes the long way.
+ * kmsgq_queue_copy_out_locked()), which then goes the long way; and a
+ * fan-out publisher's, made with page faults off too, the only user copy
+ * of kmsgq_fanout_send() (or of kmsgq_fanout_publish() or
+ * kmsgq_queue_copy_in(), if not inlined) on a fan-out queue, after which
+ * the slot is a hole and the message is copied again.
  */
-static bool is_retried_copy(const struct dump *d)
+static bool is_retried_copy(const struct run *r, const struct dump *d)
 {
-	return d->count && !strcmp(d->attr, "fail_usercopy") &&
-	       (!strncmp(d->where, "kmsgq_queue_copy_in_locked+", 27) ||
-		!strncmp(d->where, "kmsgq_queue_copy_out_locked+", 28));
+	if (!d->count || strcmp(d->attr, "fail_usercopy"))
+		return false;
+	if (r->fanout && (!strncmp(d->where, "kmsgq_fanout_send+", 18) ||
+			  !strncmp(d->where, "kmsgq_fanout_publish+", 21) ||
+			  !strncmp(d->where, "kmsgq_queue_copy_in+", 20)))
+		return true;
+	return !strncmp(d->where, "kmsgq_queue_copy_in_locked+", 27) ||
+	       !strncmp(d->where, "kmsgq_queue_copy_out_locked+", 28);
 }
 
 /* Outcomes of the injections into one operation. */
@@ -641,7 +660,7 @@ static bool inject_at(struct __test_metadata *_metadata, struct run *r,
 		 */
 		ASSERT_TRUE((op->allocates &&
 			     (!d.count || is_alloc_attr(d.attr))) ||
-			    is_retried_copy(&d))
+			    is_retried_copy(r, &d))
 			TH_LOG("[%s] %s: point %u (%s at %s) failed without effect",
 			       r->kind, op->what, n, d.attr, d.where);
 		t->survived++;
@@ -713,7 +732,7 @@ static struct msg make_msg(struct run *r, unsigned int prio)
 	struct msg m;
 
 	m.len = 1 + (id * 13) % MSG_SIZE;
-	m.prio = r->ring ? 0 : prio;
+	m.prio = r->ring || r->fanout ? 0 : prio;
 	for (i = 0; i < MSG_SIZE; i++)
 		m.data[i] = (char)(id * 31 + i);
 	return m;
@@ -729,6 +748,15 @@ static void model_add(struct model *mo, const struct msg *m)
 	memmove(&mo->m[pos + 1], &mo->m[pos], (mo->n - pos) * sizeof(*m));
 	mo->m[pos] = *m;
 	mo->n++;
+}
+
+/* @m was sent: every subscriber has it to receive. */
+static void model_sent(struct run *r, const struct msg *m)
+{
+	model_add(&r->model, m);
+	if (r->sub2 >= 0)
+		model_add(&r->model2, m);
+	r->published++;
 }
 
 static void model_drop(struct model *mo, unsigned int k)
@@ -748,12 +776,12 @@ static void send_one(struct __test_metadata *_metadata, struct run *r,
 	struct msg m = make_msg(r, prio);
 
 	ASSERT_EQ(0, kmsgq_send(r->fd, m.data, m.len, m.prio));
-	model_add(&r->model, &m);
+	model_sent(r, &m);
 }
 
-/* Empty the queue into @got; return how many messages it held. */
+/* Empty @fd's queue into @got; return how many messages it held. */
 static unsigned int drain(struct __test_metadata *_metadata, struct run *r,
-			  struct msg *got, unsigned int room)
+			  int fd, struct msg *got, unsigned int room)
 {
 	unsigned int n = 0;
 	ssize_t len;
@@ -761,7 +789,7 @@ static unsigned int drain(struct __test_metadata *_metadata, struct run *r,
 	for (;;) {
 		ASSERT_GT(room, n) TH_LOG("[%s] the queue holds more than %u",
 					  r->kind, room);
-		len = kmsgq_receive(r->fd, got[n].data, MSG_SIZE, &got[n].prio);
+		len = kmsgq_receive(fd, got[n].data, MSG_SIZE, &got[n].prio);
 		if (len == -EAGAIN)
 			return n;
 		ASSERT_LE(0, len) TH_LOG("[%s] draining: %s", r->kind,
@@ -770,23 +798,62 @@ static unsigned int drain(struct __test_metadata *_metadata, struct run *r,
 	}
 }
 
-/* Empty the queue and check that it held the model, in order. */
-static void drain_check(struct __test_metadata *_metadata, struct run *r)
+/* Empty @fd's queue and check that it held @mo, in order. */
+static void drain_model(struct __test_metadata *_metadata, struct run *r,
+			int fd, struct model *mo)
 {
 	struct msg got[DEPTH + 1];
 	unsigned int n, i;
 
-	n = drain(_metadata, r, got, DEPTH + 1);
-	ASSERT_EQ(r->model.n, n) TH_LOG("[%s] the queue holds %u messages, not %u",
-					r->kind, n, r->model.n);
+	n = drain(_metadata, r, fd, got, DEPTH + 1);
+	ASSERT_EQ(mo->n, n) TH_LOG("[%s] the queue holds %u messages, not %u",
+				   r->kind, n, mo->n);
 	for (i = 0; i < n; i++) {
-		const struct msg *want = &r->model.m[i];
+		const struct msg *want = &mo->m[i];
 
 		ASSERT_TRUE(same_msg(want, got[i].data, got[i].len))
 			TH_LOG("[%s] message %u of %u differs", r->kind, i, n);
 		ASSERT_EQ(want->prio, got[i].prio);
 	}
-	r->model.n = 0;
+	r->delivered += n;
+	mo->n = 0;
+}
+
+/*
+ * A fan-out queue's counters add up: it counts every message published
+ * (holes are none) and every delivery to a subscriber; both subscribers
+ * have read all, lost none, and no other subscriber is left.
+ */
+static void check_fanout_counts(struct __test_metadata *_metadata,
+				struct run *r)
+{
+	struct kmsgq_stats st;
+	int fds[] = { r->fd, r->sub2 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		ASSERT_EQ(0, kmsgq_stats(fds[i], &st));
+		EXPECT_EQ(r->published, st.msgs_sent);
+		EXPECT_EQ(r->delivered, st.msgs_recv);
+		EXPECT_EQ(0, st.msgs_lost);
+		EXPECT_EQ(0, st.cur_msgs);
+		EXPECT_EQ(0, st.sub_lag);
+		EXPECT_EQ(0, st.sub_lost);
+		EXPECT_EQ(2, st.subscribers);
+	}
+}
+
+/*
+ * Empty the queue and check that it held the model, in order; on a
+ * fan-out queue, for both subscribers, and that the counts add up.
+ */
+static void drain_check(struct __test_metadata *_metadata, struct run *r)
+{
+	drain_model(_metadata, r, r->fd, &r->model);
+	if (r->sub2 < 0)
+		return;
+	drain_model(_metadata, r, r->sub2, &r->model2);
+	check_fanout_counts(_metadata, r);
 }
 
 static long xfer(struct run *r, unsigned long req, unsigned int nr)
@@ -860,7 +927,7 @@ static void check_send(struct __test_metadata *_metadata, struct run *r,
 	long i;
 
 	for (i = 0; i < ret; i++)
-		model_add(&r->model, &r->out[i]);
+		model_sent(r, &r->out[i]);
 	drain_check(_metadata, r);
 }
 
@@ -918,8 +985,10 @@ static void check_recv(struct __test_metadata *_metadata, struct run *r,
 			TH_LOG("[%s] received message %ld differs", r->kind, i);
 		ASSERT_EQ(r->model.m[i].prio, r->xmsgs[i].prio);
 	}
-	if (ret > 0)
+	if (ret > 0) {
 		model_drop(&r->model, ret);
+		r->delivered += ret;
+	}
 	drain_check(_metadata, r);
 }
 
@@ -941,6 +1010,9 @@ static const struct shape {
 	/* 515 pages: the page array is above PAGE_SIZE. */
 	{ "create ring queue 1024 x 2 KiB (vmalloc'd page array)",
 	  KMSGQ_OPEN_RING, 1024, 2048, false },
+	/* The creating file reads: it subscribes once the queue exists. */
+	{ "create fan-out queue 4 x 64 B, subscribing", KMSGQ_OPEN_FANOUT,
+	  4, 64, false },
 };
 
 /* Bind @fd to a new queue @name of the run's shape: 0 or -errno. */
@@ -1097,6 +1169,13 @@ static const struct {
 	  3 },
 	{ "store arrays free, next, len, prio, data", "kmsgq_store_init", 5 },
 	{ "ring page array, pages, vmap", "kmsgq_ring_init", 3 },
+	{ "fan-out store seq, len, data", "kmsgq_fanout_init", 3 },
+	/*
+	 * Not its xarray entry's node: xa_store() first tries with the
+	 * xarray's lock held and __GFP_NOWARN, and a failure there sends it
+	 * to allocate again, a fault point no call reaches uninjected.
+	 */
+	{ "subscriber", "kmsgq_fanout_subscribe", 1 },
 	{ "LIST buffer", "kmsgq_ioctl_list kmsgq_ioctl", 1 },
 };
 
@@ -1111,6 +1190,23 @@ static bool in_funcs(const char *where, const char *funcs)
 			return true;
 	}
 	return false;
+}
+
+/* Allocation call sites in one of @funcs that failed a call. */
+static unsigned int failed_alloc_sites(FIXTURE_DATA(fault) *self,
+				       const char *funcs)
+{
+	unsigned int n = 0;
+	int i;
+
+	for (i = 0; i < self->nr_sites; i++) {
+		struct site *s = &self->sites[i];
+
+		if (s->failed && is_alloc_attr(s->attr) && first_at(self, s) &&
+		    in_funcs(s->where, funcs))
+			n++;
+	}
+	return n;
 }
 
 TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
@@ -1129,9 +1225,11 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 		.call = call_list,
 		.check = check_list,
 	};
-	struct run r = { .self = self, .kind = "create", .fd = -1 };
+	struct run r = {
+		.self = self, .kind = "create", .fd = -1, .sub2 = -1,
+	};
 	const char *holder = track_name(self, "holder");
-	size_t i, j;
+	size_t i;
 
 	r.name = track_name(self, "c");
 	r.name2 = track_name(self, "c2");
@@ -1174,16 +1272,8 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 
 	finish(_metadata, self);
 	for (i = 0; i < ARRAY_SIZE(alloc_sites); i++) {
-		unsigned int n = 0;
+		unsigned int n = failed_alloc_sites(self, alloc_sites[i].funcs);
 
-		for (j = 0; j < (size_t)self->nr_sites; j++) {
-			struct site *s = &self->sites[j];
-
-			if (s->failed && is_alloc_attr(s->attr) &&
-			    first_at(self, s) &&
-			    in_funcs(s->where, alloc_sites[i].funcs))
-				n++;
-		}
 		ksft_print_msg("%s: %u of %u call sites failed\n",
 			       alloc_sites[i].what, n, alloc_sites[i].sites);
 		EXPECT_LE(alloc_sites[i].sites, n)
@@ -1194,39 +1284,65 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 
 /* Send, receive */
 
+enum kind { KIND_COPY, KIND_RING, KIND_FANOUT, NR_KINDS };
+
+/*
+ * Create a queue of @kind, bound to r->fd (read and write); a fan-out one
+ * gets a second subscriber, r->sub2, which must see every message too.
+ */
 static void open_queue(struct __test_metadata *_metadata, struct run *r,
-		       bool ring)
+		       enum kind kind)
 {
+	static const char *const kinds[] = { "copy", "ring", "fanout" };
+	static const __u32 qflags[] = { 0, KMSGQ_OPEN_RING, KMSGQ_OPEN_FANOUT };
 	struct kmsgq_attr attr = {
-		.qflags = ring ? KMSGQ_OPEN_RING : 0,
+		.qflags = qflags[kind],
 		.max_msgs = DEPTH,
 		.max_msgsize = MSG_SIZE,
 	};
 
-	r->ring = ring;
-	r->kind = ring ? "ring" : "copy";
+	r->ring = kind == KIND_RING;
+	r->fanout = kind == KIND_FANOUT;
+	r->kind = kinds[kind];
 	r->name = track_name(r->self, r->kind);
 	r->fd = kmsgq_open(r->name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK,
 			   0600, &attr);
 	ASSERT_LE(0, r->fd) TH_LOG("creating %s: %s", r->name,
 				   strerror(-r->fd));
+	r->sub2 = -1;
+	if (r->fanout) {
+		r->sub2 = kmsgq_subscribe(r->name, O_RDONLY | O_NONBLOCK, 0);
+		ASSERT_LE(0, r->sub2);
+	}
 	r->model.n = 0;
+	r->model2.n = 0;
+	r->published = 0;
+	r->delivered = 0;
 }
 
-/* Every op of @ops, each fault point in turn, on a copy and a ring queue. */
-static void inject_on_both_kinds(struct __test_metadata *_metadata,
+static void close_queue(struct run *r)
+{
+	close(r->fd);
+	if (r->sub2 >= 0)
+		close(r->sub2);
+	r->fd = -1;
+	r->sub2 = -1;
+}
+
+/* Every op of @ops, each fault point in turn, on a queue of every kind. */
+static void inject_on_every_kind(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(fault) *self,
 				 const struct op *ops, size_t nr)
 {
 	struct run r = { .self = self };
 	size_t i;
-	int ring;
+	int kind;
 
-	for (ring = 0; ring <= 1; ring++) {
-		open_queue(_metadata, &r, ring);
+	for (kind = 0; kind < NR_KINDS; kind++) {
+		open_queue(_metadata, &r, kind);
 		for (i = 0; i < nr; i++)
 			inject_each(_metadata, &r, &ops[i]);
-		close(r.fd);
+		close_queue(&r);
 	}
 	finish(_metadata, self);
 }
@@ -1246,7 +1362,7 @@ TEST_F_TIMEOUT(fault, failed_copies_in_send_keep_every_other_message, 600)
 		  .check = check_send },
 	};
 
-	inject_on_both_kinds(_metadata, self, ops, ARRAY_SIZE(ops));
+	inject_on_every_kind(_metadata, self, ops, ARRAY_SIZE(ops));
 }
 
 TEST_F_TIMEOUT(fault, failed_copies_in_receive_keep_every_other_message, 600)
@@ -1264,7 +1380,7 @@ TEST_F_TIMEOUT(fault, failed_copies_in_receive_keep_every_other_message, 600)
 		  .check = check_recv },
 	};
 
-	inject_on_both_kinds(_metadata, self, ops, ARRAY_SIZE(ops));
+	inject_on_every_kind(_metadata, self, ops, ARRAY_SIZE(ops));
 }
 
 /* Control ioctls and mmap, on a queue holding CONTROL_MSGS messages. */
@@ -1528,8 +1644,137 @@ TEST_F_TIMEOUT(fault, control_calls_fail_cleanly_and_change_nothing, 600)
 		}
 		/* Nothing above took or lost a message. */
 		drain_check(_metadata, &r);
-		close(r.fd);
+		close_queue(&r);
 	}
+	finish(_metadata, self);
+}
+
+/* Subscribing to a fan-out queue, and its publishers' faulting copies */
+
+static void prepare_subscribe(struct __test_metadata *_metadata,
+			      struct run *r)
+{
+	struct kmsgq_stats st;
+
+	ASSERT_EQ(0, kmsgq_stats(r->fd, &st));
+	ASSERT_EQ(2, st.subscribers);
+	prepare_open(_metadata, r);
+}
+
+/*
+ * A failed subscribe leaves the file unbound, and the queue as it was:
+ * named, with its two subscribers.  Then the file subscribes, and its
+ * close takes the subscriber away again.
+ */
+static void check_subscribe(struct __test_metadata *_metadata, struct run *r,
+			    long ret)
+{
+	struct kmsgq_attr attr;
+	struct kmsgq_stats st;
+
+	if (ret) {
+		EXPECT_EQ(-ENOTCONN, kmsgq_getattr(r->fd2, &attr));
+		EXPECT_EQ(0, exists(r->name));
+		ASSERT_EQ(0, kmsgq_stats(r->fd, &st));
+		EXPECT_EQ(2, st.subscribers);
+		ASSERT_EQ(0, call_open(r));
+	}
+	ASSERT_EQ(0, kmsgq_stats(r->fd2, &st));
+	EXPECT_EQ(3, st.subscribers);
+	close(r->fd2);
+	ASSERT_EQ(0, kmsgq_stats(r->fd, &st));
+	EXPECT_EQ(2, st.subscribers);
+}
+
+TEST_F_TIMEOUT(fault, failed_subscribes_leave_the_fanout_queue_as_it_was, 600)
+{
+	static const struct op op = {
+		.what = "OPEN of an existing fan-out queue, subscribing",
+		.allocates = true, .passes = 3,
+		/* the copy-in, the subscriber (and its xarray entry's nodes) */
+		.min_points = 2,
+		.prepare = prepare_subscribe, .call = call_open,
+		.check = check_subscribe,
+	};
+	struct run r = { .self = self };
+	unsigned int i, n;
+
+	open_queue(_metadata, &r, KIND_FANOUT);
+	for (i = 0; i < CONTROL_MSGS; i++)
+		send_one(_metadata, &r, 0);
+	inject_each(_metadata, &r, &op);
+	/* Nothing above took or lost a message. */
+	drain_check(_metadata, &r);
+	close_queue(&r);
+	finish(_metadata, self);
+	/* Not the xarray's nodes: see alloc_sites[]. */
+	n = failed_alloc_sites(self, "kmsgq_fanout_subscribe");
+	ksft_print_msg("subscriber: %u of 1 call sites failed\n", n);
+	EXPECT_LE(1, n);
+}
+
+#define FAIL_USERCOPY	DEBUGFS_DIR "/fail_usercopy/"
+#define MAKE_IT_FAIL	"/proc/thread-self/make-it-fail"
+
+/* Fail the next @times user copies this thread makes under kmsgq frames. */
+static void fail_copies(struct __test_metadata *_metadata,
+			FIXTURE_DATA(fault) *self, unsigned int times)
+{
+	ASSERT_EQ(0, knob_set(self, FAIL_USERCOPY "task-filter", "Y"));
+	ASSERT_EQ(0, knob_setf(self, FAIL_USERCOPY, "times", "%llu", times));
+	ASSERT_EQ(0, knob_set(self, FAIL_USERCOPY "probability", "100"));
+	ASSERT_EQ(0, write_file(MAKE_IT_FAIL, "1"));
+}
+
+static void stop_failing(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(fault) *self)
+{
+	ASSERT_EQ(0, write_file(MAKE_IT_FAIL, "0"));
+	ASSERT_EQ(0, knob_reset(self, FAIL_USERCOPY "probability"));
+}
+
+/*
+ * A fan-out publisher copies with page faults off: a copy that fails
+ * leaves a hole and is tried again, up to FANOUT_FAULT_TRIES copies, and
+ * then the publisher gets EFAULT.  Both subscribers skip the holes: they
+ * get every message published once, in order, and nothing else, and the
+ * counters add up (holes are no messages).
+ */
+TEST_F_TIMEOUT(fault, a_fanout_publisher_whose_copies_fault_gets_efault, 300)
+{
+	struct run r = { .self = self };
+	unsigned int faults;
+	struct dump d;
+	struct msg m;
+	ssize_t n;
+
+	open_queue(_metadata, &r, KIND_FANOUT);
+	for (faults = 1; faults <= FANOUT_FAULT_TRIES; faults++) {
+		send_one(_metadata, &r, 0);
+		m = make_msg(&r, 0);
+		read_kmsg(self->kmsg, &d);
+		ASSERT_EQ(0, d.report[0]) TH_LOG("%s", d.report);
+		fail_copies(_metadata, self, faults);
+		n = write(r.fd, m.data, m.len);
+		if (n < 0)
+			n = -errno;
+		stop_failing(_metadata, self);
+		read_kmsg(self->kmsg, &d);
+		EXPECT_EQ(0, d.report[0]) TH_LOG("%s", d.report);
+		EXPECT_EQ(faults, d.count);
+		EXPECT_EQ(0, strcmp(d.attr, "fail_usercopy")) TH_LOG("%s", d.attr);
+		if (faults < FANOUT_FAULT_TRIES) {
+			EXPECT_EQ(m.len, n) TH_LOG("after %u faults: %s", faults,
+						   strerror(-n));
+			if (n == m.len)
+				model_sent(&r, &m);
+		} else {
+			EXPECT_EQ(-EFAULT, n);
+		}
+		send_one(_metadata, &r, 0);
+		drain_check(_metadata, &r);
+	}
+	close_queue(&r);
 	finish(_metadata, self);
 }
 

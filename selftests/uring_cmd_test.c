@@ -7,8 +7,12 @@
  * completes once when a message (room) comes, however many wait; access
  * modes, unbound files, bad pointers and other users get the ioctl's
  * errors; cancelling, ring exit and a SIGKILLed submitter leave the
- * queue's counters clean and no message lost.  On a kernel without the
- * command (6.1) every test is skipped.
+ * queue's counters clean and no message lost.  On fan-out queues a send
+ * reaches every subscriber, a subscriber's receives take each of its
+ * messages once and in order, a parked send waits for the slowest
+ * subscriber (or its death), the overflow policies act as with the ioctl,
+ * and a loss report is written back when the command completes.  On a
+ * kernel without the command (6.1) every test is skipped.
  *
  * Every completion is waited for with a generous bound (UQ_WAIT_MS), so a
  * lost wakeup fails the test instead of hanging it.  Helper processes never
@@ -16,6 +20,8 @@
  */
 #include "kmsgq_test.h"
 #include "uring_test.h"
+
+#include <sched.h>
 
 #include <kmsgq_uring.h>
 
@@ -96,6 +102,49 @@ static bool have_uring_cmd(void)
 	struct kmsgq_info info;
 
 	return !kmsgq_info(-1, &info) && (info.features & KMSGQ_FEAT_URING_CMD);
+}
+
+/*
+ * In a helper process: submit the @n commands queued on @ring (if any),
+ * say so on @ready, and wait to be killed with them parked.
+ */
+static void child_park(struct io_uring *ring, int n, int ready)
+{
+	if (ring && io_uring_submit(ring) != n)
+		_exit(1);
+	child_write(ready, "r", 1);
+	pause();
+	_exit(1);
+}
+
+/* Wait for the byte of child_park() on pipe @ready: false if none came. */
+static bool parked_in_child(int ready[2])
+{
+	bool ok;
+	char c;
+
+	close(ready[1]);
+	ok = read_all(ready[0], &c, 1);
+	close(ready[0]);
+	return ok;
+}
+
+/*
+ * Unlink queue @name, whose every file the test closed, and check that
+ * nothing of it is left: the module's references back to @refs (unless
+ * unknown), and no queue of that name.
+ */
+static void uc_check_gone(struct __test_metadata *_metadata, const char *name,
+			  long refs)
+{
+	int ours = -1;
+
+	ASSERT_EQ(0, kmsgq_unlink(name));
+	if (refs >= 0)
+		EXPECT_TRUE(module_refs_back_to(refs))
+			TH_LOG("a file of the ring is still open");
+	ASSERT_LE(0, debugfs_count_queues(name, &ours));
+	EXPECT_EQ(0, ours);
 }
 
 /* ---- the fixture: one copy queue ---- */
@@ -524,7 +573,7 @@ TEST_F(ucmd, ring_exit_with_commands_parked_leaves_nothing_behind)
 	static char bufs[9][UQ_MSGSIZE];
 	static struct kmsgq_xfer xs[9];
 	static struct kmsgq_msg ms[9];
-	int i, ours = -1;
+	int i;
 
 	for (i = 0; i < 9; i++) {
 		msg_at(&ms[i], bufs[i], UQ_MSGSIZE, 0);
@@ -554,12 +603,7 @@ TEST_F(ucmd, ring_exit_with_commands_parked_leaves_nothing_behind)
 
 	close(self->fd);
 	self->fd = -1;
-	ASSERT_EQ(0, kmsgq_unlink(self->name));
-	if (self->refs >= 0)
-		EXPECT_TRUE(module_refs_back_to(self->refs))
-			TH_LOG("a file of the ring is still open");
-	ASSERT_LE(0, debugfs_count_queues(self->name, &ours));
-	EXPECT_EQ(0, ours);
+	uc_check_gone(_metadata, self->name, self->refs);
 }
 
 TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
@@ -567,7 +611,6 @@ TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 	struct kmsgq_attr attr = { .max_msgs = 4, .max_msgsize = UQ_MSGSIZE };
 	char name[KMSGQ_NAME_MAX];
 	int ready[2], fd, i;
-	char c;
 	pid_t p;
 
 	/* Receives park on an empty queue, a send on the full fixture's. */
@@ -593,15 +636,9 @@ TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 			uc_cmd(&ring, i < 16 ? fd : self->fd, i == 16, &xs[i],
 			       i);
 		}
-		if (io_uring_submit(&ring) != 17)
-			_exit(1);
-		child_write(ready[1], "r", 1);
-		pause();
-		_exit(1);
+		child_park(&ring, 17, ready[1]);
 	}
-	close(ready[1]);
-	ASSERT_TRUE(read_all(ready[0], &c, 1));
-	close(ready[0]);
+	ASSERT_TRUE(parked_in_child(ready));
 	EXPECT_EQ(16, sleepers(fd, false));
 	EXPECT_EQ(1, sleepers(self->fd, true));
 	ASSERT_EQ(0, kill(p, SIGKILL));
@@ -616,9 +653,7 @@ TEST_F(ucmd, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
 	close(fd);
 
 	ucmd_close_all(self);
-	ASSERT_EQ(0, kmsgq_unlink(self->name));
-	if (self->refs >= 0)
-		EXPECT_TRUE(module_refs_back_to(self->refs));
+	uc_check_gone(_metadata, self->name, self->refs);
 }
 
 /* ---- errors: the ioctl's ---- */
@@ -654,29 +689,20 @@ TEST_F(ucmd, access_modes_give_the_ioctls_ebadf)
 	close(fd);
 }
 
-/* Not yet on fan-out queues, nor reporting losses: io_uring READ is. */
-TEST_F(ucmd, fanout_queues_and_loss_reports_are_refused_with_eopnotsupp)
+/* A loss report on a queue that loses nothing: 0, as from the ioctl. */
+TEST_F(ucmd, loss_report_on_a_copy_queue_is_zero)
 {
-	struct kmsgq_attr attr = {
-		.qflags = KMSGQ_OPEN_FANOUT, .max_msgs = UC_DEPTH,
-		.max_msgsize = UQ_MSGSIZE,
-	};
-	char name[KMSGQ_NAME_MAX], buf[UQ_MSGSIZE];
+	char buf[UQ_MSGSIZE];
 	struct kmsgq_xfer x;
 	struct kmsgq_msg m;
-	int fd;
 
-	EXPECT_EQ(-EOPNOTSUPP, uc_recv1(self->fd, buf, &m, KMSGQ_XFER_LOST));
-	fd = create_own_queue(name, "ucmd-fan", 0, &attr);
-	ASSERT_LE(0, fd);
-	msg_fill(buf, 1);
-	msg_at(&m, buf, msg_len(1), 0);
-	xfer_init(&x, &m, 1, 0);
-	EXPECT_EQ(-EOPNOTSUPP, uc_once(fd, true, &x));
-	EXPECT_EQ(-EOPNOTSUPP, uc_recv1(fd, buf, &m, 0));
-	EXPECT_EQ(0, queued(fd));
-	close(fd);
-	kmsgq_unlink(name);
+	ASSERT_EQ(0, msg_send(self->fd, 3));
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, KMSGQ_XFER_LOST);
+	x.lost = 99;
+	EXPECT_EQ(1, uc_once(self->fd, false, &x));
+	EXPECT_EQ(3, msg_seed(buf, m.len));
+	EXPECT_EQ(0, x.lost);
 }
 
 TEST_F(ucmd, unbound_file_bad_pointers_and_fields_fail_as_the_ioctl_does)
@@ -822,6 +848,776 @@ TEST_F(ucmd, receive_on_a_ring_queue_is_woken_by_an_in_place_commit)
 	EXPECT_EQ(0, queued(fd));
 	kmsgq_ring_unmap(&r);
 	close(fd);
+}
+
+/* ---- fan-out queues: every subscriber gets every message ---- */
+
+/* Depth of the fan-out queues. */
+#define UC_FAN_DEPTH	4
+
+FIXTURE(ucfan) {
+	char name[KMSGQ_NAME_MAX];
+	int pub;		/* write-only: publishes, never subscribes */
+	struct io_uring ring;
+	bool have_ring;
+	long refs;
+	struct kids kids;
+};
+
+FIXTURE_SETUP(ucfan)
+{
+	struct kmsgq_info info;
+	int ret;
+
+	self->pub = -1;
+	snprintf(self->name, sizeof(self->name), "ucfan-%d", getpid());
+	if (!have_uring_cmd())
+		SKIP(return, "no KMSGQ_FEAT_URING_CMD (the module's kernel has no cancellation hook for io_uring commands)");
+	ASSERT_EQ(0, kmsgq_info(-1, &info));
+	if (!(info.features & KMSGQ_FEAT_FANOUT))
+		SKIP(return, "module without KMSGQ_FEAT_FANOUT");
+	self->refs = module_refs();
+	ret = io_uring_queue_init(UC_ENTRIES, &self->ring, 0);
+	if (ret == -ENOSYS || ret == -EPERM)
+		SKIP(return, "io_uring unavailable: %s", strerror(-ret));
+	ASSERT_EQ(0, ret);
+	self->have_ring = true;
+}
+
+FIXTURE_TEARDOWN(ucfan)
+{
+	kids_kill(&self->kids);
+	if (self->have_ring)
+		io_uring_queue_exit(&self->ring);
+	if (self->pub >= 0)
+		close(self->pub);
+	kmsgq_unlink(self->name);
+}
+
+/*
+ * (Re)create the test's fan-out queue with overflow policy @policy (0:
+ * block), mode 0600, and keep a write-only publisher in self->pub.
+ */
+static int ucfan_create(FIXTURE_DATA(ucfan) *self, __u32 policy)
+{
+	struct kmsgq_attr attr = {
+		.qflags = KMSGQ_OPEN_FANOUT | policy,
+		.max_msgs = UC_FAN_DEPTH, .max_msgsize = UQ_MSGSIZE,
+	};
+
+	if (self->pub >= 0)
+		close(self->pub);
+	kmsgq_unlink(self->name);
+	self->pub = kmsgq_open(self->name, O_WRONLY | O_CREAT | O_EXCL, 0600,
+			       &attr);
+	return self->pub < 0 ? self->pub : 0;
+}
+
+/* A new subscriber without history; commands on it park. */
+static int ucfan_sub(FIXTURE_DATA(ucfan) *self)
+{
+	return kmsgq_subscribe(self->name, O_RDONLY, 0);
+}
+
+/* Send message @seed with a command and @flags: its result. */
+static int uc_send1(int fd, unsigned int seed, __u32 flags)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+
+	msg_fill(buf, seed);
+	msg_at(&m, buf, msg_len(seed), 0);
+	xfer_init(&x, &m, 1, flags);
+	return uc_once(fd, true, &x);
+}
+
+/* Receive one message with a command and @flags: its seed, or -errno. */
+static long uc_recv_seed(int fd, __u32 flags)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_msg m;
+	int ret;
+
+	ret = uc_recv1(fd, buf, &m, flags);
+	if (ret != 1)
+		return ret < 0 ? ret : -EPROTO;
+	return msg_seed(buf, m.len);
+}
+
+/*
+ * Receive one message with the ioctl, not waiting, and not taking a loss
+ * report: its seed, or -errno.
+ */
+static long ioctl_recv_seed(int fd)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_msg m;
+	int ret;
+
+	msg_at(&m, buf, sizeof(buf), 0);
+	ret = kmsgq_receive_batch(fd, &m, 1, KMSGQ_XFER_NONBLOCK,
+				  CLOCK_MONOTONIC, NULL);
+	if (ret != 1)
+		return ret < 0 ? ret : -EPROTO;
+	return msg_seed(buf, m.len);
+}
+
+/* Send messages @from .. @to - 1 with the ioctl, not waiting: 0 or -errno. */
+static int ioctl_send_seeds(int fd, unsigned int from, unsigned int to)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_msg m;
+	int ret;
+
+	for (; from < to; from++) {
+		msg_fill(buf, from);
+		msg_at(&m, buf, msg_len(from), 0);
+		ret = kmsgq_send_batch(fd, &m, 1, KMSGQ_XFER_NONBLOCK,
+				       CLOCK_MONOTONIC, NULL);
+		if (ret != 1)
+			return ret < 0 ? ret : -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * ucfan_create(), blocking, with two subscribers: *@fast has read a whole
+ * depth of messages, *@slow none, so the queue is full and *@fast has
+ * nothing to read.  0, or -errno.
+ */
+static int ucfan_create_full(FIXTURE_DATA(ucfan) *self, int *fast, int *slow)
+{
+	int ret, k;
+
+	ret = ucfan_create(self, 0);
+	if (ret)
+		return ret;
+	*fast = ucfan_sub(self);
+	*slow = ucfan_sub(self);
+	if (*fast < 0 || *slow < 0)
+		return *fast < 0 ? *fast : *slow;
+	ret = ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH);
+	for (k = 0; !ret && k < UC_FAN_DEPTH; k++)
+		if (ioctl_recv_seed(*fast) != k)
+			ret = -EPROTO;
+	return ret;
+}
+
+/* One message's command: its transfer and buffer, kept until it completes. */
+struct uc_one {
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_msg m;
+	struct kmsgq_xfer x;
+};
+
+/*
+ * Queue a command with @data and @flags on @ring: a send of message @seed,
+ * or a receive of one message into @o->buf.
+ */
+static void uc_one(struct io_uring *ring, int fd, bool send,
+		   struct uc_one *o, unsigned int seed, __u32 flags,
+		   __u64 data)
+{
+	if (send) {
+		msg_fill(o->buf, seed);
+		msg_at(&o->m, o->buf, msg_len(seed), 0);
+	} else {
+		msg_at(&o->m, o->buf, sizeof(o->buf), 0);
+	}
+	xfer_init(&o->x, &o->m, 1, flags);
+	uc_cmd(ring, fd, send, &o->x, data);
+}
+
+static struct kmsgq_stats ucfan_stats(int fd)
+{
+	struct kmsgq_stats st = { 0 };
+
+	kmsgq_stats(fd, &st);
+	return st;
+}
+
+TEST_F(ucfan, send_reaches_every_subscriber_and_each_receives_once_in_order)
+{
+	char out[UC_FAN_DEPTH][UQ_MSGSIZE], in[UC_FAN_DEPTH][UQ_MSGSIZE];
+	struct kmsgq_msg m[UC_FAN_DEPTH];
+	struct kmsgq_xfer x;
+	int s[3], i, k;
+
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	for (i = 0; i < 3; i++) {
+		s[i] = ucfan_sub(self);
+		ASSERT_LE(0, s[i]);
+	}
+	/* A batch as deep as the queue, then one at a time. */
+	for (k = 0; k < UC_FAN_DEPTH; k++) {
+		msg_fill(out[k], k);
+		msg_at(&m[k], out[k], msg_len(k), 0);
+	}
+	xfer_init(&x, m, UC_FAN_DEPTH, 0);
+	ASSERT_EQ(UC_FAN_DEPTH, uc_once(self->pub, true, &x));
+	for (i = 0; i < 3; i++) {
+		for (k = 0; k < UC_FAN_DEPTH; k++)
+			EXPECT_EQ(k, uc_recv_seed(s[i], 0))
+				TH_LOG("subscriber %d, message %d", i, k);
+		EXPECT_EQ(-EAGAIN, uc_recv_seed(s[i], KMSGQ_XFER_NONBLOCK));
+	}
+	EXPECT_EQ(UC_FAN_DEPTH, ucfan_stats(self->pub).msgs_sent);
+	EXPECT_EQ(3 * UC_FAN_DEPTH, ucfan_stats(self->pub).msgs_recv);
+
+	/* A batch receive takes what its subscriber has, in order. */
+	for (k = 0; k < UC_FAN_DEPTH; k++)
+		ASSERT_EQ(1, uc_send1(self->pub, 10 + k, 0));
+	for (k = 0; k < UC_FAN_DEPTH; k++)
+		msg_at(&m[k], in[k], UQ_MSGSIZE, 0);
+	xfer_init(&x, m, UC_FAN_DEPTH, 0);
+	EXPECT_EQ(UC_FAN_DEPTH, uc_once(s[0], false, &x));
+	for (k = 0; k < UC_FAN_DEPTH; k++)
+		EXPECT_EQ(10 + k, msg_seed(in[k], m[k].len)) TH_LOG("%d", k);
+	EXPECT_EQ(10, uc_recv_seed(s[1], 0));
+	/* The slowest has read none of them. */
+	EXPECT_EQ(UC_FAN_DEPTH, queued(self->pub));
+	EXPECT_EQ(0, iowq_workers());
+	for (i = 0; i < 3; i++)
+		close(s[i]);
+}
+
+TEST_F(ucfan, parked_receive_and_peek_complete_when_messages_are_published)
+{
+	char rbuf[UQ_MSGSIZE], pbuf[UQ_MSGSIZE];
+	struct kmsgq_xfer rx, px;
+	struct kmsgq_msg rm, pm;
+	int s, before, res;
+	__u64 data;
+	pid_t p;
+
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	s = ucfan_sub(self);
+	ASSERT_LE(0, s);
+	before = self_threads(NULL);
+	ASSERT_LT(0, before);
+	msg_at(&rm, rbuf, sizeof(rbuf), 0);
+	xfer_init(&rx, &rm, 1, 0);
+	uc_cmd(&self->ring, s, false, &rx, 1);
+	/* A peek at the second unread message: uncounted. */
+	msg_at(&pm, pbuf, sizeof(pbuf), 0);
+	xfer_init(&px, &pm, 1, KMSGQ_XFER_PEEK);
+	px.index = 1;
+	uc_cmd(&self->ring, s, false, &px, 2);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(0, iowq_workers());
+	EXPECT_EQ(before, self_threads(NULL));
+	EXPECT_EQ(1, sleepers(s, false));
+
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p)
+		_exit(msg_send(self->pub, 42) ? 1 : 0);
+	ASSERT_EQ(0, uq_next(&self->ring, &res, &data));
+	EXPECT_EQ(1, data);
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(42, msg_seed(rbuf, rm.len));
+	EXPECT_TRUE(exited_ok(kids_reap(&self->kids, p)));
+	EXPECT_EQ(0, sleepers(s, false));
+	/* Nothing unread: the peek waits for two messages. */
+	ASSERT_EQ(0, msg_send(self->pub, 43));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	ASSERT_EQ(0, msg_send(self->pub, 44));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, &data));
+	EXPECT_EQ(2, data);
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(44, msg_seed(pbuf, pm.len));
+	EXPECT_EQ(43, ioctl_recv_seed(s));
+	EXPECT_EQ(0, iowq_workers());
+	close(s);
+}
+
+TEST_F(ucfan, receives_parked_on_two_subscribers_take_each_message_once_each)
+{
+	static char bufs[2 * UC_FAN_DEPTH][UQ_MSGSIZE];
+	static struct kmsgq_xfer xs[2 * UC_FAN_DEPTH];
+	static struct kmsgq_msg ms[2 * UC_FAN_DEPTH];
+	int s[2], next[2] = { 0, 0 }, i, k, res;
+	__u64 data;
+
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	for (i = 0; i < 2; i++) {
+		s[i] = ucfan_sub(self);
+		ASSERT_LE(0, s[i]);
+	}
+	/* Commands 0 .. 3 on the first subscriber, 4 .. 7 on the second. */
+	for (k = 0; k < 2 * UC_FAN_DEPTH; k++) {
+		msg_at(&ms[k], bufs[k], UQ_MSGSIZE, 0);
+		xfer_init(&xs[k], &ms[k], 1, 0);
+		uc_cmd(&self->ring, s[k / UC_FAN_DEPTH], false, &xs[k], k);
+	}
+	ASSERT_EQ(2 * UC_FAN_DEPTH, io_uring_submit(&self->ring));
+	EXPECT_EQ(2 * UC_FAN_DEPTH, sleepers(self->pub, false));
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
+
+	for (k = 0; k < 2 * UC_FAN_DEPTH; k++) {
+		ASSERT_EQ(0, uq_next(&self->ring, &res, &data))
+			TH_LOG("completion %d of %d", k, 2 * UC_FAN_DEPTH);
+		ASSERT_GT(2 * UC_FAN_DEPTH, data);
+		EXPECT_EQ(1, res);
+		i = data / UC_FAN_DEPTH;
+		/* A subscriber's commands complete in its order. */
+		EXPECT_EQ(next[i], msg_seed(bufs[data], ms[data].len))
+			TH_LOG("subscriber %d, command %llu", i,
+			       (unsigned long long)data);
+		next[i]++;
+	}
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(0, sleepers(self->pub, false));
+	EXPECT_EQ(0, queued(self->pub));
+	EXPECT_EQ(0, iowq_workers());
+	for (i = 0; i < 2; i++)
+		close(s[i]);
+}
+
+TEST_F(ucfan, parked_send_on_a_full_queue_completes_when_the_slowest_reads)
+{
+	int fast, slow, res, k;
+	struct uc_one o;
+
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
+
+	/* The slow subscriber is a whole depth behind. */
+	EXPECT_EQ(-EAGAIN, uc_send1(self->pub, 100, KMSGQ_XFER_NONBLOCK));
+	uc_one(&self->ring, self->pub, true, &o, 100, 0, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(1, sleepers(self->pub, true));
+	EXPECT_EQ(0, iowq_workers());
+	/* The fast one reading nothing frees nothing. */
+	EXPECT_EQ(-EAGAIN, ioctl_recv_seed(fast));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(0, ioctl_recv_seed(slow));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(0, sleepers(self->pub, true));
+	EXPECT_EQ(100, ioctl_recv_seed(fast));
+	for (k = 1; k < UC_FAN_DEPTH; k++)
+		EXPECT_EQ(k, ioctl_recv_seed(slow));
+	EXPECT_EQ(100, ioctl_recv_seed(slow));
+	close(fast);
+	close(slow);
+}
+
+TEST_F(ucfan, parked_send_completes_when_the_slowest_subscriber_is_sigkilled)
+{
+	struct uc_one o;
+	int ready[2], res;
+	pid_t p;
+
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	ASSERT_EQ(0, pipe(ready));
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {	/* subscribes and never reads */
+		if (ucfan_sub(self) < 0)
+			_exit(1);
+		child_park(NULL, 0, ready[1]);
+	}
+	ASSERT_TRUE(parked_in_child(ready));
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
+	uc_one(&self->ring, self->pub, true, &o, 100, 0, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(1, sleepers(self->pub, true));
+	ASSERT_EQ(0, kill(p, SIGKILL));
+	ASSERT_LE(0, kids_reap(&self->kids, p));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(0, sleepers(self->pub, true));
+	EXPECT_EQ(0, ucfan_stats(self->pub).subscribers);
+	EXPECT_EQ(UC_FAN_DEPTH + 1, ucfan_stats(self->pub).msgs_sent);
+}
+
+TEST_F(ucfan, a_publisher_sigkilled_while_a_receive_is_parked_publishes_nothing)
+{
+	int fast, slow, res;
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	pid_t p;
+
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, 0);
+	uc_cmd(&self->ring, fast, false, &x, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+
+	/* A publisher of its own, asleep for room behind the slow one. */
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {
+		int fd = kmsgq_open(self->name, O_WRONLY, 0, NULL);
+
+		_exit(fd < 0 || msg_send(fd, 66) ? 1 : 2);
+	}
+	ASSERT_EQ(0, wait_sleepers(self->pub, true, 1));
+	ASSERT_EQ(0, kill(p, SIGKILL));
+	ASSERT_LE(0, kids_reap(&self->kids, p));
+	EXPECT_EQ(0, sleepers(self->pub, true));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(1, sleepers(fast, false));
+
+	/* Room again, and a message: the parked receive takes that one. */
+	EXPECT_EQ(0, ioctl_recv_seed(slow));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 7, 8));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(7, msg_seed(buf, m.len));
+	EXPECT_EQ(UC_FAN_DEPTH + 1, ucfan_stats(self->pub).msgs_sent);
+	close(fast);
+	close(slow);
+}
+
+TEST_F(ucfan, deadlines_end_a_parked_receive_and_send_with_etimedout)
+{
+	char rbuf[UQ_MSGSIZE], sbuf[UQ_MSGSIZE];
+	struct kmsgq_xfer rx, sx;
+	struct kmsgq_msg rm, sm;
+	int fast, slow, res, k;
+	__u64 data;
+
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
+
+	msg_at(&rm, rbuf, sizeof(rbuf), 0);
+	xfer_init(&rx, &rm, 1, KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE);
+	rx.clockid = CLOCK_MONOTONIC;
+	rx.timeout.tv_nsec = 50 * NSEC_PER_MSEC;
+	uc_cmd(&self->ring, fast, false, &rx, 1);
+	msg_fill(sbuf, 100);
+	msg_at(&sm, sbuf, msg_len(100), 0);
+	xfer_init(&sx, &sm, 1, KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE);
+	sx.clockid = CLOCK_MONOTONIC;
+	sx.timeout.tv_nsec = 50 * NSEC_PER_MSEC;
+	uc_cmd(&self->ring, self->pub, true, &sx, 2);
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	for (k = 0; k < 2; k++) {
+		ASSERT_EQ(0, uq_next(&self->ring, &res, &data));
+		EXPECT_EQ(-ETIMEDOUT, res) TH_LOG("command %llu",
+						 (unsigned long long)data);
+	}
+	EXPECT_EQ(0, sleepers(self->pub, false));
+	EXPECT_EQ(0, sleepers(self->pub, true));
+
+	/* Nothing of them is left to take a message or a slot. */
+	EXPECT_EQ(0, ioctl_recv_seed(slow));
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 5, 6));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(5, ioctl_recv_seed(fast));
+	EXPECT_EQ(UC_FAN_DEPTH + 1, ucfan_stats(self->pub).msgs_sent);
+	EXPECT_EQ(0, iowq_workers());
+	close(fast);
+	close(slow);
+}
+
+TEST_F(ucfan, ring_exit_with_commands_parked_leaves_nothing_behind)
+{
+	static char bufs[6][UQ_MSGSIZE];
+	static struct kmsgq_xfer xs[6];
+	static struct kmsgq_msg ms[6];
+	int fast, slow, i;
+
+	ASSERT_EQ(0, ucfan_create_full(self, &fast, &slow));
+	/* Three receives and a peek on the fast one, two sends. */
+	for (i = 0; i < 6; i++) {
+		msg_fill(bufs[i], 100 + i);
+		msg_at(&ms[i], bufs[i], i < 4 ? UQ_MSGSIZE : msg_len(100 + i),
+		       0);
+		xfer_init(&xs[i], &ms[i], 1, i == 3 ? KMSGQ_XFER_PEEK : 0);
+		uc_cmd(&self->ring, i < 4 ? fast : self->pub, i >= 4, &xs[i],
+		       i);
+	}
+	ASSERT_EQ(6, io_uring_submit(&self->ring));
+	EXPECT_EQ(3, sleepers(fast, false));
+	EXPECT_EQ(2, sleepers(fast, true));
+	io_uring_queue_exit(&self->ring);
+	self->have_ring = false;
+
+	EXPECT_EQ(0, wait_sleepers(fast, false, 0));
+	EXPECT_EQ(0, wait_sleepers(fast, true, 0));
+	/* Room for one, and the message is the fast subscriber's to read. */
+	EXPECT_EQ(0, ioctl_recv_seed(slow));
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 9, 10));
+	EXPECT_EQ(9, ioctl_recv_seed(fast));
+	EXPECT_EQ(UC_FAN_DEPTH + 1, ucfan_stats(self->pub).msgs_sent);
+	EXPECT_EQ(0, iowq_workers());
+
+	close(fast);
+	close(slow);
+	close(self->pub);
+	self->pub = -1;
+	uc_check_gone(_metadata, self->name, self->refs);
+}
+
+TEST_F(ucfan, commands_parked_in_a_sigkilled_process_leave_nothing_behind)
+{
+	int slow, ready[2], i;
+	pid_t p;
+
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	slow = ucfan_sub(self);
+	ASSERT_LE(0, slow);
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH));
+	ASSERT_EQ(0, pipe(ready));
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {	/* its own subscriber, up to date; the queue is full */
+		static char bufs[5][UQ_MSGSIZE];
+		static struct kmsgq_xfer xs[5];
+		static struct kmsgq_msg ms[5];
+		struct io_uring ring;
+		int s = ucfan_sub(self);
+
+		if (s < 0 || io_uring_queue_init(8, &ring, 0))
+			_exit(1);
+		for (i = 0; i < 5; i++) {
+			msg_fill(bufs[i], 200 + i);
+			msg_at(&ms[i], bufs[i],
+			       i < 4 ? UQ_MSGSIZE : msg_len(200 + i), 0);
+			xfer_init(&xs[i], &ms[i], 1, 0);
+			uc_cmd(&ring, i < 4 ? s : self->pub, i == 4, &xs[i],
+			       i);
+		}
+		child_park(&ring, 5, ready[1]);
+	}
+	ASSERT_TRUE(parked_in_child(ready));
+	EXPECT_EQ(4, sleepers(slow, false));
+	EXPECT_EQ(1, sleepers(slow, true));
+	EXPECT_EQ(2, ucfan_stats(slow).subscribers);
+	ASSERT_EQ(0, kill(p, SIGKILL));
+	ASSERT_LE(0, kids_reap(&self->kids, p));
+
+	/* The commands and the subscriber went with their process. */
+	EXPECT_EQ(0, wait_sleepers(slow, false, 0));
+	EXPECT_EQ(0, wait_sleepers(slow, true, 0));
+	EXPECT_EQ(1, ucfan_stats(slow).subscribers);
+	EXPECT_EQ(UC_FAN_DEPTH, ucfan_stats(slow).msgs_sent);
+	for (i = 0; i < UC_FAN_DEPTH; i++)
+		EXPECT_EQ(i, ioctl_recv_seed(slow));
+	EXPECT_EQ(-EAGAIN, ioctl_recv_seed(slow));
+
+	close(slow);
+	io_uring_queue_exit(&self->ring);
+	self->have_ring = false;
+	close(self->pub);
+	self->pub = -1;
+	uc_check_gone(_metadata, self->name, self->refs);
+}
+
+TEST_F(ucfan, overflow_fail_and_drop_behave_as_with_the_ioctl)
+{
+	__u64 lost = 99;
+	int s, k;
+
+	/* FAIL: a full queue fails even a send that may wait. */
+	ASSERT_EQ(0, ucfan_create(self, KMSGQ_OPEN_OVERFLOW_FAIL));
+	s = ucfan_sub(self);
+	ASSERT_LE(0, s);
+	for (k = 0; k < UC_FAN_DEPTH; k++)
+		ASSERT_EQ(1, uc_send1(self->pub, k, 0));
+	EXPECT_EQ(-EAGAIN, uc_send1(self->pub, 9, 0));
+	EXPECT_EQ(0, sleepers(self->pub, true));
+	EXPECT_EQ(0, uc_recv_seed(s, 0));
+	EXPECT_EQ(1, uc_send1(self->pub, 9, 0));
+	close(s);
+
+	/* DROP: sends never wait; the slow subscriber learns its losses. */
+	ASSERT_EQ(0, ucfan_create(self, KMSGQ_OPEN_OVERFLOW_DROP));
+	s = ucfan_sub(self);
+	ASSERT_LE(0, s);
+	for (k = 0; k < UC_FAN_DEPTH + 2; k++)
+		ASSERT_EQ(1, uc_send1(self->pub, k, 0)) TH_LOG("send %d", k);
+	EXPECT_EQ(0, sleepers(self->pub, true));
+	{
+		char buf[UQ_MSGSIZE];
+		struct kmsgq_xfer x;
+		struct kmsgq_msg m;
+
+		msg_at(&m, buf, sizeof(buf), 0);
+		xfer_init(&x, &m, 1, KMSGQ_XFER_LOST);
+		EXPECT_EQ(1, uc_once(s, false, &x));
+		EXPECT_EQ(2, msg_seed(buf, m.len));
+		EXPECT_EQ(2, x.lost);
+		lost = x.lost;
+		msg_at(&m, buf, sizeof(buf), 0);
+		xfer_init(&x, &m, 1, KMSGQ_XFER_LOST);
+		EXPECT_EQ(1, uc_once(s, false, &x));
+		EXPECT_EQ(3, msg_seed(buf, m.len));
+		EXPECT_EQ(0, x.lost);
+	}
+	EXPECT_EQ(2, lost);
+	EXPECT_EQ(2, ucfan_stats(s).sub_lost);
+	close(s);
+}
+
+TEST_F(ucfan, a_parked_receive_reports_losses_when_it_completes)
+{
+	char buf[UQ_MSGSIZE];
+	struct kmsgq_xfer x;
+	struct kmsgq_msg m;
+	int s, res, k;
+
+	ASSERT_EQ(0, ucfan_create(self, KMSGQ_OPEN_OVERFLOW_DROP));
+	s = ucfan_sub(self);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 0, UC_FAN_DEPTH + 3));
+	/* Receives that do not ask leave the report alone. */
+	for (k = 3; k < UC_FAN_DEPTH + 3; k++)
+		ASSERT_EQ(k, ioctl_recv_seed(s));
+
+	msg_at(&m, buf, sizeof(buf), 0);
+	xfer_init(&x, &m, 1, KMSGQ_XFER_LOST);
+	x.lost = 99;
+	uc_cmd(&self->ring, s, false, &x, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_FALSE(uq_completed_now(&self->ring));
+	EXPECT_EQ(99, x.lost);
+	ASSERT_EQ(0, ioctl_send_seeds(self->pub, 50, 51));
+	ASSERT_EQ(0, uq_next(&self->ring, &res, NULL));
+	EXPECT_EQ(1, res);
+	EXPECT_EQ(50, msg_seed(buf, m.len));
+	EXPECT_EQ(3, x.lost);
+
+	/* Reported once; a deadline's end reports too. */
+	xfer_init(&x, &m, 1, KMSGQ_XFER_LOST | KMSGQ_XFER_TIMEOUT |
+		  KMSGQ_XFER_RELATIVE);
+	x.clockid = CLOCK_MONOTONIC;
+	x.timeout.tv_nsec = 20 * NSEC_PER_MSEC;
+	x.lost = 99;
+	EXPECT_EQ(-ETIMEDOUT, uc_once(s, false, &x));
+	EXPECT_EQ(0, x.lost);
+	close(s);
+}
+
+TEST_F(ucfan, access_modes_0_to_3_allow_what_the_ioctl_does)
+{
+	int fd;
+
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	/* O_RDONLY: a subscriber, which cannot publish. */
+	fd = kmsgq_open(self->name, O_RDONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EBADF, uc_send1(fd, 1, 0));
+	ASSERT_EQ(1, uc_send1(self->pub, 1, 0));
+	EXPECT_EQ(1, uc_recv_seed(fd, 0));
+	close(fd);
+
+	/* O_WRONLY: a publisher, which receives nothing. */
+	fd = kmsgq_open(self->name, O_WRONLY, 0, NULL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EBADF, uc_recv_seed(fd, 0));
+	EXPECT_EQ(-EBADF, uc_recv_seed(self->pub, KMSGQ_XFER_NONBLOCK));
+	EXPECT_EQ(1, uc_send1(fd, 2, 0));
+	close(fd);
+
+	/* O_RDWR: both, and it receives what it publishes. */
+	fd = kmsgq_open(self->name, O_RDWR, 0, NULL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, uc_send1(fd, 3, 0));
+	EXPECT_EQ(3, uc_recv_seed(fd, 0));
+	EXPECT_EQ(-EAGAIN, uc_recv_seed(fd, KMSGQ_XFER_NONBLOCK));
+	close(fd);
+
+	/* Mode 3 never binds: the file stays unbound. */
+	fd = open("/dev/kmsgq", UC_NOACCESS | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ENOTCONN, uc_send1(fd, 4, 0));
+	EXPECT_EQ(-ENOTCONN, uc_recv_seed(fd, 0));
+	close(fd);
+	EXPECT_EQ(0, ucfan_stats(self->pub).subscribers);
+}
+
+TEST_F(ucfan, unprivileged_user_subscribes_and_receives_but_cannot_publish)
+{
+	int status;
+	pid_t p;
+
+	if (geteuid())
+		SKIP(return, "needs root to become nobody");
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0604));
+	ASSERT_EQ(1, uc_send1(self->pub, 8, 0));
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {
+		int fd;
+
+		if (become(NOBODY, NOBODY))
+			_exit(10);
+		if (kmsgq_open(self->name, O_WRONLY, 0, NULL) != -EACCES ||
+		    kmsgq_open(self->name, O_RDWR, 0, NULL) != -EACCES)
+			_exit(11);
+		/* The message before it joined, as history. */
+		fd = kmsgq_subscribe(self->name, O_RDONLY, 1);
+		if (fd < 0)
+			_exit(12);
+		if (uc_send1(fd, 9, 0) != -EBADF)
+			_exit(13);
+		if (uc_recv_seed(fd, 0) != 8 ||
+		    uc_recv_seed(fd, KMSGQ_XFER_NONBLOCK) != -EAGAIN)
+			_exit(14);
+		_exit(0);
+	}
+	status = kids_reap(&self->kids, p);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(1, ucfan_stats(self->pub).msgs_sent);
+	EXPECT_EQ(1, ucfan_stats(self->pub).msgs_recv);
+}
+
+#define UC_NS_SKIP	77
+
+TEST_F(ucfan, another_ipc_namespace_has_its_own_names_and_files_keep_working)
+{
+	int s, status;
+	pid_t p;
+
+	ASSERT_EQ(0, ucfan_create(self, 0));
+	s = ucfan_sub(self);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(1, uc_send1(self->pub, 5, 0));
+	p = kids_fork(&self->kids);
+	ASSERT_LE(0, p);
+	if (!p) {
+		struct kmsgq_attr attr = {
+			.qflags = KMSGQ_OPEN_FANOUT, .max_msgs = UC_FAN_DEPTH,
+			.max_msgsize = UQ_MSGSIZE,
+		};
+		int pub, sub;
+
+		if (unshare(CLONE_NEWIPC))
+			_exit(UC_NS_SKIP);
+		if (kmsgq_open(self->name, O_RDONLY, 0, NULL) != -ENOENT)
+			_exit(10);
+		/* A subscriber from before keeps its queue. */
+		if (uc_recv_seed(s, 0) != 5)
+			_exit(11);
+		pub = kmsgq_open(self->name, O_WRONLY | O_CREAT | O_EXCL, 0600,
+				 &attr);
+		sub = kmsgq_subscribe(self->name, O_RDONLY, 0);
+		if (pub < 0 || sub < 0)
+			_exit(12);
+		if (uc_send1(pub, 6, 0) != 1 || uc_recv_seed(sub, 0) != 6)
+			_exit(13);
+		_exit(kmsgq_unlink(self->name) ? 14 : 0);
+	}
+	status = kids_reap(&self->kids, p);
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == UC_NS_SKIP)
+		SKIP(return, "no IPC namespaces here");
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Ours saw one message, which its subscriber has read. */
+	EXPECT_EQ(1, ucfan_stats(self->pub).msgs_sent);
+	EXPECT_EQ(1, ucfan_stats(self->pub).msgs_recv);
+	EXPECT_EQ(-EAGAIN, uc_recv_seed(s, KMSGQ_XFER_NONBLOCK));
+	close(s);
 }
 
 TEST_HARNESS_MAIN

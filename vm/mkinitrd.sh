@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pack the test guest's initramfs: busybox, vm/guest/init, the suites and
 # setup hooks, and the built module, selftests, tools and examples (static
-# binaries).
+# binaries); with KMSGQ_GUEST_PERF=1, perf.
 # Usage: vm/mkinitrd.sh OUTPUT.gz
 set -euo pipefail
 out=$(realpath "$1")
@@ -33,4 +33,14 @@ for so in $(ldd selftests/mqueue/mq_notify_example | grep -o '/[^ ]*'); do
 done
 find selftests tools examples -type f -perm -u+x ! -name '*_test' \
 	! -path 'tools/shared/*' -exec cp -t "$root/kmsgq/bin" {} +
+# The benchmark's CPU profile (kmsgq_bench_perf) needs perf, and the
+# libraries it links: only for the runs that ask (make bench, make
+# bench-profile), where the host has it (linux-perf).
+if [ "${KMSGQ_GUEST_PERF:-0}" = 1 ] && perf=$(command -v perf); then
+	cp "$perf" "$root/kmsgq/bin/perf"
+	for so in $(ldd "$perf" | grep -o '/[^ ]*'); do
+		mkdir -p "$root$(dirname "$so")"
+		cp -L "$so" "$root$so"
+	done
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out"

@@ -85,9 +85,10 @@ static struct kmsgq_queue *kmsgq_test_open(const char *name, u32 flags)
 		.max_msgs = 4,
 		.max_msgsize = 64,
 	};
+	bool created;
 
 	strscpy(op.name, name, sizeof(op.name));
-	return kmsgq_registry_open(&op, FMODE_READ | FMODE_WRITE);
+	return kmsgq_registry_open(&op, FMODE_READ | FMODE_WRITE, &created);
 }
 
 /* Unlink @name and drop the test's reference to @q. */

@@ -181,8 +181,10 @@ struct kmsgq_info {
  * subscriber that never reads (an O_RDWR publisher is a subscriber too)
  * holds every publisher back once it is a depth behind; give untrusted
  * readers a DROP queue.  A queue has at most the module parameter
- * max_subscribers subscribers at once (ENOSPC), whoever holds them: a
- * reader may take them all.
+ * max_subscribers subscribers at once (ENOSPC), and each user at most
+ * max_subscribers_per_user of them (64 by default; ENOSPC), counted by
+ * the fsuid a subscriber bound with, so that one reader cannot take them
+ * all; the queue's owner and CAP_SYS_RESOURCE are not held to a share.
  * With RING (KMSGQ_FEAT_FANOUT_MAP), the store is mappable: subscribers
  * map it read-only and read messages in place (struct kmsgq_fanout_map);
  * older modules refuse the combination with EINVAL.  Not with RECLAIM
