@@ -726,6 +726,38 @@ TEST_F(fmap, a_sigkilled_mapping_subscriber_releases_publishers)
 	EXPECT_EQ(0, st.subscribers);
 }
 
+TEST_F(fmap, readers_killed_in_an_ack_wait_leave_no_subscriber_behind)
+{
+	struct kmsgq_stats st;
+	unsigned int i;
+	pid_t kid[MAP_SUBS];
+
+	ASSERT_EQ(0, fmap_create(self, 0, MAP_DEPTH));
+	for (i = 0; i < MAP_SUBS; i++) {
+		kid[i] = kids_fork(&self->kids);
+		ASSERT_LE(0, kid[i]);
+		if (!kid[i]) {
+			struct kmsgq_fanout_view v;
+
+			if (fmap_view(self->name, &v) < 0)
+				_exit(1);
+			kmsgq_fanout_ack(&v, KMSGQ_FANOUT_ACK_WAIT,
+					 CLOCK_MONOTONIC, NULL);
+			_exit(2);
+		}
+	}
+	ASSERT_EQ(0, wait_sleepers(self->pub, false, MAP_SUBS));
+	for (i = 0; i < MAP_SUBS; i++) {
+		kill(kid[i], SIGKILL);
+		kids_reap(&self->kids, kid[i]);
+	}
+	ASSERT_EQ(0, kmsgq_stats(self->pub, &st));
+	EXPECT_EQ(0, st.subscribers);
+	EXPECT_EQ(0, st.recv_waiters);
+	/* Nobody holds the publisher back. */
+	EXPECT_EQ(0, fmap_send_tags(self->pub, 0, 2 * MAP_DEPTH));
+}
+
 TEST_F(fmap, the_mapping_outlives_close_and_unlink_until_munmap)
 {
 	struct kmsgq_fanout_view v;
