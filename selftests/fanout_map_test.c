@@ -758,6 +758,25 @@ TEST_F(fmap, readers_killed_in_an_ack_wait_leave_no_subscriber_behind)
 	EXPECT_EQ(0, fmap_send_tags(self->pub, 0, 2 * MAP_DEPTH));
 }
 
+TEST_F(fmap, readers_killed_while_lapped_leave_no_subscriber_behind)
+{
+	struct kmsgq_stats st;
+	unsigned int tag, i;
+
+	ASSERT_EQ(0, fmap_create(self, KMSGQ_OPEN_OVERFLOW_DROP, 4));
+	/* Readers of more than will come: killed reading, acking, asleep. */
+	ASSERT_EQ(0, fmap_fork_readers(self, 2 * MAP_MSGS, true));
+	for (tag = 0; tag < MAP_MSGS / 4; tag++)
+		ASSERT_EQ(0, fmap_send(self->pub, tag, KMSGQ_XFER_NONBLOCK));
+	for (i = 0; i < self->kids.nr; i++)
+		if (self->kids.pid[i] > 0)
+			kill(self->kids.pid[i], SIGKILL);
+	kids_kill(&self->kids);
+	ASSERT_EQ(0, kmsgq_stats(self->pub, &st));
+	EXPECT_EQ(0, st.subscribers);
+	EXPECT_EQ(0, st.recv_waiters);
+}
+
 TEST_F(fmap, the_mapping_outlives_close_and_unlink_until_munmap)
 {
 	struct kmsgq_fanout_view v;
