@@ -36,6 +36,7 @@
 #include <linux/cred.h>
 #include <linux/log2.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
 #include <linux/sched/signal.h>
@@ -43,6 +44,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/user_namespace.h>
+#include <linux/vmalloc.h>
 
 #include "internal.h"
 
@@ -62,15 +64,75 @@ size_t kmsgq_fanout_bytes(u32 nr_slots, u32 slot_size)
 					   slot_size));
 }
 
+/* The mapping's layout: its head, then seq[], len[], and cache-line slots. */
+static size_t kmsgq_fanout_map_len_off(u32 nr_slots)
+{
+	return sizeof(struct kmsgq_fanout_map) + (size_t)nr_slots * sizeof(u64);
+}
+
+static size_t kmsgq_fanout_map_data_off(u32 nr_slots)
+{
+	return ALIGN(kmsgq_fanout_map_len_off(nr_slots) +
+		     (size_t)nr_slots * sizeof(u32), SMP_CACHE_BYTES);
+}
+
+/**
+ * kmsgq_fanout_map_bytes() - memory a mappable fan-out store of this shape
+ *	takes
+ * @nr_slots: depth, at most KMSGQ_MSGS_HARD_MAX
+ * @slot_size: bytes per slot
+ *
+ * Return: bytes, whole pages, or SIZE_MAX on overflow.
+ */
+size_t kmsgq_fanout_map_bytes(u32 nr_slots, u32 slot_size)
+{
+	size_t n = size_add(kmsgq_fanout_map_data_off(nr_slots),
+			    size_mul(nr_slots, slot_size));
+
+	return n > SIZE_MAX - PAGE_SIZE ? SIZE_MAX : PAGE_ALIGN(n);
+}
+
+/*
+ * Allocate a mappable store: the head user space reads the layout and the
+ * tail from, then the arrays, all in one area subscribers map read-only.
+ * Leaves @f->seq NULL if there is no memory.
+ */
+static void kmsgq_fanout_map_alloc(struct kmsgq_fanout *f, u32 nr_slots,
+				   u32 slot_size)
+{
+	size_t bytes = kmsgq_fanout_map_bytes(nr_slots, slot_size);
+	struct kmsgq_fanout_map *m;
+
+	if (bytes == SIZE_MAX)
+		return;
+	/* Zeroed pages that remap_vmalloc_range() may insert. */
+	m = vmalloc_user(bytes);
+	if (!m)
+		return;
+	m->map_size = bytes;
+	m->nr_slots = nr_slots;
+	m->slot_size = slot_size;
+	m->seq_off = sizeof(*m);
+	m->len_off = kmsgq_fanout_map_len_off(nr_slots);
+	m->data_off = kmsgq_fanout_map_data_off(nr_slots);
+	f->map = m;
+	f->map_size = bytes;
+	f->seq = (void *)m + m->seq_off;
+	f->len = (void *)m + m->len_off;
+	f->data = (void *)m + m->data_off;
+}
+
 /**
  * kmsgq_fanout_init() - allocate an empty fan-out store
  * @f: store to set up
  * @nr_slots: depth, a power of two
  * @slot_size: bytes per slot
+ * @map: in memory that subscribers may map (kmsgq_fanout_map_alloc())
  *
  * Return: 0, -EINVAL (@nr_slots not a power of two) or -ENOMEM.
  */
-int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size)
+int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size,
+		      bool map)
 {
 	u32 i;
 
@@ -79,9 +141,16 @@ int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size)
 	xa_init_flags(&f->sub_of, XA_FLAGS_ACCOUNT);
 	if (!is_power_of_2(nr_slots))
 		return -EINVAL;
-	f->seq = kvmalloc_array(nr_slots, sizeof(*f->seq), GFP_KERNEL_ACCOUNT);
-	f->len = kvmalloc_array(nr_slots, sizeof(*f->len), GFP_KERNEL_ACCOUNT);
-	f->data = kvmalloc_array(nr_slots, slot_size, GFP_KERNEL_ACCOUNT);
+	if (map) {
+		kmsgq_fanout_map_alloc(f, nr_slots, slot_size);
+	} else {
+		f->seq = kvmalloc_array(nr_slots, sizeof(*f->seq),
+					GFP_KERNEL_ACCOUNT);
+		f->len = kvmalloc_array(nr_slots, sizeof(*f->len),
+					GFP_KERNEL_ACCOUNT);
+		f->data = kvmalloc_array(nr_slots, slot_size,
+					 GFP_KERNEL_ACCOUNT);
+	}
 	if (!f->seq || !f->len || !f->data) {
 		kmsgq_fanout_destroy(f);
 		return -ENOMEM;
@@ -105,9 +174,14 @@ void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
 {
 	WARN_ON_ONCE(!list_empty(&f->subs) || kmsgq_xa_has_entries(&f->sub_of));
 	xa_destroy(&f->sub_of);
-	kvfree(f->data);
-	kvfree(f->len);
-	kvfree(f->seq);
+	if (f->map) {
+		vfree(f->map);
+		f->map = NULL;
+	} else {
+		kvfree(f->data);
+		kvfree(f->len);
+		kvfree(f->seq);
+	}
 	f->data = NULL;
 	f->len = NULL;
 	f->seq = NULL;
@@ -293,6 +367,39 @@ u32 kmsgq_fanout_count(struct kmsgq_queue *q)
 	return n;
 }
 
+static_assert(KMSGQ_FANOUT_PENDING == KMSGQ_FANOUT_LEN_PENDING);
+static_assert(KMSGQ_FANOUT_HOLE == KMSGQ_FANOUT_LEN_HOLE);
+
+/*
+ * The slot's words as subscribers that map the store read them without
+ * the lock (struct kmsgq_fanout_map): the new number before the pending
+ * length, so that one who sees the length sees the number change too.
+ */
+static void kmsgq_fanout_map_reserve(struct kmsgq_fanout *f, u32 slot, u64 seq)
+{
+	WRITE_ONCE(f->seq[slot], seq);
+	smp_wmb();	/* seq before len; pairs with the reader's smp_rmb() */
+	WRITE_ONCE(f->len[slot], KMSGQ_FANOUT_PENDING);
+}
+
+/*
+ * Slots reserved: their numbers are seen before the payloads copied into
+ * them unlocked, and a mapping's head tells how far reservation got.
+ */
+static void kmsgq_fanout_map_reserved(struct kmsgq_fanout *f)
+{
+	smp_wmb();	/* seq and len before the payload */
+	if (f->map)
+		WRITE_ONCE(f->map->reserve, f->reserve);
+}
+
+/* The tail, to subscribers that map: after the slots below it. */
+static void kmsgq_fanout_map_committed(struct kmsgq_fanout *f)
+{
+	if (f->map) /* slots before tail; pairs with the reader's acquire */
+		smp_store_release(&f->map->tail, f->tail);
+}
+
 /* Commit reserved message @seq: @len bytes, or KMSGQ_FANOUT_HOLE. */
 static void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
 {
@@ -300,7 +407,7 @@ static void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
 	u32 slot = seq & f->mask;
 
 	lockdep_assert_held(&q->lock);
-	f->len[slot] = len;
+	WRITE_ONCE(f->len[slot], len);
 	if (len != KMSGQ_FANOUT_HOLE)
 		kmsgq_sender_record(q, slot, 0);
 	while (f->tail < f->reserve &&
@@ -354,11 +461,11 @@ again:
 	for (i = 0; i < taken; i++) {
 		u32 slot = (first + i) & f->mask;
 
-		f->seq[slot] = first + i;
-		f->len[slot] = KMSGQ_FANOUT_PENDING;
+		kmsgq_fanout_map_reserve(f, slot, first + i);
 		kmsgq_sender_forget(q, slot, 0);
 	}
 	f->reserve += taken;
+	kmsgq_fanout_map_reserved(f);
 	spin_unlock(&q->lock);
 
 	/*
@@ -384,6 +491,7 @@ again:
 		kmsgq_fanout_commit(q, first + i,
 				    i < done ? msgs[i].len : KMSGQ_FANOUT_HOLE);
 	committed = f->tail - committed;
+	kmsgq_fanout_map_committed(f);
 	if (committed)
 		kmsgq_fanout_changed(q);
 	spin_unlock(&q->lock);
@@ -984,4 +1092,60 @@ void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		st->sub_lag = q->fan.tail - sub->pos;
 	}
 	spin_unlock(&q->lock);
+}
+
+/**
+ * kmsgq_fanout_ack() - move a subscriber that reads in place, and wait
+ * @q: fan-out queue that subscribers map
+ * @sub: the calling file's subscriber, or NULL (-EBADF)
+ * @ack: in: @pos, @flags (KMSGQ_FANOUT_ACK_WAIT); out: @pos, @tail, @lost
+ * @dl: how long a KMSGQ_FANOUT_ACK_WAIT may sleep
+ *
+ * The subscriber says it read every message below @ack->pos: its position
+ * moves there if that is forward, and publishers waiting for the slots it
+ * held are woken, as for a receive.  The kernel never reads the mapping:
+ * a position is only compared with the tail, kernel state.
+ *
+ * Context: process context; takes @q->lock.
+ * Return: 0, -EBADF, -EINVAL (@ack->pos beyond the tail), or the wait's
+ * -ETIMEDOUT, -EINTR, -ERESTARTSYS (the acknowledgment holds).
+ */
+int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		     struct kmsgq_fanout_ack *ack, struct kmsgq_deadline *dl)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	bool at_floor = false;
+	u64 moved = 0;
+	int err = 0;
+
+	if (!sub)
+		return -EBADF;
+	spin_lock(&q->lock);
+	if (ack->pos > f->tail) {
+		spin_unlock(&q->lock);
+		return -EINVAL;
+	}
+	if (ack->pos > sub->pos) {
+		/* As in kmsgq_fanout_recv(): compared as the position moves. */
+		at_floor = sub->pos == f->floor;
+		moved = ack->pos - sub->pos;
+		sub->pos = ack->pos;
+		if (at_floor)
+			kmsgq_fanout_changed(q);
+	}
+	spin_unlock(&q->lock);
+
+	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv,
+			    min_t(u64, moved, UINT_MAX), 0);
+	if (at_floor)
+		kmsgq_queue_wake(q, false, min_t(u64, moved, INT_MAX));
+	if (ack->flags & KMSGQ_FANOUT_ACK_WAIT)
+		err = kmsgq_fanout_wait(q, sub, 0, false, dl);
+
+	spin_lock(&q->lock);
+	ack->pos = sub->pos;
+	ack->tail = f->tail;
+	ack->lost = sub->lost;
+	spin_unlock(&q->lock);
+	return err;
 }

@@ -264,6 +264,10 @@ struct kmsgq_fanout_sub {
  * @len: per slot, payload length, KMSGQ_FANOUT_PENDING while a publisher
  *	fills it, or KMSGQ_FANOUT_HOLE for a slot that carries no message
  * @data: @nr_slots * @slot_size bytes of payload
+ * @map: the head of a mappable store (KMSGQ_OPEN_RING), whose @seq, @len
+ *	and @data follow it in one vmalloc_user() area that subscribers map
+ *	read-only, or NULL; fixed at creation
+ * @map_size: bytes of that area, a multiple of PAGE_SIZE
  *
  * Messages numbered [max(0, @reserve - @nr_slots), @tail) are stored; a
  * slot is reused (reserved again) only once every subscriber is past the
@@ -286,14 +290,18 @@ struct kmsgq_fanout {
 	u64 *seq;
 	u32 *len;
 	u8 *data;
+	struct kmsgq_fanout_map *map;
+	size_t map_size;
 };
 
 #define KMSGQ_FANOUT_PENDING	U32_MAX
 #define KMSGQ_FANOUT_HOLE	(U32_MAX - 1)
 
-int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size);
+int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size,
+		      bool map);
 void kmsgq_fanout_destroy(struct kmsgq_fanout *f);
 size_t kmsgq_fanout_bytes(u32 nr_slots, u32 slot_size);
+size_t kmsgq_fanout_map_bytes(u32 nr_slots, u32 slot_size);
 
 struct file;
 struct iov_iter;
@@ -647,6 +655,8 @@ unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
 				      struct kmsgq_subscriber *ents,
 				      unsigned int nr, u32 *total, bool pids);
 u32 kmsgq_fanout_nr_subs(struct kmsgq_queue *q);
+int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
+		     struct kmsgq_fanout_ack *ack, struct kmsgq_deadline *dl);
 void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			struct kmsgq_stats *st);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);

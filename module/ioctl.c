@@ -44,6 +44,7 @@ static_assert(sizeof(struct kmsgq_list) >= KMSGQ_LIST_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_setowner) >= KMSGQ_SETOWNER_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_notify) >= KMSGQ_NOTIFY_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_fanout_ack) == KMSGQ_FANOUT_ACK_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_subscribers) >= KMSGQ_SUBSCRIBERS_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_subscriber) >= KMSGQ_SUBSCRIBER_SIZE_VER0);
 
@@ -181,7 +182,7 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
 			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
 			KMSGQ_FEAT_SENDER | KMSGQ_FEAT_RING_WAKER |
-			KMSGQ_FEAT_FANOUT;
+			KMSGQ_FEAT_FANOUT | KMSGQ_FEAT_FANOUT_MAP;
 	if (kmsgq_ring_reclaim_supported())
 		info.features |= KMSGQ_FEAT_RECLAIM;
 #ifdef KMSGQ_HAVE_URING_CMD
@@ -230,11 +231,12 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 			 KMSGQ_OPEN_SENDER | KMSGQ_OPEN_FANOUT)) &&
 	    !(op.flags & KMSGQ_OPEN_CREATE))
 		return -EINVAL;
-	/* A fan-out queue's subscribers do not map a ring (yet). */
-	if ((op.flags & KMSGQ_OPEN_FANOUT) && (op.flags & KMSGQ_OPEN_RING))
-		return -EINVAL;
-	/* Reclaiming is a kind of ring. */
-	if ((op.flags & KMSGQ_OPEN_RECLAIM) && !(op.flags & KMSGQ_OPEN_RING))
+	/*
+	 * Reclaiming is a kind of ring; FANOUT | RING a fan-out queue its
+	 * subscribers map, which has no claims to reclaim.
+	 */
+	if ((op.flags & KMSGQ_OPEN_RECLAIM) &&
+	    (op.flags & (KMSGQ_OPEN_RING | KMSGQ_OPEN_FANOUT)) != KMSGQ_OPEN_RING)
 		return -EINVAL;
 	/* One policy. */
 	if ((op.flags & KMSGQ_OPEN_OVERFLOW) == KMSGQ_OPEN_OVERFLOW)
@@ -743,6 +745,41 @@ out:
 	return err;
 }
 
+static long kmsgq_ioctl_fanout_ack(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_fanout_ack ack;
+	struct kmsgq_deadline dl;
+	int err, ret;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (!q->is_fanout || !q->fan.map)
+		return -EOPNOTSUPP;
+	err = kmsgq_ioctl_copy_in(&ack, sizeof(ack), KMSGQ_FANOUT_ACK_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (ack.reserved ||
+	    (ack.flags & ~(KMSGQ_FANOUT_ACK_WAIT | KMSGQ_XFER_TIMEOUT |
+			   KMSGQ_XFER_RELATIVE)) ||
+	    ((ack.flags & KMSGQ_XFER_TIMEOUT) &&
+	     !(ack.flags & KMSGQ_FANOUT_ACK_WAIT)))
+		return -EINVAL;
+	err = kmsgq_ioctl_deadline(&dl, file, ack.flags, ack.clockid,
+				   &ack.timeout);
+	if (err)
+		return err;
+	/* An explicit wait ignores O_NONBLOCK. */
+	dl.nonblock = false;
+	ret = kmsgq_fanout_ack(q, kmsgq_fanout_sub(q, file), &ack, &dl);
+	/* The acknowledgment holds even if the wait failed: say where. */
+	if (ret == -EBADF || ret == -EINVAL)
+		return ret;
+	err = kmsgq_ioctl_copy_out(uarg, &ack, sizeof(ack));
+	return err ?: ret;
+}
+
 static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
 {
 	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
@@ -847,6 +884,8 @@ long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kmsgq_ioctl_notify(file, uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_SUBSCRIBERS):
 		return kmsgq_ioctl_subscribers(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_FANOUT_ACK):
+		return kmsgq_ioctl_fanout_ack(file, uarg);
 	}
 	return -ENOTTY;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmsgq mmap: mapping a ring queue's pages into user space.
+ * kmsgq mmap: mapping a ring queue's pages into user space, and a mappable
+ * fan-out queue's store, read-only.
  *
  * The whole ring is mapped shared at offset 0; pages are inserted by the
  * fault handler from the ring's page array.  The mapping's file reference
@@ -18,6 +19,7 @@
 #endif
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/vmalloc.h>
 
 #include "compat.h"
 #include "internal.h"
@@ -58,6 +60,29 @@ static const struct vm_operations_struct kmsgq_mmap_ops = {
 	.fault = kmsgq_mmap_fault,
 };
 
+/*
+ * A mappable fan-out queue's store: read-only for every file, writer or
+ * not, since the kernel is its only writer; and only for a subscriber.
+ * The pages go in now (remap_vmalloc_range()); the mapping's file keeps
+ * the queue, and so the store, until munmap.
+ */
+static int kmsgq_mmap_fanout(struct kmsgq_queue *q, struct file *file,
+			     struct vm_area_struct *vma)
+{
+	if (!(file->f_mode & FMODE_READ))
+		return -EACCES;
+	if (vma->vm_pgoff || vma_pages(vma) > q->fan.map_size >> PAGE_SHIFT ||
+	    !(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_flags & VM_WRITE)
+		return -EACCES;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	/* Nor made writable or executable by mprotect(). */
+	vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYWRITE | VM_MAYEXEC);
+	return remap_vmalloc_range(vma, q->fan.map, 0);
+}
+
 /**
  * kmsgq_mmap() - map the ring of the file's queue
  * @file: a bound /dev/kmsgq file
@@ -70,8 +95,12 @@ static const struct vm_operations_struct kmsgq_mmap_ops = {
  * token (KMSGQ_IOC_RING_INFO of KMSGQ_RING_INFO_SIZE_VER1 or more): any
  * other would speak the protocol without owners.
  *
+ * A fan-out queue created with KMSGQ_OPEN_RING is mapped read-only by its
+ * subscribers instead (struct kmsgq_fanout_map).
+ *
  * Return: 0, -ENOTCONN (unbound), -ENODEV (not a ring queue), -EPERM
- * (PROT_EXEC), -EACCES (a reclaiming ring, no token) or -EINVAL.
+ * (PROT_EXEC), -EACCES (a reclaiming ring, no token; a writable mapping
+ * or a file without read access on a fan-out queue) or -EINVAL.
  */
 int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -81,6 +110,8 @@ int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!q)
 		return -ENOTCONN;
+	if (q->fan.map)
+		return kmsgq_mmap_fanout(q, file, vma);
 	if (!q->is_ring)
 		return -ENODEV;
 	if (q->ring.reclaim) {

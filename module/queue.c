@@ -54,7 +54,8 @@ static void kmsgq_queue_storage_destroy(struct kmsgq_queue *q)
  * kmsgq_queue_alloc() - a new, unnamed queue with empty storage
  * @qflags: KMSGQ_OPEN_RING for ring storage (mappable) rather than a copy
  *	store, with KMSGQ_OPEN_RECLAIM for a reclaiming ring, or
- *	KMSGQ_OPEN_FANOUT for a fan-out store; other bits are ignored
+ *	KMSGQ_OPEN_FANOUT for a fan-out store (with KMSGQ_OPEN_RING, a
+ *	mappable one); other bits are ignored
  * @msgs: depth; for a ring or a fan-out store a power of two
  * @msgsize: largest message; for a ring its slot size
  *
@@ -69,7 +70,8 @@ static void kmsgq_queue_storage_destroy(struct kmsgq_queue *q)
 struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 {
 	bool fanout = qflags & KMSGQ_OPEN_FANOUT;
-	bool ring = qflags & KMSGQ_OPEN_RING;
+	bool ring = (qflags & (KMSGQ_OPEN_RING | KMSGQ_OPEN_FANOUT)) ==
+		    KMSGQ_OPEN_RING;
 	struct kmsgq_queue *q;
 	int err;
 
@@ -81,7 +83,8 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 		err = kmsgq_ring_init(&q->ring, msgs, msgsize,
 				      qflags & KMSGQ_OPEN_RECLAIM);
 	else if (fanout)
-		err = kmsgq_fanout_init(&q->fan, msgs, msgsize);
+		err = kmsgq_fanout_init(&q->fan, msgs, msgsize,
+					qflags & KMSGQ_OPEN_RING);
 	else
 		err = kmsgq_store_init(&q->store, msgs, msgsize);
 	if (err)
@@ -152,11 +155,12 @@ u32 kmsgq_queue_count(struct kmsgq_queue *q)
  * @q: queue
  *
  * Return: KMSGQ_OPEN_RING for a ring queue, KMSGQ_OPEN_FANOUT for a
- * fan-out one, and its overflow policy.
+ * fan-out one (with KMSGQ_OPEN_RING if subscribers may map it), and its
+ * overflow policy.
  */
 u32 kmsgq_queue_qflags(const struct kmsgq_queue *q)
 {
-	return (q->is_ring ? KMSGQ_OPEN_RING : 0) |
+	return (q->is_ring || q->fan.map ? KMSGQ_OPEN_RING : 0) |
 	       (q->ring.reclaim ? KMSGQ_OPEN_RECLAIM : 0) |
 	       (q->senders ? KMSGQ_OPEN_SENDER : 0) |
 	       (q->is_fanout ? KMSGQ_OPEN_FANOUT : 0) | q->overflow;

@@ -607,7 +607,8 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 	u32 msgs = op->max_msgs ?: kmsgq_default_msgs;
 	u32 msgsize = op->max_msgsize ?: kmsgq_default_msgsize;
 	struct user_namespace *user_ns = current_user_ns();
-	bool ring = op->flags & KMSGQ_OPEN_RING;
+	bool ring = (op->flags & (KMSGQ_OPEN_RING | KMSGQ_OPEN_FANOUT)) ==
+		    KMSGQ_OPEN_RING;
 	struct kmsgq_queue *q, *other;
 	kuid_t uid = current_uid();
 	struct kmsgq_ns *kns;
@@ -633,7 +634,9 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 		msgs = roundup_pow_of_two(max(msgs, 2U));
 		if (!kmsgq_registry_attr_ok(msgs, msgsize))
 			return ERR_PTR(-EINVAL);
-		charge = kmsgq_fanout_bytes(msgs, msgsize);
+		charge = op->flags & KMSGQ_OPEN_RING ?
+			 kmsgq_fanout_map_bytes(msgs, msgsize) :
+			 kmsgq_fanout_bytes(msgs, msgsize);
 	} else {
 		charge = kmsgq_store_bytes(msgs, msgsize);
 	}
@@ -968,8 +971,8 @@ void kmsgq_registry_show(struct seq_file *m)
 			   e.msgs_sent, e.msgs_recv, e.bytes_sent,
 			   e.bytes_recv, e.send_waiters, e.recv_waiters,
 			   e.mode, e.uid, e.gid,
-			   e.qflags & KMSGQ_OPEN_RING ? "ring" :
-			   e.qflags & KMSGQ_OPEN_FANOUT ? "fanout" : "copy",
+			   e.qflags & KMSGQ_OPEN_FANOUT ? "fanout" :
+			   e.qflags & KMSGQ_OPEN_RING ? "ring" : "copy",
 			   q->kns->ns->inum);
 	}
 	mutex_unlock(&kmsgq_registry_lock);

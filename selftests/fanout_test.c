@@ -758,10 +758,10 @@ TEST_F(fan, bad_inputs_fail_with_clear_errnos)
 	unsigned int tag = 1;
 	int s, copy;
 
-	/* A fan-out ring is not there yet; FANOUT needs CREATE. */
+	/* A fan-out queue reclaims no claims; FANOUT needs CREATE. */
 	EXPECT_EQ(-EINVAL, fan_raw_open(O_RDWR, KMSGQ_OPEN_CREATE |
-					KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING,
-					self->name, 0, 0));
+					KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING |
+					KMSGQ_OPEN_RECLAIM, self->name, 0, 0));
 	EXPECT_EQ(-EINVAL, fan_raw_open(O_RDWR, KMSGQ_OPEN_FANOUT, self->name,
 					0, 0));
 	EXPECT_EQ(-EINVAL, fan_raw_open(O_RDWR, KMSGQ_OPEN_CREATE |

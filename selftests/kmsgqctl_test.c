@@ -1939,14 +1939,14 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	snprintf(want, sizeof(want), "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow reclaim%s sender fanout ring_waker%s\n",
+	snprintf(want, sizeof(want), "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow reclaim%s sender fanout ring_waker fanout_map%s\n",
 		 ucmd ? " uring_cmd" : "", ucmd ? " uring_fanout" : "");
 	EXPECT_NE(NULL, strstr(self->r->out, want)) TH_LOG("%s", self->r->out);
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
-	snprintf(want, sizeof(want), "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\",\"reclaim\"%s,\"sender\",\"fanout\",\"ring_waker\"%s]",
+	snprintf(want, sizeof(want), "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\",\"reclaim\"%s,\"sender\",\"fanout\",\"ring_waker\",\"fanout_map\"%s]",
 		 ucmd ? ",\"uring_cmd\"" : "",
 		 ucmd ? ",\"uring_fanout\"" : "");
 	EXPECT_NE(NULL, strstr(self->r->out, want)) TH_LOG("%s", self->r->out);

@@ -192,6 +192,9 @@ int unix_resend(struct bench_ep *e, const struct bench_ep *from);
 int kcopy_init(void);
 int kcopy_queue_create(struct bench_chan *c, unsigned int qflags);
 void kcopy_chan_destroy(struct bench_chan *c);
+struct kmsgq_msg;
+int kcopy_produce_batches(struct bench_ep *e, struct kmsgq_msg *msgs,
+			  uint64_t seq, uint64_t left);
 
 /* ------------------------------------------------------- child results */
 

@@ -34,17 +34,11 @@
 
 #include "bench.h"
 
-/*
- * Every transport, in the order of the tables: a new one is a line here.
- * Zero-copy fan-out ("kmsgq-fanout-zc") is not implemented yet: its
- * transport goes after fanout_transport (transport_fanout.c says how);
- * until a transport of that name exists, report.c prints "not
- * implemented" for it in the fan-out tables and targets.
- */
+/* Every transport, in the order of the tables: a new one is a line here. */
 extern const struct bench_transport mqueue_transport, pipe_transport,
 	unix_transport, shm_transport, kcopy_transport, kcopy_batch_transport,
 	ring_transport, ring_reclaim_transport, uring_transport,
-	fanout_transport;
+	fanout_transport, fanout_zc_transport;
 const struct bench_transport *const bench_transports[] = {
 	&mqueue_transport,
 	&pipe_transport,
@@ -56,6 +50,7 @@ const struct bench_transport *const bench_transports[] = {
 	&ring_reclaim_transport,
 	&uring_transport,
 	&fanout_transport,
+	&fanout_zc_transport,
 };
 const int bench_nt = sizeof(bench_transports) / sizeof(bench_transports[0]);
 

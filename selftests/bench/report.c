@@ -15,7 +15,7 @@
 
 #include "bench.h"
 
-/* Zero-copy fan-out: "not implemented" while no transport has this name. */
+/* Zero-copy fan-out, whose targets issue 17 sets. */
 #define REPORT_FANOUT_ZC	"kmsgq-fanout-zc"
 
 static const char *human(double v, char *buf)
@@ -171,14 +171,6 @@ static void table_row(const struct runner_cell *c, int t, int mq, int pipe,
 	}
 }
 
-/* A fan-out cell's row for zero-copy while it does not exist. */
-static void fanout_zc_row(const struct runner_cell *c)
-{
-	if (BENCH_IS_FANOUT(c->wl) && bench_transport_find(REPORT_FANOUT_ZC) < 0)
-		printf("%6s  %-15s %9s  %s\n", "", REPORT_FANOUT_ZC, "-",
-		       "not implemented (no zero-copy fan-out in kmsgq yet)");
-}
-
 static int cmp_subs(const void *a, const void *b)
 {
 	const struct runner_cell *x = *(const struct runner_cell *const *)a;
@@ -246,8 +238,6 @@ static void fanout_cpu_table(int v)
 		printf(" %10s\n", lo && hi != lo && lo->pub_cpu_ns > 0 ?
 		       fmt_ratio(hi->pub_cpu_ns / lo->pub_cpu_ns, b) : "-");
 	}
-	if (bench_transport_find(REPORT_FANOUT_ZC) < 0)
-		printf("%-15s not implemented\n", REPORT_FANOUT_ZC);
 }
 
 void report_tables(void)
@@ -300,7 +290,6 @@ void report_tables(void)
 		       BENCH_IS_PP(c->wl) ? "round trips at most" : "msgs", c->note);
 		for (t = 0; t < bench_nt; t++)
 			table_row(c, t, mq, pipe, shm);
-		fanout_zc_row(c);
 	}
 	for (i = 0; i < BENCH_V_NVAR; i++)
 		fanout_cpu_table(i);
@@ -327,18 +316,10 @@ static struct runner_cell *find_cell(int wl, size_t size)
 	return NULL;
 }
 
-/*
- * One target line: the figure @r against @goal; @r < 0: not measured,
- * REPORT_NOT_IMPL: nothing to measure yet.
- */
-#define REPORT_NOT_IMPL	(-2.0)
+/* One target line: the figure @r against @goal; @r < 0: not measured. */
 static void target_line(const char *what, double r, double goal,
 			int lower_better, const char *note)
 {
-	if (r == REPORT_NOT_IMPL) {
-		printf("  %-52s %8s  %-6s  (not implemented)\n", what, "-", "-");
-		return;
-	}
 	if (r < 0) {
 		printf("  %-52s %8s  %-6s  (not measured)\n", what, "-", "-");
 		return;
@@ -496,7 +477,7 @@ static void target_fanout(const char *what, int wl, size_t size,
 {
 	int t = bench_transport_find(tname);
 
-	target_line(what, t < 0 ? REPORT_NOT_IMPL :
+	target_line(what, t < 0 ? -1 :
 		    target_ratio_cell(find_fanout_cell(wl, size,
 						       BENCH_FANOUT_SUBS),
 				      t, bench_transport_find("mqueue"), 0),
@@ -515,9 +496,7 @@ static void target_fanout_cpu(const char *what, int wl, const char *tname,
 	int n = fanout_sweep(wl, bench_cfg.fanout_sizes[0], sw, 8);
 	double r = -1;
 
-	if (t < 0)
-		r = REPORT_NOT_IMPL;
-	else if (n >= 2 && sw[0]->have[t] && sw[n - 1]->have[t] &&
+	if (t >= 0 && n >= 2 && sw[0]->have[t] && sw[n - 1]->have[t] &&
 		 sw[0]->med[t].ok && sw[n - 1]->med[t].ok &&
 		 sw[0]->med[t].pub_cpu_ns > 0)
 		r = sw[n - 1]->med[t].pub_cpu_ns / sw[0]->med[t].pub_cpu_ns;
@@ -622,8 +601,6 @@ void report_csv(void)
 	       "# published (each delivered to every subscriber), MB_per_s published,\n"
 	       "# cpu_ns_per_msg every process, pub_cpu_ns_per_msg the publisher's own\n",
 	       bench_sys.idle, bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
-	if (bench_transport_find(REPORT_FANOUT_ZC) < 0)
-		printf("# %s: not implemented (no rows)\n", REPORT_FANOUT_ZC);
 	printf("env,kernel,cpus,workload,transport,size,depth,msgs_per_run,"
 	       "msgs_per_s,MB_per_s,ns_per_msg,cpu_ns_per_msg,lat_median_ns,"
 	       "lat_p99_ns,ratio_vs_mqueue,ratio_vs_pipe,rate_min,rate_max,"

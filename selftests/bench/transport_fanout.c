@@ -1,23 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * transport_fanout.c - kmsgq fan-out queues (KMSGQ_OPEN_FANOUT) in copy
- * mode, kmsgq-fanout: one queue for all subscribers, the default
- * (blocking, lossless) policy; the publisher write()s each message once,
- * every subscriber (kmsgq_subscribe()) read()s every message.  Only in the
- * fan-out workload, where mqueue, pipe and kmsgq-copy take a channel per
- * subscriber instead.
+ * transport_fanout.c - kmsgq fan-out queues (KMSGQ_OPEN_FANOUT), one queue
+ * for all subscribers, the default (blocking, lossless) policy.  Only in
+ * the fan-out workload, where mqueue, pipe and kmsgq-copy take a channel
+ * per subscriber instead.
  *
- * Zero-copy fan-out, kmsgq-fanout-zc, is NOT IMPLEMENTED: the module has
- * no fan-out ring yet (doc/design.md, "Fan-out queues").  Its transport
- * belongs here, flags BENCH_T_KMSGQ | BENCH_T_PUBSUB, with a line in
- * kmsgq_bench.c's table: the publisher reserves and commits in place on a
- * FANOUT | RING queue, each subscriber maps it read-only, checksums in
- * place and acknowledges its position per batch.  Until a transport of
- * that name exists, report.c prints "not implemented" in its place.
+ * kmsgq-fanout (copy mode): the publisher write()s each message once,
+ * every subscriber (kmsgq_subscribe()) read()s every message.
+ *
+ * kmsgq-fanout-zc (zero-copy subscribers): a FANOUT | RING queue.  The
+ * publisher sends batches of BENCH_BATCH (kmsgq_send_batch(): one copy into
+ * the store, one wake for all); each subscriber maps the store read-only,
+ * checksums every message in place (kmsgq_fanout_next()/_done()) and
+ * acknowledges per batch (kmsgq_fanout_ack()), waiting in the same call
+ * when it has caught up.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,20 +27,29 @@
 
 #include "bench.h"
 
-/* kmsgq's probe, and whether the module has fan-out queues. */
-static int fanout_init(void)
+/*
+ * kmsgq's probe, and whether the module has @feature: if not, the
+ * transport is skipped, as @why says.
+ */
+static int fanout_probe(__u64 feature, const char *why)
 {
 	struct kmsgq_info info = { .size = sizeof(info) };
 	size_t used;
 
 	if (kcopy_init() || kmsgq_info(-1, &info))
 		return -1;
-	if (info.features & KMSGQ_FEAT_FANOUT)
+	if (info.features & feature)
 		return 0;
 	used = strlen(bench_sys.kmsgq_why);
 	snprintf(bench_sys.kmsgq_why + used, sizeof(bench_sys.kmsgq_why) - used,
-		 "; no fan-out queues: kmsgq-fanout skipped");
+		 "; %s", why);
 	return -1;
+}
+
+static int fanout_init(void)
+{
+	return fanout_probe(KMSGQ_FEAT_FANOUT,
+			    "no fan-out queues: kmsgq-fanout skipped");
 }
 
 static int fanout_chan_create(struct bench_chan *c)
@@ -70,4 +81,170 @@ const struct bench_transport fanout_transport = {
 	.send_one = unix_send_one,
 	.recv_one = unix_recv_one,
 	.try_send = runner_try_send_poll,
+};
+
+/* A zero-copy endpoint: the subscriber's view, or the publisher's batch. */
+struct fanout_zc {
+	struct kmsgq_fanout_view v;
+	struct kmsgq_msg msgs[BENCH_BATCH];
+};
+
+static int fanout_zc_init(void)
+{
+	return fanout_probe(KMSGQ_FEAT_FANOUT_MAP,
+			    "no mapped fan-out queues: kmsgq-fanout-zc skipped");
+}
+
+static int fanout_zc_chan_create(struct bench_chan *c)
+{
+	return kcopy_queue_create(c, KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING);
+}
+
+static int fanout_zc_ep_open(struct bench_ep *e, const struct bench_chan *c,
+			     int prod)
+{
+	struct fanout_zc *z;
+	int ret;
+
+	if (fanout_ep_open(e, c, prod))
+		return -1;
+	z = calloc(1, sizeof(*z));
+	if (!z) {
+		bench_fail("out of memory");
+		return -1;
+	}
+	e->priv = z;
+	if (prod)
+		return 0;
+	ret = kmsgq_fanout_map(e->fd, &z->v);
+	if (ret) {
+		bench_fail("kmsgq_fanout_map: %s", strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int fanout_zc_produce(struct bench_ep *e, uint64_t seq, uint64_t left)
+{
+	struct fanout_zc *z = e->priv;
+
+	return kcopy_produce_batches(e, z->msgs, seq, left);
+}
+
+/*
+ * Acknowledge what was read; with @wait, sleep until there is more (the
+ * wait the bench counts).  0 or -1.
+ */
+static int fanout_zc_ack(struct kmsgq_fanout_view *v, int wait)
+{
+	uint64_t begin = wait ? bench_wait_begin() : 0;
+	int ret;
+
+	do
+		ret = kmsgq_fanout_ack(v, wait ? KMSGQ_FANOUT_ACK_WAIT : 0,
+				       CLOCK_MONOTONIC, NULL);
+	while (ret == -EINTR);
+	if (wait)
+		bench_wait_end(begin);
+	if (ret) {
+		bench_fail("kmsgq_fanout_ack: %s", strerror(-ret));
+		return -1;
+	}
+	/* Lossless: the kernel never moves a subscriber on. */
+	if (v->lost) {
+		bench_fail("kmsgq-fanout-zc: %" PRIu64 " messages lost",
+			   v->lost);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Up to BENCH_BATCH messages in place, each checksummed and accounted:
+ * how many (*@caught_up if the view reached the tail), or -1.
+ */
+static int fanout_zc_batch(struct bench_ep *e, struct bench_cons *cs,
+			   uint64_t max, int *stop, int *caught_up)
+{
+	struct fanout_zc *z = e->priv;
+	const void *p;
+	uint32_t len;
+	uint64_t seq;
+	int k = 0, r = 0, ret;
+
+	while (k < BENCH_BATCH && (uint64_t)k < max &&
+	       (r = kmsgq_fanout_next(&z->v, &p, &len)) == 1) {
+		ret = bench_check(p, len, e->size, &seq);
+		if (!kmsgq_fanout_done(&z->v) || ret) {
+			bench_fail("kmsgq-fanout-zc: bad message at %" PRIu64,
+				   z->v.pos);
+			return -1;
+		}
+		k++;
+		ret = bench_account(cs, seq);
+		if (ret < 0)
+			return -1;
+		if (ret) {
+			*stop = 1;
+			break;
+		}
+	}
+	if (r < 0) {
+		bench_fail("kmsgq-fanout-zc: lapped at %" PRIu64, z->v.pos);
+		return -1;
+	}
+	*caught_up = !r;
+	return k;
+}
+
+static int fanout_zc_consume(struct bench_ep *e, uint64_t left,
+			     struct bench_cons *cs)
+{
+	struct fanout_zc *z = e->priv;
+	int k, stop = 0, caught_up;
+
+	while (left && !stop) {
+		k = fanout_zc_batch(e, cs, left, &stop, &caught_up);
+		if (k < 0)
+			return -1;
+		if (k)
+			bench_self->calls++;
+		if (cs->ordered)
+			left -= k;
+		/* One call per batch: it frees the slots, and waits if due. */
+		if (fanout_zc_ack(&z->v, left && !stop && caught_up))
+			return -1;
+	}
+	return 0;
+}
+
+static int fanout_zc_recv_one(struct bench_ep *e, uint64_t *seq)
+{
+	struct bench_cons cs = { .ordered = 0 };
+	int stop = 0, caught_up;
+
+	for (;;) {
+		if (fanout_zc_batch(e, &cs, 1, &stop, &caught_up) < 0)
+			return -1;
+		if (cs.count || stop) {
+			*seq = cs.count ? cs.seqsum : BENCH_MARKER;
+			return 0;
+		}
+		if (fanout_zc_ack(&((struct fanout_zc *)e->priv)->v, 1))
+			return -1;
+	}
+}
+
+const struct bench_transport fanout_zc_transport = {
+	.name = "kmsgq-fanout-zc",
+	.flags = BENCH_T_KMSGQ | BENCH_T_PUBSUB,
+	.init = fanout_zc_init,
+	.chan_create = fanout_zc_chan_create,
+	.chan_destroy = kcopy_chan_destroy,
+	.ep_open = fanout_zc_ep_open,
+	.send_one = unix_send_one,
+	.recv_one = fanout_zc_recv_one,
+	.try_send = runner_try_send_poll,
+	.produce = fanout_zc_produce,
+	.consume = fanout_zc_consume,
 };

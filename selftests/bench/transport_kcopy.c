@@ -119,7 +119,16 @@ static int kcopy_batch_ep_open(struct bench_ep *e, const struct bench_chan *c,
 static int kcopy_batch_produce(struct bench_ep *e, uint64_t seq,
 			       uint64_t left)
 {
-	struct kmsgq_msg *msgs = e->priv;
+	return kcopy_produce_batches(e, e->priv, seq, left);
+}
+
+/*
+ * Send @left messages @seq.. through @e in batches of BENCH_BATCH, filled
+ * in @e's buffers and described in @msgs (BENCH_BATCH of them).
+ */
+int kcopy_produce_batches(struct bench_ep *e, struct kmsgq_msg *msgs,
+			  uint64_t seq, uint64_t left)
+{
 	size_t size = e->size;
 	unsigned int i, k;
 	int ret;

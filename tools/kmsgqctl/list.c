@@ -542,6 +542,7 @@ static const struct {
 	{ KMSGQ_FEAT_SENDER, "sender" },
 	{ KMSGQ_FEAT_FANOUT, "fanout" },
 	{ KMSGQ_FEAT_RING_WAKER, "ring_waker" },
+	{ KMSGQ_FEAT_FANOUT_MAP, "fanout_map" },
 	{ KMSGQ_FEAT_URING_FANOUT, "uring_fanout" },
 };
 

@@ -81,6 +81,11 @@
 /* KMSGQ_RING_WAIT_WAKER and KMSGQ_RING_WOKEN_LOCAL (struct kmsgq_ring_wait) */
 #define KMSGQ_FEAT_RING_WAKER	0x20000ULL
 /*
+ * KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING: fan-out queues that subscribers map
+ * read-only (struct kmsgq_fanout_map), and KMSGQ_IOC_FANOUT_ACK
+ */
+#define KMSGQ_FEAT_FANOUT_MAP	0x40000ULL
+/*
  * The io_uring commands (KMSGQ_FEAT_URING_CMD) on fan-out queues too, and
  * KMSGQ_XFER_LOST with them; before it, both completed with -EOPNOTSUPP
  */
@@ -186,9 +191,12 @@ struct kmsgq_info {
  * the fsuid a subscriber bound with and by the owner of its user
  * namespaces, so that one reader cannot take them all; the queue's owner
  * and CAP_SYS_RESOURCE are not held to a share, and the owner keeps one.
- * Not with RING or RECLAIM (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP;
- * KMSGQ_IOC_SEND and KMSGQ_IOC_RECV work as io_uring commands where
- * KMSGQ_FEAT_URING_FANOUT is reported.
+ * With RING (KMSGQ_FEAT_FANOUT_MAP), the store is mappable: subscribers
+ * map it read-only and read messages in place (struct kmsgq_fanout_map);
+ * older modules refuse the combination with EINVAL.  Not with RECLAIM
+ * (EINVAL).  KMSGQ_IOC_NOTIFY is EOPNOTSUPP; KMSGQ_IOC_SEND and
+ * KMSGQ_IOC_RECV work as io_uring commands where KMSGQ_FEAT_URING_FANOUT
+ * is reported.
  */
 #define KMSGQ_OPEN_FANOUT		0x80U
 
@@ -943,6 +951,131 @@ struct kmsgq_subscribers {
 /* sizeof(struct kmsgq_subscribers) as first published: the least @size accepted. */
 #define KMSGQ_SUBSCRIBERS_SIZE_VER0	40
 
+/* kmsgq_fanout_map's len[] of a slot that carries no message */
+#define KMSGQ_FANOUT_LEN_HOLE		0xfffffffeU
+/* kmsgq_fanout_map's len[] of a slot a publisher is filling */
+#define KMSGQ_FANOUT_LEN_PENDING	0xffffffffU
+
+/**
+ * struct kmsgq_fanout_map - head of a mapped fan-out queue's store, at
+ *	offset 0 of its mapping (KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING;
+ *	KMSGQ_FEAT_FANOUT_MAP)
+ * @tail: every message numbered below is complete in its slot (or a
+ *	hole); the kernel stores it with release ordering, after the slots
+ * @reserve: number of the next message a publisher reserves a slot for;
+ *	slots of messages from @reserve - @nr_slots up are being reused
+ * @map_size: bytes of the whole mapping
+ * @nr_slots: slots, a power of two; message n is in slot n & (@nr_slots - 1)
+ * @slot_size: bytes of payload space per slot
+ * @seq_off: offset of __u64 seq[@nr_slots]: the number of the message each
+ *	slot holds or is being filled with
+ * @len_off: offset of __u32 len[@nr_slots]: payload length, or
+ *	KMSGQ_FANOUT_LEN_PENDING while a publisher fills the slot, or
+ *	KMSGQ_FANOUT_LEN_HOLE for a slot that carries no message (a
+ *	publisher's copy faulted)
+ * @data_off: offset of the payload of slot 0; slot i's at
+ *	@data_off + i * @slot_size
+ * @reserved: zero
+ *
+ * Messages are numbered from 0 by a __u64 that never wraps.  The mapping
+ * is the kernel's store itself, read-only for every process (mmap with
+ * PROT_WRITE fails with EACCES, and mprotect cannot add it), so nothing in
+ * it can mislead the kernel or another subscriber.  Only a file with read
+ * access, i.e. a subscriber, may map it (EACCES otherwise), shared, at
+ * offset 0, from one page up to @map_size bytes: map one page to learn
+ * @map_size, then the whole.  The mapping keeps the queue alive, and the
+ * file a subscriber, until munmap, after close and unlink too.  It shows
+ * every message still stored, as a subscriber that asks for
+ * KMSGQ_HISTORY_ALL receives them.
+ *
+ * A subscriber's position (the number of the next message it reads) is
+ * kernel state: KMSGQ_IOC_FANOUT_ACK reports and sets it.  To read message
+ * p in place, at slot s = p & (@nr_slots - 1):
+ *
+ * 1. p < @tail (load with acquire ordering); else wait (KMSGQ_IOC_FANOUT_ACK
+ *    with KMSGQ_FANOUT_ACK_WAIT, or poll()).
+ * 2. seq[s] == p (load with acquire ordering); if it is greater, the slot
+ *    was reused: the subscriber was lapped (KMSGQ_OPEN_OVERFLOW_DROP).
+ * 3. l = len[s]: KMSGQ_FANOUT_LEN_HOLE is no message (go on at p + 1);
+ *    another value above @slot_size means the slot is being reused (as 2).
+ * 4. Read the l payload bytes.
+ * 5. Read barrier (acquire fence), then seq[s] == p again: if not, a
+ *    publisher reused the slot during step 4 and what was read is garbage;
+ *    the subscriber was lapped (as 2).
+ *
+ * Publishers reuse a slot only once every subscriber's position (as the
+ * kernel knows it, from KMSGQ_IOC_FANOUT_ACK or a receive) is past it, so
+ * without OVERFLOW_DROP steps 2, 3 and 5 never fail for a subscriber that
+ * acknowledges only what it read.  With OVERFLOW_DROP the kernel moves a
+ * subscriber that is a whole depth behind (as it knows it) forward, and a
+ * lapped subscriber asks KMSGQ_IOC_FANOUT_ACK where it is now: the
+ * messages between are lost to it.  The payload is a snapshot only when
+ * step 5 passes: a subscriber must not act on it before.
+ */
+struct kmsgq_fanout_map {
+	__u64 tail;
+	__u64 reserve;
+	__u64 map_size;
+	__u32 nr_slots;
+	__u32 slot_size;
+	__u64 seq_off;
+	__u64 len_off;
+	__u64 data_off;
+	__u64 reserved;
+};
+
+/* kmsgq_fanout_ack.flags: after the acknowledgment, sleep until @tail > @pos */
+#define KMSGQ_FANOUT_ACK_WAIT		0x100U
+
+/**
+ * struct kmsgq_fanout_ack - acknowledge messages a subscriber read in place,
+ *	and optionally wait for more (KMSGQ_IOC_FANOUT_ACK;
+ *	KMSGQ_FEAT_FANOUT_MAP)
+ * @size: in: sizeof(struct kmsgq_fanout_ack)
+ * @flags: in: KMSGQ_FANOUT_ACK_WAIT, and with it KMSGQ_XFER_TIMEOUT and
+ *	KMSGQ_XFER_RELATIVE as in struct kmsgq_xfer
+ * @pos: in: the number of the next message the subscriber will read:
+ *	every message below it is read; out: the subscriber's position
+ * @tail: out: the queue's tail (struct kmsgq_fanout_map.@tail)
+ * @lost: out: messages the subscriber lost since it bound
+ *	(KMSGQ_OPEN_OVERFLOW_DROP), as kmsgq_stats.sub_lost counts them
+ * @clockid: in: as in struct kmsgq_xfer
+ * @reserved: must be zero
+ * @timeout: in: as in struct kmsgq_xfer
+ *
+ * On the file of a subscriber of a mapped fan-out queue.  @pos above the
+ * tail is EINVAL.  A @pos at or below the subscriber's position leaves it
+ * where it is (positions never move back; 0 just asks): with
+ * OVERFLOW_DROP the kernel may have moved it past messages that were lost
+ * to it.  The kernel counts as lost the messages it moves a subscriber
+ * over, before the subscriber acknowledged them, even if it had read them
+ * in place intact: a subscriber that needs an exact count of what it
+ * missed counts the messages it found overwritten (steps 2 and 5 of
+ * struct kmsgq_fanout_map), i.e. the distance from its own position to
+ * the one this call reports.  Moving the position frees slots for
+ * publishers that wait, and wakes them.
+ *
+ * With KMSGQ_FANOUT_ACK_WAIT the call then sleeps until the tail is past
+ * the position, as a blocking receive does (O_NONBLOCK does not apply to
+ * this explicit wait): ETIMEDOUT at the deadline, EINTR on a signal; the
+ * acknowledgment holds either way.  Returns 0.  Errors: ENOTCONN (not
+ * bound), EOPNOTSUPP (not a mapped fan-out queue), EBADF (no read access),
+ * EINVAL, EFAULT, ETIMEDOUT, EINTR.
+ */
+struct kmsgq_fanout_ack {
+	__u32 size;
+	__u32 flags;
+	__u64 pos;
+	__u64 tail;
+	__u64 lost;
+	__s32 clockid;
+	__u32 reserved;
+	struct kmsgq_timespec timeout;
+};
+
+/* sizeof(struct kmsgq_fanout_ack) as first published: the least @size accepted. */
+#define KMSGQ_FANOUT_ACK_SIZE_VER0	56
+
 #define KMSGQ_IOC_MAGIC		0xB9
 
 /*
@@ -981,6 +1114,8 @@ struct kmsgq_subscribers {
 				     KMSGQ_NOTIFY_SIZE_VER0)
 #define KMSGQ_IOC_SUBSCRIBERS	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0e, \
 				     KMSGQ_SUBSCRIBERS_SIZE_VER0)
+#define KMSGQ_IOC_FANOUT_ACK	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0f, \
+				     KMSGQ_FANOUT_ACK_SIZE_VER0)
 
 /*
  * io_uring commands (KMSGQ_FEAT_URING_CMD): an IORING_OP_URING_CMD entry on a

@@ -14,6 +14,7 @@
 #ifndef KMSGQ_H
 #define KMSGQ_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -684,6 +685,160 @@ static inline int kmsgq_ring_release_done(struct kmsgq_ring *r)
 	    KMSGQ_RING_WAKE_PRODUCER)
 		return kmsgq_ring_wake(r, KMSGQ_RING_WRITABLE);
 	return 0;
+}
+
+/*
+ * Zero-copy fan-out subscribers.
+ *
+ * A fan-out queue created with qflags KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING
+ * can be mapped, read-only, by its subscribers: they read each message in
+ * place, checking that no publisher reused its slot meanwhile (the protocol
+ * at struct kmsgq_fanout_map in <linux/kmsgq.h>), and tell the kernel how
+ * far they got with one system call per batch, kmsgq_fanout_ack(), which
+ * also sleeps when there is nothing new.  Publishers use the usual calls.
+ * Typical subscriber:
+ *	while ((n = kmsgq_fanout_next(&v, &p, &len)) != 0) {
+ *		if (n < 0) {			// lapped: messages lost
+ *			kmsgq_fanout_ack(&v, 0, CLOCK_MONOTONIC, NULL);
+ *			continue;
+ *		}
+ *		copy or parse (p, len);
+ *		if (!kmsgq_fanout_done(&v))	// overwritten meanwhile
+ *			discard it;
+ *	}
+ *	kmsgq_fanout_ack(&v, KMSGQ_FANOUT_ACK_WAIT, CLOCK_MONOTONIC, NULL);
+ */
+
+/**
+ * struct kmsgq_fanout_view - a subscriber's mapping of a fan-out queue; set
+ *	up by kmsgq_fanout_map()
+ * @pos: number of the next message to read
+ * @tail: the queue's tail as last seen
+ * @lost: messages this view found overwritten before it read them
+ *	(KMSGQ_OPEN_OVERFLOW_DROP): received + @lost = published, for a view
+ *	that reads every message through kmsgq_fanout_next()
+ */
+struct kmsgq_fanout_view {
+	int fd;
+	uint32_t mask;
+	uint32_t slot_size;
+	const struct kmsgq_fanout_map *map;
+	size_t map_size;
+	const __u64 *seq;
+	const __u32 *len;
+	const unsigned char *data;
+	uint64_t pos;
+	uint64_t tail;
+	uint64_t lost;
+};
+
+/**
+ * kmsgq_fanout_map() - map the fan-out queue @fd subscribes to, read-only
+ * @view: filled in; reading starts at the subscriber's position
+ *
+ * @fd needs read access.  Needs KMSGQ_FEAT_FANOUT_MAP.
+ * Return: 0, or -EOPNOTSUPP (not a mappable fan-out queue), -EACCES (no
+ * read access), -errno.
+ */
+int kmsgq_fanout_map(int fd, struct kmsgq_fanout_view *view);
+
+/** kmsgq_fanout_unmap() - undo kmsgq_fanout_map(). Return: 0 or -errno. */
+int kmsgq_fanout_unmap(struct kmsgq_fanout_view *view);
+
+/**
+ * kmsgq_fanout_ack() - tell the kernel the view read every message below
+ *	@view->pos, and learn where it stands
+ * @flags: KMSGQ_FANOUT_ACK_WAIT to sleep until a message is there to read,
+ *	KMSGQ_XFER_RELATIVE with a @deadline that is an interval, or 0
+ * @clock, @deadline: as kmsgq_timedreceive(); @deadline may be NULL, and
+ *	is only for KMSGQ_FANOUT_ACK_WAIT
+ *
+ * Frees the slots read for publishers that wait for them.  If the kernel
+ * moved the subscriber past @view->pos (it was lapped), @view->pos follows
+ * and @view->lost counts the messages passed over.
+ * Return: 0, or -ETIMEDOUT, -EINTR (the acknowledgment holds), -errno.
+ */
+int kmsgq_fanout_ack(struct kmsgq_fanout_view *view, unsigned int flags,
+		     clockid_t clock, const struct timespec *deadline);
+
+/*
+ * A __u64 the kernel only moves forward, with acquire ordering; a 32-bit
+ * task reads it in halves, the high one twice, which gives a value it had.
+ */
+static inline uint64_t kmsgq_fanout__load(const __u64 *p)
+{
+#if UINTPTR_MAX > 0xffffffffu
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+#else
+	const __u32 *w = (const __u32 *)p;
+	int h = __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__;
+	__u32 hi, lo;
+
+	do {
+		hi = __atomic_load_n(&w[h], __ATOMIC_ACQUIRE);
+		lo = __atomic_load_n(&w[!h], __ATOMIC_ACQUIRE);
+	} while (hi != __atomic_load_n(&w[h], __ATOMIC_ACQUIRE));
+	return (uint64_t)hi << 32 | lo;
+#endif
+}
+
+/**
+ * kmsgq_fanout_next() - the next message, in place
+ * @msg: set to its payload, @len bytes, valid until kmsgq_fanout_done()
+ *	says whether it was intact
+ *
+ * Slots that carry no message are passed over.
+ * Return: 1 (a message), 0 (none yet: kmsgq_fanout_ack() with
+ * KMSGQ_FANOUT_ACK_WAIT sleeps for one), or -ESTALE (the view was lapped:
+ * kmsgq_fanout_ack() moves it on).
+ */
+static inline int kmsgq_fanout_next(struct kmsgq_fanout_view *v,
+				    const void **msg, uint32_t *len)
+{
+	uint64_t p;
+	uint32_t s, l;
+
+	for (;;) {
+		p = v->pos;
+		if (p == v->tail) {
+			v->tail = kmsgq_fanout__load(&v->map->tail);
+			if (p == v->tail)
+				return 0;
+		}
+		s = (uint32_t)p & v->mask;
+		if (kmsgq_fanout__load(&v->seq[s]) != p)
+			return -ESTALE;
+		l = __atomic_load_n(&v->len[s], __ATOMIC_RELAXED);
+		if (l <= v->slot_size) {
+			*msg = v->data + (size_t)s * v->slot_size;
+			*len = l;
+			return 1;
+		}
+		/* A hole if the slot is still this message's; else reused. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (l != KMSGQ_FANOUT_LEN_HOLE ||
+		    kmsgq_fanout__load(&v->seq[s]) != p)
+			return -ESTALE;
+		v->pos = p + 1;
+	}
+}
+
+/**
+ * kmsgq_fanout_done() - after reading the message kmsgq_fanout_next() gave:
+ *	was it intact?  Moves on to the next message if so.
+ *
+ * Return: 1, or 0 if a publisher reused the slot while it was read (the
+ * view was lapped: discard what was read; kmsgq_fanout_next() then says
+ * -ESTALE).
+ */
+static inline int kmsgq_fanout_done(struct kmsgq_fanout_view *v)
+{
+	/* The payload's reads before the check; the kernel's smp_wmb() pairs. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (kmsgq_fanout__load(&v->seq[(uint32_t)v->pos & v->mask]) != v->pos)
+		return 0;
+	v->pos++;
+	return 1;
 }
 
 #ifdef __cplusplus

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libkmsgq zero-copy fan-out subscribers: mapping a fan-out queue's store
+ * and acknowledging what was read.  The per-message protocol is inline in
+ * <kmsgq.h>.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <kmsgq.h>
+
+#include "internal.h"
+
+/* One KMSGQ_IOC_FANOUT_ACK of @pos; *@ack gets the kernel's answer. */
+static int kmsgq_fanout_ack_ioctl(int fd, uint64_t pos, unsigned int flags,
+				  clockid_t clock,
+				  const struct timespec *deadline,
+				  struct kmsgq_fanout_ack *ack)
+{
+	memset(ack, 0, sizeof(*ack));
+	ack->size = sizeof(*ack);
+	ack->flags = flags;
+	ack->pos = pos;
+	if (deadline) {
+		ack->flags |= KMSGQ_XFER_TIMEOUT;
+		ack->clockid = clock;
+		ack->timeout.tv_sec = deadline->tv_sec;
+		ack->timeout.tv_nsec = deadline->tv_nsec;
+	}
+	return kmsgq_ioctl(fd, KMSGQ_IOC_FANOUT_ACK, ack);
+}
+
+/* The store's head is the kernel's; check it fits what was mapped. */
+static int kmsgq_fanout_layout_ok(const struct kmsgq_fanout_map *m)
+{
+	uint64_t n = m->nr_slots;
+
+	return n && !(n & (n - 1)) && m->map_size <= SIZE_MAX &&
+	       m->seq_off + n * sizeof(uint64_t) <= m->map_size &&
+	       m->len_off + n * sizeof(uint32_t) <= m->map_size &&
+	       m->data_off + n * m->slot_size <= m->map_size;
+}
+
+int kmsgq_fanout_map(int fd, struct kmsgq_fanout_view *view)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct kmsgq_fanout_map *m;
+	struct kmsgq_fanout_ack ack;
+	int saved = errno;
+	size_t size;
+	int ret;
+
+	/* One page tells the size of the whole. */
+	m = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		ret = errno == ENODEV ? -EOPNOTSUPP : -errno;
+		errno = saved;
+		return ret;
+	}
+	size = m->map_size;
+	ret = kmsgq_fanout_layout_ok(m) ? 0 : -EPROTO;
+	munmap(m, page);
+	if (ret)
+		return ret;
+	m = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		ret = -errno;
+		errno = saved;
+		return ret;
+	}
+	/* Position 0 moves nothing: where the subscriber stands. */
+	ret = kmsgq_fanout_ack_ioctl(fd, 0, 0, CLOCK_MONOTONIC, NULL, &ack);
+	if (ret) {
+		munmap(m, size);
+		return ret;
+	}
+	memset(view, 0, sizeof(*view));
+	view->fd = fd;
+	view->mask = m->nr_slots - 1;
+	view->slot_size = m->slot_size;
+	view->map = m;
+	view->map_size = size;
+	view->seq = (const __u64 *)((const char *)m + m->seq_off);
+	view->len = (const __u32 *)((const char *)m + m->len_off);
+	view->data = (const unsigned char *)m + m->data_off;
+	view->pos = ack.pos;
+	view->tail = ack.tail;
+	return 0;
+}
+
+int kmsgq_fanout_unmap(struct kmsgq_fanout_view *view)
+{
+	int saved = errno;
+	int ret = 0;
+
+	if (munmap((void *)view->map, view->map_size))
+		ret = -errno;
+	errno = saved;
+	view->map = NULL;
+	return ret;
+}
+
+int kmsgq_fanout_ack(struct kmsgq_fanout_view *view, unsigned int flags,
+		     clockid_t clock, const struct timespec *deadline)
+{
+	struct kmsgq_fanout_ack ack;
+	int ret;
+
+	if (flags & ~(KMSGQ_FANOUT_ACK_WAIT | KMSGQ_XFER_RELATIVE))
+		return -EINVAL;
+	ret = kmsgq_fanout_ack_ioctl(view->fd, view->pos, flags, clock,
+				     deadline, &ack);
+	/* A wait that ended early still acknowledged, and says where. */
+	if (ret && ret != -ETIMEDOUT && ret != -EINTR)
+		return ret;
+	if (ack.pos > view->pos) {
+		view->lost += ack.pos - view->pos;
+		view->pos = ack.pos;
+	}
+	if (ack.tail > view->tail)
+		view->tail = ack.tail;
+	return ret;
+}
