@@ -46,6 +46,11 @@
 #include <linux/user_namespace.h>
 #include <linux/vmalloc.h>
 
+/* The mapped store's 64-bit words must never be seen torn by user space. */
+#ifndef CONFIG_64BIT
+#error "kmsgq: fan-out queues publish 64-bit words to user space: 64-bit kernels only"
+#endif
+
 #include "internal.h"
 
 /* Copies of one message that may fault after faulting it in. */
@@ -105,8 +110,8 @@ static void kmsgq_fanout_map_alloc(struct kmsgq_fanout *f, u32 nr_slots,
 
 	if (bytes == SIZE_MAX)
 		return;
-	/* Zeroed pages that remap_vmalloc_range() may insert. */
-	m = vmalloc_user(bytes);
+	/* Zeroed, and charged to the creator's memory cgroup. */
+	m = __vmalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!m)
 		return;
 	m->map_size = bytes;

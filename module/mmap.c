@@ -54,6 +54,26 @@ static vm_fault_t kmsgq_mmap_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/* A page of a mappable fan-out queue's store (vmalloc()ed, whole pages). */
+static vm_fault_t kmsgq_mmap_fanout_fault(struct vm_fault *vmf)
+{
+	struct kmsgq_queue *q = vmf->vma->vm_private_data;
+	struct page *page;
+
+	if (vmf->pgoff >= q->fan.map_size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	page = vmalloc_to_page((void *)q->fan.map + (vmf->pgoff << PAGE_SHIFT));
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct kmsgq_mmap_fanout_ops = {
+	.open = kmsgq_mmap_open,
+	.close = kmsgq_mmap_close,
+	.fault = kmsgq_mmap_fanout_fault,
+};
+
 static const struct vm_operations_struct kmsgq_mmap_ops = {
 	.open = kmsgq_mmap_open,
 	.close = kmsgq_mmap_close,
@@ -63,8 +83,9 @@ static const struct vm_operations_struct kmsgq_mmap_ops = {
 /*
  * A mappable fan-out queue's store: read-only for every file, writer or
  * not, since the kernel is its only writer; and only for a subscriber.
- * The pages go in now (remap_vmalloc_range()); the mapping's file keeps
- * the queue, and so the store, until munmap.
+ * The pages go in as they are touched, as a ring's do; the mapping's file
+ * keeps the queue, and so the store, until munmap, and is counted in the
+ * queue's mappings.
  */
 static int kmsgq_mmap_fanout(struct kmsgq_queue *q, struct file *file,
 			     struct vm_area_struct *vma)
@@ -80,7 +101,10 @@ static int kmsgq_mmap_fanout(struct kmsgq_queue *q, struct file *file,
 		return -EPERM;
 	/* Nor made writable or executable by mprotect(). */
 	vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYWRITE | VM_MAYEXEC);
-	return remap_vmalloc_range(vma, q->fan.map, 0);
+	vma->vm_ops = &kmsgq_mmap_fanout_ops;
+	vma->vm_private_data = q;
+	kmsgq_mmap_open(vma);
+	return 0;
 }
 
 /**

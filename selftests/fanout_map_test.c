@@ -213,6 +213,35 @@ TEST_F(fmap, the_head_describes_a_store_inside_the_mapping)
 	fmap_unview(&v, s);
 }
 
+static __u32 fmap_mappings(int fd)
+{
+	struct kmsgq_stats st = { 0 };
+
+	return kmsgq_stats(fd, &st) ? ~0U : st.mappings;
+}
+
+TEST_F(fmap, a_mapping_is_counted_and_pages_come_back_after_a_drop)
+{
+	struct kmsgq_fanout_view v;
+	long pg = sysconf(_SC_PAGESIZE);
+	int s;
+
+	ASSERT_EQ(0, fmap_create(self, 0, 8));
+	s = fmap_view(self->name, &v);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(1, fmap_mappings(self->pub));
+	ASSERT_EQ(0, fmap_send_tags(self->pub, 0, 3));
+	EXPECT_EQ(3, v.map->tail);
+	/* Dropped pages are faulted in again, with what the kernel wrote. */
+	ASSERT_EQ(0, madvise((void *)v.map, v.map_size & ~(pg - 1),
+			     MADV_DONTNEED));
+	EXPECT_EQ(3, v.map->tail);
+	EXPECT_EQ(2, v.seq[2]);
+	EXPECT_EQ(2 % 48 + 4, v.len[2]);
+	fmap_unview(&v, s);
+	EXPECT_EQ(0, fmap_mappings(self->pub));
+}
+
 /* --- reading in place ---------------------------------------------------- */
 
 TEST_F(fmap, every_subscriber_reads_every_message_once_in_order)

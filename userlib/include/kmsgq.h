@@ -702,9 +702,9 @@ static inline int kmsgq_ring_release_done(struct kmsgq_ring *r)
  *			kmsgq_fanout_ack(&v, 0, CLOCK_MONOTONIC, NULL);
  *			continue;
  *		}
- *		copy or parse (p, len);
- *		if (!kmsgq_fanout_done(&v))	// overwritten meanwhile
- *			discard it;
+ *		memcpy(buf, p, len);		// then check, then parse
+ *		if (kmsgq_fanout_done(&v))	// not overwritten meanwhile
+ *			use(buf, len);
  *	}
  *	kmsgq_fanout_ack(&v, KMSGQ_FANOUT_ACK_WAIT, CLOCK_MONOTONIC, NULL);
  */
@@ -717,6 +717,10 @@ static inline int kmsgq_ring_release_done(struct kmsgq_ring *r)
  * @lost: messages this view found overwritten before it read them
  *	(KMSGQ_OPEN_OVERFLOW_DROP): received + @lost = published, for a view
  *	that reads every message through kmsgq_fanout_next()
+ *
+ * The caller allocates it and the inline calls read its fields, so its
+ * layout is part of the KMSGQ_1.6 ABI and never changes: a larger view
+ * would come with new calls.
  */
 struct kmsgq_fanout_view {
 	int fd;
