@@ -603,8 +603,7 @@ static int kmsgq_fanout_copy_out(struct kmsgq_queue *q, struct kmsgq_kmsg *m,
 
 	err = kmsgq_queue_copy_out(m, iter,
 				   f->data + (size_t)slot * f->slot_size, len);
-	if (!err && m->umsg && (put_user(len, &m->umsg->len) ||
-				put_user(0, &m->umsg->prio)))
+	if (!err && kmsgq_queue_result_out(m, len, 0))
 		err = -EFAULT;
 	if (!err && m->usender && kmsgq_sender_copy_out(from, m->usender))
 		err = -EFAULT;
