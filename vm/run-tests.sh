@@ -2,11 +2,12 @@
 # Build everything, boot a fresh guest, run the named suites (vm/suites/*)
 # with the module loaded, and judge the run (vm/results.sh).
 #
-# Usage: vm/run-tests.sh [--test NAME] [--skip GLOB] [--timeout SECONDS]
+# Usage: vm/run-tests.sh [--test NAME] [--skip GLOBS] [--timeout SECONDS]
 #                        [--append ARGS] SUITE...
 #   --test NAMES  run only the programs named so (e.g. info_test, or
 #                 info_test,list_test)
-#   --skip GLOB   leave out the programs whose names match (e.g. '*_m32_test')
+#   --skip GLOBS  leave out the programs whose names match one of these
+#                 comma-separated globs (e.g. '*_m32_test,soak_test')
 #   --timeout S   wall-clock limit of the guest (default $KMSGQ_TIMEOUT)
 #   --append ARGS more guest kernel command line; NAME=VALUE words without a
 #                 dot reach /init, and so the tests, as environment variables
@@ -16,7 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
-	echo "usage: vm/run-tests.sh [--test NAME] [--skip GLOB] [--timeout SECONDS] [--append ARGS] SUITE..." >&2
+	echo "usage: vm/run-tests.sh [--test NAME] [--skip GLOBS] [--timeout SECONDS] [--append ARGS] SUITE..." >&2
 	exit 2
 }
 
