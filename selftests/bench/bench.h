@@ -66,6 +66,7 @@ struct bench_config {
 	unsigned int run_timeout; /* seconds before a run counts as hung */
 	int placement;		/* 1:1 and pingpong: BENCH_PIN_* */
 	int verbose;		/* a line per run */
+	int no_spin_time;	/* --verbose without the waits' CPU time */
 	int use[BENCH_MAX_T];
 	size_t sizes[16];
 	int nsizes;
@@ -219,8 +220,9 @@ extern struct bench_child_res *bench_self;
 
 /*
  * Around a zero-copy transport's wait for its ring: counts the wait and,
- * with --verbose only (it costs two system calls), the CPU time spent in
- * it, which is the time spent polling before a sleep or instead of one.
+ * with --verbose only (it costs two system calls) and unless
+ * --no-spin-time, the CPU time spent in it, which is the time spent polling
+ * before a sleep or instead of one.
  */
 uint64_t bench_wait_begin(void);
 void bench_wait_end(uint64_t begin);

@@ -286,6 +286,8 @@ static void bench_usage(void)
 	       "  --verbose     a line per run (batch calls, ring waits and sleeps per\n"
 	       "                message) and per cell (how zero-copy waits ended,\n"
 	       "                their spin time)\n"
+	       "  --no-spin-time  --verbose without the spin time (its clock reads\n"
+	       "                are two system calls per wait, which a profile sees)\n"
 	       "  --pin WHERE   1:1 and pingpong placement: split (default: CPU 0 and\n"
 	       "                CPU 1), same (both on CPU 0), none (not pinned)\n"
 	       "Exit status: 0, or 1 after a functional error (never for timing).\n",
@@ -310,6 +312,7 @@ int main(int argc, char **argv)
 		{ "pin", required_argument, NULL, 'P' },
 		{ "variants", required_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "no-spin-time", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -321,7 +324,7 @@ int main(int argc, char **argv)
 
 	for (t = 0; t < bench_nt; t++)
 		bench_cfg.use[t] = 1;
-	while ((o = getopt_long(argc, argv, "sr:t:d:p:n:T:S:Q:W:F:U:P:V:vh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "sr:t:d:p:n:T:S:Q:W:F:U:P:V:vNh", opts, NULL)) != -1) {
 		char *s, *tok, *save;
 
 		switch (o) {
@@ -389,6 +392,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			bench_cfg.verbose = 1;
+			break;
+		case 'N':
+			bench_cfg.no_spin_time = 1;
 			break;
 		case 'V':
 			var_on[BENCH_V_SPLIT] = !!strstr(optarg, "split");

@@ -330,15 +330,21 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* Are the waits' CPU times taken (--verbose, not --no-spin-time)? */
+static int runner_spin_time(void)
+{
+	return bench_cfg.verbose && !bench_cfg.no_spin_time;
+}
+
 uint64_t bench_wait_begin(void)
 {
 	bench_self->waits++;
-	return bench_cfg.verbose ? thread_cpu_ns() : 0;
+	return runner_spin_time() ? thread_cpu_ns() : 0;
 }
 
 void bench_wait_end(uint64_t begin)
 {
-	if (bench_cfg.verbose)
+	if (runner_spin_time())
 		bench_self->wait_cpu_ns += thread_cpu_ns() - begin;
 }
 
@@ -812,11 +818,13 @@ static void cell_waits(const struct runner_cell *c)
 		if (slept > waits)
 			slept = waits;
 		printf("# waits: %-12s %6zu B %-10s %.1f per 1000 msgs: %.1f%% slept,"
-		       " %.1f%% without sleeping; CPU in waits %.2f us per wait,"
-		       " %.0f us per 1000 msgs\n", c->wname, c->size,
+		       " %.1f%% without sleeping", c->wname, c->size,
 		       bench_transports[t]->name, waits * 1e3 / msgs,
-		       slept * 100.0 / waits, (waits - slept) * 100.0 / waits,
-		       spin / 1e3 / waits, spin / 1e3 * 1e3 / msgs);
+		       slept * 100.0 / waits, (waits - slept) * 100.0 / waits);
+		if (runner_spin_time())
+			printf("; CPU in waits %.2f us per wait, %.0f us per 1000 msgs",
+			       spin / 1e3 / waits, spin / 1e3 * 1e3 / msgs);
+		putchar('\n');
 	}
 }
 
