@@ -349,6 +349,8 @@ struct kmsgq_sender {
  * @gid: group
  * @kns: the IPC namespace whose names hold the queue, NULL once unlinked;
  *	protected by the registry mutex
+ * @found: an open other than the creating one has found the queue by its
+ *	name; protected by the registry mutex
  * @ipc_user_ns: the user namespace owning that IPC namespace, where the
  *	capabilities over the queue count, named or not (counted reference)
  * @charge_ns: user namespace of the creator, where its charge starts
@@ -402,6 +404,7 @@ struct kmsgq_queue {
 	kuid_t uid;
 	kgid_t gid;
 	struct kmsgq_ns *kns;
+	bool found;
 	struct user_namespace *ipc_user_ns;
 	struct user_namespace *charge_ns;
 	kuid_t charge_uid;

@@ -746,6 +746,7 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	if (!err) {
 		kref_get(&q->ref);
 		*created = !raced;
+		q->found |= raced;
 	}
 	mutex_unlock(&kmsgq_registry_lock);
 	if (spare)
@@ -778,11 +779,10 @@ void kmsgq_registry_unlink_created(struct kmsgq_queue *q)
 	/* Still in the table, under its name: a queue has one name or none. */
 	named = q->kns && kmsgq_registry_lookup(q->name, q->kns->ns) == q;
 	/*
-	 * Only the name's reference and the caller's: every other is taken
-	 * under this lock, by an open (an unlocked look may only err towards
-	 * keeping the name).
+	 * Nobody else's open has had it, even one that has closed since:
+	 * it may have left messages there, or be about to use the name.
 	 */
-	named = named && kref_read(&q->ref) == 2;
+	named = named && !q->found;
 	if (named)
 		kmsgq_registry_unlink_name(q);
 	mutex_unlock(&kmsgq_registry_lock);
@@ -790,6 +790,7 @@ void kmsgq_registry_unlink_created(struct kmsgq_queue *q)
 	if (named)
 		kmsgq_registry_put(q);
 }
+EXPORT_SYMBOL_IF_KUNIT(kmsgq_registry_unlink_created);
 
 /**
  * kmsgq_registry_unlink() - remove a name from the caller's IPC namespace

@@ -135,6 +135,36 @@ static void kmsgq_registry_unlink_frees_the_name(struct kunit *test)
 	kmsgq_test_remove(test, "kunit-reuse", new);
 }
 
+/*
+ * A creator that cannot bind takes its queue back, unless another open
+ * found it meanwhile, even one closed again since (it may have left
+ * messages there).
+ */
+static void kmsgq_registry_unlink_created_keeps_found(struct kunit *test)
+{
+	struct kmsgq_queue *q, *other;
+
+	q = kmsgq_test_open("kunit-taken", KMSGQ_OPEN_CREATE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(q));
+	kmsgq_registry_unlink_created(q);
+	KUNIT_EXPECT_PTR_EQ(test, kmsgq_test_open("kunit-taken", 0),
+			    ERR_PTR(-ENOENT));
+	kmsgq_registry_put(q);
+
+	q = kmsgq_test_open("kunit-found", KMSGQ_OPEN_CREATE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(q));
+	other = kmsgq_test_open("kunit-found", KMSGQ_OPEN_CREATE);
+	KUNIT_EXPECT_PTR_EQ(test, other, q);
+	if (!IS_ERR(other))
+		kmsgq_registry_put(other);
+	kmsgq_registry_unlink_created(q);
+	other = kmsgq_test_open("kunit-found", 0);
+	KUNIT_EXPECT_PTR_EQ(test, other, q);
+	if (!IS_ERR(other))
+		kmsgq_registry_put(other);
+	kmsgq_test_remove(test, "kunit-found", q);
+}
+
 static void kmsgq_test_restore_ulong(void *arg)
 {
 	unsigned long *saved = arg;
@@ -221,6 +251,7 @@ static struct kunit_case kmsgq_registry_test_cases[] = {
 	KUNIT_CASE(kmsgq_registry_name_honours_size),
 	KUNIT_CASE(kmsgq_registry_finds_what_it_created),
 	KUNIT_CASE(kmsgq_registry_unlink_frees_the_name),
+	KUNIT_CASE(kmsgq_registry_unlink_created_keeps_found),
 	KUNIT_CASE(kmsgq_registry_charges_the_byte_budget),
 	KUNIT_CASE(kmsgq_registry_counts_queues),
 	{}
