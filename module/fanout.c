@@ -808,17 +808,24 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
  * well as its fsuid's: the owner of the outermost user namespace it is in
  * below the initial one, or in the initial one its fsuid.  However many
  * ids a user namespace maps, they share its owner's account, as their
- * queues' storage is (registry.c).
+ * queues' storage is (registry.c).  A namespace root made (a container's:
+ * docker's userns-remap, LXD, systemd-nspawn -U) is a tenant of its own,
+ * whose ids root gave it: its account is the id its root maps to, or
+ * without a root, the subscriber's fsuid.
  */
 static kuid_t kmsgq_fanout_account(const struct cred *cred)
 {
-	const struct user_namespace *ns = cred->user_ns;
+	struct user_namespace *ns = cred->user_ns;
+	kuid_t root;
 
 	if (ns == &init_user_ns)
 		return cred->fsuid;
 	while (ns->parent != &init_user_ns)
 		ns = ns->parent;
-	return ns->owner;
+	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+		return ns->owner;
+	root = make_kuid(ns, 0);
+	return uid_valid(root) ? root : cred->fsuid;
 }
 
 /*
@@ -846,6 +853,9 @@ static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
 		return false;
 	if (!max)
 		return true;
+	/* A share as large as the queue turns shares off, and the reserve. */
+	if (max >= most)
+		return false;
 	list_for_each_entry(s, &q->fan.subs, node) {
 		if (uid_eq(s->uid, q->uid))
 			continue;
@@ -853,9 +863,6 @@ static bool kmsgq_fanout_share_taken(struct kmsgq_queue *q,
 		user += uid_eq(s->uid, sub->uid);
 		account += uid_eq(s->account, sub->account);
 	}
-	/* A share as large as the queue turns shares off, and the reserve. */
-	if (max >= most)
-		return false;
 	return user >= max || account >= max || others >= most - max;
 }
 

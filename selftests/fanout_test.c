@@ -991,19 +991,21 @@ TEST_F(fan, each_user_gets_a_share_of_the_subscribers)
 #define FAN_NS_HOST	"100000"
 
 /*
- * In a child: as nobody, make a user namespace and wait (on fd 0) for the
- * parent to map FAN_NS_IDS ids in it, as a subuid range would be; then
- * subscribe to the queue @arg names as each of those ids in turn, until
- * one is refused.  Write (on fd 1) how many bound and the refusal's
- * -errno, keep the subscribers until told, and exit.  Exit status 1: no
- * user namespace here; 2 to 4: a step failed.
+ * In a child: as the user @arg names (root: stay root), make a user
+ * namespace and wait (on fd 0) for the parent to map FAN_NS_IDS ids in
+ * it, as a subuid range would be; then subscribe to the queue @arg names
+ * as each of those ids in turn, until one is refused.  Write (on fd 1)
+ * how many bound and the refusal's -errno, keep the subscribers until
+ * told, and exit.  Exit status 1: no user namespace here; 2 to 4: a step
+ * failed.
  */
 static int fan_ns_ids(const void *arg)
 {
+	const struct fan_as *as = arg;
 	int fds[FAN_NS_IDS], got[2] = { 0, 0 }, i;
 	char c;
 
-	if (become(NOBODY, NOBODY))
+	if (as->uid && become(as->uid, as->uid))
 		return 2;
 	if (unshare(CLONE_NEWUSER))
 		return 1;
@@ -1013,7 +1015,8 @@ static int fan_ns_ids(const void *arg)
 		/* Saved uid 0 keeps the way to the next id. */
 		if (seteuid(0) || setresuid(i, i, 0))
 			return 4;
-		fds[got[0]] = kmsgq_subscribe(arg, O_RDONLY | O_NONBLOCK, 0);
+		fds[got[0]] = kmsgq_subscribe(as->name, O_RDONLY | O_NONBLOCK,
+					      0);
 		if (fds[got[0]] < 0) {
 			got[1] = fds[got[0]];
 			break;
@@ -1026,50 +1029,114 @@ static int fan_ns_ids(const void *arg)
 	return 0;
 }
 
+/* A child running fan_ns_ids(), and its two pipes. */
+struct fan_ns {
+	pid_t pid;
+	int to, from;
+};
+
+/*
+ * Start fan_ns_ids() as the user @as names, map FAN_NS_IDS ids from
+ * @host_id on in its user namespace, and read what it bound.  Return: 0,
+ * 1 if the child could not make a user namespace, or -1.
+ */
+static int fan_ns_start(struct kids *kids, const struct fan_as *as,
+			const char *host_id, struct fan_ns *ns, int got[2])
+{
+	int to[2], from[2], status;
+	char path[64], map[64], c;
+
+	if (pipe(to) || pipe(from))
+		return -1;
+	ns->pid = kids_fork(kids);
+	if (ns->pid < 0)
+		return -1;
+	if (!ns->pid) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		_exit(fan_ns_ids(as));
+	}
+	close(to[0]);
+	close(from[1]);
+	ns->to = to[1];
+	ns->from = from[0];
+	if (read(ns->from, &c, 1) != 1) {
+		if (kids_wait(kids, ns->pid, &status) != ns->pid)
+			return -1;
+		return WIFEXITED(status) && WEXITSTATUS(status) == 1 ? 1 : -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", ns->pid);
+	snprintf(map, sizeof(map), "0 %s %d", host_id, FAN_NS_IDS);
+	if (write_file(path, map) || write(ns->to, "g", 1) != 1 ||
+	    !read_all(ns->from, got, 2 * sizeof(int)))
+		return -1;
+	return 0;
+}
+
+/* Tell the child of fan_ns_start() to go: whether it ended well. */
+static bool fan_ns_end(struct kids *kids, struct fan_ns *ns)
+{
+	int status;
+	bool ok;
+
+	ok = write(ns->to, "x", 1) == 1 &&
+	     kids_wait(kids, ns->pid, &status) == ns->pid && exited_ok(status);
+	close(ns->to);
+	close(ns->from);
+	return ok;
+}
+
 TEST_F(fan, a_user_namespace_takes_its_owners_share_only)
 {
 	struct fan_as nobody = { self->name, NOBODY };
 	struct fan_as other = { self->name, FAN_OTHER_UID };
-	int to[2], from[2], got[2], status;
-	char path[64], c;
-	pid_t pid;
+	struct fan_ns ns;
+	int got[2], ret;
 
 	if (!self->params)
 		SKIP(return, "needs root to map ids in a user namespace");
 	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
 	ASSERT_EQ(0, kmsgq_chmod(self->name, 0644));
 	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_SHARE));
-	ASSERT_EQ(0, pipe(to));
-	ASSERT_EQ(0, pipe(from));
-	pid = kids_fork(&self->kids);
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		dup2(to[0], 0);
-		dup2(from[1], 1);
-		_exit(fan_ns_ids(self->name));
-	}
-	close(to[0]);
-	close(from[1]);
-	if (read(from[0], &c, 1) != 1) {
-		ASSERT_EQ(pid, kids_wait(&self->kids, pid, &status));
-		if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
-			SKIP(return, "no user namespaces for nobody here");
-		ASSERT_TRUE(false) TH_LOG("child status %#x", status);
-	}
-	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
-	ASSERT_EQ(0, write_file(path, "0 " FAN_NS_HOST " 8"));
-	ASSERT_EQ(1, write(to[1], "g", 1));
-	ASSERT_TRUE(read_all(from[0], got, sizeof(got)));
+	ret = fan_ns_start(&self->kids, &nobody, FAN_NS_HOST, &ns, got);
+	if (ret == 1)
+		SKIP(return, "no user namespaces for nobody here");
+	ASSERT_EQ(0, ret);
 	/* However many ids it maps, they are nobody's: one share. */
 	EXPECT_EQ(FAN_SHARE, got[0]);
 	EXPECT_EQ(-ENOSPC, got[1]);
 	EXPECT_EQ(-ENOSPC, child_int(fan_share_one, &nobody));
 	EXPECT_EQ(0, child_int(fan_share_one, &other));
-	ASSERT_EQ(1, write(to[1], "x", 1));
-	ASSERT_EQ(pid, kids_wait(&self->kids, pid, &status));
-	EXPECT_TRUE(exited_ok(status)) TH_LOG("child status %#x", status);
-	close(to[1]);
-	close(from[0]);
+	EXPECT_TRUE(fan_ns_end(&self->kids, &ns));
+}
+
+/*
+ * Root's user namespaces (containers: docker's userns-remap, LXD) are
+ * tenants of their own, each with the share of the id its root maps to,
+ * not all of them one share of root's.
+ */
+TEST_F(fan, user_namespaces_root_made_take_a_share_each)
+{
+	struct fan_as root = { self->name, 0 };
+	struct fan_ns a, b;
+	int got_a[2], got_b[2], ret;
+
+	if (!self->params)
+		SKIP(return, "needs root to map ids in a user namespace");
+	ASSERT_EQ(0, fan_create(self, 0, FAN_DEPTH));
+	ASSERT_EQ(0, kmsgq_chmod(self->name, 0644));
+	ASSERT_EQ(0, write_param("max_subscribers_per_user", FAN_SHARE));
+	ret = fan_ns_start(&self->kids, &root, FAN_NS_HOST, &a, got_a);
+	if (ret == 1)
+		SKIP(return, "no user namespaces here");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, fan_ns_start(&self->kids, &root, "200000", &b, got_b));
+	EXPECT_EQ(FAN_SHARE, got_a[0]);
+	EXPECT_EQ(-ENOSPC, got_a[1]);
+	EXPECT_EQ(FAN_SHARE, got_b[0]);
+	EXPECT_EQ(-ENOSPC, got_b[1]);
+	EXPECT_TRUE(fan_ns_end(&self->kids, &a));
+	EXPECT_TRUE(fan_ns_end(&self->kids, &b));
 }
 
 /* The limits of the next test: the owner keeps FAN_RES_SHARE of them. */
