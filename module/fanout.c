@@ -398,6 +398,22 @@ static void kmsgq_fanout_map_reserved(struct kmsgq_fanout *f)
 		WRITE_ONCE(f->map->reserve, f->reserve);
 }
 
+/*
+ * A mapped slot shows its message only: the bytes from @len up to @was,
+ * what the slot's previous message or a faulted copy wrote there (perhaps
+ * before a reader could map the queue), are cleared before the commit
+ * shows the slot.  The store starts zeroed, and each slot's bytes past
+ * its message stay so; a hole's @was is the whole slot.
+ */
+static void kmsgq_fanout_map_clear(struct kmsgq_fanout *f, u32 slot, u32 len,
+				   u32 was)
+{
+	was = min(was, f->slot_size);
+	if (f->map && len < was)
+		memset(f->data + (size_t)slot * f->slot_size + len, 0,
+		       was - len);
+}
+
 /* The tail, to subscribers that map: after the slots below it. */
 static void kmsgq_fanout_map_committed(struct kmsgq_fanout *f)
 {
@@ -432,6 +448,7 @@ static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_fanout *f = &q->fan;
 	unsigned int valid = 0, taken, done, i;
+	u32 was[KMSGQ_CHUNK];
 	u64 first, committed;
 	u64 bytes = 0;
 	int err = 0;
@@ -466,6 +483,7 @@ again:
 	for (i = 0; i < taken; i++) {
 		u32 slot = (first + i) & f->mask;
 
+		was[i] = f->len[slot];
 		kmsgq_fanout_map_reserve(f, slot, first + i);
 		kmsgq_sender_forget(q, slot, 0);
 	}
@@ -487,8 +505,12 @@ again:
 		pagefault_enable();
 		if (err)
 			break;
+		kmsgq_fanout_map_clear(f, slot, msgs[done].len, was[done]);
 		bytes += msgs[done].len;
 	}
+	for (i = done; i < taken; i++)
+		kmsgq_fanout_map_clear(f, (first + i) & f->mask, 0,
+				       KMSGQ_FANOUT_HOLE);
 
 	spin_lock(&q->lock);
 	committed = f->tail;

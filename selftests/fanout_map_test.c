@@ -424,6 +424,55 @@ TEST_F(fmap, a_lapped_view_sees_its_slot_reused_and_skips_the_lost)
 	fmap_unview(&v, s);
 }
 
+/* Are the @n bytes at @p zero? */
+static bool fmap_zero(const unsigned char *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/*
+ * A mapping shows each message and nothing of what its slot held before:
+ * a reader that may map a queue now (a mode or owner changed since) sees
+ * no tail of an older, longer message.
+ */
+TEST_F(fmap, a_slot_shows_nothing_of_the_message_it_held_before)
+{
+	unsigned char buf[MAP_MSGSIZE];
+	struct kmsgq_msg m = { .buf = (uintptr_t)buf, .len = MAP_MSGSIZE };
+	struct kmsgq_fanout_view v;
+	unsigned int i;
+	uint64_t p;
+	int s;
+
+	ASSERT_EQ(0, fmap_create(self, KMSGQ_OPEN_OVERFLOW_DROP, 4));
+	memset(buf, 0xa5, sizeof(buf));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(1, kmsgq_send_batch(self->pub, &m, 1,
+					      KMSGQ_XFER_NONBLOCK,
+					      CLOCK_MONOTONIC, NULL));
+	/* Shorter ones in the same slots. */
+	m.len = 3;
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(1, kmsgq_send_batch(self->pub, &m, 1,
+					      KMSGQ_XFER_NONBLOCK,
+					      CLOCK_MONOTONIC, NULL));
+	s = fmap_view(self->name, &v);
+	ASSERT_LE(0, s);
+	for (p = 4; p < 8; p++) {
+		const unsigned char *d = v.data + (p & v.mask) * v.slot_size;
+
+		ASSERT_EQ(p, v.seq[p & v.mask]);
+		ASSERT_EQ(3, v.len[p & v.mask]);
+		EXPECT_EQ(0xa5, d[0]);
+		EXPECT_TRUE(fmap_zero(d + 3, v.slot_size - 3))
+			TH_LOG("slot of message %llu", (unsigned long long)p);
+	}
+	fmap_unview(&v, s);
+}
+
 /* --- nobody writes the mapping ------------------------------------------- */
 
 TEST_F(fmap, no_file_maps_it_writable_nor_makes_it_so)

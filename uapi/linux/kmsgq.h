@@ -986,7 +986,8 @@ struct kmsgq_subscribers {
  * @map_size, then the whole.  The mapping keeps the queue alive, and the
  * file a subscriber, until munmap, after close and unlink too.  It shows
  * every message still stored, as a subscriber that asks for
- * KMSGQ_HISTORY_ALL receives them.
+ * KMSGQ_HISTORY_ALL receives them, and nothing else: a committed slot's
+ * bytes past its message, and a hole's, are zero.
  *
  * A subscriber's position (the number of the next message it reads) is
  * kernel state: KMSGQ_IOC_FANOUT_ACK reports and sets it.  To read message
