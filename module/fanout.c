@@ -449,6 +449,7 @@ static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	struct kmsgq_fanout *f = &q->fan;
 	unsigned int valid = 0, taken, done, i;
 	u32 was[KMSGQ_CHUNK];
+	bool freed;
 	u64 first, committed;
 	u64 bytes = 0;
 	int err = 0;
@@ -521,15 +522,20 @@ again:
 	kmsgq_fanout_map_committed(f);
 	if (committed)
 		kmsgq_fanout_changed(q);
+	/*
+	 * A commit frees room only where the tail bounds it: with DROP, or
+	 * without subscribers; else the floor does, which it leaves.
+	 */
+	freed = committed && (drop || list_empty(&f->subs));
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
-	if (committed) {
-		/* One call wakes every subscriber: none waits exclusively. */
+	/* One call wakes every subscriber: none waits exclusively. */
+	if (committed)
 		kmsgq_queue_wake(q, true, 0);
-		/* Publishers waiting for the slots this one was filling. */
+	/* Publishers waiting for the slots this one was filling. */
+	if (freed)
 		kmsgq_queue_wake(q, false, committed);
-	}
 	/* Faulted after the fault-in: the caller faults in and retries. */
 	*again = !done && err == -EFAULT;
 	return done ?: err;

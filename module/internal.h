@@ -265,7 +265,8 @@ struct kmsgq_fanout_sub {
  *	fills it, or KMSGQ_FANOUT_HOLE for a slot that carries no message
  * @data: @nr_slots * @slot_size bytes of payload
  * @map: the head of a mappable store (KMSGQ_OPEN_RING), whose @seq, @len
- *	and @data follow it in one vmalloc_user() area that subscribers map
+ *	and @data follow it in one zeroed __vmalloc() area (charged to the
+ *	creator's memory cgroup) that subscribers map
  *	read-only, or NULL; fixed at creation
  * @map_size: bytes of that area, a multiple of PAGE_SIZE
  *
