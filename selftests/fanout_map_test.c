@@ -889,6 +889,48 @@ TEST_F(fmap, each_access_mode_maps_as_it_may)
 	}
 }
 
+/* Map @qflags' kind of queue, bound O_RDWR, as a fan-out store: -errno. */
+static int fmap_map_other(const char *name, __u32 qflags)
+{
+	struct kmsgq_attr attr = { .qflags = qflags, .max_msgs = 4,
+				   .max_msgsize = 8 };
+	struct kmsgq_fanout_view v;
+	int fd, ret;
+
+	kmsgq_unlink(name);
+	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	if (fd < 0)
+		return fd;
+	ret = kmsgq_fanout_map(fd, &v);
+	if (!ret)
+		kmsgq_fanout_unmap(&v);
+	close(fd);
+	kmsgq_unlink(name);
+	return ret;
+}
+
+TEST_F(fmap, only_a_mapped_fan_out_queue_maps_as_one)
+{
+	static const __u32 kinds[] = {
+		0, KMSGQ_OPEN_FANOUT, KMSGQ_OPEN_RING,
+		KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM,
+	};
+	struct kmsgq_fanout_view v;
+	char other[KMSGQ_NAME_MAX];
+	unsigned int i;
+	int u;
+
+	snprintf(other, sizeof(other), "fmap-o-%d", getpid());
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		EXPECT_EQ(-EOPNOTSUPP, fmap_map_other(other, kinds[i]))
+			TH_LOG("qflags %#x", kinds[i]);
+	/* Bound to nothing: no queue to map. */
+	u = open(KMSGQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, u);
+	EXPECT_EQ(-ENOTCONN, kmsgq_fanout_map(u, &v));
+	close(u);
+}
+
 /* As nobody: subscribe to @arg, map, and read the message there. */
 static int fmap_nobody_reads(const void *arg)
 {
