@@ -567,6 +567,55 @@ TEST_F(fmap, ack_moves_forward_only_and_never_past_the_tail)
 	close(s);
 }
 
+/* STATS' receive counters of @fd's queue into *@msgs and *@bytes. */
+static int fmap_recv_counts(int fd, __u64 *msgs, __u64 *bytes)
+{
+	struct kmsgq_stats st = { 0 };
+	int ret = kmsgq_stats(fd, &st);
+
+	*msgs = st.msgs_recv;
+	*bytes = st.bytes_recv;
+	return ret;
+}
+
+/* The payload bytes of tags @from .. @to - 1 (fmap_send()). */
+static __u64 fmap_tag_bytes(unsigned int from, unsigned int to)
+{
+	__u64 n = 0;
+
+	for (; from < to; from++)
+		n += from % 48 + sizeof(from);
+	return n;
+}
+
+TEST_F(fmap, ack_counts_the_messages_and_bytes_it_passes)
+{
+	struct kmsgq_fanout_ack a = { 0 };
+	__u64 msgs, bytes;
+	int s;
+
+	/* More than the kernel walks under its lock at once (256). */
+	ASSERT_EQ(0, fmap_create(self, 0, 1024));
+	s = kmsgq_subscribe(self->name, O_RDONLY | O_NONBLOCK, 0);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, fmap_send_tags(self->pub, 0, 600));
+	a.pos = 3;
+	ASSERT_EQ(0, fmap_ack(s, &a));
+	ASSERT_EQ(0, fmap_recv_counts(self->pub, &msgs, &bytes));
+	EXPECT_EQ(3, msgs);
+	EXPECT_EQ(fmap_tag_bytes(0, 3), bytes);
+	/* Behind the position: nothing passed, nothing counted. */
+	a.pos = 1;
+	ASSERT_EQ(0, fmap_ack(s, &a));
+	a.pos = 600;
+	ASSERT_EQ(0, fmap_ack(s, &a));
+	EXPECT_EQ(600, a.pos);
+	ASSERT_EQ(0, fmap_recv_counts(self->pub, &msgs, &bytes));
+	EXPECT_EQ(600, msgs);
+	EXPECT_EQ(fmap_tag_bytes(0, 600), bytes);
+	close(s);
+}
+
 TEST_F(fmap, ack_frees_slots_and_wakes_a_waiting_publisher)
 {
 	struct kmsgq_fanout_ack a = { 0 };
