@@ -984,7 +984,8 @@ struct kmsgq_subscribers {
  * it can mislead the kernel or another subscriber.  Only a file with read
  * access, i.e. a subscriber, may map it (EACCES otherwise), shared, at
  * offset 0, from one page up to @map_size bytes: map one page to learn
- * @map_size, then the whole.  The mapping keeps the queue alive, and the
+ * @map_size, then the whole (mremap never grows a mapping: EFAULT; it may
+ * move one).  The mapping keeps the queue alive, and the
  * file a subscriber, until munmap, after close and unlink too.  It shows
  * every message still stored, as a subscriber that asks for
  * KMSGQ_HISTORY_ALL receives them.
