@@ -56,6 +56,9 @@
 /* Copies of one message that may fault after faulting it in. */
 #define KMSGQ_FANOUT_FAULT_TRIES	4
 
+/* Messages an acknowledgment passes, and reads the length of, per lock. */
+#define KMSGQ_FANOUT_ACK_WALK		256
+
 /**
  * kmsgq_fanout_bytes() - memory a fan-out store of this shape takes
  * @nr_slots: depth
@@ -1133,6 +1136,51 @@ void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 	spin_unlock(&q->lock);
 }
 
+/*
+ * Move @sub, at or before @to (at most the tail), forward to @to, or as
+ * far as KMSGQ_FANOUT_ACK_WALK messages take it, as an acknowledgment:
+ * the messages passed (holes are none) count as received, with the
+ * lengths the kernel stored (nothing the mapping says), and publishers
+ * waiting for the slots it held are woken, as for a receive.  The slots
+ * from a position up to the tail hold the messages numbered so, until
+ * the position leaves them (kmsgq_fanout_drop() moves it before their
+ * reuse).  Takes and drops @q->lock.  Return: true if it is not at @to
+ * yet.
+ */
+static bool kmsgq_fanout_pass(struct kmsgq_queue *q,
+			      struct kmsgq_fanout_sub *sub, u64 to)
+{
+	struct kmsgq_fanout *f = &q->fan;
+	unsigned int n = 0;
+	u64 bytes = 0, end;
+	bool at_floor;
+	u32 moved, len;
+
+	spin_lock(&q->lock);
+	if (sub->pos >= to) {
+		spin_unlock(&q->lock);
+		return false;
+	}
+	moved = min_t(u64, to - sub->pos, KMSGQ_FANOUT_ACK_WALK);
+	/* As in kmsgq_fanout_recv(): compared as the position moves. */
+	at_floor = sub->pos == f->floor;
+	for (end = sub->pos + moved; sub->pos < end; sub->pos++) {
+		len = f->len[sub->pos & f->mask];
+		if (len == KMSGQ_FANOUT_HOLE)
+			continue;
+		n++;
+		bytes += len;
+	}
+	if (at_floor)
+		kmsgq_fanout_changed(q);
+	spin_unlock(&q->lock);
+
+	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, n, bytes);
+	if (at_floor)
+		kmsgq_queue_wake(q, false, moved);
+	return moved == KMSGQ_FANOUT_ACK_WALK;
+}
+
 /**
  * kmsgq_fanout_ack() - move a subscriber that reads in place, and wait
  * @q: fan-out queue that subscribers map
@@ -1141,9 +1189,13 @@ void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
  * @dl: how long a KMSGQ_FANOUT_ACK_WAIT may sleep
  *
  * The subscriber says it read every message below @ack->pos: its position
- * moves there if that is forward, and publishers waiting for the slots it
- * held are woken, as for a receive.  The kernel never reads the mapping:
- * a position is only compared with the tail, kernel state.
+ * moves there if that is forward, counting what it passes as received,
+ * and publishers waiting for the slots it held are woken, as for a
+ * receive.  The kernel never reads the mapping: a position is only
+ * compared with the tail, and the lengths counted are the kernel's.  The
+ * position moves KMSGQ_FANOUT_ACK_WALK messages per hold of @q->lock, so
+ * that a whole depth acknowledged at once holds the lock no longer than
+ * a receive.
  *
  * Context: process context; takes @q->lock.
  * Return: 0, -EBADF, -EINVAL (@ack->pos beyond the tail), or the wait's
@@ -1153,8 +1205,6 @@ int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		     struct kmsgq_fanout_ack *ack, struct kmsgq_deadline *dl)
 {
 	struct kmsgq_fanout *f = &q->fan;
-	bool at_floor = false;
-	u64 moved = 0;
 	int err = 0;
 
 	if (!sub)
@@ -1164,20 +1214,11 @@ int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		spin_unlock(&q->lock);
 		return -EINVAL;
 	}
-	if (ack->pos > sub->pos) {
-		/* As in kmsgq_fanout_recv(): compared as the position moves. */
-		at_floor = sub->pos == f->floor;
-		moved = ack->pos - sub->pos;
-		sub->pos = ack->pos;
-		if (at_floor)
-			kmsgq_fanout_changed(q);
-	}
 	spin_unlock(&q->lock);
 
-	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv,
-			    min_t(u64, moved, UINT_MAX), 0);
-	if (at_floor)
-		kmsgq_queue_wake(q, false, min_t(u64, moved, INT_MAX));
+	/* Another call may move it too, or a publisher that drops. */
+	while (kmsgq_fanout_pass(q, sub, ack->pos))
+		;
 	if (ack->flags & KMSGQ_FANOUT_ACK_WAIT)
 		err = kmsgq_fanout_wait(q, sub, 0, false, dl);
 

@@ -5,9 +5,12 @@
  * one reads every message once, in order; with OVERFLOW_DROP a lapped
  * subscriber finds out from the slot numbers and received + lost =
  * published, and nothing it accepted was torn; nobody can write the
- * mapping (mmap, mprotect, a store faults); only subscribers may map;
- * KMSGQ_IOC_FANOUT_ACK moves positions forward only, frees slots for
- * publishers, and waits (woken by a publish, timed out, interrupted); a
+ * mapping (mmap, mprotect, also after fork, /proc/self/mem, a store
+ * faults); mremap never grows it and moves it whole; only subscribers of
+ * a mapped fan-out queue may map (EOPNOTSUPP for other queues);
+ * KMSGQ_IOC_FANOUT_ACK moves positions forward only, counts the messages
+ * and bytes it passes, frees slots for publishers, and waits (woken by a
+ * publish, timed out, interrupted, restarted after SA_RESTART); a
  * SIGKILLed or unmapping subscriber releases publishers; the mapping
  * outlives close and unlink; access modes, nobody, IPC namespaces.
  */
@@ -573,6 +576,119 @@ TEST_F(fmap, a_subscriber_that_scribbles_faults_and_changes_nothing)
 	fmap_unview(&v, s);
 }
 
+TEST_F(fmap, proc_self_mem_cannot_write_the_store)
+{
+	struct kmsgq_fanout_view v, w;
+	const unsigned char junk[8] = { 0x7f, 0x7f, 0x7f, 0x7f,
+					0x7f, 0x7f, 0x7f, 0x7f };
+	const void *at[3];
+	unsigned int next = 0, i;
+	int s, t, mem;
+
+	ASSERT_EQ(0, fmap_create(self, 0, MAP_DEPTH));
+	s = fmap_view(self->name, &v);
+	ASSERT_LE(0, s);
+	t = fmap_view(self->name, &w);
+	ASSERT_LE(0, t);
+	ASSERT_EQ(0, fmap_send_tags(self->pub, 0, 3));
+	/* The tail, a length and a payload: the words readers trust. */
+	at[0] = v.map;
+	at[1] = &v.len[1];
+	at[2] = v.data;
+	mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, mem);
+	for (i = 0; i < 3; i++) {
+		errno = 0;
+		/* ptrace's forced write, which may break a private COW. */
+		EXPECT_EQ(-1, pwrite64(mem, junk, sizeof(junk),
+				       (off64_t)(uintptr_t)at[i]));
+		EXPECT_EQ(EIO, errno) TH_LOG("word %u", i);
+	}
+	close(mem);
+	/* Neither this process's view nor another subscriber's changed. */
+	EXPECT_EQ(3, v.map->tail);
+	EXPECT_EQ(3, fmap_read_now(&v, &next));
+	next = 0;
+	EXPECT_EQ(3, fmap_read_now(&w, &next));
+	fmap_unview(&w, t);
+	fmap_unview(&v, s);
+}
+
+/* In a child that inherited the mapping @arg: mprotect(PROT_WRITE). */
+static int fmap_child_mprotect(const void *arg)
+{
+	const struct kmsgq_fanout_view *v = arg;
+
+	if (!mprotect((void *)v->map, v->map_size, PROT_READ | PROT_WRITE))
+		return 0;
+	return -errno;
+}
+
+TEST_F(fmap, a_forked_child_cannot_make_it_writable)
+{
+	struct kmsgq_fanout_view v;
+	int s;
+
+	ASSERT_EQ(0, fmap_create(self, 0, MAP_DEPTH));
+	s = fmap_view(self->name, &v);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-EACCES, child_int(fmap_child_mprotect, &v));
+	EXPECT_EQ(1, fmap_mappings(self->pub));
+	fmap_unview(&v, s);
+}
+
+/* @v's view moved to @to (a mapping of the same store). */
+static void fmap_view_moved(struct kmsgq_fanout_view *v, void *to)
+{
+	ptrdiff_t d = (const char *)to - (const char *)v->map;
+
+	v->map = to;
+	v->seq = (const __u64 *)((const char *)v->seq + d);
+	v->len = (const __u32 *)((const char *)v->len + d);
+	v->data += d;
+}
+
+TEST_F(fmap, mremap_never_grows_the_mapping_and_moves_it_whole)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	struct kmsgq_fanout_view v;
+	unsigned int next = 0;
+	void *m, *to;
+	int s;
+
+	/* A store of more than a page. */
+	ASSERT_EQ(0, fmap_create(self, 0, 64));
+	s = fmap_view(self->name, &v);
+	ASSERT_LE(0, s);
+	ASSERT_LT(pg, v.map_size);
+	ASSERT_EQ(0, fmap_send_tags(self->pub, 0, 3));
+	/* Not past the store, nor within it: a larger view is a new mmap. */
+	EXPECT_EQ(MAP_FAILED, mremap((void *)v.map, v.map_size,
+				     v.map_size + pg, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(MAP_FAILED, mremap((void *)v.map, v.map_size,
+				     v.map_size + pg, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	m = mmap(NULL, pg, PROT_READ, MAP_SHARED, s, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ(MAP_FAILED, mremap(m, pg, v.map_size, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(m, pg);
+	EXPECT_EQ(1, fmap_mappings(self->pub));
+	/* Moved whole: the same messages, still one mapping. */
+	to = mmap(NULL, v.map_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_NE(MAP_FAILED, to);
+	ASSERT_EQ(to, mremap((void *)v.map, v.map_size, v.map_size,
+			     MREMAP_MAYMOVE | MREMAP_FIXED, to));
+	fmap_view_moved(&v, to);
+	EXPECT_EQ(1, fmap_mappings(self->pub));
+	EXPECT_EQ(3, v.map->tail);
+	EXPECT_EQ(3, fmap_read_now(&v, &next));
+	fmap_unview(&v, s);
+	EXPECT_EQ(0, fmap_mappings(self->pub));
+}
+
 /* --- acknowledgments ----------------------------------------------------- */
 
 /* A raw KMSGQ_IOC_FANOUT_ACK; *@a in and out. */
@@ -613,6 +729,55 @@ TEST_F(fmap, ack_moves_forward_only_and_never_past_the_tail)
 	EXPECT_EQ(0, fmap_send_tags(self->pub, 5, 6));
 	EXPECT_EQ(5 % 48 + 4, kmsgq_receive(s, buf, sizeof(buf), NULL));
 	EXPECT_TRUE(fmap_msg_ok(buf, 5 % 48 + 4, 5));
+	close(s);
+}
+
+/* STATS' receive counters of @fd's queue into *@msgs and *@bytes. */
+static int fmap_recv_counts(int fd, __u64 *msgs, __u64 *bytes)
+{
+	struct kmsgq_stats st = { 0 };
+	int ret = kmsgq_stats(fd, &st);
+
+	*msgs = st.msgs_recv;
+	*bytes = st.bytes_recv;
+	return ret;
+}
+
+/* The payload bytes of tags @from .. @to - 1 (fmap_send()). */
+static __u64 fmap_tag_bytes(unsigned int from, unsigned int to)
+{
+	__u64 n = 0;
+
+	for (; from < to; from++)
+		n += from % 48 + sizeof(from);
+	return n;
+}
+
+TEST_F(fmap, ack_counts_the_messages_and_bytes_it_passes)
+{
+	struct kmsgq_fanout_ack a = { 0 };
+	__u64 msgs, bytes;
+	int s;
+
+	/* More than the kernel walks under its lock at once (256). */
+	ASSERT_EQ(0, fmap_create(self, 0, 1024));
+	s = kmsgq_subscribe(self->name, O_RDONLY | O_NONBLOCK, 0);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, fmap_send_tags(self->pub, 0, 600));
+	a.pos = 3;
+	ASSERT_EQ(0, fmap_ack(s, &a));
+	ASSERT_EQ(0, fmap_recv_counts(self->pub, &msgs, &bytes));
+	EXPECT_EQ(3, msgs);
+	EXPECT_EQ(fmap_tag_bytes(0, 3), bytes);
+	/* Behind the position: nothing passed, nothing counted. */
+	a.pos = 1;
+	ASSERT_EQ(0, fmap_ack(s, &a));
+	a.pos = 600;
+	ASSERT_EQ(0, fmap_ack(s, &a));
+	EXPECT_EQ(600, a.pos);
+	ASSERT_EQ(0, fmap_recv_counts(self->pub, &msgs, &bytes));
+	EXPECT_EQ(600, msgs);
+	EXPECT_EQ(fmap_tag_bytes(0, 600), bytes);
 	close(s);
 }
 
@@ -686,56 +851,86 @@ TEST_F(fmap, bad_acks_fail_with_clear_errnos)
 	close(s);
 }
 
+/* Written to by fmap_on_usr1(), when not -1: the handler ran. */
+static int fmap_usr1_pipe = -1;
+
 static void fmap_on_usr1(int sig)
 {
 	(void)sig;
+	/* Nobody may read it (a handler without SA_RESTART): no matter. */
+	if (fmap_usr1_pipe >= 0 && write(fmap_usr1_pipe, "", 1) != 1)
+		return;
 }
+
+/* What ends a child's ACK wait in fmap_wait_ended_by(). */
+enum fmap_ender {
+	FMAP_BY_PUBLISH,	/* a publish: success, the tail at 1 */
+	FMAP_BY_SIGNAL,		/* a handler without SA_RESTART: -EINTR */
+	FMAP_BY_RESTART,	/* one with SA_RESTART, then a publish */
+};
 
 /*
  * A child sleeps in an ACK wait of a new view (blocking despite
- * O_NONBLOCK: the wait is explicit); the parent ends it with a publish,
- * after which the child must see the tail at 1, or with a signal whose
- * handler has no SA_RESTART, after which it must get -EINTR.  True if so.
+ * O_NONBLOCK: the wait is explicit); the parent ends it as @by says.
+ * After a restarting handler the parent waits for the handler to have
+ * run and the call to sleep again, then publishes: the call must then
+ * succeed as if never interrupted.  True if the child saw what @by says.
  */
-static bool fmap_wait_ended_by(FIXTURE_DATA(fmap) *self, bool by_signal)
+static bool fmap_wait_ended_by(FIXTURE_DATA(fmap) *self, enum fmap_ender by)
 {
 	struct sigaction sa = { .sa_handler = fmap_on_usr1 };
 	struct kmsgq_fanout_view v;
-	int s, ret, status;
+	int s, ret, status, p[2];
 	pid_t kid;
+	char c;
 
-	if (fmap_create(self, 0, MAP_DEPTH))
+	if (fmap_create(self, 0, MAP_DEPTH) || pipe(p))
 		return false;
 	s = fmap_view(self->name, &v);
 	if (s < 0)
 		return false;
 	kid = kids_fork(&self->kids);
 	if (!kid) {
+		close(p[0]);
+		fmap_usr1_pipe = p[1];
+		if (by == FMAP_BY_RESTART)
+			sa.sa_flags = SA_RESTART;
 		if (sigaction(SIGUSR1, &sa, NULL))
 			_exit(1);
 		ret = kmsgq_fanout_ack(&v, KMSGQ_FANOUT_ACK_WAIT,
 				       CLOCK_MONOTONIC, NULL);
-		_exit(by_signal ? ret != -EINTR : ret || v.tail != 1);
+		_exit(by == FMAP_BY_SIGNAL ? ret != -EINTR :
+		      ret || v.tail != 1);
 	}
+	close(p[1]);
 	if (kid > 0 && !wait_sleepers(s, false, 1)) {
-		if (by_signal)
+		if (by != FMAP_BY_PUBLISH)
 			kill(kid, SIGUSR1);
-		else
+		if (by == FMAP_BY_RESTART &&
+		    (!read_all(p[0], &c, 1) || wait_sleepers(s, false, 1)))
+			kill(kid, SIGKILL);
+		if (by != FMAP_BY_SIGNAL)
 			fmap_send_tags(self->pub, 0, 1);
 	}
 	status = kid > 0 ? kids_reap(&self->kids, kid) : -1;
+	close(p[0]);
 	fmap_unview(&v, s);
 	return exited_ok(status);
 }
 
 TEST_F(fmap, ack_wait_sleeps_until_a_publish)
 {
-	EXPECT_TRUE(fmap_wait_ended_by(self, false));
+	EXPECT_TRUE(fmap_wait_ended_by(self, FMAP_BY_PUBLISH));
 }
 
 TEST_F(fmap, ack_wait_is_interrupted_by_a_signal)
 {
-	EXPECT_TRUE(fmap_wait_ended_by(self, true));
+	EXPECT_TRUE(fmap_wait_ended_by(self, FMAP_BY_SIGNAL));
+}
+
+TEST_F(fmap, ack_wait_is_restarted_after_an_sa_restart_handler)
+{
+	EXPECT_TRUE(fmap_wait_ended_by(self, FMAP_BY_RESTART));
 }
 
 TEST_F(fmap, ack_wait_times_out)
@@ -936,6 +1131,48 @@ TEST_F(fmap, each_access_mode_maps_as_it_may)
 			munmap(m, pg);
 		close(fd);
 	}
+}
+
+/* Map @qflags' kind of queue, bound O_RDWR, as a fan-out store: -errno. */
+static int fmap_map_other(const char *name, __u32 qflags)
+{
+	struct kmsgq_attr attr = { .qflags = qflags, .max_msgs = 4,
+				   .max_msgsize = 8 };
+	struct kmsgq_fanout_view v;
+	int fd, ret;
+
+	kmsgq_unlink(name);
+	fd = kmsgq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &attr);
+	if (fd < 0)
+		return fd;
+	ret = kmsgq_fanout_map(fd, &v);
+	if (!ret)
+		kmsgq_fanout_unmap(&v);
+	close(fd);
+	kmsgq_unlink(name);
+	return ret;
+}
+
+TEST_F(fmap, only_a_mapped_fan_out_queue_maps_as_one)
+{
+	static const __u32 kinds[] = {
+		0, KMSGQ_OPEN_FANOUT, KMSGQ_OPEN_RING,
+		KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM,
+	};
+	struct kmsgq_fanout_view v;
+	char other[KMSGQ_NAME_MAX];
+	unsigned int i;
+	int u;
+
+	snprintf(other, sizeof(other), "fmap-o-%d", getpid());
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		EXPECT_EQ(-EOPNOTSUPP, fmap_map_other(other, kinds[i]))
+			TH_LOG("qflags %#x", kinds[i]);
+	/* Bound to nothing: no queue to map. */
+	u = open(KMSGQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, u);
+	EXPECT_EQ(-ENOTCONN, kmsgq_fanout_map(u, &v));
+	close(u);
 }
 
 /* As nobody: subscribe to @arg, map, and read the message there. */

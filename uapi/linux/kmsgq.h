@@ -476,7 +476,8 @@ struct kmsgq_attr {
  * @subscribers: out: on a fan-out queue, files bound to it with read access
  *
  * On a fan-out queue (KMSGQ_OPEN_FANOUT) @msgs_recv and @bytes_recv count
- * a message once per subscriber that received it, @msgs_lost once per
+ * a message once per subscriber that received it (or, reading in place,
+ * acknowledged it: KMSGQ_IOC_FANOUT_ACK), @msgs_lost once per
  * subscriber that lost it, and @cur_msgs the messages the slowest
  * subscriber has not read yet.
  *
@@ -983,7 +984,8 @@ struct kmsgq_subscribers {
  * it can mislead the kernel or another subscriber.  Only a file with read
  * access, i.e. a subscriber, may map it (EACCES otherwise), shared, at
  * offset 0, from one page up to @map_size bytes: map one page to learn
- * @map_size, then the whole.  The mapping keeps the queue alive, and the
+ * @map_size, then the whole (mremap never grows a mapping: EFAULT; it may
+ * move one).  The mapping keeps the queue alive, and the
  * file a subscriber, until munmap, after close and unlink too.  It shows
  * every message still stored, as a subscriber that asks for
  * KMSGQ_HISTORY_ALL receives them, and nothing else: a committed slot's
@@ -1054,7 +1056,10 @@ struct kmsgq_fanout_map {
  * missed counts the messages it found overwritten (steps 2 and 5 of
  * struct kmsgq_fanout_map), i.e. the distance from its own position to
  * the one this call reports.  Moving the position frees slots for
- * publishers that wait, and wakes them.
+ * publishers that wait, and wakes them, and counts the messages it passes
+ * (slots that carry no message are none) as received, in
+ * kmsgq_stats.@msgs_recv and, with the lengths the kernel stored,
+ * @bytes_recv.
  *
  * With KMSGQ_FANOUT_ACK_WAIT the call then sleeps until the tail is past
  * the position, as a blocking receive does (O_NONBLOCK does not apply to

@@ -54,14 +54,24 @@ int kmsgq_fanout_map(int fd, struct kmsgq_fanout_view *view)
 	size_t size;
 	int ret;
 
+	/*
+	 * Position 0 moves nothing: where the subscriber stands, and first
+	 * whether the queue is one to map at all (EOPNOTSUPP), before mmap
+	 * answers for another kind of queue as that kind's mapping would.
+	 * A file without read access has no position: mmap says EACCES.
+	 */
+	ret = kmsgq_fanout_ack_ioctl(fd, 0, 0, CLOCK_MONOTONIC, NULL, &ack);
+	if (ret && ret != -EBADF)
+		return ret;
 	/* One page tells the size of the whole. */
 	m = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
 	if (m == MAP_FAILED) {
-		ret = errno == ENODEV ? -EOPNOTSUPP : -errno;
+		ret = -errno;
 		errno = saved;
 		return ret;
 	}
 	size = m->map_size;
+	/* Only a kernel that broke the layout's promises fails here. */
 	ret = kmsgq_fanout_layout_ok(m) ? 0 : -EPROTO;
 	munmap(m, page);
 	if (ret)
@@ -70,12 +80,6 @@ int kmsgq_fanout_map(int fd, struct kmsgq_fanout_view *view)
 	if (m == MAP_FAILED) {
 		ret = -errno;
 		errno = saved;
-		return ret;
-	}
-	/* Position 0 moves nothing: where the subscriber stands. */
-	ret = kmsgq_fanout_ack_ioctl(fd, 0, 0, CLOCK_MONOTONIC, NULL, &ack);
-	if (ret) {
-		munmap(m, size);
 		return ret;
 	}
 	memset(view, 0, sizeof(*view));
