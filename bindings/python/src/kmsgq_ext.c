@@ -9,7 +9,7 @@
  * FileNotFoundError for ENOENT, ...).  Blocking calls drop the GIL; a call
  * that a signal interrupts runs the Python handlers and, if they do not
  * raise, is retried with the same absolute deadline (PEP 475).  The
- * mapped rings are ring_ext.c's.
+ * mapped rings are ring_ext.c's, the mapped fan-out queues fanout_ext.c's.
  */
 #include "kmsgq_ext.h"
 
@@ -636,7 +636,7 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	    PyModule_AddIntConstant(m, "BATCH_MAX", KMSGQ_BATCH_MAX) < 0 ||
 	    PyModule_AddIntConstant(m, "XFER_NONBLOCK",
 				    KMSGQ_XFER_NONBLOCK) < 0 ||
-	    ring_ext_add_types(m) < 0) {
+	    ring_ext_add_types(m) < 0 || fanout_ext_add_types(m) < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

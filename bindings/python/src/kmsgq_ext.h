@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * What the two C files of kmsgq._kmsgq share: kmsgq_ext.c (the module and
- * the queue calls) and ring_ext.c (the Ring and Slot types).
+ * What the C files of kmsgq._kmsgq share: kmsgq_ext.c (the module and the
+ * queue calls), ring_ext.c (the Ring and Slot types) and fanout_ext.c (the
+ * FanoutView type).
  */
 #ifndef KMSGQ_EXT_H
 #define KMSGQ_EXT_H
@@ -27,5 +28,8 @@ int kmsgq_ext_interrupted(void);
 
 /* Add the Ring and Slot types to the module @m.  0, or -1 with an error. */
 int ring_ext_add_types(PyObject *m);
+
+/* Add the FanoutView type to the module @m.  0, or -1 with an error. */
+int fanout_ext_add_types(PyObject *m);
 
 #endif /* KMSGQ_EXT_H */

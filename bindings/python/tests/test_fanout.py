@@ -45,11 +45,6 @@ def drain(sub):
             return out
 
 
-def test_fanout_is_not_a_ring(name):
-    with pytest.raises(ValueError):
-        kmsgq.Queue(name, create=True, fanout=True, ring=True)
-
-
 def test_history_needs_an_existing_queue(name):
     with pytest.raises(ValueError):
         kmsgq.Queue(name, create=True, fanout=True, history=1)
