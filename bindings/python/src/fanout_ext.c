@@ -24,7 +24,6 @@
 #include "kmsgq_ext.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <kmsgq.h>
@@ -163,11 +162,9 @@ static int fanout_ext_view_init(PyObject *obj, PyObject *args, PyObject *kwds)
 					 &fd))
 		return -1;
 	/* Our own descriptor, for kmsgq_fanout_ack(), whatever the queue's does. */
-	dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (dup < 0) {
-		PyErr_SetFromErrno(PyExc_OSError);
+	dup = kmsgq_ext_dup(fd);
+	if (dup < 0)
 		return -1;
-	}
 	ret = kmsgq_fanout_map(dup, &fv->v);
 	if (ret < 0) {
 		close(dup);
@@ -347,25 +344,6 @@ static void fanout_ext_view_dealloc(PyObject *obj)
 	Py_TYPE(obj)->tp_free(obj);
 }
 
-static PyObject *fanout_ext_view_enter(PyObject *obj, PyObject *args)
-{
-	(void)args;
-	Py_INCREF(obj);
-	return obj;
-}
-
-static PyObject *fanout_ext_view_exit(PyObject *obj, PyObject *args)
-{
-	PyObject *ret;
-
-	(void)args;
-	ret = fanout_ext_view_close(obj, NULL);
-	if (!ret)
-		return NULL;
-	Py_DECREF(ret);
-	Py_RETURN_FALSE;
-}
-
 static PyObject *fanout_ext_view_fileno(PyObject *obj, PyObject *args)
 {
 	FanoutViewObject *fv = (FanoutViewObject *)obj;
@@ -427,8 +405,8 @@ static PyMethodDef fanout_ext_view_methods[] = {
 	{ "fileno", fanout_ext_view_fileno, METH_NOARGS,
 	  "the view's own descriptor on the queue: readable when a message "
 	  "waits" },
-	{ "__enter__", fanout_ext_view_enter, METH_NOARGS, NULL },
-	{ "__exit__", fanout_ext_view_exit, METH_VARARGS, NULL },
+	{ "__enter__", kmsgq_ext_enter, METH_NOARGS, NULL },
+	{ "__exit__", kmsgq_ext_exit_close, METH_VARARGS, NULL },
 	{ NULL, NULL, 0, NULL }
 };
 

@@ -61,6 +61,34 @@ int kmsgq_ext_interrupted(void)
 	return PyErr_CheckSignals() < 0 ? -1 : 0;
 }
 
+int kmsgq_ext_dup(int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (dup < 0)
+		PyErr_SetFromErrno(PyExc_OSError);
+	return dup;
+}
+
+PyObject *kmsgq_ext_enter(PyObject *obj, PyObject *args)
+{
+	(void)args;
+	Py_INCREF(obj);
+	return obj;
+}
+
+PyObject *kmsgq_ext_exit_close(PyObject *obj, PyObject *args)
+{
+	PyObject *ret;
+
+	(void)args;
+	ret = PyObject_CallMethod(obj, "close", NULL);
+	if (!ret)
+		return NULL;
+	Py_DECREF(ret);
+	Py_RETURN_FALSE;
+}
+
 /* open(name, oflag, mode, qflags, max_msgs, max_msgsize) -> fd */
 static PyObject *kmsgq_ext_open(PyObject *self, PyObject *args)
 {

@@ -26,6 +26,18 @@ int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
 /* -EINTR: 0 to retry the call, -1 if a signal handler raised. */
 int kmsgq_ext_interrupted(void);
 
+/*
+ * A descriptor of the caller's own on @fd's open file (close-on-exec), for
+ * a mapping's calls whatever becomes of @fd: -1 with OSError set.
+ */
+int kmsgq_ext_dup(int fd);
+
+/* __enter__ of a context manager: the object itself. */
+PyObject *kmsgq_ext_enter(PyObject *obj, PyObject *args);
+
+/* __exit__ of a context manager that closes: obj.close(), then False. */
+PyObject *kmsgq_ext_exit_close(PyObject *obj, PyObject *args);
+
 /* Add the Ring and Slot types to the module @m.  0, or -1 with an error. */
 int ring_ext_add_types(PyObject *m);
 

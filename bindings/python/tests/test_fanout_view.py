@@ -15,26 +15,13 @@ import pytest
 
 import kmsgq
 from conftest import needs_device
+from test_fanout import fanout_queue, publish
 
 
 def mappable_queue(name, max_msgs=4, **kw):
     """A new fan-out queue its subscribers may map, max_msgs messages of
-    up to 64 bytes, opened "w" (a publisher only); the test skips if the
-    module has no such queues."""
-    try:
-        return kmsgq.Queue(name, "w", create=True, exclusive=True,
-                           fanout=True, ring=True, max_msgs=max_msgs,
-                           max_msgsize=64, **kw)
-    except OSError as e:
-        if e.errno == errno.EINVAL:
-            pytest.skip("kmsgq.ko has no fan-out queues to map")
-        raise
-
-
-def publish(pub, first, n):
-    """Messages b"m<first>" .. b"m<first + n - 1>", one send each."""
-    for i in range(first, first + n):
-        pub.send(b"m%d" % i)
+    up to 64 bytes, opened "w" (a publisher only)."""
+    return fanout_queue(name, max_msgs, ring=True, **kw)
 
 
 def test_a_fanout_queue_has_no_claims_to_reclaim(name):
@@ -177,13 +164,7 @@ def test_a_publisher_may_not_map(name):
 
 @needs_device
 def test_a_plain_fanout_queue_is_not_mappable(name):
-    try:
-        pub = kmsgq.Queue(name, "w", create=True, fanout=True)
-    except OSError as e:
-        if e.errno == errno.EINVAL:
-            pytest.skip("kmsgq.ko has no fan-out queues")
-        raise
-    with pub, kmsgq.subscribe(name) as sub:
+    with fanout_queue(name) as pub, kmsgq.subscribe(name) as sub:
         with pytest.raises(OSError) as e:
             sub.fanout_view()
         assert e.value.errno == errno.EOPNOTSUPP
