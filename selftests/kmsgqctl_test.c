@@ -1418,7 +1418,7 @@ TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 {
 	static const char *const want[] = {
 		"\"type\":\"copy\",", "\"reclaim\":false,", "\"sender\":false,",
-		"\"overflow\":\"block\"", "\"mode\":\"0640\"", "\"user\":null",
+		"\"ring\":false,", "\"overflow\":\"block\"", "\"mode\":\"0640\"", "\"user\":null",
 		"\"group\":null", "\"max_msgs\":16,", "\"max_msgsize\":256,",
 		"\"cur_msgs\":2,", "\"files\":1,", "\"send_waiters\":0,",
 		"\"recv_waiters\":0,", "\"mappings\":0,", "\"msgs_sent\":3,",
@@ -1448,7 +1448,7 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 {
 	static const char *const lines[][2] = {
 		{ "type", "copy" }, { "reclaim", "no" }, { "sender", "no" },
-		{ "overflow", "block" }, { "mode", "0640" },
+		{ "ring", "no" }, { "overflow", "block" }, { "mode", "0640" },
 		{ "max_msgs", "16" },
 		{ "max_msgsize", "256" }, { "cur_msgs", "2" },
 		{ "files", "1" }, { "send_waiters", "0" },
@@ -1468,7 +1468,7 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 			TH_LOG("no line %s", lines[i][0]);
 		EXPECT_STREQ(lines[i][1], f[1]) TH_LOG("%s", lines[i][0]);
 	}
-	EXPECT_EQ(21, count_lines(self->r->out, ""));
+	EXPECT_EQ(22, count_lines(self->r->out, ""));
 
 	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
 	EXPECT_TRUE(json_valid(self->r->out));
@@ -1518,10 +1518,92 @@ TEST_F(ctl, create_fanout_makes_a_fanout_queue)
 	EXPECT_STREQ(err_line(self, self->q,
 			      "queue exists with other attributes (type fanout, overflow block, depth 8, msgsize 64, mode 0600)"),
 		     self->r->err);
-	EXPECT_EQ(2, CTL(self, "create", self->q2, "--fanout", "--ring"));
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--fanout", "--ring"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type fanout, overflow block, depth 8, msgsize 64, mode 0600)"),
+		     self->r->err);
+}
+
+/* Skip unless fan-out queues' subscribers may map them. */
+#define NEED_FANOUT_MAP() do { \
+	struct kmsgq_info info_; \
+	if (kmsgq_info(-1, &info_) || \
+	    !(info_.features & KMSGQ_FEAT_FANOUT_MAP)) \
+		SKIP(return, "module without KMSGQ_FEAT_FANOUT_MAP"); \
+} while (0)
+
+TEST_F(ctl, create_fanout_ring_makes_a_queue_subscribers_map)
+{
+	struct kmsgq_fanout_view v;
+	struct kmsgq_attr attr;
+	char f[14][80], obj[1024];
+	const void *msg;
+	uint32_t len;
+	int fd;
+
+	NEED_FANOUT_MAP();
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--fanout", "--ring",
+			 "--depth", "3", "--msgsize", "32"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("", self->r->err);
+	fd = kmsgq_subscribe(self->q, O_RDONLY, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+	EXPECT_EQ(KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING, attr.qflags);
+	EXPECT_EQ(4, attr.max_msgs);
+
+	/* A subscriber maps it and reads what kmsgqctl sends, in place. */
+	ASSERT_EQ(0, kmsgq_fanout_map(fd, &v));
+	EXPECT_EQ(0, CTL(self, "send", self->q, "in place"))
+		TH_LOG("stderr: %s", self->r->err);
+	ASSERT_EQ(1, kmsgq_fanout_next(&v, &msg, &len));
+	ASSERT_EQ(8, len);
+	EXPECT_EQ(0, memcmp(msg, "in place", 8));
+	EXPECT_EQ(1, kmsgq_fanout_done(&v));
+	EXPECT_EQ(0, kmsgq_fanout_next(&v, &msg, &len));
+	EXPECT_EQ(0, kmsgq_fanout_ack(&v, 0, CLOCK_MONOTONIC, NULL));
+
+	EXPECT_EQ(0, CTL(self, "list"));
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("fanout+ring", f[1]);
+	EXPECT_EQ(0, CTL(self, "show", self->q));
+	ASSERT_EQ(2, row(self->r->out, "type", 0, f, 14));
+	EXPECT_STREQ("fanout", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "ring", 0, f, 14));
+	EXPECT_STREQ("yes", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "mappings", 0, f, 14));
+	EXPECT_STREQ("1", f[1]);
+	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
+	ASSERT_TRUE(json_queue(self->r->out, self->q, obj, sizeof(obj)))
+		TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(obj, "\"type\":\"fanout\",\"reclaim\":false,\"sender\":false,\"ring\":true,"))
+		TH_LOG("%s", obj);
+	EXPECT_NE(NULL, strstr(obj, ",\"subscribers\":1}"));
+	EXPECT_EQ(0, kmsgq_fanout_unmap(&v));
+	close(fd);
+
+	/* The ring is part of the type, both ways. */
+	EXPECT_EQ(0, CTL(self, "create", self->q, "--fanout", "--ring"));
+	EXPECT_STREQ("", self->r->err);
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--fanout"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type fanout+ring, overflow block, depth 4, msgsize 32, mode 0600)"),
+		     self->r->err);
+}
+
+TEST_F(ctl, create_fanout_ring_refuses_reclaim)
+{
+	EXPECT_EQ(2, CTL(self, "create", self->q, "--fanout", "--ring",
+			 "--reclaim"));
 	EXPECT_TRUE(starts(self->r->err,
-			   "kmsgqctl: create: a fan-out queue is not a ring: --fanout or --ring\n"))
+			   "kmsgqctl: create: a fan-out queue has no claims to reclaim: --reclaim or --fanout\n"))
 		TH_LOG("%s", self->r->err);
+	EXPECT_EQ(2, CTL(self, "create", self->q, "--fanout", "--reclaim"));
+	EXPECT_TRUE(starts(self->r->err,
+			   "kmsgqctl: create: --reclaim makes a reclaiming ring: give --ring with it\n"))
+		TH_LOG("%s", self->r->err);
+	EXPECT_EQ(-ENOENT, kmsgq_unlink(self->q));
 }
 
 /*

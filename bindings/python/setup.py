@@ -47,6 +47,7 @@ use_tree = os.environ.get("KMSGQ_SOURCE_TREE") == "1"
 lib = (not use_tree and pkg_config()) or source_tree()
 
 setup(ext_modules=[Extension(
-    "kmsgq._kmsgq", ["src/kmsgq_ext.c", "src/ring_ext.c"],
+    "kmsgq._kmsgq", ["src/kmsgq_ext.c", "src/ring_ext.c",
+                      "src/fanout_ext.c"],
     depends=["src/kmsgq_ext.h"],
     extra_compile_args=["-Wall", "-Wextra"], **lib)])

@@ -136,8 +136,8 @@ int admin_cmd_create(int argc, char **argv)
 	name = kmsgqctl_one_name(argc, argv);
 	if (reclaim && !ring)
 		kmsgqctl_usage_error("create: --reclaim makes a reclaiming ring: give --ring with it");
-	if (fanout && ring)
-		kmsgqctl_usage_error("create: a fan-out queue is not a ring: --fanout or --ring");
+	if (reclaim && fanout)
+		kmsgqctl_usage_error("create: a fan-out queue has no claims to reclaim: --reclaim or --fanout");
 
 	/* The kernel says EINVAL for both; tell a bad limit from a bad name. */
 	if (dev_info(&info))
@@ -160,6 +160,9 @@ int admin_cmd_create(int argc, char **argv)
 	if (fanout && !(info.features & KMSGQ_FEAT_FANOUT))
 		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
 				     "the loaded kmsgq module has no fan-out queues");
+	if (fanout && ring && !(info.features & KMSGQ_FEAT_FANOUT_MAP))
+		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+				     "the loaded kmsgq module has no fan-out queues that subscribers map (--fanout --ring)");
 	if (ring)
 		attr.qflags = KMSGQ_OPEN_RING;
 	if (reclaim)

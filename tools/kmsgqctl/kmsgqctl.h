@@ -225,14 +225,15 @@ int list_fetch(struct qlist *l);
 const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 					  const char *name);
 
-/* list_queue_type - "ring" or "copy": queue @e's kind */
+/* list_queue_type - "copy", "ring" or "fanout": queue @e's kind */
 const char *list_queue_type(const struct kmsgq_queue_entry *e);
 
 /*
- * list_queue_kind - "copy", "ring" or "ring+reclaim", and "+sender" if it
- * records senders: queue @e's type, whether it is a reclaiming ring and
- * whether it records senders, as list's TYPE column says it (a static
- * buffer, until the next call)
+ * list_queue_kind - "copy", "ring", "ring+reclaim", "fanout" or
+ * "fanout+ring" (one its subscribers may map), and "+sender" if it
+ * records senders: queue @e's type, whether it is a reclaiming ring or a
+ * mappable fan-out queue and whether it records senders, as list's TYPE
+ * column says it (a static buffer, until the next call)
  */
 const char *list_queue_kind(const struct kmsgq_queue_entry *e);
 

@@ -73,9 +73,12 @@ const char *list_queue_type(const struct kmsgq_queue_entry *e)
 
 const char *list_queue_kind(const struct kmsgq_queue_entry *e)
 {
-	static char kind[sizeof("fanout+reclaim+sender")];
+	static char kind[sizeof("fanout+ring+reclaim+sender")];
+	bool fanout_ring = (e->qflags & KMSGQ_OPEN_FANOUT) &&
+			   (e->qflags & KMSGQ_OPEN_RING);
 
-	snprintf(kind, sizeof(kind), "%s%s%s", list_queue_type(e),
+	snprintf(kind, sizeof(kind), "%s%s%s%s", list_queue_type(e),
+		 fanout_ring ? "+ring" : "",
 		 e->qflags & KMSGQ_OPEN_RECLAIM ? "+reclaim" : "",
 		 e->qflags & KMSGQ_OPEN_SENDER ? "+sender" : "");
 	return kind;
@@ -167,10 +170,11 @@ static void list_json_entry_open(const struct kmsgq_queue_entry *e,
 	names_owner(e, numeric, &o);
 	fputs("{\"name\":", stdout);
 	output_json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
-	printf(",\"id\":%llu,\"type\":\"%s\",\"reclaim\":%s,\"sender\":%s,\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
+	printf(",\"id\":%llu,\"type\":\"%s\",\"reclaim\":%s,\"sender\":%s,\"ring\":%s,\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
 	       (unsigned long long)e->id, list_queue_type(e),
 	       e->qflags & KMSGQ_OPEN_RECLAIM ? "true" : "false",
 	       e->qflags & KMSGQ_OPEN_SENDER ? "true" : "false",
+	       e->qflags & KMSGQ_OPEN_RING ? "true" : "false",
 	       list_queue_overflow(e), e->mode, e->uid);
 	output_json_cstring_or_null(o.has_user ? o.user : NULL);
 	printf(",\"gid\":%u,\"group\":", e->gid);
@@ -292,6 +296,8 @@ int list_cmd_show(int argc, char **argv)
 	       e->qflags & KMSGQ_OPEN_RECLAIM ? "yes" : "no");
 	printf("sender        %s\n",
 	       e->qflags & KMSGQ_OPEN_SENDER ? "yes" : "no");
+	printf("ring          %s\n",
+	       e->qflags & KMSGQ_OPEN_RING ? "yes" : "no");
 	printf("overflow      %s\n", list_queue_overflow(e));
 	printf("mode          %04o\n", e->mode);
 	printf("owner         %s\n", o.user);

@@ -216,8 +216,8 @@ static const struct command commands[] = {
 	{ "list", list_cmd_list, "[--numeric] [--json]",
 	  "Every queue of this IPC namespace, one line each, whatever its\n"
 	  "permissions: NAME TYPE OVERFLOW MODE OWNER GROUP DEPTH MSGSIZE FILES SENT\n"
-	  "RECV LOST.  TYPE is copy, ring, ring+reclaim or fanout, with +sender if\n"
-	  "the queue records senders.\n\n"
+	  "RECV LOST.  TYPE is copy, ring, ring+reclaim, fanout or fanout+ring (one\n"
+	  "its subscribers may map), with +sender if the queue records senders.\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     a JSON array of queue objects\n" },
 	{ "show", list_cmd_show, "NAME [--numeric] [--json]",
@@ -227,7 +227,7 @@ static const struct command commands[] = {
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     one JSON queue object\n" },
 	{ "create", admin_cmd_create,
-	  "NAME [--ring [--reclaim] | --fanout] [--sender] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
+	  "NAME [--ring [--reclaim] | --fanout [--ring]] [--sender] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
 	  "Create a queue.  Without --excl an existing queue is accepted if it has\n"
 	  "the type and every attribute given.\n\n"
 	  "  -r, --ring         zero-copy ring queue (FIFO, depth a power of two)\n"
@@ -235,7 +235,9 @@ static const struct command commands[] = {
 	  "                     claimed and had not finished when it died, the\n"
 	  "                     kernel finishes (unread messages counted as lost)\n"
 	  "  -F, --fanout       fan-out (publish/subscribe) queue: every reader\n"
-	  "                     receives every message (depth a power of two)\n"
+	  "                     receives every message (depth a power of two);\n"
+	  "                     with --ring, its subscribers may map it and read\n"
+	  "                     the messages in place\n"
 	  "  -S, --sender       record who sends each message (recv --sender)\n"
 	  "  -o, --overflow P   what a send to the full queue does: block (the\n"
 	  "                     default: wait for room), fail (at once, as queue\n"

@@ -10,7 +10,9 @@
 peek() copies out a message at any index of the receive order and leaves
 it queued.  A fan-out queue (fanout=True) gives every reader every
 message: subscribe() joins one, with history, and receive(lost=True)
-reports the messages a slow subscriber lost.  Batches move up to
+reports the messages a slow subscriber lost; one created with ring=True
+as well may be mapped by its subscribers, Queue.fanout_view(), which
+reads each message in place (FanoutView).  Batches move up to
 BATCH_MAX messages in one call (send_batch, receive_batch); receive_async
 and send_async wait in an asyncio event loop; Queue.ring() maps a ring
 queue, whose slots are filled and read in place through memoryviews
@@ -32,9 +34,9 @@ from typing import (Any, Callable, Dict, Iterable, List,
                     NamedTuple, Optional, Tuple, TypeVar, Union)
 
 from . import _kmsgq
-from ._kmsgq import Ring, Slot
+from ._kmsgq import FanoutView, Ring, Slot
 
-__all__ = ["Queue", "Ring", "Slot", "Attr", "Stats", "Sender", "unlink",
+__all__ = ["Queue", "Ring", "Slot", "FanoutView", "Attr", "Stats", "Sender", "unlink",
            "subscribe", "NAME_MAX", "PRIO_MAX", "BATCH_MAX", "HISTORY_ALL"]
 
 NAME_MAX = _kmsgq.NAME_MAX
@@ -168,7 +170,10 @@ class Queue:
     is what makes it full, and with overflow="drop" subscribers that far
     behind lose their oldest messages instead, which receive(lost=True)
     reports (a module without the fan-out feature refuses it: OSError
-    EINVAL; not with ring=True).  nonblock=True
+    EINVAL).  fanout=True with ring=True makes a fan-out queue its
+    subscribers may also map, to read each message in place: see
+    fanout_view() (a module without the fanout_map feature refuses it:
+    OSError EINVAL; not with reclaim=True).  nonblock=True
     makes send and receive raise BlockingIOError instead of waiting.
     """
 
@@ -192,12 +197,12 @@ class Queue:
         if reclaim:
             if not ring:
                 raise ValueError("reclaim=True needs ring=True")
+            if fanout:
+                raise ValueError("reclaim=True cannot be fanout=True")
             qflags |= _kmsgq.OPEN_RECLAIM
         if sender:
             qflags |= _kmsgq.OPEN_SENDER
         if fanout:
-            if ring:
-                raise ValueError("fanout=True cannot be ring=True")
             qflags |= _kmsgq.OPEN_FANOUT
         if not 0 <= history <= HISTORY_ALL:
             raise ValueError("history must be 0..HISTORY_ALL")
@@ -377,6 +382,17 @@ class Queue:
         one inherited over fork, so that its death alone is enough.
         """
         return Ring(self.fileno())
+
+    def fanout_view(self) -> FanoutView:
+        """Map the store of the fan-out queue this handle subscribes to (a
+        queue created with fanout=True and ring=True, opened "r" or "rw";
+        another queue: OSError EOPNOTSUPP): a FanoutView, which reads each
+        message in place from this subscriber's position and acknowledges
+        what it read.  Close it (or use it in a with block) when done; it
+        has a descriptor of its own, and the subscriber stays while it is
+        mapped, even once the Queue is closed.
+        """
+        return FanoutView(self.fileno())
 
     async def receive_async(self, timeout: Optional[float] = None
                             ) -> Tuple[bytes, int]:

@@ -9,7 +9,7 @@
  * FileNotFoundError for ENOENT, ...).  Blocking calls drop the GIL; a call
  * that a signal interrupts runs the Python handlers and, if they do not
  * raise, is retried with the same absolute deadline (PEP 475).  The
- * mapped rings are ring_ext.c's.
+ * mapped rings are ring_ext.c's, the mapped fan-out queues fanout_ext.c's.
  */
 #include "kmsgq_ext.h"
 
@@ -59,6 +59,34 @@ int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
 int kmsgq_ext_interrupted(void)
 {
 	return PyErr_CheckSignals() < 0 ? -1 : 0;
+}
+
+int kmsgq_ext_dup(int fd)
+{
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (dup < 0)
+		PyErr_SetFromErrno(PyExc_OSError);
+	return dup;
+}
+
+PyObject *kmsgq_ext_enter(PyObject *obj, PyObject *args)
+{
+	(void)args;
+	Py_INCREF(obj);
+	return obj;
+}
+
+PyObject *kmsgq_ext_exit_close(PyObject *obj, PyObject *args)
+{
+	PyObject *ret;
+
+	(void)args;
+	ret = PyObject_CallMethod(obj, "close", NULL);
+	if (!ret)
+		return NULL;
+	Py_DECREF(ret);
+	Py_RETURN_FALSE;
 }
 
 /* open(name, oflag, mode, qflags, max_msgs, max_msgsize) -> fd */
@@ -636,7 +664,7 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	    PyModule_AddIntConstant(m, "BATCH_MAX", KMSGQ_BATCH_MAX) < 0 ||
 	    PyModule_AddIntConstant(m, "XFER_NONBLOCK",
 				    KMSGQ_XFER_NONBLOCK) < 0 ||
-	    ring_ext_add_types(m) < 0) {
+	    ring_ext_add_types(m) < 0 || fanout_ext_add_types(m) < 0) {
 		Py_DECREF(m);
 		return NULL;
 	}

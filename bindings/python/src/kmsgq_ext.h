@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * What the two C files of kmsgq._kmsgq share: kmsgq_ext.c (the module and
- * the queue calls) and ring_ext.c (the Ring and Slot types).
+ * What the C files of kmsgq._kmsgq share: kmsgq_ext.c (the module and the
+ * queue calls), ring_ext.c (the Ring and Slot types) and fanout_ext.c (the
+ * FanoutView type).
  */
 #ifndef KMSGQ_EXT_H
 #define KMSGQ_EXT_H
@@ -25,7 +26,22 @@ int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
 /* -EINTR: 0 to retry the call, -1 if a signal handler raised. */
 int kmsgq_ext_interrupted(void);
 
+/*
+ * A descriptor of the caller's own on @fd's open file (close-on-exec), for
+ * a mapping's calls whatever becomes of @fd: -1 with OSError set.
+ */
+int kmsgq_ext_dup(int fd);
+
+/* __enter__ of a context manager: the object itself. */
+PyObject *kmsgq_ext_enter(PyObject *obj, PyObject *args);
+
+/* __exit__ of a context manager that closes: obj.close(), then False. */
+PyObject *kmsgq_ext_exit_close(PyObject *obj, PyObject *args);
+
 /* Add the Ring and Slot types to the module @m.  0, or -1 with an error. */
 int ring_ext_add_types(PyObject *m);
+
+/* Add the FanoutView type to the module @m.  0, or -1 with an error. */
+int fanout_ext_add_types(PyObject *m);
 
 #endif /* KMSGQ_EXT_H */

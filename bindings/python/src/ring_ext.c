@@ -303,14 +303,6 @@ static PyObject *ring_ext_slot_release(PyObject *obj, PyObject *args)
 	return ring_ext_slot_give_back(s);
 }
 
-/* __enter__ of Slot and Ring: the object itself. */
-static PyObject *ring_ext_enter(PyObject *obj, PyObject *args)
-{
-	(void)args;
-	Py_INCREF(obj);
-	return obj;
-}
-
 /* Leaving a with block: an open slot is given back (see the top). */
 static PyObject *ring_ext_slot_exit(PyObject *obj, PyObject *args)
 {
@@ -398,7 +390,7 @@ static PyMethodDef ring_ext_slot_methods[] = {
 	  "abort(): give a reserved slot back without a message" },
 	{ "release", ring_ext_slot_release, METH_NOARGS,
 	  "release(): hand a claimed slot back to the producers" },
-	{ "__enter__", ring_ext_enter, METH_NOARGS, NULL },
+	{ "__enter__", kmsgq_ext_enter, METH_NOARGS, NULL },
 	{ "__exit__", ring_ext_slot_exit, METH_VARARGS, NULL },
 	{ NULL, NULL, 0, NULL }
 };
@@ -464,11 +456,9 @@ static int ring_ext_ring_init(PyObject *obj, PyObject *args, PyObject *kwds)
 		return -1;
 	}
 	/* Our own descriptor, for kmsgq_ring_wait(), whatever the queue's does. */
-	dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-	if (dup < 0) {
-		PyErr_SetFromErrno(PyExc_OSError);
+	dup = kmsgq_ext_dup(fd);
+	if (dup < 0)
 		return -1;
-	}
 	ret = kmsgq_ring_map(dup, &ring->r);
 	if (ret < 0) {
 		close(dup);
@@ -684,18 +674,6 @@ static PyObject *ring_ext_ring_fileno(PyObject *obj, PyObject *args)
 	return PyLong_FromLong(ring->r.fd);
 }
 
-static PyObject *ring_ext_ring_exit(PyObject *obj, PyObject *args)
-{
-	PyObject *ret;
-
-	(void)args;
-	ret = ring_ext_ring_close(obj, NULL);
-	if (!ret)
-		return NULL;
-	Py_DECREF(ret);
-	Py_RETURN_FALSE;
-}
-
 static PyObject *ring_ext_ring_get_nr_slots(PyObject *obj, void *closure)
 {
 	RingObject *ring = (RingObject *)obj;
@@ -736,8 +714,8 @@ static PyMethodDef ring_ext_ring_methods[] = {
 	  "views of slots are alive" },
 	{ "fileno", ring_ext_ring_fileno, METH_NOARGS,
 	  "the ring's own descriptor on the queue" },
-	{ "__enter__", ring_ext_enter, METH_NOARGS, NULL },
-	{ "__exit__", ring_ext_ring_exit, METH_VARARGS, NULL },
+	{ "__enter__", kmsgq_ext_enter, METH_NOARGS, NULL },
+	{ "__exit__", kmsgq_ext_exit_close, METH_VARARGS, NULL },
 	{ NULL, NULL, 0, NULL }
 };
 
