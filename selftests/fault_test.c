@@ -1766,7 +1766,7 @@ TEST_F_TIMEOUT(fault, a_fanout_publisher_whose_copies_fault_gets_efault, 300)
 		if (faults < FANOUT_FAULT_TRIES) {
 			EXPECT_EQ(m.len, n) TH_LOG("after %u faults: %s", faults,
 						   strerror(-n));
-			if (n == m.len)
+			if (n == (ssize_t)m.len)
 				model_sent(&r, &m);
 		} else {
 			EXPECT_EQ(-EFAULT, n);
