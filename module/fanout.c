@@ -406,7 +406,7 @@ static void kmsgq_fanout_map_reserved(struct kmsgq_fanout *f)
  * what the slot's previous message or a faulted copy wrote there (perhaps
  * before a reader could map the queue), are cleared before the commit
  * shows the slot.  The store starts zeroed, and each slot's bytes past
- * its message stay so; a hole's @was is the whole slot.
+ * its message stay so (a hole's: all of them).
  */
 static void kmsgq_fanout_map_clear(struct kmsgq_fanout *f, u32 slot, u32 len,
 				   u32 was)
@@ -452,7 +452,6 @@ static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 	struct kmsgq_fanout *f = &q->fan;
 	unsigned int valid = 0, taken, done, i;
 	u32 was[KMSGQ_CHUNK];
-	bool freed;
 	u64 first, committed;
 	u64 bytes = 0;
 	int err = 0;
@@ -487,7 +486,8 @@ again:
 	for (i = 0; i < taken; i++) {
 		u32 slot = (first + i) & f->mask;
 
-		was[i] = f->len[slot];
+		/* Never used: zero from __GFP_ZERO, whatever len[] says. */
+		was[i] = f->seq[slot] == U64_MAX ? 0 : f->len[slot];
 		kmsgq_fanout_map_reserve(f, slot, first + i);
 		kmsgq_sender_forget(q, slot, 0);
 	}
@@ -512,9 +512,10 @@ again:
 		kmsgq_fanout_map_clear(f, slot, msgs[done].len, was[done]);
 		bytes += msgs[done].len;
 	}
+	/* Holes: the faulted copy wrote at most its length. */
 	for (i = done; i < taken; i++)
 		kmsgq_fanout_map_clear(f, (first + i) & f->mask, 0,
-				       KMSGQ_FANOUT_HOLE);
+				       max(was[i], i == done ? msgs[i].len : 0));
 
 	spin_lock(&q->lock);
 	committed = f->tail;
@@ -525,20 +526,19 @@ again:
 	kmsgq_fanout_map_committed(f);
 	if (committed)
 		kmsgq_fanout_changed(q);
-	/*
-	 * A commit frees room only where the tail bounds it: with DROP, or
-	 * without subscribers; else the floor does, which it leaves.
-	 */
-	freed = committed && (drop || list_empty(&f->subs));
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
-	/* One call wakes every subscriber: none waits exclusively. */
-	if (committed)
+	if (committed) {
+		/* One call wakes every subscriber: none waits exclusively. */
 		kmsgq_queue_wake(q, true, 0);
-	/* Publishers waiting for the slots this one was filling. */
-	if (freed)
+		/*
+		 * Publishers waiting for the slots this one was filling, or
+		 * for room a reader made while the floor cached was stale
+		 * (readers wake publishers only when they leave it).
+		 */
 		kmsgq_queue_wake(q, false, committed);
+	}
 	/* Faulted after the fault-in: the caller faults in and retries. */
 	*again = !done && err == -EFAULT;
 	return done ?: err;
@@ -841,8 +841,8 @@ struct kmsgq_fanout_sub *kmsgq_fanout_sub(struct kmsgq_queue *q,
  * ids a user namespace maps, they share its owner's account, as their
  * queues' storage is (registry.c).  A namespace root made (a container's:
  * docker's userns-remap, LXD, systemd-nspawn -U) is a tenant of its own,
- * whose ids root gave it: its account is the id its root maps to, or
- * without a root, the subscriber's fsuid.
+ * whose ids root gave it: its account is the id its root maps to (one
+ * without a root shares root's, as before).
  */
 static kuid_t kmsgq_fanout_account(const struct cred *cred)
 {
@@ -856,7 +856,7 @@ static kuid_t kmsgq_fanout_account(const struct cred *cred)
 	if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
 		return ns->owner;
 	root = make_kuid(ns, 0);
-	return uid_valid(root) ? root : cred->fsuid;
+	return uid_valid(root) ? root : ns->owner;
 }
 
 /*
@@ -1138,32 +1138,40 @@ void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 
 /*
  * Move @sub, at or before @to (at most the tail), forward to @to, or as
- * far as KMSGQ_FANOUT_ACK_WALK messages take it, as an acknowledgment:
+ * far as KMSGQ_FANOUT_ACK_WALK messages take it (with DROP: to @to in one
+ * hold, so that no publisher counts as lost what it acknowledged), as an
+ * acknowledgment:
  * the messages passed (holes are none) count as received, with the
  * lengths the kernel stored (nothing the mapping says), and publishers
  * waiting for the slots it held are woken, as for a receive.  The slots
  * from a position up to the tail hold the messages numbered so, until
  * the position leaves them (kmsgq_fanout_drop() moves it before their
- * reuse).  Takes and drops @q->lock.  Return: true if it is not at @to
- * yet.
+ * reuse).  *@at_floor: whether @sub was at the floor cached at any step
+ * so far, after which each step wakes publishers (the floor cached stays
+ * behind until a publisher recomputes it).  Takes and drops @q->lock.
+ * Return: true if it is not at @to yet.
  */
 static bool kmsgq_fanout_pass(struct kmsgq_queue *q,
-			      struct kmsgq_fanout_sub *sub, u64 to)
+			      struct kmsgq_fanout_sub *sub, u64 to,
+			      bool *at_floor)
 {
+	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_fanout *f = &q->fan;
 	unsigned int n = 0;
 	u64 bytes = 0, end;
-	bool at_floor;
 	u32 moved, len;
+	bool more;
 
 	spin_lock(&q->lock);
 	if (sub->pos >= to) {
 		spin_unlock(&q->lock);
 		return false;
 	}
-	moved = min_t(u64, to - sub->pos, KMSGQ_FANOUT_ACK_WALK);
+	/* At most the depth: DROP keeps positions within it of the tail. */
+	moved = drop ? min_t(u64, to - sub->pos, f->nr_slots) :
+		       min_t(u64, to - sub->pos, KMSGQ_FANOUT_ACK_WALK);
 	/* As in kmsgq_fanout_recv(): compared as the position moves. */
-	at_floor = sub->pos == f->floor;
+	*at_floor = *at_floor || sub->pos == f->floor;
 	for (end = sub->pos + moved; sub->pos < end; sub->pos++) {
 		len = f->len[sub->pos & f->mask];
 		if (len == KMSGQ_FANOUT_HOLE)
@@ -1171,14 +1179,15 @@ static bool kmsgq_fanout_pass(struct kmsgq_queue *q,
 		n++;
 		bytes += len;
 	}
-	if (at_floor)
+	if (*at_floor)
 		kmsgq_fanout_changed(q);
+	more = sub->pos < to;
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_recv, &q->bytes_recv, n, bytes);
-	if (at_floor)
+	if (*at_floor)
 		kmsgq_queue_wake(q, false, moved);
-	return moved == KMSGQ_FANOUT_ACK_WALK;
+	return more;
 }
 
 /**
@@ -1205,6 +1214,7 @@ int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		     struct kmsgq_fanout_ack *ack, struct kmsgq_deadline *dl)
 {
 	struct kmsgq_fanout *f = &q->fan;
+	bool at_floor = false;
 	int err = 0;
 
 	if (!sub)
@@ -1217,7 +1227,7 @@ int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 	spin_unlock(&q->lock);
 
 	/* Another call may move it too, or a publisher that drops. */
-	while (kmsgq_fanout_pass(q, sub, ack->pos))
+	while (kmsgq_fanout_pass(q, sub, ack->pos, &at_floor))
 		;
 	if (ack->flags & KMSGQ_FANOUT_ACK_WAIT)
 		err = kmsgq_fanout_wait(q, sub, 0, false, dl);
