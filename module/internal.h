@@ -339,6 +339,8 @@ struct kmsgq_sender {
  * @is_ring: which of the two this queue uses; fixed at creation
  * @is_fanout: the queue uses @fan instead (KMSGQ_OPEN_FANOUT); fixed at
  *	creation
+ * @found: an open other than the creating one has found the queue by its
+ *	name; protected by the registry mutex
  * @overflow: KMSGQ_OPEN_OVERFLOW_FAIL, KMSGQ_OPEN_OVERFLOW_DROP or 0 (a
  *	full queue makes senders wait); fixed at creation
  * @recv_wq: receivers (exclusive) and pollers waiting for a message
@@ -350,8 +352,6 @@ struct kmsgq_sender {
  * @gid: group
  * @kns: the IPC namespace whose names hold the queue, NULL once unlinked;
  *	protected by the registry mutex
- * @found: an open other than the creating one has found the queue by its
- *	name; protected by the registry mutex
  * @ipc_user_ns: the user namespace owning that IPC namespace, where the
  *	capabilities over the queue count, named or not (counted reference)
  * @charge_ns: user namespace of the creator, where its charge starts
@@ -396,6 +396,7 @@ struct kmsgq_queue {
 	struct kmsgq_fanout fan;
 	bool is_ring;
 	bool is_fanout;
+	bool found;
 	u32 overflow;
 	wait_queue_head_t recv_wq;
 	wait_queue_head_t send_wq;
@@ -405,7 +406,6 @@ struct kmsgq_queue {
 	kuid_t uid;
 	kgid_t gid;
 	struct kmsgq_ns *kns;
-	bool found;
 	struct user_namespace *ipc_user_ns;
 	struct user_namespace *charge_ns;
 	kuid_t charge_uid;
