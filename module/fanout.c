@@ -257,6 +257,27 @@ static u32 kmsgq_fanout_room(struct kmsgq_queue *q, u32 want, bool drop)
 }
 
 /*
+ * The messages numbered [@from, @to), holes being none, adding their
+ * lengths (the kernel's, never the mapping's) to *@bytes.  The slots hold
+ * those messages: every one of them is committed and not reused yet.
+ */
+static u64 kmsgq_fanout_tally(const struct kmsgq_fanout *f, u64 from, u64 to,
+			      u64 *bytes)
+{
+	u64 n = 0;
+	u32 len;
+
+	for (; from < to; from++) {
+		len = f->len[from & f->mask];
+		if (len == KMSGQ_FANOUT_HOLE)
+			continue;
+		n++;
+		*bytes += len;
+	}
+	return n;
+}
+
+/*
  * KMSGQ_OPEN_OVERFLOW_DROP: move every subscriber still before message
  * @target there, counting the messages it passes over (holes are none) as
  * lost to it.  Every message before @target is committed.
@@ -265,7 +286,7 @@ static void kmsgq_fanout_drop(struct kmsgq_queue *q, u64 target)
 {
 	struct kmsgq_fanout *f = &q->fan;
 	struct kmsgq_fanout_sub *sub;
-	u64 total = 0, n, seq;
+	u64 total = 0, bytes = 0, n;
 
 	lockdep_assert_held(&q->lock);
 	/* The floor is never above the slowest: nobody is behind it. */
@@ -274,9 +295,7 @@ static void kmsgq_fanout_drop(struct kmsgq_queue *q, u64 target)
 	list_for_each_entry(sub, &f->subs, node) {
 		if (sub->pos >= target)
 			continue;
-		n = 0;
-		for (seq = sub->pos; seq < target; seq++)
-			n += f->len[seq & f->mask] != KMSGQ_FANOUT_HOLE;
+		n = kmsgq_fanout_tally(f, sub->pos, target, &bytes);
 		sub->pos = target;
 		sub->lost += n;
 		sub->lost_report += n;
@@ -1140,9 +1159,8 @@ void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
  * Move @sub, at or before @to (at most the tail), forward to @to, or as
  * far as KMSGQ_FANOUT_ACK_WALK messages take it (with DROP: to @to in one
  * hold, so that no publisher counts as lost what it acknowledged), as an
- * acknowledgment:
- * the messages passed (holes are none) count as received, with the
- * lengths the kernel stored (nothing the mapping says), and publishers
+ * acknowledgment: the messages passed (holes are none) count as received,
+ * with the lengths the kernel stored (nothing the mapping says), and publishers
  * waiting for the slots it held are woken, as for a receive.  The slots
  * from a position up to the tail hold the messages numbered so, until
  * the position leaves them (kmsgq_fanout_drop() moves it before their
@@ -1157,9 +1175,8 @@ static bool kmsgq_fanout_pass(struct kmsgq_queue *q,
 {
 	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_fanout *f = &q->fan;
-	unsigned int n = 0;
-	u64 bytes = 0, end;
-	u32 moved, len;
+	u64 bytes = 0, n;
+	u32 moved;
 	bool more;
 
 	spin_lock(&q->lock);
@@ -1172,13 +1189,8 @@ static bool kmsgq_fanout_pass(struct kmsgq_queue *q,
 		       min_t(u64, to - sub->pos, KMSGQ_FANOUT_ACK_WALK);
 	/* As in kmsgq_fanout_recv(): compared as the position moves. */
 	*at_floor = *at_floor || sub->pos == f->floor;
-	for (end = sub->pos + moved; sub->pos < end; sub->pos++) {
-		len = f->len[sub->pos & f->mask];
-		if (len == KMSGQ_FANOUT_HOLE)
-			continue;
-		n++;
-		bytes += len;
-	}
+	n = kmsgq_fanout_tally(f, sub->pos, sub->pos + moved, &bytes);
+	sub->pos += moved;
 	if (*at_floor)
 		kmsgq_fanout_changed(q);
 	more = sub->pos < to;
@@ -1204,7 +1216,8 @@ static bool kmsgq_fanout_pass(struct kmsgq_queue *q,
  * compared with the tail, and the lengths counted are the kernel's.  The
  * position moves KMSGQ_FANOUT_ACK_WALK messages per hold of @q->lock, so
  * that a whole depth acknowledged at once holds the lock no longer than
- * a receive.
+ * a receive; on a KMSGQ_OPEN_OVERFLOW_DROP queue in one hold, so that no
+ * dropping publisher counts as lost what it acknowledged.
  *
  * Context: process context; takes @q->lock.
  * Return: 0, -EBADF, -EINVAL (@ack->pos beyond the tail), or the wait's
