@@ -64,6 +64,8 @@
  */
 #define EXHAUSTIVE	40
 #define STRIDE		29
+/* Sweeps over one call's fault points while its op->cover sites wait. */
+#define MAX_PASSES	12
 
 struct knob {
 	char path[128];
@@ -151,6 +153,12 @@ struct op {
 	bool allocates;		/* may fail with ENOMEM, or survive one */
 	unsigned int min_points;	/* fault points it must pass */
 	unsigned int passes;	/* sweeps over its fault points (default 1) */
+	/*
+	 * Allocation sites in these functions that must have failed a call:
+	 * more sweeps, up to MAX_PASSES, until cover_sites of them have.
+	 */
+	const char *cover;
+	unsigned int cover_sites;
 	void (*prepare)(struct __test_metadata *_metadata, struct run *r);
 	long (*call)(struct run *r);
 	/* Check what a call that returned @ret left, injected or not. */
@@ -530,6 +538,36 @@ static bool first_at(FIXTURE_DATA(fault) *self, const struct site *s)
 	return true;
 }
 
+/* Is the function of @where ("func+0xoff") one of the words of @funcs? */
+static bool in_funcs(const char *where, const char *funcs)
+{
+	size_t len = strcspn(where, "+"), n;
+
+	for (; *funcs; funcs += n + strspn(funcs + n, " ")) {
+		n = strcspn(funcs, " ");
+		if (n == len && !strncmp(funcs, where, len))
+			return true;
+	}
+	return false;
+}
+
+/* Allocation call sites in one of @funcs that failed a call. */
+static unsigned int failed_alloc_sites(FIXTURE_DATA(fault) *self,
+				       const char *funcs)
+{
+	unsigned int n = 0;
+	int i;
+
+	for (i = 0; i < self->nr_sites; i++) {
+		struct site *s = &self->sites[i];
+
+		if (s->failed && is_alloc_attr(s->attr) && first_at(self, s) &&
+		    in_funcs(s->where, funcs))
+			n++;
+	}
+	return n;
+}
+
 /* End of a test: no kernel report since the last call; the sites failed. */
 static void finish(struct __test_metadata *_metadata,
 		   FIXTURE_DATA(fault) *self)
@@ -676,12 +714,25 @@ static bool inject_at(struct __test_metadata *_metadata, struct run *r,
 }
 
 /*
+ * After @pass sweeps: has one of the sites @op covers not failed yet?  A
+ * debug allocation's fault point that comes and goes before it can leave
+ * one of them between two failed Ns in every sweep.
+ */
+static bool sweep_again(FIXTURE_DATA(fault) *self, const struct op *op,
+			unsigned int pass)
+{
+	return pass < MAX_PASSES && op->cover &&
+	       failed_alloc_sites(self, op->cover) < op->cover_sites;
+}
+
+/*
  * Fail each fault point of @op's call in turn, after one uninjected call
  * that counts them.  The fault points of debug allocations nested in the
  * module's (kmemleak's objects, and new slab pages, which KASAN's
  * quarantine makes come and go) vary from call to call and shift the
  * module's own points: calls that allocate are swept op->passes times, so
- * that each of their points falls on a failed N.
+ * that each of their points falls on a failed N, and more times while a
+ * site op->cover names has not failed (three sweeps once missed one).
  */
 static void inject_each(struct __test_metadata *_metadata, struct run *r,
 			const struct op *op)
@@ -714,11 +765,12 @@ static void inject_each(struct __test_metadata *_metadata, struct run *r,
 		       r->kind, op->what, points);
 
 	passes = points > 2 * EXHAUSTIVE ? 1 : op->passes ?: 1;
-	for (pass = 0; pass < passes; pass++) {
+	for (pass = 0; pass < passes || sweep_again(self, op, pass); pass++) {
 		n = 1;
 		while (inject_at(_metadata, r, op, n, &t))
 			n = next_point(n, points);
 	}
+	passes = pass;
 	ksft_print_msg("[%s] %s: %u fault points, %u failed in %u sweeps: ENOMEM %u, EFAULT %u, batch cut short %u, call survived %u\n",
 		       r->kind, op->what, points, t.injected, passes, t.enomem,
 		       t.efault, t.cut, t.survived);
@@ -999,20 +1051,24 @@ static const struct shape {
 	__u32 qflags;
 	__u32 msgs, msgsize;
 	bool existing_user;	/* the creator already has a queue */
+	const char *cover;	/* its storage's allocation sites (op.cover) */
+	unsigned int cover_sites;
 } shapes[] = {
-	{ "create copy queue 4 x 64 B, new user", 0, 4, 64, false },
-	{ "create copy queue 4 x 64 B, user with a queue", 0, 4, 64, true },
+	{ "create copy queue 4 x 64 B, new user", 0, 4, 64, false,
+	  "kmsgq_store_init", 5 },
+	{ "create copy queue 4 x 64 B, user with a queue", 0, 4, 64, true,
+	  NULL, 0 },
 	/* Every store array above PAGE_SIZE: kvmalloc() takes vmalloc(). */
 	{ "create copy queue 5000 x 16 B (vmalloc'd arrays)", 0, 5000, 16,
-	  false },
+	  false, NULL, 0 },
 	{ "create ring queue 4 x 64 B, new user", KMSGQ_OPEN_RING, 4, 64,
-	  false },
+	  false, "kmsgq_ring_init", 3 },
 	/* 515 pages: the page array is above PAGE_SIZE. */
 	{ "create ring queue 1024 x 2 KiB (vmalloc'd page array)",
-	  KMSGQ_OPEN_RING, 1024, 2048, false },
+	  KMSGQ_OPEN_RING, 1024, 2048, false, NULL, 0 },
 	/* The creating file reads: it subscribes once the queue exists. */
 	{ "create fan-out queue 4 x 64 B, subscribing", KMSGQ_OPEN_FANOUT,
-	  4, 64, false },
+	  4, 64, false, "kmsgq_fanout_init", 3 },
 };
 
 /* Bind @fd to a new queue @name of the run's shape: 0 or -errno. */
@@ -1179,36 +1235,6 @@ static const struct {
 	{ "LIST buffer", "kmsgq_ioctl_list kmsgq_ioctl", 1 },
 };
 
-/* Is the function of @where ("func+0xoff") one of the words of @funcs? */
-static bool in_funcs(const char *where, const char *funcs)
-{
-	size_t len = strcspn(where, "+"), n;
-
-	for (; *funcs; funcs += n + strspn(funcs + n, " ")) {
-		n = strcspn(funcs, " ");
-		if (n == len && !strncmp(funcs, where, len))
-			return true;
-	}
-	return false;
-}
-
-/* Allocation call sites in one of @funcs that failed a call. */
-static unsigned int failed_alloc_sites(FIXTURE_DATA(fault) *self,
-				       const char *funcs)
-{
-	unsigned int n = 0;
-	int i;
-
-	for (i = 0; i < self->nr_sites; i++) {
-		struct site *s = &self->sites[i];
-
-		if (s->failed && is_alloc_attr(s->attr) && first_at(self, s) &&
-		    in_funcs(s->where, funcs))
-			n++;
-	}
-	return n;
-}
-
 TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 {
 	static const struct op create_op = {
@@ -1222,6 +1248,7 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 		.what = "LIST", .full = 0, .allocates = true, .passes = 3,
 		/* the copy-in, the buffer, an entry, the copy-out */
 		.min_points = 4,
+		.cover = "kmsgq_ioctl_list kmsgq_ioctl", .cover_sites = 1,
 		.call = call_list,
 		.check = check_list,
 	};
@@ -1240,6 +1267,8 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 		struct op op = create_op;
 
 		op.what = s->what;
+		op.cover = s->cover;
+		op.cover_sites = s->cover_sites;
 		r.qflags = s->qflags;
 		r.msgs = s->msgs;
 		r.msgsize = s->msgsize;
@@ -1693,6 +1722,7 @@ TEST_F_TIMEOUT(fault, failed_subscribes_leave_the_fanout_queue_as_it_was, 600)
 		.allocates = true, .passes = 3,
 		/* the copy-in, the subscriber (and its xarray entry's nodes) */
 		.min_points = 2,
+		.cover = "kmsgq_fanout_subscribe", .cover_sites = 1,
 		.prepare = prepare_subscribe, .call = call_open,
 		.check = check_subscribe,
 	};
