@@ -561,6 +561,7 @@ static const char *const role_name[NR_ROLES] = {
 
 struct hostile_shared {
 	unsigned int enough;		/* HOSTILE_PASSES done: wind down */
+	unsigned int in_place_started;	/* in-place workers mapped the ring */
 	unsigned int in_place_done;	/* in-place workers finished */
 	unsigned int scribbler_done;	/* the scribbler stopped */
 	unsigned long long passes;
@@ -628,8 +629,10 @@ static __u32 hostile_len(uint64_t *s)
 }
 
 /*
- * Scribble HOSTILE_PASSES passes, then on until every in-place worker has
- * noticed and finished, so that none is left alone with a frozen lie.
+ * Scribble HOSTILE_PASSES passes, and at least a quarter of that since
+ * every in-place worker started (forked last, on a slow kernel they may
+ * start after the passes are done), then on until every one has noticed
+ * and finished, so that none is left alone with a frozen lie.
  *
  * A pass writes random words over every byte of the mapping (header,
  * positions, wakeup word, descriptors, payloads), then sets up a state
@@ -648,6 +651,7 @@ hostile_scribbler(struct hostile_shared *sh, const char *name,
 	uint64_t s = 0xbad5eed, *w;
 	uint32_t p, c, i, pos, seq;
 	size_t k, data, words;
+	unsigned int live = 0;		/* passes since the last one started */
 	struct timespec dl;
 	int fd, round;
 
@@ -660,8 +664,12 @@ hostile_scribbler(struct hostile_shared *sh, const char *name,
 	while (sh->passes < HOSTILE_PASSES ||
 	       __atomic_load_n(&sh->in_place_done, __ATOMIC_ACQUIRE) <
 	       nr_in_place) {
-		if (sh->passes == HOSTILE_PASSES)
+		if (sh->passes >= HOSTILE_PASSES &&
+		    live >= HOSTILE_PASSES / 4)
 			__atomic_store_n(&sh->enough, 1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&sh->in_place_started, __ATOMIC_ACQUIRE) ==
+		    nr_in_place)
+			live++;
 		for (k = 0; k < words; k++)
 			__atomic_store_n(&w[k], rnd(&s), __ATOMIC_RELAXED);
 
@@ -905,7 +913,8 @@ hostile_in_place(struct hostile_shared *sh, int fd)
 
 	if (kmsgq_ring_map(fd, &r))
 		_exit(1);
-	while (!__atomic_load_n(&sh->enough, __ATOMIC_ACQUIRE)) {
+	__atomic_fetch_add(&sh->in_place_started, 1, __ATOMIC_RELEASE);
+	do {
 		n = kmsgq_ring_reserve(&r, 1 + rnd(&s) % 4, &pos);
 		for (k = 0; k < n; k++) {
 			memset(kmsgq_ring_slot(&r, pos + k), 'i', r.slot_size);
@@ -933,7 +942,7 @@ hostile_in_place(struct hostile_shared *sh, int fd)
 		sh->calls[ROLE_IN_PLACE]++;
 		if (n)
 			sh->ok[ROLE_IN_PLACE]++;
-	}
+	} while (!__atomic_load_n(&sh->enough, __ATOMIC_ACQUIRE));
 	(void)sink;
 	__atomic_fetch_add(&sh->in_place_done, 1, __ATOMIC_RELEASE);
 	_exit(0);
