@@ -561,7 +561,7 @@ static const char *const role_name[NR_ROLES] = {
 
 struct hostile_shared {
 	unsigned int enough;		/* HOSTILE_PASSES done: wind down */
-	unsigned int in_place_started;	/* in-place workers mapped the ring */
+	unsigned int workers_started;	/* workers set up, in their loops */
 	unsigned int in_place_done;	/* in-place workers finished */
 	unsigned int scribbler_done;	/* the scribbler stopped */
 	unsigned long long passes;
@@ -630,9 +630,10 @@ static __u32 hostile_len(uint64_t *s)
 
 /*
  * Scribble HOSTILE_PASSES passes, and at least a quarter of that since
- * every in-place worker started (forked last, on a slow kernel they may
- * start after the passes are done), then on until every one has noticed
- * and finished, so that none is left alone with a frozen lie.
+ * all @nr_workers other workers started (on a slow kernel the last forked
+ * may start after the passes are done), then on until every in-place
+ * worker has noticed and finished, so that none is left alone with a
+ * frozen lie.
  *
  * A pass writes random words over every byte of the mapping (header,
  * positions, wakeup word, descriptors, payloads), then sets up a state
@@ -645,7 +646,7 @@ static __u32 hostile_len(uint64_t *s)
  */
 static void __attribute__((noreturn))
 hostile_scribbler(struct hostile_shared *sh, const char *name,
-		  unsigned int nr_in_place)
+		  unsigned int nr_workers, unsigned int nr_in_place)
 {
 	struct kmsgq_ring r;
 	uint64_t s = 0xbad5eed, *w;
@@ -667,8 +668,8 @@ hostile_scribbler(struct hostile_shared *sh, const char *name,
 		if (sh->passes >= HOSTILE_PASSES &&
 		    live >= HOSTILE_PASSES / 4)
 			__atomic_store_n(&sh->enough, 1, __ATOMIC_RELEASE);
-		if (__atomic_load_n(&sh->in_place_started, __ATOMIC_ACQUIRE) ==
-		    nr_in_place)
+		if (__atomic_load_n(&sh->workers_started, __ATOMIC_ACQUIRE) ==
+		    nr_workers)
 			live++;
 		for (k = 0; k < words; k++)
 			__atomic_store_n(&w[k], rnd(&s), __ATOMIC_RELAXED);
@@ -729,6 +730,12 @@ hostile_scribbler(struct hostile_shared *sh, const char *name,
 	_exit(0);
 }
 
+/* A worker is set up: the scribbler's last passes are with it. */
+static void hostile_started(struct hostile_shared *sh)
+{
+	__atomic_fetch_add(&sh->workers_started, 1, __ATOMIC_RELEASE);
+}
+
 static bool scribbler_done(struct hostile_shared *sh)
 {
 	return __atomic_load_n(&sh->scribbler_done, __ATOMIC_ACQUIRE);
@@ -750,6 +757,7 @@ hostile_copy_producer(struct hostile_shared *sh, int fd, int nbfd)
 	int ret;
 
 	memset(buf, 'p', sizeof(buf));
+	hostile_started(sh);
 	while (!scribbler_done(sh)) {
 		len = rnd(&s) % (HOSTILE_MSGSIZE + 1);
 		dl = deadline_in(CLOCK_MONOTONIC, HOSTILE_SHORT_NS);
@@ -801,6 +809,7 @@ hostile_copy_consumer(struct hostile_shared *sh, int fd, int nbfd)
 	long long ret;
 	unsigned int i;
 
+	hostile_started(sh);
 	while (!scribbler_done(sh)) {
 		size = rnd(&s) & 1 ? HOSTILE_MSGSIZE : 128;
 		memset(buf, HOSTILE_CANARY, sizeof(buf));
@@ -868,6 +877,7 @@ hostile_waiter(struct hostile_shared *sh, int fd)
 	unsigned int ev;
 	int ret;
 
+	hostile_started(sh);
 	while (!scribbler_done(sh)) {
 		ev = 1 + rnd(&s) % 3;	/* READABLE, WRITABLE or both */
 		ev = (ev & 1 ? KMSGQ_RING_READABLE : 0) |
@@ -913,7 +923,7 @@ hostile_in_place(struct hostile_shared *sh, int fd)
 
 	if (kmsgq_ring_map(fd, &r))
 		_exit(1);
-	__atomic_fetch_add(&sh->in_place_started, 1, __ATOMIC_RELEASE);
+	hostile_started(sh);
 	do {
 		n = kmsgq_ring_reserve(&r, 1 + rnd(&s) % 4, &pos);
 		for (k = 0; k < n; k++) {
@@ -1019,7 +1029,7 @@ TEST_F_TIMEOUT(hostile, honest_users_and_kernel_survive_a_scribbling_mapper,
 		case ROLE_SCRIBBLER:
 			close(fd);
 			close(nbfd);
-			hostile_scribbler(sh, self->name,
+			hostile_scribbler(sh, self->name, nr - 1,
 					  HOSTILE_IN_PLACE_WORKERS);
 		case ROLE_COPY_PRODUCER:
 			hostile_copy_producer(sh, fd, nbfd);
