@@ -88,7 +88,7 @@ title=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf {
 	exit }' "$csv")
 idle=$(sed -n 's/^# guest idle: \([^;]*\);.*/\1/p' "$csv" | head -n 1)
 
-transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-uring kmsgq-fanout"
+transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-zc-reclaim kmsgq-uring kmsgq-fanout kmsgq-fanout-zc"
 # plot_lines WORKLOAD COLUMN [EXTRA]: a "plot" command with a line per
 # transport present, or, if the run had no such workload, an empty panel.
 plot_lines() {
@@ -199,7 +199,7 @@ unset logscale y
 set yrange [0:*]
 $(plot_bars mpmc)
 
-set title 'fan-out, 1 publisher : 4 subscribers, messages published/s (zero-copy fan-out: not implemented)'
+set title 'fan-out, 1 publisher : 4 subscribers, messages published/s'
 set ylabel 'msgs/s'
 $(plot_bars fanout)
 
