@@ -146,6 +146,13 @@ struct run {
  * One system call (or two, for map) under test.  @call returns the number
  * of messages moved, 0 for calls that move none, or -errno.
  */
+/* Allocation call sites of the module, in the functions they may sit in. */
+struct alloc_site {
+	const char *what;
+	const char *funcs;	/* once inlined */
+	unsigned int sites;
+};
+
 struct op {
 	const char *what;
 	long full;		/* what an uninjected call returns */
@@ -154,11 +161,10 @@ struct op {
 	unsigned int min_points;	/* fault points it must pass */
 	unsigned int passes;	/* sweeps over its fault points (default 1) */
 	/*
-	 * Allocation sites in these functions that must have failed a call:
-	 * more sweeps, up to MAX_PASSES, until cover_sites of them have.
+	 * Allocation sites that must have failed a call: more sweeps, up to
+	 * MAX_PASSES, until they have (an entry of alloc_sites[]).
 	 */
-	const char *cover;
-	unsigned int cover_sites;
+	const struct alloc_site *cover;
 	void (*prepare)(struct __test_metadata *_metadata, struct run *r);
 	long (*call)(struct run *r);
 	/* Check what a call that returned @ret left, injected or not. */
@@ -722,7 +728,7 @@ static bool sweep_again(FIXTURE_DATA(fault) *self, const struct op *op,
 			unsigned int pass)
 {
 	return pass < MAX_PASSES && op->cover &&
-	       failed_alloc_sites(self, op->cover) < op->cover_sites;
+	       failed_alloc_sites(self, op->cover->funcs) < op->cover->sites;
 }
 
 /*
@@ -1046,29 +1052,54 @@ static void check_recv(struct __test_metadata *_metadata, struct run *r,
 
 /* Create and list */
 
+/*
+ * Call sites each allocation of the module must have failed at, by the
+ * functions they may sit in once inlined.
+ */
+enum {
+	ALLOC_REGISTRY, ALLOC_STORE, ALLOC_RING, ALLOC_FANOUT,
+	ALLOC_SUBSCRIBER, ALLOC_LIST, NR_ALLOC_SITES
+};
+
+static const struct alloc_site alloc_sites[NR_ALLOC_SITES] = {
+	[ALLOC_REGISTRY] = { "user account, queue, namespace entry",
+	  "kmsgq_registry_user_get kmsgq_registry_charge kmsgq_registry_charge_one kmsgq_queue_alloc kmsgq_registry_ns_get kmsgq_registry_create kmsgq_registry_open",
+	  3 },
+	[ALLOC_STORE] = { "store arrays free, next, len, prio, data", "kmsgq_store_init", 5 },
+	[ALLOC_RING] = { "ring page array, pages, vmap", "kmsgq_ring_init", 3 },
+	[ALLOC_FANOUT] = { "fan-out store seq, len, data", "kmsgq_fanout_init", 3 },
+	/*
+	 * Not its xarray entry's node: xa_store() first tries with the
+	 * xarray's lock held and __GFP_NOWARN, and a failure there sends it
+	 * to allocate again, a fault point no call reaches uninjected.
+	 */
+	[ALLOC_SUBSCRIBER] = { "subscriber", "kmsgq_fanout_subscribe", 1 },
+	[ALLOC_LIST] = { "LIST buffer", "kmsgq_ioctl_list kmsgq_ioctl", 1 },
+};
+
 static const struct shape {
 	const char *what;
 	__u32 qflags;
 	__u32 msgs, msgsize;
 	bool existing_user;	/* the creator already has a queue */
-	const char *cover;	/* its storage's allocation sites (op.cover) */
-	unsigned int cover_sites;
+	/* its storage's allocation sites (op.cover) */
+	const struct alloc_site *cover;
 } shapes[] = {
 	{ "create copy queue 4 x 64 B, new user", 0, 4, 64, false,
-	  "kmsgq_store_init", 5 },
+	  &alloc_sites[ALLOC_STORE] },
 	{ "create copy queue 4 x 64 B, user with a queue", 0, 4, 64, true,
-	  NULL, 0 },
+	  NULL },
 	/* Every store array above PAGE_SIZE: kvmalloc() takes vmalloc(). */
 	{ "create copy queue 5000 x 16 B (vmalloc'd arrays)", 0, 5000, 16,
-	  false, NULL, 0 },
+	  false, NULL },
 	{ "create ring queue 4 x 64 B, new user", KMSGQ_OPEN_RING, 4, 64,
-	  false, "kmsgq_ring_init", 3 },
+	  false, &alloc_sites[ALLOC_RING] },
 	/* 515 pages: the page array is above PAGE_SIZE. */
 	{ "create ring queue 1024 x 2 KiB (vmalloc'd page array)",
-	  KMSGQ_OPEN_RING, 1024, 2048, false, NULL, 0 },
+	  KMSGQ_OPEN_RING, 1024, 2048, false, NULL },
 	/* The creating file reads: it subscribes once the queue exists. */
 	{ "create fan-out queue 4 x 64 B, subscribing", KMSGQ_OPEN_FANOUT,
-	  4, 64, false, "kmsgq_fanout_init", 3 },
+	  4, 64, false, &alloc_sites[ALLOC_FANOUT] },
 };
 
 /* Bind @fd to a new queue @name of the run's shape: 0 or -errno. */
@@ -1211,30 +1242,6 @@ static void check_list(struct __test_metadata *_metadata, struct run *r,
 	EXPECT_EQ(LIST_QUEUES, found);
 }
 
-/*
- * Call sites each allocation of the module must have failed at, by the
- * functions they may sit in once inlined.
- */
-static const struct {
-	const char *what;
-	const char *funcs;
-	unsigned int sites;
-} alloc_sites[] = {
-	{ "user account, queue, namespace entry",
-	  "kmsgq_registry_user_get kmsgq_registry_charge kmsgq_registry_charge_one kmsgq_queue_alloc kmsgq_registry_ns_get kmsgq_registry_create kmsgq_registry_open",
-	  3 },
-	{ "store arrays free, next, len, prio, data", "kmsgq_store_init", 5 },
-	{ "ring page array, pages, vmap", "kmsgq_ring_init", 3 },
-	{ "fan-out store seq, len, data", "kmsgq_fanout_init", 3 },
-	/*
-	 * Not its xarray entry's node: xa_store() first tries with the
-	 * xarray's lock held and __GFP_NOWARN, and a failure there sends it
-	 * to allocate again, a fault point no call reaches uninjected.
-	 */
-	{ "subscriber", "kmsgq_fanout_subscribe", 1 },
-	{ "LIST buffer", "kmsgq_ioctl_list kmsgq_ioctl", 1 },
-};
-
 TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 {
 	static const struct op create_op = {
@@ -1248,7 +1255,7 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 		.what = "LIST", .full = 0, .allocates = true, .passes = 3,
 		/* the copy-in, the buffer, an entry, the copy-out */
 		.min_points = 4,
-		.cover = "kmsgq_ioctl_list kmsgq_ioctl", .cover_sites = 1,
+		.cover = &alloc_sites[ALLOC_LIST],
 		.call = call_list,
 		.check = check_list,
 	};
@@ -1268,7 +1275,6 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 
 		op.what = s->what;
 		op.cover = s->cover;
-		op.cover_sites = s->cover_sites;
 		r.qflags = s->qflags;
 		r.msgs = s->msgs;
 		r.msgsize = s->msgsize;
@@ -1722,7 +1728,7 @@ TEST_F_TIMEOUT(fault, failed_subscribes_leave_the_fanout_queue_as_it_was, 600)
 		.allocates = true, .passes = 3,
 		/* the copy-in, the subscriber (and its xarray entry's nodes) */
 		.min_points = 2,
-		.cover = "kmsgq_fanout_subscribe", .cover_sites = 1,
+		.cover = &alloc_sites[ALLOC_SUBSCRIBER],
 		.prepare = prepare_subscribe, .call = call_open,
 		.check = check_subscribe,
 	};
