@@ -4,11 +4,22 @@
  * kmsgq_recv once per message with queue, length and priority, kmsgq_block
  * when a receiver or a ring waiter sleeps and kmsgq_wake when a sender
  * wakes it.  Skips where the kernel has no tracing.
+ *
+ * The fixture turns tracefs's record-cmd option off while kmsgq's events
+ * are on, and back as it was after.  With it on, enabling an event also
+ * hooks sched_switch and sched_wakeup to record task names, which patches
+ * __schedule() and try_to_wake_up() with int3 while the other CPUs run
+ * them; under QEMU TCG with a thread per vCPU, a vCPU can then execute a
+ * stale int3 after the patching ended and the kernel dies ("Oops: int3"
+ * in __schedule; 6.12 did within 100 enable/disable pairs with two busy
+ * CPUs).  The tests read no task names, and kmsgq's own tracepoints are
+ * in the module, which only the test runs while they are switched.
  */
 #include "kmsgq_test.h"
 
 #define TRACEFS		"/sys/kernel/tracing"
 #define EVENTS		TRACEFS "/events/kmsgq"
+#define RECORD_CMD	TRACEFS "/options/record-cmd"
 
 /* The trace buffer as text, NUL-terminated, in a malloc()ed buffer. */
 static char *read_trace(void)
@@ -60,6 +71,7 @@ static int count_lines(const char *trace, const char *a, const char *b)
 FIXTURE(trace) {
 	char name[KMSGQ_NAME_MAX];
 	char tag[KMSGQ_NAME_MAX + 8];
+	char record_cmd[8];	/* the option's value before, or "" */
 	int fd;
 };
 
@@ -68,6 +80,7 @@ FIXTURE_SETUP(trace)
 	struct stat st;
 
 	self->fd = -1;
+	self->record_cmd[0] = '\0';
 	if (stat(TRACEFS "/trace", &st))
 		mount("nodev", TRACEFS, "tracefs", 0, NULL);
 	if (stat(TRACEFS "/trace", &st))
@@ -76,6 +89,10 @@ FIXTURE_SETUP(trace)
 		SKIP(return, "no kmsgq events in tracefs (kernel without tracing)");
 
 	ASSERT_EQ(0, write_file(EVENTS "/enable", "0"));
+	if (read_file(RECORD_CMD, self->record_cmd, sizeof(self->record_cmd)))
+		self->record_cmd[0] = '\0';
+	else
+		ASSERT_EQ(0, write_file(RECORD_CMD, "0"));
 	ASSERT_EQ(0, write_file(TRACEFS "/trace", ""));
 	ASSERT_EQ(0, write_file(EVENTS "/enable", "1"));
 
@@ -87,6 +104,8 @@ FIXTURE_SETUP(trace)
 FIXTURE_TEARDOWN(trace)
 {
 	write_file(EVENTS "/enable", "0");
+	if (self->record_cmd[0])
+		write_file(RECORD_CMD, self->record_cmd);
 	if (self->fd >= 0) {
 		close(self->fd);
 		kmsgq_unlink(self->name);
