@@ -24,7 +24,17 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
 
-echo "== host: libkmsgq checks, man page lint, install and DKMS, packages"
+# phase [TITLE]: how long the phase before took, then TITLE's heading, so
+# that a slow make check says where its time went.
+phase_title='' phase_start=$SECONDS
+phase() {
+	[ -z "$phase_title" ] ||
+		echo "== $phase_title: $((SECONDS - phase_start)) s"
+	phase_title=${1-} phase_start=$SECONDS
+	[ -z "$phase_title" ] || echo "== $phase_title"
+}
+
+phase "host: libkmsgq checks, man page lint, install and DKMS, packages"
 make -C "$repo/userlib" --no-print-directory check >/dev/null || {
 	echo "FAIL: make -C userlib check"
 	status=1
@@ -36,10 +46,10 @@ make -C "$repo/man" --no-print-directory lint || {
 "$vm_dir/install-check.sh" | tee "$tmp/install" || status=1
 "$vm_dir/package-check.sh" | tee "$tmp/package" || status=1
 
-echo "== stock kernel $KVER: selftests, demo"
+phase "stock kernel $KVER: selftests, demo"
 "$vm_dir/run-tests.sh" selftests demo | tee "$tmp/stock" || status=1
 
-echo "== stock kernel $KVER_OLD: selftests"
+phase "stock kernel $KVER_OLD: selftests"
 # The i386 programs and the reclaiming ring's stress are left out here, to
 # keep make check within its time: they run on the stock kernel (and the
 # reclaiming stress on the debug kernel too), and what the i386 programs
@@ -51,7 +61,7 @@ KVER=$KVER_OLD KDIR=/usr/src/linux-headers-$KVER_OLD \
 	"$vm_dir/run-tests.sh" --skip '*_m32_test,*stress_reclaim_test' selftests |
 	tee "$tmp/old" || status=1
 
-echo "== debug kernel: KUnit, selftests"
+phase "debug kernel: KUnit, selftests"
 if debug_kdir=$("$vm_dir/debug-kernel.sh" | tail -n 1) && [ -d "$debug_kdir" ]; then
 	# KASAN, lockdep and kmemleak make every test several times slower.
 	# The i386 programs run on the stock kernel: what they add is the
@@ -69,11 +79,12 @@ else
 	status=1
 fi
 
-echo "== Debian guest: apt install, DKMS, boot, udev, NSS, Python, apt purge"
+phase "Debian guest: apt install, DKMS, boot, udev, NSS, Python, apt purge"
 "$vm_dir/debian-guest.sh" | tee "$tmp/debian" || status=1
 
 # Rebuild the module for the stock kernel, as a plain make would leave it.
 make -C "$repo" --no-print-directory KDIR="$KDIR" module >/dev/null
+phase
 
 tail -q -n 1 "$tmp"/install "$tmp"/package "$tmp"/stock "$tmp"/old "$tmp"/debug \
 	"$tmp"/debian 2>/dev/null | awk -v status=$status '
