@@ -116,7 +116,7 @@ struct crash_worker {
 	 * slots it holds, which may be recorded and then counted lost.
 	 */
 	__u32 unsettled;
-	__u32 pad;
+	__u32 owner;		/* the worker's claimant token (reclaiming) */
 	unsigned long long progress;	/* batches committed or released */
 };
 
@@ -274,11 +274,16 @@ static unsigned int crash_batch(struct crash_ctx *c, unsigned int max)
 	return n < max ? n : max;
 }
 
-/* Sleep until the ring is @events; a signal or the deadline ends it too. */
+/*
+ * Sleep until the ring is @events; a signal or the deadline ends it too.
+ * The deadline is three stall times away, so that a lost wakeup stalls
+ * the run, with every worker asleep when it is logged, instead of ending
+ * as the stall is found.
+ */
 static void crash_wait(struct crash_ctx *c, unsigned int events)
 {
 	struct timespec dl = deadline_in(CLOCK_MONOTONIC,
-					 c->stall_ms * NSEC_PER_MSEC);
+					 3LL * c->stall_ms * NSEC_PER_MSEC);
 	int ret = kmsgq_ring_wait(&c->r, events, CLOCK_MONOTONIC, &dl);
 
 	if (ret == -ETIMEDOUT) {
@@ -404,6 +409,7 @@ crash_worker(struct crash_run *t, unsigned int slot, pid_t test)
 			    strerror(-ret));
 		_exit(1);
 	}
+	__atomic_store_n(&c.w->owner, c.r.owner, __ATOMIC_RELAXED);
 	if (c.w->role == CRASH_PRODUCER)
 		crash_producer(&c);
 	crash_consumer(&c);
@@ -442,6 +448,7 @@ static int crash_spawn(struct crash_run *t, unsigned int slot)
 	w->stop_at = CRASH_ANYWHERE;
 	w->parked = CRASH_ANYWHERE;
 	w->unsettled = 0;
+	w->owner = 0;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -525,10 +532,10 @@ static void crash_log_stall(struct __test_metadata *_metadata,
 	TH_LOG("stall after %u kills: no progress for %d ms", kills,
 	       t->stall_ms);
 	for (i = 0; i < t->nr; i++)
-		TH_LOG("  %s %u (pid %d, state %c): %llu batches, %llu before, parked at %s",
+		TH_LOG("  %s %u (pid %d, state %c, token %u): %llu batches, %llu before, parked at %s",
 		       t->sh->w[i].role == CRASH_PRODUCER ? "producer" :
 		       "consumer", i, t->pid[i], task_state(t->pid[i]) ?: '?',
-		       crash_progress(t, i), since[i],
+		       t->sh->w[i].owner, crash_progress(t, i), since[i],
 		       crash_point_name[t->sh->w[i].parked % CRASH_NR_POINTS]);
 	TH_LOG("  queue: %u messages, %llu lost", st.cur_msgs, st.msgs_lost);
 	/* The ring's state, seen through a mapping made only now. */
@@ -540,6 +547,10 @@ static void crash_log_stall(struct __test_metadata *_metadata,
 	       prod, *desc_seq(&r, prod),
 	       r.rdesc ? r.rdesc[prod & r.mask].owner : 0, cons,
 	       *desc_seq(&r, cons), r.rdesc ? r.rdesc[cons & r.mask].owner : 0);
+	for (i = 0; i < r.nr_slots; i++)
+		TH_LOG("  slot %2u: seq %u owner %u len %u", i,
+		       *desc_seq(&r, i), r.rdesc ? r.rdesc[i].owner : 0,
+		       r.rdesc ? r.rdesc[i].len : r.desc[i].len);
 	kmsgq_ring_unmap(&r);
 }
 
