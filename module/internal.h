@@ -667,6 +667,7 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
 			   bool give, u32 *owner);
 void kmsgq_queue_ring_reclaim(struct kmsgq_queue *q, struct file *file);
+void kmsgq_queue_ring_unmapped(struct kmsgq_queue *q);
 int kmsgq_queue_ring_wait(struct kmsgq_queue *q, u32 events, bool waker,
 			  struct kmsgq_deadline *dl);
 bool kmsgq_queue_xfer_ready(struct kmsgq_queue *q, bool send, bool peek,

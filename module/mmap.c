@@ -39,6 +39,9 @@ static void kmsgq_mmap_close(struct vm_area_struct *vma)
 	struct kmsgq_queue *q = vma->vm_private_data;
 
 	atomic_dec(&q->mappings);
+	/* A process that could commit or release in place: see there. */
+	if (q->is_ring && (vma->vm_flags & VM_MAYWRITE))
+		kmsgq_queue_ring_unmapped(q);
 }
 
 static vm_fault_t kmsgq_mmap_fault(struct vm_fault *vmf)

@@ -280,8 +280,9 @@ void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events)
 
 /*
  * After the kernel published (@events KMSGQ_RING_READABLE) or released
- * ring slots: wake the sleepers and pollers on the kernel's own wait queue.
- * The shared wakeup word is not consulted: a mapper could clear it.
+ * ring slots, or a mapping that could have gone away: wake the sleepers
+ * and pollers on the kernel's own wait queue.  The shared wakeup word is
+ * not consulted: a mapper could clear it.
  */
 static void kmsgq_queue_ring_notify(struct kmsgq_queue *q, u32 events)
 {
@@ -297,6 +298,26 @@ static void kmsgq_queue_ring_notify(struct kmsgq_queue *q, u32 events)
 	/* waitqueue_active() is safe after the barrier above. */
 	if (waitqueue_active(wq))
 		kmsgq_queue_ring_wake(q, events);
+}
+
+/**
+ * kmsgq_queue_ring_unmapped() - a writable mapping of a ring has gone
+ * @q: ring queue
+ *
+ * Its process may have committed or released in place and then died, or
+ * unmapped, before the wake call it owed its peers (libkmsgq's
+ * kmsgq_ring_commit_done() and kmsgq_ring_release_done(), that is
+ * KMSGQ_IOC_RING_WAKE), which nobody else would make: the ring's sleepers
+ * of both kinds are woken to look again.  Every exit and SIGKILL unmaps
+ * once the last user of the address space is gone, whoever else still
+ * holds the file; a wake that was not owed costs the sleepers a look.
+ *
+ * Context: the mapping's ->close(), mmap_lock held; does not sleep.
+ */
+void kmsgq_queue_ring_unmapped(struct kmsgq_queue *q)
+{
+	kmsgq_queue_ring_notify(q, KMSGQ_RING_READABLE);
+	kmsgq_queue_ring_notify(q, KMSGQ_RING_WRITABLE);
 }
 
 /**

@@ -728,8 +728,9 @@ EXPORT_SYMBOL_IF_KUNIT(kmsgq_ring_reclaim);
  *
  * Either the sleeper's check sees the slot, or the waker's read sees the
  * bit: the two full barriers pair.  The kernel itself never trusts the
- * word: when it publishes or releases, it wakes from its own wait queues
- * (waitqueue_active() after a full barrier, pairing with the one in
+ * word: when it publishes or releases, and when a writable mapping goes
+ * (whose process may have died owing a wake), it wakes from its own wait
+ * queues (waitqueue_active() after a full barrier, pairing with the one in
  * set_current_state()), so a mapper that clears the word can only delay
  * in-place peers, never the kernel's sleepers.  Every poll arms the bits it
  * asks for whether or not the ring is ready then, so an epoll entry that

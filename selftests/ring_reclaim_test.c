@@ -29,6 +29,7 @@
 enum reclaim_role {
 	ROLE_CLAIMANT = 1,	/* reserved or claimed slots in place */
 	ROLE_CONSUMER,		/* slept for a message */
+	ROLE_PRODUCER,		/* slept for a free slot */
 };
 
 /* What a helper tells the test, written whole (smaller than PIPE_BUF). */
@@ -47,6 +48,10 @@ enum reclaim_then {
 	THEN_COMMIT,		/* at the go, commit its slot holding @tag */
 	THEN_CLOSE,		/* at the first go unmap, at the second close
 				 * its file, saying so each time; then wait */
+	THEN_FINISH,		/* at the go, commit its slot holding @tag or
+				 * release its claims, but make no wake call,
+				 * as if killed before kmsgq_ring_*_done();
+				 * say so, and wait to be killed */
 };
 
 /* How a claimant helper works. */
@@ -179,6 +184,17 @@ reclaim_claimant(FIXTURE_DATA(reclaim) *self, const struct reclaim_how *how)
 		ret = kmsgq_ring_commit_done(r);
 		reclaim_tell(&self->q, ROLE_CLAIMANT, ret, pos, 0, 0);
 		_exit(0);
+	case THEN_FINISH:
+		if (how->claim) {
+			kmsgq_ring_release(r, pos, want);
+		} else {
+			memcpy(kmsgq_ring_slot(r, pos), &how->tag,
+			       sizeof(how->tag));
+			kmsgq_ring_commit(r, pos, sizeof(how->tag));
+		}
+		reclaim_tell(&self->q, ROLE_CLAIMANT, 0, pos, 0, 0);
+		reclaim_park(self);
+		_exit(3);	/* the test did not kill it */
 	case THEN_CLOSE:
 		fd = r->fd;
 		ret = kmsgq_ring_unmap(r);
@@ -711,6 +727,99 @@ TEST_F(reclaim, receiver_killed_asleep_in_the_kernel_takes_no_message)
 	ASSERT_EQ(0, kmsgq_stats(self->q.fd, &st));
 	EXPECT_EQ(0, st.msgs_lost);
 	EXPECT_EQ(0, st.recv_waiters);
+}
+
+/*
+ * A producer commits in place and is killed before kmsgq_ring_commit_done()
+ * (@producer_dies), or a consumer releases and is killed before
+ * kmsgq_ring_release_done(): the wake call it owed the peer asleep in
+ * kmsgq_ring_wait() never comes, and its file holds no claim for the
+ * kernel to finish.  Its end (its mapping's) wakes the peer all the same,
+ * and the peer finds what the dead one left.  A wait that ends at its
+ * deadline finds the ring ready too: the peer says -ETIMEDOUT then, and
+ * its deadline is three times as far as the test waits for it.  With
+ * @plain, on a ring without claimant tokens.
+ */
+static void reclaim_death_owing_a_wake(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(reclaim) *self,
+				       bool producer_dies, bool plain)
+{
+	struct reclaim_how how = {
+		.claim = producer_dies ? 0 : 1, .then = THEN_FINISH, .tag = 11,
+	};
+	__u32 events = producer_dies ? KMSGQ_RING_READABLE :
+				       KMSGQ_RING_WRITABLE;
+	struct kmsgq_ring *r = &self->q.r;
+	struct reclaim_note claim, n;
+	pid_t pid, wpid;
+
+	if (plain) {
+		rctx_teardown(&self->q);
+		rctx_setup(_metadata, &self->q, KMSGQ_OPEN_RING, RING_DEPTH,
+			   RING_MSGSIZE, true);
+		ASSERT_NE(NULL, r->desc);
+	}
+	if (!producer_dies)
+		ASSERT_EQ(RING_DEPTH, fill_ring(r, 0));
+	pid = reclaim_start(_metadata, self, &how, &claim);
+
+	wpid = kids_fork(&self->q.kids);
+	ASSERT_LE(0, wpid);
+	if (!wpid) {
+		struct timespec dl = deadline_in(CLOCK_MONOTONIC,
+						 3 * SAFETY_NS);
+		long long tag = 0;
+		int ret;
+
+		child_ready(&self->q.p);
+		ret = kmsgq_ring_wait(r, events, CLOCK_MONOTONIC, &dl);
+		if (now_ns(CLOCK_MONOTONIC) >=
+		    dl.tv_sec * NSEC_PER_SEC + dl.tv_nsec)
+			ret = -ETIMEDOUT;
+		if (producer_dies && ret == KMSGQ_RING_READABLE)
+			tag = get_seq(r);
+		reclaim_tell(&self->q, producer_dies ? ROLE_CONSUMER :
+			     ROLE_PRODUCER, ret, 0, 0, tag < 0 ? 0 : tag);
+		_exit(0);
+	}
+	ASSERT_TRUE(wait_until_blocked(&self->q.p, &wpid, 1));
+
+	ASSERT_TRUE(reclaim_go(self));
+	ASSERT_TRUE(reclaim_hear(&self->q, &n, SAFETY_MS));
+	ASSERT_EQ(ROLE_CLAIMANT, n.role);
+	/* Nobody was told: the peer sleeps on. */
+	EXPECT_FALSE(report_pending(&self->q.p));
+
+	reclaim_kill(_metadata, &self->q, pid);
+	ASSERT_TRUE(reclaim_hear(&self->q, &n, SAFETY_MS))
+		TH_LOG("the peer still sleeps %d ms after the death",
+		       SAFETY_MS);
+	EXPECT_EQ(producer_dies ? ROLE_CONSUMER : ROLE_PRODUCER, n.role);
+	EXPECT_EQ((int)events, n.ret) TH_LOG("woken with %d", n.ret);
+	if (producer_dies)
+		EXPECT_EQ(11, n.tag);
+	/* Finished by its owner before it died: nothing to reclaim. */
+	EXPECT_EQ(0, stats(self->q.fd).msgs_lost);
+}
+
+TEST_F(reclaim, producer_killed_after_commit_before_its_wake_wakes_the_consumer)
+{
+	reclaim_death_owing_a_wake(_metadata, self, true, false);
+}
+
+TEST_F(reclaim, consumer_killed_after_release_before_its_wake_wakes_the_producer)
+{
+	reclaim_death_owing_a_wake(_metadata, self, false, false);
+}
+
+TEST_F(reclaim, on_a_plain_ring_too_a_producer_killed_before_its_wake_wakes)
+{
+	reclaim_death_owing_a_wake(_metadata, self, true, true);
+}
+
+TEST_F(reclaim, on_a_plain_ring_too_a_consumer_killed_before_its_wake_wakes)
+{
+	reclaim_death_owing_a_wake(_metadata, self, false, true);
 }
 
 /* ==== the end of a file without a death ==== */

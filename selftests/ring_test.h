@@ -244,14 +244,19 @@ static inline void rctx_teardown(struct rctx *q)
 	kid_pipes_close(&q->p);
 	if (q->r.map)
 		kmsgq_ring_unmap(&q->r);
-	for (i = 0; i < MAX_MAPS; i++)
+	for (i = 0; i < MAX_MAPS; i++) {
 		if (q->maps[i].addr)
 			munmap(q->maps[i].addr, q->maps[i].len);
-	for (i = 0; i < MAX_FDS; i++)
+		q->maps[i].addr = NULL;
+	}
+	for (i = 0; i < MAX_FDS; i++) {
 		if (q->fds[i] >= 0)
 			close(q->fds[i]);
+		q->fds[i] = -1;
+	}
 	if (q->fd >= 0)
 		close(q->fd);
+	q->fd = -1;
 	kmsgq_unlink(q->name);
 	if (q->restore_max_queues)
 		write_param("max_queues", q->saved_max_queues);
