@@ -142,10 +142,6 @@ struct run {
 	int list_first;		/* self->names[] index of the first queue */
 };
 
-/*
- * One system call (or two, for map) under test.  @call returns the number
- * of messages moved, 0 for calls that move none, or -errno.
- */
 /* Allocation call sites of the module, in the functions they may sit in. */
 struct alloc_site {
 	const char *what;
@@ -153,6 +149,10 @@ struct alloc_site {
 	unsigned int sites;
 };
 
+/*
+ * One system call (or two, for map) under test.  @call returns the number
+ * of messages moved, 0 for calls that move none, or -errno.
+ */
 struct op {
 	const char *what;
 	long full;		/* what an uninjected call returns */
