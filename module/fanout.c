@@ -22,6 +22,10 @@
  * same file, as a slot is not reserved again while a subscriber's
  * position is at or before it.
  *
+ * In-place publishers (inplace.c) reserve and commit through the same
+ * kmsgq_fanout_reserve() and kmsgq_fanout_commit(), and fill their slots
+ * through a mapping between the two calls instead of a copy.
+ *
  * Locking: q->lock protects everything here but the xarray of subscribers
  * (its own lock, at bind and release only); it is never held across a
  * user copy or a sleep, and never nests with a wait queue's lock.
@@ -78,10 +82,12 @@ static size_t kmsgq_fanout_map_len_off(u32 nr_slots)
 	return sizeof(struct kmsgq_fanout_map) + (size_t)nr_slots * sizeof(u64);
 }
 
-static size_t kmsgq_fanout_map_data_off(u32 nr_slots)
+/* In-place publishers map the payloads alone: from a page boundary. */
+static size_t kmsgq_fanout_map_data_off(u32 nr_slots, bool inplace)
 {
 	return ALIGN(kmsgq_fanout_map_len_off(nr_slots) +
-		     (size_t)nr_slots * sizeof(u32), SMP_CACHE_BYTES);
+		     (size_t)nr_slots * sizeof(u32),
+		     inplace ? PAGE_SIZE : SMP_CACHE_BYTES);
 }
 
 /**
@@ -89,12 +95,13 @@ static size_t kmsgq_fanout_map_data_off(u32 nr_slots)
  *	takes
  * @nr_slots: depth, at most KMSGQ_MSGS_HARD_MAX
  * @slot_size: bytes per slot
+ * @inplace: publishers map the payloads (KMSGQ_OPEN_INPLACE)
  *
  * Return: bytes, whole pages, or SIZE_MAX on overflow.
  */
-size_t kmsgq_fanout_map_bytes(u32 nr_slots, u32 slot_size)
+size_t kmsgq_fanout_map_bytes(u32 nr_slots, u32 slot_size, bool inplace)
 {
-	size_t n = size_add(kmsgq_fanout_map_data_off(nr_slots),
+	size_t n = size_add(kmsgq_fanout_map_data_off(nr_slots, inplace),
 			    size_mul(nr_slots, slot_size));
 
 	return n > SIZE_MAX - PAGE_SIZE ? SIZE_MAX : PAGE_ALIGN(n);
@@ -106,9 +113,9 @@ size_t kmsgq_fanout_map_bytes(u32 nr_slots, u32 slot_size)
  * Leaves @f->seq NULL if there is no memory.
  */
 static void kmsgq_fanout_map_alloc(struct kmsgq_fanout *f, u32 nr_slots,
-				   u32 slot_size)
+				   u32 slot_size, bool inplace)
 {
-	size_t bytes = kmsgq_fanout_map_bytes(nr_slots, slot_size);
+	size_t bytes = kmsgq_fanout_map_bytes(nr_slots, slot_size, inplace);
 	struct kmsgq_fanout_map *m;
 
 	if (bytes == SIZE_MAX)
@@ -122,7 +129,7 @@ static void kmsgq_fanout_map_alloc(struct kmsgq_fanout *f, u32 nr_slots,
 	m->slot_size = slot_size;
 	m->seq_off = sizeof(*m);
 	m->len_off = kmsgq_fanout_map_len_off(nr_slots);
-	m->data_off = kmsgq_fanout_map_data_off(nr_slots);
+	m->data_off = kmsgq_fanout_map_data_off(nr_slots, inplace);
 	f->map = m;
 	f->map_size = bytes;
 	f->seq = (void *)m + m->seq_off;
@@ -136,21 +143,25 @@ static void kmsgq_fanout_map_alloc(struct kmsgq_fanout *f, u32 nr_slots,
  * @nr_slots: depth, a power of two
  * @slot_size: bytes per slot
  * @map: in memory that subscribers may map (kmsgq_fanout_map_alloc())
+ * @inplace: with @map, publishers may map the payloads too
+ *	(KMSGQ_OPEN_INPLACE)
  *
  * Return: 0, -EINVAL (@nr_slots not a power of two) or -ENOMEM.
  */
 int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size,
-		      bool map)
+		      bool map, bool inplace)
 {
 	u32 i;
 
 	memset(f, 0, sizeof(*f));
 	INIT_LIST_HEAD(&f->subs);
 	xa_init_flags(&f->sub_of, XA_FLAGS_ACCOUNT);
+	xa_init_flags(&f->pub_of, XA_FLAGS_ACCOUNT);
 	if (!is_power_of_2(nr_slots))
 		return -EINVAL;
+	f->inplace = map && inplace;
 	if (map) {
-		kmsgq_fanout_map_alloc(f, nr_slots, slot_size);
+		kmsgq_fanout_map_alloc(f, nr_slots, slot_size, f->inplace);
 	} else {
 		f->seq = kvmalloc_array(nr_slots, sizeof(*f->seq),
 					GFP_KERNEL_ACCOUNT);
@@ -180,8 +191,10 @@ int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size,
  */
 void kmsgq_fanout_destroy(struct kmsgq_fanout *f)
 {
-	WARN_ON_ONCE(!list_empty(&f->subs) || kmsgq_xa_has_entries(&f->sub_of));
+	WARN_ON_ONCE(!list_empty(&f->subs) || kmsgq_xa_has_entries(&f->sub_of) ||
+		     kmsgq_xa_has_entries(&f->pub_of));
 	xa_destroy(&f->sub_of);
+	xa_destroy(&f->pub_of);
 	if (f->map) {
 		vfree(f->map);
 		f->map = NULL;
@@ -420,15 +433,23 @@ static void kmsgq_fanout_map_reserved(struct kmsgq_fanout *f)
 		WRITE_ONCE(f->map->reserve, f->reserve);
 }
 
-/*
+/**
+ * kmsgq_fanout_clear() - clear what a reserved slot's previous message left
+ * @f: fan-out store
+ * @slot: the slot, reserved by the caller and not committed yet
+ * @len: the length of the message it will show (0 for a hole)
+ * @was: the bytes written there before, from kmsgq_fanout_reserve()
+ *
  * A mapped slot shows its message only: the bytes from @len up to @was,
  * what the slot's previous message or a faulted copy wrote there (perhaps
  * before a reader could map the queue), are cleared before the commit
  * shows the slot.  The store starts zeroed, and each slot's bytes past
- * its message stay so (a hole's: all of them).
+ * its message stay so (a hole's: all of them), but for what in-place
+ * publishers write there themselves.
+ *
+ * Context: any; the caller's reservation keeps other publishers out.
  */
-static void kmsgq_fanout_map_clear(struct kmsgq_fanout *f, u32 slot, u32 len,
-				   u32 was)
+void kmsgq_fanout_clear(struct kmsgq_fanout *f, u32 slot, u32 len, u32 was)
 {
 	was = min(was, f->slot_size);
 	if (f->map && len < was)
@@ -443,8 +464,18 @@ static void kmsgq_fanout_map_committed(struct kmsgq_fanout *f)
 		smp_store_release(&f->map->tail, f->tail);
 }
 
-/* Commit reserved message @seq: @len bytes, or KMSGQ_FANOUT_HOLE. */
-static void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
+/**
+ * kmsgq_fanout_commit() - commit a reserved message
+ * @q: fan-out queue
+ * @seq: its number, reserved by the caller
+ * @len: its length, at most the slot size, or KMSGQ_FANOUT_HOLE
+ *
+ * The tail moves over the committed prefix; kmsgq_fanout_committed()
+ * publishes it, after the caller's last commit of a batch.
+ *
+ * Context: @q->lock held.
+ */
+void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
 {
 	struct kmsgq_fanout *f = &q->fan;
 	u32 slot = seq & f->mask;
@@ -458,6 +489,91 @@ static void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
 		f->tail++;
 }
 
+/**
+ * kmsgq_fanout_committed() - after a batch of commits: publish the tail
+ * @q: fan-out queue
+ * @from: the tail before the batch
+ *
+ * Context: @q->lock held.
+ * Return: the messages (and holes) the tail moved over, for
+ * kmsgq_fanout_wake() after the lock.
+ */
+u64 kmsgq_fanout_committed(struct kmsgq_queue *q, u64 from)
+{
+	struct kmsgq_fanout *f = &q->fan;
+
+	lockdep_assert_held(&q->lock);
+	kmsgq_fanout_map_committed(f);
+	if (f->tail != from)
+		kmsgq_fanout_changed(q);
+	return f->tail - from;
+}
+
+/**
+ * kmsgq_fanout_wake() - wake who waits for messages the tail moved over
+ * @q: fan-out queue
+ * @committed: what kmsgq_fanout_committed() returned; 0: nobody
+ *
+ * Context: process context, without @q->lock.
+ */
+void kmsgq_fanout_wake(struct kmsgq_queue *q, u64 committed)
+{
+	if (!committed)
+		return;
+	/* One call wakes every subscriber: none waits exclusively. */
+	kmsgq_queue_wake(q, true, 0);
+	/*
+	 * Publishers waiting for the slots this one was filling, or for room
+	 * a reader made while the floor cached was stale (readers wake
+	 * publishers only when they leave it).
+	 */
+	kmsgq_queue_wake(q, false, committed);
+}
+
+/**
+ * kmsgq_fanout_reserve() - reserve slots for the next messages
+ * @q: fan-out queue
+ * @want: slots wanted, at most KMSGQ_FANOUT_RESERVE_MAX
+ * @first: out: the number of the first message reserved
+ * @was: out: per slot reserved, the bytes written there before, for
+ *	kmsgq_fanout_clear()
+ *
+ * Without KMSGQ_OPEN_OVERFLOW_DROP only slots every subscriber is past;
+ * with it, subscribers in the way are moved on, losing what they pass.
+ * The slots show as pending to mapping readers, who wait at the first
+ * until the caller commits it (kmsgq_fanout_commit()).
+ *
+ * Context: @q->lock held.
+ * Return: slots reserved, from *@first; 0 if none is free.
+ */
+u32 kmsgq_fanout_reserve(struct kmsgq_queue *q, u32 want, u64 *first,
+			 u32 *was)
+{
+	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
+	struct kmsgq_fanout *f = &q->fan;
+	u32 taken, i;
+
+	lockdep_assert_held(&q->lock);
+	taken = kmsgq_fanout_room(q, want, drop);
+	if (!taken)
+		return 0;
+	/* The slots taken held the messages before this number. */
+	if (drop && f->reserve + taken > f->nr_slots)
+		kmsgq_fanout_drop(q, f->reserve + taken - f->nr_slots);
+	*first = f->reserve;
+	for (i = 0; i < taken; i++) {
+		u32 slot = (*first + i) & f->mask;
+
+		/* Never used: zero from __GFP_ZERO, whatever len[] says. */
+		was[i] = f->seq[slot] == U64_MAX ? 0 : f->len[slot];
+		kmsgq_fanout_map_reserve(f, slot, *first + i);
+		kmsgq_sender_forget(q, slot, 0);
+	}
+	f->reserve += taken;
+	kmsgq_fanout_map_reserved(f);
+	return taken;
+}
+
 /*
  * Publish up to @nr messages, as kmsgq_fanout_send(), with one try at
  * copying them: *@again if the first could not be copied without a page
@@ -467,7 +583,6 @@ static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 				unsigned int nr, struct iov_iter *iter,
 				struct kmsgq_deadline *dl, bool *again)
 {
-	bool drop = q->overflow == KMSGQ_OPEN_OVERFLOW_DROP;
 	struct kmsgq_fanout *f = &q->fan;
 	unsigned int valid = 0, taken, done, i;
 	u32 was[KMSGQ_CHUNK];
@@ -488,7 +603,7 @@ again:
 		return -EFAULT;
 
 	spin_lock(&q->lock);
-	taken = kmsgq_fanout_room(q, valid, drop);
+	taken = kmsgq_fanout_reserve(q, valid, &first, was);
 	if (!taken) {
 		spin_unlock(&q->lock);
 		err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_fanout_writable,
@@ -498,20 +613,6 @@ again:
 		valid = 0;
 		goto again;
 	}
-	/* The slots taken held the messages before this number. */
-	if (drop && f->reserve + taken > f->nr_slots)
-		kmsgq_fanout_drop(q, f->reserve + taken - f->nr_slots);
-	first = f->reserve;
-	for (i = 0; i < taken; i++) {
-		u32 slot = (first + i) & f->mask;
-
-		/* Never used: zero from __GFP_ZERO, whatever len[] says. */
-		was[i] = f->seq[slot] == U64_MAX ? 0 : f->len[slot];
-		kmsgq_fanout_map_reserve(f, slot, first + i);
-		kmsgq_sender_forget(q, slot, 0);
-	}
-	f->reserve += taken;
-	kmsgq_fanout_map_reserved(f);
 	spin_unlock(&q->lock);
 
 	/*
@@ -528,36 +629,24 @@ again:
 		pagefault_enable();
 		if (err)
 			break;
-		kmsgq_fanout_map_clear(f, slot, msgs[done].len, was[done]);
+		kmsgq_fanout_clear(f, slot, msgs[done].len, was[done]);
 		bytes += msgs[done].len;
 	}
 	/* Holes: the faulted copy wrote at most its length. */
 	for (i = done; i < taken; i++)
-		kmsgq_fanout_map_clear(f, (first + i) & f->mask, 0,
-				       max(was[i], i == done ? msgs[i].len : 0));
+		kmsgq_fanout_clear(f, (first + i) & f->mask, 0,
+				   max(was[i], i == done ? msgs[i].len : 0));
 
 	spin_lock(&q->lock);
 	committed = f->tail;
 	for (i = 0; i < taken; i++)
 		kmsgq_fanout_commit(q, first + i,
 				    i < done ? msgs[i].len : KMSGQ_FANOUT_HOLE);
-	committed = f->tail - committed;
-	kmsgq_fanout_map_committed(f);
-	if (committed)
-		kmsgq_fanout_changed(q);
+	committed = kmsgq_fanout_committed(q, committed);
 	spin_unlock(&q->lock);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
-	if (committed) {
-		/* One call wakes every subscriber: none waits exclusively. */
-		kmsgq_queue_wake(q, true, 0);
-		/*
-		 * Publishers waiting for the slots this one was filling, or
-		 * for room a reader made while the floor cached was stale
-		 * (readers wake publishers only when they leave it).
-		 */
-		kmsgq_queue_wake(q, false, committed);
-	}
+	kmsgq_fanout_wake(q, committed);
 	/* Faulted after the fault-in: the caller faults in and retries. */
 	*again = !done && err == -EFAULT;
 	return done ?: err;

@@ -162,6 +162,8 @@ static int kmsgq_file_release(struct inode *inode, struct file *file)
 	kmsgq_queue_ring_reclaim(q, file);
 	/* Its position holds no publisher back any more. */
 	kmsgq_fanout_unsubscribe(q, file);
+	/* Nor do the slots it reserved to publish in place. */
+	kmsgq_inplace_release(q, file);
 	kmsgq_registry_put(q);
 	return 0;
 }

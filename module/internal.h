@@ -24,6 +24,9 @@
  *              sequence-numbered messages that every subscriber (a file
  *              bound with read access) reads at its own position.  The
  *              queue's lock covers it.
+ * inplace.c  - publishing in place on fan-out queues (KMSGQ_OPEN_INPLACE):
+ *              each publishing file's reserved slots, kernel state, and
+ *              their commit (as holes when the file goes).
  * ring.c     - the mappable ring of a ring queue: shared pages holding
  *              Vyukov's MPMC protocol (see uapi struct kmsgq_ring_info) and
  *              its wakeup word.  Every value read from it is untrusted; the
@@ -259,6 +262,8 @@ struct kmsgq_fanout_sub {
  * @subs: the subscribers, in @id order
  * @sub_of: kmsgq_queue_file_index() of a subscribing file to its struct
  *	kmsgq_fanout_sub; valid while the file is (its own lock)
+ * @pub_of: the same for a file that may publish in place, to its struct
+ *	kmsgq_inplace (inplace.c)
  * @seq: per slot, the number of the message it holds or is being filled
  *	with; set when a publisher reserves the slot
  * @len: per slot, payload length, KMSGQ_FANOUT_PENDING while a publisher
@@ -269,12 +274,14 @@ struct kmsgq_fanout_sub {
  *	creator's memory cgroup) that subscribers map
  *	read-only, or NULL; fixed at creation
  * @map_size: bytes of that area, a multiple of PAGE_SIZE
+ * @inplace: with @map, publishers may map the payloads, which start on a
+ *	page boundary, writable (KMSGQ_OPEN_INPLACE); fixed at creation
  *
  * Messages numbered [max(0, @reserve - @nr_slots), @tail) are stored; a
  * slot is reused (reserved again) only once every subscriber is past the
  * message in it, or, with KMSGQ_OPEN_OVERFLOW_DROP, once the subscribers
- * that were not have been moved past it.  Everything but @sub_of is
- * protected by the queue's lock.
+ * that were not have been moved past it.  Everything but @sub_of and
+ * @pub_of is protected by the queue's lock.
  */
 struct kmsgq_fanout {
 	u32 nr_slots;
@@ -288,21 +295,23 @@ struct kmsgq_fanout {
 	u32 nr_subs;
 	struct list_head subs;
 	struct xarray sub_of;
+	struct xarray pub_of;
 	u64 *seq;
 	u32 *len;
 	u8 *data;
 	struct kmsgq_fanout_map *map;
 	size_t map_size;
+	bool inplace;
 };
 
 #define KMSGQ_FANOUT_PENDING	U32_MAX
 #define KMSGQ_FANOUT_HOLE	(U32_MAX - 1)
 
 int kmsgq_fanout_init(struct kmsgq_fanout *f, u32 nr_slots, u32 slot_size,
-		      bool map);
+		      bool map, bool inplace);
 void kmsgq_fanout_destroy(struct kmsgq_fanout *f);
 size_t kmsgq_fanout_bytes(u32 nr_slots, u32 slot_size);
-size_t kmsgq_fanout_map_bytes(u32 nr_slots, u32 slot_size);
+size_t kmsgq_fanout_map_bytes(u32 nr_slots, u32 slot_size, bool inplace);
 
 struct file;
 struct iov_iter;
@@ -661,8 +670,21 @@ unsigned int kmsgq_fanout_subscribers(struct kmsgq_queue *q,
 u32 kmsgq_fanout_nr_subs(struct kmsgq_queue *q);
 int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 		     struct kmsgq_fanout_ack *ack, struct kmsgq_deadline *dl);
+u32 kmsgq_fanout_reserve(struct kmsgq_queue *q, u32 want, u64 *first,
+			 u32 *was);
+void kmsgq_fanout_clear(struct kmsgq_fanout *f, u32 slot, u32 len, u32 was);
+void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len);
+u64 kmsgq_fanout_committed(struct kmsgq_queue *q, u64 from);
+void kmsgq_fanout_wake(struct kmsgq_queue *q, u64 committed);
 void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			struct kmsgq_stats *st);
+
+/* inplace.c */
+int kmsgq_inplace_bind(struct kmsgq_queue *q, struct file *file);
+void kmsgq_inplace_release(struct kmsgq_queue *q, struct file *file);
+int kmsgq_inplace_publish(struct kmsgq_queue *q, struct file *file,
+			  struct kmsgq_fanout_publish *p,
+			  struct kmsgq_deadline *dl, bool *told);
 void kmsgq_queue_ring_wake(struct kmsgq_queue *q, u32 events);
 int kmsgq_queue_ring_owner(struct kmsgq_queue *q, struct file *file,
 			   bool give, u32 *owner);

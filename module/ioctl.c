@@ -45,6 +45,8 @@ static_assert(sizeof(struct kmsgq_queue_entry) >= KMSGQ_QUEUE_ENTRY_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_setowner) >= KMSGQ_SETOWNER_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_notify) >= KMSGQ_NOTIFY_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_fanout_ack) == KMSGQ_FANOUT_ACK_SIZE_VER0);
+static_assert(sizeof(struct kmsgq_fanout_publish) ==
+	      KMSGQ_FANOUT_PUBLISH_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_subscribers) >= KMSGQ_SUBSCRIBERS_SIZE_VER0);
 static_assert(sizeof(struct kmsgq_subscriber) >= KMSGQ_SUBSCRIBER_SIZE_VER0);
 
@@ -182,7 +184,8 @@ static long kmsgq_ioctl_info(void __user *uarg)
 			KMSGQ_FEAT_NOTIFY | KMSGQ_FEAT_NOWAIT |
 			KMSGQ_FEAT_PEEK | KMSGQ_FEAT_OVERFLOW |
 			KMSGQ_FEAT_SENDER | KMSGQ_FEAT_RING_WAKER |
-			KMSGQ_FEAT_FANOUT | KMSGQ_FEAT_FANOUT_MAP;
+			KMSGQ_FEAT_FANOUT | KMSGQ_FEAT_FANOUT_MAP |
+			KMSGQ_FEAT_FANOUT_INPLACE;
 	if (kmsgq_ring_reclaim_supported())
 		info.features |= KMSGQ_FEAT_RECLAIM;
 #ifdef KMSGQ_HAVE_URING_CMD
@@ -201,14 +204,23 @@ static long kmsgq_ioctl_info(void __user *uarg)
 /*
  * A file bound to a fan-out queue with read access is a subscriber, which
  * may ask for @history (kmsgq_ioctl_open() and kmsgq_registry_open() have
- * refused it to every other file).
+ * refused it to every other file), unless it publishes only
+ * (KMSGQ_OPEN_PUBLISHER); one with write access to an in-place queue may
+ * publish in place.
  */
 static int kmsgq_ioctl_subscribe(struct kmsgq_queue *q, struct file *file,
-				 u32 history)
+				 const struct kmsgq_open *op)
 {
-	if (q->is_fanout && (file->f_mode & FMODE_READ))
-		return kmsgq_fanout_subscribe(q, file, history);
-	return 0;
+	int err;
+
+	err = kmsgq_inplace_bind(q, file);
+	if (err || !q->is_fanout || !(file->f_mode & FMODE_READ) ||
+	    (op->flags & KMSGQ_OPEN_PUBLISHER))
+		return err;
+	err = kmsgq_fanout_subscribe(q, file, op->history);
+	if (err)
+		kmsgq_inplace_release(q, file);
+	return err;
 }
 
 static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
@@ -224,12 +236,27 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 		return err;
 	if (op.flags & ~(KMSGQ_OPEN_CREATE | KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
 			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM |
-			 KMSGQ_OPEN_SENDER | KMSGQ_OPEN_FANOUT))
+			 KMSGQ_OPEN_SENDER | KMSGQ_OPEN_FANOUT |
+			 KMSGQ_OPEN_INPLACE | KMSGQ_OPEN_PUBLISHER))
 		return -EINVAL;
 	if ((op.flags & (KMSGQ_OPEN_EXCL | KMSGQ_OPEN_RING |
 			 KMSGQ_OPEN_OVERFLOW | KMSGQ_OPEN_RECLAIM |
-			 KMSGQ_OPEN_SENDER | KMSGQ_OPEN_FANOUT)) &&
+			 KMSGQ_OPEN_SENDER | KMSGQ_OPEN_FANOUT |
+			 KMSGQ_OPEN_INPLACE)) &&
 	    !(op.flags & KMSGQ_OPEN_CREATE))
+		return -EINVAL;
+	/*
+	 * In place: a mapped fan-out queue, whose payloads have no one
+	 * sender to record.
+	 */
+	if ((op.flags & KMSGQ_OPEN_INPLACE) &&
+	    ((op.flags & (KMSGQ_OPEN_RING | KMSGQ_OPEN_FANOUT)) !=
+	     (KMSGQ_OPEN_RING | KMSGQ_OPEN_FANOUT) ||
+	     (op.flags & KMSGQ_OPEN_SENDER)))
+		return -EINVAL;
+	/* A publisher only writes, and asks for no history. */
+	if ((op.flags & KMSGQ_OPEN_PUBLISHER) &&
+	    (op.history || !(file->f_mode & FMODE_WRITE)))
 		return -EINVAL;
 	/*
 	 * Reclaiming is a kind of ring; FANOUT | RING a fan-out queue its
@@ -251,6 +278,7 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 		return -EINVAL;
 	/* A reader of a fan-out queue, when none may be: create nothing. */
 	if ((op.flags & KMSGQ_OPEN_FANOUT) && (file->f_mode & FMODE_READ) &&
+	    !(op.flags & KMSGQ_OPEN_PUBLISHER) &&
 	    !READ_ONCE(kmsgq_max_subscribers))
 		return -ENOSPC;
 	err = kmsgq_file_bind_begin(file);
@@ -261,7 +289,7 @@ static long kmsgq_ioctl_open(struct file *file, void __user *uarg)
 				&created);
 	if (IS_ERR(q))
 		goto out;
-	err = kmsgq_ioctl_subscribe(q, file, op.history);
+	err = kmsgq_ioctl_subscribe(q, file, &op);
 	if (err) {
 		/* A failed open creates nothing: what it created goes again. */
 		if (created)
@@ -780,6 +808,38 @@ static long kmsgq_ioctl_fanout_ack(struct file *file, void __user *uarg)
 	return err ?: ret;
 }
 
+static long kmsgq_ioctl_fanout_publish(struct file *file, void __user *uarg)
+{
+	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
+	struct kmsgq_fanout_publish p;
+	struct kmsgq_deadline dl;
+	bool told;
+	int err, ret;
+
+	if (IS_ERR(q))
+		return PTR_ERR(q);
+	if (!q->is_fanout || !q->fan.inplace)
+		return -EOPNOTSUPP;
+	err = kmsgq_ioctl_copy_in(&p, sizeof(p), KMSGQ_FANOUT_PUBLISH_SIZE_VER0,
+				  uarg);
+	if (err)
+		return err;
+	if (p.flags & ~(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_TIMEOUT |
+			KMSGQ_XFER_RELATIVE))
+		return -EINVAL;
+	err = kmsgq_ioctl_deadline(&dl, file, p.flags, p.clockid, &p.timeout);
+	if (err)
+		return err;
+	/* A full queue fails even a reservation that may sleep. */
+	dl.full_fails = q->overflow == KMSGQ_OPEN_OVERFLOW_FAIL;
+	ret = kmsgq_inplace_publish(q, file, &p, &dl, &told);
+	if (!told)
+		return ret;
+	/* What the file holds now, whatever the result. */
+	err = kmsgq_ioctl_copy_out(uarg, &p, sizeof(p));
+	return err ?: ret;
+}
+
 static long kmsgq_ioctl_subscribers(struct file *file, void __user *uarg)
 {
 	struct kmsgq_queue *q = kmsgq_ioctl_queue(file);
@@ -886,6 +946,8 @@ long kmsgq_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return kmsgq_ioctl_subscribers(file, uarg);
 	case KMSGQ_IOC_BASE(KMSGQ_IOC_FANOUT_ACK):
 		return kmsgq_ioctl_fanout_ack(file, uarg);
+	case KMSGQ_IOC_BASE(KMSGQ_IOC_FANOUT_PUBLISH):
+		return kmsgq_ioctl_fanout_publish(file, uarg);
 	}
 	return -ENOTTY;
 }

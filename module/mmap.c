@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kmsgq mmap: mapping a ring queue's pages into user space, and a mappable
- * fan-out queue's store, read-only.
+ * kmsgq mmap: mapping a ring queue's pages into user space, a mappable
+ * fan-out queue's store, read-only, and an in-place fan-out queue's
+ * payloads, writable, for its publishers.
  *
  * The whole ring is mapped shared at offset 0; pages are inserted by the
  * fault handler from the ring's page array.  The mapping's file reference
@@ -30,7 +31,8 @@ static void kmsgq_mmap_open(struct vm_area_struct *vma)
 
 	atomic_inc(&q->mappings);
 	/* fork(): another process can now commit in place. */
-	if ((vma->vm_flags & VM_MAYWRITE) && vma->vm_mm != current->mm)
+	if (q->is_ring && (vma->vm_flags & VM_MAYWRITE) &&
+	    vma->vm_mm != current->mm)
 		kmsgq_sender_inherited(q);
 }
 
@@ -71,6 +73,38 @@ static vm_fault_t kmsgq_mmap_fanout_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/* The first page of an in-place fan-out queue's payloads, and their pages. */
+static pgoff_t kmsgq_mmap_payload_first(const struct kmsgq_fanout *f)
+{
+	return ((u8 *)f->data - (u8 *)f->map) >> PAGE_SHIFT;
+}
+
+static pgoff_t kmsgq_mmap_payload_pages(const struct kmsgq_fanout *f)
+{
+	return (f->map_size >> PAGE_SHIFT) - kmsgq_mmap_payload_first(f);
+}
+
+/* A page of the payloads, at KMSGQ_FANOUT_PAYLOAD_OFFSET. */
+static vm_fault_t kmsgq_mmap_payload_fault(struct vm_fault *vmf)
+{
+	struct kmsgq_queue *q = vmf->vma->vm_private_data;
+	pgoff_t n = vmf->pgoff - (KMSGQ_FANOUT_PAYLOAD_OFFSET >> PAGE_SHIFT);
+	struct page *page;
+
+	if (n >= kmsgq_mmap_payload_pages(&q->fan))
+		return VM_FAULT_SIGBUS;
+	page = vmalloc_to_page(q->fan.data + (n << PAGE_SHIFT));
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct kmsgq_mmap_payload_ops = {
+	.open = kmsgq_mmap_open,
+	.close = kmsgq_mmap_close,
+	.fault = kmsgq_mmap_payload_fault,
+};
+
 static const struct vm_operations_struct kmsgq_mmap_fanout_ops = {
 	.open = kmsgq_mmap_open,
 	.close = kmsgq_mmap_close,
@@ -84,8 +118,35 @@ static const struct vm_operations_struct kmsgq_mmap_ops = {
 };
 
 /*
+ * An in-place fan-out queue's payloads (KMSGQ_OPEN_INPLACE): shared and
+ * writable, for files with write access, which publish there; the head,
+ * seq[] and len[] stay out of reach.  The kernel never reads the bytes for
+ * a decision of its own.
+ */
+static int kmsgq_mmap_payload(struct kmsgq_queue *q, struct file *file,
+			      struct vm_area_struct *vma)
+{
+	if (!q->fan.inplace)
+		return -EINVAL;
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EACCES;
+	if (vma_pages(vma) > kmsgq_mmap_payload_pages(&q->fan) ||
+	    !(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	vm_flags_mod(vma, VM_DONTEXPAND, VM_MAYEXEC);
+	vma->vm_ops = &kmsgq_mmap_payload_ops;
+	vma->vm_private_data = q;
+	kmsgq_mmap_open(vma);
+	return 0;
+}
+
+/*
  * A mappable fan-out queue's store: read-only for every file, writer or
- * not, since the kernel is its only writer; and only for a subscriber.
+ * not, since the kernel is its only writer (but for an in-place queue's
+ * publishers, through their own mapping of the payloads); and only for a
+ * subscriber, which a file that publishes only is not, though it may read.
  * The pages go in as they are touched, as a ring's do; the mapping's file
  * keeps the queue, and so the store, until munmap, and is counted in the
  * queue's mappings.
@@ -93,9 +154,13 @@ static const struct vm_operations_struct kmsgq_mmap_ops = {
 static int kmsgq_mmap_fanout(struct kmsgq_queue *q, struct file *file,
 			     struct vm_area_struct *vma)
 {
-	if (!(file->f_mode & FMODE_READ))
+	if (vma->vm_pgoff == KMSGQ_FANOUT_PAYLOAD_OFFSET >> PAGE_SHIFT)
+		return kmsgq_mmap_payload(q, file, vma);
+	if (vma->vm_pgoff)
+		return -EINVAL;
+	if (!kmsgq_fanout_sub(q, file))
 		return -EACCES;
-	if (vma->vm_pgoff || vma_pages(vma) > q->fan.map_size >> PAGE_SHIFT ||
+	if (vma_pages(vma) > q->fan.map_size >> PAGE_SHIFT ||
 	    !(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_flags & VM_WRITE)
@@ -123,11 +188,14 @@ static int kmsgq_mmap_fanout(struct kmsgq_queue *q, struct file *file,
  * other would speak the protocol without owners.
  *
  * A fan-out queue created with KMSGQ_OPEN_RING is mapped read-only by its
- * subscribers instead (struct kmsgq_fanout_map).
+ * subscribers instead (struct kmsgq_fanout_map), and one created with
+ * KMSGQ_OPEN_INPLACE has its payloads mapped writable by publishers at
+ * KMSGQ_FANOUT_PAYLOAD_OFFSET.
  *
  * Return: 0, -ENOTCONN (unbound), -ENODEV (not a ring queue), -EPERM
  * (PROT_EXEC), -EACCES (a reclaiming ring, no token; a writable mapping
- * or a file without read access on a fan-out queue) or -EINVAL.
+ * of the store or a file that is no subscriber on a fan-out queue; the
+ * payloads without write access) or -EINVAL.
  */
 int kmsgq_mmap(struct file *file, struct vm_area_struct *vma)
 {

@@ -84,7 +84,8 @@ struct kmsgq_queue *kmsgq_queue_alloc(u32 qflags, u32 msgs, u32 msgsize)
 				      qflags & KMSGQ_OPEN_RECLAIM);
 	else if (fanout)
 		err = kmsgq_fanout_init(&q->fan, msgs, msgsize,
-					qflags & KMSGQ_OPEN_RING);
+					qflags & KMSGQ_OPEN_RING,
+					qflags & KMSGQ_OPEN_INPLACE);
 	else
 		err = kmsgq_store_init(&q->store, msgs, msgsize);
 	if (err)
@@ -163,7 +164,8 @@ u32 kmsgq_queue_qflags(const struct kmsgq_queue *q)
 	return (q->is_ring || q->fan.map ? KMSGQ_OPEN_RING : 0) |
 	       (q->ring.reclaim ? KMSGQ_OPEN_RECLAIM : 0) |
 	       (q->senders ? KMSGQ_OPEN_SENDER : 0) |
-	       (q->is_fanout ? KMSGQ_OPEN_FANOUT : 0) | q->overflow;
+	       (q->is_fanout ? KMSGQ_OPEN_FANOUT : 0) |
+	       (q->fan.inplace ? KMSGQ_OPEN_INPLACE : 0) | q->overflow;
 }
 
 static bool kmsgq_queue_readable(struct kmsgq_queue *q)

@@ -635,7 +635,8 @@ static struct kmsgq_queue *kmsgq_registry_create(const struct kmsgq_open *op,
 		if (!kmsgq_registry_attr_ok(msgs, msgsize))
 			return ERR_PTR(-EINVAL);
 		charge = op->flags & KMSGQ_OPEN_RING ?
-			 kmsgq_fanout_map_bytes(msgs, msgsize) :
+			 kmsgq_fanout_map_bytes(msgs, msgsize,
+						op->flags & KMSGQ_OPEN_INPLACE) :
 			 kmsgq_fanout_bytes(msgs, msgsize);
 	} else {
 		charge = kmsgq_store_bytes(msgs, msgsize);
@@ -726,8 +727,12 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	mutex_lock(&kmsgq_registry_lock);
 	q = kmsgq_registry_lookup(op->name, kmsgq_registry_current_ns());
 	if (!q && create) {
-		/* History is for fan-out queues: create nothing else with it. */
-		if (op->history && !(op->flags & KMSGQ_OPEN_FANOUT))
+		/*
+		 * History and publishing only are for fan-out queues: create
+		 * nothing else with them.
+		 */
+		if ((op->history || (op->flags & KMSGQ_OPEN_PUBLISHER)) &&
+		    !(op->flags & KMSGQ_OPEN_FANOUT))
 			err = -EINVAL;
 		else
 			q = kmsgq_registry_create(op, &pin, &raced, &spare);
@@ -741,7 +746,8 @@ struct kmsgq_queue *kmsgq_registry_open(const struct kmsgq_open *op,
 	if (!err && raced)
 		err = (create && excl) ? -EEXIST :
 		      kmsgq_registry_permission(q, fmode);
-	if (!err && op->history && !q->is_fanout)
+	if (!err && (op->history || (op->flags & KMSGQ_OPEN_PUBLISHER)) &&
+	    !q->is_fanout)
 		err = -EINVAL;
 	if (!err) {
 		kref_get(&q->ref);

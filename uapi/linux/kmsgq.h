@@ -90,6 +90,12 @@
  * KMSGQ_XFER_LOST with them; before it, both completed with -EOPNOTSUPP
  */
 #define KMSGQ_FEAT_URING_FANOUT	0x80000ULL
+/*
+ * KMSGQ_OPEN_INPLACE: fan-out queues whose publishers write payloads in
+ * place (KMSGQ_FANOUT_PAYLOAD_OFFSET, KMSGQ_IOC_FANOUT_PUBLISH), and
+ * KMSGQ_OPEN_PUBLISHER
+ */
+#define KMSGQ_FEAT_FANOUT_INPLACE	0x100000ULL
 
 /**
  * struct kmsgq_timespec - a point in time on the clock named by the caller
@@ -199,6 +205,25 @@ struct kmsgq_info {
  * is reported.
  */
 #define KMSGQ_OPEN_FANOUT		0x80U
+/*
+ * With CREATE, FANOUT and RING (KMSGQ_FEAT_FANOUT_INPLACE): publishers may
+ * also write payloads in place.  A file with write access maps the payload
+ * slots shared and writable at KMSGQ_FANOUT_PAYLOAD_OFFSET and publishes
+ * them with KMSGQ_IOC_FANOUT_PUBLISH (struct kmsgq_fanout_publish).  Every
+ * such publisher can rewrite any slot, a committed one too, while
+ * subscribers read it: on this queue, write access is power over what
+ * every subscriber reads.  Not with SENDER (EINVAL): an in-place payload
+ * has no one sender.  Older modules refuse the flag with EINVAL.
+ */
+#define KMSGQ_OPEN_INPLACE		0x100U
+/*
+ * On a fan-out queue (KMSGQ_FEAT_FANOUT_INPLACE): the file publishes only.
+ * With read access it is no subscriber: it has no position, receives
+ * nothing and holds no publisher back.  mmap() wants a readable file, so an
+ * in-place publisher opens O_RDWR with this flag.  Needs no CREATE; EINVAL
+ * with @history or on a queue of another kind.
+ */
+#define KMSGQ_OPEN_PUBLISHER		0x200U
 
 /* kmsgq_open.history: every message still stored */
 #define KMSGQ_HISTORY_ALL		0xffffffffU
@@ -426,7 +451,8 @@ struct kmsgq_xfer {
  * @flags: KMSGQ_ATTR_* bits; the only bits SETATTR changes
  * @qflags: out: KMSGQ_OPEN_RING if the queue is a ring queue, and its
  *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM,
- *	KMSGQ_OPEN_SENDER and KMSGQ_OPEN_FANOUT if it was created with them
+ *	KMSGQ_OPEN_SENDER, KMSGQ_OPEN_FANOUT and KMSGQ_OPEN_INPLACE if it was
+ *	created with them
  * @max_msgs: out: queue depth
  * @max_msgsize: out: largest message
  * @cur_msgs: out: messages queued now
@@ -701,7 +727,8 @@ struct kmsgq_ring_wait {
  *	@id order
  * @qflags: KMSGQ_OPEN_RING if the queue is a ring queue, and its
  *	KMSGQ_OPEN_OVERFLOW_* policy, KMSGQ_OPEN_RECLAIM,
- *	KMSGQ_OPEN_SENDER and KMSGQ_OPEN_FANOUT if it was created with them
+ *	KMSGQ_OPEN_SENDER, KMSGQ_OPEN_FANOUT and KMSGQ_OPEN_INPLACE if it was
+ *	created with them
  * @mode: permission bits
  * @uid: owner, in the caller's user namespace
  * @gid: group, in the caller's user namespace
@@ -1082,6 +1109,90 @@ struct kmsgq_fanout_ack {
 /* sizeof(struct kmsgq_fanout_ack) as first published: the least @size accepted. */
 #define KMSGQ_FANOUT_ACK_SIZE_VER0	56
 
+/*
+ * mmap() offset of the payload slots of an in-place fan-out queue
+ * (KMSGQ_OPEN_INPLACE): slot s at s * slot_size, nr_slots * slot_size bytes
+ * rounded up to whole pages (kmsgq_attr @max_msgs times @max_msgsize), the
+ * same pages as from data_off of the read-only mapping at offset 0, where
+ * data_off is on a page boundary.  Shared, for files with write access;
+ * never executable.  The kernel never reads them for a decision.
+ */
+#define KMSGQ_FANOUT_PAYLOAD_OFFSET	0x40000000ULL
+
+/**
+ * struct kmsgq_fanout_publish - commit messages written in place, and
+ *	reserve slots for the next ones (KMSGQ_IOC_FANOUT_PUBLISH;
+ *	KMSGQ_FEAT_FANOUT_INPLACE)
+ * @size: in: sizeof(struct kmsgq_fanout_publish)
+ * @flags: in: KMSGQ_XFER_NONBLOCK, KMSGQ_XFER_TIMEOUT and
+ *	KMSGQ_XFER_RELATIVE as in struct kmsgq_xfer, for the reservation
+ * @lens: in: user address of @nr_commit __u32 payload lengths, one per
+ *	message committed, in order; KMSGQ_FANOUT_LEN_HOLE gives the slot up
+ *	(subscribers skip it)
+ * @nr_commit: in: how many of the file's reserved messages to commit, the
+ *	oldest first; at most as many as it holds
+ * @nr_reserve: in: how many slots to reserve after the commit, 0 ..
+ *	KMSGQ_FANOUT_RESERVE_MAX; only when the commit leaves none reserved
+ * @first: out: the number of the file's first reserved message; message
+ *	n is written in slot n & (nr_slots - 1)
+ * @nr_reserved: out: how many messages the file holds reserved, from @first
+ * @clockid: in: as in struct kmsgq_xfer
+ * @timeout: in: as in struct kmsgq_xfer
+ *
+ * On a file with write access bound to an in-place fan-out queue
+ * (KMSGQ_OPEN_INPLACE).  Reservations are the file's, kept by the kernel:
+ * the call commits the first @nr_commit of them with the lengths given
+ * (each read once; all checked before any is committed), then reserves
+ * up to @nr_reserve slots, as a send finds room: it sleeps until the
+ * slowest subscriber frees one (EAGAIN without sleeping for O_NONBLOCK,
+ * KMSGQ_XFER_NONBLOCK or KMSGQ_OPEN_OVERFLOW_FAIL; ETIMEDOUT at the
+ * deadline; EINTR on a signal), or with KMSGQ_OPEN_OVERFLOW_DROP moves
+ * the subscribers in the way on.  It reserves at least one slot and fewer
+ * than asked if no more are free.  Commits wake every subscriber with one
+ * call, and count in kmsgq_stats @msgs_sent and @bytes_sent.  Before a
+ * commit shows a slot, the kernel clears its bytes from the new length up
+ * to the length the kernel stored for the slot's previous message (for a
+ * hole, from 0); bytes a publisher wrote past a message's length
+ * are its own.  Between a reservation and its commit every subscriber
+ * waits at the first reserved message: a publisher commits what it
+ * reserves promptly.  When the file's last reference goes (close, munmap,
+ * exit, SIGKILL), its reserved messages are committed as holes.
+ *
+ * Returns the number reserved (@nr_reserved).  A failed reservation leaves
+ * the commit done, writes @first and @nr_reserved (0), and returns its
+ * error.  Errors: ENOTCONN (not bound), EOPNOTSUPP (not an in-place
+ * fan-out queue), EBADF (no write access), EINVAL (@nr_commit above what
+ * the file holds, @nr_reserve too large or while messages stay reserved,
+ * flags, the deadline), EMSGSIZE (a length above the slot size: nothing is
+ * committed), EFAULT (also when the results cannot be written, after the
+ * commit and reservation were made), EAGAIN, ETIMEDOUT, EINTR, EBUSY.
+ * Calls on one file run one at a time (a nonblocking one that finds
+ * another running fails with EAGAIN), but none waits for another's sleep
+ * for room; a call that reserves meanwhile makes the sleeping call fail
+ * with EBUSY once it finds room (or its deadline or a signal ends it), and
+ * the out fields say what the other reserved.
+ * A publisher that holds slots reserved and does not commit them holds
+ * back every subscriber at them, and so every publisher a depth later, on
+ * any overflow policy.
+ */
+struct kmsgq_fanout_publish {
+	__u32 size;
+	__u32 flags;
+	__u64 lens;
+	__u32 nr_commit;
+	__u32 nr_reserve;
+	__u64 first;
+	__u32 nr_reserved;
+	__s32 clockid;
+	struct kmsgq_timespec timeout;
+};
+
+/* The most slots a file holds reserved: kmsgq_fanout_publish.nr_reserve. */
+#define KMSGQ_FANOUT_RESERVE_MAX	256
+
+/* sizeof(struct kmsgq_fanout_publish) as first published: the least @size accepted. */
+#define KMSGQ_FANOUT_PUBLISH_SIZE_VER0	56
+
 #define KMSGQ_IOC_MAGIC		0xB9
 
 /*
@@ -1122,6 +1233,8 @@ struct kmsgq_fanout_ack {
 				     KMSGQ_SUBSCRIBERS_SIZE_VER0)
 #define KMSGQ_IOC_FANOUT_ACK	_IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x0f, \
 				     KMSGQ_FANOUT_ACK_SIZE_VER0)
+#define KMSGQ_IOC_FANOUT_PUBLISH _IOC(_IOC_READ | _IOC_WRITE, KMSGQ_IOC_MAGIC, 0x10, \
+				     KMSGQ_FANOUT_PUBLISH_SIZE_VER0)
 
 /*
  * io_uring commands (KMSGQ_FEAT_URING_CMD): an IORING_OP_URING_CMD entry on a
