@@ -37,8 +37,9 @@ extern "C" {
  *	of KMSGQ_OPEN_OVERFLOW_FAIL or KMSGQ_OPEN_OVERFLOW_DROP: what a send
  *	to the full queue does; KMSGQ_OPEN_SENDER to record who sends each
  *	message; KMSGQ_OPEN_FANOUT for a queue whose every reader receives
- *	every message), max_msgs, max_msgsize (0 = module default), other
- *	fields ignored; NULL for all defaults
+ *	every message, with KMSGQ_OPEN_RING and KMSGQ_OPEN_INPLACE for one
+ *	whose publishers write in place), max_msgs, max_msgsize (0 = module
+ *	default), other fields ignored; NULL for all defaults
  *
  * Return: a file descriptor bound to the queue, or -errno.
  */
@@ -60,6 +61,21 @@ int kmsgq_open(const char *name, int oflag, mode_t mode,
  * when the queue is not a fan-out queue and @history is not 0).
  */
 int kmsgq_subscribe(const char *name, int oflag, unsigned int history);
+
+/**
+ * kmsgq_open_publisher() - open a fan-out queue to publish only
+ * @name: name of an existing queue created with KMSGQ_OPEN_FANOUT
+ * @oflag: O_WRONLY, or O_RDWR (an in-place publisher's, which maps the
+ *	payload), or'ed with O_NONBLOCK, O_CLOEXEC
+ *
+ * As kmsgq_open() without O_CREAT, with KMSGQ_OPEN_PUBLISHER: the file is
+ * no subscriber, even with read access: it receives nothing and holds no
+ * publisher back.  Needs KMSGQ_FEAT_FANOUT_INPLACE (older modules: -EINVAL).
+ *
+ * Return: a file descriptor bound to the queue, or -errno (-EINVAL also
+ * for O_RDONLY, and when the queue is not a fan-out queue).
+ */
+int kmsgq_open_publisher(const char *name, int oflag);
 
 /** kmsgq_close() - close a queue descriptor. Return: 0 or -errno. */
 int kmsgq_close(int fd);
@@ -843,6 +859,112 @@ static inline int kmsgq_fanout_done(struct kmsgq_fanout_view *v)
 		return 0;
 	v->pos++;
 	return 1;
+}
+
+/*
+ * Zero-copy fan-out publishers.
+ *
+ * A fan-out queue created with qflags KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING |
+ * KMSGQ_OPEN_INPLACE lets its publishers write payloads in place: each
+ * maps the payload slots shared and writable (kmsgq_fanout_pub_map(), on
+ * a descriptor with read and write access, best opened with
+ * kmsgq_open_publisher() and O_RDWR), and with one system call per batch,
+ * kmsgq_fanout_publish(), commits the messages it wrote in the slots the
+ * kernel reserved for it and reserves the next ones.  Every such publisher
+ * can rewrite any slot, a committed one too: on this queue write access is
+ * power over what every subscriber reads.  Subscribers are as above.
+ * Typical publisher:
+ *	n = kmsgq_fanout_publish(&pub, NULL, 0, BATCH, 0, CLOCK_MONOTONIC, NULL);
+ *	while (n > 0) {
+ *		for (i = 0; i < n; i++)
+ *			lens[i] = fill(kmsgq_fanout_pub_slot(&pub, pub.first + i),
+ *				       pub.slot_size);
+ *		n = kmsgq_fanout_publish(&pub, lens, n, BATCH, 0,
+ *					 CLOCK_MONOTONIC, NULL);
+ *	}
+ */
+
+/**
+ * struct kmsgq_fanout_pub - a publisher's mapping of the payload slots of
+ *	an in-place fan-out queue; set up by kmsgq_fanout_pub_map()
+ * @nr_slots: slots, a power of two (the queue's depth)
+ * @mask: @nr_slots - 1
+ * @slot_size: bytes per slot (the queue's max_msgsize)
+ * @data: slot 0's payload; slot s's at @data + s * @slot_size
+ * @data_size: bytes mapped at @data
+ * @first: number of the file's first reserved message, as the kernel last
+ *	reported it
+ * @nr: how many messages the file holds reserved from @first, likewise
+ *
+ * The caller allocates it and the inline call reads its fields, so its
+ * layout is part of the KMSGQ_1.7 ABI and never changes.
+ */
+struct kmsgq_fanout_pub {
+	int fd;
+	uint32_t nr_slots;
+	uint32_t mask;
+	uint32_t slot_size;
+	uint8_t *data;
+	size_t data_size;
+	uint64_t first;
+	uint32_t nr;
+};
+
+/**
+ * kmsgq_fanout_pub_map() - map the payload slots of the in-place fan-out
+ *	queue @fd publishes to, shared and writable
+ * @pub: filled in; @pub->first and @pub->nr say what the file holds
+ *	reserved already
+ *
+ * @fd needs read and write access.  Needs KMSGQ_FEAT_FANOUT_INPLACE.
+ * Return: 0, or -EOPNOTSUPP (not an in-place fan-out queue), -EBADF (no
+ * write access), -EACCES (no read access), -errno.
+ */
+int kmsgq_fanout_pub_map(int fd, struct kmsgq_fanout_pub *pub);
+
+/**
+ * kmsgq_fanout_pub_unmap() - undo kmsgq_fanout_pub_map().  The file's
+ *	reservations stay (commit them, or close the file: they become holes).
+ *	Return: 0 or -errno.
+ */
+int kmsgq_fanout_pub_unmap(struct kmsgq_fanout_pub *pub);
+
+/**
+ * kmsgq_fanout_publish() - commit the first @nr_commit of the file's
+ *	reserved messages, then reserve up to @nr_reserve slots
+ * @lens: the payload length of each message committed, in order
+ *	(KMSGQ_FANOUT_LEN_HOLE: no message); NULL if @nr_commit is 0
+ * @nr_commit: at most @pub->nr
+ * @nr_reserve: 0..KMSGQ_FANOUT_RESERVE_MAX; not 0 only when the commit
+ *	leaves none reserved
+ * @flags: KMSGQ_XFER_NONBLOCK, KMSGQ_XFER_RELATIVE (@deadline is an
+ *	interval), or 0; KMSGQ_XFER_TIMEOUT is implied by @deadline (-EINVAL)
+ * @clock, @deadline: as kmsgq_timedsend(); @deadline may be NULL; for the
+ *	reservation, which sleeps until the slowest subscriber frees a slot
+ *
+ * Message n is written in the slot kmsgq_fanout_pub_slot() gives.
+ * @pub->first and @pub->nr follow what the kernel reports, also when the
+ * call fails: a failed reservation leaves the commit done, and nothing
+ * reserved.
+ * Return: the number of messages the file holds reserved (@pub->nr), or
+ * -errno (-EMSGSIZE: a length above the slot size, nothing committed;
+ * -EAGAIN, -ETIMEDOUT, -EINTR: committed, nothing reserved; -EBUSY:
+ * committed, and another call on the file reserved while this one waited
+ * for room, which @pub->first and @pub->nr now say).
+ */
+int kmsgq_fanout_publish(struct kmsgq_fanout_pub *pub, const uint32_t *lens,
+			 unsigned int nr_commit, unsigned int nr_reserve,
+			 unsigned int flags, clockid_t clock,
+			 const struct timespec *deadline);
+
+/**
+ * kmsgq_fanout_pub_slot() - the payload of message @n, @pub->slot_size
+ *	bytes, for the publisher that holds it reserved to write in place
+ */
+static inline void *kmsgq_fanout_pub_slot(const struct kmsgq_fanout_pub *pub,
+					  uint64_t n)
+{
+	return pub->data + (size_t)(n & pub->mask) * pub->slot_size;
 }
 
 #ifdef __cplusplus

@@ -2,7 +2,8 @@
 /*
  * libkmsgq zero-copy fan-out subscribers: mapping a fan-out queue's store
  * and acknowledging what was read.  The per-message protocol is inline in
- * <kmsgq.h>.
+ * <kmsgq.h>.  And in-place publishers: mapping an in-place fan-out queue's
+ * payload slots, committing what was written and reserving the next.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -128,4 +129,109 @@ int kmsgq_fanout_ack(struct kmsgq_fanout_view *view, unsigned int flags,
 	if (ack.tail > view->tail)
 		view->tail = ack.tail;
 	return ret;
+}
+
+/*
+ * One KMSGQ_IOC_FANOUT_PUBLISH; *@pub's first and nr get what the kernel
+ * reports.  They go in as they are: the kernel only writes those fields,
+ * so a call that fails before it does leaves them as they were.
+ */
+static int kmsgq_fanout_publish_ioctl(struct kmsgq_fanout_pub *pub,
+				      const uint32_t *lens,
+				      unsigned int nr_commit,
+				      unsigned int nr_reserve,
+				      unsigned int flags, clockid_t clock,
+				      const struct timespec *deadline)
+{
+	struct kmsgq_fanout_publish op;
+	int ret;
+
+	memset(&op, 0, sizeof(op));
+	op.size = sizeof(op);
+	op.flags = flags;
+	op.lens = (uintptr_t)lens;
+	op.nr_commit = nr_commit;
+	op.nr_reserve = nr_reserve;
+	op.first = pub->first;
+	op.nr_reserved = pub->nr;
+	if (deadline) {
+		op.flags |= KMSGQ_XFER_TIMEOUT;
+		op.clockid = clock;
+		op.timeout.tv_sec = deadline->tv_sec;
+		op.timeout.tv_nsec = deadline->tv_nsec;
+	}
+	ret = kmsgq_ioctl(pub->fd, KMSGQ_IOC_FANOUT_PUBLISH, &op);
+	pub->first = op.first;
+	pub->nr = op.nr_reserved;
+	return ret;
+}
+
+int kmsgq_fanout_pub_map(int fd, struct kmsgq_fanout_pub *pub)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	struct kmsgq_fanout_pub p;
+	struct kmsgq_attr attr;
+	uint64_t size;
+	int saved = errno;
+	void *data;
+	int ret;
+
+	/*
+	 * Committing and reserving nothing changes nothing: first whether
+	 * the queue is one to publish in place at all (EOPNOTSUPP), before
+	 * mmap answers for another kind of queue as that kind's mapping
+	 * would; then what the file holds reserved already.
+	 */
+	memset(&p, 0, sizeof(p));
+	p.fd = fd;
+	ret = kmsgq_fanout_publish_ioctl(&p, NULL, 0, 0, 0, CLOCK_MONOTONIC,
+					 NULL);
+	if (ret < 0)
+		return ret;
+	ret = kmsgq_getattr(fd, &attr);
+	if (ret)
+		return ret;
+	p.nr_slots = attr.max_msgs;
+	p.mask = attr.max_msgs - 1;
+	p.slot_size = attr.max_msgsize;
+	/* Only a kernel that broke the layout's promises fails here. */
+	size = (uint64_t)p.nr_slots * p.slot_size;
+	if (!p.nr_slots || (p.nr_slots & p.mask) || !p.slot_size ||
+	    size > SIZE_MAX - page || p.first + p.nr < p.first ||
+	    p.nr > p.nr_slots)
+		return -EPROTO;
+	p.data_size = ((size_t)size + page - 1) & ~(page - 1);
+	data = mmap(NULL, p.data_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		    KMSGQ_FANOUT_PAYLOAD_OFFSET);
+	if (data == MAP_FAILED) {
+		ret = -errno;
+		errno = saved;
+		return ret;
+	}
+	p.data = data;
+	*pub = p;
+	return 0;
+}
+
+int kmsgq_fanout_pub_unmap(struct kmsgq_fanout_pub *pub)
+{
+	int saved = errno;
+	int ret = 0;
+
+	if (munmap(pub->data, pub->data_size))
+		ret = -errno;
+	errno = saved;
+	pub->data = NULL;
+	return ret;
+}
+
+int kmsgq_fanout_publish(struct kmsgq_fanout_pub *pub, const uint32_t *lens,
+			 unsigned int nr_commit, unsigned int nr_reserve,
+			 unsigned int flags, clockid_t clock,
+			 const struct timespec *deadline)
+{
+	if (flags & ~(KMSGQ_XFER_NONBLOCK | KMSGQ_XFER_RELATIVE))
+		return -EINVAL;
+	return kmsgq_fanout_publish_ioctl(pub, lens, nr_commit, nr_reserve,
+					  flags, clock, deadline);
 }

@@ -112,7 +112,7 @@ int kmsgq_open(const char *name, int oflag, mode_t mode,
 				    (KMSGQ_OPEN_RING | KMSGQ_OPEN_OVERFLOW_FAIL |
 				     KMSGQ_OPEN_OVERFLOW_DROP |
 				     KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER |
-				     KMSGQ_OPEN_FANOUT);
+				     KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_INPLACE);
 			op.max_msgs = attr->max_msgs;
 			op.max_msgsize = attr->max_msgsize;
 		}
@@ -130,6 +130,24 @@ int kmsgq_subscribe(const char *name, int oflag, unsigned int history)
 
 	if ((oflag & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) ||
 	    (oflag & O_ACCMODE) == O_WRONLY || (oflag & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+	ret = kmsgq_copy_name(op.name, name);
+	if (ret)
+		return ret;
+	return kmsgq_open_op(&op, oflag);
+}
+
+int kmsgq_open_publisher(const char *name, int oflag)
+{
+	struct kmsgq_open op = {
+		.size = sizeof(op),
+		.flags = KMSGQ_OPEN_PUBLISHER,
+	};
+	int ret;
+
+	/* A publisher writes: O_RDONLY would publish nothing. */
+	if ((oflag & ~(O_ACCMODE | O_NONBLOCK | O_CLOEXEC)) ||
+	    (oflag & O_ACCMODE) == O_RDONLY || (oflag & O_ACCMODE) == O_ACCMODE)
 		return -EINVAL;
 	ret = kmsgq_copy_name(op.name, name);
 	if (ret)
