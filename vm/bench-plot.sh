@@ -88,7 +88,7 @@ title=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf {
 	exit }' "$csv")
 idle=$(sed -n 's/^# guest idle: \([^;]*\);.*/\1/p' "$csv" | head -n 1)
 
-transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-zc-reclaim kmsgq-uring kmsgq-fanout kmsgq-fanout-zc"
+transports="mqueue pipe seqpacket shm-futex kmsgq-copy kmsgq-batch kmsgq-zc kmsgq-zc-reclaim kmsgq-uring kmsgq-fanout kmsgq-fanout-zc kmsgq-fanout-inplace"
 # plot_lines WORKLOAD COLUMN [EXTRA]: a "plot" command with a line per
 # transport present, or, if the run had no such workload, an empty panel.
 plot_lines() {

@@ -88,7 +88,8 @@ struct bench_sys {
 	char clocksource[64];
 	char idle[64];		/* idle= from the kernel command line */
 	double clock_ns;	/* cost of one clock_gettime() */
-	char kmsgq_why[128];	/* what transport_kcopy.c found */
+	char kmsgq_why[256];	/* what transport_kcopy.c found, and which
+				   transports the module's features skip */
 	char mq_note[256];	/* what transport_mqueue.c did to the limits */
 	char host_load[16];	/* busy processes on the host, "" if not told */
 	int is_root;

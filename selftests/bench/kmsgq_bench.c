@@ -38,7 +38,7 @@
 extern const struct bench_transport mqueue_transport, pipe_transport,
 	unix_transport, shm_transport, kcopy_transport, kcopy_batch_transport,
 	ring_transport, ring_reclaim_transport, uring_transport,
-	fanout_transport, fanout_zc_transport;
+	fanout_transport, fanout_zc_transport, fanout_inplace_transport;
 const struct bench_transport *const bench_transports[] = {
 	&mqueue_transport,
 	&pipe_transport,
@@ -51,6 +51,7 @@ const struct bench_transport *const bench_transports[] = {
 	&uring_transport,
 	&fanout_transport,
 	&fanout_zc_transport,
+	&fanout_inplace_transport,
 };
 const int bench_nt = sizeof(bench_transports) / sizeof(bench_transports[0]);
 

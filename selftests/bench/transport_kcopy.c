@@ -58,10 +58,11 @@ int kcopy_queue_create(struct bench_chan *c, unsigned int qflags)
 	fd = kmsgq_open(c->name, O_RDWR | O_CREAT | O_EXCL, 0600, &ka);
 	if (fd < 0) {
 		snprintf(bench_setup_err, sizeof(bench_setup_err),
-			 "kmsgq_open(depth %u, msgsize %zu%s%s): %s",
+			 "kmsgq_open(depth %u, msgsize %zu%s%s%s): %s",
 			 bench_cfg.depth, c->size,
 			 qflags & KMSGQ_OPEN_RING ? ", ring" : "",
 			 qflags & KMSGQ_OPEN_FANOUT ? ", fan-out" : "",
+			 qflags & KMSGQ_OPEN_INPLACE ? ", in-place" : "",
 			 strerror(-fd));
 		return -1;
 	}
