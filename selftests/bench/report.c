@@ -17,6 +17,8 @@
 
 /* Zero-copy fan-out, whose targets issue 17 sets. */
 #define REPORT_FANOUT_ZC	"kmsgq-fanout-zc"
+/* And with the publisher writing in place too. */
+#define REPORT_FANOUT_INPLACE	"kmsgq-fanout-inplace"
 
 static const char *human(double v, char *buf)
 {
@@ -112,7 +114,7 @@ static void table_head(const struct runner_cell *c)
 		printf("\n== %s: ping-pong round trip, %s (lower is better;"
 		       " x = latency ratio) ==\n", c->wname, where);
 	if (BENCH_IS_FANOUT(c->wl))
-		printf("%6s  %-15s %9s %8s %9s %10s %10s %7s %8s %7s\n", "size",
+		printf("%6s  %-20s %9s %8s %9s %10s %10s %7s %8s %7s\n", "size",
 		       "transport", "msgs/s", "MB/s", "ns/msg", "cpu ns/msg",
 		       "pub ns/msg", "spread", "x mqueue", "x pipe");
 	else if (BENCH_IS_PP(c->wl))
@@ -147,7 +149,7 @@ static void table_row(const struct runner_cell *c, int t, int mq, int pipe,
 	}
 	snprintf(b1, sizeof(b1), sp < 0 ? "-" : "%.0f%%", sp * 100);
 	if (BENCH_IS_FANOUT(c->wl)) {
-		printf("%6s  %-15s %9s %8.1f %9.0f %10.0f %10.0f %7s %8s %7s\n",
+		printf("%6s  %-20s %9s %8.1f %9.0f %10.0f %10.0f %7s %8s %7s\n",
 		       "", tr->name, human(m->rate, hb), m->rate * c->size / 1e6,
 		       1e9 / m->rate, m->cpu_ns, m->pub_cpu_ns, b1,
 		       fmt_ratio(ratio(c, t, mq), b2),
@@ -210,7 +212,7 @@ static void fanout_cpu_table(int v)
 	if (n < 2)
 		return;
 	printf("\n== %s: publisher CPU ns per message by subscribers, %zu B"
-	       " (lower is better) ==\n%-15s", bench_wname[wl], size,
+	       " (lower is better) ==\n%-20s", bench_wname[wl], size,
 	       "transport");
 	for (i = 0; i < n; i++) {
 		snprintf(b, sizeof(b), "1:%u", sw[i]->subs);
@@ -222,7 +224,7 @@ static void fanout_cpu_table(int v)
 
 		if (!sw[0]->have[t])
 			continue;
-		printf("%-15s", bench_transports[t]->name);
+		printf("%-20s", bench_transports[t]->name);
 		for (i = 0; i < n; i++) {
 			const struct runner_res *m = &sw[i]->med[t];
 
@@ -321,10 +323,10 @@ static void target_line(const char *what, double r, double goal,
 			int lower_better, const char *note)
 {
 	if (r < 0) {
-		printf("  %-52s %8s  %-6s  (not measured)\n", what, "-", "-");
+		printf("  %-57s %8s  %-6s  (not measured)\n", what, "-", "-");
 		return;
 	}
-	printf("  %-52s %7.3fx  %s (goal %s %.*fx%s)\n", what, r,
+	printf("  %-57s %7.3fx  %s (goal %s %.*fx%s)\n", what, r,
 	       (lower_better ? r <= goal : r >= goal) ? "MET   " : "MISSED",
 	       lower_better ? "<=" : ">=",
 	       goal * 10 == (int)(goal * 10) ? 1 : 2, goal, note);
@@ -520,6 +522,16 @@ static void targets_fanout(int v, const char *w)
 	snprintf(what, sizeof(what), "%s pub CPU/msg most/fewest subs%s",
 		 REPORT_FANOUT_ZC, w);
 	target_fanout_cpu(what, wl, REPORT_FANOUT_ZC, 1.25, "");
+	/* Zero-copy on both sides: the same goals, with an in-place publisher. */
+	snprintf(what, sizeof(what), "%s 1:4 64 B msgs/s vs mqueue%s",
+		 REPORT_FANOUT_INPLACE, w);
+	target_fanout(what, wl, 64, REPORT_FANOUT_INPLACE, 20);
+	snprintf(what, sizeof(what), "%s 1:4 4096 B msgs/s vs mqueue%s",
+		 REPORT_FANOUT_INPLACE, w);
+	target_fanout(what, wl, 4096, REPORT_FANOUT_INPLACE, 4);
+	snprintf(what, sizeof(what), "%s pub CPU/msg most/fewest subs%s",
+		 REPORT_FANOUT_INPLACE, w);
+	target_fanout_cpu(what, wl, REPORT_FANOUT_INPLACE, 1.25, "");
 	snprintf(what, sizeof(what), "kmsgq-fanout pub CPU/msg most/fewest subs%s",
 		 w);
 	target_fanout_cpu(what, wl, "kmsgq-fanout", 1.25,
