@@ -1418,7 +1418,8 @@ TEST_F(ctl, list_json_shows_the_queue_and_its_counters)
 {
 	static const char *const want[] = {
 		"\"type\":\"copy\",", "\"reclaim\":false,", "\"sender\":false,",
-		"\"ring\":false,", "\"overflow\":\"block\"", "\"mode\":\"0640\"", "\"user\":null",
+		"\"ring\":false,", "\"inplace\":false,", "\"overflow\":\"block\"",
+		"\"mode\":\"0640\"", "\"user\":null",
 		"\"group\":null", "\"max_msgs\":16,", "\"max_msgsize\":256,",
 		"\"cur_msgs\":2,", "\"files\":1,", "\"send_waiters\":0,",
 		"\"recv_waiters\":0,", "\"mappings\":0,", "\"msgs_sent\":3,",
@@ -1448,7 +1449,8 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 {
 	static const char *const lines[][2] = {
 		{ "type", "copy" }, { "reclaim", "no" }, { "sender", "no" },
-		{ "ring", "no" }, { "overflow", "block" }, { "mode", "0640" },
+		{ "ring", "no" }, { "inplace", "no" }, { "overflow", "block" },
+		{ "mode", "0640" },
 		{ "max_msgs", "16" },
 		{ "max_msgsize", "256" }, { "cur_msgs", "2" },
 		{ "files", "1" }, { "send_waiters", "0" },
@@ -1468,7 +1470,7 @@ TEST_F(ctl, show_prints_every_attribute_and_counter)
 			TH_LOG("no line %s", lines[i][0]);
 		EXPECT_STREQ(lines[i][1], f[1]) TH_LOG("%s", lines[i][0]);
 	}
-	EXPECT_EQ(22, count_lines(self->r->out, ""));
+	EXPECT_EQ(23, count_lines(self->r->out, ""));
 
 	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
 	EXPECT_TRUE(json_valid(self->r->out));
@@ -1577,7 +1579,7 @@ TEST_F(ctl, create_fanout_ring_makes_a_queue_subscribers_map)
 	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
 	ASSERT_TRUE(json_queue(self->r->out, self->q, obj, sizeof(obj)))
 		TH_LOG("%s", self->r->out);
-	EXPECT_NE(NULL, strstr(obj, "\"type\":\"fanout\",\"reclaim\":false,\"sender\":false,\"ring\":true,"))
+	EXPECT_NE(NULL, strstr(obj, "\"type\":\"fanout\",\"reclaim\":false,\"sender\":false,\"ring\":true,\"inplace\":false,"))
 		TH_LOG("%s", obj);
 	EXPECT_NE(NULL, strstr(obj, ",\"subscribers\":1}"));
 	EXPECT_EQ(0, kmsgq_fanout_unmap(&v));
@@ -1602,6 +1604,133 @@ TEST_F(ctl, create_fanout_ring_refuses_reclaim)
 	EXPECT_EQ(2, CTL(self, "create", self->q, "--fanout", "--reclaim"));
 	EXPECT_TRUE(starts(self->r->err,
 			   "kmsgqctl: create: --reclaim makes a reclaiming ring: give --ring with it\n"))
+		TH_LOG("%s", self->r->err);
+	EXPECT_EQ(-ENOENT, kmsgq_unlink(self->q));
+}
+
+/* Skip unless fan-out queues' publishers may write them in place. */
+#define NEED_FANOUT_INPLACE() do { \
+	struct kmsgq_info info_; \
+	if (kmsgq_info(-1, &info_) || \
+	    !(info_.features & KMSGQ_FEAT_FANOUT_INPLACE)) \
+		SKIP(return, "module without KMSGQ_FEAT_FANOUT_INPLACE"); \
+} while (0)
+
+TEST_F(ctl, create_fanout_ring_inplace_makes_a_queue_publishers_write)
+{
+	struct kmsgq_fanout_view v;
+	struct kmsgq_fanout_pub pub;
+	struct kmsgq_attr attr;
+	char f[14][80], obj[1024];
+	const void *msg;
+	uint32_t len;
+	int fd, pfd;
+
+	NEED_FANOUT_INPLACE();
+	ASSERT_EQ(0, CTL(self, "create", self->q, "--fanout", "--ring",
+			 "--inplace", "--depth", "3", "--msgsize", "32"))
+		TH_LOG("stderr: %s", self->r->err);
+	EXPECT_STREQ("", self->r->err);
+	fd = kmsgq_subscribe(self->q, O_RDONLY, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_getattr(fd, &attr));
+	EXPECT_EQ(KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING | KMSGQ_OPEN_INPLACE,
+		  attr.qflags);
+	EXPECT_EQ(4, attr.max_msgs);
+	EXPECT_EQ(32, attr.max_msgsize);
+	ASSERT_EQ(0, kmsgq_fanout_map(fd, &v));
+
+	/* A publisher writes one in place, and kmsgqctl sends a copy. */
+	pfd = kmsgq_open_publisher(self->q, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, pfd);
+	ASSERT_EQ(0, kmsgq_fanout_pub_map(pfd, &pub));
+	EXPECT_EQ(4, pub.nr_slots);
+	EXPECT_EQ(32, pub.slot_size);
+	ASSERT_EQ(1, kmsgq_fanout_publish(&pub, NULL, 0, 1, 0,
+					  CLOCK_MONOTONIC, NULL));
+	memcpy(kmsgq_fanout_pub_slot(&pub, pub.first), "written", 7);
+	len = 7;
+	EXPECT_EQ(0, kmsgq_fanout_publish(&pub, &len, 1, 0, 0,
+					  CLOCK_MONOTONIC, NULL));
+	EXPECT_EQ(0, CTL(self, "send", self->q, "copied"))
+		TH_LOG("stderr: %s", self->r->err);
+	ASSERT_EQ(1, kmsgq_fanout_next(&v, &msg, &len));
+	ASSERT_EQ(7, len);
+	EXPECT_EQ(0, memcmp(msg, "written", 7));
+	EXPECT_EQ(1, kmsgq_fanout_done(&v));
+	ASSERT_EQ(1, kmsgq_fanout_next(&v, &msg, &len));
+	ASSERT_EQ(6, len);
+	EXPECT_EQ(0, memcmp(msg, "copied", 6));
+	EXPECT_EQ(1, kmsgq_fanout_done(&v));
+	EXPECT_EQ(0, kmsgq_fanout_ack(&v, 0, CLOCK_MONOTONIC, NULL));
+
+	EXPECT_EQ(0, CTL(self, "list"));
+	ASSERT_EQ(12, row(self->r->out, self->q, 1, f, 14))
+		TH_LOG("stdout: %s", self->r->out);
+	EXPECT_STREQ("fanout+inplace", f[1]);
+	EXPECT_EQ(0, CTL(self, "show", self->q));
+	ASSERT_EQ(2, row(self->r->out, "type", 0, f, 14));
+	EXPECT_STREQ("fanout", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "ring", 0, f, 14));
+	EXPECT_STREQ("yes", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "inplace", 0, f, 14));
+	EXPECT_STREQ("yes", f[1]);
+	ASSERT_EQ(2, row(self->r->out, "subscribers", 0, f, 14));
+	EXPECT_STREQ("1", f[1]);		/* the publisher is none */
+	EXPECT_EQ(0, CTL(self, "show", self->q, "--json"));
+	ASSERT_TRUE(json_queue(self->r->out, self->q, obj, sizeof(obj)))
+		TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(obj, "\"type\":\"fanout\",\"reclaim\":false,\"sender\":false,\"ring\":true,\"inplace\":true,"))
+		TH_LOG("%s", obj);
+	EXPECT_NE(NULL, strstr(obj, ",\"subscribers\":1}"));
+	EXPECT_EQ(0, CTL(self, "list", "--json"));
+	ASSERT_TRUE(json_queue(self->r->out, self->q, obj, sizeof(obj)))
+		TH_LOG("%s", self->r->out);
+	EXPECT_NE(NULL, strstr(obj, "\"ring\":true,\"inplace\":true,"))
+		TH_LOG("%s", obj);
+	EXPECT_EQ(0, kmsgq_fanout_pub_unmap(&pub));
+	close(pfd);
+	EXPECT_EQ(0, kmsgq_fanout_unmap(&v));
+	close(fd);
+
+	/* In place is part of the type, both ways. */
+	EXPECT_EQ(0, CTL(self, "create", self->q, "--fanout", "--ring",
+			 "--inplace"));
+	EXPECT_STREQ("", self->r->err);
+	EXPECT_EQ(1, CTL(self, "create", self->q, "--fanout", "--ring"));
+	EXPECT_STREQ(err_line(self, self->q,
+			      "queue exists with other attributes (type fanout+inplace, overflow block, depth 4, msgsize 32, mode 0600)"),
+		     self->r->err);
+	ASSERT_EQ(0, CTL(self, "create", self->q2, "--fanout", "--ring",
+			 "--depth", "4", "--msgsize", "32"));
+	EXPECT_EQ(1, CTL(self, "create", self->q2, "--fanout", "--ring",
+			 "--inplace"));
+	EXPECT_STREQ(err_line(self, self->q2,
+			      "queue exists with other attributes (type fanout+ring, overflow block, depth 4, msgsize 32, mode 0600)"),
+		     self->r->err);
+}
+
+TEST_F(ctl, create_inplace_needs_a_fanout_ring_without_sender)
+{
+	static const char *const ring_fanout[][4] = {
+		{ "--inplace" }, { "--ring", "--inplace" },
+		{ "--fanout", "--inplace" },
+	};
+	static const char want[] =
+		"kmsgqctl: create: --inplace makes a fan-out queue publishers write in place: give --fanout --ring with it\n";
+	size_t i;
+
+	for (i = 0; i < sizeof(ring_fanout) / sizeof(ring_fanout[0]); i++) {
+		const char *const *a = ring_fanout[i];
+
+		EXPECT_EQ(2, CTL(self, "create", self->q, a[0], a[1]));
+		EXPECT_TRUE(starts(self->r->err, want))
+			TH_LOG("%zu: %s", i, self->r->err);
+	}
+	EXPECT_EQ(2, CTL(self, "create", self->q, "--fanout", "--ring",
+			 "--inplace", "--sender"));
+	EXPECT_TRUE(starts(self->r->err,
+			   "kmsgqctl: create: a payload written in place has no one sender: --sender or --inplace\n"))
 		TH_LOG("%s", self->r->err);
 	EXPECT_EQ(-ENOENT, kmsgq_unlink(self->q));
 }
@@ -2021,14 +2150,14 @@ TEST_F(ctl, info_reports_the_module)
 	EXPECT_EQ(info.max_msgsize, strtoul(f[1], NULL, 10));
 	ASSERT_EQ(2, row(self->r->out, "queues", 0, f, 10));
 	EXPECT_LE(1, strtoul(f[1], NULL, 10));
-	snprintf(want, sizeof(want), "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow reclaim%s sender fanout ring_waker fanout_map%s\n",
+	snprintf(want, sizeof(want), "\nfeatures         prio batch timeout stats ring list ipc_ns setowner prio32k notify nowait peek overflow reclaim%s sender fanout ring_waker fanout_map%s fanout_inplace\n",
 		 ucmd ? " uring_cmd" : "", ucmd ? " uring_fanout" : "");
 	EXPECT_NE(NULL, strstr(self->r->out, want)) TH_LOG("%s", self->r->out);
 
 	EXPECT_EQ(0, CTL(self, "info", "--json"));
 	EXPECT_TRUE(json_valid(self->r->out)) TH_LOG("%s", self->r->out);
 	EXPECT_NE(NULL, strstr(self->r->out, "\"abi_version\":1,"));
-	snprintf(want, sizeof(want), "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\",\"reclaim\"%s,\"sender\",\"fanout\",\"ring_waker\",\"fanout_map\"%s]",
+	snprintf(want, sizeof(want), "\"features\":[\"prio\",\"batch\",\"timeout\",\"stats\",\"ring\",\"list\",\"ipc_ns\",\"setowner\",\"prio32k\",\"notify\",\"nowait\",\"peek\",\"overflow\",\"reclaim\"%s,\"sender\",\"fanout\",\"ring_waker\",\"fanout_map\"%s,\"fanout_inplace\"]",
 		 ucmd ? ",\"uring_cmd\"" : "",
 		 ucmd ? ",\"uring_fanout\"" : "");
 	EXPECT_NE(NULL, strstr(self->r->out, want)) TH_LOG("%s", self->r->out);

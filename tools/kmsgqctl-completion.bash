@@ -62,7 +62,7 @@ _kmsgqctl()
 	case $cmd in
 	list | show) opts="--numeric --json" ;;
 	info | subscribers) opts="--json" ;;
-	create) opts="--ring --reclaim --fanout --sender --overflow --depth --msgsize --mode --excl" ;;
+	create) opts="--ring --reclaim --fanout --inplace --sender --overflow --depth --msgsize --mode --excl" ;;
 	unlink) opts="--force" ;;
 	chmod | chown) opts="" ;;
 	send) opts="--prio --timeout --nonblock --lines" ;;

@@ -17,7 +17,7 @@
 #define ADMIN_OVERFLOW	(KMSGQ_OPEN_OVERFLOW_FAIL | KMSGQ_OPEN_OVERFLOW_DROP)
 /* The qflags that an existing queue must have as asked, given or not. */
 #define ADMIN_KIND	(KMSGQ_OPEN_RING | KMSGQ_OPEN_RECLAIM | KMSGQ_OPEN_SENDER | \
-			 KMSGQ_OPEN_FANOUT)
+			 KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_INPLACE)
 
 /*
  * Depth a queue created with @depth gets: rings and fan-out queues
@@ -38,8 +38,8 @@ static unsigned int admin_real_depth(unsigned int depth, bool pow2)
  * @name existed before a create without --excl: fine if it has every
  * attribute the command gave (its type, reclaiming or not and recording
  * senders or not, always; the rest when given; an @overflow of -1 was not
- * given).  @kind holds the KMSGQ_OPEN_RING, _RECLAIM, _SENDER and _FANOUT
- * asked for.
+ * given).  @kind holds the KMSGQ_OPEN_RING, _RECLAIM, _SENDER, _FANOUT
+ * and _INPLACE asked for.
  */
 static int admin_create_existing(const char *name, unsigned int kind,
 				 int overflow, unsigned int depth,
@@ -77,6 +77,7 @@ int admin_cmd_create(int argc, char **argv)
 		{ "reclaim", no_argument, NULL, 'R' },
 		{ "sender", no_argument, NULL, 'S' },
 		{ "fanout", no_argument, NULL, 'F' },
+		{ "inplace", no_argument, NULL, 'I' },
 		{ "overflow", required_argument, NULL, 'o' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "msgsize", required_argument, NULL, 's' },
@@ -87,13 +88,13 @@ int admin_cmd_create(int argc, char **argv)
 	struct kmsgq_attr attr = { 0 };
 	struct kmsgq_info info;
 	bool ring = false, reclaim = false, sender = false, excl = false;
-	bool fanout = false;
+	bool fanout = false, inplace = false;
 	const char *name;
 	int mode = -1, overflow = -1;
 	mode_t umask_was;
 	int c, fd, ret;
 
-	while ((c = kmsgqctl_next_opt(argc, argv, ":rRSFo:d:s:m:xjh",
+	while ((c = kmsgqctl_next_opt(argc, argv, ":rRSFIo:d:s:m:xjh",
 				      longopts)) != -1) {
 		switch (c) {
 		case 'r':
@@ -107,6 +108,9 @@ int admin_cmd_create(int argc, char **argv)
 			break;
 		case 'F':
 			fanout = true;
+			break;
+		case 'I':
+			inplace = true;
 			break;
 		case 'o':
 			overflow = list_overflow_qflag(optarg);
@@ -138,6 +142,10 @@ int admin_cmd_create(int argc, char **argv)
 		kmsgqctl_usage_error("create: --reclaim makes a reclaiming ring: give --ring with it");
 	if (reclaim && fanout)
 		kmsgqctl_usage_error("create: a fan-out queue has no claims to reclaim: --reclaim or --fanout");
+	if (inplace && !(fanout && ring))
+		kmsgqctl_usage_error("create: --inplace makes a fan-out queue publishers write in place: give --fanout --ring with it");
+	if (inplace && sender)
+		kmsgqctl_usage_error("create: a payload written in place has no one sender: --sender or --inplace");
 
 	/* The kernel says EINVAL for both; tell a bad limit from a bad name. */
 	if (dev_info(&info))
@@ -163,6 +171,9 @@ int admin_cmd_create(int argc, char **argv)
 	if (fanout && ring && !(info.features & KMSGQ_FEAT_FANOUT_MAP))
 		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
 				     "the loaded kmsgq module has no fan-out queues that subscribers map (--fanout --ring)");
+	if (inplace && !(info.features & KMSGQ_FEAT_FANOUT_INPLACE))
+		return kmsgqctl_fail(KMSGQ_DEVICE_PATH,
+				     "the loaded kmsgq module has no fan-out queues that publishers write in place (--inplace)");
 	if (ring)
 		attr.qflags = KMSGQ_OPEN_RING;
 	if (reclaim)
@@ -171,6 +182,8 @@ int admin_cmd_create(int argc, char **argv)
 		attr.qflags |= KMSGQ_OPEN_SENDER;
 	if (fanout)
 		attr.qflags |= KMSGQ_OPEN_FANOUT;
+	if (inplace)
+		attr.qflags |= KMSGQ_OPEN_INPLACE;
 	if (overflow > 0)
 		attr.qflags |= overflow;
 

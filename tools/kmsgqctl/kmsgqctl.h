@@ -229,11 +229,12 @@ const struct kmsgq_queue_entry *list_find(const struct qlist *l,
 const char *list_queue_type(const struct kmsgq_queue_entry *e);
 
 /*
- * list_queue_kind - "copy", "ring", "ring+reclaim", "fanout" or
- * "fanout+ring" (one its subscribers may map), and "+sender" if it
- * records senders: queue @e's type, whether it is a reclaiming ring or a
- * mappable fan-out queue and whether it records senders, as list's TYPE
- * column says it (a static buffer, until the next call)
+ * list_queue_kind - "copy", "ring", "ring+reclaim", "fanout",
+ * "fanout+ring" (one its subscribers may map) or "fanout+inplace" (one
+ * whose publishers also write in place), and "+sender" if it records
+ * senders: queue @e's type, whether it is a reclaiming ring, a mappable
+ * or in-place fan-out queue and whether it records senders, as list's
+ * TYPE column says it (a static buffer, until the next call)
  */
 const char *list_queue_kind(const struct kmsgq_queue_entry *e);
 

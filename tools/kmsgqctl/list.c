@@ -73,12 +73,15 @@ const char *list_queue_type(const struct kmsgq_queue_entry *e)
 
 const char *list_queue_kind(const struct kmsgq_queue_entry *e)
 {
-	static char kind[sizeof("fanout+ring+reclaim+sender")];
+	static char kind[sizeof("fanout+inplace+reclaim+sender")];
 	bool fanout_ring = (e->qflags & KMSGQ_OPEN_FANOUT) &&
 			   (e->qflags & KMSGQ_OPEN_RING);
+	const char *map = "";
 
-	snprintf(kind, sizeof(kind), "%s%s%s%s", list_queue_type(e),
-		 fanout_ring ? "+ring" : "",
+	/* An in-place queue is a mapped one whose publishers write too. */
+	if (fanout_ring)
+		map = e->qflags & KMSGQ_OPEN_INPLACE ? "+inplace" : "+ring";
+	snprintf(kind, sizeof(kind), "%s%s%s%s", list_queue_type(e), map,
 		 e->qflags & KMSGQ_OPEN_RECLAIM ? "+reclaim" : "",
 		 e->qflags & KMSGQ_OPEN_SENDER ? "+sender" : "");
 	return kind;
@@ -170,11 +173,12 @@ static void list_json_entry_open(const struct kmsgq_queue_entry *e,
 	names_owner(e, numeric, &o);
 	fputs("{\"name\":", stdout);
 	output_json_string(e->name, strnlen(e->name, KMSGQ_NAME_MAX));
-	printf(",\"id\":%llu,\"type\":\"%s\",\"reclaim\":%s,\"sender\":%s,\"ring\":%s,\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
+	printf(",\"id\":%llu,\"type\":\"%s\",\"reclaim\":%s,\"sender\":%s,\"ring\":%s,\"inplace\":%s,\"overflow\":\"%s\",\"mode\":\"%04o\",\"uid\":%u,\"user\":",
 	       (unsigned long long)e->id, list_queue_type(e),
 	       e->qflags & KMSGQ_OPEN_RECLAIM ? "true" : "false",
 	       e->qflags & KMSGQ_OPEN_SENDER ? "true" : "false",
 	       e->qflags & KMSGQ_OPEN_RING ? "true" : "false",
+	       e->qflags & KMSGQ_OPEN_INPLACE ? "true" : "false",
 	       list_queue_overflow(e), e->mode, e->uid);
 	output_json_cstring_or_null(o.has_user ? o.user : NULL);
 	printf(",\"gid\":%u,\"group\":", e->gid);
@@ -298,6 +302,8 @@ int list_cmd_show(int argc, char **argv)
 	       e->qflags & KMSGQ_OPEN_SENDER ? "yes" : "no");
 	printf("ring          %s\n",
 	       e->qflags & KMSGQ_OPEN_RING ? "yes" : "no");
+	printf("inplace       %s\n",
+	       e->qflags & KMSGQ_OPEN_INPLACE ? "yes" : "no");
 	printf("overflow      %s\n", list_queue_overflow(e));
 	printf("mode          %04o\n", e->mode);
 	printf("owner         %s\n", o.user);
@@ -550,6 +556,7 @@ static const struct {
 	{ KMSGQ_FEAT_RING_WAKER, "ring_waker" },
 	{ KMSGQ_FEAT_FANOUT_MAP, "fanout_map" },
 	{ KMSGQ_FEAT_URING_FANOUT, "uring_fanout" },
+	{ KMSGQ_FEAT_FANOUT_INPLACE, "fanout_inplace" },
 };
 
 #define NR_FEATURES	(sizeof(features) / sizeof(features[0]))

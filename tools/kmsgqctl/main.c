@@ -216,8 +216,9 @@ static const struct command commands[] = {
 	{ "list", list_cmd_list, "[--numeric] [--json]",
 	  "Every queue of this IPC namespace, one line each, whatever its\n"
 	  "permissions: NAME TYPE OVERFLOW MODE OWNER GROUP DEPTH MSGSIZE FILES SENT\n"
-	  "RECV LOST.  TYPE is copy, ring, ring+reclaim, fanout or fanout+ring (one\n"
-	  "its subscribers may map), with +sender if the queue records senders.\n\n"
+	  "RECV LOST.  TYPE is copy, ring, ring+reclaim, fanout, fanout+ring (one\n"
+	  "its subscribers may map) or fanout+inplace (one its publishers also\n"
+	  "write in place), with +sender if the queue records senders.\n\n"
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     a JSON array of queue objects\n" },
 	{ "show", list_cmd_show, "NAME [--numeric] [--json]",
@@ -227,7 +228,7 @@ static const struct command commands[] = {
 	  "  -n, --numeric  user and group ids, not names\n"
 	  "  -j, --json     one JSON queue object\n" },
 	{ "create", admin_cmd_create,
-	  "NAME [--ring [--reclaim] | --fanout [--ring]] [--sender] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
+	  "NAME [--ring [--reclaim] | --fanout [--ring [--inplace]]] [--sender] [--overflow block|fail|drop] [--depth N] [--msgsize N[K|M]] [--mode OCTAL] [--excl]",
 	  "Create a queue.  Without --excl an existing queue is accepted if it has\n"
 	  "the type and every attribute given.\n\n"
 	  "  -r, --ring         zero-copy ring queue (FIFO, depth a power of two)\n"
@@ -238,6 +239,10 @@ static const struct command commands[] = {
 	  "                     receives every message (depth a power of two);\n"
 	  "                     with --ring, its subscribers may map it and read\n"
 	  "                     the messages in place\n"
+	  "  -I, --inplace      with --fanout --ring: its publishers may also map\n"
+	  "                     the payload slots and write messages in place\n"
+	  "                     (any of them can rewrite what subscribers read;\n"
+	  "                     not with --sender)\n"
 	  "  -S, --sender       record who sends each message (recv --sender)\n"
 	  "  -o, --overflow P   what a send to the full queue does: block (the\n"
 	  "                     default: wait for room), fail (at once, as queue\n"
