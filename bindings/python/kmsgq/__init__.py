@@ -12,7 +12,9 @@ it queued.  A fan-out queue (fanout=True) gives every reader every
 message: subscribe() joins one, with history, and receive(lost=True)
 reports the messages a slow subscriber lost; one created with ring=True
 as well may be mapped by its subscribers, Queue.fanout_view(), which
-reads each message in place (FanoutView).  Batches move up to
+reads each message in place (FanoutView); one created with inplace=True
+besides lets its publishers write each payload into its slot in the
+store, Queue.fanout_publisher() (FanoutPublisher).  Batches move up to
 BATCH_MAX messages in one call (send_batch, receive_batch); receive_async
 and send_async wait in an asyncio event loop; Queue.ring() maps a ring
 queue, whose slots are filled and read in place through memoryviews
@@ -34,10 +36,11 @@ from typing import (Any, Callable, Dict, Iterable, List,
                     NamedTuple, Optional, Tuple, TypeVar, Union)
 
 from . import _kmsgq
-from ._kmsgq import FanoutView, Ring, Slot
+from ._kmsgq import FanoutPublisher, FanoutView, Ring, Slot
 
-__all__ = ["Queue", "Ring", "Slot", "FanoutView", "Attr", "Stats", "Sender", "unlink",
-           "subscribe", "NAME_MAX", "PRIO_MAX", "BATCH_MAX", "HISTORY_ALL"]
+__all__ = ["Queue", "Ring", "Slot", "FanoutView", "FanoutPublisher", "Attr",
+           "Stats", "Sender", "unlink", "subscribe", "NAME_MAX", "PRIO_MAX",
+           "BATCH_MAX", "HISTORY_ALL"]
 
 NAME_MAX = _kmsgq.NAME_MAX
 PRIO_MAX = _kmsgq.PRIO_MAX
@@ -54,8 +57,10 @@ class Attr(NamedTuple):
     """A queue's attributes, as Queue.attr returns them; overflow is the
     policy it was created with ("block", "fail" or "drop"), reclaim whether
     it is a reclaiming ring, sender whether it records who sends each
-    message, fanout whether it is a fan-out queue.  On a fan-out queue
-    cur_msgs is the slowest subscriber's count of unread messages."""
+    message, fanout whether it is a fan-out queue, inplace whether it is
+    one its publishers write in place (created with inplace=True).  On a
+    fan-out queue cur_msgs is the slowest subscriber's count of unread
+    messages."""
 
     ring: bool
     max_msgs: int
@@ -69,6 +74,7 @@ class Attr(NamedTuple):
     reclaim: bool
     sender: bool
     fanout: bool = False
+    inplace: bool = False
 
 
 class Stats(NamedTuple):
@@ -173,8 +179,19 @@ class Queue:
     EINVAL).  fanout=True with ring=True makes a fan-out queue its
     subscribers may also map, to read each message in place: see
     fanout_view() (a module without the fanout_map feature refuses it:
-    OSError EINVAL; not with reclaim=True).  nonblock=True
-    makes send and receive raise BlockingIOError instead of waiting.
+    OSError EINVAL; not with reclaim=True).  inplace=True with fanout=True
+    and ring=True makes one its publishers may also write in place: see
+    fanout_publisher() (a module without the fanout_inplace feature
+    refuses it: OSError EINVAL; not with sender=True: a payload written in
+    place has no one sender).  Every such publisher can rewrite any slot,
+    one already published too: on this queue write access is power over
+    what every subscriber reads.  publisher=True opens a fan-out queue to
+    publish only (access "w" or "rw"): the handle is no subscriber, even
+    with read access, so it receives nothing and holds no publisher back;
+    with create=True the queue is created first, then opened so (a module
+    without the fanout_inplace feature, or a queue of another kind:
+    OSError EINVAL).  nonblock=True makes send and receive raise
+    BlockingIOError instead of waiting.
     """
 
     def __init__(self, name: str, access: str = "rw", *, create: bool = False,
@@ -182,6 +199,7 @@ class Queue:
                  max_msgs: int = 0, max_msgsize: int = 0, ring: bool = False,
                  reclaim: bool = False, overflow: str = "block",
                  sender: bool = False, fanout: bool = False,
+                 inplace: bool = False, publisher: bool = False,
                  history: int = 0, nonblock: bool = False):
         try:
             oflag = _ACCESS[access]
@@ -204,16 +222,28 @@ class Queue:
             qflags |= _kmsgq.OPEN_SENDER
         if fanout:
             qflags |= _kmsgq.OPEN_FANOUT
+        if inplace:
+            if not (fanout and ring):
+                raise ValueError("inplace=True needs fanout=True and ring=True")
+            if sender:
+                raise ValueError("inplace=True cannot be sender=True")
+            qflags |= _kmsgq.OPEN_INPLACE
+        if publisher:
+            if access == "r":
+                raise ValueError("publisher=True needs access 'w' or 'rw'")
+            if history:
+                raise ValueError("publisher=True takes no history")
         if not 0 <= history <= HISTORY_ALL:
             raise ValueError("history must be 0..HISTORY_ALL")
         if history and create:
             raise ValueError("history needs an existing queue: no create")
-        if create:
-            oflag |= os.O_CREAT | (os.O_EXCL if exclusive else 0)
-        elif exclusive:
-            raise ValueError("exclusive=True needs create=True")
         if nonblock:
             oflag |= os.O_NONBLOCK
+        create_flags = 0
+        if create:
+            create_flags = os.O_CREAT | (os.O_EXCL if exclusive else 0)
+        elif exclusive:
+            raise ValueError("exclusive=True needs create=True")
         self._fd = -1
         # Futures of receive_async (False) and send_async (True) callers
         # waiting for the descriptor, and the loop that watches it for them.
@@ -223,9 +253,16 @@ class Queue:
         self._lost = 0
         if history:
             self._fd = _kmsgq.subscribe(name, oflag | os.O_CLOEXEC, history)
+        elif publisher:
+            if create:
+                # Created by a write-only file, which subscribes to nothing.
+                _kmsgq.close(_kmsgq.open(
+                    name, os.O_WRONLY | create_flags | os.O_CLOEXEC, perm,
+                    qflags, max_msgs, max_msgsize))
+            self._fd = _kmsgq.open_publisher(name, oflag | os.O_CLOEXEC)
         else:
-            self._fd = _kmsgq.open(name, oflag | os.O_CLOEXEC, perm, qflags,
-                                   max_msgs, max_msgsize)
+            self._fd = _kmsgq.open(name, oflag | create_flags | os.O_CLOEXEC,
+                                   perm, qflags, max_msgs, max_msgsize)
         self.name = name
         self._msgsize = self.attr.max_msgsize
 
@@ -333,7 +370,8 @@ class Queue:
                     bool(flags & _kmsgq.ATTR_NONBLOCK), overflow,
                     bool(qflags & _kmsgq.OPEN_RECLAIM),
                     bool(qflags & _kmsgq.OPEN_SENDER),
-                    bool(qflags & _kmsgq.OPEN_FANOUT))
+                    bool(qflags & _kmsgq.OPEN_FANOUT),
+                    bool(qflags & _kmsgq.OPEN_INPLACE))
 
     @property
     def nonblock(self) -> bool:
@@ -393,6 +431,25 @@ class Queue:
         mapped, even once the Queue is closed.
         """
         return FanoutView(self.fileno())
+
+    def fanout_publisher(self) -> FanoutPublisher:
+        """Map the payload slots of the in-place fan-out queue this handle
+        publishes to (a queue created with fanout=True, ring=True and
+        inplace=True, opened "rw": mapping needs read access too, so a
+        handle opened "w" gets PermissionError; another queue: OSError
+        EOPNOTSUPP): a FanoutPublisher, whose publish() copies each
+        payload into the slot the kernel reserved for it and commits
+        them, a batch per system call.
+
+        Open the Queue with publisher=True: a handle opened "rw" without
+        it is also a subscriber, and one that never reads holds every
+        publisher back once it is a depth behind.  The slots reserved are
+        the open file's, which the FanoutPublisher shares with this Queue
+        through a descriptor of its own (it outlives the Queue): use one
+        FanoutPublisher per Queue, and a Queue per publishing thread or
+        process.  Close it (or use it in a with block) when done.
+        """
+        return FanoutPublisher(self.fileno())
 
     async def receive_async(self, timeout: Optional[float] = None
                             ) -> Tuple[bytes, int]:

@@ -9,7 +9,8 @@
  * FileNotFoundError for ENOENT, ...).  Blocking calls drop the GIL; a call
  * that a signal interrupts runs the Python handlers and, if they do not
  * raise, is retried with the same absolute deadline (PEP 475).  The
- * mapped rings are ring_ext.c's, the mapped fan-out queues fanout_ext.c's.
+ * mapped rings are ring_ext.c's, the mapped fan-out queues (subscribers'
+ * and in-place publishers') fanout_ext.c's.
  */
 #include "kmsgq_ext.h"
 
@@ -127,6 +128,23 @@ static PyObject *kmsgq_ext_subscribe(PyObject *self, PyObject *args)
 	return PyLong_FromLong(fd);
 }
 
+/* open_publisher(name, oflag) -> fd */
+static PyObject *kmsgq_ext_open_publisher(PyObject *self, PyObject *args)
+{
+	const char *name;
+	int oflag, fd;
+
+	(void)self;
+	if (!PyArg_ParseTuple(args, "si", &name, &oflag))
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	fd = kmsgq_open_publisher(name, oflag);
+	Py_END_ALLOW_THREADS
+	if (fd < 0)
+		return kmsgq_ext_error(-fd);
+	return PyLong_FromLong(fd);
+}
+
 /* close(fd) */
 static PyObject *kmsgq_ext_close(PyObject *self, PyObject *args)
 {
@@ -187,20 +205,14 @@ static PyObject *kmsgq_ext_send(PyObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
-/*
- * Add @lost to the attribute "lost" of the exception being raised: what a
- * failed kmsgq_receive_lost() reported, which the kernel will not report
- * again.  The exception stays set; one that cannot take it (no memory)
- * replaces it.
- */
-static void kmsgq_ext_raise_lost(uint64_t lost)
+void kmsgq_ext_raise_count(const char *attr, uint64_t count)
 {
 	PyObject *type, *value, *tb, *n;
 
 	PyErr_Fetch(&type, &value, &tb);
 	PyErr_NormalizeException(&type, &value, &tb);
-	n = PyLong_FromUnsignedLongLong(lost);
-	if (!n || PyObject_SetAttrString(value, "lost", n) < 0) {
+	n = PyLong_FromUnsignedLongLong(count);
+	if (!n || PyObject_SetAttrString(value, attr, n) < 0) {
 		Py_XDECREF(n);
 		Py_XDECREF(type);
 		Py_XDECREF(value);
@@ -216,7 +228,7 @@ static void kmsgq_ext_raise_lost(uint64_t lost)
  * @index of the receive order and left queued: (bytes, prio); received
  * with its sender into @from (not with @peek) if @from is not NULL, or
  * with the losses reported added to *@lost if @lost is not NULL (then
- * also when it fails: see kmsgq_ext_raise_lost()).
+ * also when it fails: see kmsgq_ext_raise_count()).
  */
 static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
 				    Py_ssize_t size, PyObject *timeout,
@@ -267,7 +279,8 @@ static PyObject *kmsgq_ext_copy_out(int fd, bool peek, unsigned int index,
 		if (n != -EINTR)
 			kmsgq_ext_error((int)-n);
 		if (lost && *lost)
-			kmsgq_ext_raise_lost(*lost);
+			/* Losses the kernel will not report again. */
+			kmsgq_ext_raise_count("lost", *lost);
 		return NULL;
 	}
 	if (_PyBytes_Resize(&buf, n) < 0)
@@ -597,6 +610,8 @@ static PyMethodDef kmsgq_ext_methods[] = {
 	  "open(name, oflag, mode, qflags, max_msgs, max_msgsize) -> fd" },
 	{ "subscribe", kmsgq_ext_subscribe, METH_VARARGS,
 	  "subscribe(name, oflag, history) -> fd" },
+	{ "open_publisher", kmsgq_ext_open_publisher, METH_VARARGS,
+	  "open_publisher(name, oflag) -> fd: publish only, no subscriber" },
 	{ "close", kmsgq_ext_close, METH_VARARGS, "close(fd)" },
 	{ "unlink", kmsgq_ext_unlink, METH_VARARGS, "unlink(name)" },
 	{ "send", kmsgq_ext_send, METH_VARARGS,
@@ -646,6 +661,7 @@ PyMODINIT_FUNC PyInit__kmsgq(void)
 	    PyModule_AddIntConstant(m, "OPEN_RECLAIM", KMSGQ_OPEN_RECLAIM) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_SENDER", KMSGQ_OPEN_SENDER) < 0 ||
 	    PyModule_AddIntConstant(m, "OPEN_FANOUT", KMSGQ_OPEN_FANOUT) < 0 ||
+	    PyModule_AddIntConstant(m, "OPEN_INPLACE", KMSGQ_OPEN_INPLACE) < 0 ||
 	    PyModule_AddObject(m, "HISTORY_ALL",
 			       PyLong_FromUnsignedLong(KMSGQ_HISTORY_ALL)) < 0 ||
 	    PyModule_AddIntConstant(m, "SENDER_KERNEL",

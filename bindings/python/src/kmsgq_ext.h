@@ -2,7 +2,7 @@
 /*
  * What the C files of kmsgq._kmsgq share: kmsgq_ext.c (the module and the
  * queue calls), ring_ext.c (the Ring and Slot types) and fanout_ext.c (the
- * FanoutView type).
+ * FanoutView and FanoutPublisher types).
  */
 #ifndef KMSGQ_EXT_H
 #define KMSGQ_EXT_H
@@ -10,6 +10,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stdint.h>
 #include <time.h>
 
 /* Raise OSError for a libkmsgq return value -errno; NULL. */
@@ -22,6 +23,14 @@ PyObject *kmsgq_ext_error(int err);
  */
 int kmsgq_ext_deadline(PyObject *obj, struct timespec *ts,
 		       const struct timespec **deadline);
+
+/*
+ * Set the attribute @attr of the exception being raised to @count: what a
+ * call that failed had done before (kmsgq_receive_lost()'s losses,
+ * FanoutPublisher.publish()'s messages).  The exception stays set; one
+ * that cannot take it (no memory) replaces it.
+ */
+void kmsgq_ext_raise_count(const char *attr, uint64_t count);
 
 /* -EINTR: 0 to retry the call, -1 if a signal handler raised. */
 int kmsgq_ext_interrupted(void);
@@ -41,7 +50,10 @@ PyObject *kmsgq_ext_exit_close(PyObject *obj, PyObject *args);
 /* Add the Ring and Slot types to the module @m.  0, or -1 with an error. */
 int ring_ext_add_types(PyObject *m);
 
-/* Add the FanoutView type to the module @m.  0, or -1 with an error. */
+/*
+ * Add the FanoutView and FanoutPublisher types to the module @m.  0, or -1
+ * with an error.
+ */
 int fanout_ext_add_types(PyObject *m);
 
 #endif /* KMSGQ_EXT_H */
