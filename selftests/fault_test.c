@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Description: every allocation and user copy that kmsgq makes for a system
- * call is made to fail, one at a time, on each path: create (copy, ring and
- * fan-out queues, kmalloc'd and vmalloc'd storage, new and existing users),
- * subscribing to a fan-out queue, list, send, receive, the control ioctls,
- * mmap and epoll.  Each failure must end in a clean result (ENOMEM, EFAULT,
- * or a batch cut short), leave no half-made queue, subscriber or charge
- * behind, and keep every other message of the queue, in order, for every
- * subscriber of a fan-out queue.  A fan-out publisher's copy that faults
- * leaves a hole its subscribers skip and is tried again, a bounded number
- * of times.  Needs a kernel with fault injection (vm/debug.config); skips
- * on others.
+ * call is made to fail, one at a time, on each path: create (copy, ring,
+ * fan-out and in-place fan-out queues, kmalloc'd and vmalloc'd storage, new
+ * and existing users), subscribing to a fan-out queue, binding an in-place
+ * publisher to one and its commits, list, send, receive, the control
+ * ioctls, mmap and epoll.  Each failure must end in a clean result (ENOMEM,
+ * EFAULT, or a batch cut short), leave no half-made queue, subscriber,
+ * publisher or charge behind, and keep every other message of the queue,
+ * in order, for every subscriber of a fan-out queue.  A fan-out
+ * publisher's copy that faults leaves a hole its subscribers skip and is
+ * tried again, a bounded number of times; an in-place commit whose lengths
+ * cannot be copied in commits nothing, and its slot stays reserved.
+ * Needs a kernel with fault injection (vm/debug.config); skips on others,
+ * and skips what needs in-place publishing on modules without it.
  *
  * Method: writing N to /proc/thread-self/fail-nth fails the Nth fault point
  * this thread passes; reading back 0 says it was reached.  N = 1, 2, ...
@@ -92,6 +95,7 @@ FIXTURE(fault) {
 	int nth;		/* /proc/thread-self/fail-nth */
 	int kmsg;		/* /dev/kmsg, read from where it stood */
 	int dev;		/* unbound /dev/kmsgq file: INFO, UNLINK, LIST */
+	__u64 features;		/* the module's (KMSGQ_FEAT_*) */
 	struct knob knobs[MAX_KNOBS];
 	int nr_knobs;
 	char names[MAX_NAMES][KMSGQ_NAME_MAX];
@@ -115,12 +119,12 @@ struct model {
 /* State shared by an operation's prepare, call and check. */
 struct run {
 	FIXTURE_DATA(fault) *self;
-	const char *kind;	/* "copy", "ring" or "fanout" */
+	const char *kind;	/* "copy", "ring", "fanout" or "inplace" */
 	bool ring;
 	bool fanout;
 	int fd;			/* the queue; on a fan-out one, a subscriber */
 	int sub2;		/* a fan-out queue's second subscriber, or -1 */
-	int fd2;		/* a second file: OPEN, SETATTR, epoll */
+	int fd2;		/* a second file: OPEN, SETATTR, epoll, publish */
 	const char *name;
 	const char *name2;
 	struct model model;
@@ -140,6 +144,11 @@ struct run {
 	/* list */
 	struct kmsgq_queue_entry *ents;
 	int list_first;		/* self->names[] index of the first queue */
+	/* in-place publishing, by fd2: message out[0] in its reserved slot */
+	struct kmsgq_fanout_pub pub;
+	__u32 lens[1];
+	unsigned int kept;	/* failed commits that kept the slot reserved */
+	unsigned int done;	/* ... that committed (the copy-out failed) */
 };
 
 /* Allocation call sites of the module, in the functions they may sit in. */
@@ -219,6 +228,12 @@ static const char *track_name(FIXTURE_DATA(fault) *self, const char *tag)
 	name = self->names[self->nr_names++];
 	snprintf(name, KMSGQ_NAME_MAX, "fault-%d-%s", getpid(), tag);
 	return name;
+}
+
+/* Fan-out queues whose publishers write in place: the module has them. */
+static bool has_inplace(FIXTURE_DATA(fault) *self)
+{
+	return self->features & KMSGQ_FEAT_FANOUT_INPLACE;
 }
 
 /*
@@ -357,6 +372,7 @@ FIXTURE_SETUP(fault)
 		DEBUGFS_DIR "/fail_usercopy",
 		DEBUGFS_DIR "/failslab/require-start",
 	};
+	struct kmsgq_info info;
 	struct range text, vm;
 	const char *why;
 	size_t i;
@@ -371,6 +387,8 @@ FIXTURE_SETUP(fault)
 	self->dev = open(KMSGQ_DEVICE_PATH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->dev) TH_LOG("open %s: %s", KMSGQ_DEVICE_PATH,
 				       strerror(errno));
+	ASSERT_EQ(0, kmsgq_info(self->dev, &info));
+	self->features = info.features;
 	self->nth = open(FAIL_NTH, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->nth) TH_LOG("open %s: %s", FAIL_NTH, strerror(errno));
 	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -1058,7 +1076,7 @@ static void check_recv(struct __test_metadata *_metadata, struct run *r,
  */
 enum {
 	ALLOC_REGISTRY, ALLOC_STORE, ALLOC_RING, ALLOC_FANOUT,
-	ALLOC_SUBSCRIBER, ALLOC_LIST, NR_ALLOC_SITES
+	ALLOC_SUBSCRIBER, ALLOC_PUBLISHER, ALLOC_LIST, NR_ALLOC_SITES
 };
 
 static const struct alloc_site alloc_sites[NR_ALLOC_SITES] = {
@@ -1074,6 +1092,8 @@ static const struct alloc_site alloc_sites[NR_ALLOC_SITES] = {
 	 * to allocate again, a fault point no call reaches uninjected.
 	 */
 	[ALLOC_SUBSCRIBER] = { "subscriber", "kmsgq_fanout_subscribe", 1 },
+	/* Nor its xarray entry's node, for the same reason. */
+	[ALLOC_PUBLISHER] = { "in-place publisher", "kmsgq_inplace_bind", 1 },
 	[ALLOC_LIST] = { "LIST buffer", "kmsgq_ioctl_list kmsgq_ioctl", 1 },
 };
 
@@ -1100,6 +1120,14 @@ static const struct shape {
 	/* The creating file reads: it subscribes once the queue exists. */
 	{ "create fan-out queue 4 x 64 B, subscribing", KMSGQ_OPEN_FANOUT,
 	  4, 64, false, &alloc_sites[ALLOC_FANOUT] },
+	/*
+	 * Its store is one vmalloc() area, left out (see the top); the
+	 * creating file also writes: it binds as a publisher, then
+	 * subscribes.  Only where the module has in-place publishing.
+	 */
+	{ "create in-place fan-out queue 4 x 64 B, publishing",
+	  KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING | KMSGQ_OPEN_INPLACE, 4, 64,
+	  false, &alloc_sites[ALLOC_PUBLISHER] },
 };
 
 /* Bind @fd to a new queue @name of the run's shape: 0 or -errno. */
@@ -1273,6 +1301,8 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 		const struct shape *s = &shapes[i];
 		struct op op = create_op;
 
+		if ((s->qflags & KMSGQ_OPEN_INPLACE) && !has_inplace(self))
+			continue;
 		op.what = s->what;
 		op.cover = s->cover;
 		r.qflags = s->qflags;
@@ -1309,6 +1339,8 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 	for (i = 0; i < ARRAY_SIZE(alloc_sites); i++) {
 		unsigned int n = failed_alloc_sites(self, alloc_sites[i].funcs);
 
+		if (i == ALLOC_PUBLISHER && !has_inplace(self))
+			continue;
 		ksft_print_msg("%s: %u of %u call sites failed\n",
 			       alloc_sites[i].what, n, alloc_sites[i].sites);
 		EXPECT_LE(alloc_sites[i].sites, n)
@@ -1319,7 +1351,14 @@ TEST_F_TIMEOUT(fault, every_allocation_of_create_and_list_fails_cleanly, 900)
 
 /* Send, receive */
 
-enum kind { KIND_COPY, KIND_RING, KIND_FANOUT, NR_KINDS };
+/*
+ * The kinds of queue every transfer is tried on; and an in-place fan-out
+ * queue, which only the tests of in-place publishing make.
+ */
+enum kind {
+	KIND_COPY, KIND_RING, KIND_FANOUT, NR_KINDS,
+	KIND_INPLACE = NR_KINDS
+};
 
 /*
  * Create a queue of @kind, bound to r->fd (read and write); a fan-out one
@@ -1328,8 +1367,13 @@ enum kind { KIND_COPY, KIND_RING, KIND_FANOUT, NR_KINDS };
 static void open_queue(struct __test_metadata *_metadata, struct run *r,
 		       enum kind kind)
 {
-	static const char *const kinds[] = { "copy", "ring", "fanout" };
-	static const __u32 qflags[] = { 0, KMSGQ_OPEN_RING, KMSGQ_OPEN_FANOUT };
+	static const char *const kinds[] = {
+		"copy", "ring", "fanout", "inplace",
+	};
+	static const __u32 qflags[] = {
+		0, KMSGQ_OPEN_RING, KMSGQ_OPEN_FANOUT,
+		KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING | KMSGQ_OPEN_INPLACE,
+	};
 	struct kmsgq_attr attr = {
 		.qflags = qflags[kind],
 		.max_msgs = DEPTH,
@@ -1337,7 +1381,7 @@ static void open_queue(struct __test_metadata *_metadata, struct run *r,
 	};
 
 	r->ring = kind == KIND_RING;
-	r->fanout = kind == KIND_FANOUT;
+	r->fanout = kind == KIND_FANOUT || kind == KIND_INPLACE;
 	r->kind = kinds[kind];
 	r->name = track_name(r->self, r->kind);
 	r->fd = kmsgq_open(r->name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK,
@@ -1749,6 +1793,197 @@ TEST_F_TIMEOUT(fault, failed_subscribes_leave_the_fanout_queue_as_it_was, 600)
 	ksft_print_msg("%s: %u of %u call sites failed\n", site->what, n,
 		       site->sites);
 	EXPECT_LE(site->sites, n);
+}
+
+/* Binding an in-place publisher to a fan-out queue, and its commits */
+
+/*
+ * One KMSGQ_IOC_FANOUT_PUBLISH on r->fd2 that never sleeps: commit its
+ * first @nr_commit reserved messages with r->lens, then reserve up to
+ * @nr_reserve slots.  Its result; r->pub follows what the call reports.
+ */
+static long publish(struct run *r, __u32 nr_commit, __u32 nr_reserve)
+{
+	struct kmsgq_fanout_publish p = {
+		.size = sizeof(p),
+		.flags = KMSGQ_XFER_NONBLOCK,
+		.lens = (__u64)(uintptr_t)r->lens,
+		.nr_commit = nr_commit,
+		.nr_reserve = nr_reserve,
+	};
+	int ret = xioctl(r->fd2, KMSGQ_IOC_FANOUT_PUBLISH, &p);
+
+	if (ret >= 0) {
+		r->pub.first = p.first;
+		r->pub.nr = p.nr_reserved;
+	}
+	return ret;
+}
+
+/* Reserve a slot for r->fd2 and write the next message, r->out[0], in it. */
+static void reserve_one(struct __test_metadata *_metadata, struct run *r)
+{
+	ASSERT_EQ(1, publish(r, 0, 1));
+	r->out[0] = make_msg(r, 0);
+	memcpy(kmsgq_fanout_pub_slot(&r->pub, r->pub.first), r->out[0].data,
+	       r->out[0].len);
+	r->lens[0] = r->out[0].len;
+}
+
+static long call_commit(struct run *r)
+{
+	return publish(r, 1, 0);
+}
+
+static void prepare_publisher(struct __test_metadata *_metadata,
+			      struct run *r)
+{
+	send_one(_metadata, r, 0);
+	prepare_subscribe(_metadata, r);
+}
+
+static long call_open_publisher(struct run *r)
+{
+	struct kmsgq_open op = {
+		.size = sizeof(op),
+		.flags = KMSGQ_OPEN_PUBLISHER,
+	};
+
+	snprintf(op.name, sizeof(op.name), "%s", r->name);
+	return xioctl(r->fd2, KMSGQ_IOC_OPEN, &op);
+}
+
+/*
+ * A failed bind leaves the file unbound, and the queue as it was: named,
+ * with its two subscribers.  Then the file binds, no subscriber, and
+ * publishes a message in place; its close changes nothing else, and both
+ * subscribers get every message, in order.
+ */
+static void check_publisher(struct __test_metadata *_metadata, struct run *r,
+			    long ret)
+{
+	struct kmsgq_attr attr;
+	struct kmsgq_stats st;
+
+	if (ret) {
+		EXPECT_EQ(-ENOTCONN, kmsgq_getattr(r->fd2, &attr));
+		EXPECT_EQ(0, exists(r->name));
+		ASSERT_EQ(0, kmsgq_stats(r->fd, &st));
+		EXPECT_EQ(2, st.subscribers);
+		ASSERT_EQ(0, call_open_publisher(r));
+	}
+	ASSERT_EQ(0, kmsgq_stats(r->fd2, &st));
+	EXPECT_EQ(2, st.subscribers);
+	ASSERT_EQ(0, kmsgq_fanout_pub_map(r->fd2, &r->pub));
+	EXPECT_EQ(0, r->pub.nr);
+	reserve_one(_metadata, r);
+	ASSERT_EQ(0, call_commit(r));
+	model_sent(r, &r->out[0]);
+	ASSERT_EQ(0, kmsgq_fanout_pub_unmap(&r->pub));
+	close(r->fd2);
+	drain_check(_metadata, r);
+}
+
+TEST_F_TIMEOUT(fault, failed_inplace_publisher_binds_leave_the_queue_as_it_was,
+	       600)
+{
+	static const struct op op = {
+		.what = "OPEN of an existing in-place fan-out queue, publishing",
+		.allocates = true, .passes = 3,
+		/* the copy-in, the publisher (and its xarray entry's nodes) */
+		.min_points = 2,
+		.cover = &alloc_sites[ALLOC_PUBLISHER],
+		.prepare = prepare_publisher, .call = call_open_publisher,
+		.check = check_publisher,
+	};
+	const struct alloc_site *site = op.cover;
+	struct run r = { .self = self };
+	unsigned int i, n;
+
+	if (!has_inplace(self))
+		SKIP(return, "module without KMSGQ_FEAT_FANOUT_INPLACE");
+	open_queue(_metadata, &r, KIND_INPLACE);
+	for (i = 0; i < CONTROL_MSGS; i++)
+		send_one(_metadata, &r, 0);
+	inject_each(_metadata, &r, &op);
+	/* Nothing above took or lost a message. */
+	drain_check(_metadata, &r);
+	close_queue(&r);
+	finish(_metadata, self);
+	/* Not the xarray's nodes: see alloc_sites[]. */
+	n = failed_alloc_sites(self, site->funcs);
+	ksft_print_msg("%s: %u of %u call sites failed\n", site->what, n,
+		       site->sites);
+	EXPECT_LE(site->sites, n);
+}
+
+/* A message queued before each commit, and the commit's slot reserved. */
+static void prepare_commit(struct __test_metadata *_metadata, struct run *r)
+{
+	send_one(_metadata, r, 0);
+	reserve_one(_metadata, r);
+}
+
+/*
+ * A commit whose copy-in (of the call, or of its lengths) failed committed
+ * nothing: the subscribers get the messages before it and wait at its
+ * slot, which the file still holds reserved, and a retry commits.  One
+ * whose results could not be copied out has committed.  Either way both
+ * subscribers get the message once, in order, and nothing stays reserved.
+ */
+static void check_commit(struct __test_metadata *_metadata, struct run *r,
+			 long ret)
+{
+	long held;
+
+	if (ret == -EFAULT) {
+		held = publish(r, 0, 0);
+		ASSERT_LE(0, held);
+		ASSERT_GE(1, held);
+		if (held) {
+			r->kept++;
+			drain_model(_metadata, r, r->fd, &r->model);
+			drain_model(_metadata, r, r->sub2, &r->model2);
+			ASSERT_EQ(0, call_commit(r));
+		} else {
+			r->done++;
+		}
+	}
+	ASSERT_EQ(0, publish(r, 0, 0));
+	model_sent(r, &r->out[0]);
+	drain_check(_metadata, r);
+}
+
+/*
+ * Every user copy of an in-place commit fails in turn: the call's copy-in,
+ * the lengths', and the copy-out of its results.
+ */
+TEST_F_TIMEOUT(fault, a_failed_inplace_commit_commits_nothing_or_all, 300)
+{
+	static const struct op op = {
+		.what = "FANOUT_PUBLISH committing 1",
+		/* the copy-in, the lengths, the copy-out */
+		.min_points = 3,
+		.prepare = prepare_commit, .call = call_commit,
+		.check = check_commit,
+	};
+	struct run r = { .self = self };
+
+	if (!has_inplace(self))
+		SKIP(return, "module without KMSGQ_FEAT_FANOUT_INPLACE");
+	open_queue(_metadata, &r, KIND_INPLACE);
+	r.fd2 = kmsgq_open_publisher(r.name, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, r.fd2);
+	ASSERT_EQ(0, kmsgq_fanout_pub_map(r.fd2, &r.pub));
+	inject_each(_metadata, &r, &op);
+	/* Both copy-ins kept the slot reserved; the copy-out had committed. */
+	EXPECT_LE(2, r.kept);
+	EXPECT_LE(1, r.done);
+	ASSERT_EQ(0, kmsgq_fanout_pub_unmap(&r.pub));
+	close(r.fd2);
+	drain_check(_metadata, &r);
+	close_queue(&r);
+	finish(_metadata, self);
 }
 
 #define FAIL_USERCOPY	DEBUGFS_DIR "/fail_usercopy/"
