@@ -26,6 +26,7 @@
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "trace.h"
 
 static_assert(KMSGQ_FANOUT_RESERVE_MAX <= KMSGQ_BATCH_MAX);
 
@@ -111,6 +112,10 @@ static void kmsgq_inplace_commit(struct kmsgq_queue *q,
 	memmove(pub->was, pub->was + n, pub->nr * sizeof(pub->was[0]));
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	kmsgq_fanout_wake(q, committed);
+	if (trace_kmsgq_send_enabled())
+		for (i = 0; i < n; i++)
+			if (lens[i] != KMSGQ_FANOUT_HOLE)
+				trace_kmsgq_send(q, lens[i], 0);
 }
 
 /*

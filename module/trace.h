@@ -7,7 +7,8 @@
  *
  * In-place ring producers and consumers do not enter the kernel and are
  * not traced, except for their KMSGQ_IOC_RING_WAIT sleeps and
- * KMSGQ_IOC_RING_WAKE wakeups.
+ * KMSGQ_IOC_RING_WAKE wakeups.  In-place fan-out publishers are, per
+ * message at their commit (KMSGQ_IOC_FANOUT_PUBLISH).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM kmsgq

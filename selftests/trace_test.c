@@ -240,6 +240,49 @@ TEST_F(trace, ring_waiter_blocks_and_in_place_commit_wakes_it)
 	EXPECT_EQ(0, kmsgq_unlink(name));
 }
 
+/* An in-place publisher's commit fires kmsgq_send per message, not per hole. */
+TEST_F(trace, in_place_commit_fires_send_per_message)
+{
+	struct kmsgq_attr attr = {
+		.qflags = KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING |
+			  KMSGQ_OPEN_INPLACE,
+		.max_msgs = 8,
+		.max_msgsize = 64,
+	};
+	uint32_t lens[3] = { 3, KMSGQ_FANOUT_LEN_HOLE, 6 };
+	char name[KMSGQ_NAME_MAX], tag[KMSGQ_NAME_MAX + 8];
+	struct kmsgq_fanout_pub pub;
+	char *trace;
+	int q, fd;
+
+	q = create_own_queue(name, "trace-inplace", 0, &attr);
+	if (q == -EINVAL)
+		SKIP(return, "no in-place fan-out queues");
+	ASSERT_LE(0, q);
+	fd = kmsgq_open_publisher(name, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, kmsgq_fanout_pub_map(fd, &pub));
+	ASSERT_EQ(3, kmsgq_fanout_publish(&pub, NULL, 0, 3, 0, CLOCK_MONOTONIC,
+					  NULL));
+	memcpy(kmsgq_fanout_pub_slot(&pub, pub.first), "abc", 3);
+	memcpy(kmsgq_fanout_pub_slot(&pub, pub.first + 2), "defghi", 6);
+	ASSERT_EQ(0, kmsgq_fanout_publish(&pub, lens, 3, 0, 0, CLOCK_MONOTONIC,
+					  NULL));
+
+	snprintf(tag, sizeof(tag), "q=%s ", name);
+	trace = read_trace();
+	ASSERT_NE(NULL, trace);
+	EXPECT_EQ(2, count_lines(trace, "kmsgq_send:", tag))
+		TH_LOG("%s", trace);
+	EXPECT_EQ(1, count_lines(trace, "kmsgq_send:", "len=3 prio=0"));
+	EXPECT_EQ(1, count_lines(trace, "kmsgq_send:", "len=6 prio=0"));
+	free(trace);
+	kmsgq_fanout_pub_unmap(&pub);
+	close(fd);
+	close(q);
+	kmsgq_unlink(name);
+}
+
 TEST_F(trace, disabled_events_stay_silent)
 {
 	char *trace;
