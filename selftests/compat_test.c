@@ -200,9 +200,37 @@ FIELD(kmsgq_subscribers, nr, 28);
 FIELD(kmsgq_subscribers, total, 32);
 FIELD(kmsgq_subscribers, reserved, 36);
 
+SIZE(kmsgq_fanout_ack, 56);
+FIELD(kmsgq_fanout_ack, size, 0);
+FIELD(kmsgq_fanout_ack, flags, 4);
+FIELD(kmsgq_fanout_ack, pos, 8);
+FIELD(kmsgq_fanout_ack, tail, 16);
+FIELD(kmsgq_fanout_ack, lost, 24);
+FIELD(kmsgq_fanout_ack, clockid, 32);
+FIELD(kmsgq_fanout_ack, reserved, 36);
+FIELD(kmsgq_fanout_ack, timeout, 40);
+
+SIZE(kmsgq_fanout_publish, 56);
+FIELD(kmsgq_fanout_publish, size, 0);
+FIELD(kmsgq_fanout_publish, flags, 4);
+FIELD(kmsgq_fanout_publish, lens, 8);
+FIELD(kmsgq_fanout_publish, nr_commit, 16);
+FIELD(kmsgq_fanout_publish, nr_reserve, 20);
+FIELD(kmsgq_fanout_publish, first, 24);
+FIELD(kmsgq_fanout_publish, nr_reserved, 32);
+FIELD(kmsgq_fanout_publish, clockid, 36);
+FIELD(kmsgq_fanout_publish, timeout, 40);
+
 /* Constants the ABI fixes: as many priorities as mqueue's MQ_PRIO_MAX. */
 _Static_assert(KMSGQ_PRIO_MAX == 32768, "KMSGQ_PRIO_MAX");
 _Static_assert(KMSGQ_NOTIFY_SIZE_VER0 == 40, "KMSGQ_NOTIFY_SIZE_VER0");
+_Static_assert(KMSGQ_FANOUT_ACK_SIZE_VER0 == 56, "KMSGQ_FANOUT_ACK_SIZE_VER0");
+_Static_assert(KMSGQ_FANOUT_PUBLISH_SIZE_VER0 == 56,
+	       "KMSGQ_FANOUT_PUBLISH_SIZE_VER0");
+/* The payload mapping's offset, in pages of any size up to 1 GiB. */
+_Static_assert(KMSGQ_FANOUT_PAYLOAD_OFFSET == 0x40000000ULL,
+	       "KMSGQ_FANOUT_PAYLOAD_OFFSET");
+_Static_assert(KMSGQ_FANOUT_RESERVE_MAX == 256, "KMSGQ_FANOUT_RESERVE_MAX");
 
 /* An ioctl number as compiled must be the one ABI version 1 fixes. */
 #define IOC(name, n)		_Static_assert(name == (n), #name)
@@ -221,6 +249,8 @@ IOC(KMSGQ_IOC_RING_WAKE, 0x4020b90a);
 IOC(KMSGQ_IOC_LIST,	 0xc020b90b);
 IOC(KMSGQ_IOC_NOTIFY,	 0xc028b90d);
 IOC(KMSGQ_IOC_SUBSCRIBERS, 0xc028b90e);
+IOC(KMSGQ_IOC_FANOUT_ACK, 0xc038b90f);
+IOC(KMSGQ_IOC_FANOUT_PUBLISH, 0xc038b910);
 
 TEST(program_is_built_for_the_width_in_its_name)
 {
