@@ -6,15 +6,20 @@
  * files with structures of random sizes, flags, reserved fields and
  * pointers (NULL, guard pages, kernel addresses, straddling the end of a
  * mapping); read and write with random sizes and buffers; map, protect,
- * scribble over and unmap rings; produce and consume in place; poll,
- * epoll and close.  It asserts only what must always hold:
+ * scribble over and unmap rings; produce and consume in place; create
+ * fan-out queues of every kind, map their stores and payloads, read them
+ * in place and acknowledge, publish in place and list their subscribers;
+ * poll, epoll and close.  It asserts only what must always hold:
  *
  *  - every error is one doc/semantics.md (or the system call's own manual
  *    page, for what the VFS checks first) lists for that call, and every
  *    success returns what the call may return;
  *  - nothing hangs: no call sleeps longer than its timeout allows, and a
  *    worker that makes no progress for HANG_S seconds is killed by its
- *    alarm and reported with the call it was in;
+ *    alarm and reported with the call it was in (a worker's own files on
+ *    a lossless fan-out queue are subscribers that may hold its
+ *    publishers back: every call that may wait for room has a deadline or
+ *    is interrupted);
  *  - once the workers are gone and the names unlinked, none of the run's
  *    queues is left.
  *
@@ -60,7 +65,8 @@ enum op {
 	OP_RECV, OP_GETATTR, OP_SETATTR, OP_STATS, OP_RING_INFO, OP_RING_WAIT,
 	OP_RING_WAKE, OP_IOCTL_OTHER, OP_READ, OP_WRITE, OP_MMAP, OP_MUNMAP,
 	OP_MPROTECT, OP_SCRIBBLE, OP_IN_PLACE, OP_POLL, OP_EPOLL_CTL,
-	OP_EPOLL_WAIT, OP_SETOWNER, OP_NOTIFY, NR_OPS
+	OP_EPOLL_WAIT, OP_SETOWNER, OP_NOTIFY, OP_FANOUT_ACK, OP_SUBSCRIBERS,
+	OP_FANOUT_PUBLISH, NR_OPS
 };
 
 static const char *const op_name[NR_OPS] = {
@@ -68,7 +74,7 @@ static const char *const op_name[NR_OPS] = {
 	"GETATTR", "SETATTR", "STATS", "RING_INFO", "RING_WAIT", "RING_WAKE",
 	"ioctl(other)", "read", "write", "mmap", "munmap", "mprotect",
 	"scribble", "in-place", "poll", "epoll_ctl", "epoll_wait", "SETOWNER",
-	"NOTIFY",
+	"NOTIFY", "FANOUT_ACK", "SUBSCRIBERS", "FANOUT_PUBLISH",
 };
 
 /* How often each call is made, out of the sum. */
@@ -81,6 +87,7 @@ static const unsigned char op_weight[NR_OPS] = {
 	[OP_MUNMAP] = 2, [OP_MPROTECT] = 1, [OP_SCRIBBLE] = 4,
 	[OP_IN_PLACE] = 4, [OP_POLL] = 2, [OP_EPOLL_CTL] = 2,
 	[OP_EPOLL_WAIT] = 2, [OP_SETOWNER] = 2, [OP_NOTIFY] = 2,
+	[OP_FANOUT_ACK] = 3, [OP_SUBSCRIBERS] = 2, [OP_FANOUT_PUBLISH] = 5,
 };
 
 /* Errors each call may give; 0 ends a list. */
@@ -119,6 +126,11 @@ static const int op_errs[NR_OPS][16] = {
 	[OP_POLL] = { EINTR, ENOMEM, 0 },
 	[OP_EPOLL_CTL] = { EEXIST, ENOENT, EINVAL, ENOMEM, ENOSPC, 0 },
 	[OP_EPOLL_WAIT] = { EINTR, 0 },
+	[OP_FANOUT_ACK] = { QUEUE_ERRS, EOPNOTSUPP, ETIMEDOUT, EINTR, 0 },
+	[OP_SUBSCRIBERS] = { ENOTCONN, EOPNOTSUPP, EFAULT, EINVAL, E2BIG,
+			     ENOMEM, 0 },
+	[OP_FANOUT_PUBLISH] = { QUEUE_ERRS, EOPNOTSUPP, EMSGSIZE, EAGAIN,
+				ETIMEDOUT, EINTR, EBUSY, 0 },
 };
 
 /* The call a worker is making, kept where the test can read it. */
@@ -160,6 +172,16 @@ struct wfd {
 	bool bound;		/* KMSGQ_IOC_OPEN succeeded on it */
 	bool nonblock;		/* as the file's O_NONBLOCK stands */
 	unsigned int gen;	/* opens of this entry so far */
+	int held;		/* slots it holds reserved in place; -1: unknown */
+	__u64 first;		/* the first of them */
+	__u64 tail;		/* a fan-out tail FANOUT_ACK reported */
+};
+
+/* What a mapping maps. */
+enum map_kind {
+	MAP_RING,		/* a ring, or whatever a failed guess mapped */
+	MAP_STORE,		/* a fan-out queue's store, at offset 0 */
+	MAP_PAYLOAD,		/* its payloads, at KMSGQ_FANOUT_PAYLOAD_OFFSET */
 };
 
 struct wmap {
@@ -168,6 +190,7 @@ struct wmap {
 	int prot;
 	int fd;			/* the file mapped, and the entry it was in */
 	unsigned int slot, gen;
+	enum map_kind kind;
 	struct kmsgq_ring_info ri;	/* zero if unknown */
 };
 
@@ -502,6 +525,9 @@ static void fuzz_open(struct worker *w)
 	f->bound = false;
 	f->nonblock = flags & O_NONBLOCK;
 	f->gen++;
+	f->held = 0;
+	f->first = 0;
+	f->tail = 0;
 }
 
 static void fuzz_close(struct worker *w)
@@ -551,14 +577,32 @@ static void fuzz_bind(struct worker *w)
 {
 	struct kmsgq_open op = { .size = any_size(w, sizeof(op)) };
 	struct wfd *f = any_fd(w);
+	bool fan;
 	long long ret;
 
+	any_name(w, op.name);
+	/* The last name is mostly a fan-out queue, in place mostly. */
+	fan = !strcmp(op.name, w->names[NAMES - 1]);
 	if (chance(w, 70))
 		op.flags |= KMSGQ_OPEN_CREATE;
 	if (chance(w, 20))
 		op.flags |= KMSGQ_OPEN_EXCL;
-	if (chance(w, 45))
+	if (chance(w, fan ? 85 : 45))
 		op.flags |= KMSGQ_OPEN_RING;
+	/* Fan-out: copy, mapped (RING) or in place; any policy. */
+	if (chance(w, !(op.flags & KMSGQ_OPEN_CREATE) ? 3 : fan ? 80 : 25)) {
+		op.flags |= KMSGQ_OPEN_FANOUT;
+		if ((op.flags & KMSGQ_OPEN_RING) && chance(w, 65))
+			op.flags |= KMSGQ_OPEN_INPLACE;
+		if (chance(w, 60))
+			op.flags |= PICK(w, KMSGQ_OPEN_OVERFLOW_FAIL,
+					 KMSGQ_OPEN_OVERFLOW_DROP);
+	}
+	if (chance(w, 2))
+		op.flags |= KMSGQ_OPEN_INPLACE;
+	if (chance(w, op.flags & KMSGQ_OPEN_INPLACE ? 40 : fan ? 25 :
+		      op.flags & KMSGQ_OPEN_FANOUT ? 15 : 3))
+		op.flags |= KMSGQ_OPEN_PUBLISHER;
 	op.flags |= must_be_zero(w);
 	op.mode = chance(w, 95) ? PICK(w, 0600, 0666, 0644, 0622, 0, 0777) :
 				  any32(w);
@@ -569,7 +613,9 @@ static void fuzz_bind(struct worker *w)
 		PICK(w, 0, 1, 8, 63, 64, 100, 256, 4096, 8192) :
 		PICK(w, 65536, 1U << 20, (1U << 20) + 1, 4U << 20, any32(w));
 	op.reserved = must_be_zero(w);
-	any_name(w, op.name);
+	op.history = chance(w, op.flags & KMSGQ_OPEN_FANOUT ? 75 : 97) ? 0 :
+		PICK(w, 1, 4, 64, KMSGQ_HISTORY_ALL, any32(w));
+	op.reserved2 = must_be_zero(w);
 	ret = fuzz_ioctl(w, OP_BIND, f, KMSGQ_IOC_OPEN, &op, sizeof(op));
 	if (!judge(w, ret, ret == 0))
 		f->bound = true;
@@ -836,7 +882,7 @@ static void fuzz_ioctl_other(struct worker *w)
 		break;
 	case 1:		/* one of ours, but _IO or the other direction */
 		cmd = _IOC(PICK(w, _IOC_NONE, _IOC_READ), KMSGQ_IOC_MAGIC,
-			   rn(w, 0x0d), sizeof(struct kmsgq_xfer));
+			   rn(w, 0x11), sizeof(struct kmsgq_xfer));
 		break;
 	default:
 		do {
@@ -898,11 +944,82 @@ static int ring_layout(int fd, struct kmsgq_ring_info *ri)
 	return -1;
 }
 
+/* The bound queue's attributes, through a valid GETATTR: 0, or -1. */
+static int queue_attr(int fd, struct kmsgq_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	if (!ioctl(fd, KMSGQ_IOC_GETATTR, a))
+		return 0;
+	memset(a, 0, sizeof(*a));
+	return -1;
+}
+
+static bool is_mapped_fanout(const struct kmsgq_attr *a)
+{
+	return (a->qflags & (KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING)) ==
+	       (KMSGQ_OPEN_FANOUT | KMSGQ_OPEN_RING);
+}
+
+static size_t page_up(struct worker *w, size_t len)
+{
+	return (len + w->ps - 1) & ~(w->ps - 1);
+}
+
+/*
+ * A mapped fan-out queue's payloads and (a guess at) its whole store:
+ * the head and the seq[] and len[] arrays, then the payloads from a page
+ * boundary.
+ */
+static size_t payload_size(struct worker *w, const struct kmsgq_attr *a)
+{
+	return page_up(w, (size_t)a->max_msgs * a->max_msgsize);
+}
+
+static size_t store_size(struct worker *w, const struct kmsgq_attr *a)
+{
+	return page_up(w, sizeof(struct kmsgq_fanout_map) +
+			  (size_t)a->max_msgs * 12) + payload_size(w, a);
+}
+
+/*
+ * The file's queue's layout, and what to map: a ring at offset 0; a
+ * mapped fan-out queue's store at offset 0 (read-only) or, mostly if it
+ * is in place, its payloads at KMSGQ_FANOUT_PAYLOAD_OFFSET (writable).
+ */
+static size_t map_plan(struct worker *w, struct wfd *f,
+		       struct kmsgq_ring_info *ri, enum map_kind *kind,
+		       off_t *off, int *prot)
+{
+	struct kmsgq_attr a;
+
+	*kind = MAP_RING;
+	*off = 0;
+	*prot = chance(w, 60) ? PROT_READ | PROT_WRITE :
+		chance(w, 50) ? PROT_READ : rn(w, 8);
+	if (!ring_layout(f->fd, ri))
+		return ri->map_size;
+	if (queue_attr(f->fd, &a) || !is_mapped_fanout(&a) ||
+	    a.max_msgs > 65536 || a.max_msgsize > (4U << 20))
+		return w->ps * (1 + rn(w, 8));
+	if (chance(w, a.qflags & KMSGQ_OPEN_INPLACE ? 50 : 10)) {
+		*kind = MAP_PAYLOAD;
+		*off = KMSGQ_FANOUT_PAYLOAD_OFFSET;
+		return chance(w, 80) ? payload_size(w, &a) :
+				       w->ps * (1 + rn(w, 4));
+	}
+	*kind = MAP_STORE;
+	if (chance(w, 80))
+		*prot = PROT_READ;
+	return chance(w, 70) ? store_size(w, &a) : w->ps;
+}
+
 static void fuzz_mmap(struct worker *w)
 {
 	struct wfd *f = queue_fd(w);
 	struct kmsgq_ring_info ri;
 	struct wmap *m = NULL;
+	enum map_kind kind;
 	size_t len;
 	int i, prot, flags;
 	off_t off;
@@ -919,19 +1036,18 @@ static void fuzz_mmap(struct worker *w)
 		judge(w, munmap(m->addr, m->len), true);
 		m->addr = NULL;
 	}
-	ring_layout(f->fd, &ri);
-	len = ri.map_size ?: w->ps * (1 + rn(w, 8));
+	len = map_plan(w, f, &ri, &kind, &off, &prot);
 	switch (rn(w, 12)) {
 	case 0: len = 0; break;
 	case 1: len += w->ps; break;
 	case 2: len -= w->ps; break;
 	case 3: len = sizeof(void *) == 4 ? 0xfffff000UL : 1UL << 40; break;
 	}
-	prot = chance(w, 60) ? PROT_READ | PROT_WRITE :
-	       chance(w, 50) ? PROT_READ : rn(w, 8);
 	flags = chance(w, 85) ? MAP_SHARED :
 		PICK(w, MAP_PRIVATE, MAP_SHARED | MAP_POPULATE);
-	off = chance(w, 90) ? 0 : (off_t)w->ps * PICK(w, 1, 2, 255);
+	if (chance(w, 10))
+		off = (off_t)w->ps * PICK(w, 1, 2, 255,
+					  (KMSGQ_FANOUT_PAYLOAD_OFFSET >> 12) + 1);
 	begin(w, OP_MMAP, f->fd, 0, 0, flags, len, prot);
 	p = mmap(NULL, len, prot, flags, f->fd, off);
 	if (judge(w, p == MAP_FAILED ? -1 : 0, true) < 0)
@@ -942,6 +1058,8 @@ static void fuzz_mmap(struct worker *w)
 	m->fd = f->fd;
 	m->slot = f - w->fds;
 	m->gen = f->gen;
+	m->kind = off == KMSGQ_FANOUT_PAYLOAD_OFFSET ? MAP_PAYLOAD :
+		  off ? MAP_RING : kind;
 	m->ri = ri;
 }
 
@@ -1041,20 +1159,195 @@ static void in_place_done(struct worker *w, struct kmsgq_ring *r,
 	judge(w, ret < 0 ? -1 : 0, true);
 }
 
+/* The file @m maps, if it is still open: else NULL. */
+static struct wfd *map_file(struct worker *w, struct wmap *m)
+{
+	struct wfd *f = &w->fds[m->slot];
+
+	return f->fd == m->fd && f->gen == m->gen ? f : NULL;
+}
+
+/* A writable mapping of @f's queue's payloads through @f, or NULL. */
+static struct wmap *payload_map(struct worker *w, struct wfd *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAX_MAPS; i++) {
+		struct wmap *m = &w->maps[i];
+
+		if (m->addr && m->kind == MAP_PAYLOAD &&
+		    (m->prot & PROT_WRITE) && map_file(w, m) == f)
+			return m;
+	}
+	return NULL;
+}
+
+/*
+ * A valid FANOUT_ACK on @f, judged: acknowledge every message below @pos
+ * (0 just asks), perhaps waiting a short while for more.  Returns the
+ * position the kernel reports, or -1.
+ */
+static long long ack_sane(struct worker *w, struct wfd *f, __u64 pos)
+{
+	struct kmsgq_fanout_ack *ack = (void *)(w->guard - w->ps);
+	long long ret;
+
+	memset(ack, 0, sizeof(*ack));
+	ack->size = sizeof(*ack);
+	ack->pos = pos;
+	if (chance(w, 20)) {
+		ack->flags = KMSGQ_FANOUT_ACK_WAIT | KMSGQ_XFER_TIMEOUT |
+			     KMSGQ_XFER_RELATIVE;
+		ack->clockid = CLOCK_MONOTONIC;
+		ack->timeout.tv_nsec = rn(w, SHORT_NS);
+	}
+	begin(w, OP_FANOUT_ACK, f->fd, KMSGQ_IOC_FANOUT_ACK, ack->size,
+	      ack->flags, (uintptr_t)ack, pos);
+	ret = ioctl(f->fd, KMSGQ_IOC_FANOUT_ACK, ack);
+	judge(w, ret, ret == 0 && ack->pos >= pos && ack->tail >= pos);
+	/* The acknowledgment holds when the wait times out. */
+	if (ret < 0 && errno != ETIMEDOUT)
+		return -1;
+	f->tail = ack->tail;
+	return ack->pos;
+}
+
+/*
+ * Read a mapped fan-out store in place, as struct kmsgq_fanout_map says,
+ * from the file's position (or anywhere, once the file is closed), then
+ * acknowledge what was read.  Someone may have scribbled on the payloads,
+ * and a publisher may be reusing slots: nothing read is trusted.
+ */
+static void fanout_read(struct worker *w, struct wmap *m)
+{
+	const struct kmsgq_fanout_map *h = (const void *)m->addr;
+	struct wfd *f = map_file(w, m);
+	const volatile unsigned char *data;
+	const __u64 *seq;
+	const __u32 *lens;
+	__u64 tail, pos, s;
+	__u32 nr, size, len, i, n, back;
+	long long at;
+
+	if (!(m->prot & PROT_READ))
+		return;
+	begin(w, OP_IN_PLACE, f ? f->fd : -1, 0, 0, 0, (uintptr_t)m->addr,
+	      m->len);
+	nr = h->nr_slots;
+	size = h->slot_size;
+	w->rep->ok[OP_IN_PLACE]++;
+	/* Only the head is mapped, or the head is not what it says. */
+	if (!nr || (nr & (nr - 1)) || h->seq_off + (__u64)nr * 8 > m->len ||
+	    h->len_off + (__u64)nr * 4 > m->len ||
+	    h->data_off + (__u64)nr * size > m->len)
+		return;
+	seq = (const __u64 *)(m->addr + h->seq_off);
+	lens = (const __u32 *)(m->addr + h->len_off);
+	data = (const volatile unsigned char *)m->addr + h->data_off;
+	tail = __atomic_load_n(&h->tail, __ATOMIC_ACQUIRE);
+	at = f ? ack_sane(w, f, 0) : -1;
+	back = rn(w, nr + 1);
+	pos = at >= 0 ? (__u64)at : tail > back ? tail - back : 0;
+	n = 1 + rn(w, 16);
+	for (i = 0; i < n && pos < tail; i++, pos++) {
+		s = pos & (nr - 1);
+		if (__atomic_load_n(&seq[s], __ATOMIC_ACQUIRE) != pos)
+			break;		/* lapped */
+		len = __atomic_load_n(&lens[s], __ATOMIC_RELAXED);
+		if (len == KMSGQ_FANOUT_LEN_HOLE)
+			continue;
+		if (len > size)
+			break;		/* being reused */
+		if (len)
+			(void)data[s * size + len - 1];
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&seq[s], __ATOMIC_RELAXED) != pos)
+			break;
+	}
+	if (f && at >= 0)
+		ack_sane(w, f, chance(w, 90) ? pos : f->tail);
+}
+
+/*
+ * A valid FANOUT_PUBLISH on @f, judged: commit what the file holds, with
+ * payloads written through @m if it is given, then reserve a few slots
+ * without waiting long.  What the file holds is learnt from the result.
+ */
+static void publish_sane(struct worker *w, struct wfd *f, struct wmap *m,
+			 const struct kmsgq_attr *a)
+{
+	struct kmsgq_fanout_publish *p = (void *)(w->guard - w->ps);
+	__u32 *lens = (__u32 *)(w->guard - w->ps / 2);
+	__u32 i, n, held = f->held > 0 ? f->held : 0;
+	size_t off;
+	long long ret;
+	bool ok;
+
+	memset(p, 0, sizeof(*p));
+	p->size = sizeof(*p);
+	p->lens = (uintptr_t)lens;
+	p->nr_commit = chance(w, 90) ? held : rn(w, held + 1);
+	for (i = 0; i < p->nr_commit; i++) {
+		lens[i] = chance(w, 90) ? rn(w, a->max_msgsize + 1) :
+					  KMSGQ_FANOUT_LEN_HOLE;
+		off = ((f->first + i) & (a->max_msgs - 1)) *
+		      (size_t)a->max_msgsize;
+		if (m && lens[i] != KMSGQ_FANOUT_LEN_HOLE &&
+		    off + lens[i] <= m->len)
+			memset(m->addr + off, 'p', lens[i]);
+	}
+	/* Unknown holdings: ask. */
+	if (f->held >= 0 && p->nr_commit == held)
+		p->nr_reserve = chance(w, 80) ? 1 + rn(w, 8) :
+				rn(w, KMSGQ_FANOUT_RESERVE_MAX + 1);
+	if (chance(w, 50)) {
+		p->flags = KMSGQ_XFER_NONBLOCK;
+	} else {
+		p->flags = KMSGQ_XFER_TIMEOUT | KMSGQ_XFER_RELATIVE;
+		p->clockid = chance(w, 50) ? CLOCK_MONOTONIC : CLOCK_REALTIME;
+		p->timeout.tv_nsec = rn(w, SHORT_NS);
+	}
+	n = p->nr_reserve;
+	p->nr_reserved = UINT32_MAX;	/* not written, unless it is */
+	begin(w, OP_FANOUT_PUBLISH, f->fd, KMSGQ_IOC_FANOUT_PUBLISH, p->size,
+	      p->flags, (uintptr_t)p, p->nr_commit | (__u64)n << 32);
+	ret = ioctl(f->fd, KMSGQ_IOC_FANOUT_PUBLISH, p);
+	ok = ret >= 0 && ret <= KMSGQ_FANOUT_RESERVE_MAX &&
+	     ret == p->nr_reserved && (n ? ret >= 1 && ret <= n :
+				      f->held < 0 || ret == held - p->nr_commit);
+	judge(w, ret, ok);
+	f->held = p->nr_reserved <= KMSGQ_FANOUT_RESERVE_MAX ?
+		  (int)p->nr_reserved : -1;
+	f->first = p->first;
+}
+
 /*
  * Produce or consume in place through <kmsgq.h>, as a peer of the kernel,
  * on a ring someone may have scribbled on; wake the kernel's sleepers
- * through the mapped file if it is still open.
+ * through the mapped file if it is still open.  On a fan-out queue, read
+ * its store in place, or publish what its payloads hold.
  */
 static void fuzz_in_place(struct worker *w)
 {
 	struct wmap *m = any_map(w);
+	struct kmsgq_attr a;
 	struct wfd *f;
 	struct kmsgq_ring r;
 	const void *p;
 	unsigned int n, i;
 	__u32 pos = 0, len;
 
+	if (m && m->kind == MAP_STORE) {
+		fanout_read(w, m);
+		return;
+	}
+	if (m && m->kind == MAP_PAYLOAD) {
+		f = map_file(w, m);
+		if (f && (m->prot & PROT_WRITE) && !queue_attr(f->fd, &a) &&
+		    (a.qflags & KMSGQ_OPEN_INPLACE))
+			publish_sane(w, f, m, &a);
+		return;
+	}
 	if (!m || !m->ri.nr_slots || (m->prot & (PROT_READ | PROT_WRITE)) !=
 				     (PROT_READ | PROT_WRITE))
 		return;
@@ -1096,6 +1389,161 @@ static void fuzz_in_place(struct worker *w)
 		if (n && r.fd >= 0)
 			in_place_done(w, &r, kmsgq_ring_release_done);
 	}
+}
+
+/* An in-place fan-out queue's file with write access, or NULL. */
+static struct wfd *publisher_fd(struct worker *w, struct kmsgq_attr *a)
+{
+	unsigned int i, start = rn(w, MAX_FDS);
+
+	for (i = 0; i < MAX_FDS; i++) {
+		struct wfd *f = &w->fds[(start + i) % MAX_FDS];
+
+		if (f->fd >= 0 && f->bound &&
+		    (fcntl(f->fd, F_GETFL) & O_ACCMODE) != O_RDONLY &&
+		    !queue_attr(f->fd, a) && (a->qflags & KMSGQ_OPEN_INPLACE))
+			return f;
+	}
+	return NULL;
+}
+
+/* A lengths array for FANOUT_PUBLISH, with every length that matters. */
+static __u64 any_lens(struct worker *w, __u32 nr, __u32 slot_size)
+{
+	__u64 arr;
+	__u32 *lens;
+	unsigned int i, n = min_sz(nr, 512);
+
+	if (chance(w, 8))
+		return chance(w, 50) ? bad_addr(w) :
+		       (uintptr_t)w->guard - 4 * rn(w, n + 1);
+	arr = any_buf(w, (size_t)n * 4) & ~(__u64)3;
+	if (arr < (uintptr_t)w->scratch ||
+	    arr + (__u64)n * 4 > (uintptr_t)w->guard)
+		return arr;
+	lens = (__u32 *)(uintptr_t)arr;
+	for (i = 0; i < n; i++)
+		lens[i] = chance(w, 70) ? rn(w, slot_size + 1) :
+			  PICK(w, 0, slot_size, slot_size + 1,
+			       KMSGQ_FANOUT_LEN_HOLE, KMSGQ_FANOUT_LEN_PENDING,
+			       any32(w));
+	return arr;
+}
+
+/*
+ * FANOUT_PUBLISH: often a valid one on an in-place queue's publisher, so
+ * that slots are really reserved and committed; else random sizes, flags,
+ * counts (up to past KMSGQ_FANOUT_RESERVE_MAX) and lengths arrays, on any
+ * file.  Neither waits for room longer than a short deadline or the
+ * interrupting timer.
+ */
+static void fuzz_fanout_publish(struct worker *w)
+{
+	struct kmsgq_fanout_publish p = { .size = any_size(w, sizeof(p)) };
+	struct kmsgq_attr a;
+	struct wfd *f;
+	bool may_sleep;
+	long long ret;
+
+	if (chance(w, 50)) {
+		f = publisher_fd(w, &a);
+		if (f) {
+			publish_sane(w, f, payload_map(w, f), &a);
+			return;
+		}
+	}
+	f = queue_fd(w);
+	if (!f)
+		return;
+	queue_attr(f->fd, &a);
+	p.nr_commit = chance(w, 50) && f->held >= 0 ? (__u32)f->held :
+		      rn(w, chance(w, 80) ? 8 : 301);
+	p.nr_reserve = chance(w, 80) ? rn(w, 9) : rn(w, 301);
+	p.lens = any_lens(w, p.nr_commit, a.max_msgsize ?: 64);
+	may_sleep = any_timeout(w, true, &p.flags, &p.clockid, &p.timeout);
+	may_sleep = may_sleep && !f->nonblock;
+	if (chance(w, 10))
+		p.first = rnd(&w->rng);
+	if (may_sleep)
+		interrupt_in(w, INTR_NS);
+	ret = fuzz_ioctl(w, OP_FANOUT_PUBLISH, f, KMSGQ_IOC_FANOUT_PUBLISH,
+			 &p, sizeof(p));
+	if (may_sleep)
+		interrupt_in(w, 0);
+	judge(w, ret, ret >= 0 && ret <= KMSGQ_FANOUT_RESERVE_MAX);
+	f->held = ret >= 0 ? (int)ret : -1;
+}
+
+/*
+ * FANOUT_ACK with random sizes, flags, positions (around the tail last
+ * seen) and, with KMSGQ_FANOUT_ACK_WAIT, timeouts: no wait outlives the
+ * interrupting timer.
+ */
+static void fuzz_fanout_ack(struct worker *w)
+{
+	struct kmsgq_fanout_ack ack = { .size = any_size(w, sizeof(ack)) };
+	struct kmsgq_fanout_ack *out;
+	struct wfd *f = queue_fd(w);
+	bool may_sleep = false;
+	long long ret;
+
+	if (!f)
+		return;
+	if (chance(w, 30)) {
+		/* ACK_WAIT ignores O_NONBLOCK and refuses the NONBLOCK bit. */
+		ack.flags = KMSGQ_FANOUT_ACK_WAIT;
+		may_sleep = any_timeout(w, chance(w, 3), &ack.flags,
+					&ack.clockid, &ack.timeout);
+	} else if (chance(w, 10)) {
+		ack.flags = PICK(w, KMSGQ_XFER_TIMEOUT, KMSGQ_XFER_NONBLOCK,
+				 any32(w));
+	}
+	switch (rn(w, 8)) {
+	case 0: ack.pos = rn(w, 1000); break;
+	case 1: ack.pos = f->tail + 1 + rn(w, 2); break;
+	case 2: ack.pos = rnd(&w->rng); break;
+	case 3: ack.pos = f->tail > 8 ? f->tail - rn(w, 8) : 0; break;
+	case 4:
+	case 5: ack.pos = f->tail; break;
+	}
+	if (chance(w, 10))
+		ack.tail = rnd(&w->rng);
+	ack.reserved = must_be_zero(w);
+	if (may_sleep)
+		interrupt_in(w, INTR_NS);
+	ret = fuzz_ioctl(w, OP_FANOUT_ACK, f, KMSGQ_IOC_FANOUT_ACK, &ack,
+			 sizeof(ack));
+	if (may_sleep)
+		interrupt_in(w, 0);
+	/* Where the kernel wrote the results, they are whole. */
+	if (!judge(w, ret, ret == 0)) {
+		out = (void *)(uintptr_t)w->rep->last.a;
+		f->tail = out->tail;
+	}
+}
+
+static void fuzz_subscribers(struct worker *w)
+{
+	struct kmsgq_subscribers sl = { .size = any_size(w, sizeof(sl)) };
+	long long ret;
+
+	sl.flags = must_be_zero(w);
+	sl.cursor = chance(w, 70) ? 0 : chance(w, 50) ? rn(w, 100) :
+						       rnd(&w->rng);
+	sl.entry_size = chance(w, 80) ? sizeof(struct kmsgq_subscriber) :
+		PICK(w, 0, KMSGQ_SUBSCRIBER_SIZE_VER0 - 1,
+		     sizeof(struct kmsgq_subscriber) + 8, 4096, 4097,
+		     any32(w));
+	sl.nr = chance(w, 80) ? rn(w, 20) :
+		PICK(w, KMSGQ_BATCH_MAX, KMSGQ_BATCH_MAX + 1, any32(w));
+	sl.subs = any_buf(w, (size_t)min_sz(sl.nr, 64) *
+			     min_sz(sl.entry_size, 4096));
+	if (chance(w, 10))
+		sl.total = any32(w);
+	sl.reserved = must_be_zero(w);
+	ret = fuzz_ioctl(w, OP_SUBSCRIBERS, queue_fd(w), KMSGQ_IOC_SUBSCRIBERS,
+			 &sl, sizeof(sl));
+	judge(w, ret, ret >= 0 && ret <= sl.nr);
 }
 
 static void fuzz_poll(struct worker *w)
@@ -1212,6 +1660,9 @@ static void worker_step(struct worker *w)
 	case OP_POLL: fuzz_poll(w); break;
 	case OP_EPOLL_CTL:
 	case OP_EPOLL_WAIT: fuzz_epoll(w); break;
+	case OP_FANOUT_ACK: fuzz_fanout_ack(w); break;
+	case OP_SUBSCRIBERS: fuzz_subscribers(w); break;
+	case OP_FANOUT_PUBLISH: fuzz_fanout_publish(w); break;
 	}
 }
 
