@@ -505,6 +505,21 @@ static void target_fanout_cpu(const char *what, int wl, const char *tname,
 	target_line(what, r, goal, 1, note);
 }
 
+/* Issue 17's zero-copy fan-out goals, for transport @tname. */
+static void targets_fanout_zc(int wl, const char *w, const char *tname)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "%s 1:4 64 B msgs/s vs mqueue%s", tname, w);
+	target_fanout(what, wl, 64, tname, 20);
+	snprintf(what, sizeof(what), "%s 1:4 4096 B msgs/s vs mqueue%s", tname,
+		 w);
+	target_fanout(what, wl, 4096, tname, 4);
+	snprintf(what, sizeof(what), "%s pub CPU/msg most/fewest subs%s", tname,
+		 w);
+	target_fanout_cpu(what, wl, tname, 1.25, "");
+}
+
 /* Issue 17's fan-out targets for placement variant @v. */
 static void targets_fanout(int v, const char *w)
 {
@@ -513,25 +528,9 @@ static void targets_fanout(int v, const char *w)
 
 	snprintf(what, sizeof(what), "kmsgq-fanout 1:4 64 B msgs/s vs mqueue%s", w);
 	target_fanout(what, wl, 64, "kmsgq-fanout", 3);
-	snprintf(what, sizeof(what), "%s 1:4 64 B msgs/s vs mqueue%s",
-		 REPORT_FANOUT_ZC, w);
-	target_fanout(what, wl, 64, REPORT_FANOUT_ZC, 20);
-	snprintf(what, sizeof(what), "%s 1:4 4096 B msgs/s vs mqueue%s",
-		 REPORT_FANOUT_ZC, w);
-	target_fanout(what, wl, 4096, REPORT_FANOUT_ZC, 4);
-	snprintf(what, sizeof(what), "%s pub CPU/msg most/fewest subs%s",
-		 REPORT_FANOUT_ZC, w);
-	target_fanout_cpu(what, wl, REPORT_FANOUT_ZC, 1.25, "");
+	targets_fanout_zc(wl, w, REPORT_FANOUT_ZC);
 	/* Zero-copy on both sides: the same goals, with an in-place publisher. */
-	snprintf(what, sizeof(what), "%s 1:4 64 B msgs/s vs mqueue%s",
-		 REPORT_FANOUT_INPLACE, w);
-	target_fanout(what, wl, 64, REPORT_FANOUT_INPLACE, 20);
-	snprintf(what, sizeof(what), "%s 1:4 4096 B msgs/s vs mqueue%s",
-		 REPORT_FANOUT_INPLACE, w);
-	target_fanout(what, wl, 4096, REPORT_FANOUT_INPLACE, 4);
-	snprintf(what, sizeof(what), "%s pub CPU/msg most/fewest subs%s",
-		 REPORT_FANOUT_INPLACE, w);
-	target_fanout_cpu(what, wl, REPORT_FANOUT_INPLACE, 1.25, "");
+	targets_fanout_zc(wl, w, REPORT_FANOUT_INPLACE);
 	snprintf(what, sizeof(what), "kmsgq-fanout pub CPU/msg most/fewest subs%s",
 		 w);
 	target_fanout_cpu(what, wl, "kmsgq-fanout", 1.25,
