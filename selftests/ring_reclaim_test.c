@@ -783,6 +783,11 @@ static void reclaim_death_owing_a_wake(struct __test_metadata *_metadata,
 		_exit(0);
 	}
 	ASSERT_TRUE(wait_until_blocked(&self->q.p, &wpid, 1));
+	/*
+	 * Asleep in the kernel's wait, not elsewhere: a peer still polling
+	 * would find the ring ready after the go without anybody's wake.
+	 */
+	ASSERT_EQ(0, wait_sleepers(self->q.fd, !producer_dies, 1));
 
 	ASSERT_TRUE(reclaim_go(self));
 	ASSERT_TRUE(reclaim_hear(&self->q, &n, SAFETY_MS));
