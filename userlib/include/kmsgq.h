@@ -887,6 +887,7 @@ static inline int kmsgq_fanout_done(struct kmsgq_fanout_view *v)
 /**
  * struct kmsgq_fanout_pub - a publisher's mapping of the payload slots of
  *	an in-place fan-out queue; set up by kmsgq_fanout_pub_map()
+ * @fd: the publisher's descriptor
  * @nr_slots: slots, a power of two (the queue's depth)
  * @mask: @nr_slots - 1
  * @slot_size: bytes per slot (the queue's max_msgsize)
