@@ -26,12 +26,8 @@ static int kmsgq_fanout_ack_ioctl(int fd, uint64_t pos, unsigned int flags,
 	ack->size = sizeof(*ack);
 	ack->flags = flags;
 	ack->pos = pos;
-	if (deadline) {
-		ack->flags |= KMSGQ_XFER_TIMEOUT;
-		ack->clockid = clock;
-		ack->timeout.tv_sec = deadline->tv_sec;
-		ack->timeout.tv_nsec = deadline->tv_nsec;
-	}
+	kmsgq_deadline_set(&ack->flags, &ack->clockid, &ack->timeout, clock,
+			   deadline);
 	return kmsgq_ioctl(fd, KMSGQ_IOC_FANOUT_ACK, ack);
 }
 
@@ -154,12 +150,8 @@ static int kmsgq_fanout_publish_ioctl(struct kmsgq_fanout_pub *pub,
 	op.nr_reserve = nr_reserve;
 	op.first = pub->first;
 	op.nr_reserved = pub->nr;
-	if (deadline) {
-		op.flags |= KMSGQ_XFER_TIMEOUT;
-		op.clockid = clock;
-		op.timeout.tv_sec = deadline->tv_sec;
-		op.timeout.tv_nsec = deadline->tv_nsec;
-	}
+	kmsgq_deadline_set(&op.flags, &op.clockid, &op.timeout, clock,
+			   deadline);
 	ret = kmsgq_ioctl(pub->fd, KMSGQ_IOC_FANOUT_PUBLISH, &op);
 	pub->first = op.first;
 	pub->nr = op.nr_reserved;

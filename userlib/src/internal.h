@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <time.h>
+
+#include <linux/kmsgq.h>
 
 /* ioctl() that returns -errno on failure and leaves errno alone. */
 static inline int kmsgq_ioctl(int fd, unsigned long req, void *arg)
@@ -20,6 +23,24 @@ static inline int kmsgq_ioctl(int fd, unsigned long req, void *arg)
 		ret = -errno;
 	errno = saved;
 	return ret;
+}
+
+/*
+ * A timed call's @deadline on @clock, unless NULL, into its structure's
+ * @flags (KMSGQ_XFER_TIMEOUT), @clockid and @timeout, as every timed call
+ * of the uapi takes it.
+ */
+static inline void kmsgq_deadline_set(__u32 *flags, __s32 *clockid,
+				      struct kmsgq_timespec *timeout,
+				      clockid_t clock,
+				      const struct timespec *deadline)
+{
+	if (!deadline)
+		return;
+	*flags |= KMSGQ_XFER_TIMEOUT;
+	*clockid = clock;
+	timeout->tv_sec = deadline->tv_sec;
+	timeout->tv_nsec = deadline->tv_nsec;
 }
 
 /*

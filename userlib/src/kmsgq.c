@@ -253,12 +253,8 @@ static int kmsgq_xfer(int fd, unsigned long req, const void *msgs,
 
 	if (flags & KMSGQ_XFER_TIMEOUT)
 		return -EINVAL;
-	if (deadline) {
-		xfer.flags |= KMSGQ_XFER_TIMEOUT;
-		xfer.clockid = clock;
-		xfer.timeout.tv_sec = deadline->tv_sec;
-		xfer.timeout.tv_nsec = deadline->tv_nsec;
-	}
+	kmsgq_deadline_set(&xfer.flags, &xfer.clockid, &xfer.timeout, clock,
+			   deadline);
 	ret = kmsgq_ioctl(fd, req, &xfer);
 	if (lost)
 		*lost = xfer.lost;

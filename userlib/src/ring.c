@@ -293,12 +293,7 @@ int kmsgq_ring_wait(struct kmsgq_ring *ring, unsigned int events,
 	}
 	kmsgq_ring_spin_learn(spin, i, false);
 
-	if (deadline) {
-		w.flags = KMSGQ_XFER_TIMEOUT;
-		w.clockid = clock;
-		w.timeout.tv_sec = deadline->tv_sec;
-		w.timeout.tv_nsec = deadline->tv_nsec;
-	}
+	kmsgq_deadline_set(&w.flags, &w.clockid, &w.timeout, clock, deadline);
 	if (__atomic_load_n(&kmsgq_ring_waker_ok, __ATOMIC_RELAXED))
 		w.flags |= KMSGQ_RING_WAIT_WAKER;
 	ret = kmsgq_ioctl(ring->fd, KMSGQ_IOC_RING_WAIT, &w);
