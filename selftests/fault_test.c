@@ -562,10 +562,14 @@ static bool first_at(FIXTURE_DATA(fault) *self, const struct site *s)
 	return true;
 }
 
-/* Is the function of @where ("func+0xoff") one of the words of @funcs? */
+/*
+ * Is the function of @where ("func+0xoff") one of the words of @funcs?  A
+ * compiler's clone of a function ("func.constprop.0+0xoff", ".isra.0",
+ * ".part.0") counts as the function.
+ */
 static bool in_funcs(const char *where, const char *funcs)
 {
-	size_t len = strcspn(where, "+"), n;
+	size_t len = strcspn(where, ".+"), n;
 
 	for (; *funcs; funcs += n + strspn(funcs + n, " ")) {
 		n = strcspn(funcs, " ");
@@ -642,12 +646,11 @@ static bool is_retried_copy(const struct run *r, const struct dump *d)
 {
 	if (!d->count || strcmp(d->attr, "fail_usercopy"))
 		return false;
-	if (r->fanout && (!strncmp(d->where, "kmsgq_fanout_send+", 18) ||
-			  !strncmp(d->where, "kmsgq_fanout_publish+", 21) ||
-			  !strncmp(d->where, "kmsgq_queue_copy_in+", 20)))
+	if (r->fanout && in_funcs(d->where, "kmsgq_fanout_send "
+				  "kmsgq_fanout_publish kmsgq_queue_copy_in"))
 		return true;
-	return !strncmp(d->where, "kmsgq_queue_copy_in_locked+", 27) ||
-	       !strncmp(d->where, "kmsgq_queue_copy_out_locked+", 28);
+	return in_funcs(d->where, "kmsgq_queue_copy_in_locked "
+			"kmsgq_queue_copy_out_locked");
 }
 
 /* Outcomes of the injections into one operation. */
