@@ -23,7 +23,7 @@
  * position is at or before it.
  *
  * In-place publishers (inplace.c) reserve and commit through the same
- * kmsgq_fanout_reserve() and kmsgq_fanout_commit(), and fill their slots
+ * kmsgq_fanout_reserve() and kmsgq_fanout_commit_batch(), and fill their slots
  * through a mapping between the two calls instead of a copy.
  *
  * Locking: q->lock protects everything here but the xarray of subscribers
@@ -464,18 +464,8 @@ static void kmsgq_fanout_map_committed(struct kmsgq_fanout *f)
 		smp_store_release(&f->map->tail, f->tail);
 }
 
-/**
- * kmsgq_fanout_commit() - commit a reserved message
- * @q: fan-out queue
- * @seq: its number, reserved by the caller
- * @len: its length, at most the slot size, or KMSGQ_FANOUT_HOLE
- *
- * The tail moves over the committed prefix; kmsgq_fanout_committed()
- * publishes it, after the caller's last commit of a batch.
- *
- * Context: @q->lock held.
- */
-void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
+/* Commit reserved message @seq: @len bytes, or KMSGQ_FANOUT_HOLE. */
+static void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
 {
 	struct kmsgq_fanout *f = &q->fan;
 	u32 slot = seq & f->mask;
@@ -490,29 +480,42 @@ void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len)
 }
 
 /**
- * kmsgq_fanout_committed() - after a batch of commits: publish the tail
+ * kmsgq_fanout_commit_batch() - commit reserved messages
  * @q: fan-out queue
- * @from: the tail before the batch
+ * @first: the number of the first, reserved by the caller with the rest
+ * @n: how many
+ * @lens: their lengths, each at most the slot size, or KMSGQ_FANOUT_HOLE
  *
- * Context: @q->lock held.
+ * The tail moves over the committed prefix, and is published to
+ * subscribers that map the store.
+ *
+ * Context: takes @q->lock.
  * Return: the messages (and holes) the tail moved over, for
- * kmsgq_fanout_wake() after the lock.
+ * kmsgq_fanout_wake() once the caller has counted what it sent.
  */
-u64 kmsgq_fanout_committed(struct kmsgq_queue *q, u64 from)
+u64 kmsgq_fanout_commit_batch(struct kmsgq_queue *q, u64 first, u32 n,
+			      const u32 *lens)
 {
 	struct kmsgq_fanout *f = &q->fan;
+	u64 from, committed;
+	u32 i;
 
-	lockdep_assert_held(&q->lock);
+	spin_lock(&q->lock);
+	from = f->tail;
+	for (i = 0; i < n; i++)
+		kmsgq_fanout_commit(q, first + i, lens[i]);
+	committed = f->tail - from;
 	kmsgq_fanout_map_committed(f);
-	if (f->tail != from)
+	if (committed)
 		kmsgq_fanout_changed(q);
-	return f->tail - from;
+	spin_unlock(&q->lock);
+	return committed;
 }
 
 /**
  * kmsgq_fanout_wake() - wake who waits for messages the tail moved over
  * @q: fan-out queue
- * @committed: what kmsgq_fanout_committed() returned; 0: nobody
+ * @committed: what kmsgq_fanout_commit_batch() returned; 0: nobody
  *
  * Context: process context, without @q->lock.
  */
@@ -541,7 +544,7 @@ void kmsgq_fanout_wake(struct kmsgq_queue *q, u64 committed)
  * Without KMSGQ_OPEN_OVERFLOW_DROP only slots every subscriber is past;
  * with it, subscribers in the way are moved on, losing what they pass.
  * The slots show as pending to mapping readers, who wait at the first
- * until the caller commits it (kmsgq_fanout_commit()).
+ * until the caller commits it (kmsgq_fanout_commit_batch()).
  *
  * Context: @q->lock held.
  * Return: slots reserved, from *@first; 0 if none is free.
@@ -585,7 +588,7 @@ static int kmsgq_fanout_publish(struct kmsgq_queue *q, struct kmsgq_kmsg *msgs,
 {
 	struct kmsgq_fanout *f = &q->fan;
 	unsigned int valid = 0, taken, done, i;
-	u32 was[KMSGQ_CHUNK];
+	u32 was[KMSGQ_CHUNK], lens[KMSGQ_CHUNK];
 	u64 first, committed;
 	u64 bytes = 0;
 	int err = 0;
@@ -630,20 +633,17 @@ again:
 		if (err)
 			break;
 		kmsgq_fanout_clear(f, slot, msgs[done].len, was[done]);
+		lens[done] = msgs[done].len;
 		bytes += msgs[done].len;
 	}
 	/* Holes: the faulted copy wrote at most its length. */
-	for (i = done; i < taken; i++)
+	for (i = done; i < taken; i++) {
 		kmsgq_fanout_clear(f, (first + i) & f->mask, 0,
 				   max(was[i], i == done ? msgs[i].len : 0));
+		lens[i] = KMSGQ_FANOUT_HOLE;
+	}
 
-	spin_lock(&q->lock);
-	committed = f->tail;
-	for (i = 0; i < taken; i++)
-		kmsgq_fanout_commit(q, first + i,
-				    i < done ? msgs[i].len : KMSGQ_FANOUT_HOLE);
-	committed = kmsgq_fanout_committed(q, committed);
-	spin_unlock(&q->lock);
+	committed = kmsgq_fanout_commit_batch(q, first, taken, lens);
 
 	kmsgq_queue_account(&q->msgs_sent, &q->bytes_sent, done, bytes);
 	kmsgq_fanout_wake(q, committed);

@@ -86,26 +86,21 @@ static void kmsgq_inplace_commit(struct kmsgq_queue *q,
 				 const u32 *lens)
 {
 	struct kmsgq_fanout *f = &q->fan;
-	u64 bytes = 0, from, committed;
+	u64 bytes = 0, committed;
 	u32 done = 0, i;
 
 	lockdep_assert_held(&pub->lock);
-	for (i = 0; i < n; i++)
-		kmsgq_fanout_clear(f, (pub->first + i) & f->mask,
-				   lens[i] == KMSGQ_FANOUT_HOLE ? 0 : lens[i],
-				   pub->was[i]);
-
-	spin_lock(&q->lock);
-	from = f->tail;
 	for (i = 0; i < n; i++) {
-		kmsgq_fanout_commit(q, pub->first + i, lens[i]);
-		if (lens[i] == KMSGQ_FANOUT_HOLE)
+		bool hole = lens[i] == KMSGQ_FANOUT_HOLE;
+
+		kmsgq_fanout_clear(f, (pub->first + i) & f->mask,
+				   hole ? 0 : lens[i], pub->was[i]);
+		if (hole)
 			continue;
 		done++;
 		bytes += lens[i];
 	}
-	committed = kmsgq_fanout_committed(q, from);
-	spin_unlock(&q->lock);
+	committed = kmsgq_fanout_commit_batch(q, pub->first, n, lens);
 
 	pub->first += n;
 	pub->nr -= n;
@@ -143,6 +138,8 @@ static int kmsgq_inplace_reserve(struct kmsgq_queue *q,
 				 struct kmsgq_inplace *pub, u32 want,
 				 struct kmsgq_deadline *dl, bool *locked)
 {
+	/* O_NONBLOCK or OVERFLOW_FAIL: the wait never sleeps, the lock stays. */
+	bool sleeps = !dl->nonblock && !dl->full_fails;
 	u32 taken;
 	u64 first;
 	int err;
@@ -154,24 +151,18 @@ static int kmsgq_inplace_reserve(struct kmsgq_queue *q,
 		spin_unlock(&q->lock);
 		if (taken)
 			break;
-		/* No sleep then: the lock stays. */
-		if (dl->nonblock || dl->full_fails) {
-			err = kmsgq_queue_wait(q, &q->send_wq,
-					       kmsgq_fanout_writable,
-					       &q->send_waiters, 0, dl);
-			if (err)
-				return err;
-			continue;
-		}
-		mutex_unlock(&pub->lock);
+		if (sleeps)
+			mutex_unlock(&pub->lock);
 		err = kmsgq_queue_wait(q, &q->send_wq, kmsgq_fanout_writable,
 				       &q->send_waiters, 0, dl);
-		if (mutex_lock_killable(&pub->lock)) {
-			*locked = false;
-			return -EINTR;
+		if (sleeps) {
+			if (mutex_lock_killable(&pub->lock)) {
+				*locked = false;
+				return -EINTR;
+			}
+			if (pub->nr)
+				return -EBUSY;
 		}
-		if (pub->nr)
-			return -EBUSY;
 		if (err)
 			return err;
 	}
@@ -197,11 +188,10 @@ static int kmsgq_inplace_reserve(struct kmsgq_queue *q,
  * outside the file's lock: a call that reserved meanwhile makes this one's
  * reservation fail with -EBUSY.
  *
- * Context: process context.
- * Return: the messages the file holds reserved, or -EOPNOTSUPP (not an
- * in-place fan-out queue), -EBADF (no write access), -EINVAL, -EMSGSIZE,
- * -EFAULT, or the reservation's -EAGAIN, -ETIMEDOUT, -EINTR, -ERESTARTSYS,
- * -EBUSY.
+ * Context: process context, on an in-place fan-out queue.
+ * Return: the messages the file holds reserved, or -EBADF (no write
+ * access), -EINVAL, -EMSGSIZE, -EFAULT, or the reservation's -EAGAIN,
+ * -ETIMEDOUT, -EINTR, -ERESTARTSYS, -EBUSY.
  */
 int kmsgq_inplace_publish(struct kmsgq_queue *q, struct file *file,
 			  struct kmsgq_fanout_publish *p,
@@ -213,8 +203,6 @@ int kmsgq_inplace_publish(struct kmsgq_queue *q, struct file *file,
 	int err;
 
 	*told = false;
-	if (!q->is_fanout || !q->fan.inplace)
-		return -EOPNOTSUPP;
 	pub = xa_load(&q->fan.pub_of, kmsgq_queue_file_index(file));
 	if (!pub)
 		return -EBADF;

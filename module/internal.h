@@ -673,8 +673,8 @@ int kmsgq_fanout_ack(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 u32 kmsgq_fanout_reserve(struct kmsgq_queue *q, u32 want, u64 *first,
 			 u32 *was);
 void kmsgq_fanout_clear(struct kmsgq_fanout *f, u32 slot, u32 len, u32 was);
-void kmsgq_fanout_commit(struct kmsgq_queue *q, u64 seq, u32 len);
-u64 kmsgq_fanout_committed(struct kmsgq_queue *q, u64 from);
+u64 kmsgq_fanout_commit_batch(struct kmsgq_queue *q, u64 first, u32 n,
+			      const u32 *lens);
 void kmsgq_fanout_wake(struct kmsgq_queue *q, u64 committed);
 void kmsgq_fanout_stats(struct kmsgq_queue *q, struct kmsgq_fanout_sub *sub,
 			struct kmsgq_stats *st);

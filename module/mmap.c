@@ -59,18 +59,27 @@ static vm_fault_t kmsgq_mmap_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-/* A page of a mappable fan-out queue's store (vmalloc()ed, whole pages). */
-static vm_fault_t kmsgq_mmap_fanout_fault(struct vm_fault *vmf)
+/* Page @n of the @nr_pages from @base of a fan-out store (vmalloc()ed). */
+static vm_fault_t kmsgq_mmap_store_page(struct vm_fault *vmf, void *base,
+					pgoff_t n, pgoff_t nr_pages)
 {
-	struct kmsgq_queue *q = vmf->vma->vm_private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= q->fan.map_size >> PAGE_SHIFT)
+	if (n >= nr_pages)
 		return VM_FAULT_SIGBUS;
-	page = vmalloc_to_page((void *)q->fan.map + (vmf->pgoff << PAGE_SHIFT));
+	page = vmalloc_to_page(base + (n << PAGE_SHIFT));
 	get_page(page);
 	vmf->page = page;
 	return 0;
+}
+
+/* A page of a mappable fan-out queue's store (whole pages). */
+static vm_fault_t kmsgq_mmap_fanout_fault(struct vm_fault *vmf)
+{
+	struct kmsgq_queue *q = vmf->vma->vm_private_data;
+
+	return kmsgq_mmap_store_page(vmf, q->fan.map, vmf->pgoff,
+				     q->fan.map_size >> PAGE_SHIFT);
 }
 
 /* The first page of an in-place fan-out queue's payloads, and their pages. */
@@ -88,15 +97,10 @@ static pgoff_t kmsgq_mmap_payload_pages(const struct kmsgq_fanout *f)
 static vm_fault_t kmsgq_mmap_payload_fault(struct vm_fault *vmf)
 {
 	struct kmsgq_queue *q = vmf->vma->vm_private_data;
-	pgoff_t n = vmf->pgoff - (KMSGQ_FANOUT_PAYLOAD_OFFSET >> PAGE_SHIFT);
-	struct page *page;
 
-	if (n >= kmsgq_mmap_payload_pages(&q->fan))
-		return VM_FAULT_SIGBUS;
-	page = vmalloc_to_page(q->fan.data + (n << PAGE_SHIFT));
-	get_page(page);
-	vmf->page = page;
-	return 0;
+	return kmsgq_mmap_store_page(vmf, q->fan.data, vmf->pgoff -
+				     (KMSGQ_FANOUT_PAYLOAD_OFFSET >> PAGE_SHIFT),
+				     kmsgq_mmap_payload_pages(&q->fan));
 }
 
 static const struct vm_operations_struct kmsgq_mmap_payload_ops = {
