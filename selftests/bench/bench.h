@@ -57,6 +57,7 @@ struct bench_config {
 	int rounds;
 	double budget;		/* seconds per run of the slowest transport */
 	unsigned int depth;	/* queue depth, every transport */
+	unsigned int fanout_depth; /* ... in the fan-out cells */
 	unsigned int pp_iters;	/* round trips per pingpong run */
 	uint64_t msgs;		/* messages per stream run (per producer),
 				   0: calibrated to budget */
@@ -108,6 +109,7 @@ extern char bench_setup_err[200]; /* why the last chan_create failed */
  */
 struct bench_chan {
 	size_t size;
+	unsigned int depth;	/* messages it holds: the cell's depth */
 	char name[64];		/* a name the children open it by */
 	int fds[2];		/* descriptors the children inherit, or -1 */
 };
@@ -145,8 +147,8 @@ struct bench_cons {
  * @name: as in the table, the CSV and --transports
  * @flags: BENCH_T_*
  * @init: optional; once, before any run: 0, or -1 to skip the transport
- * @size_setup: optional; before the cells of a message size: adjust what
- *	depends on it and say so in @note (joined with "; " to the others)
+ * @size_setup: optional; before a cell: adjust what depends on its message
+ *	size and depth and say so in @note (joined with "; " to the others)
  * @chan_create: in the parent: 0, or -1 with bench_setup_err set
  * @chan_destroy: in the parent, after the children are gone
  * @ep_open: in a child: open the producer (@prod) or consumer end of @c;
@@ -167,7 +169,8 @@ struct bench_transport {
 	const char *name;
 	unsigned int flags;
 	int (*init)(void);
-	void (*size_setup)(size_t size, char *note, size_t len);
+	void (*size_setup)(size_t size, unsigned int depth, char *note,
+			   size_t len);
 	int (*chan_create)(struct bench_chan *c);
 	void (*chan_destroy)(struct bench_chan *c);
 	int (*ep_open)(struct bench_ep *e, const struct bench_chan *c, int prod);
@@ -250,6 +253,7 @@ struct runner_cell {
 	int wl;
 	size_t size;
 	unsigned int subs;	/* fan-out: subscribers; 0 otherwise */
+	unsigned int depth;	/* every transport's queue depth */
 	char wname[32];		/* the workload's name, e.g. fanout_1to4_1cpu */
 	uint64_t n;		/* messages per producer / round trips per run */
 	struct runner_res r[BENCH_MAX_T][64];

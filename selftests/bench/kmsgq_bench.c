@@ -75,6 +75,7 @@ struct bench_config bench_cfg = {
 	.rounds = 5,
 	.budget = 0.5,
 	.depth = 64,
+	.fanout_depth = 1024,
 	.pp_iters = 10000,
 	.pp_cap = 2.0,
 	.mpmc_n = 4,
@@ -258,7 +259,8 @@ static void bench_fanout_cells(int base)
 static void bench_usage(void)
 {
 	printf("usage: kmsgq_bench [--short] [--rounds N] [--time SEC] [--depth N]\n"
-	       "                   [--pp-iters N] [--msgs N] [--transports LIST]\n"
+	       "                   [--fanout-depth N] [--pp-iters N] [--msgs N]\n"
+	       "                   [--transports LIST]\n"
 	       "                   [--sizes LIST] [--pp-sizes LIST] [--workloads LIST]\n"
 	       "                   [--fanout-sizes LIST] [--fanout-subs LIST]\n"
 	       "  --short       the quick version (make demo): 3 rounds, 0.08 s, 2000 round\n"
@@ -266,6 +268,8 @@ static void bench_usage(void)
 	       "  --rounds N    rounds per cell (default 5)\n"
 	       "  --time SEC    per-run time of the slowest transport (default 0.5)\n"
 	       "  --depth N     queue depth of every transport (default 64)\n"
+	       "  --fanout-depth N  ... in the fan-out cells, per subscriber for the\n"
+	       "                transports with a queue per subscriber (default 1024)\n"
 	       "  --pp-iters N  round trips per pingpong run (default 10000)\n"
 	       "  --msgs N      messages per stream run (4:4: per producer), no\n"
 	       "                calibration pass (default: calibrated to --time)\n"
@@ -302,6 +306,7 @@ int main(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "time", required_argument, NULL, 't' },
 		{ "depth", required_argument, NULL, 'd' },
+		{ "fanout-depth", required_argument, NULL, 'D' },
 		{ "pp-iters", required_argument, NULL, 'p' },
 		{ "msgs", required_argument, NULL, 'n' },
 		{ "pp-sizes", required_argument, NULL, 'Q' },
@@ -325,7 +330,7 @@ int main(int argc, char **argv)
 
 	for (t = 0; t < bench_nt; t++)
 		bench_cfg.use[t] = 1;
-	while ((o = getopt_long(argc, argv, "sr:t:d:p:n:T:S:Q:W:F:U:P:V:vNh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "sr:t:d:D:p:n:T:S:Q:W:F:U:P:V:vNh", opts, NULL)) != -1) {
 		char *s, *tok, *save;
 
 		switch (o) {
@@ -340,6 +345,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			bench_cfg.depth = atoi(optarg);
+			break;
+		case 'D':
+			bench_cfg.fanout_depth = atoi(optarg);
 			break;
 		case 'p':
 			pp = atoi(optarg);
@@ -427,6 +435,9 @@ int main(int argc, char **argv)
 		bench_cfg.pp_iters = pp;
 	if (bench_cfg.depth < 2 || (bench_cfg.depth & (bench_cfg.depth - 1)))
 		bench_die("--depth must be a power of two >= 2 (ring queues round up)");
+	if (bench_cfg.fanout_depth < 2 ||
+	    (bench_cfg.fanout_depth & (bench_cfg.fanout_depth - 1)))
+		bench_die("--fanout-depth must be a power of two >= 2");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);

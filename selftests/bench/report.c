@@ -252,12 +252,14 @@ void report_tables(void)
 	printf("\n");
 	report_banner(stdout, "");
 	printf("guest idle: %s; clocksource %s, clock_gettime %.0f ns\n"
-	       "queue depth %u for every transport, max message size = the size under test;\n"
+	       "queue depth %u for every transport (fan-out cells: %u), max message size =\n"
+	       "the size under test;\n"
 	       "%d rounds, interleaved (A B C .. A B C ..), median round shown, spread =\n"
 	       "fastest/slowest round - 1; batch and zero-copy: up to %d messages per\n"
 	       "call / reserve / peek\n",
 	       bench_sys.idle, bench_sys.clocksource, bench_sys.clock_ns,
-	       bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
+	       bench_cfg.depth, bench_cfg.fanout_depth, bench_cfg.rounds,
+	       BENCH_BATCH);
 	printf("mqueue: %s\n", bench_sys.mq_note);
 	printf("kmsgq: %s\n", bench_sys.kmsgq_why);
 	printf("1:1 and pingpong: %s;\n"
@@ -280,7 +282,10 @@ void report_tables(void)
 		       "subscriber, the publisher fills a message once and sends it S times;\n"
 		       "kmsgq-fanout: one fan-out queue (copy mode, blocking), one write per\n"
 		       "message. cpu = every process, pub = the publisher's publishing loop\n"
-		       "(CLOCK_PROCESS_CPUTIME_ID), per message published.\n");
+		       "(CLOCK_PROCESS_CPUTIME_ID), per message published. Depth %u: a\n"
+		       "fan-out queue stores each message once for all subscribers; the queues\n"
+		       "(pipes) of the others hold %u each, S times the messages.\n",
+		       bench_cfg.fanout_depth, bench_cfg.fanout_depth);
 
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
@@ -602,7 +607,7 @@ void report_csv(void)
 		 bench_sys.is_tcg ? "qemu-tcg-guest" : "not-tcg");
 	printf("\nKMSGQ-CSV-BEGIN\n");
 	report_banner(stdout, "# ");
-	printf("# guest idle: %s; depth %u, rounds %d (median round), batch %d\n"
+	printf("# guest idle: %s; depth %u (fan-out %u), rounds %d (median round), batch %d\n"
 	       "# pingpong*: msgs = round trips (msgs_per_run = those timed, median),\n"
 	       "# ns_per_msg = mean round trip, lat_* = round-trip median/p99,\n"
 	       "# MB_per_s counts both directions; ratio_vs_*: msgs/s ratio, or\n"
@@ -611,7 +616,8 @@ void report_csv(void)
 	       "# fanout_1toS*: a publisher and S (subscribers) subscribers; msgs = messages\n"
 	       "# published (each delivered to every subscriber), MB_per_s published,\n"
 	       "# cpu_ns_per_msg every process, pub_cpu_ns_per_msg the publisher's own\n",
-	       bench_sys.idle, bench_cfg.depth, bench_cfg.rounds, BENCH_BATCH);
+	       bench_sys.idle, bench_cfg.depth, bench_cfg.fanout_depth,
+	       bench_cfg.rounds, BENCH_BATCH);
 	printf("env,kernel,cpus,workload,transport,size,depth,msgs_per_run,"
 	       "msgs_per_s,MB_per_s,ns_per_msg,cpu_ns_per_msg,lat_median_ns,"
 	       "lat_p99_ns,ratio_vs_mqueue,ratio_vs_pipe,rate_min,rate_max,"
@@ -628,7 +634,7 @@ void report_csv(void)
 			printf("%s,%s,%d,%s,%s,%zu,%u,%" PRIu64 ",%.0f,%.3f,%.0f,%.0f,",
 			       env, bench_sys.kernel, bench_sys.ncpus,
 			       c->wname, bench_transports[t]->name,
-			       c->size, bench_cfg.depth,
+			       c->size, c->depth,
 			       pp ? m->msgs : c->n * (BENCH_IS_MPMC(c->wl) ?
 						      bench_cfg.mpmc_n : 1),
 			       m->rate, pp ? 2 * m->rate * c->size / 1e6 :

@@ -93,10 +93,12 @@ struct job {
 };
 
 /* Set up @c for transport @t; -1 with bench_setup_err set if it cannot. */
-static int chan_create(struct bench_chan *c, int t, size_t size)
+static int chan_create(struct bench_chan *c, int t, size_t size,
+		       unsigned int depth)
 {
 	memset(c, 0, sizeof(*c));
 	c->size = size;
+	c->depth = depth;
 	c->fds[0] = c->fds[1] = -1;
 	return bench_transports[t]->chan_create(c);
 }
@@ -528,7 +530,7 @@ static int run_once(const struct runner_cell *cell, int t, uint64_t n,
 	if (BENCH_IS_FANOUT(wl) && !(tr->flags & BENCH_T_PUBSUB))
 		j.nchan = j.subs;
 	for (i = 0; i < j.nchan; i++) {
-		if (chan_create(&j.ch[i], t, size)) {
+		if (chan_create(&j.ch[i], t, size, cell->depth)) {
 			while (i--)
 				tr->chan_destroy(&j.ch[i]);
 			return -2;
@@ -740,8 +742,9 @@ static void cell_skip(struct runner_cell *c, int t)
 	}
 }
 
-/* Every transport's per-size setup, and their notes joined. */
-static void size_setup(size_t size, char *note, size_t len)
+/* Every transport's per-cell setup, and their notes joined. */
+static void size_setup(size_t size, unsigned int depth, char *note,
+		       size_t len)
 {
 	size_t used = 0;
 
@@ -752,7 +755,8 @@ static void size_setup(size_t size, char *note, size_t len)
 		if (used && used + 2 < len)
 			used += snprintf(note + used, len - used, "; ");
 		if (used < len)
-			bench_transports[t]->size_setup(size, note + used,
+			bench_transports[t]->size_setup(size, depth,
+							note + used,
 							len - used);
 		used = strlen(note);
 	}
@@ -839,6 +843,7 @@ void runner_add_cell(int wl, size_t size, unsigned int subs)
 	c->wl = wl;
 	c->size = size;
 	c->subs = BENCH_IS_FANOUT(wl) ? subs : 0;
+	c->depth = c->subs ? bench_cfg.fanout_depth : bench_cfg.depth;
 	if (c->subs) {
 		const char *variant = strchr(bench_wname[wl], '_');
 
@@ -856,7 +861,7 @@ void runner_run_cell(struct runner_cell *c)
 	unsigned int np = BENCH_IS_MPMC(c->wl) ? bench_cfg.mpmc_n : 1;
 	double t_cell = bench_now_s();
 
-	size_setup(c->size, c->note, sizeof(c->note));
+	size_setup(c->size, c->depth, c->note, sizeof(c->note));
 	if (BENCH_OVERSUB(c->wl))
 		busy_start();
 
@@ -891,8 +896,8 @@ void runner_run_cell(struct runner_cell *c)
 		if (slowest <= 0)
 			slowest = 1e-5;
 		c->n = (uint64_t)(bench_cfg.budget / slowest / np);
-		if (c->n * np < 4 * bench_cfg.depth)
-			c->n = (4 * bench_cfg.depth + np - 1) / np;
+		if (c->n * np < 4 * c->depth)
+			c->n = (4 * c->depth + np - 1) / np;
 		c->n = (c->n + BENCH_BATCH - 1) / BENCH_BATCH * BENCH_BATCH;
 	}
 

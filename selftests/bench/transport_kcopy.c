@@ -43,7 +43,7 @@ int kcopy_init(void)
 	return 0;
 }
 
-/* A queue of the bench's depth and the cell's size, with @qflags. */
+/* A queue of the cell's depth and size, with @qflags. */
 int kcopy_queue_create(struct bench_chan *c, unsigned int qflags)
 {
 	struct kmsgq_attr ka = { .size = sizeof(ka) };
@@ -52,24 +52,24 @@ int kcopy_queue_create(struct bench_chan *c, unsigned int qflags)
 	snprintf(c->name, sizeof(c->name), "kmsgq-bench-%d-%d", (int)getpid(),
 		 kcopy_seq++);
 	kmsgq_unlink(c->name);
-	ka.max_msgs = bench_cfg.depth;
+	ka.max_msgs = c->depth;
 	ka.max_msgsize = c->size;
 	ka.qflags = qflags;
 	fd = kmsgq_open(c->name, O_RDWR | O_CREAT | O_EXCL, 0600, &ka);
 	if (fd < 0) {
 		snprintf(bench_setup_err, sizeof(bench_setup_err),
 			 "kmsgq_open(depth %u, msgsize %zu%s%s%s): %s",
-			 bench_cfg.depth, c->size,
+			 c->depth, c->size,
 			 qflags & KMSGQ_OPEN_RING ? ", ring" : "",
 			 qflags & KMSGQ_OPEN_FANOUT ? ", fan-out" : "",
 			 qflags & KMSGQ_OPEN_INPLACE ? ", in-place" : "",
 			 strerror(-fd));
 		return -1;
 	}
-	if (kmsgq_getattr(fd, &ka) == 0 && ka.max_msgs != bench_cfg.depth) {
+	if (kmsgq_getattr(fd, &ka) == 0 && ka.max_msgs != c->depth) {
 		snprintf(bench_setup_err, sizeof(bench_setup_err),
 			 "kmsgq queue depth %u, asked for %u", ka.max_msgs,
-			 bench_cfg.depth);
+			 c->depth);
 		close(fd);
 		kmsgq_unlink(c->name);
 		return -1;

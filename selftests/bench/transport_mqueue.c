@@ -58,6 +58,8 @@ static int mqueue_init(void)
 {
 	const char *pm = "/proc/sys/fs/mqueue/msg_max";
 	const char *ps = "/proc/sys/fs/mqueue/msgsize_max";
+	unsigned int depth = bench_cfg.depth > bench_cfg.fanout_depth ?
+			     bench_cfg.depth : bench_cfg.fanout_depth;
 	size_t maxsz = 0;
 	long mm, ms, mm2, ms2;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
@@ -75,8 +77,7 @@ static int mqueue_init(void)
 			maxsz = bench_cfg.fanout_sizes[i];
 	mm = mqueue_read_long(pm);
 	ms = mqueue_read_long(ps);
-	if (mm >= 0 && mm < (long)bench_cfg.depth &&
-	    !mqueue_write_long(pm, bench_cfg.depth))
+	if (mm >= 0 && mm < (long)depth && !mqueue_write_long(pm, depth))
 		mqueue_saved[0] = mm;
 	if (ms >= 0 && ms < (long)maxsz && !mqueue_write_long(ps, maxsz))
 		mqueue_saved[1] = ms;
@@ -97,16 +98,16 @@ static int mqueue_init(void)
 		 "fs.mqueue.msg_max %ld%s, msgsize_max %ld%s; %s", mm2,
 		 mm2 != mm ? " (raised)" : " (already enough)", ms2,
 		 ms2 != ms ? " (raised)" : " (already enough)", rlnote);
-	if (mm2 < (long)bench_cfg.depth || ms2 < (long)maxsz)
+	if (mm2 < (long)depth || ms2 < (long)maxsz)
 		bench_die("mqueue limits too low for depth %u / size %zu (%s): run as root",
-			  bench_cfg.depth, maxsz, bench_sys.mq_note);
+			  depth, maxsz, bench_sys.mq_note);
 	return 0;
 }
 
 static int mqueue_chan_create(struct bench_chan *c)
 {
 	struct mq_attr ma = {
-		.mq_maxmsg = bench_cfg.depth, .mq_msgsize = c->size
+		.mq_maxmsg = c->depth, .mq_msgsize = c->size
 	};
 	mqd_t q;
 
@@ -116,7 +117,7 @@ static int mqueue_chan_create(struct bench_chan *c)
 	q = mq_open(c->name, O_RDWR | O_CREAT | O_EXCL, 0600, &ma);
 	if (q == (mqd_t)-1) {
 		snprintf(bench_setup_err, sizeof(bench_setup_err),
-			 "mq_open(depth %u, msgsize %zu): %s", bench_cfg.depth,
+			 "mq_open(depth %u, msgsize %zu): %s", c->depth,
 			 c->size, strerror(errno));
 		return -1;
 	}

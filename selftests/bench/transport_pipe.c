@@ -86,9 +86,10 @@ static long pipe_capacity(int bytes, size_t size)
  * bytes, the largest power of two not above that (F_SETPIPE_SZ rounds up
  * to one).
  */
-static void pipe_size_setup(size_t size, char *note, size_t len)
+static void pipe_size_setup(size_t size, unsigned int depth, char *note,
+			    size_t len)
 {
-	long want = (long)bench_cfg.depth * (size + PIPE_HDR), p2 = 4096;
+	long want = (long)depth * (size + PIPE_HDR), p2 = 4096;
 	long pcap;
 	int fds[2];
 
@@ -106,8 +107,8 @@ static void pipe_size_setup(size_t size, char *note, size_t len)
 	} else if (p2 < want && p2 * 2 > 65536 && p2 * 2 <= INT_MAX) {
 		long pcap2 = pipe_capacity((int)(p2 * 2), size);
 
-		if (pcap2 > 0 && labs(pcap2 - (long)bench_cfg.depth) <
-				 labs(pcap - (long)bench_cfg.depth)) {
+		if (pcap2 > 0 && labs(pcap2 - (long)depth) <
+				 labs(pcap - (long)depth)) {
 			pipe_bytes[0] = (int)(p2 * 2);
 			pcap = pcap2;
 		}

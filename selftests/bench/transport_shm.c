@@ -73,18 +73,19 @@ static size_t shm_slot_size(size_t size)
 	return (size + 63) & ~(size_t)63;
 }
 
-static size_t shm_map_size(size_t size)
+static size_t shm_map_size(const struct bench_chan *c)
 {
-	return shm_data_off(bench_cfg.depth) + bench_cfg.depth * shm_slot_size(size);
+	return shm_data_off(c->depth) + c->depth * shm_slot_size(c->size);
 }
 
-static void shm_layout(struct shm_ring *r, void *map, size_t size)
+static void shm_layout(struct shm_ring *r, void *map,
+		       const struct bench_chan *c)
 {
 	r->h = map;
 	r->desc = (struct shm_desc *)((char *)map + shm_desc_off());
-	r->nr = bench_cfg.depth;
+	r->nr = c->depth;
 	r->mask = r->nr - 1;
-	r->slot = shm_slot_size(size);
+	r->slot = shm_slot_size(c->size);
 	r->data = (unsigned char *)map + shm_data_off(r->nr);
 }
 
@@ -96,7 +97,7 @@ static int shm_futex(uint32_t *word, int op, uint32_t val)
 /* The memfd, sized and initialised; the children map it. */
 static int shm_chan_create(struct bench_chan *c)
 {
-	size_t len = shm_map_size(c->size);
+	size_t len = shm_map_size(c);
 	struct shm_ring r;
 	void *map;
 	uint32_t i;
@@ -107,7 +108,7 @@ static int shm_chan_create(struct bench_chan *c)
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, c->fds[0], 0);
 	if (map == MAP_FAILED)
 		bench_die("mmap memfd: %s", strerror(errno));
-	shm_layout(&r, map, c->size);
+	shm_layout(&r, map, c);
 	for (i = 0; i < r.nr; i++)
 		r.desc[i].seq = i;
 	munmap(map, len);
@@ -122,7 +123,7 @@ static void shm_chan_destroy(struct bench_chan *c)
 static int shm_ep_open(struct bench_ep *e, const struct bench_chan *c,
 		       int prod)
 {
-	size_t len = shm_map_size(c->size);
+	size_t len = shm_map_size(c);
 	struct shm_ring *r = calloc(1, sizeof(*r));
 	void *map;
 
@@ -137,7 +138,7 @@ static int shm_ep_open(struct bench_ep *e, const struct bench_chan *c,
 		bench_fail("mmap memfd: %s", strerror(errno));
 		return -1;
 	}
-	shm_layout(r, map, c->size);
+	shm_layout(r, map, c);
 	/* Touch the mapping before the clock starts. */
 	for (size_t o = 0; o < len; o += 4096)
 		(void)*(volatile unsigned char *)((unsigned char *)map + o);

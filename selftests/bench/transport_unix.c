@@ -52,14 +52,14 @@ static long unix_capacity(int sndbuf, size_t size)
  * SO_SNDBUF (SO_SNDBUFFORCE as root) set so that about depth messages fit,
  * measured by filling a socket without a reader.
  */
-static void unix_size_setup(size_t size, char *note, size_t len)
+static void unix_size_setup(size_t size, unsigned int depth, char *note,
+			    size_t len)
 {
-	int sb = (int)(((long)bench_cfg.depth * (size + 1024)) / 2), i;
+	int sb = (int)(((long)depth * (size + 1024)) / 2), i;
 	long scap = unix_capacity(sb, size);
 
-	for (i = 0; i < 3 && scap > 0 && labs(scap - (long)bench_cfg.depth) > 1;
-	     i++) {
-		long nsb = (long)sb * bench_cfg.depth / scap + 256;
+	for (i = 0; i < 3 && scap > 0 && labs(scap - (long)depth) > 1; i++) {
+		long nsb = (long)sb * depth / scap + 256;
 
 		if (nsb > INT_MAX / 2)
 			break;
