@@ -188,7 +188,9 @@ static int kmsgq_inplace_reserve(struct kmsgq_queue *q,
  * outside the file's lock: a call that reserved meanwhile makes this one's
  * reservation fail with -EBUSY.
  *
- * Context: process context, on an in-place fan-out queue.
+ * Context: process context.  The caller checks that @q is an in-place
+ * fan-out queue (-EOPNOTSUPP otherwise): on another, no file publishes in
+ * place, and this returns -EBADF.
  * Return: the messages the file holds reserved, or -EBADF (no write
  * access), -EINVAL, -EMSGSIZE, -EFAULT, or the reservation's -EAGAIN,
  * -ETIMEDOUT, -EINTR, -ERESTARTSYS, -EBUSY.

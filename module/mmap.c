@@ -97,9 +97,10 @@ static pgoff_t kmsgq_mmap_payload_pages(const struct kmsgq_fanout *f)
 static vm_fault_t kmsgq_mmap_payload_fault(struct vm_fault *vmf)
 {
 	struct kmsgq_queue *q = vmf->vma->vm_private_data;
+	/* Wraps to a huge index below the offset: out of range. */
+	pgoff_t n = vmf->pgoff - (KMSGQ_FANOUT_PAYLOAD_OFFSET >> PAGE_SHIFT);
 
-	return kmsgq_mmap_store_page(vmf, q->fan.data, vmf->pgoff -
-				     (KMSGQ_FANOUT_PAYLOAD_OFFSET >> PAGE_SHIFT),
+	return kmsgq_mmap_store_page(vmf, q->fan.data, n,
 				     kmsgq_mmap_payload_pages(&q->fan));
 }
 
