@@ -64,7 +64,7 @@ col() {
 	echo 0
 }
 colvars=()
-for n in workload transport size msgs_per_s cpu_ns_per_msg lat_median_ns \
+for n in workload transport size depth msgs_per_s cpu_ns_per_msg lat_median_ns \
 	lat_p99_ns ratio_vs_mqueue host_load subscribers pub_cpu_ns_per_msg; do
 	colvars+=(-v "c_$n=$(col "$n")")
 done
@@ -142,6 +142,7 @@ for t in $transports; do
 	fanout_sweep+="${fanout_sweep:+, }'$work/fansweep.$t.dat' using 1:2 with linespoints title '$t'"
 done
 fansize=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_size; exit }' "$csv")
+fandepth=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_depth; exit }' "$csv")
 # plot_bars NAME: a bar chart of $work/NAME.hist, or an empty panel if the
 # run had no such workload.
 plot_bars() {
@@ -199,12 +200,12 @@ unset logscale y
 set yrange [0:*]
 $(plot_bars mpmc)
 
-set title 'fan-out, 1 publisher : 4 subscribers, messages published/s'
+set title 'fan-out, 1 publisher : 4 subscribers, messages published/s, depth ${fandepth:-?}'
 set ylabel 'msgs/s'
 $(plot_bars fanout)
 
 set style data linespoints
-set title 'fan-out: publisher CPU per message by subscribers, ${fansize:-?} B, not pinned (lower is better)'
+set title 'fan-out: publisher CPU per message by subscribers, ${fansize:-?} B, depth ${fandepth:-?}, not pinned (lower is better)'
 set xlabel 'subscribers'
 set ylabel 'publisher CPU ns/msg (log scale)'
 set xtics norotate autofreq
