@@ -66,6 +66,8 @@ struct bench_config {
 	unsigned int oversub_n;	/* busy processes beside an oversub run */
 	unsigned int run_timeout; /* seconds before a run counts as hung */
 	int placement;		/* 1:1 and pingpong: BENCH_PIN_* */
+	int fanout_pin;		/* fan-out, but 1cpu: publisher on CPU 0,
+				   subscribers on CPU 1 (else not pinned) */
 	int verbose;		/* a line per run */
 	int no_spin_time;	/* --verbose without the waits' CPU time */
 	int use[BENCH_MAX_T];

@@ -295,6 +295,8 @@ static void bench_usage(void)
 	       "                are two system calls per wait, which a profile sees)\n"
 	       "  --pin WHERE   1:1 and pingpong placement: split (default: CPU 0 and\n"
 	       "                CPU 1), same (both on CPU 0), none (not pinned)\n"
+	       "  --fanout-pin WHERE  fan-out placement but 1cpu's: none (default: not\n"
+	       "                pinned), split (publisher on CPU 0, subscribers on CPU 1)\n"
 	       "Exit status: 0, or 1 after a functional error (never for timing).\n",
 	       BENCH_FANOUT_SUBS);
 }
@@ -316,6 +318,7 @@ int main(int argc, char **argv)
 		{ "fanout-sizes", required_argument, NULL, 'F' },
 		{ "fanout-subs", required_argument, NULL, 'U' },
 		{ "pin", required_argument, NULL, 'P' },
+		{ "fanout-pin", required_argument, NULL, 'A' },
 		{ "variants", required_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "no-spin-time", no_argument, NULL, 'N' },
@@ -330,7 +333,7 @@ int main(int argc, char **argv)
 
 	for (t = 0; t < bench_nt; t++)
 		bench_cfg.use[t] = 1;
-	while ((o = getopt_long(argc, argv, "sr:t:d:D:p:n:T:S:Q:W:F:U:P:V:vNh", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "sr:t:d:D:p:n:T:S:Q:W:F:U:P:A:V:vNh", opts, NULL)) != -1) {
 		char *s, *tok, *save;
 
 		switch (o) {
@@ -398,6 +401,9 @@ int main(int argc, char **argv)
 			for (t = 0; t < 3; t++)
 				if (!strcmp(optarg, pin_name[t]))
 					bench_cfg.placement = t;
+			break;
+		case 'A':
+			bench_cfg.fanout_pin = !strcmp(optarg, "split");
 			break;
 		case 'v':
 			bench_cfg.verbose = 1;

@@ -95,6 +95,8 @@ static void table_head(const struct runner_cell *c)
 
 	snprintf(where, sizeof(where), "%s%s",
 		 BENCH_ONECPU(c->wl) ? "all on CPU 0" :
+		 BENCH_IS_FANOUT(c->wl) && bench_cfg.fanout_pin ?
+		 "publisher CPU 0, subscribers CPU 1" :
 		 BENCH_IS_MPMC(c->wl) || BENCH_IS_FANOUT(c->wl) ? "not pinned" :
 		 "CPU 0 -> CPU 1",
 		 BENCH_OVERSUB(c->wl) ? ", busy processes beside" : "");
@@ -276,7 +278,7 @@ void report_tables(void)
 		printf("*_oversub: placed as the first tables, with %u busy processes beside\n"
 		       "(one pinned to each CPU in turn).\n", bench_cfg.oversub_n);
 	if (fanout_run())
-		printf("fanout_1toS: a publisher and S subscribers, not pinned; each subscriber\n"
+		printf("fanout_1toS: a publisher and S subscribers, %s; each subscriber\n"
 		       "receives and checksums every message; msgs/s = messages published, MB/s\n"
 		       "the bytes published. mqueue, pipe, kmsgq-copy: a queue (pipe) per\n"
 		       "subscriber, the publisher fills a message once and sends it S times;\n"
@@ -285,7 +287,9 @@ void report_tables(void)
 		       "(CLOCK_PROCESS_CPUTIME_ID), per message published. Depth %u: a\n"
 		       "fan-out queue stores each message once for all subscribers; the queues\n"
 		       "(pipes) of the others hold %u each, S times the messages.\n",
-		       bench_cfg.fanout_depth, bench_cfg.fanout_depth);
+		       bench_cfg.fanout_pin ?
+		       "the publisher on CPU 0, the subscribers on CPU 1 (--fanout-pin)" :
+		       "not pinned", bench_cfg.fanout_depth, bench_cfg.fanout_depth);
 
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
@@ -573,9 +577,11 @@ void report_targets(void)
 		printf("Quiet host (CPU/msg: children's CPU per message, 1:1 64 B)\n");
 	printf("The issue's placement: 1:1 and ping-pong on CPU 0 -> CPU 1, 4:4 not pinned\n");
 	if (fanout_run())
-		printf("Fan-out (issue 17, not pinned): 1:4 msgs/s against mqueue (a queue per\n"
+		printf("Fan-out (issue 17, %s): 1:4 msgs/s against mqueue (a queue per\n"
 		       "subscriber); publisher CPU per message with the sweep's most subscribers\n"
-		       "against its fewest (1:8 vs 1:1 by default), goal: independent (<= 1.25x)\n");
+		       "against its fewest (1:8 vs 1:1 by default), goal: independent (<= 1.25x)\n",
+		       bench_cfg.fanout_pin ? "publisher CPU 0, subscribers CPU 1" :
+		       "not pinned");
 	targets_for(BENCH_V_SPLIT);
 	printf("The same with every process on CPU 0 (no cross-vCPU wakeups)\n");
 	targets_for(BENCH_V_ONECPU);

@@ -363,6 +363,8 @@ static void child(const struct job *j, int role, int idx, int ready_w, int go_r)
 	bench_self = &sh->res[idx];
 	if (BENCH_ONECPU(j->wl))
 		pin(0);
+	else if (fanout && bench_cfg.fanout_pin)
+		pin(role == R_PUB ? 0 : 1);
 	else if (!mpmc && !fanout && bench_cfg.placement != BENCH_PIN_NONE)
 		pin(role == R_PROD || role == R_PING ||
 		    bench_cfg.placement == BENCH_PIN_SAME ? 0 : 1);
