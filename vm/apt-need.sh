@@ -7,7 +7,7 @@
 set -euo pipefail
 missing=()
 for p; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep 'ok installed' >/dev/null ||
 		missing+=("$p")
 done
 [ ${#missing[@]} -gt 0 ] || exit 0

@@ -62,7 +62,7 @@ check_solib() {
 		fail "libkmsgq.so.1 does not point to $so" || return
 	[ "$(readlink "$d/libkmsgq.so")" = libkmsgq.so.1 ] ||
 		fail "libkmsgq.so does not point to libkmsgq.so.1" || return
-	readelf -d "$d/$so" | grep -q 'SONAME.*\[libkmsgq\.so\.1\]' ||
+	readelf -d "$d/$so" | grep 'SONAME.*\[libkmsgq\.so\.1\]' >/dev/null ||
 		fail "$so: soname is not libkmsgq.so.1"
 }
 check "libkmsgq.so.$lib_version (soname libkmsgq.so.1), .so.1 and .so links" check_solib
@@ -97,7 +97,7 @@ check_bin() {
 	local f=$dest/usr/bin/kmsgqctl
 	[ -x "$f" ] || fail "$f: missing or not executable" || return
 	cmp "$repo/tools/shared/kmsgqctl" "$f" || return
-	readelf -d "$f" | grep -q 'NEEDED.*\[libkmsgq\.so\.1\]' ||
+	readelf -d "$f" | grep 'NEEDED.*\[libkmsgq\.so\.1\]' >/dev/null ||
 		fail "$f: not linked against libkmsgq.so.1" || return
 	LD_LIBRARY_PATH=$dest/usr/lib "$f" --version
 }
@@ -202,10 +202,10 @@ check_shared() {
 	# shellcheck disable=SC2046
 	cc -std=c11 -Wall -Wextra -Werror -o "$prog" "$tmp/prog.c" \
 		$(pc --cflags --libs) || return
-	readelf -d "$prog" | grep -q 'NEEDED.*\[libkmsgq\.so\.1\]' ||
+	readelf -d "$prog" | grep 'NEEDED.*\[libkmsgq\.so\.1\]' >/dev/null ||
 		fail "$prog: does not need libkmsgq.so.1" || return
 	LD_LIBRARY_PATH=$dest/usr/lib ldd "$prog" |
-		grep -q "libkmsgq\.so\.1 => $dest/usr/lib/libkmsgq\.so\.1 " ||
+		grep "libkmsgq\.so\.1 => $dest/usr/lib/libkmsgq\.so\.1 " >/dev/null ||
 		fail "libkmsgq.so.1 not resolved in $dest/usr/lib" || return
 	LD_LIBRARY_PATH=$dest/usr/lib "$prog"
 }
@@ -217,7 +217,7 @@ check_static() {
 	# shellcheck disable=SC2046
 	cc -std=c11 -Wall -Wextra -Werror -static -o "$prog" "$tmp/prog.c" \
 		$(pc --static --cflags --libs) || return
-	! readelf -d "$prog" | grep -q NEEDED ||
+	! readelf -d "$prog" | grep NEEDED >/dev/null ||
 		fail "$prog: not static" || return
 	"$prog"
 }
@@ -262,7 +262,7 @@ check_add() {
 	make -C "$repo" --no-print-directory \
 		DKMS_SRC="$src_dir/kmsgq-$mod_version" dkms-src || return
 	tdkms add "$pkg" || return
-	tdkms status "$pkg" | grep -q "^$pkg: added" ||
+	tdkms status "$pkg" | grep "^$pkg: added" >/dev/null ||
 		fail "dkms status does not show $pkg added"
 }
 check "make dkms-src, dkms add" check_add

@@ -194,15 +194,15 @@ check_contents() {
 	cmp "$src/dkms.conf" "$x/usr/src/kmsgq-$version/dkms.conf" || return
 	cmp "$src/udev/60-kmsgq.rules" "$x/usr/lib/udev/rules.d/60-kmsgq.rules" ||
 		return
-	readelf -d "$x/usr/bin/kmsgqctl" | grep -q 'NEEDED.*\[libkmsgq\.so\.1\]' ||
+	readelf -d "$x/usr/bin/kmsgqctl" | grep 'NEEDED.*\[libkmsgq\.so\.1\]' >/dev/null ||
 		fail "kmsgqctl: not linked against libkmsgq.so.1" || return
-	dpkg-deb -f "$(deb python3-kmsgq)" Depends | grep -q 'libkmsgq1 (>= ' ||
+	dpkg-deb -f "$(deb python3-kmsgq)" Depends | grep 'libkmsgq1 (>= ' >/dev/null ||
 		fail "python3-kmsgq does not depend on libkmsgq1" || return
 	LD_LIBRARY_PATH=$x/usr/lib/$multiarch "$x/usr/bin/kmsgqctl" --version ||
 		return
-	dpkg-deb -f "$(deb kmsgq-tools)" Depends | grep -q 'libkmsgq1 (>= ' ||
+	dpkg-deb -f "$(deb kmsgq-tools)" Depends | grep 'libkmsgq1 (>= ' >/dev/null ||
 		fail "kmsgq-tools does not depend on libkmsgq1" || return
-	dpkg-deb -f "$(deb kmsgq-dkms)" Depends | grep -q 'dkms' ||
+	dpkg-deb -f "$(deb kmsgq-dkms)" Depends | grep 'dkms' >/dev/null ||
 		fail "kmsgq-dkms does not depend on dkms"
 }
 check "contents: dkms.conf, udev rule, kmsgqctl needs libkmsgq.so.1, Depends" \

@@ -40,7 +40,7 @@ packages=(gcc g++ make libc6-dev gcc-multilib cpio gzip xz-utils busybox-static
 	"linux-headers-$KVER" "linux-headers-$KVER_OLD" "$KSRC_PKG")
 missing=()
 for p in "${packages[@]}"; do
-	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep 'ok installed' >/dev/null ||
 		missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
