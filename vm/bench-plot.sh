@@ -141,8 +141,9 @@ for t in $transports; do
 	[ -f "$work/fansweep.$t.dat" ] || continue
 	fanout_sweep+="${fanout_sweep:+, }'$work/fansweep.$t.dat' using 1:2 with linespoints title '$t'"
 done
-fansize=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_size; exit }' "$csv")
-fandepth=$(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_depth; exit }' "$csv")
+# The first fan-out row's size (the sweep's) and depth, for the titles.
+fansize='' fandepth=''
+read -r fansize fandepth < <(awk -F, -v nf="$nf" "${colvars[@]}" '!/^#/ && !/^env,/ && NF >= nf && c_subscribers && $c_workload ~ /^fanout_1to[0-9]+$/ { print $c_size, $c_depth; exit }' "$csv") || true
 # plot_bars NAME: a bar chart of $work/NAME.hist, or an empty panel if the
 # run had no such workload.
 plot_bars() {

@@ -256,6 +256,12 @@ static void bench_fanout_cells(int base)
 					bench_cfg.fanout_subs[i]);
 }
 
+/* A depth every transport can have: a power of two, at least 2. */
+static int bench_pow2(unsigned int n)
+{
+	return n >= 2 && !(n & (n - 1));
+}
+
 static void bench_usage(void)
 {
 	printf("usage: kmsgq_bench [--short] [--rounds N] [--time SEC] [--depth N]\n"
@@ -439,10 +445,9 @@ int main(int argc, char **argv)
 		bench_cfg.budget = budget;
 	if (pp > 0)
 		bench_cfg.pp_iters = pp;
-	if (bench_cfg.depth < 2 || (bench_cfg.depth & (bench_cfg.depth - 1)))
+	if (!bench_pow2(bench_cfg.depth))
 		bench_die("--depth must be a power of two >= 2 (ring queues round up)");
-	if (bench_cfg.fanout_depth < 2 ||
-	    (bench_cfg.fanout_depth & (bench_cfg.fanout_depth - 1)))
+	if (!bench_pow2(bench_cfg.fanout_depth))
 		bench_die("--fanout-depth must be a power of two >= 2");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);

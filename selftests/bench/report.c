@@ -89,15 +89,21 @@ static int oversub_run(void)
 	return 0;
 }
 
+/* Where the fan-out cells but 1cpu's run (--fanout-pin). */
+static const char *fanout_where(void)
+{
+	return bench_cfg.fanout_pin ? "publisher CPU 0, subscribers CPU 1" :
+				      "not pinned";
+}
+
 static void table_head(const struct runner_cell *c)
 {
 	char where[64];
 
 	snprintf(where, sizeof(where), "%s%s",
 		 BENCH_ONECPU(c->wl) ? "all on CPU 0" :
-		 BENCH_IS_FANOUT(c->wl) && bench_cfg.fanout_pin ?
-		 "publisher CPU 0, subscribers CPU 1" :
-		 BENCH_IS_MPMC(c->wl) || BENCH_IS_FANOUT(c->wl) ? "not pinned" :
+		 BENCH_IS_FANOUT(c->wl) ? fanout_where() :
+		 BENCH_IS_MPMC(c->wl) ? "not pinned" :
 		 "CPU 0 -> CPU 1",
 		 BENCH_OVERSUB(c->wl) ? ", busy processes beside" : "");
 
@@ -287,9 +293,8 @@ void report_tables(void)
 		       "(CLOCK_PROCESS_CPUTIME_ID), per message published. Depth %u: a\n"
 		       "fan-out queue stores each message once for all subscribers; the queues\n"
 		       "(pipes) of the others hold %u each, S times the messages.\n",
-		       bench_cfg.fanout_pin ?
-		       "the publisher on CPU 0, the subscribers on CPU 1 (--fanout-pin)" :
-		       "not pinned", bench_cfg.fanout_depth, bench_cfg.fanout_depth);
+		       fanout_where(), bench_cfg.fanout_depth,
+		       bench_cfg.fanout_depth);
 
 	for (i = 0; i < runner_ncells; i++) {
 		struct runner_cell *c = &runner_cells[i];
@@ -580,8 +585,7 @@ void report_targets(void)
 		printf("Fan-out (issue 17, %s): 1:4 msgs/s against mqueue (a queue per\n"
 		       "subscriber); publisher CPU per message with the sweep's most subscribers\n"
 		       "against its fewest (1:8 vs 1:1 by default), goal: independent (<= 1.25x)\n",
-		       bench_cfg.fanout_pin ? "publisher CPU 0, subscribers CPU 1" :
-		       "not pinned");
+		       fanout_where());
 	targets_for(BENCH_V_SPLIT);
 	printf("The same with every process on CPU 0 (no cross-vCPU wakeups)\n");
 	targets_for(BENCH_V_ONECPU);
